@@ -1,0 +1,73 @@
+/**
+ * Typed errors. Every error carries a stable `code` a script can match on, whether retrying can help
+ * (`retriable`), and the underlying `cause`. Messages are written for the person reading them.
+ */
+export class FlinkxError extends Error {
+  readonly code: string;
+  readonly retriable: boolean;
+
+  constructor(code: string, message: string, options: { retriable?: boolean; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+  }
+}
+
+export interface Problem {
+  /** Where in the job file, e.g. `nodes[2].keyBy`. Empty for the file as a whole. */
+  path: string;
+  message: string;
+}
+
+/** A job file that cannot run: every problem is named by its path in the file. */
+export class JobFileError extends FlinkxError {
+  readonly problems: Problem[];
+  constructor(problems: Problem[], source?: string) {
+    const where = source ? ` ${source}` : '';
+    const list = problems.map((p) => `  - ${p.path ? `${p.path}: ` : ''}${p.message}`).join('\n');
+    super('INVALID_JOB_FILE', `invalid job file${where}:\n${list}`);
+    this.problems = problems;
+  }
+}
+
+/** A frame on a WebSocket that does not follow the protocol. The connection is closed; nothing else. */
+export class ProtocolError extends FlinkxError {
+  constructor(message: string, cause?: unknown) {
+    super('PROTOCOL_ERROR', message, { cause });
+  }
+}
+
+/** The JobManager could not be reached or answered with an error. */
+export class JobManagerUnreachableError extends FlinkxError {
+  constructor(url: string, cause?: unknown) {
+    super(
+      'JOBMANAGER_UNREACHABLE',
+      `cannot reach the JobManager at ${url}. Is \`flinkx-jm start\` running there? ` +
+        'Set --jobmanager or FLINKX_JOBMANAGER to its address.',
+      { retriable: true, cause },
+    );
+  }
+}
+
+export class UnknownJobError extends FlinkxError {
+  constructor(jobId: string) {
+    super('UNKNOWN_JOB', `no job with id ${jobId}. \`flinkx list\` shows the jobs the JobManager knows.`);
+  }
+}
+
+/** A user function threw. The stack is the user's, so it is kept for status and REST. */
+export class UserFunctionError extends FlinkxError {
+  constructor(operator: string, cause: unknown) {
+    const msg = cause instanceof Error ? cause.message : String(cause);
+    super('USER_FUNCTION_FAILED', `operator "${operator}" threw: ${msg}`, { cause });
+    if (cause instanceof Error && cause.stack) this.stack = `${this.name}: ${this.message}\nCaused by: ${cause.stack}`;
+  }
+}
+
+/** A connector could not read or write its external system. */
+export class ConnectorError extends FlinkxError {
+  constructor(message: string, options: { retriable?: boolean; cause?: unknown } = {}) {
+    super('CONNECTOR_FAILED', message, options);
+  }
+}
