@@ -1,0 +1,48 @@
+/** `flinkx run`: a JobManager and a TaskManager in this process, on loopback, for one job. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadJobFile } from '../../common/jobfile';
+import { buildExecutionGraph, buildJobGraph } from '../../jobmanager/compiler';
+import { JobManager } from '../../jobmanager/jobmanager';
+import { TaskManager } from '../../taskmanager/taskmanager';
+import { RestClient } from './client';
+import { duration } from './format';
+import { submitJobFile, waitForJob } from './submit';
+
+export async function runEmbedded(file: string, cores: number): Promise<boolean> {
+  const spec = await loadJobFile(file);
+  const needed = buildExecutionGraph(buildJobGraph(spec)).slotsNeeded;
+  const dataDir = mkdtempSync(join(tmpdir(), 'flinkx-run-'));
+  const jm = new JobManager({ host: '127.0.0.1', port: 0, dataDir });
+  const port = await jm.start();
+  const tm = new TaskManager({ slots: Math.max(cores, needed), jobmanager: `ws://127.0.0.1:${port}`, host: '127.0.0.1', dataPort: 0 });
+  const stop = async () => {
+    await tm.stop();
+    await jm.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  const onSignal = () => void stop().then(() => process.exit(130));
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+  try {
+    await tm.start();
+    const client = new RestClient(`http://127.0.0.1:${port}`);
+    const { jobId } = await submitJobFile(client, file);
+    process.stderr.write(`running ${spec.name} (job ${jobId}) embedded with ${Math.max(cores, needed)} slots\n`);
+    const job = await waitForJob(client, jobId);
+    if (job.state !== 'FINISHED') {
+      process.stderr.write(`job ${job.state}: ${job.failure?.message ?? job.reason ?? ''}\n${job.failure?.stack ?? ''}\n`);
+      return false;
+    }
+    process.stdout.write(`${spec.name} FINISHED in ${duration(job.duration)}\n`);
+    for (const sink of spec.nodes.filter((n) => n.type === 'sink')) {
+      const c = sink.connector!;
+      const where = c.kind === 'file' ? join(c.path, 'part-*.jsonl') : c.kind;
+      process.stdout.write(`results of ${sink.id}: ${where}\n`);
+    }
+    return true;
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+    await stop();
+  }
+}

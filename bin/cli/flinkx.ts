@@ -1,0 +1,63 @@
+/** `flinkx`: submit, list, status, cancel, and run a job embedded. */
+import { availableParallelism } from 'node:os';
+import { Command } from 'commander';
+import { configureLogging } from '../../common/log';
+import { RestClient, type JobDetails, type JobSummary } from './client';
+import { jobsTable, jobStatus } from './format';
+import { main } from './main';
+import { runEmbedded } from './embedded';
+import { submitJobFile, waitForJob } from './submit';
+
+const DEFAULT_JM = 'http://127.0.0.1:8081';
+
+const program = new Command('flinkx').description('submit and inspect flinkx jobs').showHelpAfterError();
+const jmOption = (c: Command) =>
+  c.option('--jobmanager <url>', 'JobManager address (or FLINKX_JOBMANAGER)', process.env.FLINKX_JOBMANAGER ?? DEFAULT_JM);
+
+jmOption(program.command('submit <job-file>').description('submit a job file; prints the job id'))
+  .option('--wait', 'wait until the job ends; exit non-zero unless it FINISHED')
+  .action(async (file: string, opts: { jobmanager: string; wait?: boolean }) => {
+    const client = new RestClient(opts.jobmanager);
+    const { jobId } = await submitJobFile(client, file);
+    process.stdout.write(jobId + '\n');
+    if (opts.wait) {
+      const job = await waitForJob(client, jobId);
+      if (job.state !== 'FINISHED') {
+        process.stderr.write(`job ${jobId} ${job.state}${job.failure ? `: ${job.failure.message}` : ''}\n`);
+        process.exitCode = 1;
+      }
+    }
+  });
+
+jmOption(program.command('list').description('list jobs'))
+  .option('--json', 'print JSON')
+  .action(async (opts: { jobmanager: string; json?: boolean }) => {
+    const jobs = await new RestClient(opts.jobmanager).request<JobSummary[]>('GET', '/jobs');
+    process.stdout.write((opts.json ? JSON.stringify(jobs, null, 2) : jobsTable(jobs)) + '\n');
+  });
+
+jmOption(program.command('status <job-id>').description('vertices, subtasks, their states and throughput'))
+  .option('--json', 'print JSON')
+  .action(async (id: string, opts: { jobmanager: string; json?: boolean }) => {
+    const job = await new RestClient(opts.jobmanager).request<JobDetails>('GET', `/jobs/${encodeURIComponent(id)}`);
+    process.stdout.write((opts.json ? JSON.stringify(job, null, 2) : jobStatus(job)) + '\n');
+  });
+
+jmOption(program.command('cancel <job-id>').description('cancel a job'))
+  .action(async (id: string, opts: { jobmanager: string }) => {
+    const r = await new RestClient(opts.jobmanager).request<{ jobId: string; state: string }>('POST', `/jobs/${encodeURIComponent(id)}/cancel`);
+    process.stdout.write(`${r.jobId} ${r.state}\n`);
+  });
+
+program
+  .command('run <job-file>')
+  .description('run a job in this process: an embedded JobManager and TaskManager, no cluster needed')
+  .option('--slots <n>', 'slots of the embedded TaskManager (default: CPU cores, at least the job needs)', (v) => parseInt(v, 10))
+  .option('--log-level <level>', 'debug, info, warn or error', 'warn')
+  .action(async (file: string, opts: { slots?: number; logLevel: 'debug' | 'info' | 'warn' | 'error' }) => {
+    configureLogging(opts.logLevel, 'text');
+    const ok = await runEmbedded(file, opts.slots ?? availableParallelism());
+    if (!ok) process.exitCode = 1;
+  });
+
+void main(program);

@@ -1,0 +1,68 @@
+/** Aligned tables and human figures for the terminal. */
+import type { JobDetails, JobSummary } from './client';
+
+export function table(header: string[], rows: (string | number)[][]): string {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  return cells.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
+
+export function rate(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M/s`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k/s`;
+  return `${Math.round(n)}/s`;
+}
+
+export function duration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${(ms / 1000).toFixed(1)}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60}s`;
+  return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+}
+
+export function jobsTable(jobs: JobSummary[]): string {
+  if (jobs.length === 0) return 'no jobs';
+  return table(
+    ['JOB ID', 'NAME', 'STATE', 'PARALLELISM', 'RESTARTS', 'DURATION'],
+    jobs.map((j) => [j.id, j.name, j.state, j.parallelism, j.restarts, duration(j.duration)]),
+  );
+}
+
+function stateCounts(states: string[]): string {
+  const counts = new Map<string, number>();
+  for (const s of states) counts.set(s, (counts.get(s) ?? 0) + 1);
+  return [...counts].map(([s, n]) => `${n} ${s}`).join(', ');
+}
+
+export function jobStatus(job: JobDetails): string {
+  const lines = [
+    `Job ${job.id} (${job.name}): ${job.state}${job.reason ? ` (${job.reason})` : ''}`,
+    `  attempt ${job.attempt}, restarts ${job.restarts}, running for ${duration(job.duration)}`,
+    '',
+    table(
+      ['VERTEX', 'PARALLELISM', 'SUBTASKS', 'RECORDS IN', 'RECORDS OUT', 'IN RATE', 'BACK-PRESSURE'],
+      job.vertices.map((v) => [
+        v.name,
+        v.parallelism,
+        stateCounts(v.subtasks.map((s) => s.state)),
+        v.recordsIn,
+        v.recordsOut,
+        rate(v.recordsInPerSecond),
+        `${(v.backPressuredMs / 1000).toFixed(1)}s`,
+      ]),
+    ),
+    '',
+    table(
+      ['SUBTASK', 'STATE', 'TASKMANAGER', 'SLOT', 'RECORDS IN', 'RECORDS OUT'],
+      job.vertices.flatMap((v) =>
+        v.subtasks.map((s) => [`${v.id}[${s.index}]`, s.state, s.tm ?? '-', s.slot ?? '-', s.metrics?.recordsIn ?? 0, s.metrics?.recordsOut ?? 0]),
+      ),
+    ),
+  ];
+  if (job.failure) lines.push('', `Failure: ${job.failure.message}`, ...(job.failure.stack ? [job.failure.stack] : []));
+  else if (job.exceptions.length > 0) {
+    const last = job.exceptions[job.exceptions.length - 1];
+    lines.push('', `Last exception (attempt ${last.attempt}${last.task ? `, ${last.task}` : ''}): ${last.message}`);
+  }
+  return lines.join('\n');
+}

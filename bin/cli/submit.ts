@@ -1,0 +1,60 @@
+/** Load a job file, bundle its functions module, submit it, and follow it. */
+import { dirname } from 'node:path';
+import { build } from 'esbuild';
+import { FlinkxError } from '../../common/errors';
+import { loadJobFile, type JobSpec } from '../../common/jobfile';
+import { TERMINAL_STATES, type JobDetails, type RestClient } from './client';
+import { rate } from './format';
+
+export class FunctionsBundleError extends FlinkxError {
+  constructor(path: string, cause: unknown) {
+    super('FUNCTIONS_BUNDLE_FAILED', `cannot bundle the functions module ${path}: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** The job's functions module (JS or TS) and its imports as one CommonJS script, shipped with the job. */
+export async function bundleFunctions(spec: JobSpec): Promise<string | undefined> {
+  if (!spec.functions) return undefined;
+  try {
+    const result = await build({
+      entryPoints: [spec.functions],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      write: false,
+      logLevel: 'silent',
+      absWorkingDir: dirname(spec.functions),
+    });
+    return result.outputFiles[0].text;
+  } catch (err) {
+    throw new FunctionsBundleError(spec.functions, err);
+  }
+}
+
+export async function submitJobFile(client: RestClient, path: string): Promise<{ jobId: string; spec: JobSpec }> {
+  const spec = await loadJobFile(path);
+  const functionsCode = await bundleFunctions(spec);
+  const { jobId } = await client.request<{ jobId: string }>('POST', '/jobs', { job: spec, functionsCode });
+  return { jobId, spec };
+}
+
+/** Poll until the job ends; progress on one rewritten line on a terminal, plain lines otherwise. */
+export async function waitForJob(client: RestClient, jobId: string, out: NodeJS.WriteStream = process.stderr): Promise<JobDetails> {
+  let last = '';
+  for (;;) {
+    const job = await client.request<JobDetails>('GET', `/jobs/${jobId}`);
+    const sources = job.vertices.filter((v) => !job.edges.some((e) => e.target === v.id));
+    const read = sources.reduce((n, v) => n + v.recordsIn, 0);
+    const perSecond = sources.reduce((n, v) => n + v.recordsInPerSecond, 0);
+    const line = `${job.state}${job.reason && !TERMINAL_STATES.has(job.state) ? ` (${job.reason})` : ''}: ${read} records read, ${rate(perSecond)}, restarts ${job.restarts}`;
+    if (out.isTTY) out.write(`\r\x1b[K${line}`);
+    else if (line !== last) out.write(line + '\n');
+    last = line;
+    if (TERMINAL_STATES.has(job.state)) {
+      if (out.isTTY) out.write('\n');
+      return job;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}

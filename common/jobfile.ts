@@ -1,0 +1,338 @@
+/**
+ * The job file: its schema (zod) and the graph checks a valid shape must still pass. A job file that
+ * cannot run is refused before anything is deployed, with every problem named by its path in the file.
+ */
+import { readFile } from 'node:fs/promises';
+import * as nodePath from 'node:path';
+import { z } from 'zod';
+import { JobFileError, type Problem } from './errors';
+
+/** A "did you mean" for the closest candidate within a small edit distance (typos like `keyby`, `lnes`). */
+function hint(word: string, candidates: Iterable<string>): string {
+  let best: string | undefined;
+  let bestDist = Math.max(1, Math.floor(word.length / 3)) + 1;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    // d < length: a one-letter word is "close" to every other one-letter word
+    if (d < bestDist && d < word.length) [best, bestDist] = [c, d];
+  }
+  return best === undefined ? '' : ` (did you mean "${best}"?)`;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/** A strict object whose unknown-key message knows the allowed keys, so it can suggest the right one. */
+function strict<T extends z.ZodRawShape>(shape: T) {
+  const known = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (iss) => {
+      if (iss.code !== 'unrecognized_keys') return undefined;
+      if (iss.keys.length === 1) return `unknown key${hint(iss.keys[0], known)}`;
+      return `unknown keys ${iss.keys.map((k) => `"${k}"${hint(k, known)}`).join(', ')}`;
+    },
+  });
+}
+
+const nonEmpty = z.string().min(1);
+const int = z.number().int();
+
+export const GeneratorConnectorSchema = strict({
+  kind: z.literal('generator'),
+  count: int.min(0).optional(),
+  rate: z.number().positive().optional(),
+  seed: int.default(0),
+  format: z.enum(['text', 'sequence']).default('text'),
+  wordsPerLine: int.min(1).max(1000).default(8),
+  vocabulary: int.min(1).default(1000),
+});
+export const FileConnectorSchema = strict({ kind: z.literal('file'), path: nonEmpty });
+export const StdoutConnectorSchema = strict({ kind: z.literal('stdout') });
+export const KafkaConnectorSchema = strict({
+  kind: z.literal('kafka'),
+  brokers: z.array(nonEmpty).min(1),
+  topic: nonEmpty,
+  startFrom: z.enum(['earliest', 'latest', 'committed']).default('earliest'),
+  format: z.enum(['string', 'json']).default('string'),
+  bounded: z.boolean().default(false),
+  groupId: nonEmpty.optional(),
+  key: nonEmpty.optional(),
+});
+export const ConnectorSchema = z.discriminatedUnion('kind', [
+  GeneratorConnectorSchema, FileConnectorSchema, StdoutConnectorSchema, KafkaConnectorSchema,
+]);
+
+export const NodeTypeSchema = z.enum(['source', 'map', 'flatMap', 'filter', 'sum', 'count', 'min', 'max', 'reduce', 'sink']);
+
+export const NodeSpecSchema = strict({
+  id: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, "_", "." or "-"'),
+  type: NodeTypeSchema,
+  inputs: z.array(z.string()).default([]),
+  connector: ConnectorSchema.optional(),
+  fn: nonEmpty.optional(),
+  keyBy: nonEmpty.optional(),
+  field: nonEmpty.optional(),
+  parallelism: int.min(1).optional(),
+  partition: z.enum(['forward', 'rebalance', 'broadcast']).optional(),
+});
+
+export const CheckpointingSchema = strict({
+  interval: int.min(10),
+  mode: z.enum(['exactly-once', 'at-least-once']).default('at-least-once'),
+  timeout: int.positive().default(60000),
+  storage: nonEmpty.optional(),
+});
+
+export const RestartSchema = strict({ attempts: int.min(0).default(0), delay: int.min(0).default(1000) });
+
+export const JobSpecSchema = strict({
+  name: nonEmpty,
+  parallelism: int.min(1).default(1),
+  maxParallelism: int.min(1).max(32768).default(128),
+  functions: nonEmpty.optional(),
+  checkpointing: CheckpointingSchema.optional(),
+  restart: RestartSchema.prefault({}),
+  nodes: z.array(NodeSpecSchema).min(1),
+});
+
+export type GeneratorConnector = z.infer<typeof GeneratorConnectorSchema>;
+export type FileConnector = z.infer<typeof FileConnectorSchema>;
+export type StdoutConnector = z.infer<typeof StdoutConnectorSchema>;
+export type KafkaConnector = z.infer<typeof KafkaConnectorSchema>;
+export type Connector = z.infer<typeof ConnectorSchema>;
+export type NodeType = z.infer<typeof NodeTypeSchema>;
+export type NodeSpec = z.infer<typeof NodeSpecSchema>;
+export type JobSpec = z.infer<typeof JobSpecSchema>;
+
+const KEYED: ReadonlySet<NodeType> = new Set(['sum', 'count', 'min', 'max', 'reduce']);
+const NEEDS_FN: ReadonlySet<NodeType> = new Set(['map', 'flatMap', 'filter', 'reduce']);
+const NEEDS_FIELD: ReadonlySet<NodeType> = new Set(['sum', 'min', 'max']);
+
+/** Keyed nodes read a hash shuffle on `keyBy` and keep per-key state. */
+export function isKeyedType(type: NodeType): boolean {
+  return KEYED.has(type);
+}
+
+function renderPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((seg, i) => {
+      if (typeof seg === 'number') return `[${seg}]`;
+      const key = String(seg);
+      if (!/^[A-Za-z_$][\w$]*$/.test(key)) return `[${JSON.stringify(key)}]`;
+      return i === 0 ? key : `.${key}`;
+    })
+    .join('');
+}
+
+/** Plainer wording than zod's defaults for the issues a person writing a job file actually hits. */
+function issueMessage(iss: z.core.$ZodRawIssue): string | undefined {
+  if (iss.code === 'invalid_type' && iss.input === undefined) return 'required';
+  if (iss.code === 'invalid_type') {
+    const what = iss.expected === 'int' ? 'integer' : iss.expected;
+    return `must be ${/^[aeiou]/.test(what) ? 'an' : 'a'} ${what}`;
+  }
+  const oneOf = (values: readonly unknown[]) => `must be one of ${values.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (iss.code === 'invalid_value') {
+    return `${oneOf(iss.values)}${typeof iss.input === 'string' ? hint(iss.input, iss.values.map(String)) : ''}`;
+  }
+  if (iss.code === 'invalid_union' && 'options' in iss && Array.isArray(iss.options)) {
+    const got = (iss.input as Record<string, unknown> | undefined)?.[String(iss.discriminator)];
+    if (got === undefined) return `required, ${oneOf(iss.options)}`;
+    return `${oneOf(iss.options)}${typeof got === 'string' ? hint(got, iss.options.map(String)) : ''}`;
+  }
+  if (iss.code === 'too_small' || iss.code === 'too_big') {
+    const bound = Number(iss.code === 'too_small' ? iss.minimum : iss.maximum);
+    const small = iss.code === 'too_small';
+    if (iss.origin === 'string' && small && bound === 1) return 'must not be empty';
+    if (iss.origin === 'array') return `needs ${small ? 'at least' : 'at most'} ${bound} item${bound === 1 ? '' : 's'}`;
+    if (iss.origin === 'number') return `must be ${small ? '>' : '<'}${iss.inclusive ? '=' : ''} ${bound}`;
+  }
+  return undefined;
+}
+
+function shapeProblems(error: z.ZodError): Problem[] {
+  return error.issues.map((iss) => {
+    const path = iss.code === 'unrecognized_keys' && iss.keys.length === 1 ? [...iss.path, iss.keys[0]] : iss.path;
+    return { path: renderPath(path), message: iss.message };
+  });
+}
+
+/** Checks a well-shaped job cannot express in its schema: references, required fields per type, cycles. */
+function graphProblems(job: JobSpec): Problem[] {
+  const problems: Problem[] = [];
+  const add = (path: string, message: string) => problems.push({ path, message });
+  const index = new Map<string, number>();
+  job.nodes.forEach((n, i) => {
+    const first = index.get(n.id);
+    if (first === undefined) index.set(n.id, i);
+    else add(`nodes[${i}].id`, `duplicate id "${n.id}" (also nodes[${first}])`);
+  });
+  const parallelismOf = (n: NodeSpec) => n.parallelism ?? job.parallelism;
+
+  if (job.parallelism > job.maxParallelism) {
+    add('parallelism', `${job.parallelism} exceeds maxParallelism ${job.maxParallelism}`);
+  }
+  job.nodes.forEach((n, i) => {
+    const at = (field: string) => `nodes[${i}].${field}`;
+    const keyed = KEYED.has(n.type);
+    n.inputs.forEach((input, j) => {
+      if (!index.has(input)) add(at(`inputs[${j}]`), `unknown node "${input}"${hint(input, index.keys())}`);
+      else if (n.inputs.indexOf(input) !== j) add(at(`inputs[${j}]`), `"${input}" is already an input`);
+    });
+
+    if (n.type === 'source') {
+      if (n.inputs.length > 0) add(at('inputs'), 'a source has no inputs');
+      if (!n.connector) add(at('connector'), 'required for type "source"');
+      else if (n.connector.kind === 'stdout') add(at('connector.kind'), '"stdout" can only be a sink');
+      if (n.partition) add(at('partition'), 'a source has no inputs to partition');
+    } else {
+      if (n.inputs.length === 0) add(at('inputs'), `type "${n.type}" needs at least one input`);
+      if (n.type === 'sink') {
+        if (!n.connector) add(at('connector'), 'required for type "sink"');
+        else if (n.connector.kind === 'generator') add(at('connector.kind'), '"generator" can only be a source');
+      } else if (n.connector) {
+        add(at('connector'), `not allowed for type "${n.type}" (only sources and sinks have connectors)`);
+      }
+    }
+
+    if (NEEDS_FN.has(n.type) && !n.fn) add(at('fn'), `required for type "${n.type}"`);
+    if (NEEDS_FIELD.has(n.type) && !n.field) add(at('field'), `required for type "${n.type}"`);
+    if (keyed && !n.keyBy) add(at('keyBy'), `required for type "${n.type}"`);
+    if (!keyed && n.keyBy) add(at('keyBy'), `not allowed for type "${n.type}" (only ${[...KEYED].join('/')} are keyed)`);
+
+    if (n.parallelism !== undefined && n.parallelism > job.maxParallelism) {
+      add(at('parallelism'), `${n.parallelism} exceeds maxParallelism ${job.maxParallelism}`);
+    }
+    if (keyed && n.partition) {
+      add(at('partition'), `not allowed for keyed type "${n.type}" (its input is hash-partitioned by keyBy)`);
+    } else if (n.partition === 'forward') {
+      for (const input of new Set(n.inputs)) {
+        const from = index.get(input);
+        if (from === undefined) continue;
+        const [mine, theirs] = [parallelismOf(n), parallelismOf(job.nodes[from])];
+        if (mine !== theirs) {
+          add(at('partition'), `"forward" needs the parallelism of input "${input}" (${theirs}), this node has ${mine}`);
+        }
+      }
+    }
+  });
+
+  if (!job.nodes.some((n) => n.type === 'sink')) add('nodes', 'the job has no sink; add a node of type "sink"');
+  for (const cycle of findCycles(job.nodes, index)) {
+    add(`nodes[${index.get(cycle[0])}].inputs`, `cycle: ${[...cycle, cycle[0]].map((id) => `"${id}"`).join(' → ')}`);
+  }
+  return problems;
+}
+
+/** Each distinct cycle once, as node ids in data-flow order. Duplicate ids resolve to their first node. */
+function findCycles(nodes: NodeSpec[], index: Map<string, number>): string[][] {
+  const state = new Map<string, 'active' | 'done'>();
+  const stack: string[] = [];
+  const seen = new Set<string>();
+  const cycles: string[][] = [];
+  const visit = (id: string): void => {
+    state.set(id, 'active');
+    stack.push(id);
+    // walking inputs goes against the data flow, so a found cycle is reversed below
+    for (const input of nodes[index.get(id) as number].inputs) {
+      if (!index.has(input)) continue;
+      if (state.get(input) === 'active') {
+        const cycle = stack.slice(stack.indexOf(input)).reverse();
+        // start at the node listed first in the file, so the message reads in file order
+        const first = cycle.reduce((a, b) => ((index.get(a) as number) <= (index.get(b) as number) ? a : b));
+        cycle.push(...cycle.splice(0, cycle.indexOf(first)));
+        const key = [...cycle].sort().join('\0');
+        if (!seen.has(key)) {
+          seen.add(key);
+          cycles.push(cycle);
+        }
+      } else if (!state.has(input)) visit(input);
+    }
+    stack.pop();
+    state.set(id, 'done');
+  };
+  for (const id of index.keys()) if (!state.has(id)) visit(id);
+  return cycles;
+}
+
+/** Validates a parsed job file; throws JobFileError naming every problem found. */
+export function parseJobSpec(input: unknown, source?: string): JobSpec {
+  const result = JobSpecSchema.safeParse(input, { error: issueMessage });
+  if (!result.success) throw new JobFileError(shapeProblems(result.error), source);
+  const problems = graphProblems(result.data);
+  if (problems.length > 0) throw new JobFileError(problems, source);
+  return result.data;
+}
+
+/**
+ * Where JSON.parse failed, as an offset. Node 20 says "at position N" for most errors, but for an
+ * unexpected token it only echoes the source around it (10 characters before it, 9 after, "..." where cut),
+ * so the offset is recovered from that echo and kept only if the token is really there.
+ */
+function jsonErrorOffset(text: string, message: string): number | undefined {
+  const pos = /at position (\d+)/.exec(message);
+  if (pos) return Number(pos[1]);
+  if (/end of JSON input/.test(message)) return text.length;
+  const echo = /^Unexpected token '([\s\S])', (\.\.\.)?"([\s\S]*)"(\.\.\.)? is not valid JSON$/.exec(message);
+  if (!echo) return undefined;
+  const [, token, cutStart, context, cutEnd] = echo;
+  let at: number;
+  if (cutStart) at = text.indexOf(context) + 10;
+  else if (cutEnd) at = context.length - 10;
+  else at = text.indexOf(token) === text.lastIndexOf(token) ? text.indexOf(token) : -1;
+  return at >= 0 && text[at] === token ? at : undefined;
+}
+
+function jsonSyntaxProblem(text: string, err: Error): Problem {
+  const offset = jsonErrorOffset(text, err.message);
+  // the echoed source is noise once the position is known
+  const what = err.message.replace(/, (\.\.\.)?"[\s\S]*"(\.\.\.)? is not valid JSON$/, '').replace(/ in JSON at position \d+.*$/, '');
+  if (offset === undefined) return { path: '', message: `invalid JSON: ${what}` };
+  const before = text.slice(0, offset).split('\n');
+  return { path: '', message: `invalid JSON at line ${before.length}, column ${before[before.length - 1].length + 1}: ${what}` };
+}
+
+/**
+ * Reads, parses and validates a job file, then makes its relative paths (functions module, checkpoint
+ * storage, file connectors) absolute against the job file's directory, since the job may run elsewhere.
+ */
+export async function loadJobFile(path: string): Promise<JobSpec> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reasons: Record<string, string> = { ENOENT: 'no such file', EISDIR: 'it is a directory', EACCES: 'permission denied' };
+    const why = reasons[code ?? ''] ?? (err as Error).message;
+    throw new JobFileError([{ path: '', message: `cannot read the job file: ${why}` }], path);
+  }
+  text = text.replace(/^\uFEFF/, '');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new JobFileError([jsonSyntaxProblem(text, err as Error)], path);
+  }
+  const job = parseJobSpec(json, path);
+  const dir = nodePath.dirname(nodePath.resolve(path));
+  const abs = (p: string) => nodePath.resolve(dir, p);
+  return {
+    ...job,
+    ...(job.functions !== undefined && { functions: abs(job.functions) }),
+    ...(job.checkpointing?.storage !== undefined && {
+      checkpointing: { ...job.checkpointing, storage: abs(job.checkpointing.storage) },
+    }),
+    nodes: job.nodes.map((n) =>
+      n.connector?.kind === 'file' ? { ...n, connector: { ...n.connector, path: abs(n.connector.path) } } : n,
+    ),
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * Key → key group → subtask, computed the way Flink does it (KeyGroupRangeAssignment), so that a key
+ * lands in the same key group as it would in a Flink job with the same maxParallelism. Key groups are
+ * the unit of keyed state: rescaling moves whole key groups, never single keys.
+ */
+
+export const DEFAULT_MAX_PARALLELISM = 128;
+
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+
+/** Java `String.hashCode`: s[0]*31^(n-1) + ... + s[n-1] over UTF-16 code units, in int32 arithmetic. */
+function stringHash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/**
+ * A Java-compatible hashCode of a key, so the common key types hash as the equivalent Java
+ * String/Integer/Boolean would in Flink. Floats, integers outside int32, objects, arrays, null and
+ * undefined have no single Java counterpart; they hash as the string of their `JSON.stringify` form
+ * (undefined as "undefined"), which is stable across processes as long as field order is.
+ */
+export function keyHash(key: unknown): number {
+  if (typeof key === 'string') return stringHash(key);
+  if (typeof key === 'number' && Number.isInteger(key) && key >= INT32_MIN && key <= INT32_MAX) return key | 0;
+  if (typeof key === 'boolean') return key ? 1231 : 1237;
+  return stringHash(JSON.stringify(key) ?? 'undefined');
+}
+
+function rotl32(x: number, r: number): number {
+  return (x << r) | (x >>> (32 - r));
+}
+
+/**
+ * Flink's `MathUtils.murmurHash(int)`: one murmur3_32 block (seed 0, length 4) plus the finalizer,
+ * then folded to a non-negative int. Spreads the poor low bits of Java hash codes over all key groups.
+ */
+export function murmurHash(code: number): number {
+  let k = Math.imul(code | 0, 0xcc9e2d51);
+  k = rotl32(k, 15);
+  k = Math.imul(k, 0x1b873593);
+  let h = rotl32(k, 13); // seed 0 xor k
+  h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  h ^= 4; // length in bytes
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  if (h >= 0) return h;
+  return h !== INT32_MIN ? -h : 0;
+}
+
+export function keyGroupFor(key: unknown, maxParallelism: number): number {
+  return murmurHash(keyHash(key)) % maxParallelism;
+}
+
+export function operatorIndexForKeyGroup(maxParallelism: number, parallelism: number, keyGroup: number): number {
+  return Math.floor((keyGroup * parallelism) / maxParallelism);
+}
+
+/** The contiguous, inclusive key groups owned by one subtask; the inverse of operatorIndexForKeyGroup. */
+export function keyGroupRange(
+  maxParallelism: number,
+  parallelism: number,
+  subtask: number,
+): { start: number; end: number } {
+  return {
+    start: Math.ceil((subtask * maxParallelism) / parallelism),
+    end: Math.ceil(((subtask + 1) * maxParallelism) / parallelism) - 1,
+  };
+}
+
+export function subtaskForKey(key: unknown, maxParallelism: number, parallelism: number): number {
+  return operatorIndexForKeyGroup(maxParallelism, parallelism, keyGroupFor(key, maxParallelism));
+}

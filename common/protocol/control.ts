@@ -1,0 +1,72 @@
+/**
+ * Control frames between a TaskManager and the JobManager (the `/tm` WebSocket on the JM port).
+ *
+ * TM → JM  register    {tmId, slots, dataAddress}      first frame; the JM answers `registered`
+ *          heartbeat   {tmId, queuedBytes, tasks}      every heartbeat interval, with task counters
+ *          task-state  {jobId, attempt, vertex, subtask, state, error?}
+ * JM → TM  registered  {heartbeatIntervalMs}
+ *          deploy      {plan, tasks}                   run these subtasks of the plan here
+ *          cancel      {jobId}                         stop every task of the job
+ */
+import { z } from 'zod';
+import { DeploymentPlanSchema, TaskRefSchema } from '../plan';
+
+export const TaskStateSchema = z.enum(['DEPLOYING', 'RUNNING', 'FINISHED', 'FAILED', 'CANCELED']);
+export type TaskState = z.infer<typeof TaskStateSchema>;
+
+export const ErrorInfoSchema = z.object({ message: z.string(), stack: z.string().optional() });
+export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
+
+export const TaskCountersSchema = z.object({
+  jobId: z.string(),
+  attempt: z.number().int(),
+  vertex: z.string(),
+  subtask: z.number().int(),
+  recordsIn: z.number(),
+  recordsOut: z.number(),
+  bytesIn: z.number(),
+  backPressuredMs: z.number(),
+  busyMs: z.number(),
+});
+export type TaskCounters = z.infer<typeof TaskCountersSchema>;
+
+export const RegisterFrame = z.object({
+  v: z.literal(1),
+  t: z.literal('register'),
+  tmId: z.string().min(1).max(200),
+  slots: z.number().int().positive().max(1024),
+  dataAddress: z.string(),
+});
+export const HeartbeatFrame = z.object({
+  v: z.literal(1),
+  t: z.literal('heartbeat'),
+  tmId: z.string(),
+  queuedBytes: z.number(),
+  tasks: z.array(TaskCountersSchema),
+});
+export const TaskStateFrame = z.object({
+  v: z.literal(1),
+  t: z.literal('task-state'),
+  jobId: z.string(),
+  attempt: z.number().int(),
+  vertex: z.string(),
+  subtask: z.number().int(),
+  state: TaskStateSchema,
+  error: ErrorInfoSchema.optional(),
+});
+export const TmToJmFrame = z.discriminatedUnion('t', [RegisterFrame, HeartbeatFrame, TaskStateFrame]);
+export type TmToJmFrame = z.infer<typeof TmToJmFrame>;
+
+export const RegisteredFrame = z.object({ v: z.literal(1), t: z.literal('registered'), heartbeatIntervalMs: z.number() });
+export const DeployFrame = z.object({
+  v: z.literal(1),
+  t: z.literal('deploy'),
+  plan: DeploymentPlanSchema,
+  tasks: z.array(TaskRefSchema),
+});
+export const CancelFrame = z.object({ v: z.literal(1), t: z.literal('cancel'), jobId: z.string() });
+export const JmToTmFrame = z.discriminatedUnion('t', [RegisteredFrame, DeployFrame, CancelFrame]);
+export type JmToTmFrame = z.infer<typeof JmToTmFrame>;
+
+/** A frame as sent: the codec adds the protocol version. */
+export type Outgoing<F> = F extends { v: 1 } ? Omit<F, 'v'> : never;

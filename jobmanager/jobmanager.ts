@@ -1,0 +1,95 @@
+/**
+ * The JobManager process: one HTTP port serving REST and the `/tm` WebSocket for TaskManagers.
+ * A TM connection must open with `register`; any frame that breaks the protocol closes that
+ * connection with the reason, and the TM counts as lost.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { ProtocolError } from '../common/errors';
+import { Logger } from '../common/log';
+import { decodeFrame, MAX_FRAME_BYTES } from '../common/protocol/codec';
+import { TmToJmFrame } from '../common/protocol/control';
+import { Dispatcher } from './dispatcher';
+import { handle, restRoutes } from './rest';
+import type { RegisteredTaskManager } from './tm-registry';
+
+const log = new Logger('jobmanager');
+
+export interface JobManagerOptions {
+  host: string;
+  port: number;
+  dataDir: string;
+  heartbeatIntervalMs?: number;
+  heartbeatTimeoutMs?: number;
+}
+
+export class JobManager {
+  readonly dispatcher: Dispatcher;
+  private readonly http: Server;
+  private readonly wss: WebSocketServer;
+
+  constructor(private readonly options: JobManagerOptions) {
+    this.dispatcher = new Dispatcher({
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1000,
+      heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 5000,
+    });
+    const routes = restRoutes(this.dispatcher);
+    this.http = createServer((req, res) => void handle(routes, req, res));
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+    this.http.on('upgrade', (req, socket, head) => {
+      if (new URL(req.url ?? '/', 'http://localhost').pathname !== '/tm') {
+        socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+        return;
+      }
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.acceptTaskManager(ws));
+    });
+    this.http.on('clientError', (_err, socket) => socket.destroy());
+  }
+
+  private acceptTaskManager(ws: WebSocket): void {
+    let tm: RegisteredTaskManager | undefined;
+    ws.on('error', () => undefined);
+    ws.on('message', (data, isBinary) => {
+      try {
+        if (!isBinary) throw new ProtocolError('text frames are not part of the protocol');
+        const frame = decodeFrame(TmToJmFrame, data);
+        if (frame.t === 'register') {
+          if (tm) throw new ProtocolError('register sent twice on one connection');
+          tm = this.dispatcher.registry.register(ws, frame.tmId, frame.slots, frame.dataAddress);
+        } else if (!tm) {
+          throw new ProtocolError(`"${frame.t}" before register`);
+        } else if (frame.t === 'heartbeat' && frame.tmId !== tm.id) {
+          throw new ProtocolError(`frame for TaskManager ${frame.tmId} on the connection of ${tm.id}`);
+        } else {
+          this.dispatcher.onTaskManagerFrame(tm, frame);
+        }
+      } catch (err) {
+        const reason = (err as Error).message.slice(0, 120);
+        log.warn('closing TaskManager connection', { tm: tm?.id ?? 'unregistered', reason });
+        ws.close(1008, reason);
+        if (tm) this.dispatcher.registry.lose(tm.id, `protocol error: ${reason}`);
+      }
+    });
+    ws.on('close', () => {
+      if (tm && this.dispatcher.registry.get(tm.id) === tm) this.dispatcher.registry.lose(tm.id, 'connection closed');
+    });
+  }
+
+  async start(): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(this.options.port, this.options.host, () => resolve());
+    });
+    const port = (this.http.address() as AddressInfo).port;
+    log.info('started', { rest: `http://${this.options.host}:${port}`, taskmanagers: `ws://${this.options.host}:${port}/tm` });
+    return port;
+  }
+
+  async stop(): Promise<void> {
+    this.dispatcher.close();
+    for (const c of this.wss.clients) c.terminate();
+    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    log.info('stopped');
+  }
+}

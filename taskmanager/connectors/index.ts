@@ -1,0 +1,30 @@
+/** Connector kind → reader or writer for one subtask. */
+import { ConnectorError } from '../../common/errors';
+import type { Connector } from '../../common/jobfile';
+import { FileSink } from './file-sink';
+import { FileSource } from './file-source';
+import { GeneratorSource } from './generator';
+import { StdoutSink } from './stdout-sink';
+import type { SinkWriter, SourceReader, SubtaskInfo } from './types';
+
+export function createSource(c: Connector, task: SubtaskInfo): SourceReader {
+  switch (c.kind) {
+    case 'generator':
+      return new GeneratorSource(c, task);
+    case 'file':
+      return new FileSource(c.path, task);
+    default:
+      throw new ConnectorError(`"${c.kind}" cannot be used as a source here`);
+  }
+}
+
+export function createSink(c: Connector, task: SubtaskInfo): SinkWriter {
+  switch (c.kind) {
+    case 'file':
+      return new FileSink(c.path, task);
+    case 'stdout':
+      return new StdoutSink();
+    default:
+      throw new ConnectorError(`"${c.kind}" cannot be used as a sink here`);
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * Keyed state of one operator, kept per key group so that it can be split by key-group range when
+ * a job is restored at another parallelism.
+ */
+import { keyGroupFor } from '../common/keygroups';
+
+export class KeyedState<V> {
+  private readonly groups = new Map<number, Map<unknown, V>>();
+
+  constructor(private readonly maxParallelism: number) {}
+
+  /** Objects and arrays are keyed by their JSON form; primitives by value (so 1 and "1" differ). */
+  private static mapKey(key: unknown): unknown {
+    return typeof key === 'object' && key !== null ? JSON.stringify(key) : key;
+  }
+
+  private group(key: unknown): Map<unknown, V> {
+    const kg = keyGroupFor(key, this.maxParallelism);
+    let g = this.groups.get(kg);
+    if (!g) this.groups.set(kg, (g = new Map()));
+    return g;
+  }
+
+  get(key: unknown): V | undefined {
+    return this.group(key).get(KeyedState.mapKey(key));
+  }
+
+  set(key: unknown, value: V): void {
+    this.group(key).set(KeyedState.mapKey(key), value);
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const g of this.groups.values()) n += g.size;
+    return n;
+  }
+}

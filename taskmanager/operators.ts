@@ -1,0 +1,105 @@
+/**
+ * Operators of a chain. Each node of a vertex becomes an operator that pushes its results to the
+ * next one by function call; the last one pushes into the task's output (channels or a sink).
+ * Keyed aggregations emit the updated value for every input (a changelog), so the last record per
+ * key that reaches a sink is the final value.
+ */
+import { UserFunctionError } from '../common/errors';
+import type { NodeSpec } from '../common/jobfile';
+import type { FunctionRegistry, UserFunction } from './functions';
+import { KeyedState } from './keyed-state';
+
+export type Collector = (record: unknown) => void;
+
+function call(node: NodeSpec, fn: UserFunction, ...args: unknown[]): unknown {
+  try {
+    return fn(...args);
+  } catch (err) {
+    throw new UserFunctionError(node.id, err);
+  }
+}
+
+function field(record: unknown, name: string): unknown {
+  return typeof record === 'object' && record !== null ? (record as Record<string, unknown>)[name] : undefined;
+}
+
+function numberField(node: NodeSpec, record: unknown, name: string): number {
+  const v = field(record, name);
+  if (typeof v !== 'number') throw new UserFunctionError(node.id, new TypeError(`field "${name}" of ${JSON.stringify(record)} is not a number`));
+  return v;
+}
+
+function withField(record: unknown, name: string, value: unknown): Record<string, unknown> {
+  return { ...(record as Record<string, unknown>), [name]: value };
+}
+
+/** One operator: takes a record, pushes zero or more downstream. */
+export function createOperator(node: NodeSpec, fns: FunctionRegistry, maxParallelism: number, out: Collector): Collector {
+  const keyOf = (r: unknown) => field(r, node.keyBy!) ?? null;
+  switch (node.type) {
+    case 'map': {
+      const fn = fns.resolve(node.fn!);
+      return (r) => out(call(node, fn, r));
+    }
+    case 'flatMap': {
+      const fn = fns.resolve(node.fn!);
+      return (r) => {
+        const results = call(node, fn, r);
+        if (results == null) return;
+        for (const x of results as Iterable<unknown>) out(x);
+      };
+    }
+    case 'filter': {
+      const fn = fns.resolve(node.fn!);
+      return (r) => {
+        if (call(node, fn, r)) out(r);
+      };
+    }
+    case 'sum':
+    case 'min':
+    case 'max': {
+      const f = node.field!;
+      const combine =
+        node.type === 'sum' ? (a: number, b: number) => a + b : node.type === 'min' ? Math.min : Math.max;
+      const state = new KeyedState<Record<string, unknown>>(maxParallelism);
+      return (r) => {
+        const key = keyOf(r);
+        const v = numberField(node, r, f);
+        const prev = state.get(key);
+        const next = prev ? withField(prev, f, combine(prev[f] as number, v)) : withField(r, f, v);
+        state.set(key, next);
+        out(next);
+      };
+    }
+    case 'count': {
+      const f = node.field ?? 'count';
+      const state = new KeyedState<number>(maxParallelism);
+      return (r) => {
+        const key = keyOf(r);
+        const n = (state.get(key) ?? 0) + 1;
+        state.set(key, n);
+        out({ [node.keyBy!]: key, [f]: n });
+      };
+    }
+    case 'reduce': {
+      const fn = fns.resolve(node.fn!);
+      const state = new KeyedState<unknown>(maxParallelism);
+      return (r) => {
+        const key = keyOf(r);
+        const prev = state.get(key);
+        const next = prev === undefined ? r : call(node, fn, prev, r);
+        state.set(key, next);
+        out(next);
+      };
+    }
+    default:
+      throw new Error(`node type "${node.type}" is not an operator`);
+  }
+}
+
+/** Compose the operator nodes of a chain, head first, ending in `out`. */
+export function createChain(nodes: NodeSpec[], fns: FunctionRegistry, maxParallelism: number, out: Collector): Collector {
+  let next = out;
+  for (let i = nodes.length - 1; i >= 0; i--) next = createOperator(nodes[i], fns, maxParallelism, next);
+  return next;
+}

@@ -1,0 +1,168 @@
+/**
+ * One slot: a worker thread running the subtasks deployed into it (with slot sharing, subtask i of
+ * every vertex of a job). It routes channel traffic itself:
+ *   same slot      → straight into the consumer's input gate (records are not serialized)
+ *   other slot     → msgpack batch over a MessagePort to that slot's worker (buffer transferred)
+ *   other TM       → msgpack batch to the TM main thread, which owns the TM↔TM WebSockets
+ */
+import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { decode, encode } from '../common/protocol/codec';
+import type { TaskCounters } from '../common/protocol/control';
+import type { DeploymentPlan, SlotRef, TaskRef } from '../common/plan';
+import type { Batch, ChannelTransport, InputGate, Marker, OutputChannel } from './channels';
+import { FunctionRegistry } from './functions';
+import { StreamTask } from './task';
+import type { MainToWorker, WorkerInit, WorkerToMain } from './worker-messages';
+
+interface WireBatch {
+  r: unknown[];
+  m?: Marker;
+}
+
+/** Copy into a buffer of its own: msgpackr reuses its output buffer, and we transfer ours. */
+function encodeBatch(batch: Batch): Uint8Array {
+  const packed = encode({ r: batch.records, m: batch.marker } satisfies WireBatch);
+  return Uint8Array.prototype.slice.call(packed);
+}
+
+function decodeBatch(payload: Uint8Array): Batch {
+  const w = decode(payload) as WireBatch;
+  return { records: w.r, marker: w.m, bytes: payload.byteLength };
+}
+
+class Slot implements ChannelTransport {
+  private readonly gates = new Map<string, InputGate>();
+  private readonly outputs = new Map<string, OutputChannel>();
+  private readonly pendingCredits = new Map<string, number>();
+  private readonly tasks = new Map<string, StreamTask[]>();
+  private readonly functionModules = new Map<string, FunctionRegistry>();
+
+  constructor(
+    private readonly init: WorkerInit,
+    private readonly peers: (MessagePort | undefined)[],
+    private readonly main: MessagePort,
+  ) {
+    for (const port of peers) port?.on('message', (m: MainToWorker) => this.onMessage(m));
+    setInterval(() => this.post({ kind: 'stats', tasks: this.counters(), queuedBytes: this.queuedBytes() }), 500).unref();
+  }
+
+  private post(m: WorkerToMain, transfer?: ArrayBuffer[]): void {
+    this.main.postMessage(m, transfer);
+  }
+
+  onMessage(m: MainToWorker): void {
+    switch (m.kind) {
+      case 'deploy':
+        return this.deploy(m.plan, m.tasks, m.functionsPath);
+      case 'cancel':
+        return this.cancel(m.jobId);
+      case 'data':
+        this.gates.get(m.ch)?.deliver(m.ch, decodeBatch(m.payload));
+        return;
+      case 'credit':
+        return this.credit(m.ch, m.n);
+    }
+  }
+
+  sendBatch(dest: SlotRef, ch: string, batch: Batch): void {
+    if (dest.tm === this.init.tmId && dest.slot === this.init.slot) {
+      this.gates.get(ch)?.deliver(ch, batch);
+      return;
+    }
+    const payload = encodeBatch(batch);
+    if (dest.tm === this.init.tmId) this.peers[dest.slot]!.postMessage({ kind: 'data', ch, payload }, [payload.buffer as ArrayBuffer]);
+    else this.post({ kind: 'remote-data', dest, ch, payload }, [payload.buffer as ArrayBuffer]);
+  }
+
+  sendCredit(dest: SlotRef, ch: string, n: number): void {
+    if (dest.tm === this.init.tmId && dest.slot === this.init.slot) this.credit(ch, n);
+    else if (dest.tm === this.init.tmId) this.peers[dest.slot]!.postMessage({ kind: 'credit', ch, n });
+    else this.post({ kind: 'remote-credit', dest, ch, n });
+  }
+
+  /** Credit may arrive before the producer is deployed here; it is kept until then. */
+  private credit(ch: string, n: number): void {
+    const out = this.outputs.get(ch);
+    if (out) out.addCredit(n);
+    else this.pendingCredits.set(ch, (this.pendingCredits.get(ch) ?? 0) + n);
+  }
+
+  private functionsFor(plan: DeploymentPlan, path: string | undefined): FunctionRegistry {
+    const key = `${plan.jobId}/${plan.attempt}`;
+    let fns = this.functionModules.get(key);
+    if (!fns) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      fns = new FunctionRegistry(path ? (require(path) as Record<string, unknown>) : undefined);
+      this.functionModules.set(key, fns);
+    }
+    return fns;
+  }
+
+  private deploy(plan: DeploymentPlan, refs: TaskRef[], functionsPath: string | undefined): void {
+    const list = this.tasks.get(plan.jobId) ?? [];
+    this.tasks.set(plan.jobId, list);
+    for (const ref of refs) {
+      const vertex = plan.vertices.find((v) => v.id === ref.vertex)!;
+      const report: StreamTaskReport = (state, error) =>
+        this.post({ kind: 'task-state', jobId: plan.jobId, attempt: plan.attempt, vertex: ref.vertex, subtask: ref.subtask, state, error });
+      let task: StreamTask;
+      try {
+        const functions = this.functionsFor(plan, functionsPath);
+        task = new StreamTask({ plan, vertex, subtask: ref.subtask, transport: this, functions, report });
+      } catch (err) {
+        report('FAILED', { message: (err as Error).message, stack: (err as Error).stack });
+        continue;
+      }
+      list.push(task);
+      for (const c of task.outputChannels) {
+        this.outputs.set(c.id, c);
+        const pending = this.pendingCredits.get(c.id);
+        if (pending) {
+          this.pendingCredits.delete(c.id);
+          c.addCredit(pending);
+        }
+      }
+      for (const ch of task.gate.channelIds()) this.gates.set(ch, task.gate);
+      void task.run().finally(() => this.forget(plan.jobId, task));
+    }
+  }
+
+  private forget(jobId: string, task: StreamTask): void {
+    const list = this.tasks.get(jobId);
+    if (!list) return;
+    list.splice(list.indexOf(task), 1);
+    for (const c of task.outputChannels) this.outputs.delete(c.id);
+    for (const ch of task.gate.channelIds()) this.gates.delete(ch);
+    if (list.length === 0) {
+      this.tasks.delete(jobId);
+      for (const key of this.functionModules.keys()) if (key.startsWith(`${jobId}/`)) this.functionModules.delete(key);
+    }
+  }
+
+  private cancel(jobId: string): void {
+    for (const t of this.tasks.get(jobId) ?? []) t.cancel();
+    for (const ch of this.pendingCredits.keys()) if (ch.startsWith(`${jobId}/`)) this.pendingCredits.delete(ch);
+  }
+
+  private counters(): TaskCounters[] {
+    return [...this.tasks.values()].flat().map((t) => ({ ...t.counters }));
+  }
+
+  private queuedBytes(): number {
+    let n = 0;
+    for (const t of [...this.tasks.values()].flat()) n += t.gate.queuedBytes;
+    return n;
+  }
+}
+
+type StreamTaskReport = ConstructorParameters<typeof StreamTask>[0]['report'];
+
+if (!isMainThread && parentPort) {
+  const init = workerData as WorkerInit;
+  const main = parentPort;
+  main.once('message', (peers: (MessagePort | undefined)[]) => {
+    const slot = new Slot(init, peers, main as unknown as MessagePort);
+    main.on('message', (m: MainToWorker) => slot.onMessage(m));
+    main.postMessage({ kind: 'ready' } satisfies WorkerToMain);
+  });
+}

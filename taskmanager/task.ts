@@ -1,0 +1,218 @@
+/**
+ * A subtask: its input gate (or a source reader), the operator chain of its vertex, and its outputs
+ * (partitioned channels, or a sink writer). One async loop per task; a slot runs several.
+ *
+ *   DEPLOYING → RUNNING → FINISHED | FAILED | CANCELED
+ *
+ * After each input batch the task waits until every output channel has sent what it sealed, which
+ * is how back-pressure reaches the sources: a source reads only when its channels have credit.
+ */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { ErrorInfo, TaskCounters, TaskState } from '../common/protocol/control';
+import { subtaskForKey } from '../common/keygroups';
+import { channelId, type DeploymentPlan, type PlanEdge, type PlanVertex } from '../common/plan';
+import { FLUSH_MS, InputChannel, InputGate, OutputChannel, type ChannelTransport } from './channels';
+import { createSink, createSource } from './connectors';
+import type { SinkWriter, SourceReader } from './connectors/types';
+import type { FunctionRegistry } from './functions';
+import { createChain, type Collector } from './operators';
+
+const SOURCE_READ_RECORDS = 256;
+
+export interface TaskEnvironment {
+  plan: DeploymentPlan;
+  vertex: PlanVertex;
+  subtask: number;
+  transport: ChannelTransport;
+  functions: FunctionRegistry;
+  report(state: TaskState, error?: ErrorInfo): void;
+}
+
+class TaskCanceled extends Error {}
+
+/** The channels of one outgoing edge and how a record picks among them. */
+class OutputEdge {
+  private next = 0;
+  constructor(
+    readonly channels: OutputChannel[],
+    private readonly edge: PlanEdge,
+    private readonly maxParallelism: number,
+    subtask: number,
+  ) {
+    this.next = subtask % channels.length;
+  }
+
+  emit(record: unknown): void {
+    const cs = this.channels;
+    switch (this.edge.partitioner) {
+      case 'forward':
+        cs[0].emit(record);
+        return;
+      case 'rebalance':
+        cs[this.next].emit(record);
+        this.next = (this.next + 1) % cs.length;
+        return;
+      case 'hash': {
+        const key = (record as Record<string, unknown> | null)?.[this.edge.keyBy!] ?? null;
+        cs[subtaskForKey(key, this.maxParallelism, cs.length)].emit(record);
+        return;
+      }
+      case 'broadcast':
+        for (const c of cs) c.emit(record);
+    }
+  }
+}
+
+export class StreamTask {
+  readonly gate: InputGate;
+  readonly outputs: OutputEdge[] = [];
+  readonly outputChannels: OutputChannel[];
+  private readonly source: SourceReader | undefined;
+  private readonly sink: SinkWriter | undefined;
+  private readonly chain: Collector;
+  private sinkBuffer: unknown[] = [];
+  private canceled = false;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private writableWaiter: (() => void) | undefined;
+  readonly counters: TaskCounters;
+
+  constructor(private readonly env: TaskEnvironment) {
+    const { plan, vertex, subtask, transport } = env;
+    this.counters = {
+      jobId: plan.jobId, attempt: plan.attempt, vertex: vertex.id, subtask,
+      recordsIn: 0, recordsOut: 0, bytesIn: 0, backPressuredMs: 0, busyMs: 0,
+    };
+    const info = { subtask, parallelism: vertex.parallelism };
+    const head = vertex.nodes[0];
+    const tail = vertex.nodes[vertex.nodes.length - 1];
+    if (head.type === 'source') this.source = createSource(head.connector!, info);
+    if (tail.type === 'sink') this.sink = createSink(tail.connector!, info);
+
+    const parallelism = new Map(plan.vertices.map((v) => [v.id, v.parallelism]));
+    for (const edge of plan.edges.filter((e) => e.source === vertex.id)) {
+      const targets = edge.partitioner === 'forward' ? [subtask] : [...Array(parallelism.get(edge.target)!).keys()];
+      const channels = targets.map(
+        (to) => new OutputChannel(channelId(plan.jobId, plan.attempt, edge.id, subtask, to), plan.slots[to], transport, () => this.onWritable()),
+      );
+      this.outputs.push(new OutputEdge(channels, edge, plan.maxParallelism, subtask));
+    }
+    this.outputChannels = this.outputs.flatMap((o) => o.channels);
+    this.gate = new InputGate(transport);
+    for (const edge of plan.edges.filter((e) => e.target === vertex.id)) {
+      const sources = edge.partitioner === 'forward' ? [subtask] : [...Array(parallelism.get(edge.source)!).keys()];
+      for (const from of sources) {
+        this.gate.add(new InputChannel(channelId(plan.jobId, plan.attempt, edge.id, from, subtask), plan.slots[from]));
+      }
+    }
+
+    const operators = vertex.nodes.filter((n) => n.type !== 'source' && n.type !== 'sink');
+    const emit: Collector = this.sink
+      ? (r) => this.sinkBuffer.push(r)
+      : (r) => {
+          for (const o of this.outputs) o.emit(r);
+        };
+    const counted: Collector = (r) => {
+      this.counters.recordsOut++;
+      emit(r);
+    };
+    this.chain = createChain(operators, env.functions, plan.maxParallelism, counted);
+  }
+
+  async run(): Promise<void> {
+    this.env.report('RUNNING');
+    try {
+      if (this.source) await this.runSource(this.source);
+      else await this.runInputs();
+      await this.endOfInput();
+      this.env.report('FINISHED');
+    } catch (err) {
+      if (this.canceled) this.env.report('CANCELED');
+      else this.env.report('FAILED', { message: (err as Error).message ?? String(err), stack: (err as Error).stack });
+    } finally {
+      clearTimeout(this.flushTimer);
+      await this.source?.close().catch(() => undefined);
+      await this.sink?.close().catch(() => undefined);
+    }
+  }
+
+  cancel(): void {
+    this.canceled = true;
+    this.gate.interrupt();
+    this.writableWaiter?.();
+  }
+
+  private checkCanceled(): void {
+    if (this.canceled) throw new TaskCanceled();
+  }
+
+  private async runSource(source: SourceReader): Promise<void> {
+    for (;;) {
+      await this.awaitWritable();
+      const records = await source.read(SOURCE_READ_RECORDS);
+      this.checkCanceled();
+      if (records === null) return;
+      const t0 = performance.now();
+      this.counters.recordsIn += records.length;
+      for (const r of records) this.chain(r);
+      await this.afterBatch(t0);
+      await yieldToEventLoop();
+    }
+  }
+
+  private async runInputs(): Promise<void> {
+    this.gate.open();
+    while (!this.gate.allEnded) {
+      const next = await this.gate.next();
+      this.checkCanceled();
+      if (!next) continue;
+      const { channel, batch } = next;
+      const t0 = performance.now();
+      this.counters.recordsIn += batch.records.length;
+      this.counters.bytesIn += batch.bytes;
+      for (const r of batch.records) this.chain(r);
+      if (batch.marker?.kind === 'eop') channel.ended = true;
+      await this.afterBatch(t0);
+      this.gate.release(channel);
+      await this.awaitWritable();
+    }
+  }
+
+  /** Hand a processed batch's output on: to the sink, or arm the flush timer of partial batches. */
+  private async afterBatch(t0: number): Promise<void> {
+    if (this.sink && this.sinkBuffer.length > 0) {
+      const records = this.sinkBuffer;
+      this.sinkBuffer = [];
+      await this.sink.write(records);
+    }
+    this.counters.busyMs += performance.now() - t0;
+    if (!this.flushTimer && this.outputChannels.some((c) => c.hasBuffered)) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = undefined;
+        for (const c of this.outputChannels) c.seal();
+      }, FLUSH_MS);
+    }
+  }
+
+  private async endOfInput(): Promise<void> {
+    await this.sink?.finish();
+    for (const c of this.outputChannels) c.seal({ kind: 'eop' });
+    await this.awaitWritable();
+  }
+
+  private onWritable(): void {
+    this.writableWaiter?.();
+  }
+
+  /** Wait until every output channel has sent its sealed batches (has had credit for them). */
+  private async awaitWritable(): Promise<void> {
+    const outs = this.outputChannels;
+    if (!outs.some((c) => c.backlogged)) return;
+    const t0 = performance.now();
+    while (outs.some((c) => c.backlogged)) {
+      await new Promise<void>((resolve) => (this.writableWaiter = resolve));
+      this.writableWaiter = undefined;
+      this.checkCanceled();
+    }
+    this.counters.backPressuredMs += performance.now() - t0;
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * The TaskManager process: registers its slots with the JobManager and heartbeats, runs one worker
+ * thread per slot, writes shipped user-function bundles where workers can load them, and relays
+ * channel traffic between its workers and other TMs.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { randomUUID } from 'node:crypto';
+import WebSocket from 'ws';
+import { ProtocolError } from '../common/errors';
+import { Logger } from '../common/log';
+import { decodeFrame, encodeFrame, MAX_FRAME_BYTES } from '../common/protocol/codec';
+import { JmToTmFrame, type TaskCounters, type TmToJmFrame, type Outgoing } from '../common/protocol/control';
+import type { DeploymentPlan, TaskRef } from '../common/plan';
+import { DataServer, PeerConnection } from './data-connections';
+import type { MainToWorker, WorkerToMain } from './worker-messages';
+
+const log = new Logger('taskmanager');
+const RECONNECT_MS = 1000;
+
+export interface TaskManagerOptions {
+  slots: number;
+  /** ws://host:port of the JobManager. */
+  jobmanager: string;
+  host: string;
+  dataPort: number;
+  tmId?: string;
+}
+
+interface SlotWorker {
+  worker: Worker;
+  counters: TaskCounters[];
+  queuedBytes: number;
+}
+
+export class TaskManager {
+  readonly tmId: string;
+  private readonly workers: SlotWorker[] = [];
+  private readonly dataServer: DataServer;
+  private readonly peers = new Map<string, PeerConnection>();
+  private readonly functionsDir = mkdtempSync(join(tmpdir(), 'flinkx-tm-'));
+  private jm: WebSocket | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private dataAddress = '';
+  private stopped = false;
+
+  constructor(private readonly options: TaskManagerOptions) {
+    this.tmId = options.tmId ?? `tm-${randomUUID().slice(0, 8)}`;
+    this.dataServer = new DataServer((f) => this.toWorker(f.slot, f.t === 'data' ? { kind: 'data', ch: f.ch, payload: copy(f.payload) } : { kind: 'credit', ch: f.ch, n: f.n }));
+  }
+
+  async start(): Promise<void> {
+    const port = await this.dataServer.listen(this.options.host, this.options.dataPort);
+    this.dataAddress = `ws://${this.options.host}:${port}`;
+    await this.startWorkers();
+    this.connect();
+    log.info('started', { tm: this.tmId, slots: this.options.slots, data: this.dataAddress, jobmanager: this.options.jobmanager });
+  }
+
+  private async startWorkers(): Promise<void> {
+    const n = this.options.slots;
+    const ports: (MessagePort | undefined)[][] = Array.from({ length: n }, () => new Array(n).fill(undefined));
+    for (let i = 0; i < n; i++)
+      for (let j = i + 1; j < n; j++) {
+        const { port1, port2 } = new MessageChannel();
+        ports[i][j] = port1;
+        ports[j][i] = port2;
+      }
+    await Promise.all(
+      ports.map((peerPorts, slot) => {
+        const worker = new Worker(join(__dirname, 'slot-worker.js'), { workerData: { tmId: this.tmId, slot } });
+        const sw: SlotWorker = { worker, counters: [], queuedBytes: 0 };
+        this.workers.push(sw);
+        worker.on('error', (err) => log.error('slot worker crashed', { slot, error: err.stack ?? String(err) }));
+        worker.postMessage(peerPorts, peerPorts.filter((p): p is MessagePort => p !== undefined));
+        return new Promise<void>((resolve) =>
+          worker.on('message', (m: WorkerToMain) => (m.kind === 'ready' ? resolve() : this.fromWorker(sw, m))),
+        );
+      }),
+    );
+  }
+
+  private fromWorker(sw: SlotWorker, m: WorkerToMain): void {
+    switch (m.kind) {
+      case 'task-state': {
+        const { kind: _, ...rest } = m;
+        this.sendToJm({ t: 'task-state', ...rest });
+        return;
+      }
+      case 'remote-data':
+        this.peer(m.dest.tm)?.send({ t: 'data', ch: m.ch, slot: m.dest.slot, payload: m.payload });
+        return;
+      case 'remote-credit':
+        this.peer(m.dest.tm)?.send({ t: 'credit', ch: m.ch, slot: m.dest.slot, n: m.n });
+        return;
+      case 'stats':
+        sw.counters = m.tasks;
+        sw.queuedBytes = m.queuedBytes;
+        return;
+    }
+  }
+
+  private readonly peerAddresses = new Map<string, string>();
+
+  private peer(tm: string): PeerConnection | undefined {
+    let p = this.peers.get(tm);
+    if (!p || p.closed) {
+      const address = this.peerAddresses.get(tm);
+      if (!address) {
+        log.warn('no data address for peer', { peer: tm });
+        return undefined;
+      }
+      p = new PeerConnection(address, this.tmId);
+      this.peers.set(tm, p);
+    }
+    return p;
+  }
+
+  private toWorker(slot: number, m: MainToWorker, transfer?: ArrayBuffer[]): void {
+    const sw = this.workers[slot];
+    if (!sw) throw new ProtocolError(`no slot ${slot} on ${this.tmId}`);
+    sw.worker.postMessage(m, transfer);
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const ws = new WebSocket(`${this.options.jobmanager.replace(/\/$/, '')}/tm`, { maxPayload: MAX_FRAME_BYTES });
+    this.jm = ws;
+    ws.on('open', () => {
+      this.sendToJm({ t: 'register', tmId: this.tmId, slots: this.options.slots, dataAddress: this.dataAddress });
+    });
+    ws.on('message', (data) => {
+      try {
+        this.onJmFrame(decodeFrame(JmToTmFrame, data));
+      } catch (err) {
+        log.warn('closing JobManager connection', { reason: (err as Error).message });
+        ws.close(1008, (err as Error).message.slice(0, 120));
+      }
+    });
+    ws.on('error', (err) => log.warn('JobManager connection error', { jobmanager: this.options.jobmanager, error: err.message }));
+    ws.on('close', () => {
+      clearInterval(this.heartbeat);
+      if (this.stopped) return;
+      log.warn('lost the JobManager; cancelling local tasks and reconnecting', { jobmanager: this.options.jobmanager });
+      for (const sw of this.workers) for (const jobId of new Set(sw.counters.map((c) => c.jobId))) sw.worker.postMessage({ kind: 'cancel', jobId });
+      setTimeout(() => this.connect(), RECONNECT_MS).unref();
+    });
+  }
+
+  private sendToJm(frame: Outgoing<TmToJmFrame>): void {
+    if (this.jm?.readyState === WebSocket.OPEN) this.jm.send(encodeFrame(frame));
+  }
+
+  private onJmFrame(frame: JmToTmFrame): void {
+    switch (frame.t) {
+      case 'registered':
+        log.info('registered with the JobManager', { tm: this.tmId });
+        clearInterval(this.heartbeat);
+        this.heartbeat = setInterval(() => this.sendHeartbeat(), frame.heartbeatIntervalMs);
+        this.sendHeartbeat();
+        return;
+      case 'deploy':
+        return this.deploy(frame.plan, frame.tasks);
+      case 'cancel':
+        for (const sw of this.workers) sw.worker.postMessage({ kind: 'cancel', jobId: frame.jobId } satisfies MainToWorker);
+        return;
+    }
+  }
+
+  private sendHeartbeat(): void {
+    let queuedBytes = 0;
+    for (const sw of this.workers) queuedBytes += sw.queuedBytes;
+    for (const p of this.peers.values()) queuedBytes += p.bufferedBytes;
+    this.sendToJm({ t: 'heartbeat', tmId: this.tmId, queuedBytes, tasks: this.workers.flatMap((w) => w.counters) });
+  }
+
+  private deploy(plan: DeploymentPlan, tasks: TaskRef[]): void {
+    for (const [tm, address] of Object.entries(plan.peers)) this.peerAddresses.set(tm, address);
+    let functionsPath: string | undefined;
+    if (plan.functionsCode !== undefined) {
+      functionsPath = join(this.functionsDir, `${plan.jobId}-${plan.attempt}.js`);
+      writeFileSync(functionsPath, plan.functionsCode);
+    }
+    const { functionsCode: _, ...lean } = plan;
+    const bySlot = new Map<number, TaskRef[]>();
+    for (const t of tasks) {
+      const slot = plan.slots[t.subtask].slot;
+      bySlot.set(slot, [...(bySlot.get(slot) ?? []), t]);
+    }
+    log.info('deploying', { job: plan.jobId, attempt: plan.attempt, tasks: tasks.length });
+    for (const [slot, refs] of bySlot) this.toWorker(slot, { kind: 'deploy', plan: lean, tasks: refs, functionsPath });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.heartbeat);
+    this.jm?.close(1001, 'TaskManager stopping');
+    for (const p of this.peers.values()) p.close();
+    await this.dataServer.close();
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+    rmSync(this.functionsDir, { recursive: true, force: true });
+    log.info('stopped', { tm: this.tmId });
+  }
+}
+
+/** A view into a received WebSocket message, copied so the worker gets a buffer of its own. */
+function copy(bytes: Uint8Array): Uint8Array {
+  return Uint8Array.prototype.slice.call(bytes);
+}

@@ -1,0 +1,21 @@
+/** Messages between the TM main thread and its slot workers (structured clone, not the network). */
+import type { ErrorInfo, TaskCounters, TaskState } from '../common/protocol/control';
+import type { DeploymentPlan, SlotRef, TaskRef } from '../common/plan';
+
+export interface WorkerInit {
+  tmId: string;
+  slot: number;
+}
+
+export type MainToWorker =
+  | { kind: 'deploy'; plan: DeploymentPlan; tasks: TaskRef[]; functionsPath?: string }
+  | { kind: 'cancel'; jobId: string }
+  | { kind: 'data'; ch: string; payload: Uint8Array }
+  | { kind: 'credit'; ch: string; n: number };
+
+export type WorkerToMain =
+  | { kind: 'ready' }
+  | { kind: 'task-state'; jobId: string; attempt: number; vertex: string; subtask: number; state: TaskState; error?: ErrorInfo }
+  | { kind: 'remote-data'; dest: SlotRef; ch: string; payload: Uint8Array }
+  | { kind: 'remote-credit'; dest: SlotRef; ch: string; n: number }
+  | { kind: 'stats'; tasks: TaskCounters[]; queuedBytes: number };
