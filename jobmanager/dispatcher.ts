@@ -82,7 +82,7 @@ export class Dispatcher {
       case 'task-state': {
         const job = this.jobs.get(frame.jobId);
         if (!job) return;
-        const failure = job.taskState(frame.attempt, frame.vertex, frame.subtask, frame.state, frame.error);
+        const failure = job.taskState(frame.attempt, frame.vertex, frame.subtask, frame.state, frame.error, frame.counters);
         if (failure) this.fail(job, failure);
         return;
       }

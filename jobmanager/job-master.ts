@@ -101,8 +101,9 @@ export class JobMaster {
   }
 
   /** Apply a task's report; returns the failure if this report failed the attempt. */
-  taskState(attempt: number, vertex: string, subtask: number, state: TaskState, error?: ErrorInfo): ErrorInfo | undefined {
+  taskState(attempt: number, vertex: string, subtask: number, state: TaskState, error?: ErrorInfo, counters?: TaskCounters): ErrorInfo | undefined {
     if (attempt !== this.attempt) return undefined;
+    if (counters) this.updateCounters([counters]);
     const st = this.subtasks.get(`${vertex}/${subtask}`);
     if (!st) return undefined;
     st.state = state;

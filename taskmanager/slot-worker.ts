@@ -103,9 +103,12 @@ class Slot implements ChannelTransport {
     this.tasks.set(plan.jobId, list);
     for (const ref of refs) {
       const vertex = plan.vertices.find((v) => v.id === ref.vertex)!;
+      let task: StreamTask | undefined;
       const report: StreamTaskReport = (state, error) =>
-        this.post({ kind: 'task-state', jobId: plan.jobId, attempt: plan.attempt, vertex: ref.vertex, subtask: ref.subtask, state, error });
-      let task: StreamTask;
+        this.post({
+          kind: 'task-state', jobId: plan.jobId, attempt: plan.attempt, vertex: ref.vertex, subtask: ref.subtask, state, error,
+          counters: state === 'RUNNING' ? undefined : task?.counters,
+        });
       try {
         const functions = this.functionsFor(plan, functionsPath);
         task = new StreamTask({ plan, vertex, subtask: ref.subtask, transport: this, functions, report });
@@ -113,8 +116,9 @@ class Slot implements ChannelTransport {
         report('FAILED', { message: (err as Error).message, stack: (err as Error).stack });
         continue;
       }
-      list.push(task);
-      for (const c of task.outputChannels) {
+      const started = task;
+      list.push(started);
+      for (const c of started.outputChannels) {
         this.outputs.set(c.id, c);
         const pending = this.pendingCredits.get(c.id);
         if (pending) {
@@ -122,8 +126,8 @@ class Slot implements ChannelTransport {
           c.addCredit(pending);
         }
       }
-      for (const ch of task.gate.channelIds()) this.gates.set(ch, task.gate);
-      void task.run().finally(() => this.forget(plan.jobId, task));
+      for (const ch of started.gate.channelIds()) this.gates.set(ch, started.gate);
+      void started.run().finally(() => this.forget(plan.jobId, started));
     }
   }
 

@@ -15,7 +15,7 @@ export type MainToWorker =
 
 export type WorkerToMain =
   | { kind: 'ready' }
-  | { kind: 'task-state'; jobId: string; attempt: number; vertex: string; subtask: number; state: TaskState; error?: ErrorInfo }
+  | { kind: 'task-state'; jobId: string; attempt: number; vertex: string; subtask: number; state: TaskState; error?: ErrorInfo; counters?: TaskCounters }
   | { kind: 'remote-data'; dest: SlotRef; ch: string; payload: Uint8Array }
   | { kind: 'remote-credit'; dest: SlotRef; ch: string; n: number }
   | { kind: 'stats'; tasks: TaskCounters[]; queuedBytes: number };

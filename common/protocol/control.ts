@@ -53,6 +53,8 @@ export const TaskStateFrame = z.object({
   subtask: z.number().int(),
   state: TaskStateSchema,
   error: ErrorInfoSchema.optional(),
+  /** Final counters, sent with the terminal state so a finished job's figures are exact. */
+  counters: TaskCountersSchema.optional(),
 });
 export const TmToJmFrame = z.discriminatedUnion('t', [RegisterFrame, HeartbeatFrame, TaskStateFrame]);
 export type TmToJmFrame = z.infer<typeof TmToJmFrame>;
