@@ -1,0 +1,129 @@
+/**
+ * Real processes for cluster tests: a JobManager and TaskManagers started from the built dist/,
+ * on loopback and free ports, killed when the test is done. Waits poll a condition with a deadline.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const ROOT = join(__dirname, '..');
+const bin = (name: string) => join(ROOT, 'bin', `${name}.js`);
+
+export function tempDir(prefix = 'flinkx-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      lastError = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
+}
+
+export class Proc {
+  output = '';
+  constructor(readonly child: ChildProcess) {
+    child.stdout?.on('data', (d) => (this.output += d));
+    child.stderr?.on('data', (d) => (this.output += d));
+  }
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+  kill(signal: NodeJS.Signals = 'SIGTERM'): void {
+    if (this.alive) this.child.kill(signal);
+  }
+  async exited(): Promise<void> {
+    if (!this.alive) return;
+    await new Promise((r) => this.child.once('exit', r));
+  }
+}
+
+export class Cluster {
+  readonly procs: Proc[] = [];
+  readonly url: string;
+  private constructor(readonly port: number) {
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  static async start(taskManagers: number[], jmArgs: string[] = []): Promise<Cluster> {
+    const c = new Cluster(await freePort());
+    c.spawn('flinkx-jm', ['start', '--port', String(c.port), '--data-dir', tempDir(), ...jmArgs]);
+    await waitFor('the JobManager', () => c.get('/taskmanagers'));
+    for (const slots of taskManagers) c.startTaskManager(slots);
+    await c.waitForTaskManagers(taskManagers.length);
+    return c;
+  }
+
+  spawn(name: string, args: string[]): Proc {
+    const p = new Proc(spawn(process.execPath, [bin(name), ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    this.procs.push(p);
+    return p;
+  }
+
+  startTaskManager(slots: number): Proc {
+    return this.spawn('flinkx-tm', ['start', '--slots', String(slots), '--jobmanager', `ws://127.0.0.1:${this.port}`]);
+  }
+
+  async waitForTaskManagers(n: number): Promise<void> {
+    await waitFor(`${n} TaskManagers`, async () => ((await this.get<unknown[]>('/taskmanagers')).length === n ? true : undefined));
+  }
+
+  async get<T = any>(path: string): Promise<T> {
+    const res = await fetch(this.url + path);
+    return (await res.json()) as T;
+  }
+
+  async post<T = any>(path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const res = await fetch(this.url + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as T };
+  }
+
+  /** `flinkx <args>` against this cluster, run to completion. */
+  cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+    const r = spawnSync(process.execPath, [bin('flinkx'), ...args, '--jobmanager', this.url], { encoding: 'utf8', timeout: 120_000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  async submit(jobFile: string): Promise<string> {
+    const r = this.cli(['submit', jobFile]);
+    if (r.status !== 0) throw new Error(`submit failed: ${r.stderr}`);
+    return r.stdout.trim();
+  }
+
+  async waitForState(jobId: string, states: string[], timeoutMs = 120_000): Promise<any> {
+    return waitFor(`job ${jobId} in ${states.join('/')}`, async () => {
+      const job = await this.get(`/jobs/${jobId}`);
+      return states.includes(job.state) ? job : undefined;
+    }, timeoutMs);
+  }
+
+  async stop(): Promise<void> {
+    for (const p of this.procs) p.kill('SIGKILL');
+    await Promise.all(this.procs.map((p) => p.exited()));
+  }
+}

@@ -1,0 +1,56 @@
+/** Text for word-count tests and the counts computed independently of the runtime. */
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Deterministic text with Unicode words, digits and punctuation runs. */
+export function writeText(path: string, lines: number, seed = 1): void {
+  const vocab = ['alpha', 'Beta', 'γάμμα', 'Straße', '東京', 'naïve', 'x1', '42', 'flink', 'STREAM', 'über', 'ok'];
+  for (let i = 0; i < 2000; i++) vocab.push(`w${i}`);
+  const seps = [' ', ', ', ' -- ', '!?', '\t', "'", '. '];
+  let s = seed >>> 0;
+  const rand = (n: number) => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return (s >>> 8) % n;
+  };
+  const out: string[] = [];
+  for (let i = 0; i < lines; i++) {
+    const n = 1 + rand(12);
+    let line = '';
+    for (let w = 0; w < n; w++) line += vocab[rand(vocab.length)] + seps[rand(seps.length)];
+    out.push(line);
+  }
+  writeFileSync(path, out.join('\n') + '\n');
+}
+
+export function expectedCounts(text: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const word of text.toLowerCase().split(/[^\p{L}\p{N}]+/u)) if (word) counts.set(word, (counts.get(word) ?? 0) + 1);
+  return counts;
+}
+
+/** The last record per word across a file sink's part files: the final counts. */
+export function sinkCounts(folder: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const f of readdirSync(folder).filter((n) => /^part-\d+\.jsonl$/.test(n)).sort()) {
+    for (const line of readFileSync(join(folder, f), 'utf8').split('\n')) {
+      if (!line) continue;
+      const r = JSON.parse(line) as { word: string; count: number };
+      counts.set(r.word, r.count);
+    }
+  }
+  return counts;
+}
+
+export function wordcountJob(input: string, output: string, parallelism: number, extra: Record<string, unknown> = {}) {
+  return {
+    name: 'wordcount',
+    parallelism,
+    ...extra,
+    nodes: [
+      { id: 'lines', type: 'source', connector: { kind: 'file', path: input } },
+      { id: 'words', type: 'flatMap', inputs: ['lines'], fn: 'tokenize' },
+      { id: 'counts', type: 'sum', inputs: ['words'], keyBy: 'word', field: 'count' },
+      { id: 'out', type: 'sink', inputs: ['counts'], connector: { kind: 'file', path: output } },
+    ],
+  };
+}
