@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone after `npm ci`: builds, installs and starts what the
+# tests need, runs unit and cluster tests, and stops what it started.
+#   - Chromium (Debian's package) for the dashboard test, installed with apt-get when missing.
+#   - A real Kafka broker (deploy/kafka, jars from Maven Central) unless KAFKA_BROKERS names one.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+echo "== building"
+npm run --silent build
+
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "== installing Debian's chromium for the dashboard test"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo -n"; fi
+  $SUDO apt-get install -y -q chromium >/dev/null 2>&1 || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q chromium >/dev/null; }
+fi
+
+KAFKA_DATA="$PWD/.data/kafka-test"
+if [ -z "${KAFKA_BROKERS:-}" ]; then
+  echo "== starting a Kafka broker for the suite"
+  KAFKA_BROKERS="$(deploy/kafka/start.sh --port "${KAFKA_TEST_PORT:-19092}" --data-dir "$KAFKA_DATA")"
+  trap 'deploy/kafka/stop.sh --data-dir "$KAFKA_DATA" >/dev/null 2>&1 || true' EXIT
+fi
+export KAFKA_BROKERS
+echo "== Kafka at $KAFKA_BROKERS"
+
+echo "== unit and cluster tests"
+npx jest --runInBand "$@"
