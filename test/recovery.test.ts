@@ -1,0 +1,71 @@
+/**
+ * Failures with real processes: a TaskManager killed with SIGKILL mid-run, and a user function that
+ * throws on a poison record. Without checkpoints a restart replays bounded sources from the start.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Cluster, tempDir, waitFor } from './harness';
+import { expectedCounts, sinkCounts, wordcountJob, writeText } from './wordcount';
+
+jest.setTimeout(180_000);
+
+describe('recovery', () => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await Cluster.start([2, 2], ['--heartbeat-timeout', '3000']);
+  });
+  afterAll(() => cluster.stop());
+
+  test('a TaskManager killed with SIGKILL mid-run: the job restarts on a new one and the counts are exact', async () => {
+    const dir = tempDir();
+    writeText(join(dir, 'input.txt'), 400_000, 11);
+    const jobFile = join(dir, 'job.json');
+    writeFileSync(jobFile, JSON.stringify(wordcountJob(join(dir, 'input.txt'), join(dir, 'out'), 4, { restart: { attempts: 3, delay: 200 } })));
+    const jobId = await cluster.submit(jobFile);
+    await waitFor('records flowing', async () => {
+      const j = await cluster.get(`/jobs/${jobId}`);
+      return j.state === 'RUNNING' && j.vertices[0].recordsIn > 0 ? j : undefined;
+    });
+    const tmProcs = cluster.procs.slice(1, 3);
+    tmProcs[0].kill('SIGKILL');
+    cluster.startTaskManager(2);
+
+    const job = await cluster.waitForState(jobId, ['FINISHED', 'FAILED', 'CANCELED']);
+    expect(job.state).toBe('FINISHED');
+    expect(job.restarts).toBeGreaterThanOrEqual(1);
+    expect(job.exceptions[0].message).toMatch(/TaskManager .* was lost/);
+    expect(sinkCounts(join(dir, 'out'))).toEqual(expectedCounts(readFileSync(join(dir, 'input.txt'), 'utf8')));
+  });
+
+  test('a poison record exhausts the restart attempts and the job ends FAILED with the cause', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'input.txt'), 'fine\nalso fine\npoison\nfine again\n');
+    writeFileSync(
+      join(dir, 'fns.ts'),
+      'export function check(line: string): string {\n  if (line === "poison") throw new Error(`cannot digest ${line}`);\n  return line;\n}\n',
+    );
+    const job = {
+      name: 'poison',
+      parallelism: 1,
+      functions: 'fns.ts',
+      restart: { attempts: 2, delay: 100 },
+      nodes: [
+        { id: 'lines', type: 'source', connector: { kind: 'file', path: 'input.txt' } },
+        { id: 'check', type: 'map', inputs: ['lines'], fn: 'check' },
+        { id: 'out', type: 'sink', inputs: ['check'], connector: { kind: 'file', path: 'out' } },
+      ],
+    };
+    writeFileSync(join(dir, 'job.json'), JSON.stringify(job));
+    const jobId = await cluster.submit(join(dir, 'job.json'));
+    const failed = await cluster.waitForState(jobId, ['FAILED', 'FINISHED']);
+    expect(failed.state).toBe('FAILED');
+    expect(failed.restarts).toBe(2);
+    expect(failed.failure.message).toMatch(/operator "check" threw: cannot digest poison/);
+    expect(failed.failure.stack).toMatch(/fns\.ts|check/);
+    expect(failed.exceptions).toHaveLength(3);
+
+    const status = cluster.cli(['status', jobId]);
+    expect(status.stdout).toMatch(/FAILED/);
+    expect(status.stdout).toMatch(/cannot digest poison/);
+  });
+});
