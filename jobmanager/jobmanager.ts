@@ -1,9 +1,10 @@
 /**
  * The JobManager process: one HTTP port serving REST and the `/tm` WebSocket for TaskManagers.
  * A TM connection must open with `register`; any frame that breaks the protocol closes that
- * connection with the reason, and the TM counts as lost.
+ * connection with the reason, and the TM counts as lost. `/metrics` (Prometheus) and
+ * `/prometheus/targets` (http_sd discovery of the JM and every TM) are served by ./metrics.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ProtocolError } from '../common/errors';
@@ -11,6 +12,7 @@ import { Logger } from '../common/log';
 import { decodeFrame, MAX_FRAME_BYTES } from '../common/protocol/codec';
 import { TmToJmFrame } from '../common/protocol/control';
 import { Dispatcher } from './dispatcher';
+import { JobManagerMetrics } from './metrics';
 import { handle, restRoutes } from './rest';
 import type { RegisteredTaskManager } from './tm-registry';
 
@@ -26,6 +28,8 @@ export interface JobManagerOptions {
 
 export class JobManager {
   readonly dispatcher: Dispatcher;
+  private readonly metrics: JobManagerMetrics;
+  private port = 0;
   private readonly http: Server;
   private readonly wss: WebSocketServer;
 
@@ -34,8 +38,14 @@ export class JobManager {
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1000,
       heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 5000,
     });
+    this.metrics = new JobManagerMetrics(this.dispatcher);
     const routes = restRoutes(this.dispatcher);
-    this.http = createServer((req, res) => void handle(routes, req, res));
+    this.http = createServer((req, res) => {
+      const path = /^[^?#]*/.exec(req.url ?? '/')![0].replace(/(.)\/$/, '$1');
+      if (path === '/metrics') void this.metrics.serve(req, res);
+      else if (path === '/prometheus/targets') this.metrics.serveTargets(req, res, this.scrapeAddress(req));
+      else void handle(routes, req, res);
+    });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
     this.http.on('upgrade', (req, socket, head) => {
       if (new URL(req.url ?? '/', 'http://localhost').pathname !== '/tm') {
@@ -56,7 +66,7 @@ export class JobManager {
         const frame = decodeFrame(TmToJmFrame, data);
         if (frame.t === 'register') {
           if (tm) throw new ProtocolError('register sent twice on one connection');
-          tm = this.dispatcher.registry.register(ws, frame.tmId, frame.slots, frame.dataAddress);
+          tm = this.dispatcher.registry.register(ws, frame.tmId, frame.slots, frame.dataAddress, frame.metricsAddress);
         } else if (!tm) {
           throw new ProtocolError(`"${frame.t}" before register`);
         } else if (frame.t === 'heartbeat' && frame.tmId !== tm.id) {
@@ -82,12 +92,21 @@ export class JobManager {
       this.http.listen(this.options.port, this.options.host, () => resolve());
     });
     const port = (this.http.address() as AddressInfo).port;
+    this.port = port;
     log.info('started', { rest: `http://${this.options.host}:${port}`, taskmanagers: `ws://${this.options.host}:${port}/tm` });
     return port;
   }
 
+  /** host:port where Prometheus scrapes this JM: the listen address, or the Host asked for if it is a wildcard. */
+  private scrapeAddress(req: IncomingMessage): string {
+    const host = this.options.host;
+    if (host === '0.0.0.0' || host === '::' || host === '') return req.headers.host ?? `127.0.0.1:${this.port}`;
+    return `${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+  }
+
   async stop(): Promise<void> {
     this.dispatcher.close();
+    this.metrics.close();
     for (const c of this.wss.clients) c.terminate();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
     log.info('stopped');

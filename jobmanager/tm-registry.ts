@@ -10,6 +10,8 @@ export interface RegisteredTaskManager {
   id: string;
   slots: number;
   dataAddress: string;
+  /** http://host:port where the TM serves `/metrics`, if it does. */
+  metricsAddress?: string;
   registeredAt: number;
   lastHeartbeat: number;
   queuedBytes: number;
@@ -35,12 +37,12 @@ export class TaskManagerRegistry {
     this.timer.unref();
   }
 
-  register(ws: WebSocket, id: string, slots: number, dataAddress: string): RegisteredTaskManager {
+  register(ws: WebSocket, id: string, slots: number, dataAddress: string, metricsAddress?: string): RegisteredTaskManager {
     const old = this.tms.get(id);
     if (old) this.lose(id, 'registered again');
     const now = Date.now();
     const tm = {
-      id, slots, dataAddress, ws,
+      id, slots, dataAddress, metricsAddress, ws,
       registeredAt: now, lastHeartbeat: now, queuedBytes: 0, counters: [],
       send: (frame: Outgoing<JmToTmFrame>) => ws.send(encodeFrame(frame)),
     };

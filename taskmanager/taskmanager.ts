@@ -1,7 +1,8 @@
 /**
  * The TaskManager process: registers its slots with the JobManager and heartbeats, runs one worker
  * thread per slot, writes shipped user-function bundles where workers can load them, and relays
- * channel traffic between its workers and other TMs.
+ * channel traffic between its workers and other TMs. Serves Prometheus `/metrics` on a port of its
+ * own (./metrics reads the workers' latest counters when scraped) and reports it in `register`.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import { decodeFrame, encodeFrame, MAX_FRAME_BYTES } from '../common/protocol/co
 import { JmToTmFrame, type TaskCounters, type TmToJmFrame, type Outgoing } from '../common/protocol/control';
 import type { DeploymentPlan, TaskRef } from '../common/plan';
 import { DataServer, PeerConnection } from './data-connections';
+import { JobNames, TaskManagerMetrics } from './metrics';
 import type { MainToWorker, WorkerToMain } from './worker-messages';
 
 const log = new Logger('taskmanager');
@@ -26,6 +28,8 @@ export interface TaskManagerOptions {
   jobmanager: string;
   host: string;
   dataPort: number;
+  /** Port of the Prometheus endpoint (`/metrics`) on `host`; 0 or absent: any free port. */
+  metricsPort?: number;
   tmId?: string;
 }
 
@@ -44,6 +48,13 @@ export class TaskManager {
   private jm: WebSocket | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private dataAddress = '';
+  /** Job names from deploy frames, for metric labels. */
+  private readonly jobNames = new JobNames(() => this.workers.flatMap((w) => w.counters.map((c) => c.jobId)));
+  private readonly metrics = new TaskManagerMetrics({
+    slotTasks: () => this.workers.map((w) => w.counters),
+    jobName: (jobId) => this.jobNames.get(jobId),
+  });
+  private metricsAddress = '';
   private stopped = false;
 
   constructor(private readonly options: TaskManagerOptions) {
@@ -54,9 +65,10 @@ export class TaskManager {
   async start(): Promise<void> {
     const port = await this.dataServer.listen(this.options.host, this.options.dataPort);
     this.dataAddress = `ws://${this.options.host}:${port}`;
+    this.metricsAddress = await this.metrics.listen(this.options.host, this.options.metricsPort ?? 0);
     await this.startWorkers();
     this.connect();
-    log.info('started', { tm: this.tmId, slots: this.options.slots, data: this.dataAddress, jobmanager: this.options.jobmanager });
+    log.info('started', { tm: this.tmId, slots: this.options.slots, data: this.dataAddress, metrics: `${this.metricsAddress}/metrics`, jobmanager: this.options.jobmanager });
   }
 
   private async startWorkers(): Promise<void> {
@@ -129,7 +141,7 @@ export class TaskManager {
     const ws = new WebSocket(`${this.options.jobmanager.replace(/\/$/, '')}/tm`, { maxPayload: MAX_FRAME_BYTES });
     this.jm = ws;
     ws.on('open', () => {
-      this.sendToJm({ t: 'register', tmId: this.tmId, slots: this.options.slots, dataAddress: this.dataAddress });
+      this.sendToJm({ t: 'register', tmId: this.tmId, slots: this.options.slots, dataAddress: this.dataAddress, metricsAddress: this.metricsAddress });
     });
     ws.on('message', (data) => {
       try {
@@ -178,6 +190,7 @@ export class TaskManager {
 
   private deploy(plan: DeploymentPlan, tasks: TaskRef[]): void {
     for (const [tm, address] of Object.entries(plan.peers)) this.peerAddresses.set(tm, address);
+    this.jobNames.set(plan.jobId, plan.name);
     let functionsPath: string | undefined;
     if (plan.functionsCode !== undefined) {
       functionsPath = join(this.functionsDir, `${plan.jobId}-${plan.attempt}.js`);
@@ -199,6 +212,7 @@ export class TaskManager {
     this.jm?.close(1001, 'TaskManager stopping');
     for (const p of this.peers.values()) p.close();
     await this.dataServer.close();
+    await this.metrics.close();
     await Promise.all(this.workers.map((w) => w.worker.terminate()));
     rmSync(this.functionsDir, { recursive: true, force: true });
     log.info('stopped', { tm: this.tmId });

@@ -1,7 +1,8 @@
 /**
  * Control frames between a TaskManager and the JobManager (the `/tm` WebSocket on the JM port).
  *
- * TM → JM  register    {tmId, slots, dataAddress}      first frame; the JM answers `registered`
+ * TM → JM  register    {tmId, slots, dataAddress, metricsAddress?}
+ *                                                  first frame; the JM answers `registered`
  *          heartbeat   {tmId, queuedBytes, tasks}      every heartbeat interval, with task counters
  *          task-state  {jobId, attempt, vertex, subtask, state, error?}
  * JM → TM  registered  {heartbeatIntervalMs}
@@ -36,6 +37,8 @@ export const RegisterFrame = z.object({
   tmId: z.string().min(1).max(200),
   slots: z.number().int().positive().max(1024),
   dataAddress: z.string(),
+  /** http://host:port of the TM's Prometheus endpoint (`/metrics`); absent from TMs that serve none. */
+  metricsAddress: z.string().max(300).optional(),
 });
 export const HeartbeatFrame = z.object({
   v: z.literal(1),

@@ -1,0 +1,400 @@
+/**
+ * Prometheus metrics of a real cluster: a JobManager and two TaskManagers (1 slot each) started from
+ * the built dist/ on loopback and free ports, killed afterwards.
+ *
+ *   - JM and TM `/metrics` pass a strict exposition-format (text 0.0.4) parser, written below;
+ *   - `GET /prometheus/targets` (http_sd) lists the JM and both TMs, and every target scrapes;
+ *   - while an unbounded job runs, the sum of `flinkx_task_records_in_total` over the TMs grows;
+ *   - a bounded job's TM series are gone once it FINISHED, and its per-job JM series too.
+ *
+ *   npx tsc -p tsconfig.json && npx jest test/metrics.test.ts
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..');
+const DEADLINE_MS = 30_000;
+
+// ---------------------------------------------------------------------------------------------
+// A strict parser of the Prometheus text exposition format (version 0.0.4).
+
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+interface Family {
+  name: string;
+  type: string;
+  help?: string;
+  samples: Sample[];
+}
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
+
+/** A float as Go's strconv.ParseFloat reads it (the format's definition): NaN and ±Inf in any case. */
+function parseValue(text: string, where: string): number {
+  if (/^nan$/i.test(text)) return NaN;
+  if (/^\+?inf(inity)?$/i.test(text)) return Infinity;
+  if (/^-inf(inity)?$/i.test(text)) return -Infinity;
+  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) throw new Error(`${where}: bad value "${text}"`);
+  return Number(text);
+}
+
+/** The sample names a family of this type may have. */
+function belongsTo(family: Family, sample: string): boolean {
+  const suffixes = family.type === 'histogram' ? ['_bucket', '_sum', '_count'] : family.type === 'summary' ? ['', '_sum', '_count'] : [''];
+  return suffixes.some((s) => sample === family.name + s);
+}
+
+function parseLabels(text: string, where: string): { labels: Record<string, string>; rest: string } {
+  const labels: Record<string, string> = {};
+  let i = 1; // after '{'
+  for (;;) {
+    if (text[i] === '}') return { labels, rest: text.slice(i + 1) };
+    const name = /^[^=]*/.exec(text.slice(i))![0];
+    if (!LABEL_NAME.test(name)) throw new Error(`${where}: bad label name "${name}"`);
+    if (name in labels) throw new Error(`${where}: label "${name}" given twice`);
+    i += name.length;
+    if (text[i] !== '=' || text[i + 1] !== '"') throw new Error(`${where}: expected ="..." after label ${name}`);
+    i += 2;
+    let value = '';
+    for (;;) {
+      const c = text[i];
+      if (c === undefined) throw new Error(`${where}: unterminated label value`);
+      if (c === '"') break;
+      if (c === '\\') {
+        const e = text[i + 1];
+        if (e === 'n') value += '\n';
+        else if (e === '\\' || e === '"') value += e;
+        else throw new Error(`${where}: bad escape \\${e} in a label value`);
+        i += 2;
+      } else {
+        value += c;
+        i++;
+      }
+    }
+    labels[name] = value;
+    i++; // closing quote
+    if (text[i] === ',') i++;
+    else if (text[i] !== '}') throw new Error(`${where}: expected , or } after label ${name}`);
+  }
+}
+
+function parseExposition(text: string): Map<string, Family> {
+  if (!text.endsWith('\n')) throw new Error('the exposition does not end with a newline');
+  const families = new Map<string, Family>();
+  const seriesSeen = new Set<string>();
+  let current: Family | undefined;
+  const family = (name: string, where: string): Family => {
+    let f = families.get(name);
+    if (!f) {
+      f = { name, type: 'untyped', samples: [] };
+      families.set(name, f);
+    } else if (f !== current) {
+      throw new Error(`${where}: family ${name} is not contiguous`);
+    }
+    current = f;
+    return f;
+  };
+  text.slice(0, -1).split('\n').forEach((line, n) => {
+    const where = `line ${n + 1} "${line}"`;
+    if (line.trim() === '') return;
+    if (line.startsWith('#')) {
+      const m = /^#\s+(HELP|TYPE)\s+(\S+)(?:\s(.*))?$/.exec(line);
+      if (!m) return; // a plain comment
+      const [, kind, name, rest = ''] = m;
+      if (!METRIC_NAME.test(name)) throw new Error(`${where}: bad metric name`);
+      const f = family(name, where);
+      if (kind === 'TYPE') {
+        if (!TYPES.has(rest.trim())) throw new Error(`${where}: unknown type`);
+        if (f.samples.length > 0 || f.type !== 'untyped') throw new Error(`${where}: TYPE after samples or given twice`);
+        f.type = rest.trim();
+      } else {
+        if (f.help !== undefined) throw new Error(`${where}: HELP given twice`);
+        f.help = rest;
+      }
+      return;
+    }
+    const name = /^[^{\s]*/.exec(line)![0];
+    if (!METRIC_NAME.test(name)) throw new Error(`${where}: bad metric name "${name}"`);
+    let rest = line.slice(name.length);
+    let labels: Record<string, string> = {};
+    if (rest.startsWith('{')) ({ labels, rest } = parseLabels(rest, where));
+    const parts = rest.trim().split(/\s+/);
+    if (!/^\s/.test(rest) || parts.length < 1 || parts.length > 2) throw new Error(`${where}: expected " value [timestamp]"`);
+    const value = parseValue(parts[0], where);
+    if (parts[1] !== undefined && !/^-?\d+$/.test(parts[1])) throw new Error(`${where}: bad timestamp`);
+    const f = current && belongsTo(current, name) ? current : family(name, where);
+    if (!belongsTo(f, name)) throw new Error(`${where}: sample ${name} in family ${f.name} of type ${f.type}`);
+    const key = name + JSON.stringify(Object.entries(labels).sort());
+    if (seriesSeen.has(key)) throw new Error(`${where}: duplicate series`);
+    seriesSeen.add(key);
+    if (f.type === 'counter' && !(value >= 0)) throw new Error(`${where}: a counter must be ≥ 0`);
+    f.samples.push({ name, labels, value });
+  });
+  return families;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cluster.
+
+interface Proc {
+  child: ChildProcess;
+  output: string;
+}
+
+const procs: Proc[] = [];
+let workDir: string;
+let jmPort: number;
+let jm: string;
+/** tm id → metrics address http://host:port, from each TM's "started" log line. */
+const tmMetrics = new Map<string, string>();
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function start(bin: string, args: string[]): Proc {
+  const p: Proc = { child: spawn(process.execPath, [join(ROOT, 'bin', bin), ...args], { stdio: ['ignore', 'pipe', 'pipe'] }), output: '' };
+  p.child.stdout!.on('data', (d) => (p.output += d));
+  p.child.stderr!.on('data', (d) => (p.output += d));
+  procs.push(p);
+  return p;
+}
+
+/** Polls until `probe` returns a value other than undefined, or fails at the deadline. */
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = DEADLINE_MS): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() >= deadline) throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function getJson<T = any>(url: string): Promise<T> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+async function scrape(url: string): Promise<Map<string, Family>> {
+  const res = await fetch(url);
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`GET ${url}: ${res.status} ${text}`);
+  expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+  return parseExposition(text);
+}
+
+function samples(families: Map<string, Family>, name: string, labels: Record<string, string> = {}): Sample[] {
+  return [...families.values()].flatMap((f) => f.samples).filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+}
+
+async function submit(job: unknown): Promise<string> {
+  const res = await fetch(`${jm}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ job }) });
+  const body = (await res.json()) as { jobId: string };
+  if (res.status !== 201) throw new Error(`submit: ${res.status} ${JSON.stringify(body)}`);
+  return body.jobId;
+}
+
+function waitForState(jobId: string, states: string[]): Promise<any> {
+  return waitFor(`job ${jobId} in ${states.join('/')}`, async () => {
+    const job = await getJson(`${jm}/jobs/${jobId}`);
+    if (['FAILED', 'CANCELED', 'FINISHED'].includes(job.state) && !states.includes(job.state)) {
+      throw new Error(`job ended ${job.state}: ${job.failure?.message ?? job.reason ?? ''}`);
+    }
+    return states.includes(job.state) ? job : undefined;
+  });
+}
+
+/** Sum of a TM metric over every TM, for one job. */
+async function sumOverTms(name: string, jobId: string): Promise<{ sum: number; series: number }> {
+  let sum = 0;
+  let series = 0;
+  for (const address of tmMetrics.values()) {
+    for (const s of samples(await scrape(`${address}/metrics`), name, { job_id: jobId })) {
+      sum += s.value;
+      series++;
+    }
+  }
+  return { sum, series };
+}
+
+beforeAll(async () => {
+  workDir = mkdtempSync(join(tmpdir(), 'flinkx-metrics-test-'));
+  jmPort = await freePort();
+  jm = `http://127.0.0.1:${jmPort}`;
+  start('flinkx-jm.js', ['start', '--port', String(jmPort), '--data-dir', join(workDir, 'jm')]);
+  await waitFor('the JobManager', () => getJson(`${jm}/taskmanagers`));
+  const tms = [0, 1].map(() => start('flinkx-tm.js', ['start', '--slots', '1', '--jobmanager', `ws://127.0.0.1:${jmPort}`]));
+  for (const tm of tms) {
+    const m = await waitFor('a TaskManager "started" line with its metrics address', () =>
+      /taskmanager: started tm=(\S+) .*metrics=(http:\/\/\S+)\/metrics/.exec(tm.output) ?? undefined,
+    );
+    tmMetrics.set(m[1], m[2]);
+  }
+  await waitFor('2 registered TaskManagers', async () => ((await getJson<unknown[]>(`${jm}/taskmanagers`)).length === 2 ? true : undefined));
+}, 60_000);
+
+afterAll(async () => {
+  for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+  await Promise.all(procs.map((p) => (p.child.exitCode === null && p.child.signalCode === null ? new Promise((r) => p.child.once('exit', r)) : undefined)));
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describe('the exposition-format parser', () => {
+  test('accepts well-formed text and rejects broken lines', () => {
+    const ok = '# HELP a_total A.\n# TYPE a_total counter\na_total{x="1",y="q\\"\\\\\\n"} 3\n# TYPE h histogram\nh_bucket{le="+Inf"} 1\nh_sum 0.5\nh_count 1\n';
+    const f = parseExposition(ok);
+    expect(samples(f, 'a_total')[0]).toEqual({ name: 'a_total', labels: { x: '1', y: 'q"\\\n' }, value: 3 });
+    expect(samples(f, 'h_bucket')[0].value).toBe(1);
+    expect(samples(f, 'h_bucket')[0].labels.le).toBe('+Inf');
+    expect(samples(parseExposition('# TYPE g gauge\ng Nan\n'), 'g')[0].value).toBeNaN();
+    for (const bad of ['a 1', 'a{x=1} 1\n', 'a{x="1"}1\n', '1a 1\n', 'a one\n', 'a{x="1",x="2"} 1\n', 'a 1\na 2\n', '# TYPE a counter\na -1\n', 'a 1\nb 1\na 2\n']) {
+      expect(() => parseExposition(bad)).toThrow();
+    }
+  });
+});
+
+describe('metrics of a cluster', () => {
+  test('JM and TM /metrics are valid exposition text with flinkx and process metrics', async () => {
+    const jmFamilies = await scrape(`${jm}/metrics`);
+    expect(samples(jmFamilies, 'flinkx_jobs').map((s) => s.labels.state).sort()).toEqual(
+      ['CANCELED', 'CANCELLING', 'CREATED', 'FAILED', 'FINISHED', 'RESTARTING', 'RUNNING'],
+    );
+    expect(jmFamilies.get('flinkx_jobs')!.type).toBe('gauge');
+    expect(jmFamilies.get('flinkx_job_restarts_total')!.type).toBe('counter');
+    for (const tm of tmMetrics.keys()) {
+      expect(samples(jmFamilies, 'flinkx_taskmanager_slots_total', { tm }).map((s) => s.value)).toEqual([1]);
+      expect(samples(jmFamilies, 'flinkx_taskmanager_slots_free', { tm })).toHaveLength(1);
+    }
+    expect(samples(jmFamilies, 'process_cpu_user_seconds_total')).toHaveLength(1);
+    expect(samples(jmFamilies, 'nodejs_heap_size_total_bytes')).toHaveLength(1);
+
+    for (const address of tmMetrics.values()) {
+      const f = await scrape(`${address}/metrics`);
+      expect(samples(f, 'flinkx_taskmanager_slots_total').map((s) => s.value)).toEqual([1]);
+      expect(samples(f, 'flinkx_taskmanager_slots_free')).toHaveLength(1);
+      for (const name of ['flinkx_task_records_in_total', 'flinkx_task_records_out_total', 'flinkx_task_bytes_in_total', 'flinkx_task_backpressured_seconds_total', 'flinkx_task_busy_seconds_total']) {
+        expect(f.get(name)?.type).toBe('counter');
+      }
+      expect(samples(f, 'process_cpu_user_seconds_total')).toHaveLength(1);
+      expect(samples(f, 'nodejs_eventloop_lag_seconds')).toHaveLength(1);
+    }
+  });
+
+  test('a TM answers 404 off /metrics and 405 to other methods', async () => {
+    const address = [...tmMetrics.values()][0];
+    expect((await fetch(`${address}/nope`)).status).toBe(404);
+    expect((await fetch(`${address}/metrics`, { method: 'POST' })).status).toBe(405);
+    expect((await fetch(`${jm}/metrics`, { method: 'POST' })).status).toBe(405);
+  });
+
+  test('GET /prometheus/targets lists the JM and both TMs in http_sd format, and each target scrapes', async () => {
+    const targets = await getJson<{ targets: string[]; labels: Record<string, string> }[]>(`${jm}/prometheus/targets`);
+    expect(targets).toContainEqual({ targets: [`127.0.0.1:${jmPort}`], labels: { flinkx_role: 'jobmanager' } });
+    const tms = targets.filter((t) => t.labels.flinkx_role === 'taskmanager');
+    expect(tms.map((t) => ({ tm: t.labels.tm, target: t.targets[0] })).sort((a, b) => a.tm.localeCompare(b.tm))).toEqual(
+      [...tmMetrics].map(([tm, address]) => ({ tm, target: address.replace(/^http:\/\//, '') })).sort((a, b) => a.tm.localeCompare(b.tm)),
+    );
+    expect(targets).toHaveLength(3);
+    for (const t of targets) {
+      expect(t.targets).toHaveLength(1);
+      const families = await scrape(`http://${t.targets[0]}/metrics`);
+      expect(families.has('flinkx_taskmanager_slots_total')).toBe(true);
+    }
+  });
+
+  test('records in across TMs grow while an unbounded job runs; its series go when it is cancelled', async () => {
+    const jobId = await submit({
+      name: 'metrics-unbounded',
+      parallelism: 2,
+      nodes: [
+        { id: 'gen', type: 'source', connector: { kind: 'generator', rate: 2000, format: 'sequence' } },
+        { id: 'out', type: 'sink', inputs: ['gen'], connector: { kind: 'file', path: join(workDir, 'unbounded') } },
+      ],
+    });
+    try {
+      await runningUnboundedJob(jobId);
+    } finally {
+      await fetch(`${jm}/jobs/${jobId}/cancel`, { method: 'POST' });
+    }
+    await waitForState(jobId, ['CANCELED']);
+    await waitFor('the TM series of the cancelled job to go', async () =>
+      (await sumOverTms('flinkx_task_records_in_total', jobId)).series === 0 ? true : undefined,
+    );
+    const after = await scrape(`${jm}/metrics`);
+    expect(samples(after, 'flinkx_job_restarts_total', { job_id: jobId })).toHaveLength(0);
+    expect(samples(after, 'flinkx_jobs', { state: 'CANCELED' }).map((s) => s.value)).toEqual([1]);
+  }, 60_000);
+
+  async function runningUnboundedJob(jobId: string): Promise<void> {
+    await waitForState(jobId, ['RUNNING']);
+    const first = await waitFor('records in on both TMs', async () => {
+      const r = await sumOverTms('flinkx_task_records_in_total', jobId);
+      return r.series === 2 && r.sum > 0 ? r.sum : undefined;
+    });
+    await waitFor('records in to grow', async () => ((await sumOverTms('flinkx_task_records_in_total', jobId)).sum > first ? true : undefined));
+
+    for (const address of tmMetrics.values()) {
+      const f = await scrape(`${address}/metrics`);
+      const [s] = samples(f, 'flinkx_task_records_out_total', { job_id: jobId });
+      expect(s.labels).toEqual({ job_id: jobId, job_name: 'metrics-unbounded', vertex: expect.any(String), subtask: expect.stringMatching(/^[01]$/) });
+      expect(samples(f, 'flinkx_taskmanager_slots_free').map((x) => x.value)).toEqual([0]);
+    }
+    const jmFamilies = await scrape(`${jm}/metrics`);
+    expect(samples(jmFamilies, 'flinkx_job_restarts_total', { job_id: jobId, job_name: 'metrics-unbounded' }).map((s) => s.value)).toEqual([0]);
+    expect(samples(jmFamilies, 'flinkx_jobs', { state: 'RUNNING' }).map((s) => s.value)).toEqual([1]);
+    for (const tm of tmMetrics.keys()) expect(samples(jmFamilies, 'flinkx_taskmanager_slots_free', { tm }).map((s) => s.value)).toEqual([0]);
+  }
+
+  test('a bounded job reads 5000 records and its TM series are gone once it FINISHED', async () => {
+    const jobId = await submit({
+      name: 'metrics-bounded',
+      parallelism: 2,
+      nodes: [
+        { id: 'gen', type: 'source', connector: { kind: 'generator', count: 5000, format: 'sequence' } },
+        { id: 'out', type: 'sink', inputs: ['gen'], connector: { kind: 'file', path: join(workDir, 'bounded') } },
+      ],
+    });
+    const job = await waitForState(jobId, ['FINISHED']);
+    expect(job.vertices.reduce((n: number, v: { recordsIn: number }) => n + v.recordsIn, 0)).toBe(5000);
+    await waitFor('the TM series of the finished job to go', async () => {
+      for (const name of ['flinkx_task_records_in_total', 'flinkx_task_records_out_total', 'flinkx_task_busy_seconds_total']) {
+        if ((await sumOverTms(name, jobId)).series > 0) return undefined;
+      }
+      return true;
+    });
+    for (const address of tmMetrics.values()) {
+      await waitFor('a free slot on every TM', async () => {
+        const [free] = samples(await scrape(`${address}/metrics`), 'flinkx_taskmanager_slots_free');
+        return free?.value === 1 ? true : undefined;
+      });
+    }
+    const jmFamilies = await scrape(`${jm}/metrics`);
+    expect(samples(jmFamilies, 'flinkx_job_restarts_total', { job_id: jobId })).toHaveLength(0);
+    expect(samples(jmFamilies, 'flinkx_jobs', { state: 'FINISHED' }).map((s) => s.value)).toEqual([1]);
+  }, 60_000);
+});
