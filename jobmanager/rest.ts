@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FlinkxError, JobFileError } from '../common/errors';
+import { serveDashboard } from './dashboard';
 import type { Dispatcher } from './dispatcher';
 
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
@@ -86,12 +87,14 @@ export function restRoutes(dispatcher: Dispatcher): [string, RegExp, Route][] {
             slots: tm.slots,
             freeSlots: dispatcher.slotPool.usage(tm.id).free,
             dataAddress: tm.dataAddress,
+            metricsAddress: tm.metricsAddress,
             registeredAt: tm.registeredAt,
             lastHeartbeat: tm.lastHeartbeat,
             queuedBytes: tm.queuedBytes,
           })),
         ),
     ],
+    ['GET', /^\/(index\.html)?$/, (req, res) => serveDashboard(req, res)],
   ];
 }
 

@@ -162,6 +162,8 @@ export class StreamTask {
   private async runInputs(): Promise<void> {
     this.gate.open();
     while (!this.gate.allEnded) {
+      // A cancel that arrived while this task waited on something else must not be missed here.
+      this.checkCanceled();
       const next = await this.gate.next();
       this.checkCanceled();
       if (!next) continue;
@@ -209,10 +211,11 @@ export class StreamTask {
     if (!outs.some((c) => c.backlogged)) return;
     const t0 = performance.now();
     while (outs.some((c) => c.backlogged)) {
+      this.checkCanceled();
       await new Promise<void>((resolve) => (this.writableWaiter = resolve));
       this.writableWaiter = undefined;
-      this.checkCanceled();
     }
+    this.checkCanceled();
     this.counters.backPressuredMs += performance.now() - t0;
   }
 }

@@ -1,0 +1,307 @@
+/**
+ * The web dashboard at `/`, driven in headless Chromium (playwright-core) against real processes started
+ * from dist/: a JobManager, one TaskManager with 2 slots, and an unbounded word count submitted with the
+ * CLI. It finds the job on the overview, opens its page, sees the SVG graph (vertices, an edge labelled
+ * hash(word)), live records/s, the subtasks, then cancels the job with the button and checks over REST
+ * that it ends CANCELED. A second test serves the page with canned API answers (and no CSP, so escaping
+ * alone is what keeps hostile strings inert) to cover the checkpoint history and a branching graph.
+ *
+ *   npm run build && npx jest test/dashboard.test.ts
+ *
+ * Needs Chromium at /usr/bin/chromium (or CHROMIUM_PATH); test/run-all.sh installs it.
+ * A screenshot of the job page is written to /tmp/dashboard.png.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+const ROOT = resolve(__dirname, '..');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+const SCREENSHOT = '/tmp/dashboard.png';
+const UI_TIMEOUT_MS = 30_000;
+
+// test/run-all.sh installs Debian's chromium; a missing browser fails the suite rather than skipping it.
+if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`);
+
+jest.setTimeout(120_000);
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const srv = createNetServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolvePromise(port));
+    });
+  });
+}
+
+/** Polls `check` until it returns a value other than undefined, or fails at the deadline. */
+async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, context = () => ''): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (e) {
+      lastError = e;
+    }
+    if (Date.now() >= deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}${context()}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function getJson<T>(url: string): Promise<{ status: number; body: T }> {
+  const res = await fetch(url);
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+interface JobDetails {
+  state: string;
+  vertices: { id: string; subtasks: { state: string }[] }[];
+}
+
+interface Proc {
+  name: string;
+  child: ChildProcess;
+  output: string;
+}
+
+const procs: Proc[] = [];
+
+function start(name: string, script: string, args: string[]): Proc {
+  const child = spawn(process.execPath, [join(ROOT, 'bin', script), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc: Proc = { name, child, output: '' };
+  const keep = (d: Buffer) => (proc.output = (proc.output + d.toString()).slice(-20_000));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  procs.push(proc);
+  return proc;
+}
+
+function processLogs(): string {
+  return procs.map((p) => `\n--- ${p.name} (exit ${p.child.exitCode ?? 'running'}) ---\n${p.output.slice(-3000)}`).join('');
+}
+
+async function stop(proc: Proc): Promise<void> {
+  const { child } = proc;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function runCli(args: string[]): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    execFile(process.execPath, [join(ROOT, 'bin', 'flinkx.js'), ...args], { cwd: ROOT, timeout: 30_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`flinkx ${args.join(' ')} failed: ${err.message}\n${stderr}`));
+      else resolvePromise(stdout);
+    });
+  });
+}
+
+/** Console errors that mean the page itself is broken (a 404 from probing /checkpoints is expected). */
+function watchPage(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/status of 404/.test(m.text())) problems.push(`console error: ${m.text()}`);
+  });
+  return problems;
+}
+
+let browser: Browser | undefined;
+const tmpDirs: string[] = [];
+let mockServer: Server | undefined;
+
+beforeAll(async () => {
+  if (!existsSync(join(ROOT, 'dist', 'jobmanager', 'dashboard.js'))) throw new Error('dist/ is missing the dashboard: run `npm run build` first');
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+});
+
+afterAll(async () => {
+  await browser?.close().catch(() => undefined);
+  await Promise.all(procs.map(stop));
+  await new Promise<void>((r) => (mockServer ? mockServer.close(() => r()) : r()));
+  for (const dir of tmpDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('dashboard', () => {
+  it('shows a running job, its graph and subtasks, and cancels it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flinkx-dashboard-'));
+    tmpDirs.push(dir);
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    start('jobmanager', 'flinkx-jm.js', ['start', '--port', String(port), '--data-dir', join(dir, 'jm')]);
+    await waitFor('the JobManager to answer', UI_TIMEOUT_MS, async () => ((await getJson(`${base}/jobs`)).status === 200 ? true : undefined), processLogs);
+    start('taskmanager', 'flinkx-tm.js', ['start', '--slots', '2', '--jobmanager', `ws://127.0.0.1:${port}`]);
+    await waitFor('the TaskManager to register', UI_TIMEOUT_MS, async () => {
+      const { body } = await getJson<{ slots: number }[]>(`${base}/taskmanagers`);
+      return body.length === 1 && body[0].slots === 2 ? true : undefined;
+    }, processLogs);
+
+    // A name with markup in it: it must show up as text, never as HTML.
+    const name = `dashboard <i>e2e</i> & "words" ${randomBytes(3).toString('hex')}`;
+    const jobFile = join(dir, 'job.json');
+    writeFileSync(jobFile, JSON.stringify({
+      name,
+      parallelism: 2,
+      nodes: [
+        { id: 'lines', type: 'source', connector: { kind: 'generator', rate: 500 } },
+        { id: 'words', type: 'flatMap', inputs: ['lines'], fn: 'tokenize' },
+        { id: 'counts', type: 'sum', inputs: ['words'], keyBy: 'word', field: 'count' },
+        { id: 'out', type: 'sink', inputs: ['counts'], connector: { kind: 'file', path: 'out' } },
+      ],
+    }));
+    const jobId = (await runCli(['submit', jobFile, '--jobmanager', base])).trim().split(/\s+/).pop()!;
+    expect(jobId).toMatch(/^[0-9a-f]+$/);
+
+    const page = await browser!.newPage({ viewport: { width: 1360, height: 1000 } });
+    page.setDefaultTimeout(UI_TIMEOUT_MS);
+    const problems = watchPage(page);
+
+    // Overview: the TaskManager with its slots, the job by name.
+    await page.goto(`${base}/`);
+    await page.locator('#taskmanagers tbody tr').filter({ hasText: '2 / 2' }).waitFor();
+    const link = page.getByRole('link', { name, exact: true });
+    await link.waitFor();
+    await page.locator(`#jobs tr[data-job-id="${jobId}"] .badge`).filter({ hasText: 'RUNNING' }).waitFor();
+    expect(await page.locator('#jobs i').count()).toBe(0); // the <i> in the name stayed text
+
+    // Job page.
+    await link.click();
+    await page.waitForURL((url) => url.hash === `#/jobs/${jobId}`);
+    await page.locator('#job-name').filter({ hasText: name }).waitFor();
+    const graph = page.locator('svg#job-graph');
+    const source = graph.locator('g.vertex[data-vertex-id="lines"]');
+    const keyed = graph.locator('g.vertex[data-vertex-id="counts"]');
+    await source.filter({ hasText: 'lines -> words' }).filter({ hasText: 'parallelism 2' }).waitFor();
+    await keyed.filter({ hasText: 'counts -> out' }).waitFor();
+    await graph.locator('text.elabel', { hasText: 'hash(word)' }).waitFor();
+    expect(await graph.locator('path.edge').count()).toBe(1);
+    const [sx, kx] = [(await source.boundingBox())!.x, (await keyed.boundingBox())!.x];
+    expect(sx).toBeLessThan(kx); // laid out left to right by depth
+
+    // Live figures: records/s arrive with the heartbeats after the page was drawn.
+    await page.waitForFunction(() => /in [1-9]/.test(document.querySelector('[data-vertex-id="lines"] .vrate')?.textContent ?? ''));
+    await page.waitForFunction(() => /back-pressure \d+%/.test(document.querySelector('[data-vertex-id="counts"] .vbp')?.textContent ?? ''));
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('#subtasks tbody tr')];
+      return rows.length === 4 && rows.every((r) => r.textContent!.includes('RUNNING') && /tm-/.test(r.textContent!));
+    });
+    await page.locator('#exceptions').filter({ hasText: 'No exceptions.' }).waitFor();
+
+    // The checkpoint section shows exactly when the endpoint answers.
+    const checkpoints = await fetch(`${base}/jobs/${jobId}/checkpoints`);
+    if (checkpoints.status === 200) await page.locator('#checkpoints').waitFor({ state: 'visible' });
+    else expect(await page.locator('#checkpoints').isHidden()).toBe(true);
+
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+    // Cancel: two clicks (button, then confirm), the page shows CANCELLING/CANCELED, REST says CANCELED.
+    await page.locator('#cancel-job').click();
+    await page.locator('#confirm-cancel').click();
+    await page.locator('#job-state .badge').filter({ hasText: /^CANCEL(LING|ED)$/ }).waitFor();
+    let last: JobDetails | undefined;
+    await waitFor('the job to be CANCELED', UI_TIMEOUT_MS, async () => {
+      last = (await getJson<JobDetails>(`${base}/jobs/${jobId}`)).body;
+      return last.state === 'CANCELED' ? true : undefined;
+    }, () => `\nlast seen: ${last?.state} ${last?.vertices.map((v) => `${v.id}[${v.subtasks.map((t) => t.state)}]`).join(' ')}${processLogs()}`);
+    await page.locator('#job-state .badge').filter({ hasText: /^CANCELED$/ }).waitFor();
+    expect(await page.locator('#cancel-job').isDisabled()).toBe(true);
+
+    // Back on the overview the job is listed as canceled.
+    await page.locator('a.back').click();
+    await page.locator(`#jobs tr[data-job-id="${jobId}"] .badge`).filter({ hasText: 'CANCELED' }).waitFor();
+
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('renders checkpoint history and a branching graph, keeping hostile strings as text', async () => {
+    const { DASHBOARD_HTML } = require(join(ROOT, 'dist', 'jobmanager', 'dashboard.js')) as { DASHBOARD_HTML: string };
+    const evil = '<img src=x onerror="window.__pwned=1">';
+    const now = Date.now();
+    const job = {
+      id: 'j1', name: `job ${evil}`, state: 'RUNNING', parallelism: 2, restarts: 1, createdAt: now - 60_000, startTime: now - 60_000,
+      duration: 60_000, attempt: 1, maxParallelism: 128, checkpointing: { interval: 1000, mode: 'exactly-once' },
+      vertices: [
+        { id: 'a', name: `clicks ${evil}`, parallelism: 2, nodes: [{ id: 'a', type: 'source' }], recordsIn: 10, recordsOut: 10, recordsInPerSecond: 5, recordsOutPerSecond: 5, backPressuredMs: 0, subtasks: [] },
+        { id: 'b', name: 'views', parallelism: 1, nodes: [{ id: 'b', type: 'source' }], recordsIn: 0, recordsOut: 0, recordsInPerSecond: 0, recordsOutPerSecond: 0, backPressuredMs: 0, subtasks: [] },
+        { id: 'c', name: 'joined', parallelism: 2, nodes: [{ id: 'c', type: 'map' }], recordsIn: 0, recordsOut: 0, recordsInPerSecond: 0, recordsOutPerSecond: 0, backPressuredMs: 0, subtasks: [] },
+        { id: 'd', name: 'per-user', parallelism: 2, nodes: [{ id: 'd', type: 'count' }], recordsIn: 0, recordsOut: 0, recordsInPerSecond: 0, recordsOutPerSecond: 0, backPressuredMs: 0, subtasks: [] },
+      ],
+      edges: [
+        { id: 'a->c', source: 'a', target: 'c', partitioner: 'forward' },
+        { id: 'b->c', source: 'b', target: 'c', partitioner: 'rebalance' },
+        { id: 'c->d', source: 'c', target: 'd', partitioner: 'hash', keyBy: `u${evil}` },
+        { id: 'a->d', source: 'a', target: 'd', partitioner: 'broadcast' },
+      ],
+      exceptions: [{ time: now - 5000, attempt: 0, task: 'c[1]', message: `boom ${evil}`, stack: `Error: boom ${evil}\n    at x` }],
+    };
+    const routes: Record<string, unknown> = {
+      '/jobs': [job],
+      '/taskmanagers': [{ id: `tm ${evil}`, slots: 4, freeSlots: 2, dataAddress: 'ws://h:1', registeredAt: now, lastHeartbeat: now, queuedBytes: 0 }],
+      '/jobs/j1': job,
+      '/jobs/j1/checkpoints': {
+        counts: { completed: 2, failed: 1, inProgress: 0 },
+        history: [
+          { id: 1, status: 'COMPLETED', triggerTime: now - 3000, durationMs: 120, stateSize: 2048 },
+          { id: 2, status: `FAILED ${evil}`, triggerTime: now - 2000, durationMs: 80, stateSize: 0 },
+          { id: 3, status: 'COMPLETED', triggerTime: now - 1000, durationMs: 95, stateSize: 4096 },
+        ],
+      },
+    };
+    // No CSP here on purpose: only the page's own escaping keeps the strings above inert.
+    mockServer = createServer((req, res) => {
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      if (path === '/') return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(DASHBOARD_HTML);
+      if (path in routes) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(routes[path]));
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"NOT_FOUND","message":"no"}}');
+    });
+    await new Promise<void>((r) => mockServer!.listen(0, '127.0.0.1', () => r()));
+    const base = `http://127.0.0.1:${(mockServer.address() as AddressInfo).port}`;
+
+    const page = await browser!.newPage({ viewport: { width: 1360, height: 1000 } });
+    page.setDefaultTimeout(UI_TIMEOUT_MS);
+    const problems = watchPage(page);
+    await page.goto(`${base}/`);
+    await page.getByRole('link', { name: `job ${evil}`, exact: true }).waitFor();
+    await page.locator('#taskmanagers').filter({ hasText: `tm ${evil}` }).waitFor();
+    await page.goto(`${base}/#/jobs/j1`);
+    await page.locator('#checkpoints').waitFor({ state: 'visible' });
+    await page.waitForFunction(() => document.querySelectorAll('#checkpoints tbody tr').length === 3);
+    await page.locator('#checkpoints').filter({ hasText: `FAILED ${evil}` }).waitFor();
+    await page.locator('#exceptions').filter({ hasText: `boom ${evil}` }).waitFor();
+    await page.locator('#job-graph text.elabel', { hasText: 'broadcast' }).waitFor();
+    expect(await page.locator('#job-graph path.edge').count()).toBe(4);
+
+    // Depth: a, b at 0; c at 1; d at 2 (it is also fed by a directly).
+    const x = async (id: string) => (await page.locator(`#job-graph g.vertex[data-vertex-id="${id}"]`).boundingBox())!.x;
+    const [xa, xb, xc, xd] = [await x('a'), await x('b'), await x('c'), await x('d')];
+    expect(xa).toBe(xb);
+    expect(xa).toBeLessThan(xc);
+    expect(xc).toBeLessThan(xd);
+
+    expect(await page.locator('img').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(problems).toEqual([]);
+    await page.screenshot({ path: join(tmpdir(), 'dashboard-mock.png'), fullPage: true });
+    await page.close();
+  });
+});
