@@ -42,10 +42,17 @@ export const DeploymentPlanSchema = z.object({
   peers: z.record(z.string(), z.string()),
   functionsCode: z.string().optional(),
   checkpointing: z.custom<JobSpec['checkpointing']>().optional(),
+  /** Id of the completed checkpoint this attempt starts from, if any. */
+  restoredCheckpoint: z.number().int().optional(),
 });
 export type DeploymentPlan = z.infer<typeof DeploymentPlanSchema>;
 
-export const TaskRefSchema = z.object({ vertex: z.string(), subtask: z.number().int().nonnegative() });
+export const TaskRefSchema = z.object({
+  vertex: z.string(),
+  subtask: z.number().int().nonnegative(),
+  /** The task's snapshot from the checkpoint this attempt restores (msgpack, see taskmanager/snapshot.ts). */
+  state: z.instanceof(Uint8Array).optional(),
+});
 export type TaskRef = z.infer<typeof TaskRefSchema>;
 
 /** The channel from producer subtask `from` to consumer subtask `to` along `edge` of one attempt. */

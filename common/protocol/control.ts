@@ -5,9 +5,13 @@
  *                                                  first frame; the JM answers `registered`
  *          heartbeat   {tmId, queuedBytes, tasks}      every heartbeat interval, with task counters
  *          task-state  {jobId, attempt, vertex, subtask, state, error?}
+ *          ack-checkpoint      {jobId, attempt, checkpointId, vertex, subtask, state}   snapshot bytes
+ *          decline-checkpoint  {jobId, attempt, checkpointId, vertex, subtask, reason}
  * JM → TM  registered  {heartbeatIntervalMs}
  *          deploy      {plan, tasks}                   run these subtasks of the plan here
  *          cancel      {jobId}                         stop every task of the job
+ *          trigger-checkpoint   {jobId, attempt, checkpointId, timestamp}   sources emit barrier n
+ *          checkpoint-complete  {jobId, attempt, checkpointId}              committing sinks commit
  */
 import { z } from 'zod';
 import { DeploymentPlanSchema, TaskRefSchema } from '../plan';
@@ -59,7 +63,23 @@ export const TaskStateFrame = z.object({
   /** Final counters, sent with the terminal state so a finished job's figures are exact. */
   counters: TaskCountersSchema.optional(),
 });
-export const TmToJmFrame = z.discriminatedUnion('t', [RegisterFrame, HeartbeatFrame, TaskStateFrame]);
+const CheckpointTaskFields = {
+  v: z.literal(1),
+  jobId: z.string(),
+  attempt: z.number().int(),
+  checkpointId: z.number().int().positive(),
+  vertex: z.string(),
+  subtask: z.number().int().nonnegative(),
+};
+export const AckCheckpointFrame = z.object({ ...CheckpointTaskFields, t: z.literal('ack-checkpoint'), state: z.instanceof(Uint8Array) });
+export const DeclineCheckpointFrame = z.object({ ...CheckpointTaskFields, t: z.literal('decline-checkpoint'), reason: z.string() });
+export const TmToJmFrame = z.discriminatedUnion('t', [
+  RegisterFrame,
+  HeartbeatFrame,
+  TaskStateFrame,
+  AckCheckpointFrame,
+  DeclineCheckpointFrame,
+]);
 export type TmToJmFrame = z.infer<typeof TmToJmFrame>;
 
 export const RegisteredFrame = z.object({ v: z.literal(1), t: z.literal('registered'), heartbeatIntervalMs: z.number() });
@@ -70,7 +90,21 @@ export const DeployFrame = z.object({
   tasks: z.array(TaskRefSchema),
 });
 export const CancelFrame = z.object({ v: z.literal(1), t: z.literal('cancel'), jobId: z.string() });
-export const JmToTmFrame = z.discriminatedUnion('t', [RegisteredFrame, DeployFrame, CancelFrame]);
+const CheckpointFields = {
+  v: z.literal(1),
+  jobId: z.string(),
+  attempt: z.number().int(),
+  checkpointId: z.number().int().positive(),
+};
+export const TriggerCheckpointFrame = z.object({ ...CheckpointFields, t: z.literal('trigger-checkpoint'), timestamp: z.number() });
+export const CheckpointCompleteFrame = z.object({ ...CheckpointFields, t: z.literal('checkpoint-complete') });
+export const JmToTmFrame = z.discriminatedUnion('t', [
+  RegisteredFrame,
+  DeployFrame,
+  CancelFrame,
+  TriggerCheckpointFrame,
+  CheckpointCompleteFrame,
+]);
 export type JmToTmFrame = z.infer<typeof JmToTmFrame>;
 
 /** A frame as sent: the codec adds the protocol version. */
