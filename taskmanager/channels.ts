@@ -11,7 +11,7 @@
  */
 import type { SlotRef } from '../common/plan';
 
-export type Marker = { kind: 'eop' };
+export type Marker = { kind: 'eop' } | { kind: 'barrier'; id: number };
 
 export interface Batch {
   records: unknown[];
@@ -84,6 +84,8 @@ export class OutputChannel {
 export class InputChannel {
   readonly queue: Batch[] = [];
   ended = false;
+  /** Held back during exactly-once barrier alignment: it delivered the barrier, others have not yet. */
+  blocked = false;
 
   constructor(
     readonly id: string,
@@ -99,53 +101,64 @@ export class InputChannel {
 
 /** All input channels of one task; hands out batches in arrival order across channels. */
 export class InputGate {
-  private readonly channels = new Map<string, InputChannel>();
+  private readonly channelsById = new Map<string, InputChannel>();
   private readonly ready: InputChannel[] = [];
   private wake: (() => void) | null = null;
 
   constructor(private readonly transport: ChannelTransport) {}
 
   add(channel: InputChannel): void {
-    this.channels.set(channel.id, channel);
+    this.channelsById.set(channel.id, channel);
   }
 
   /** Grant every channel its initial credits; producers start sending. */
   open(): void {
-    for (const c of this.channels.values()) this.transport.sendCredit(c.producer, c.id, INITIAL_CREDITS);
+    for (const c of this.channelsById.values()) this.transport.sendCredit(c.producer, c.id, INITIAL_CREDITS);
   }
 
   channelIds(): string[] {
-    return [...this.channels.keys()];
+    return [...this.channelsById.keys()];
   }
 
   get allEnded(): boolean {
-    for (const c of this.channels.values()) if (!c.ended) return false;
+    for (const c of this.channelsById.values()) if (!c.ended) return false;
     return true;
   }
 
   get queuedBytes(): number {
     let n = 0;
-    for (const c of this.channels.values()) n += c.queuedBytes;
+    for (const c of this.channelsById.values()) n += c.queuedBytes;
     return n;
   }
 
   deliver(ch: string, batch: Batch): void {
-    const channel = this.channels.get(ch);
+    const channel = this.channelsById.get(ch);
     if (!channel) return;
     channel.queue.push(batch);
     this.ready.push(channel);
     this.wake?.();
   }
 
-  /** The next batch from any channel, or undefined when woken by `interrupt`. */
+  /** The next batch from any channel that is not blocked, or undefined when woken without one. */
   async next(): Promise<{ channel: InputChannel; batch: Batch } | undefined> {
-    if (this.ready.length === 0) {
+    let i = this.ready.findIndex((c) => !c.blocked);
+    if (i < 0) {
       await new Promise<void>((resolve) => (this.wake = resolve));
       this.wake = null;
-      if (this.ready.length === 0) return undefined;
+      i = this.ready.findIndex((c) => !c.blocked);
+      if (i < 0) return undefined;
     }
-    const channel = this.ready.shift()!;
+    const [channel] = this.ready.splice(i, 1);
     return { channel, batch: channel.queue.shift()! };
+  }
+
+  get channels(): Iterable<InputChannel> {
+    return this.channelsById.values();
+  }
+
+  unblockAll(): void {
+    for (const c of this.channelsById.values()) c.blocked = false;
+    this.wake?.();
   }
 
   /** The batch has been processed: give its credit back to the producer. */

@@ -4,6 +4,8 @@
  */
 import { keyGroupFor } from '../common/keygroups';
 
+export type KeyedStateSnapshot<V> = [keyGroup: number, entries: [key: unknown, value: V][]][];
+
 export class KeyedState<V> {
   private readonly groups = new Map<number, Map<unknown, V>>();
 
@@ -27,6 +29,15 @@ export class KeyedState<V> {
 
   set(key: unknown, value: V): void {
     this.group(key).set(KeyedState.mapKey(key), value);
+  }
+
+  /** Entries per key group, as stored (object keys in their JSON form). */
+  snapshot(): KeyedStateSnapshot<V> {
+    return [...this.groups].map(([kg, g]) => [kg, [...g]]);
+  }
+
+  restore(snapshot: KeyedStateSnapshot<V>): void {
+    for (const [kg, entries] of snapshot) this.groups.set(kg, new Map(entries));
   }
 
   get size(): number {

@@ -11,6 +11,12 @@ import { KeyedState } from './keyed-state';
 
 export type Collector = (record: unknown) => void;
 
+/** A chain ready to take records, with the keyed state of its stateful operators by node id. */
+export interface Chain {
+  push: Collector;
+  states: Map<string, KeyedState<unknown>>;
+}
+
 function call(node: NodeSpec, fn: UserFunction, ...args: unknown[]): unknown {
   try {
     return fn(...args);
@@ -33,8 +39,19 @@ function withField(record: unknown, name: string, value: unknown): Record<string
   return { ...(record as Record<string, unknown>), [name]: value };
 }
 
-/** One operator: takes a record, pushes zero or more downstream. */
-export function createOperator(node: NodeSpec, fns: FunctionRegistry, maxParallelism: number, out: Collector): Collector {
+/** One operator: takes a record, pushes zero or more downstream; keyed ones register their state. */
+export function createOperator(
+  node: NodeSpec,
+  fns: FunctionRegistry,
+  maxParallelism: number,
+  out: Collector,
+  states: Map<string, KeyedState<unknown>>,
+): Collector {
+  const keyedState = <V>() => {
+    const state = new KeyedState<V>(maxParallelism);
+    states.set(node.id, state as KeyedState<unknown>);
+    return state;
+  };
   const keyOf = (r: unknown) => field(r, node.keyBy!) ?? null;
   switch (node.type) {
     case 'map': {
@@ -61,7 +78,7 @@ export function createOperator(node: NodeSpec, fns: FunctionRegistry, maxParalle
       const f = node.field!;
       const combine =
         node.type === 'sum' ? (a: number, b: number) => a + b : node.type === 'min' ? Math.min : Math.max;
-      const state = new KeyedState<Record<string, unknown>>(maxParallelism);
+      const state = keyedState<Record<string, unknown>>();
       return (r) => {
         const key = keyOf(r);
         const v = numberField(node, r, f);
@@ -73,7 +90,7 @@ export function createOperator(node: NodeSpec, fns: FunctionRegistry, maxParalle
     }
     case 'count': {
       const f = node.field ?? 'count';
-      const state = new KeyedState<number>(maxParallelism);
+      const state = keyedState<number>();
       return (r) => {
         const key = keyOf(r);
         const n = (state.get(key) ?? 0) + 1;
@@ -83,7 +100,7 @@ export function createOperator(node: NodeSpec, fns: FunctionRegistry, maxParalle
     }
     case 'reduce': {
       const fn = fns.resolve(node.fn!);
-      const state = new KeyedState<unknown>(maxParallelism);
+      const state = keyedState<unknown>();
       return (r) => {
         const key = keyOf(r);
         const prev = state.get(key);
@@ -98,8 +115,9 @@ export function createOperator(node: NodeSpec, fns: FunctionRegistry, maxParalle
 }
 
 /** Compose the operator nodes of a chain, head first, ending in `out`. */
-export function createChain(nodes: NodeSpec[], fns: FunctionRegistry, maxParallelism: number, out: Collector): Collector {
-  let next = out;
-  for (let i = nodes.length - 1; i >= 0; i--) next = createOperator(nodes[i], fns, maxParallelism, next);
-  return next;
+export function createChain(nodes: NodeSpec[], fns: FunctionRegistry, maxParallelism: number, out: Collector): Chain {
+  const states = new Map<string, KeyedState<unknown>>();
+  let push = out;
+  for (let i = nodes.length - 1; i >= 0; i--) push = createOperator(nodes[i], fns, maxParallelism, push, states);
+  return { push, states };
 }

@@ -56,6 +56,11 @@ class Slot implements ChannelTransport {
         return this.deploy(m.plan, m.tasks, m.functionsPath);
       case 'cancel':
         return this.cancel(m.jobId);
+      case 'trigger-checkpoint':
+        return this.triggerCheckpoint(m.jobId, m.attempt, m.checkpointId);
+      case 'checkpoint-complete':
+        for (const t of this.tasksOf(m.jobId, m.attempt)) void t.checkpointComplete(m.checkpointId);
+        return;
       case 'data':
         this.gates.get(m.ch)?.deliver(m.ch, decodeBatch(m.payload));
         return;
@@ -111,7 +116,12 @@ class Slot implements ChannelTransport {
         });
       try {
         const functions = this.functionsFor(plan, functionsPath);
-        task = new StreamTask({ plan, vertex, subtask: ref.subtask, transport: this, functions, report });
+        const acknowledge = (checkpointId: number, state: Uint8Array) =>
+          this.post(
+            { kind: 'ack-checkpoint', jobId: plan.jobId, attempt: plan.attempt, checkpointId, vertex: ref.vertex, subtask: ref.subtask, state },
+            [state.buffer as ArrayBuffer],
+          );
+        task = new StreamTask({ plan, vertex, subtask: ref.subtask, transport: this, functions, report, acknowledge, restoreState: ref.state });
       } catch (err) {
         report('FAILED', { message: (err as Error).message, stack: (err as Error).stack });
         continue;
@@ -140,6 +150,18 @@ class Slot implements ChannelTransport {
     if (list.length === 0) {
       this.tasks.delete(jobId);
       for (const key of this.functionModules.keys()) if (key.startsWith(`${jobId}/`)) this.functionModules.delete(key);
+    }
+  }
+
+  private tasksOf(jobId: string, attempt: number): StreamTask[] {
+    return (this.tasks.get(jobId) ?? []).filter((t) => t.counters.attempt === attempt);
+  }
+
+  private triggerCheckpoint(jobId: string, attempt: number, checkpointId: number): void {
+    for (const t of this.tasksOf(jobId, attempt).filter((t) => t.isSource)) {
+      if (t.triggerCheckpoint(checkpointId)) continue;
+      const { vertex, subtask } = t.counters;
+      this.post({ kind: 'decline-checkpoint', jobId, attempt, checkpointId, vertex, subtask, reason: `source ${vertex}[${subtask}] is not running` });
     }
   }
 

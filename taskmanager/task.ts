@@ -6,6 +6,12 @@
  *
  * After each input batch the task waits until every output channel has sent what it sealed, which
  * is how back-pressure reaches the sources: a source reads only when its channels have credit.
+ *
+ * Checkpoints: a source, when triggered, records its position between two reads and emits barrier
+ * n behind what it sent. Another task snapshots when barrier n has come on every input (a channel
+ * that ended counts); in exactly-once mode a channel that delivered the barrier is blocked until
+ * then, so the snapshot holds exactly the records before the barrier. Then it forwards the barrier
+ * and acknowledges with its snapshot.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { ErrorInfo, TaskCounters, TaskState } from '../common/protocol/control';
@@ -15,7 +21,8 @@ import { FLUSH_MS, InputChannel, InputGate, OutputChannel, type ChannelTransport
 import { createSink, createSource } from './connectors';
 import type { SinkWriter, SourceReader } from './connectors/types';
 import type { FunctionRegistry } from './functions';
-import { createChain, type Collector } from './operators';
+import { createChain, type Chain, type Collector } from './operators';
+import { decodeSnapshot, encodeSnapshot, type TaskSnapshot } from './snapshot';
 
 const SOURCE_READ_RECORDS = 256;
 
@@ -25,7 +32,10 @@ export interface TaskEnvironment {
   subtask: number;
   transport: ChannelTransport;
   functions: FunctionRegistry;
+  /** Snapshot bytes of the checkpoint `plan.restoredCheckpoint`, for this subtask. */
+  restoreState?: Uint8Array;
   report(state: TaskState, error?: ErrorInfo): void;
+  acknowledge(checkpointId: number, state: Uint8Array): void;
 }
 
 class TaskCanceled extends Error {}
@@ -69,7 +79,14 @@ export class StreamTask {
   readonly outputChannels: OutputChannel[];
   private readonly source: SourceReader | undefined;
   private readonly sink: SinkWriter | undefined;
-  private readonly chain: Collector;
+  private readonly chain: Chain;
+  private readonly push: Collector;
+  private readonly exactlyOnce: boolean;
+  /** Checkpoint a source was asked to take at its next chance. */
+  private triggered: number | undefined;
+  /** The barrier being aligned and the channels that delivered it. */
+  private aligning: { id: number; seen: Set<InputChannel> } | undefined;
+  private running = false;
   private sinkBuffer: unknown[] = [];
   private canceled = false;
   private flushTimer: NodeJS.Timeout | undefined;
@@ -82,7 +99,9 @@ export class StreamTask {
       jobId: plan.jobId, attempt: plan.attempt, vertex: vertex.id, subtask,
       recordsIn: 0, recordsOut: 0, bytesIn: 0, backPressuredMs: 0, busyMs: 0,
     };
-    const info = { subtask, parallelism: vertex.parallelism };
+    const mode = plan.checkpointing?.mode;
+    this.exactlyOnce = mode === 'exactly-once';
+    const info = { subtask, parallelism: vertex.parallelism, attempt: plan.attempt, mode };
     const head = vertex.nodes[0];
     const tail = vertex.nodes[vertex.nodes.length - 1];
     if (head.type === 'source') this.source = createSource(head.connector!, info);
@@ -116,11 +135,76 @@ export class StreamTask {
       emit(r);
     };
     this.chain = createChain(operators, env.functions, plan.maxParallelism, counted);
+    this.push = this.chain.push;
+  }
+
+  get isSource(): boolean {
+    return this.source !== undefined;
+  }
+
+  /** A source takes checkpoint n between two reads; false if this task can no longer take one. */
+  triggerCheckpoint(id: number): boolean {
+    if (!this.source || !this.running) return false;
+    this.triggered = Math.max(id, this.triggered ?? 0);
+    return true;
+  }
+
+  async checkpointComplete(id: number): Promise<void> {
+    try {
+      await this.sink?.commit(id);
+    } catch (err) {
+      this.env.report('FAILED', { message: `commit of checkpoint ${id} failed: ${(err as Error).message}`, stack: (err as Error).stack });
+      this.cancel();
+    }
+  }
+
+  private async restore(bytes: Uint8Array): Promise<void> {
+    const snapshot = decodeSnapshot(bytes);
+    if (snapshot.source !== undefined) this.source?.restore(snapshot.source);
+    for (const [node, keyed] of Object.entries(snapshot.keyed)) this.chain.states.get(node)?.restore(keyed);
+    await this.sink?.restore(snapshot.sink ?? null, this.env.plan.restoredCheckpoint!);
+  }
+
+  /** Snapshot this task for checkpoint n, pass the barrier on, acknowledge. */
+  private async checkpoint(id: number): Promise<void> {
+    const snapshot: TaskSnapshot = { source: this.source?.position(), keyed: {} };
+    for (const [node, state] of this.chain.states) snapshot.keyed[node] = state.snapshot();
+    for (const c of this.outputChannels) c.seal({ kind: 'barrier', id });
+    if (this.sink) {
+      await this.flushSink();
+      snapshot.sink = await this.sink.snapshot(id);
+    }
+    this.env.acknowledge(id, encodeSnapshot(snapshot));
+  }
+
+  /** Barrier n arrived on `channel`. */
+  private async onBarrier(channel: InputChannel, id: number): Promise<void> {
+    if (this.aligning && id < this.aligning.id) return;
+    if (!this.aligning || id > this.aligning.id) {
+      // A newer barrier abandons an older alignment (that checkpoint failed or timed out).
+      this.gate.unblockAll();
+      this.aligning = { id, seen: new Set() };
+    }
+    this.aligning.seen.add(channel);
+    if (this.exactlyOnce) channel.blocked = true;
+    await this.completeAlignment();
+  }
+
+  /** Snapshot once every input has delivered the barrier or ended. */
+  private async completeAlignment(): Promise<void> {
+    const a = this.aligning;
+    if (!a) return;
+    for (const c of this.gate.channels) if (!c.ended && !a.seen.has(c)) return;
+    this.aligning = undefined;
+    await this.checkpoint(a.id);
+    this.gate.unblockAll();
   }
 
   async run(): Promise<void> {
-    this.env.report('RUNNING');
     try {
+      if (this.env.restoreState) await this.restore(this.env.restoreState);
+      this.running = true;
+      this.env.report('RUNNING');
       if (this.source) await this.runSource(this.source);
       else await this.runInputs();
       await this.endOfInput();
@@ -129,6 +213,7 @@ export class StreamTask {
       if (this.canceled) this.env.report('CANCELED');
       else this.env.report('FAILED', { message: (err as Error).message ?? String(err), stack: (err as Error).stack });
     } finally {
+      this.running = false;
       clearTimeout(this.flushTimer);
       await this.source?.close().catch(() => undefined);
       await this.sink?.close().catch(() => undefined);
@@ -148,12 +233,18 @@ export class StreamTask {
   private async runSource(source: SourceReader): Promise<void> {
     for (;;) {
       await this.awaitWritable();
+      if (this.triggered !== undefined) {
+        const id = this.triggered;
+        this.triggered = undefined;
+        await this.checkpoint(id);
+        continue;
+      }
       const records = await source.read(SOURCE_READ_RECORDS);
       this.checkCanceled();
       if (records === null) return;
       const t0 = performance.now();
       this.counters.recordsIn += records.length;
-      for (const r of records) this.chain(r);
+      for (const r of records) this.push(r);
       await this.afterBatch(t0);
       await yieldToEventLoop();
     }
@@ -171,21 +262,28 @@ export class StreamTask {
       const t0 = performance.now();
       this.counters.recordsIn += batch.records.length;
       this.counters.bytesIn += batch.bytes;
-      for (const r of batch.records) this.chain(r);
-      if (batch.marker?.kind === 'eop') channel.ended = true;
+      for (const r of batch.records) this.push(r);
       await this.afterBatch(t0);
+      const marker = batch.marker;
+      if (marker?.kind === 'eop') channel.ended = true;
       this.gate.release(channel);
+      if (marker?.kind === 'barrier') await this.onBarrier(channel, marker.id);
+      else if (marker?.kind === 'eop') await this.completeAlignment();
       await this.awaitWritable();
     }
   }
 
-  /** Hand a processed batch's output on: to the sink, or arm the flush timer of partial batches. */
-  private async afterBatch(t0: number): Promise<void> {
+  private async flushSink(): Promise<void> {
     if (this.sink && this.sinkBuffer.length > 0) {
       const records = this.sinkBuffer;
       this.sinkBuffer = [];
       await this.sink.write(records);
     }
+  }
+
+  /** Hand a processed batch's output on: to the sink, or arm the flush timer of partial batches. */
+  private async afterBatch(t0: number): Promise<void> {
+    await this.flushSink();
     this.counters.busyMs += performance.now() - t0;
     if (!this.flushTimer && this.outputChannels.some((c) => c.hasBuffered)) {
       this.flushTimer = setTimeout(() => {

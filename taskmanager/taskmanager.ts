@@ -111,6 +111,12 @@ export class TaskManager {
         sw.counters = m.tasks;
         sw.queuedBytes = m.queuedBytes;
         return;
+      case 'ack-checkpoint':
+      case 'decline-checkpoint': {
+        const { kind, ...rest } = m;
+        this.sendToJm({ t: kind, ...rest } as Outgoing<TmToJmFrame>);
+        return;
+      }
     }
   }
 
@@ -178,6 +184,12 @@ export class TaskManager {
       case 'cancel':
         for (const sw of this.workers) sw.worker.postMessage({ kind: 'cancel', jobId: frame.jobId } satisfies MainToWorker);
         return;
+      case 'trigger-checkpoint':
+      case 'checkpoint-complete': {
+        const m: MainToWorker = { kind: frame.t, jobId: frame.jobId, attempt: frame.attempt, checkpointId: frame.checkpointId };
+        for (const sw of this.workers) sw.worker.postMessage(m);
+        return;
+      }
     }
   }
 
@@ -200,7 +212,8 @@ export class TaskManager {
     const bySlot = new Map<number, TaskRef[]>();
     for (const t of tasks) {
       const slot = plan.slots[t.subtask].slot;
-      bySlot.set(slot, [...(bySlot.get(slot) ?? []), t]);
+      // State bytes are views into the deploy frame; a copy of each goes to its worker alone.
+      bySlot.set(slot, [...(bySlot.get(slot) ?? []), t.state ? { ...t, state: copy(t.state) } : t]);
     }
     log.info('deploying', { job: plan.jobId, attempt: plan.attempt, tasks: tasks.length });
     for (const [slot, refs] of bySlot) this.toWorker(slot, { kind: 'deploy', plan: lean, tasks: refs, functionsPath });
@@ -220,6 +233,6 @@ export class TaskManager {
 }
 
 /** A view into a received WebSocket message, copied so the worker gets a buffer of its own. */
-function copy(bytes: Uint8Array): Uint8Array {
-  return Uint8Array.prototype.slice.call(bytes);
+function copy(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(bytes);
 }

@@ -10,6 +10,8 @@ export interface WorkerInit {
 export type MainToWorker =
   | { kind: 'deploy'; plan: DeploymentPlan; tasks: TaskRef[]; functionsPath?: string }
   | { kind: 'cancel'; jobId: string }
+  | { kind: 'trigger-checkpoint'; jobId: string; attempt: number; checkpointId: number }
+  | { kind: 'checkpoint-complete'; jobId: string; attempt: number; checkpointId: number }
   | { kind: 'data'; ch: string; payload: Uint8Array }
   | { kind: 'credit'; ch: string; n: number };
 
@@ -18,4 +20,6 @@ export type WorkerToMain =
   | { kind: 'task-state'; jobId: string; attempt: number; vertex: string; subtask: number; state: TaskState; error?: ErrorInfo; counters?: TaskCounters }
   | { kind: 'remote-data'; dest: SlotRef; ch: string; payload: Uint8Array }
   | { kind: 'remote-credit'; dest: SlotRef; ch: string; n: number }
-  | { kind: 'stats'; tasks: TaskCounters[]; queuedBytes: number };
+  | { kind: 'stats'; tasks: TaskCounters[]; queuedBytes: number }
+  | { kind: 'ack-checkpoint'; jobId: string; attempt: number; checkpointId: number; vertex: string; subtask: number; state: Uint8Array }
+  | { kind: 'decline-checkpoint'; jobId: string; attempt: number; checkpointId: number; vertex: string; subtask: number; reason: string };

@@ -28,10 +28,14 @@ export function expectedCounts(text: string): Map<string, number> {
   return counts;
 }
 
-/** The last record per word across a file sink's part files: the final counts. */
+/**
+ * The last record per word across a file sink's visible part files: the final counts. Files of one
+ * subtask sort in the order they were committed (`part-<i>.jsonl`, or `part-<i>-<checkpoint>.jsonl`
+ * then `part-<i>-final.jsonl`); keys never span subtasks.
+ */
 export function sinkCounts(folder: string): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const f of readdirSync(folder).filter((n) => /^part-\d+\.jsonl$/.test(n)).sort()) {
+  for (const f of readdirSync(folder).filter((n) => /^part-\d+(-(\d+|final))?\.jsonl$/.test(n)).sort()) {
     for (const line of readFileSync(join(folder, f), 'utf8').split('\n')) {
       if (!line) continue;
       const r = JSON.parse(line) as { word: string; count: number };

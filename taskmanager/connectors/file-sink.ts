@@ -1,5 +1,7 @@
 /**
  * JSON Lines into a folder: sink subtask i writes `part-<i>.jsonl`, one record per line.
+ * Without checkpoints a run starts the file afresh. At-least-once: every checkpoint syncs the file
+ * to disk, and a restored attempt appends to it (records after the checkpoint are written again).
  */
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,8 +12,25 @@ export function partFileName(subtask: number): string {
   return `part-${subtask}.jsonl`;
 }
 
+export function jsonLines(records: unknown[]): string {
+  let text = '';
+  for (const r of records) text += JSON.stringify(r) + '\n';
+  return text;
+}
+
+export async function openIn(folder: string, name: string, flags: string): Promise<FileHandle> {
+  const path = join(folder, name);
+  try {
+    await mkdir(folder, { recursive: true });
+    return await open(path, flags);
+  } catch (err) {
+    throw new ConnectorError(`file sink cannot write ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 export class FileSink implements SinkWriter {
   private handle: FileHandle | undefined;
+  private restored = false;
 
   constructor(
     private readonly folder: string,
@@ -19,27 +38,27 @@ export class FileSink implements SinkWriter {
   ) {}
 
   private async file(): Promise<FileHandle> {
-    if (this.handle) return this.handle;
-    const path = join(this.folder, partFileName(this.task.subtask));
-    try {
-      await mkdir(this.folder, { recursive: true });
-      this.handle = await open(path, 'w');
-    } catch (err) {
-      throw new ConnectorError(`file sink cannot write ${path}: ${(err as Error).message}`, { cause: err });
-    }
+    this.handle ??= await openIn(this.folder, partFileName(this.task.subtask), this.restored ? 'a' : 'w');
     return this.handle;
   }
 
   async write(records: unknown[]): Promise<void> {
-    const handle = await this.file();
-    let text = '';
-    for (const r of records) text += JSON.stringify(r) + '\n';
-    await handle.write(text);
+    await (await this.file()).write(jsonLines(records));
+  }
+
+  async snapshot(): Promise<unknown> {
+    await (await this.file()).datasync();
+    return null;
+  }
+
+  async commit(): Promise<void> {}
+
+  async restore(): Promise<void> {
+    this.restored = true;
   }
 
   async finish(): Promise<void> {
-    const handle = await this.file();
-    await handle.sync();
+    await (await this.file()).sync();
   }
 
   async close(): Promise<void> {

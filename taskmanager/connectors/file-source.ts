@@ -17,6 +17,8 @@ export class FileSource implements SourceReader {
   private pendingAt = 0;
   private end = 0;
   private eof = false;
+  /** Offset to resume at, from a checkpoint. */
+  private resumeAt: number | undefined;
 
   constructor(
     private readonly path: string,
@@ -33,6 +35,10 @@ export class FileSource implements SourceReader {
     const { subtask, parallelism } = this.task;
     const start = Math.floor((size * subtask) / parallelism);
     this.end = Math.floor((size * (subtask + 1)) / parallelism);
+    if (this.resumeAt !== undefined) {
+      this.pendingAt = this.resumeAt;
+      return this.handle;
+    }
     // A line belongs to the range its first byte is in: skip the line that began before `start`.
     this.pendingAt = start === 0 ? 0 : start - 1;
     if (start > 0) {
@@ -83,6 +89,14 @@ export class FileSource implements SourceReader {
       this.pendingAt += consumed;
     }
     return lines.length === 0 && (this.pendingAt >= this.end || (this.eof && this.pending.length === 0)) ? null : lines;
+  }
+
+  position(): unknown {
+    return { offset: this.handle ? this.pendingAt : this.resumeAt };
+  }
+
+  restore(position: unknown): void {
+    this.resumeAt = (position as { offset?: number }).offset;
   }
 
   async close(): Promise<void> {

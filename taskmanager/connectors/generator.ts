@@ -74,5 +74,13 @@ export class GeneratorSource implements SourceReader {
     return out;
   }
 
+  position(): unknown {
+    return { next: this.next };
+  }
+
+  restore(position: unknown): void {
+    this.next = (position as { next: number }).next;
+  }
+
   async close(): Promise<void> {}
 }

@@ -1,6 +1,7 @@
 /** Connector kind → reader or writer for one subtask. */
 import { ConnectorError } from '../../common/errors';
 import type { Connector } from '../../common/jobfile';
+import { CommittingFileSink } from './committing-file-sink';
 import { FileSink } from './file-sink';
 import { FileSource } from './file-source';
 import { GeneratorSource } from './generator';
@@ -21,7 +22,7 @@ export function createSource(c: Connector, task: SubtaskInfo): SourceReader {
 export function createSink(c: Connector, task: SubtaskInfo): SinkWriter {
   switch (c.kind) {
     case 'file':
-      return new FileSink(c.path, task);
+      return task.mode === 'exactly-once' ? new CommittingFileSink(c.path, task) : new FileSink(c.path, task);
     case 'stdout':
       return new StdoutSink();
     default:
