@@ -171,6 +171,28 @@ describe('FileSource', () => {
     }
   });
 
+  it('resumes from position() at the next unread line: nothing lost, nothing repeated (p = 1..3)', async () => {
+    const path = await fileWith(MIXED);
+    for (let p = 1; p <= 3; p++) {
+      for (let i = 0; i < p; i++) {
+        const whole = await readAll(path, i, p, 1000);
+        for (let taken = 0; taken <= whole.length; taken++) {
+          const first = new FileSource(path, subtaskOf(i, p));
+          const head: string[] = [];
+          while (head.length < taken) head.push(...((await first.read(taken - head.length)) as string[]));
+          const position = JSON.parse(JSON.stringify(first.position())); // as stored in a checkpoint
+          await first.close();
+          const second = new FileSource(path, subtaskOf(i, p));
+          second.restore(position);
+          const rest: string[] = [];
+          for (let got = await second.read(2); got !== null; got = await second.read(2)) rest.push(...(got as string[]));
+          await second.close();
+          expect({ p, i, taken, lines: [...head, ...rest] }).toEqual({ p, i, taken, lines: whole });
+        }
+      }
+    }
+  });
+
   it('fails with ConnectorError naming the path when the file does not exist', async () => {
     const missing = join(dir, 'does-not-exist.txt');
     const src = new FileSource(missing, subtaskOf(0, 1));

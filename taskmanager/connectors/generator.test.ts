@@ -118,6 +118,18 @@ describe('GeneratorSource (bounded)', () => {
     expect(await src.read(4)).toBeNull();
   });
 
+  it('resumes from position() where it left off', async () => {
+    const c = connector({ format: 'sequence', count: 50 });
+    const first = new GeneratorSource(c, subtaskOf(1, 3));
+    const head = (await first.read(5))!;
+    const position = JSON.parse(JSON.stringify(first.position()));
+    const second = new GeneratorSource(c, subtaskOf(1, 3));
+    second.restore(position);
+    const rest = await drain(second, 4);
+    const whole = await drain(new GeneratorSource(c, subtaskOf(1, 3)), 100);
+    expect([...head, ...rest]).toEqual(whole);
+  });
+
   it('an unbounded generator never ends', async () => {
     const src = new GeneratorSource(connector({ format: 'sequence' }), subtaskOf(2, 3));
     for (let i = 0; i < 5; i++) expect(await src.read(100)).toHaveLength(100);
