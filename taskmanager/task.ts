@@ -101,11 +101,11 @@ export class StreamTask {
     };
     const mode = plan.checkpointing?.mode;
     this.exactlyOnce = mode === 'exactly-once';
-    const info = { subtask, parallelism: vertex.parallelism, attempt: plan.attempt, mode };
+    const info = { jobId: plan.jobId, subtask, parallelism: vertex.parallelism, attempt: plan.attempt, mode };
     const head = vertex.nodes[0];
     const tail = vertex.nodes[vertex.nodes.length - 1];
-    if (head.type === 'source') this.source = createSource(head.connector!, info);
-    if (tail.type === 'sink') this.sink = createSink(tail.connector!, info);
+    if (head.type === 'source') this.source = createSource(head.connector!, { ...info, node: head.id });
+    if (tail.type === 'sink') this.sink = createSink(tail.connector!, { ...info, node: tail.id });
 
     const parallelism = new Map(plan.vertices.map((v) => [v.id, v.parallelism]));
     for (const edge of plan.edges.filter((e) => e.source === vertex.id)) {

@@ -29,6 +29,9 @@ export interface SinkWriter {
 }
 
 export interface SubtaskInfo {
+  jobId: string;
+  /** Id of the node the connector belongs to (stable across attempts). */
+  node: string;
   subtask: number;
   parallelism: number;
   attempt: number;
