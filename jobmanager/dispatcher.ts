@@ -7,6 +7,8 @@ import { UnknownJobError } from '../common/errors';
 import { parseJobSpec } from '../common/jobfile';
 import { Logger } from '../common/log';
 import type { ErrorInfo, TmToJmFrame } from '../common/protocol/control';
+import { CheckpointCoordinator, type CheckpointTarget } from './checkpoint-coordinator';
+import { checkpointDirFor, CheckpointStorage } from './checkpoint-storage';
 import { isTerminal } from './job-state';
 import { JobMaster } from './job-master';
 import { SlotPool } from './slot-pool';
@@ -17,6 +19,8 @@ const log = new Logger('dispatcher');
 export interface DispatcherOptions {
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
+  /** The JM's data dir; checkpoints go to `<dataDir>/checkpoints/<jobId>/` unless the job names a storage. */
+  dataDir: string;
 }
 
 export class Dispatcher {
@@ -24,8 +28,9 @@ export class Dispatcher {
   readonly slotPool = new SlotPool();
   readonly registry: TaskManagerRegistry;
   private readonly restartTimers = new Set<NodeJS.Timeout>();
+  private closed = false;
 
-  constructor(options: DispatcherOptions) {
+  constructor(private readonly options: DispatcherOptions) {
     this.registry = new TaskManagerRegistry(
       {
         taskManagerJoined: (tm) => {
@@ -45,6 +50,11 @@ export class Dispatcher {
     const id = randomBytes(8).toString('hex');
     const job = new JobMaster(id, spec, functionsCode, (j) => this.stateChanged(j));
     this.jobs.set(id, job);
+    if (spec.checkpointing) {
+      const storage = new CheckpointStorage(checkpointDirFor(this.options.dataDir, id, spec.checkpointing.storage));
+      job.checkpoints = new CheckpointCoordinator(this.checkpointTarget(job), spec.checkpointing, storage);
+      job.checkpoints.start();
+    }
     log.info('job submitted', { job: id, name: spec.name, slots: job.slotsNeeded });
     this.schedule();
     return job;
@@ -82,8 +92,19 @@ export class Dispatcher {
       case 'task-state': {
         const job = this.jobs.get(frame.jobId);
         if (!job) return;
+        // A finished task acks no more checkpoints: the one in progress cannot complete.
+        if (frame.state === 'FINISHED' && frame.attempt === job.attempt) job.checkpoints?.abort(`task ${frame.vertex}[${frame.subtask}] finished`);
         const failure = job.taskState(frame.attempt, frame.vertex, frame.subtask, frame.state, frame.error, frame.counters);
         if (failure) this.fail(job, failure);
+        return;
+      }
+      case 'ack-checkpoint':
+      case 'decline-checkpoint': {
+        const job = this.jobs.get(frame.jobId);
+        // Only the TM that runs the subtask may speak for it (slot i hosts subtask i of every vertex).
+        if (!job?.checkpoints || job.slots?.[frame.subtask]?.tm !== tm.id) return;
+        if (frame.t === 'ack-checkpoint') job.checkpoints.acknowledge(frame.attempt, frame.checkpointId, frame.vertex, frame.subtask, frame.state);
+        else job.checkpoints.decline(frame.attempt, frame.checkpointId, frame.vertex, frame.subtask, frame.reason);
         return;
       }
       case 'register':
@@ -93,8 +114,9 @@ export class Dispatcher {
 
   /** Try to start every waiting job, oldest first. */
   private schedule(): void {
+    if (this.closed) return;
     for (const job of this.jobs.values()) {
-      if (job.state !== 'CREATED') continue;
+      if (job.state !== 'CREATED' || job.restoring) continue;
       const slots = this.slotPool.allocate(job.id, job.slotsNeeded);
       if (!slots) {
         job.reason = `waiting for ${job.slotsNeeded} free slots (${this.slotPool.free} free of ${this.slotPool.total})`;
@@ -108,6 +130,12 @@ export class Dispatcher {
 
   private stateChanged(job: JobMaster): void {
     log.info('job state', { job: job.id, state: job.state, ...(job.reason ? { reason: job.reason } : {}) });
+    if (isTerminal(job.state)) {
+      job.checkpoints?.stop(`job ${job.state}`);
+      job.restore = undefined;
+    } else if (job.state === 'RESTARTING' || job.state === 'CANCELLING') {
+      job.checkpoints?.abort(`job ${job.state}`);
+    }
     if (isTerminal(job.state) || job.state === 'RESTARTING') {
       this.slotPool.release(job.id);
       this.schedule();
@@ -143,9 +171,50 @@ export class Dispatcher {
       job.restarts++;
       job.attempt++;
       job.transition('CREATED');
-      this.schedule();
+      void this.restoreAndSchedule(job);
     }, job.spec.restart.delay);
     this.restartTimers.add(timer);
+  }
+
+  /** A restarted job loads its latest completed checkpoint (staying CREATED meanwhile), then is scheduled. */
+  private async restoreAndSchedule(job: JobMaster): Promise<void> {
+    if (!job.checkpoints) return this.schedule();
+    job.restoring = true;
+    job.reason = 'loading the latest completed checkpoint';
+    let restore: JobMaster['restore'];
+    let failure: ErrorInfo | undefined;
+    try {
+      const checkpoint = await job.checkpoints.latestForRestore();
+      if (checkpoint) restore = { attempt: job.attempt, checkpointId: checkpoint.metadata.checkpointId, states: await checkpoint.loadAll() };
+    } catch (err) {
+      // Starting from scratch would silently break the job's guarantees; failing says why.
+      failure = { message: `cannot load the latest checkpoint: ${(err as Error).message}` };
+    }
+    job.restoring = false;
+    if (job.state !== 'CREATED') return; // cancelled while loading
+    if (failure) {
+      log.error('restore failed', { job: job.id, attempt: job.attempt, reason: failure.message });
+      job.failure = failure;
+      return job.transition('FAILED', failure.message);
+    }
+    if (restore) log.info('restoring from checkpoint', { job: job.id, attempt: job.attempt, checkpoint: restore.checkpointId });
+    else log.info('no completed checkpoint: the attempt starts from scratch', { job: job.id, attempt: job.attempt });
+    job.restore = restore;
+    job.reason = undefined;
+    this.schedule();
+  }
+
+  /** The coordinator's view of a job: its attempt, task states, and its TaskManagers. */
+  private checkpointTarget(job: JobMaster): CheckpointTarget {
+    return {
+      jobId: job.id,
+      attempt: () => job.attempt,
+      allTasksRunning: () => job.allTasksRunning(),
+      tasks: () => job.execution.subtasks,
+      broadcast: (frame) => {
+        for (const tm of job.taskManagers()) this.registry.get(tm)?.send(frame);
+      },
+    };
   }
 
   private sendCancel(job: JobMaster): void {
@@ -153,7 +222,9 @@ export class Dispatcher {
   }
 
   close(): void {
+    this.closed = true;
     for (const t of this.restartTimers) clearTimeout(t);
+    for (const job of this.jobs.values()) job.checkpoints?.stop('JobManager stopping');
     this.registry.close();
   }
 }

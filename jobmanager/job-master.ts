@@ -5,6 +5,8 @@
 import type { JobSpec } from '../common/jobfile';
 import type { ErrorInfo, TaskCounters, TaskState } from '../common/protocol/control';
 import type { DeploymentPlan, SlotRef } from '../common/plan';
+import type { CheckpointCoordinator } from './checkpoint-coordinator';
+import type { SnapshotBytes } from './checkpoint-storage';
 import { buildExecutionGraph, buildJobGraph, type ExecutionGraph } from './compiler';
 import { canTransition, isTerminal, type JobState } from './job-state';
 import type { RegisteredTaskManager } from './tm-registry';
@@ -36,6 +38,13 @@ export interface JobException {
   stack?: string;
 }
 
+/** The completed checkpoint an attempt starts from: its id and every task's snapshot bytes. */
+export interface RestoreState {
+  attempt: number;
+  checkpointId: number;
+  states: Map<string, SnapshotBytes>;
+}
+
 export class JobMaster {
   readonly execution: ExecutionGraph;
   state: JobState = 'CREATED';
@@ -49,6 +58,11 @@ export class JobMaster {
   readonly createdAt = Date.now();
   startedAt: number | undefined;
   endedAt: number | undefined;
+  /** Set by the dispatcher for a job with `checkpointing`; lives as long as the job. */
+  checkpoints: CheckpointCoordinator | undefined;
+  /** True while the checkpoint to restore is being loaded: the job stays CREATED meanwhile. */
+  restoring = false;
+  restore: RestoreState | undefined;
   private subtasks = new Map<string, SubtaskStatus>();
   private readonly throughput = new Map<string, Throughput>();
 
@@ -89,13 +103,21 @@ export class JobMaster {
       functionsCode: this.functionsCode,
       checkpointing: this.spec.checkpointing,
     };
+    const restore = this.restore?.attempt === this.attempt ? this.restore : undefined;
+    this.restore = undefined; // the bytes travel with the deploy frames; no need to hold them
+    if (restore) plan.restoredCheckpoint = restore.checkpointId;
     this.subtasks = new Map(
       this.execution.subtasks.map((t) => [`${t.vertex}/${t.subtask}`, { ...t, state: 'SCHEDULED' as const, slot: slots[t.subtask] }]),
     );
     this.startedAt ??= Date.now();
     this.transition('RUNNING');
     for (const tm of new Set(slots.map((s) => s.tm))) {
-      const tasks = this.execution.subtasks.filter((t) => slots[t.subtask].tm === tm);
+      const tasks = this.execution.subtasks
+        .filter((t) => slots[t.subtask].tm === tm)
+        .map((t) => {
+          const state = restore?.states.get(`${t.vertex}/${t.subtask}`);
+          return state ? { ...t, state } : t;
+        });
       tms.get(tm)!.send({ t: 'deploy', plan, tasks });
     }
   }
@@ -131,6 +153,16 @@ export class JobMaster {
     for (const st of this.subtasks.values()) {
       if ((!onTm || st.slot?.tm === onTm) && !['FINISHED', 'FAILED', 'CANCELED'].includes(st.state)) st.state = 'CANCELED';
     }
+  }
+
+  /** The job is RUNNING and every subtask of this attempt is RUNNING: a checkpoint can be taken. */
+  allTasksRunning(): boolean {
+    return this.state === 'RUNNING' && this.subtasks.size > 0 && [...this.subtasks.values()].every((s) => s.state === 'RUNNING');
+  }
+
+  /** The TaskManagers that host a subtask of this attempt. */
+  taskManagers(): string[] {
+    return [...new Set(this.slots?.map((s) => s.tm))];
   }
 
   runsOn(tm: string): boolean {
@@ -179,6 +211,7 @@ export class JobMaster {
       attempt: this.attempt,
       maxParallelism: jobGraph.maxParallelism,
       checkpointing: this.spec.checkpointing,
+      checkpoints: this.checkpoints?.summary() ?? { latestCompleted: null, completed: 0, failed: 0, latestCompletedAt: null, latestCompletedSize: null },
       failure: this.failure,
       vertices: jobGraph.vertices.map((v) => {
         const subtasks = [...this.subtasks.values()]

@@ -37,6 +37,7 @@ export class JobManager {
     this.dispatcher = new Dispatcher({
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1000,
       heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 5000,
+      dataDir: options.dataDir,
     });
     this.metrics = new JobManagerMetrics(this.dispatcher);
     const routes = restRoutes(this.dispatcher);

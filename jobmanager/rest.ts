@@ -68,6 +68,12 @@ export function restRoutes(dispatcher: Dispatcher): [string, RegExp, Route][] {
     ['GET', /^\/jobs\/([^/]+)\/?$/, (_, res, [id]) => sendJson(res, 200, dispatcher.get(id).details())],
     ['GET', /^\/jobs\/([^/]+)\/exceptions\/?$/, (_, res, [id]) => sendJson(res, 200, dispatcher.get(id).exceptions)],
     [
+      'GET',
+      /^\/jobs\/([^/]+)\/checkpoints\/?$/,
+      (_, res, [id]) =>
+        sendJson(res, 200, dispatcher.get(id).checkpoints?.snapshot() ?? { counts: { completed: 0, failed: 0, inProgress: 0 }, latest: null, history: [] }),
+    ],
+    [
       'POST',
       /^\/jobs\/([^/]+)\/cancel\/?$/,
       (_, res, [id]) => {

@@ -61,6 +61,7 @@ export class Proc {
 
 export class Cluster {
   readonly procs: Proc[] = [];
+  readonly taskManagers: Proc[] = [];
   readonly url: string;
   private constructor(readonly port: number) {
     this.url = `http://127.0.0.1:${port}`;
@@ -82,7 +83,14 @@ export class Cluster {
   }
 
   startTaskManager(slots: number): Proc {
-    return this.spawn('flinkx-tm', ['start', '--slots', String(slots), '--jobmanager', `ws://127.0.0.1:${this.port}`]);
+    const tm = this.spawn('flinkx-tm', ['start', '--slots', String(slots), '--jobmanager', `ws://127.0.0.1:${this.port}`]);
+    this.taskManagers.push(tm);
+    return tm;
+  }
+
+  /** The process of a TaskManager by its id (from its start-up log line). */
+  taskManager(tmId: string): Proc | undefined {
+    return this.taskManagers.find((p) => p.alive && p.output.includes(`tm=${tmId} `));
   }
 
   async waitForTaskManagers(n: number): Promise<void> {

@@ -26,8 +26,7 @@ describe('recovery', () => {
       const j = await cluster.get(`/jobs/${jobId}`);
       return j.state === 'RUNNING' && j.vertices[0].recordsIn > 0 ? j : undefined;
     });
-    const tmProcs = cluster.procs.slice(1, 3);
-    tmProcs[0].kill('SIGKILL');
+    cluster.taskManagers[0].kill('SIGKILL');
     cluster.startTaskManager(2);
 
     const job = await cluster.waitForState(jobId, ['FINISHED', 'FAILED', 'CANCELED']);

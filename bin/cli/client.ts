@@ -66,8 +66,20 @@ export interface SubtaskDetails {
   metrics?: { recordsIn: number; recordsOut: number; recordsInPerSecond: number; backPressuredMs: number };
 }
 
+export interface CheckpointsSummary {
+  latestCompleted: number | null;
+  completed: number;
+  failed?: number;
+  /** When the latest completed checkpoint completed (ms since epoch). */
+  latestCompletedAt?: number | null;
+  /** Bytes of the latest completed checkpoint. */
+  latestCompletedSize?: number | null;
+}
+
 export interface JobDetails extends JobSummary {
   attempt: number;
+  checkpointing?: { interval: number; mode: string; timeout?: number; storage?: string };
+  checkpoints?: CheckpointsSummary;
   failure?: { message: string; stack?: string };
   vertices: {
     id: string;

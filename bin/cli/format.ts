@@ -20,6 +20,24 @@ export function duration(ms: number): string {
   return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
 }
 
+export function bytes(n: number): string {
+  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(1)} GiB`;
+  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${n} B`;
+}
+
+/** `checkpoints: latest 7 (2.1s ago, 12.0 KiB), 7 completed, 1 failed`, or why there is none. */
+export function checkpointLine(job: JobDetails, now = Date.now()): string {
+  if (!job.checkpointing) return 'checkpointing off';
+  const c = job.checkpoints;
+  const every = `${job.checkpointing.mode} every ${duration(job.checkpointing.interval)}`;
+  if (!c || c.latestCompleted === null) return `checkpoints: none completed yet (${every}${c?.failed ? `, ${c.failed} failed` : ''})`;
+  const age = c.latestCompletedAt ? `${duration(Math.max(0, now - c.latestCompletedAt))} ago, ` : '';
+  const size = bytes(c.latestCompletedSize ?? 0);
+  return `checkpoints: latest ${c.latestCompleted} (${age}${size}), ${c.completed} completed${c.failed ? `, ${c.failed} failed` : ''} (${every})`;
+}
+
 export function jobsTable(jobs: JobSummary[]): string {
   if (jobs.length === 0) return 'no jobs';
   return table(
@@ -38,6 +56,7 @@ export function jobStatus(job: JobDetails): string {
   const lines = [
     `Job ${job.id} (${job.name}): ${job.state}${job.reason ? ` (${job.reason})` : ''}`,
     `  attempt ${job.attempt}, restarts ${job.restarts}, running for ${duration(job.duration)}`,
+    `  ${checkpointLine(job)}`,
     '',
     table(
       ['VERTEX', 'PARALLELISM', 'SUBTASKS', 'RECORDS IN', 'RECORDS OUT', 'IN RATE', 'BACK-PRESSURE'],
