@@ -41,6 +41,30 @@ export class JobManagerMetrics {
         }
       },
     });
+    const liveCheckpointing = () =>
+      [...dispatcher.jobs.values()].filter((j) => !isTerminal(j.state) && j.checkpoints).map((j) => ({ job: j, cps: j.checkpoints!.snapshot() }));
+    new Counter({
+      name: 'flinkx_checkpoints_total', help: 'Checkpoints of a job that has not ended, by final status.', registers,
+      labelNames: ['job_id', 'job_name', 'status'],
+      collect() {
+        this.reset();
+        for (const { job, cps } of liveCheckpointing()) {
+          const labels = { job_id: job.id, job_name: job.spec.name };
+          this.inc({ ...labels, status: 'COMPLETED' }, cps.counts.completed);
+          this.inc({ ...labels, status: 'FAILED' }, cps.counts.failed);
+        }
+      },
+    });
+    const latestGauge = (name: string, help: string, value: (e: { duration: number; size: number }) => number) =>
+      new Gauge({
+        name, help, registers, labelNames: ['job_id', 'job_name'],
+        collect() {
+          this.reset();
+          for (const { job, cps } of liveCheckpointing()) if (cps.latest) this.set({ job_id: job.id, job_name: job.spec.name }, value(cps.latest));
+        },
+      });
+    latestGauge('flinkx_checkpoint_duration_seconds', 'Duration of the latest completed checkpoint.', (e) => e.duration / 1000);
+    latestGauge('flinkx_checkpoint_size_bytes', 'Size of the latest completed checkpoint.', (e) => e.size);
     const slotGauge = (name: string, help: string, value: (u: { total: number; free: number }) => number) =>
       new Gauge({
         name, help, registers, labelNames: ['tm'],

@@ -331,6 +331,7 @@ describe('metrics of a cluster', () => {
     const jobId = await submit({
       name: 'metrics-unbounded',
       parallelism: 2,
+      checkpointing: { interval: 100, mode: 'exactly-once' },
       nodes: [
         { id: 'gen', type: 'source', connector: { kind: 'generator', rate: 2000, format: 'sequence' } },
         { id: 'out', type: 'sink', inputs: ['gen'], connector: { kind: 'file', path: join(workDir, 'unbounded') } },
@@ -338,6 +339,13 @@ describe('metrics of a cluster', () => {
     });
     try {
       await runningUnboundedJob(jobId);
+      const families = await waitFor('a completed checkpoint in the JM metrics', async () => {
+        const f = await scrape(`${jm}/metrics`);
+        return (samples(f, 'flinkx_checkpoints_total', { job_id: jobId, status: 'COMPLETED' })[0]?.value ?? 0) > 0 ? f : undefined;
+      });
+      expect(families.get('flinkx_checkpoints_total')!.type).toBe('counter');
+      expect(samples(families, 'flinkx_checkpoint_size_bytes', { job_id: jobId })[0].value).toBeGreaterThan(0);
+      expect(samples(families, 'flinkx_checkpoint_duration_seconds', { job_id: jobId })).toHaveLength(1);
     } finally {
       await fetch(`${jm}/jobs/${jobId}/cancel`, { method: 'POST' });
     }
