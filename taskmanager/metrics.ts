@@ -11,7 +11,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import type { TaskCounters } from '../common/protocol/control';
+import { OPERATOR_DURATION_BUCKETS, type TaskCounters } from '../common/protocol/control';
 
 /** What the metrics read from the TaskManager, at scrape time. */
 export interface TaskManagerView {
@@ -83,6 +83,7 @@ export class TaskManagerMetrics {
     taskCounter('flinkx_task_bytes_in_total', 'Serialized bytes a subtask has received from its input channels.', (c) => c.bytesIn);
     taskCounter('flinkx_task_backpressured_seconds_total', 'Time a subtask waited for credit from its consumers.', (c) => c.backPressuredMs / 1000);
     taskCounter('flinkx_task_busy_seconds_total', 'Time a subtask spent processing records.', (c) => c.busyMs / 1000);
+    this.registry.registerMetric(new OperatorDurationHistogram(tasks) as unknown as Parameters<Registry['registerMetric']>[0]);
     new Gauge({
       name: 'flinkx_taskmanager_slots_total', help: 'Slots (worker threads) of this TaskManager.', registers,
       collect() {
@@ -118,6 +119,30 @@ export class TaskManagerMetrics {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
     this.registry.clear();
+  }
+}
+
+/**
+ * `flinkx_operator_duration_seconds`: time of a subtask's operator chain per batch, as kis-flow
+ * times its functions. The workers keep the cumulative bucket counts (fixed buckets), so this is a
+ * custom collector that exposes them as they are rather than re-observing samples.
+ */
+class OperatorDurationHistogram {
+  readonly name = 'flinkx_operator_duration_seconds';
+  readonly help = 'Time the operator chain (user functions) of a subtask took per batch.';
+  readonly type = 'histogram';
+
+  constructor(private readonly tasks: () => { labels: TaskLabels; c: TaskCounters }[]) {}
+
+  async get() {
+    const values: { metricName: string; labels: Record<string, string | number>; value: number }[] = [];
+    for (const { labels, c } of this.tasks()) {
+      OPERATOR_DURATION_BUCKETS.forEach((le, i) => values.push({ metricName: `${this.name}_bucket`, labels: { ...labels, le }, value: c.operatorBuckets[i] ?? 0 }));
+      values.push({ metricName: `${this.name}_bucket`, labels: { ...labels, le: '+Inf' }, value: c.operatorCount });
+      values.push({ metricName: `${this.name}_sum`, labels, value: c.operatorSeconds });
+      values.push({ metricName: `${this.name}_count`, labels, value: c.operatorCount });
+    }
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: 'sum' };
   }
 }
 

@@ -14,7 +14,7 @@
  * and acknowledges with its snapshot.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { ErrorInfo, TaskCounters, TaskState } from '../common/protocol/control';
+import { OPERATOR_DURATION_BUCKETS, type ErrorInfo, type TaskCounters, type TaskState } from '../common/protocol/control';
 import { subtaskForKey } from '../common/keygroups';
 import { channelId, type DeploymentPlan, type PlanEdge, type PlanVertex } from '../common/plan';
 import { FLUSH_MS, InputChannel, InputGate, OutputChannel, type ChannelTransport } from './channels';
@@ -98,6 +98,7 @@ export class StreamTask {
     this.counters = {
       jobId: plan.jobId, attempt: plan.attempt, vertex: vertex.id, subtask,
       recordsIn: 0, recordsOut: 0, bytesIn: 0, backPressuredMs: 0, busyMs: 0,
+      operatorBuckets: OPERATOR_DURATION_BUCKETS.map(() => 0), operatorSeconds: 0, operatorCount: 0,
     };
     const mode = plan.checkpointing?.mode;
     this.exactlyOnce = mode === 'exactly-once';
@@ -152,6 +153,7 @@ export class StreamTask {
   async checkpointComplete(id: number): Promise<void> {
     try {
       await this.sink?.commit(id);
+      await this.source?.commit?.(id);
     } catch (err) {
       this.env.report('FAILED', { message: `commit of checkpoint ${id} failed: ${(err as Error).message}`, stack: (err as Error).stack });
       this.cancel();
@@ -167,7 +169,7 @@ export class StreamTask {
 
   /** Snapshot this task for checkpoint n, pass the barrier on, acknowledge. */
   private async checkpoint(id: number): Promise<void> {
-    const snapshot: TaskSnapshot = { source: this.source?.position(), keyed: {} };
+    const snapshot: TaskSnapshot = { source: this.source?.position(id), keyed: {} };
     for (const [node, state] of this.chain.states) snapshot.keyed[node] = state.snapshot();
     for (const c of this.outputChannels) c.seal({ kind: 'barrier', id });
     if (this.sink) {
@@ -245,6 +247,7 @@ export class StreamTask {
       const t0 = performance.now();
       this.counters.recordsIn += records.length;
       for (const r of records) this.push(r);
+      this.observeOperators(t0);
       await this.afterBatch(t0);
       await yieldToEventLoop();
     }
@@ -263,6 +266,7 @@ export class StreamTask {
       this.counters.recordsIn += batch.records.length;
       this.counters.bytesIn += batch.bytes;
       for (const r of batch.records) this.push(r);
+      this.observeOperators(t0);
       await this.afterBatch(t0);
       const marker = batch.marker;
       if (marker?.kind === 'eop') channel.ended = true;
@@ -271,6 +275,15 @@ export class StreamTask {
       else if (marker?.kind === 'eop') await this.completeAlignment();
       await this.awaitWritable();
     }
+  }
+
+  /** The operator chain's time for one batch, into the cumulative histogram. */
+  private observeOperators(t0: number): void {
+    const seconds = (performance.now() - t0) / 1000;
+    const c = this.counters;
+    c.operatorSeconds += seconds;
+    c.operatorCount++;
+    for (let i = 0; i < OPERATOR_DURATION_BUCKETS.length; i++) if (seconds <= OPERATOR_DURATION_BUCKETS[i]) c.operatorBuckets[i]++;
   }
 
   private async flushSink(): Promise<void> {

@@ -339,6 +339,17 @@ describe('metrics of a cluster', () => {
     });
     try {
       await runningUnboundedJob(jobId);
+      // The sink subtasks' operator chains are timed per batch: a histogram per subtask.
+      await waitFor('operator time histograms of the job', async () => {
+        const r = await sumOverTms('flinkx_operator_duration_seconds_count', jobId);
+        return r.series === 2 && r.sum > 0 ? true : undefined;
+      });
+      for (const address of tmMetrics.values()) {
+        const f = await scrape(`${address}/metrics`);
+        expect(f.get('flinkx_operator_duration_seconds')?.type).toBe('histogram');
+        const buckets = samples(f, 'flinkx_operator_duration_seconds_bucket', { job_id: jobId });
+        expect(buckets.some((b) => b.labels.le === '+Inf')).toBe(true);
+      }
       const families = await waitFor('a completed checkpoint in the JM metrics', async () => {
         const f = await scrape(`${jm}/metrics`);
         return (samples(f, 'flinkx_checkpoints_total', { job_id: jobId, status: 'COMPLETED' })[0]?.value ?? 0) > 0 ? f : undefined;

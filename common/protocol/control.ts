@@ -32,7 +32,14 @@ export const TaskCountersSchema = z.object({
   bytesIn: z.number(),
   backPressuredMs: z.number(),
   busyMs: z.number(),
+  /** Operator-chain time per batch: cumulative counts per bucket of OPERATOR_DURATION_BUCKETS, sum and count. */
+  operatorBuckets: z.array(z.number()),
+  operatorSeconds: z.number(),
+  operatorCount: z.number(),
 });
+
+/** Upper bounds (seconds) of the per-batch operator time histogram. */
+export const OPERATOR_DURATION_BUCKETS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5];
 export type TaskCounters = z.infer<typeof TaskCountersSchema>;
 
 export const RegisterFrame = z.object({
