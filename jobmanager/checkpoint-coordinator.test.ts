@@ -50,7 +50,8 @@ beforeEach(() => {
 afterEach(() => {
   for (const c of coordinators) c.stop('test over');
   coordinators = [];
-  rmSync(root, { recursive: true, force: true });
+  // Files of a stopped checkpoint may still be landing: retry instead of racing them.
+  rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
 });
 
 function setup(opts: { interval?: number; timeout?: number } = {}) {

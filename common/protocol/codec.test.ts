@@ -36,6 +36,9 @@ const counters = {
   bytesIn: 12345.5,
   backPressuredMs: 0,
   busyMs: 17,
+  operatorBuckets: [0, 3, 5, 5, 5, 5, 5, 5, 5, 5],
+  operatorSeconds: 0.0021,
+  operatorCount: 5,
 };
 
 const plan: DeploymentPlan = {
