@@ -47,10 +47,11 @@ let coordinators: CheckpointCoordinator[] = [];
 beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), 'flinkx-coord-'));
 });
-afterEach(() => {
+afterEach(async () => {
   for (const c of coordinators) c.stop('test over');
+  // Files of a stopped checkpoint may still be landing or being discarded: wait until settled.
+  await Promise.all(coordinators.map((c) => c.latestForRestore().catch(() => undefined)));
   coordinators = [];
-  // Files of a stopped checkpoint may still be landing: retry instead of racing them.
   rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
 });
 
