@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone after `npm ci`: builds, installs and starts what the
 # tests need, runs unit and cluster tests, and stops what it started.
-#   - Chromium (Debian's package) for the dashboard test, installed with apt-get when missing.
+#   - Chromium and Prometheus (Debian's packages) for the dashboard and scraping tests, via apt-get.
 #   - A real Kafka broker (deploy/kafka, jars from Maven Central) unless KAFKA_BROKERS names one.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -9,10 +9,14 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 echo "== building"
 npm run --silent build
 
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "== installing Debian's chromium for the dashboard test"
+# Debian packages the tests drive for real: chromium (dashboard), prometheus (http_sd scraping).
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+[ -x /usr/bin/prometheus ] || missing+=(prometheus)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== installing Debian packages for the tests: ${missing[*]}"
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo -n"; fi
-  $SUDO apt-get install -y -q chromium >/dev/null 2>&1 || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q chromium >/dev/null; }
+  $SUDO apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q "${missing[@]}" >/dev/null; }
 fi
 
 KAFKA_DATA="$PWD/.data/kafka-test"
