@@ -143,7 +143,9 @@ export class Dispatcher {
   }
 
   private taskManagerLost(tm: RegisteredTaskManager, reason: string): void {
-    log.warn('TaskManager lost', { tm: tm.id, reason });
+    const idle = ![...this.jobs.values()].some((j) => j.runsOn(tm.id));
+    if (reason === 'stopped' && idle) log.info('TaskManager stopped', { tm: tm.id });
+    else log.warn('TaskManager lost', { tm: tm.id, reason });
     this.slotPool.removeTaskManager(tm.id);
     for (const job of this.jobs.values()) {
       if (!job.runsOn(tm.id)) continue;

@@ -82,8 +82,10 @@ export class JobManager {
         if (tm) this.dispatcher.registry.lose(tm.id, `protocol error: ${reason}`);
       }
     });
-    ws.on('close', () => {
-      if (tm && this.dispatcher.registry.get(tm.id) === tm) this.dispatcher.registry.lose(tm.id, 'connection closed');
+    ws.on('close', (code) => {
+      // 1001 (going away) is a TaskManager that stopped on purpose; anything else is a loss.
+      const reason = code === 1001 ? 'stopped' : 'connection closed';
+      if (tm && this.dispatcher.registry.get(tm.id) === tm) this.dispatcher.registry.lose(tm.id, reason);
     });
   }
 
