@@ -125,7 +125,7 @@ export class JobMaster {
   /** Apply a task's report; returns the failure if this report failed the attempt. */
   taskState(attempt: number, vertex: string, subtask: number, state: TaskState, error?: ErrorInfo, counters?: TaskCounters): ErrorInfo | undefined {
     if (attempt !== this.attempt) return undefined;
-    if (counters) this.updateCounters([counters]);
+    if (counters) this.updateCounters([counters], true);
     const st = this.subtasks.get(`${vertex}/${subtask}`);
     if (!st) return undefined;
     st.state = state;
@@ -169,11 +169,17 @@ export class JobMaster {
     return !isTerminal(this.state) && (this.slots?.some((s) => s.tm === tm) ?? false);
   }
 
-  updateCounters(counters: TaskCounters[]): void {
+  /**
+   * Counters from heartbeats (up to a report interval old), or the final ones a task sent with its
+   * terminal state: a stale heartbeat must not overwrite those.
+   */
+  updateCounters(counters: TaskCounters[], final = false): void {
     const now = Date.now();
     for (const c of counters) {
       if (c.jobId !== this.id || c.attempt !== this.attempt) continue;
       const key = `${c.vertex}/${c.subtask}`;
+      const state = this.subtasks.get(key)?.state;
+      if (!final && (state === 'FINISHED' || state === 'FAILED' || state === 'CANCELED')) continue;
       const prev = this.throughput.get(key);
       const dt = prev ? (now - prev.at) / 1000 : 0;
       this.throughput.set(key, {

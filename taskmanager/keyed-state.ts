@@ -23,12 +23,13 @@ export class KeyedState<V> {
     return g;
   }
 
-  get(key: unknown): V | undefined {
-    return this.group(key).get(KeyedState.mapKey(key));
-  }
-
-  set(key: unknown, value: V): void {
-    this.group(key).set(KeyedState.mapKey(key), value);
+  /** Replace the key's value with `next(previous)` and return it, hashing the key once. */
+  update(key: unknown, next: (prev: V | undefined) => V): V {
+    const g = this.group(key);
+    const k = KeyedState.mapKey(key);
+    const v = next(g.get(k));
+    g.set(k, v);
+    return v;
   }
 
   /** Entries per key group, as stored (object keys in their JSON form). */
@@ -38,11 +39,5 @@ export class KeyedState<V> {
 
   restore(snapshot: KeyedStateSnapshot<V>): void {
     for (const [kg, entries] of snapshot) this.groups.set(kg, new Map(entries));
-  }
-
-  get size(): number {
-    let n = 0;
-    for (const g of this.groups.values()) n += g.size;
-    return n;
   }
 }

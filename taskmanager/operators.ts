@@ -80,12 +80,8 @@ export function createOperator(
         node.type === 'sum' ? (a: number, b: number) => a + b : node.type === 'min' ? Math.min : Math.max;
       const state = keyedState<Record<string, unknown>>();
       return (r) => {
-        const key = keyOf(r);
         const v = numberField(node, r, f);
-        const prev = state.get(key);
-        const next = prev ? withField(prev, f, combine(prev[f] as number, v)) : withField(r, f, v);
-        state.set(key, next);
-        out(next);
+        out(state.update(keyOf(r), (prev) => (prev ? withField(prev, f, combine(prev[f] as number, v)) : withField(r, f, v))));
       };
     }
     case 'count': {
@@ -93,21 +89,13 @@ export function createOperator(
       const state = keyedState<number>();
       return (r) => {
         const key = keyOf(r);
-        const n = (state.get(key) ?? 0) + 1;
-        state.set(key, n);
-        out({ [node.keyBy!]: key, [f]: n });
+        out({ [node.keyBy!]: key, [f]: state.update(key, (n) => (n ?? 0) + 1) });
       };
     }
     case 'reduce': {
       const fn = fns.resolve(node.fn!);
       const state = keyedState<unknown>();
-      return (r) => {
-        const key = keyOf(r);
-        const prev = state.get(key);
-        const next = prev === undefined ? r : call(node, fn, prev, r);
-        state.set(key, next);
-        out(next);
-      };
+      return (r) => out(state.update(keyOf(r), (prev) => (prev === undefined ? r : call(node, fn, prev, r))));
     }
     default:
       throw new Error(`node type "${node.type}" is not an operator`);

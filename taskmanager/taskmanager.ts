@@ -59,7 +59,12 @@ export class TaskManager {
 
   constructor(private readonly options: TaskManagerOptions) {
     this.tmId = options.tmId ?? `tm-${randomUUID().slice(0, 8)}`;
-    this.dataServer = new DataServer((f) => this.toWorker(f.slot, f.t === 'data' ? { kind: 'data', ch: f.ch, payload: copy(f.payload) } : { kind: 'credit', ch: f.ch, n: f.n }));
+    this.dataServer = new DataServer((f) => {
+      if (f.t === 'credit') return this.toWorker(f.slot, { kind: 'credit', ch: f.ch, n: f.n });
+      // One copy out of the WebSocket message, then moved (not cloned) into the worker.
+      const payload = copy(f.payload);
+      this.toWorker(f.slot, { kind: 'data', ch: f.ch, payload }, [payload.buffer]);
+    });
   }
 
   async start(): Promise<void> {

@@ -39,6 +39,8 @@ export async function submitJobFile(client: RestClient, path: string): Promise<{
   return { jobId, spec };
 }
 
+const POLL_MS = 200;
+
 /** Poll until the job ends; progress on one rewritten line on a terminal, plain lines otherwise. */
 export async function waitForJob(client: RestClient, jobId: string, out: NodeJS.WriteStream = process.stderr): Promise<JobDetails> {
   let last = '';
@@ -55,6 +57,6 @@ export async function waitForJob(client: RestClient, jobId: string, out: NodeJS.
       if (out.isTTY) out.write('\n');
       return job;
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }

@@ -5,6 +5,8 @@ import { CommittingFileSink } from './committing-file-sink';
 import { FileSink } from './file-sink';
 import { FileSource } from './file-source';
 import { GeneratorSource } from './generator';
+import { KafkaSink, TransactionalKafkaSink } from './kafka-sink';
+import { KafkaSource } from './kafka-source';
 import { StdoutSink } from './stdout-sink';
 import type { SinkWriter, SourceReader, SubtaskInfo } from './types';
 
@@ -14,6 +16,8 @@ export function createSource(c: Connector, task: SubtaskInfo): SourceReader {
       return new GeneratorSource(c, task);
     case 'file':
       return new FileSource(c.path, task);
+    case 'kafka':
+      return new KafkaSource(c, task);
     default:
       throw new ConnectorError(`"${c.kind}" cannot be used as a source here`);
   }
@@ -25,6 +29,8 @@ export function createSink(c: Connector, task: SubtaskInfo): SinkWriter {
       return task.mode === 'exactly-once' ? new CommittingFileSink(c.path, task) : new FileSink(c.path, task);
     case 'stdout':
       return new StdoutSink();
+    case 'kafka':
+      return task.mode === 'exactly-once' ? new TransactionalKafkaSink(c, task) : new KafkaSink(c, task);
     default:
       throw new ConnectorError(`"${c.kind}" cannot be used as a sink here`);
   }

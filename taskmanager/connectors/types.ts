@@ -4,10 +4,15 @@
 export interface SourceReader {
   /** Up to `max` records; an empty array when none are ready yet; null once the source has ended. */
   read(max: number): Promise<unknown[] | null>;
-  /** Where the next read starts: stored in checkpoints as operator state. */
-  position(): unknown;
+  /**
+   * Where the next read starts: stored in checkpoints as operator state. Called once per
+   * checkpoint, between two reads, with that checkpoint's id.
+   */
+  position(checkpointId?: number): unknown;
   /** Continue from a position taken by `position()` (before the first read). */
   restore(position: unknown): void;
+  /** Checkpoint n completed (e.g. commit the offsets recorded for it to an external system). */
+  commit?(checkpointId: number): Promise<void>;
   close(): Promise<void>;
 }
 
