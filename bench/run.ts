@@ -617,6 +617,6 @@ async function main(): Promise<void> {
   }
 }
 
-export { compareCounts, readFinalCounts, verify, BenchFailure };
+export { compareCounts, readFinalCounts, verify, BenchFailure, Cluster, freePort, generateInput, waitForTaskManagers, intEnv, log, load, ROOT, BIN };
 
 if (require.main === module) void main();
