@@ -15,8 +15,8 @@
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { OPERATOR_DURATION_BUCKETS, type ErrorInfo, type TaskCounters, type TaskState } from '../common/protocol/control';
-import { subtaskForKey } from '../common/keygroups';
-import { channelId, type DeploymentPlan, type PlanEdge, type PlanVertex } from '../common/plan';
+import { channelId, type DeploymentPlan, type PlanVertex } from '../common/plan';
+import { OutputEdge } from './output-edge';
 import { FLUSH_MS, InputChannel, InputGate, OutputChannel, type ChannelTransport } from './channels';
 import { createSink, createSource } from './connectors';
 import type { SinkWriter, SourceReader } from './connectors/types';
@@ -39,39 +39,6 @@ export interface TaskEnvironment {
 }
 
 class TaskCanceled extends Error {}
-
-/** The channels of one outgoing edge and how a record picks among them. */
-class OutputEdge {
-  private next = 0;
-  constructor(
-    readonly channels: OutputChannel[],
-    private readonly edge: PlanEdge,
-    private readonly maxParallelism: number,
-    subtask: number,
-  ) {
-    this.next = subtask % channels.length;
-  }
-
-  emit(record: unknown): void {
-    const cs = this.channels;
-    switch (this.edge.partitioner) {
-      case 'forward':
-        cs[0].emit(record);
-        return;
-      case 'rebalance':
-        cs[this.next].emit(record);
-        this.next = (this.next + 1) % cs.length;
-        return;
-      case 'hash': {
-        const key = (record as Record<string, unknown> | null)?.[this.edge.keyBy!] ?? null;
-        cs[subtaskForKey(key, this.maxParallelism, cs.length)].emit(record);
-        return;
-      }
-      case 'broadcast':
-        for (const c of cs) c.emit(record);
-    }
-  }
-}
 
 export class StreamTask {
   readonly gate: InputGate;
