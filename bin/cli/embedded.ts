@@ -37,7 +37,7 @@ export async function runEmbedded(file: string, cores: number): Promise<boolean>
     process.stdout.write(`${spec.name} FINISHED in ${duration(job.duration)}\n`);
     for (const sink of spec.nodes.filter((n) => n.type === 'sink')) {
       const c = sink.connector!;
-      const where = c.kind === 'file' ? join(c.path, 'part-*.jsonl') : c.kind;
+      const where = c.kind === 'file' ? join(c.path, 'part-*.jsonl') : c.kind === 'kafka' ? `Kafka topic ${c.topic} at ${c.brokers.join(',')}` : c.kind;
       process.stdout.write(`results of ${sink.id}: ${where}\n`);
     }
     return true;

@@ -77,8 +77,12 @@ interface FetchedMessage {
 function installReadCommittedFix(): void {
   const filterPath = require.resolve('kafkajs/src/consumer/filterAbortedMessages');
   const batchPath = require.resolve('kafkajs/src/consumer/batch');
-  if (require.cache[batchPath] && require.cache[filterPath]?.exports !== filterAbortedMessages) {
-    log.warn('kafkajs was loaded before the read_committed fix; aborted transactions may be visible to Kafka sources');
+  if (require.cache[batchPath]) {
+    // Too late to replace: kafkajs's consumer already holds its filter. Warn if that is the faulty one.
+    const inUse = require(filterPath) as (...args: unknown[]) => unknown;
+    if (inUse !== filterAbortedMessages && String(inUse).includes('remainingAbortedTransactions[0]')) {
+      log.warn('kafkajs was loaded before its read_committed filter could be replaced; aborted transactions may be visible to Kafka sources');
+    }
     return;
   }
   const m = new (require('node:module') as typeof import('node:module'))(filterPath);
@@ -136,6 +140,11 @@ const logCreator =
 
 /** InitProducerId answers by transactional id, recorded as kafkajs's producers receive them. */
 const producerIds = new Map<string, InitProducerIdResult>();
+/**
+ * Producers for one transactional id are initialized one at a time in this thread (a cancelled
+ * attempt and its successor can share a worker), so the answer recorded is this producer's.
+ */
+const initializing = new Map<string, Promise<void>>();
 const originalInitProducerId = KafkajsBroker.prototype.initProducerId;
 KafkajsBroker.prototype.initProducerId = async function (this: unknown, args: InitProducerIdArgs) {
   const result = await originalInitProducerId.call(this, args);
@@ -214,7 +223,7 @@ export class KafkaClient {
   private readonly kafka: KafkaType;
   private adminClient: Admin | undefined;
   private adminConnecting: Promise<Admin> | undefined;
-  private cluster: InternalCluster | undefined;
+  private cluster: Promise<InternalCluster> | undefined;
   private readonly closers = new Set<() => Promise<void>>();
 
   constructor(
@@ -306,8 +315,8 @@ export class KafkaClient {
     }
   }
 
-  private async internalCluster(): Promise<InternalCluster> {
-    if (!this.cluster) {
+  private internalCluster(): Promise<InternalCluster> {
+    this.cluster ??= (async () => {
       const cluster = new KafkajsCluster({
         logger: this.kafka.logger(),
         socketFactory: kafkajsSocketFactory(),
@@ -318,9 +327,15 @@ export class KafkaClient {
         retry: RETRY,
         allowAutoTopicCreation: false,
       });
-      await cluster.connect();
-      this.cluster = cluster;
-    }
+      try {
+        await cluster.connect();
+      } catch (err) {
+        this.cluster = undefined;
+        await cluster.disconnect().catch(() => undefined);
+        throw err;
+      }
+      return cluster;
+    })();
     return this.cluster;
   }
 
@@ -509,16 +524,25 @@ export class KafkaClient {
       retry: { ...RETRY, retries: 8 },
     });
     let tx: Transaction;
+    let ids: InitProducerIdResult | undefined;
+    const before = initializing.get(transactionalId);
+    let done!: () => void;
+    const mine = new Promise<void>((r) => (done = r));
+    initializing.set(transactionalId, mine);
     try {
+      await before;
       producerIds.delete(transactionalId);
       await producer.connect();
       tx = await producer.transaction();
+      ids = producerIds.get(transactionalId);
     } catch (err) {
       await producer.disconnect().catch(() => undefined);
       throw this.fail(`cannot start Kafka transaction "${transactionalId}"`, err);
+    } finally {
+      producerIds.delete(transactionalId);
+      if (initializing.get(transactionalId) === mine) initializing.delete(transactionalId);
+      done();
     }
-    const ids = producerIds.get(transactionalId);
-    producerIds.delete(transactionalId);
     if (!ids) {
       await producer.disconnect().catch(() => undefined);
       throw new ConnectorError(`Kafka transaction "${transactionalId}": the producer id was not seen (kafkajs internals changed?)`);
@@ -567,6 +591,6 @@ export class KafkaClient {
     await admin?.disconnect().catch(() => undefined);
     const cluster = this.cluster;
     this.cluster = undefined;
-    await cluster?.disconnect().catch(() => undefined);
+    await cluster?.then((c) => c.disconnect()).catch(() => undefined);
   }
 }

@@ -316,7 +316,8 @@ export class TransactionalKafkaSink implements SinkWriter {
     this.restored = true;
     for (const p of (state as TransactionalSinkState | null)?.pending ?? []) {
       const committed = await this.client.commitTransaction(p.transactionalId, p.producerId, p.producerEpoch);
-      log.info(committed ? 'committed a transaction of the restored checkpoint' : 'transaction of the restored checkpoint was already completed', {
+      // "committed" also when its commit had gone through before the failure (EndTxn is idempotent).
+      log.info(committed ? 'transaction of the restored checkpoint committed' : 'transaction of the restored checkpoint had been completed already', {
         topic: this.c.topic,
         transactionalId: p.transactionalId,
         transactionCheckpoint: p.checkpointId,

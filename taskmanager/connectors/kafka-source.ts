@@ -9,8 +9,9 @@
  *   is not in the restored state (created after that checkpoint) starts at its earliest offset.
  * - Records are read with read_committed isolation; aborted records and transaction markers are
  *   skipped but still move the position.
- * - `bounded: true` reads up to the end offsets seen when the task started, then ends (read() gives
- *   null), so the job can FINISH. Unbounded sources pick up new partitions (metadata every 5 s).
+ * - `bounded: true` reads up to the end offsets seen when the first attempt started (kept in the
+ *   checkpointed position, so a restored attempt stops at the same offsets), then ends (read()
+ *   gives null), so the job can FINISH. Unbounded sources pick up new partitions (metadata every 5 s).
  * - A full downstream pauses the fetching: at most about HIGH_WATER records are buffered.
  * - When checkpoint n completes, the offsets recorded for n are committed to `groupId` (if set), and
  *   a bounded source commits its end offsets when it is done, for lag tools and for a later
@@ -53,6 +54,8 @@ interface Chunk {
  */
 interface KafkaSourcePosition {
   offsets?: Record<string, number>;
+  /** Bounded: where each partition ends, fixed when the first attempt started. */
+  ends?: Record<string, number>;
   createdAt?: number;
 }
 
@@ -61,6 +64,7 @@ export class KafkaSource implements SourceReader {
   private starting: Promise<void> | undefined;
   private ready = false;
   private restored: Map<number, number> | undefined;
+  private restoredEnds: Map<number, number> | undefined;
   private restoredCreatedAt: number | undefined;
   private readonly createdAt = Date.now();
   /** Next offset to hand out per partition: the checkpointed position. */
@@ -155,7 +159,7 @@ export class KafkaSource implements SourceReader {
       this.positions.set(p, start(p));
       this.expected.set(p, start(p));
     }
-    if (c.bounded) this.ends = new Map([...this.owned].map((p) => [p, high(p)]));
+    if (c.bounded) this.ends = new Map([...this.owned].map((p) => [p, this.restoredEnds?.get(p) ?? high(p)]));
     this.ready = true;
     log.info('reading', {
       topic: c.topic,
@@ -297,8 +301,9 @@ export class KafkaSource implements SourceReader {
   position(checkpointId?: number): unknown {
     if (!this.ready) {
       // Nothing read yet: restoring this starts where this attempt would have started.
-      if (this.restored) return { offsets: Object.fromEntries(this.restored) } satisfies KafkaSourcePosition;
-      return { createdAt: this.restoredCreatedAt ?? this.createdAt } satisfies KafkaSourcePosition;
+      const ends = this.restoredEnds && Object.fromEntries(this.restoredEnds);
+      if (this.restored) return { offsets: Object.fromEntries(this.restored), ends } satisfies KafkaSourcePosition;
+      return { createdAt: this.restoredCreatedAt ?? this.createdAt, ends } satisfies KafkaSourcePosition;
     }
     const offsets = new Map(this.positions);
     if (checkpointId !== undefined && this.c.groupId) {
@@ -309,12 +314,15 @@ export class KafkaSource implements SourceReader {
       }
     }
     const position: KafkaSourcePosition = { offsets: Object.fromEntries(offsets) };
+    if (this.ends) position.ends = Object.fromEntries(this.ends);
     return position;
   }
 
   restore(position: unknown): void {
-    const { offsets, createdAt } = (position as KafkaSourcePosition | null) ?? {};
-    this.restored = offsets ? new Map(Object.entries(offsets).map(([p, o]) => [Number(p), Number(o)])) : undefined;
+    const { offsets, ends, createdAt } = (position as KafkaSourcePosition | null) ?? {};
+    const toMap = (o: Record<string, number>) => new Map(Object.entries(o).map(([p, n]) => [Number(p), Number(n)]));
+    this.restored = offsets ? toMap(offsets) : undefined;
+    this.restoredEnds = ends ? toMap(ends) : undefined;
     this.restoredCreatedAt = createdAt;
   }
 
