@@ -15,6 +15,8 @@ import { SlotPool } from './slot-pool';
 import { TaskManagerRegistry, type RegisteredTaskManager } from './tm-registry';
 
 const log = new Logger('dispatcher');
+/** How long a cancelled job waits for its tasks to confirm before it counts them as stopped. */
+const CANCEL_TIMEOUT_MS = 10_000;
 
 export interface DispatcherOptions {
   heartbeatIntervalMs: number;
@@ -27,7 +29,7 @@ export class Dispatcher {
   readonly jobs = new Map<string, JobMaster>();
   readonly slotPool = new SlotPool();
   readonly registry: TaskManagerRegistry;
-  private readonly restartTimers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
 
   constructor(private readonly options: DispatcherOptions) {
@@ -75,6 +77,15 @@ export class Dispatcher {
       // A TM that died meanwhile will never report; its tasks count as stopped.
       for (const tm of new Set(job.slots?.map((s) => s.tm))) if (!this.registry.get(tm)) job.abandonTasks(tm);
       job.settle();
+      // A task that never reports back (stuck in a user function, say) must not hold the job forever.
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        if (job.state !== 'CANCELLING') return;
+        log.warn('tasks did not confirm the cancel; treating them as stopped', { job: job.id, afterMs: CANCEL_TIMEOUT_MS });
+        job.abandonTasks();
+        job.settle();
+      }, CANCEL_TIMEOUT_MS);
+      this.timers.add(timer);
     } else {
       job.transition('CANCELLING');
       job.transition('CANCELED');
@@ -168,14 +179,14 @@ export class Dispatcher {
     }
     job.transition('RESTARTING', cause.message);
     const timer = setTimeout(() => {
-      this.restartTimers.delete(timer);
+      this.timers.delete(timer);
       if (job.state !== 'RESTARTING') return;
       job.restarts++;
       job.attempt++;
       job.transition('CREATED');
       void this.restoreAndSchedule(job);
     }, job.spec.restart.delay);
-    this.restartTimers.add(timer);
+    this.timers.add(timer);
   }
 
   /** A restarted job loads its latest completed checkpoint (staying CREATED meanwhile), then is scheduled. */
@@ -225,7 +236,7 @@ export class Dispatcher {
 
   close(): void {
     this.closed = true;
-    for (const t of this.restartTimers) clearTimeout(t);
+    for (const t of this.timers) clearTimeout(t);
     for (const job of this.jobs.values()) job.checkpoints?.stop('JobManager stopping');
     this.registry.close();
   }

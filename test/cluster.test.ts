@@ -174,3 +174,30 @@ describe('a job that needs more slots than are free', () => {
     expect(sinkCounts(join(dir, 'out'))).toEqual(expectedCounts(readFileSync(join(dir, 'input.txt'), 'utf8')));
   });
 });
+
+describe('a task that never confirms the cancel', () => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await Cluster.start([1]);
+  });
+  afterAll(() => cluster.stop());
+
+  test('does not hold the job in CANCELLING forever', async () => {
+    const dir = tempDir();
+    // Blocks its slot's thread for two minutes: the task cannot even see the cancel.
+    writeFileSync(join(dir, 'stuck.js'), 'exports.stuck = (r) => { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 120000); return r; };\n');
+    const job = {
+      name: 'stuck',
+      functions: 'stuck.js',
+      nodes: [
+        { id: 'gen', type: 'source', connector: { kind: 'generator', rate: 10 } },
+        { id: 'f', type: 'map', inputs: ['gen'], fn: 'stuck' },
+        { id: 'out', type: 'sink', inputs: ['f'], connector: { kind: 'stdout' } },
+      ],
+    };
+    const jobId = await cluster.submit(writeJob(dir, job));
+    await cluster.waitForState(jobId, ['RUNNING']);
+    expect(cluster.cli(['cancel', jobId]).status).toBe(0);
+    expect((await cluster.waitForState(jobId, ['CANCELED'], 60_000)).state).toBe('CANCELED');
+  });
+});
