@@ -11,16 +11,15 @@
  * Needs Chromium at /usr/bin/chromium (or CHROMIUM_PATH); test/run-all.sh installs it.
  * A screenshot of the job page is written to /tmp/dashboard.png.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { Cluster, ROOT, tempDir, waitFor } from './harness';
 
-const ROOT = resolve(__dirname, '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -34,85 +33,9 @@ if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get 
 
 jest.setTimeout(120_000);
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const srv = createNetServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolvePromise(port));
-    });
-  });
-}
-
-/** Polls `check` until it returns a value other than undefined, or fails at the deadline. */
-async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, context = () => ''): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (e) {
-      lastError = e;
-    }
-    if (Date.now() >= deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}${context()}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function getJson<T>(url: string): Promise<{ status: number; body: T }> {
-  const res = await fetch(url);
-  return { status: res.status, body: (await res.json()) as T };
-}
-
 interface JobDetails {
   state: string;
   vertices: { id: string; subtasks: { state: string }[] }[];
-}
-
-interface Proc {
-  name: string;
-  child: ChildProcess;
-  output: string;
-}
-
-const procs: Proc[] = [];
-
-function start(name: string, script: string, args: string[]): Proc {
-  const child = spawn(process.execPath, [join(ROOT, 'bin', script), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const proc: Proc = { name, child, output: '' };
-  const keep = (d: Buffer) => (proc.output = (proc.output + d.toString()).slice(-20_000));
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  procs.push(proc);
-  return proc;
-}
-
-function processLogs(): string {
-  return procs.map((p) => `\n--- ${p.name} (exit ${p.child.exitCode ?? 'running'}) ---\n${p.output.slice(-3000)}`).join('');
-}
-
-async function stop(proc: Proc): Promise<void> {
-  const { child } = proc;
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-function runCli(args: string[]): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    execFile(process.execPath, [join(ROOT, 'bin', 'flinkx.js'), ...args], { cwd: ROOT, timeout: 30_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`flinkx ${args.join(' ')} failed: ${err.message}\n${stderr}`));
-      else resolvePromise(stdout);
-    });
-  });
 }
 
 /** Console errors that mean the page itself is broken (a 404 from probing /checkpoints is expected). */
@@ -126,7 +49,8 @@ function watchPage(page: Page): string[] {
 }
 
 let browser: Browser | undefined;
-const tmpDirs: string[] = [];
+let cluster: Cluster | undefined;
+let dir: string | undefined;
 let mockServer: Server | undefined;
 
 beforeAll(async () => {
@@ -136,24 +60,20 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close().catch(() => undefined);
-  await Promise.all(procs.map(stop));
+  await cluster?.stop(5_000);
   await new Promise<void>((r) => (mockServer ? mockServer.close(() => r()) : r()));
-  for (const dir of tmpDirs) rmSync(dir, { recursive: true, force: true });
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('dashboard', () => {
   it('shows a running job, its graph and subtasks, and cancels it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flinkx-dashboard-'));
-    tmpDirs.push(dir);
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    start('jobmanager', 'flinkx-jm.js', ['start', '--port', String(port), '--data-dir', join(dir, 'jm')]);
-    await waitFor('the JobManager to answer', UI_TIMEOUT_MS, async () => ((await getJson(`${base}/jobs`)).status === 200 ? true : undefined), processLogs);
-    start('taskmanager', 'flinkx-tm.js', ['start', '--slots', '2', '--jobmanager', `ws://127.0.0.1:${port}`]);
-    await waitFor('the TaskManager to register', UI_TIMEOUT_MS, async () => {
-      const { body } = await getJson<{ slots: number }[]>(`${base}/taskmanagers`);
+    dir = tempDir('flinkx-dashboard-');
+    const c = (cluster = await Cluster.start([2]));
+    const base = c.url;
+    await waitFor('the TaskManager to register', async () => {
+      const body = await c.get<{ slots: number }[]>('/taskmanagers');
       return body.length === 1 && body[0].slots === 2 ? true : undefined;
-    }, processLogs);
+    }, UI_TIMEOUT_MS, c.logs);
 
     // A name with markup in it: it must show up as text, never as HTML.
     const name = `dashboard <i>e2e</i> & "words" ${randomBytes(3).toString('hex')}`;
@@ -168,7 +88,7 @@ describe('dashboard', () => {
         { id: 'out', type: 'sink', inputs: ['counts'], connector: { kind: 'file', path: 'out' } },
       ],
     }));
-    const jobId = (await runCli(['submit', jobFile, '--jobmanager', base])).trim().split(/\s+/).pop()!;
+    const jobId = (await c.submit(jobFile)).split(/\s+/).pop()!;
     expect(jobId).toMatch(/^[0-9a-f]+$/);
 
     const page = await browser!.newPage({ viewport: { width: 1360, height: 1000 } });
@@ -218,10 +138,10 @@ describe('dashboard', () => {
     await page.locator('#confirm-cancel').click();
     await page.locator('#job-state .badge').filter({ hasText: /^CANCEL(LING|ED)$/ }).waitFor();
     let last: JobDetails | undefined;
-    await waitFor('the job to be CANCELED', UI_TIMEOUT_MS, async () => {
-      last = (await getJson<JobDetails>(`${base}/jobs/${jobId}`)).body;
+    await waitFor('the job to be CANCELED', async () => {
+      last = await c.get<JobDetails>(`/jobs/${jobId}`);
       return last.state === 'CANCELED' ? true : undefined;
-    }, () => `\nlast seen: ${last?.state} ${last?.vertices.map((v) => `${v.id}[${v.subtasks.map((t) => t.state)}]`).join(' ')}${processLogs()}`);
+    }, UI_TIMEOUT_MS, () => `\nlast seen: ${last?.state} ${last?.vertices.map((v) => `${v.id}[${v.subtasks.map((t) => t.state)}]`).join(' ')}${c.logs()}`);
     await page.locator('#job-state .badge').filter({ hasText: /^CANCELED$/ }).waitFor();
     expect(await page.locator('#cancel-job').isDisabled()).toBe(true);
 

@@ -26,7 +26,13 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
+/** `context` is appended to the timeout error, e.g. the processes' log tails. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 60_000,
+  context: () => string = () => '',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -38,12 +44,12 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}${context()}`);
 }
 
 export class Proc {
   output = '';
-  constructor(readonly child: ChildProcess) {
+  constructor(readonly child: ChildProcess, readonly name = 'process') {
     child.stdout?.on('data', (d) => (this.output += d));
     child.stderr?.on('data', (d) => (this.output += d));
   }
@@ -57,7 +63,17 @@ export class Proc {
     if (!this.alive) return;
     await new Promise((r) => this.child.once('exit', r));
   }
+  /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
+  async stop(graceMs = 5_000): Promise<void> {
+    const exited = this.exited();
+    this.kill('SIGTERM');
+    const timer = setTimeout(() => this.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
 }
+
+const TERMINAL = ['FAILED', 'CANCELED', 'FINISHED'];
 
 export class Cluster {
   readonly procs: Proc[] = [];
@@ -70,14 +86,14 @@ export class Cluster {
   static async start(taskManagers: number[], jmArgs: string[] = []): Promise<Cluster> {
     const c = new Cluster(await freePort());
     c.spawn('flinkx-jm', ['start', '--port', String(c.port), '--data-dir', tempDir(), ...jmArgs]);
-    await waitFor('the JobManager', () => c.get('/taskmanagers'));
+    await waitFor('the JobManager', () => c.get('/taskmanagers'), undefined, c.logs);
     for (const slots of taskManagers) c.startTaskManager(slots);
     await c.waitForTaskManagers(taskManagers.length);
     return c;
   }
 
   spawn(name: string, args: string[]): Proc {
-    const p = new Proc(spawn(process.execPath, [bin(name), ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const p = new Proc(spawn(process.execPath, [bin(name), ...args], { stdio: ['ignore', 'pipe', 'pipe'] }), name);
     this.procs.push(p);
     return p;
   }
@@ -94,8 +110,12 @@ export class Cluster {
   }
 
   async waitForTaskManagers(n: number): Promise<void> {
-    await waitFor(`${n} TaskManagers`, async () => ((await this.get<unknown[]>('/taskmanagers')).length === n ? true : undefined));
+    await waitFor(`${n} TaskManagers`, async () => ((await this.get<unknown[]>('/taskmanagers')).length === n ? true : undefined), undefined, this.logs);
   }
+
+  /** The last lines of every process's output, for failure messages. */
+  readonly logs = (tailChars = 3000): string =>
+    this.procs.map((p) => `\n--- ${p.name} (exit ${p.child.exitCode ?? p.child.signalCode ?? 'running'}) ---\n${p.output.slice(-tailChars)}`).join('');
 
   async get<T = any>(path: string): Promise<T> {
     const res = await fetch(this.url + path);
@@ -126,11 +146,17 @@ export class Cluster {
   async waitForState(jobId: string, states: string[], timeoutMs = 120_000): Promise<any> {
     return waitFor(`job ${jobId} in ${states.join('/')}`, async () => {
       const job = await this.get(`/jobs/${jobId}`);
+      if (TERMINAL.includes(job.state) && !states.includes(job.state)) throw new Error(`job ended ${job.state}: ${job.failure?.message ?? job.reason ?? ''}`);
       return states.includes(job.state) ? job : undefined;
     }, timeoutMs);
   }
 
-  async stop(): Promise<void> {
+  /** Kills every process, or with `graceMs` stops each with SIGTERM first. */
+  async stop(graceMs?: number): Promise<void> {
+    if (graceMs !== undefined) {
+      await Promise.all(this.procs.map((p) => p.stop(graceMs)));
+      return;
+    }
     for (const p of this.procs) p.kill('SIGKILL');
     await Promise.all(this.procs.map((p) => p.exited()));
   }

@@ -9,13 +9,10 @@
  *
  *   npx tsc -p tsconfig.json && npx jest test/metrics.test.ts
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { Cluster, tempDir, waitFor } from './harness';
 
-const ROOT = join(__dirname, '..');
 const DEADLINE_MS = 30_000;
 
 // ---------------------------------------------------------------------------------------------
@@ -145,58 +142,11 @@ function parseExposition(text: string): Map<string, Family> {
 // ---------------------------------------------------------------------------------------------
 // The cluster.
 
-interface Proc {
-  child: ChildProcess;
-  output: string;
-}
-
-const procs: Proc[] = [];
+let cluster: Cluster;
 let workDir: string;
-let jmPort: number;
 let jm: string;
 /** tm id → metrics address http://host:port, from each TM's "started" log line. */
 const tmMetrics = new Map<string, string>();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function start(bin: string, args: string[]): Proc {
-  const p: Proc = { child: spawn(process.execPath, [join(ROOT, 'bin', bin), ...args], { stdio: ['ignore', 'pipe', 'pipe'] }), output: '' };
-  p.child.stdout!.on('data', (d) => (p.output += d));
-  p.child.stderr!.on('data', (d) => (p.output += d));
-  procs.push(p);
-  return p;
-}
-
-/** Polls until `probe` returns a value other than undefined, or fails at the deadline. */
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = DEADLINE_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() >= deadline) throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function getJson<T = any>(url: string): Promise<T> {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
 
 async function scrape(url: string): Promise<Map<string, Family>> {
   const res = await fetch(url);
@@ -211,21 +161,12 @@ function samples(families: Map<string, Family>, name: string, labels: Record<str
 }
 
 async function submit(job: unknown): Promise<string> {
-  const res = await fetch(`${jm}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ job }) });
-  const body = (await res.json()) as { jobId: string };
-  if (res.status !== 201) throw new Error(`submit: ${res.status} ${JSON.stringify(body)}`);
+  const { status, body } = await cluster.post<{ jobId: string }>('/jobs', { job });
+  if (status !== 201) throw new Error(`submit: ${status} ${JSON.stringify(body)}`);
   return body.jobId;
 }
 
-function waitForState(jobId: string, states: string[]): Promise<any> {
-  return waitFor(`job ${jobId} in ${states.join('/')}`, async () => {
-    const job = await getJson(`${jm}/jobs/${jobId}`);
-    if (['FAILED', 'CANCELED', 'FINISHED'].includes(job.state) && !states.includes(job.state)) {
-      throw new Error(`job ended ${job.state}: ${job.failure?.message ?? job.reason ?? ''}`);
-    }
-    return states.includes(job.state) ? job : undefined;
-  });
-}
+const waitForState = (jobId: string, states: string[]): Promise<any> => cluster.waitForState(jobId, states, DEADLINE_MS);
 
 /** Sum of a TM metric over every TM, for one job. */
 async function sumOverTms(name: string, jobId: string): Promise<{ sum: number; series: number }> {
@@ -241,24 +182,21 @@ async function sumOverTms(name: string, jobId: string): Promise<{ sum: number; s
 }
 
 beforeAll(async () => {
-  workDir = mkdtempSync(join(tmpdir(), 'flinkx-metrics-test-'));
-  jmPort = await freePort();
-  jm = `http://127.0.0.1:${jmPort}`;
-  start('flinkx-jm.js', ['start', '--port', String(jmPort), '--data-dir', join(workDir, 'jm')]);
-  await waitFor('the JobManager', () => getJson(`${jm}/taskmanagers`));
-  const tms = [0, 1].map(() => start('flinkx-tm.js', ['start', '--slots', '1', '--jobmanager', `ws://127.0.0.1:${jmPort}`]));
-  for (const tm of tms) {
-    const m = await waitFor('a TaskManager "started" line with its metrics address', () =>
-      /taskmanager: started tm=(\S+) .*metrics=(http:\/\/\S+)\/metrics/.exec(tm.output) ?? undefined,
+  workDir = tempDir('flinkx-metrics-test-');
+  cluster = await Cluster.start([1, 1]);
+  jm = cluster.url;
+  for (const tm of cluster.taskManagers) {
+    const m = await waitFor(
+      'a TaskManager "started" line with its metrics address',
+      () => /taskmanager: started tm=(\S+) .*metrics=(http:\/\/\S+)\/metrics/.exec(tm.output) ?? undefined,
+      DEADLINE_MS,
     );
     tmMetrics.set(m[1], m[2]);
   }
-  await waitFor('2 registered TaskManagers', async () => ((await getJson<unknown[]>(`${jm}/taskmanagers`)).length === 2 ? true : undefined));
 }, 60_000);
 
 afterAll(async () => {
-  for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-  await Promise.all(procs.map((p) => (p.child.exitCode === null && p.child.signalCode === null ? new Promise((r) => p.child.once('exit', r)) : undefined)));
+  await cluster?.stop();
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
@@ -313,8 +251,8 @@ describe('metrics of a cluster', () => {
   });
 
   test('GET /prometheus/targets lists the JM and both TMs in http_sd format, and each target scrapes', async () => {
-    const targets = await getJson<{ targets: string[]; labels: Record<string, string> }[]>(`${jm}/prometheus/targets`);
-    expect(targets).toContainEqual({ targets: [`127.0.0.1:${jmPort}`], labels: { flinkx_role: 'jobmanager' } });
+    const targets = await cluster.get<{ targets: string[]; labels: Record<string, string> }[]>('/prometheus/targets');
+    expect(targets).toContainEqual({ targets: [`127.0.0.1:${cluster.port}`], labels: { flinkx_role: 'jobmanager' } });
     const tms = targets.filter((t) => t.labels.flinkx_role === 'taskmanager');
     expect(tms.map((t) => ({ tm: t.labels.tm, target: t.targets[0] })).sort((a, b) => a.tm.localeCompare(b.tm))).toEqual(
       [...tmMetrics].map(([tm, address]) => ({ tm, target: address.replace(/^http:\/\//, '') })).sort((a, b) => a.tm.localeCompare(b.tm)),
@@ -343,7 +281,7 @@ describe('metrics of a cluster', () => {
       await waitFor('operator time histograms of the job', async () => {
         const r = await sumOverTms('flinkx_operator_duration_seconds_count', jobId);
         return r.series === 2 && r.sum > 0 ? true : undefined;
-      });
+      }, DEADLINE_MS);
       for (const address of tmMetrics.values()) {
         const f = await scrape(`${address}/metrics`);
         expect(f.get('flinkx_operator_duration_seconds')?.type).toBe('histogram');
@@ -353,7 +291,7 @@ describe('metrics of a cluster', () => {
       const families = await waitFor('a completed checkpoint in the JM metrics', async () => {
         const f = await scrape(`${jm}/metrics`);
         return (samples(f, 'flinkx_checkpoints_total', { job_id: jobId, status: 'COMPLETED' })[0]?.value ?? 0) > 0 ? f : undefined;
-      });
+      }, DEADLINE_MS);
       expect(families.get('flinkx_checkpoints_total')!.type).toBe('counter');
       expect(samples(families, 'flinkx_checkpoint_size_bytes', { job_id: jobId })[0].value).toBeGreaterThan(0);
       expect(samples(families, 'flinkx_checkpoint_duration_seconds', { job_id: jobId })).toHaveLength(1);
@@ -361,8 +299,10 @@ describe('metrics of a cluster', () => {
       await fetch(`${jm}/jobs/${jobId}/cancel`, { method: 'POST' });
     }
     await waitForState(jobId, ['CANCELED']);
-    await waitFor('the TM series of the cancelled job to go', async () =>
-      (await sumOverTms('flinkx_task_records_in_total', jobId)).series === 0 ? true : undefined,
+    await waitFor(
+      'the TM series of the cancelled job to go',
+      async () => ((await sumOverTms('flinkx_task_records_in_total', jobId)).series === 0 ? true : undefined),
+      DEADLINE_MS,
     );
     const after = await scrape(`${jm}/metrics`);
     expect(samples(after, 'flinkx_job_restarts_total', { job_id: jobId })).toHaveLength(0);
@@ -374,8 +314,8 @@ describe('metrics of a cluster', () => {
     const first = await waitFor('records in on both TMs', async () => {
       const r = await sumOverTms('flinkx_task_records_in_total', jobId);
       return r.series === 2 && r.sum > 0 ? r.sum : undefined;
-    });
-    await waitFor('records in to grow', async () => ((await sumOverTms('flinkx_task_records_in_total', jobId)).sum > first ? true : undefined));
+    }, DEADLINE_MS);
+    await waitFor('records in to grow', async () => ((await sumOverTms('flinkx_task_records_in_total', jobId)).sum > first ? true : undefined), DEADLINE_MS);
 
     for (const address of tmMetrics.values()) {
       const f = await scrape(`${address}/metrics`);
@@ -405,12 +345,12 @@ describe('metrics of a cluster', () => {
         if ((await sumOverTms(name, jobId)).series > 0) return undefined;
       }
       return true;
-    });
+    }, DEADLINE_MS);
     for (const address of tmMetrics.values()) {
       await waitFor('a free slot on every TM', async () => {
         const [free] = samples(await scrape(`${address}/metrics`), 'flinkx_taskmanager_slots_free');
         return free?.value === 1 ? true : undefined;
-      });
+      }, DEADLINE_MS);
     }
     const jmFamilies = await scrape(`${jm}/metrics`);
     expect(samples(jmFamilies, 'flinkx_job_restarts_total', { job_id: jobId })).toHaveLength(0);
