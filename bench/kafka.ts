@@ -24,45 +24,19 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Kafka, Partitioners, logLevel, type Admin } from 'kafkajs';
+import { BIN, freePort, intEnv, load, log, ROOT } from './run';
 
-const ROOT = resolve(__dirname, '..', '..');
-const BIN = (name: string) => join(ROOT, 'bin', name);
 const MESSAGES = intEnv('BENCH_KAFKA_MESSAGES', 1_000_000);
 const PARTITIONS = intEnv('BENCH_KAFKA_PARTITIONS', 4);
 const RUNS = intEnv('BENCH_RUNS', 3);
 const PARALLELISM = 2;
 
-function intEnv(name: string, dflt: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === '') return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${v}`);
-  return n;
-}
-
-function log(line: string): void {
-  process.stdout.write(`[bench:kafka] ${line}\n`);
-}
-
-const load = () => `load ${loadavg()[0].toFixed(2)}`;
 const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const rate = (ms: number) => `${Math.round(MESSAGES / (ms / 1000)).toLocaleString('en-US')} msg/s`;
 const unique = (prefix: string) => `${prefix}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => res(port));
-    });
-  });
-}
 
 function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
   return new Promise((res, rej) =>
