@@ -16,13 +16,12 @@
  *   npx tsc -p tsconfig.json && npx jest test/kafka-restart.test.ts
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { Kafka, Partitioners, logLevel, type Admin, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
 import { Cluster, ROOT, freePort, tempDir, waitFor } from './harness';
-import { expectedCounts, writeText } from './wordcount';
+import { produceText, readCommitted, unique } from './kafka-io';
 
 // kafkajs's own read_committed filter leaks aborted records; see test/read-committed-filter.ts.
 jest.mock('kafkajs/src/consumer/filterAbortedMessages', () => require('./read-committed-filter').filterAbortedMessages);
@@ -50,7 +49,6 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
   });
 }
 
-const unique = (prefix: string) => `${prefix}-${Date.now()}-${randomBytes(3).toString('hex')}`;
 
 function canListen(p: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -171,66 +169,6 @@ async function createTopic(admin: Admin, topic: string, numPartitions: number): 
   });
 }
 
-/** LINES lines of text produced round-robin over the partitions; returns the true word counts. */
-async function produceText(topic: string): Promise<Map<string, number>> {
-  const file = join(tempDir(), 'input.txt');
-  writeText(file, LINES, 11);
-  const text = readFileSync(file, 'utf8');
-  const lines = text.split('\n');
-  lines.pop(); // after the last newline
-  expect(lines).toHaveLength(LINES);
-  const producer = kafka().producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
-  try {
-    for (let i = 0; i < lines.length; i += 5_000) {
-      const messages = lines.slice(i, i + 5_000).map((value, j) => ({ value, partition: (i + j) % PARTITIONS }));
-      await producer.send({ topic, acks: -1, messages });
-    }
-  } finally {
-    await producer.disconnect();
-  }
-  // The truth, computed here: lowercase, split on runs of non-letters/digits, empty pieces dropped.
-  return expectedCounts(text);
-}
-
-/** Every message of `topic` a read_committed consumer sees, values parsed, per key in offset order. */
-async function readCommitted(topic: string): Promise<Map<string, number[]>> {
-  const ends = await withAdmin(async (admin) => new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)])));
-  const reached = new Map<number, number>();
-  const byKey = new Map<string, number[]>();
-  const bad: string[] = [];
-  const consumer = kafka().consumer({ groupId: unique('flinkx-restart-reader'), readUncommitted: false, maxWaitTimeInMs: 200 });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-    reached.set(payload.partition, Math.max(reached.get(payload.partition) ?? 0, Number(payload.lastOffset) + 1));
-  });
-  await consumer.run({
-    autoCommit: false,
-    eachBatch: async ({ batch }) => {
-      for (const m of batch.messages) {
-        const key = m.key?.toString() ?? '';
-        const value = JSON.parse(m.value!.toString()) as { word: string; count: number };
-        if (value.word !== key && bad.length < 10) bad.push(`key ${key} holds ${m.value!.toString()}`);
-        let list = byKey.get(value.word);
-        if (!list) byKey.set(value.word, (list = []));
-        list.push(value.count);
-      }
-    },
-  });
-  try {
-    await waitFor(
-      `the whole of ${topic}`,
-      () => ([...ends].every(([p, end]) => end === 0 || (reached.get(p) ?? 0) >= end) ? true : undefined),
-      60_000,
-    );
-  } finally {
-    await consumer.disconnect();
-  }
-  expect(bad).toEqual([]);
-  return byKey;
-}
-
 /** The job, its paced functions module beside it; returns the job file's path. */
 function writeJob(input: string, output: string): string {
   const dir = tempDir();
@@ -267,7 +205,7 @@ test(`${MODE}: a broker stopped and restarted mid-job; the job restarts, finishe
     await createTopic(admin, input, PARTITIONS);
     await createTopic(admin, output, PARTITIONS);
   });
-  const expected = await produceText(input);
+  const expected = await produceText(kafka(), input, LINES, 11, PARTITIONS);
 
   const jobId = await c.submit(writeJob(input, output));
   const jobPoll = async () => {
@@ -329,7 +267,8 @@ test(`${MODE}: a broker stopped and restarted mid-job; the job restarts, finishe
   // Every failure was the broker's absence, nothing else.
   expect((job.exceptions as { message: string }[]).filter((e) => !KAFKA_ERROR.test(e.message))).toEqual([]);
 
-  const got = await readCommitted(output);
+  const { byKey: got, misKeyed } = await withAdmin((admin) => readCommitted(kafka(), admin, output, 60_000));
+  expect(misKeyed).toEqual([]);
   // Exactly-once: each word's changelog is 1, 2, …, n — nothing missing, nothing twice, in order.
   const wrong: string[] = [];
   for (const [word, n] of expected) {

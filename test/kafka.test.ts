@@ -9,14 +9,13 @@
  *   npx tsc -p tsconfig.json && npx jest test/kafka.test.ts
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, Partitioners, logLevel, type Admin, type LogEntry } from 'kafkajs';
 import { KafkaSource } from '../taskmanager/connectors/kafka-source';
 import type { SubtaskInfo } from '../taskmanager/connectors/types';
 import { Cluster, ROOT, freePort, tempDir, waitFor } from './harness';
-import { expectedCounts, writeText } from './wordcount';
+import { produceText, readCommitted, unique } from './kafka-io';
 
 jest.setTimeout(600_000);
 
@@ -38,7 +37,6 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
   });
 }
 
-const unique = (prefix: string) => `${prefix}-${Date.now()}-${randomBytes(3).toString('hex')}`;
 
 /** kafkajs's ERROR lines for retriable responses it then retries are expected; the rest is printed. */
 const EXPECTED_RETRIABLE = /coordinator is not available|coordinator is loading|not the correct coordinator|concurrent operation|no leader/i;
@@ -85,65 +83,6 @@ async function createTopic(topic: string, numPartitions: number): Promise<void> 
   });
 }
 
-/** `lines` lines of text (test/wordcount.ts writeText) produced round-robin over the partitions. */
-async function produceText(topic: string, lines: number, seed: number, partitions: number): Promise<Map<string, number>> {
-  const file = join(tempDir(), 'input.txt');
-  writeText(file, lines, seed);
-  const text = readFileSync(file, 'utf8');
-  const all = text.split('\n');
-  all.pop(); // after the last newline
-  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
-  try {
-    for (let i = 0; i < all.length; i += 5_000) {
-      const messages = all.slice(i, i + 5_000).map((value, j) => ({ value, partition: (i + j) % partitions }));
-      await producer.send({ topic, acks: -1, messages });
-    }
-  } finally {
-    await producer.disconnect();
-  }
-  return expectedCounts(text);
-}
-
-/**
- * Every message of `topic` a read_committed consumer sees, values parsed, per key in offset order.
- * Reads until each partition is consumed up to its end offset (transaction markers included).
- */
-async function readCommitted(topic: string): Promise<Map<string, number[]>> {
-  const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
-  const reached = new Map<number, number>();
-  const byKey = new Map<string, number[]>();
-  const consumer = kafka.consumer({ groupId: unique('flinkx-test-reader'), readUncommitted: false, maxWaitTimeInMs: 200 });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-    reached.set(payload.partition, Math.max(reached.get(payload.partition) ?? 0, Number(payload.lastOffset) + 1));
-  });
-  await consumer.run({
-    autoCommit: false,
-    eachBatch: async ({ batch }) => {
-      for (const m of batch.messages) {
-        const key = m.key!.toString();
-        const value = JSON.parse(m.value!.toString()) as { word: string; count: number };
-        expect(value.word).toBe(key);
-        let list = byKey.get(key);
-        if (!list) byKey.set(key, (list = []));
-        list.push(value.count);
-      }
-    },
-  });
-  try {
-    await waitFor(
-      `the whole of ${topic}`,
-      () => ([...ends].every(([p, end]) => end === 0 || (reached.get(p) ?? 0) >= end) ? true : undefined),
-      180_000,
-    );
-  } finally {
-    await consumer.disconnect();
-  }
-  return byKey;
-}
-
 function wordcountJob(input: string, output: string, groupId: string, mode: 'exactly-once' | 'at-least-once') {
   return {
     name: `kafka-wordcount-${mode}`,
@@ -188,7 +127,7 @@ async function runWordcount(mode: 'exactly-once' | 'at-least-once', lines: numbe
   const groupId = unique('flinkx-wc');
   await createTopic(input, 4);
   await createTopic(output, 4);
-  const expected = await produceText(input, lines, seed, 4);
+  const expected = await produceText(kafka, input, lines, seed, 4);
 
   const jobId = await cluster.submit(writeJob(wordcountJob(input, output, groupId, mode)));
   await killTaskManagerAfterCheckpoint(jobId);
@@ -208,7 +147,9 @@ async function runWordcount(mode: 'exactly-once' | 'at-least-once', lines: numbe
   expect(Object.fromEntries(committed.partitions.map((p) => [p.partition, p.offset]))).toEqual(
     Object.fromEntries(ends.map((o) => [o.partition, o.high])),
   );
-  return { expected, output: await readCommitted(output) };
+  const { byKey, misKeyed } = await readCommitted(kafka, admin, output, 180_000);
+  expect(misKeyed).toEqual([]);
+  return { expected, output: byKey };
 }
 
 test('exactly-once: Kafka → word count → Kafka with a TaskManager killed; each count is written once, in order', async () => {
