@@ -22,12 +22,12 @@
  * Knobs (environment): BENCH_KAFKA_MESSAGES (default 1000000), BENCH_KAFKA_PARTITIONS (4),
  * BENCH_RUNS (3), BENCH_KAFKA_NO_RESULTS=1 does not touch bench/RESULTS.md.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, Partitioners, logLevel, type Admin } from 'kafkajs';
-import { BIN, freePort, intEnv, load, log, ROOT } from './run';
+import { BIN, Cluster, freePort, intEnv, load, log, ROOT } from './run';
 
 const MESSAGES = intEnv('BENCH_KAFKA_MESSAGES', 1_000_000);
 const PARTITIONS = intEnv('BENCH_KAFKA_PARTITIONS', 4);
@@ -104,37 +104,6 @@ async function kafkajsCopy(kafka: Kafka, from: string, to: string, concurrently:
   return ms;
 }
 
-class Processes {
-  readonly procs: { name: string; child: ChildProcess; log: string }[] = [];
-  constructor(private readonly dir: string) {}
-  start(name: string, args: string[]): void {
-    const log = join(this.dir, `${name}.log`);
-    const fd = openSync(log, 'w');
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', fd, fd] });
-    closeSync(fd);
-    this.procs.push({ name, child, log });
-  }
-  logs(): string {
-    return this.procs.map((p) => `--- ${p.name}\n${readFileSync(p.log, 'utf8').split('\n').slice(-30).join('\n')}`).join('\n');
-  }
-  async stop(): Promise<void> {
-    await Promise.all(
-      this.procs.map(({ child }) =>
-        child.exitCode !== null || child.signalCode !== null
-          ? undefined
-          : new Promise<void>((res) => {
-              const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-              child.once('exit', () => {
-                clearTimeout(t);
-                res();
-              });
-              child.kill('SIGTERM');
-            }),
-      ),
-    );
-  }
-}
-
 type Mode = 'none' | 'at-least-once' | 'exactly-once';
 
 function passThroughJob(brokers: string[], from: string, to: string, mode: Mode) {
@@ -184,7 +153,7 @@ function appendResults(section: string): void {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'flinkx-bench-kafka-'));
-  const procs = new Processes(dir);
+  const procs = new Cluster(dir);
   let ownBroker: string | undefined;
   let admin: Admin | undefined;
   const topics: string[] = [];
