@@ -6,9 +6,18 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Partitioners, type Admin, type Kafka } from 'kafkajs';
+import { logLevel, Partitioners, type Admin, type Kafka, type LogEntry } from 'kafkajs';
 import { tempDir, waitFor } from './harness';
 import { expectedCounts, writeText } from './wordcount';
+
+/** kafkajs's ERROR lines for retriable responses it then retries are expected; the rest is printed. */
+const EXPECTED_RETRIABLE = /coordinator is not available|coordinator is loading|not the correct coordinator|concurrent operation|no leader/i;
+export const logCreator =
+  () =>
+  ({ level, log }: LogEntry): void => {
+    if (EXPECTED_RETRIABLE.test(`${log.message} ${String((log as { error?: unknown }).error ?? '')}`)) return;
+    if (level <= logLevel.WARN) console.warn(JSON.stringify({ level, ...log }));
+  };
 
 export const unique = (prefix: string) => `${prefix}-${Date.now()}-${randomBytes(3).toString('hex')}`;
 

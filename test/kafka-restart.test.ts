@@ -19,9 +19,9 @@ import { execFile } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { Cluster, ROOT, freePort, tempDir, waitFor } from './harness';
-import { produceText, readCommitted, unique } from './kafka-io';
+import { logCreator, produceText, readCommitted, unique } from './kafka-io';
 
 // kafkajs's own read_committed filter leaks aborted records; see test/read-committed-filter.ts.
 jest.mock('kafkajs/src/consumer/filterAbortedMessages', () => require('./read-committed-filter').filterAbortedMessages);
@@ -121,14 +121,6 @@ async function stopBroker(): Promise<void> {
   await run(join(KAFKA_DIR, 'stop.sh'), ['--data-dir', dataDir!], 60_000);
 }
 
-/** kafkajs's ERROR lines for retriable responses it then retries are expected; the rest is printed. */
-const EXPECTED_RETRIABLE = /coordinator is not available|coordinator is loading|not the correct coordinator|concurrent operation|no leader/i;
-const logCreator =
-  () =>
-  ({ level, log }: LogEntry): void => {
-    if (EXPECTED_RETRIABLE.test(`${log.message} ${String((log as { error?: unknown }).error ?? '')}`)) return;
-    if (level <= logLevel.WARN) console.warn(JSON.stringify({ level, ...log }));
-  };
 
 /** A kafkajs client of the test's own broker; used only while the broker is up. */
 function kafka(): Kafka {

@@ -11,11 +11,11 @@
 import { execFile } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kafka, Partitioners, logLevel, type Admin, type LogEntry } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Admin } from 'kafkajs';
 import { KafkaSource } from '../taskmanager/connectors/kafka-source';
 import type { SubtaskInfo } from '../taskmanager/connectors/types';
 import { Cluster, ROOT, freePort, tempDir, waitFor } from './harness';
-import { produceText, readCommitted, unique } from './kafka-io';
+import { logCreator, produceText, readCommitted, unique } from './kafka-io';
 
 jest.setTimeout(600_000);
 
@@ -38,14 +38,6 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
 }
 
 
-/** kafkajs's ERROR lines for retriable responses it then retries are expected; the rest is printed. */
-const EXPECTED_RETRIABLE = /coordinator is not available|coordinator is loading|not the correct coordinator|concurrent operation|no leader/i;
-const logCreator =
-  () =>
-  ({ level, log }: LogEntry): void => {
-    if (EXPECTED_RETRIABLE.test(`${log.message} ${String((log as { error?: unknown }).error ?? '')}`)) return;
-    if (level <= logLevel.WARN) console.warn(JSON.stringify({ level, ...log }));
-  };
 
 beforeAll(async () => {
   const fromEnv = process.env.KAFKA_BROKERS?.trim();

@@ -26,12 +26,8 @@ if [[ ! -d "$DATA_DIR" ]]; then log "no data dir $DATA_DIR: nothing to stop"; ex
 DATA_DIR="$(cd -- "$DATA_DIR" && pwd -P)"
 PID_FILE="$DATA_DIR/kafka.pid"
 
-is_broker_pid() {
-  local pid="$1"
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'kafka\.Kafka'
-}
+# shellcheck source=common.sh
+source "$SCRIPT_DIR/common.sh"
 
 pid="$(cat "$PID_FILE" 2>/dev/null || true)"
 if ! is_broker_pid "$pid"; then
