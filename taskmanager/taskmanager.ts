@@ -44,6 +44,8 @@ export class TaskManager {
   private readonly workers: SlotWorker[] = [];
   private readonly dataServer: DataServer;
   private readonly peers = new Map<string, PeerConnection>();
+  /** Data address of every peer TM named in a deployed plan. */
+  private readonly peerAddresses = new Map<string, string>();
   private readonly functionsDir = mkdtempSync(join(tmpdir(), 'flinkx-tm-'));
   private jm: WebSocket | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -101,9 +103,12 @@ export class TaskManager {
 
   private fromWorker(sw: SlotWorker, m: WorkerToMain): void {
     switch (m.kind) {
-      case 'task-state': {
-        const { kind: _, ...rest } = m;
-        this.sendToJm({ t: 'task-state', ...rest });
+      case 'task-state':
+      case 'ack-checkpoint':
+      case 'decline-checkpoint': {
+        // Reports for the JM have the shape of their frame, tagged by `kind` instead of `t`.
+        const { kind, ...rest } = m;
+        this.sendToJm({ t: kind, ...rest } as Outgoing<TmToJmFrame>);
         return;
       }
       case 'remote-data':
@@ -116,16 +121,8 @@ export class TaskManager {
         sw.counters = m.tasks;
         sw.queuedBytes = m.queuedBytes;
         return;
-      case 'ack-checkpoint':
-      case 'decline-checkpoint': {
-        const { kind, ...rest } = m;
-        this.sendToJm({ t: kind, ...rest } as Outgoing<TmToJmFrame>);
-        return;
-      }
     }
   }
-
-  private readonly peerAddresses = new Map<string, string>();
 
   private peer(tm: string): PeerConnection | undefined {
     let p = this.peers.get(tm);
