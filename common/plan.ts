@@ -50,7 +50,7 @@ export type DeploymentPlan = z.infer<typeof DeploymentPlanSchema>;
 export const TaskRefSchema = z.object({
   vertex: z.string(),
   subtask: z.number().int().nonnegative(),
-  /** The task's snapshot from the checkpoint this attempt restores (msgpack, see taskmanager/snapshot.ts). */
+  /** The task's snapshot from the checkpoint this attempt restores (msgpack, see taskmanager/checkpoint/snapshot.ts). */
   state: z.instanceof(Uint8Array).optional(),
 });
 export type TaskRef = z.infer<typeof TaskRefSchema>;

@@ -7,12 +7,12 @@ import { UnknownJobError } from '../common/errors';
 import { parseJobSpec } from '../common/jobfile';
 import { Logger } from '../common/log';
 import type { ErrorInfo, TmToJmFrame } from '../common/protocol/control';
-import { CheckpointCoordinator, type CheckpointTarget } from './checkpoint-coordinator';
-import { checkpointDirFor, CheckpointStorage } from './checkpoint-storage';
+import { CheckpointCoordinator, type CheckpointTarget } from './checkpoint/checkpoint-coordinator';
+import { checkpointDirFor, CheckpointStorage } from './checkpoint/checkpoint-storage';
 import { isTerminal } from './job-state';
 import { JobMaster } from './job-master';
-import { SlotPool } from './slot-pool';
-import { TaskManagerRegistry, type RegisteredTaskManager } from './tm-registry';
+import { SlotPool } from './scheduler/slot-pool';
+import { TaskManagerRegistry, type RegisteredTaskManager } from './scheduler/tm-registry';
 
 const log = new Logger('dispatcher');
 /** How long a cancelled job waits for its tasks to confirm before it counts them as stopped. */

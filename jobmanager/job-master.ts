@@ -5,11 +5,11 @@
 import type { JobSpec } from '../common/jobfile';
 import type { ErrorInfo, TaskCounters, TaskState } from '../common/protocol/control';
 import type { DeploymentPlan, SlotRef } from '../common/plan';
-import type { CheckpointCoordinator } from './checkpoint-coordinator';
-import type { SnapshotBytes } from './checkpoint-storage';
+import type { CheckpointCoordinator } from './checkpoint/checkpoint-coordinator';
+import type { SnapshotBytes } from './checkpoint/checkpoint-storage';
 import { buildExecutionGraph, buildJobGraph, type ExecutionGraph } from './compiler';
 import { canTransition, isTerminal, type JobState } from './job-state';
-import type { RegisteredTaskManager } from './tm-registry';
+import type { RegisteredTaskManager } from './scheduler/tm-registry';
 
 interface SubtaskStatus {
   vertex: string;

@@ -13,8 +13,8 @@ import { decodeFrame, MAX_FRAME_BYTES } from '../common/protocol/codec';
 import { TmToJmFrame } from '../common/protocol/control';
 import { Dispatcher } from './dispatcher';
 import { JobManagerMetrics } from './metrics';
-import { handle, restRoutes } from './rest';
-import type { RegisteredTaskManager } from './tm-registry';
+import { handle, restRoutes } from './rest/rest';
+import type { RegisteredTaskManager } from './scheduler/tm-registry';
 
 const log = new Logger('jobmanager');
 

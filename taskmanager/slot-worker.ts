@@ -9,8 +9,8 @@ import { isMainThread, parentPort, workerData, type MessagePort } from 'node:wor
 import { decode, encode } from '../common/protocol/codec';
 import type { TaskCounters } from '../common/protocol/control';
 import type { DeploymentPlan, SlotRef, TaskRef } from '../common/plan';
-import type { Batch, ChannelTransport, InputGate, Marker, OutputChannel } from './channels';
-import { FunctionRegistry } from './functions';
+import type { Batch, ChannelTransport, InputGate, Marker, OutputChannel } from './network/channels';
+import { FunctionRegistry } from './operators/functions';
 import { StreamTask } from './task';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './worker-messages';
 

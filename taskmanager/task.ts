@@ -16,13 +16,13 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { OPERATOR_DURATION_BUCKETS, type ErrorInfo, type TaskCounters, type TaskState } from '../common/protocol/control';
 import { channelId, type DeploymentPlan, type PlanVertex } from '../common/plan';
-import { OutputEdge } from './output-edge';
-import { FLUSH_MS, InputChannel, InputGate, OutputChannel, type ChannelTransport } from './channels';
+import { OutputEdge } from './network/output-edge';
+import { FLUSH_MS, InputChannel, InputGate, OutputChannel, type ChannelTransport } from './network/channels';
 import { createSink, createSource } from './connectors';
 import type { SinkWriter, SourceReader } from './connectors/types';
-import type { FunctionRegistry } from './functions';
-import { createChain, type Chain, type Collector } from './operators';
-import { decodeSnapshot, encodeSnapshot, type TaskSnapshot } from './snapshot';
+import type { FunctionRegistry } from './operators/functions';
+import { createChain, type Chain, type Collector } from './operators/operators';
+import { decodeSnapshot, encodeSnapshot, type TaskSnapshot } from './checkpoint/snapshot';
 
 const SOURCE_READ_RECORDS = 256;
 

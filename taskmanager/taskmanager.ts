@@ -15,7 +15,7 @@ import { Logger } from '../common/log';
 import { decodeFrame, encodeFrame, MAX_FRAME_BYTES } from '../common/protocol/codec';
 import { JmToTmFrame, type TaskCounters, type TmToJmFrame, type Outgoing } from '../common/protocol/control';
 import type { DeploymentPlan, TaskRef } from '../common/plan';
-import { DataServer, PeerConnection } from './data-connections';
+import { DataServer, PeerConnection } from './network/data-connections';
 import { JobNames, TaskManagerMetrics } from './metrics';
 import type { MainToWorker, WorkerToMain } from './worker-messages';
 

@@ -54,7 +54,7 @@ let dir: string | undefined;
 let mockServer: Server | undefined;
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'dist', 'jobmanager', 'dashboard.js'))) throw new Error('dist/ is missing the dashboard: run `npm run build` first');
+  if (!existsSync(join(ROOT, 'dist', 'jobmanager', 'dashboard', 'dashboard.js'))) throw new Error('dist/ is missing the dashboard: run `npm run build` first');
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 });
 
@@ -154,7 +154,7 @@ describe('dashboard', () => {
   });
 
   it('renders checkpoint history and a branching graph, keeping hostile strings as text', async () => {
-    const { DASHBOARD_HTML } = require(join(ROOT, 'dist', 'jobmanager', 'dashboard.js')) as { DASHBOARD_HTML: string };
+    const { DASHBOARD_HTML } = require(join(ROOT, 'dist', 'jobmanager', 'dashboard', 'dashboard.js')) as { DASHBOARD_HTML: string };
     const evil = '<img src=x onerror="window.__pwned=1">';
     const now = Date.now();
     const job = {

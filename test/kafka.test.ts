@@ -12,7 +12,7 @@ import { execFile } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, Partitioners, logLevel, type Admin } from 'kafkajs';
-import { KafkaSource } from '../taskmanager/connectors/kafka-source';
+import { KafkaSource } from '../taskmanager/connectors/kafka/kafka-source';
 import type { SubtaskInfo } from '../taskmanager/connectors/types';
 import { Cluster, ROOT, freePort, tempDir, waitFor } from './harness';
 import { logCreator, produceText, readCommitted, unique } from './kafka-io';

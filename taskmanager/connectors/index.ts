@@ -1,13 +1,13 @@
 /** Connector kind → reader or writer for one subtask. */
 import { ConnectorError } from '../../common/errors';
 import type { Connector } from '../../common/jobfile';
-import { CommittingFileSink } from './committing-file-sink';
-import { FileSink } from './file-sink';
-import { FileSource } from './file-source';
-import { GeneratorSource } from './generator';
-import { KafkaSink, TransactionalKafkaSink } from './kafka-sink';
-import { KafkaSource } from './kafka-source';
-import { StdoutSink } from './stdout-sink';
+import { CommittingFileSink } from './file/committing-file-sink';
+import { FileSink } from './file/file-sink';
+import { FileSource } from './file/file-source';
+import { GeneratorSource } from './generator/generator';
+import { KafkaSink, TransactionalKafkaSink } from './kafka/kafka-sink';
+import { KafkaSource } from './kafka/kafka-source';
+import { StdoutSink } from './stdout/stdout-sink';
 import type { SinkWriter, SourceReader, SubtaskInfo } from './types';
 
 export function createSource(c: Connector, task: SubtaskInfo): SourceReader {

@@ -1,0 +1,214 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configureLogging } from '../../common/log';
+import { parseJobSpec } from '../../common/jobfile';
+import type { DeploymentPlan, TaskRef } from '../../common/plan';
+import { CheckpointCoordinator, type CheckpointEntry, type CheckpointTarget } from './checkpoint-coordinator';
+import { CheckpointStorage } from './checkpoint-storage';
+import { JobMaster } from '../job-master';
+import type { RegisteredTaskManager } from '../scheduler/tm-registry';
+
+configureLogging('error', 'text');
+
+type Sent = Parameters<CheckpointTarget['broadcast']>[0];
+
+/** The job as the coordinator sees it: tests set its attempt and whether every task runs. */
+class TestingJob implements CheckpointTarget {
+  readonly jobId = 'job1';
+  current = 0;
+  running = true;
+  readonly sent: Sent[] = [];
+  constructor(private readonly subtasks = [{ vertex: 'src', subtask: 0 }, { vertex: 'src', subtask: 1 }, { vertex: 'sink', subtask: 0 }]) {}
+  attempt = () => this.current;
+  allTasksRunning = () => this.running;
+  tasks = () => this.subtasks;
+  broadcast(frame: Sent): void {
+    this.sent.push(frame);
+  }
+  sentOf(t: Sent['t']): Sent[] {
+    return this.sent.filter((f) => f.t === t);
+  }
+}
+
+/** Polls until `fn` returns a value, failing after a generous deadline (no timing assertions). */
+async function eventually<T>(what: string, fn: () => T | undefined | false, deadlineMs = 5000): Promise<T> {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+let root: string;
+let coordinators: CheckpointCoordinator[] = [];
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'flinkx-coord-'));
+});
+afterEach(async () => {
+  for (const c of coordinators) c.stop('test over');
+  // Files of a stopped checkpoint may still be landing or being discarded: wait until settled.
+  await Promise.all(coordinators.map((c) => c.latestForRestore().catch(() => undefined)));
+  coordinators = [];
+  rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
+});
+
+function setup(opts: { interval?: number; timeout?: number } = {}) {
+  const job = new TestingJob();
+  const storage = new CheckpointStorage(join(root, job.jobId));
+  const config = { interval: opts.interval ?? 10_000, mode: 'exactly-once' as const, timeout: opts.timeout ?? 60_000 };
+  const coord = new CheckpointCoordinator(job, config, storage);
+  coordinators.push(coord);
+  return { job, storage, coord };
+}
+
+const entry = (coord: CheckpointCoordinator, id: number): CheckpointEntry | undefined => coord.snapshot().history.find((e) => e.id === id);
+const ackAll = (coord: CheckpointCoordinator, job: TestingJob, id: number, attempt = job.current) => {
+  for (const t of job.tasks()) coord.acknowledge(attempt, id, t.vertex, t.subtask, new Uint8Array([id, t.subtask]));
+};
+
+describe('CheckpointCoordinator', () => {
+  it('triggers only while every task runs, at every TM, one checkpoint at a time', async () => {
+    const { job, coord } = setup({ interval: 10 });
+    job.running = false;
+    expect(coord.tick()).toBeUndefined();
+    coord.start();
+    job.running = true;
+    const first = await eventually('a trigger', () => job.sentOf('trigger-checkpoint')[0]);
+    expect(first).toMatchObject({ t: 'trigger-checkpoint', jobId: 'job1', attempt: 0, checkpointId: 1 });
+    // Many intervals pass without acks: still the one checkpoint, and tick() refuses another.
+    expect(coord.tick()).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(job.sentOf('trigger-checkpoint')).toHaveLength(1);
+    expect(coord.snapshot().counts).toEqual({ completed: 0, failed: 0, inProgress: 1 });
+  });
+
+  it('completes when every task acked and the files are written, then tells the TMs', async () => {
+    const { job, coord, storage } = setup();
+    const { id } = coord.tick()!;
+    const [last, ...others] = [...job.tasks()].reverse();
+    for (const t of others) coord.acknowledge(0, id, t.vertex, t.subtask, new Uint8Array([1, 2]));
+    coord.acknowledge(0, id, others[0].vertex, others[0].subtask, new Uint8Array([1, 2])); // duplicate: ignored
+    expect(entry(coord, id)).toMatchObject({ status: 'IN_PROGRESS', acknowledged: 2, total: 3, size: 4 });
+    expect(job.sentOf('checkpoint-complete')).toHaveLength(0);
+
+    coord.acknowledge(0, id, last.vertex, last.subtask, new Uint8Array([3]));
+    await eventually('COMPLETED', () => entry(coord, id)?.status === 'COMPLETED');
+    expect(entry(coord, id)).toMatchObject({ acknowledged: 3, total: 3, size: 5 });
+    expect(job.sentOf('checkpoint-complete')).toEqual([{ t: 'checkpoint-complete', jobId: 'job1', attempt: 0, checkpointId: id }]);
+    expect(existsSync(join(storage.dir, `chk-${id}`, '_metadata.json'))).toBe(true);
+    expect(coord.snapshot()).toMatchObject({ counts: { completed: 1, failed: 0, inProgress: 0 }, latest: { id, status: 'COMPLETED' } });
+    expect(coord.summary()).toMatchObject({ latestCompleted: id, completed: 1, latestCompletedSize: 5 });
+    expect(coord.tick()?.id).toBe(id + 1);
+  });
+
+  it('a decline fails the checkpoint (not the job) and deletes its files', async () => {
+    const { job, coord, storage } = setup();
+    const { id } = coord.tick()!;
+    coord.acknowledge(0, id, 'src', 0, new Uint8Array([1]));
+    coord.decline(0, id, 'sink', 0, 'disk full');
+    const e = entry(coord, id)!;
+    expect(e.status).toBe('FAILED');
+    expect(e.failureReason).toMatch(/sink\[0\] declined: disk full/);
+    await eventually('files deleted', () => !existsSync(join(storage.dir, `chk-${id}`)));
+    expect(job.sentOf('checkpoint-complete')).toHaveLength(0);
+    expect(coord.snapshot().counts).toEqual({ completed: 0, failed: 1, inProgress: 0 });
+  });
+
+  it('a timeout fails the checkpoint and the next one can trigger', async () => {
+    const { coord } = setup({ timeout: 30 });
+    const { id } = coord.tick()!;
+    await eventually('FAILED', () => entry(coord, id)?.status === 'FAILED');
+    expect(entry(coord, id)!.failureReason).toMatch(/timed out/);
+    expect(coord.tick()?.id).toBe(id + 1);
+  });
+
+  it('ignores acks of another attempt and of unknown ids; ids keep increasing across attempts', async () => {
+    const { job, coord } = setup();
+    const first = coord.tick()!;
+    coord.abort('job RESTARTING');
+    expect(entry(coord, first.id)).toMatchObject({ status: 'FAILED', failureReason: 'job RESTARTING' });
+    job.current = 1;
+    const second = coord.tick()!;
+    expect(second).toMatchObject({ id: first.id + 1, attempt: 1 });
+
+    ackAll(coord, job, second.id, 0); // the old attempt
+    ackAll(coord, job, first.id, 1); // an id no longer in progress
+    ackAll(coord, job, 99, 1);
+    coord.decline(0, second.id, 'src', 0, 'old attempt');
+    expect(entry(coord, second.id)).toMatchObject({ status: 'IN_PROGRESS', acknowledged: 0 });
+
+    ackAll(coord, job, second.id, 1);
+    await eventually('COMPLETED', () => entry(coord, second.id)?.status === 'COMPLETED');
+    expect(job.sentOf('checkpoint-complete')).toEqual([{ t: 'checkpoint-complete', jobId: 'job1', attempt: 1, checkpointId: second.id }]);
+  });
+
+  it('a restart while the last files are written fails the checkpoint; restore gets the previous one', async () => {
+    const { job, coord } = setup();
+    const c1 = coord.tick()!;
+    ackAll(coord, job, c1.id);
+    await eventually('COMPLETED', () => entry(coord, c1.id)?.status === 'COMPLETED');
+    const c2 = coord.tick()!;
+    ackAll(coord, job, c2.id);
+    coord.abort('job RESTARTING'); // before the metadata write resolves
+    const latest = await coord.latestForRestore();
+    expect(entry(coord, c2.id)?.status).toBe('FAILED');
+    expect(latest?.metadata.checkpointId).toBe(c1.id);
+    expect([...(await latest!.load('sink', 0))!]).toEqual([c1.id, 0]);
+    expect(job.sentOf('checkpoint-complete')).toHaveLength(1);
+  });
+
+  it('lists history newest first', async () => {
+    const { job, coord } = setup();
+    for (let i = 0; i < 3; i++) {
+      const { id } = coord.tick()!;
+      ackAll(coord, job, id);
+      await eventually('COMPLETED', () => entry(coord, id)?.status === 'COMPLETED');
+    }
+    expect(coord.snapshot().history.map((e) => e.id)).toEqual([3, 2, 1]);
+  });
+});
+
+describe('JobMaster checkpoint hooks', () => {
+  const spec = parseJobSpec({
+    name: 't',
+    parallelism: 2,
+    checkpointing: { interval: 100 },
+    nodes: [
+      { id: 'src', type: 'source', connector: { kind: 'generator', count: 10 } },
+      { id: 'cnt', type: 'count', inputs: ['src'], keyBy: 'word' },
+      { id: 'out', type: 'sink', inputs: ['cnt'], connector: { kind: 'stdout' } },
+    ],
+  });
+  const deployed: { plan: DeploymentPlan; tasks: TaskRef[] }[] = [];
+  const tm = { id: 'tm1', dataAddress: 'ws://x', send: (f: { t: string }) => f.t === 'deploy' && deployed.push(f as never) } as unknown as RegisteredTaskManager;
+  const slots = [{ tm: 'tm1', slot: 0 }, { tm: 'tm1', slot: 1 }];
+
+  it('counts as fully running only when every subtask is RUNNING, and not once one FINISHED', () => {
+    const job = new JobMaster('j', spec, undefined, () => undefined);
+    job.deploy(slots, new Map([['tm1', tm]]));
+    expect(job.allTasksRunning()).toBe(false);
+    const tasks = job.execution.subtasks;
+    for (const t of tasks.slice(1)) job.taskState(0, t.vertex, t.subtask, 'RUNNING');
+    expect(job.allTasksRunning()).toBe(false);
+    job.taskState(0, tasks[0].vertex, tasks[0].subtask, 'RUNNING');
+    expect(job.allTasksRunning()).toBe(true);
+    job.taskState(0, tasks[0].vertex, tasks[0].subtask, 'FINISHED');
+    expect(job.allTasksRunning()).toBe(false);
+    expect(job.taskManagers()).toEqual(['tm1']);
+  });
+
+  it('deploys an attempt with the restored checkpoint id and each task its bytes', () => {
+    deployed.length = 0;
+    const job = new JobMaster('j', spec, undefined, () => undefined);
+    job.restore = { attempt: 0, checkpointId: 7, states: new Map([['src/1', new Uint8Array([4, 2])]]) };
+    job.deploy(slots, new Map([['tm1', tm]]));
+    const [{ plan, tasks }] = deployed;
+    expect(plan.restoredCheckpoint).toBe(7);
+    expect(tasks.find((t) => t.vertex === 'src' && t.subtask === 1)!.state).toEqual(new Uint8Array([4, 2]));
+    expect(tasks.filter((t) => t.state)).toHaveLength(1);
+    expect(job.restore).toBeUndefined();
+  });
+});

@@ -1,0 +1,223 @@
+/**
+ * Triggers a job's periodic checkpoints, collects the tasks' acknowledgements and snapshot bytes,
+ * and tells the TaskManagers when a checkpoint is complete (so committing sinks commit).
+ *
+ * One checkpoint at a time. Checkpoint n is COMPLETED when every subtask of the attempt acked it and
+ * its files (metadata last) are on disk; a decline, the timeout, or a restart FAILS it, not the job.
+ * Ids keep increasing across attempts: the coordinator lives as long as the job.
+ */
+import type { JobSpec } from '../../common/jobfile';
+import { FlinkxError } from '../../common/errors';
+import { Logger } from '../../common/log';
+import type { JmToTmFrame, Outgoing } from '../../common/protocol/control';
+import type { CheckpointStorage, CheckpointWriter, CompletedCheckpoint } from './checkpoint-storage';
+
+const log = new Logger('checkpoints');
+const HISTORY_SIZE = 100;
+
+export type CheckpointingConfig = NonNullable<JobSpec['checkpointing']>;
+export type CheckpointStatus = 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
+
+/** What the coordinator needs from its job; the dispatcher adapts a JobMaster, tests a fake. */
+export interface CheckpointTarget {
+  readonly jobId: string;
+  /** The current attempt. */
+  attempt(): number;
+  /** The job is RUNNING and every subtask of the current attempt reports RUNNING (none finished yet). */
+  allTasksRunning(): boolean;
+  /** Every subtask of the attempt; each one must acknowledge a checkpoint. */
+  tasks(): readonly { vertex: string; subtask: number }[];
+  /** Sends a frame to every TaskManager that hosts a subtask of the current attempt. */
+  broadcast(frame: Extract<Outgoing<JmToTmFrame>, { t: 'trigger-checkpoint' | 'checkpoint-complete' }>): void;
+}
+
+export interface CheckpointEntry {
+  id: number;
+  attempt: number;
+  status: CheckpointStatus;
+  triggerTime: number;
+  /** ms from trigger to completion or failure; so far, while in progress. */
+  duration: number;
+  /** Bytes of all acknowledged snapshots. */
+  size: number;
+  acknowledged: number;
+  total: number;
+  failureReason?: string;
+}
+
+/** Why a checkpoint failed (declined, timed out, aborted by a restart, storage error). */
+export class CheckpointFailedError extends FlinkxError {
+  constructor(checkpointId: number, reason: string, cause?: unknown) {
+    super('CHECKPOINT_FAILED', `checkpoint ${checkpointId} failed: ${reason}`, { retriable: true, cause });
+  }
+}
+
+interface Pending {
+  entry: CheckpointEntry;
+  writer: CheckpointWriter;
+  waiting: Set<string>;
+  timeout: NodeJS.Timeout;
+  /** Set once every task acked: files are being finalized. */
+  finalizing?: Promise<void>;
+}
+
+export class CheckpointCoordinator {
+  private nextId = 1;
+  private pending: Pending | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly history: CheckpointEntry[] = [];
+  private readonly counts = { completed: 0, failed: 0 };
+  private latestCompleted: CheckpointEntry | undefined;
+  /** Resolves when no checkpoint files are being finalized or discarded. */
+  private settled: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly target: CheckpointTarget,
+    readonly config: CheckpointingConfig,
+    private readonly storage: CheckpointStorage,
+  ) {}
+
+  /** Starts the periodic trigger; each tick checks whether the job can take a checkpoint. */
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.tick(), this.config.interval);
+    this.timer.unref();
+  }
+
+  /** Stops triggering for good (the job ended); fails the checkpoint in progress. */
+  stop(reason: string): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.abort(reason);
+  }
+
+  /** Triggers the next checkpoint if the attempt is fully running and none is in progress. */
+  tick(): CheckpointEntry | undefined {
+    if (this.pending || !this.target.allTasksRunning()) return undefined;
+    const tasks = this.target.tasks();
+    const id = this.nextId++;
+    const entry: CheckpointEntry = {
+      id, attempt: this.target.attempt(), status: 'IN_PROGRESS', triggerTime: Date.now(),
+      duration: 0, size: 0, acknowledged: 0, total: tasks.length,
+    };
+    const timeout = setTimeout(() => this.fail(id, `timed out after ${this.config.timeout} ms`), this.config.timeout);
+    timeout.unref();
+    this.pending = { entry, writer: this.storage.begin(id), waiting: new Set(tasks.map((t) => `${t.vertex}/${t.subtask}`)), timeout };
+    this.record(entry);
+    log.info('checkpoint triggered', { job: this.target.jobId, checkpoint: id, attempt: entry.attempt, tasks: entry.total });
+    this.target.broadcast({ t: 'trigger-checkpoint', jobId: this.target.jobId, attempt: entry.attempt, checkpointId: id, timestamp: entry.triggerTime });
+    return entry;
+  }
+
+  /** A task's snapshot. Acks of another attempt, an unknown id, or a task that already acked are ignored. */
+  acknowledge(attempt: number, checkpointId: number, vertex: string, subtask: number, state: Uint8Array): void {
+    const p = this.pendingFor(attempt, checkpointId);
+    if (!p || p.finalizing || !p.waiting.delete(`${vertex}/${subtask}`)) return;
+    p.writer.write(vertex, subtask, state);
+    p.entry.acknowledged++;
+    p.entry.size += state.byteLength;
+    if (p.waiting.size === 0) p.finalizing = this.finalize(p);
+  }
+
+  /** A task could not snapshot: the checkpoint fails, the job goes on. */
+  decline(attempt: number, checkpointId: number, vertex: string, subtask: number, reason: string): void {
+    if (!this.pendingFor(attempt, checkpointId)) return;
+    this.fail(checkpointId, `${vertex}[${subtask}] declined: ${reason}`);
+  }
+
+  /** The attempt is over (restart, cancel): the checkpoint in progress fails. */
+  abort(reason: string): void {
+    if (this.pending) this.fail(this.pending.entry.id, reason);
+  }
+
+  /**
+   * The latest completed checkpoint to restore from, once any checkpoint still being written or
+   * discarded has settled (so a half-written one is never picked).
+   */
+  async latestForRestore(): Promise<CompletedCheckpoint | undefined> {
+    await this.settled;
+    return this.storage.latest();
+  }
+
+  private pendingFor(attempt: number, checkpointId: number): Pending | undefined {
+    const p = this.pending;
+    return p && p.entry.id === checkpointId && p.entry.attempt === attempt && attempt === this.target.attempt() ? p : undefined;
+  }
+
+  /** Every task acked: write the metadata; COMPLETED unless a restart failed it meanwhile. */
+  private finalize(p: Pending): Promise<void> {
+    const { entry } = p;
+    clearTimeout(p.timeout); // fully acknowledged: only the write is left, a restart can still abort it
+    const meta = { jobId: this.target.jobId, attempt: entry.attempt, triggerTime: entry.triggerTime, completedAt: Date.now() };
+    const done = p.writer.finalize(meta).then(
+      async () => {
+        if (this.pending !== p) return this.discard(p); // aborted meanwhile
+        this.pending = undefined;
+        entry.status = 'COMPLETED';
+        entry.duration = Date.now() - entry.triggerTime;
+        this.counts.completed++;
+        this.latestCompleted = entry;
+        log.info('checkpoint completed', { job: this.target.jobId, checkpoint: entry.id, durationMs: entry.duration, bytes: entry.size });
+        this.target.broadcast({ t: 'checkpoint-complete', jobId: this.target.jobId, attempt: entry.attempt, checkpointId: entry.id });
+      },
+      async (err: unknown) => {
+        this.fail(entry.id, (err as Error).message);
+        await this.discard(p);
+      },
+    );
+    this.settled = this.settled.then(() => done);
+    return done;
+  }
+
+  /** Deletes a failed checkpoint's files; never rejects. */
+  private async discard(p: Pending): Promise<void> {
+    await p.writer.discard().catch((err: unknown) =>
+      log.warn('cannot delete failed checkpoint', { job: this.target.jobId, checkpoint: p.entry.id, error: (err as Error).message }),
+    );
+  }
+
+  private fail(checkpointId: number, reason: string): void {
+    const p = this.pending;
+    if (!p || p.entry.id !== checkpointId) return;
+    this.pending = undefined;
+    clearTimeout(p.timeout);
+    const { entry } = p;
+    entry.status = 'FAILED';
+    entry.duration = Date.now() - entry.triggerTime;
+    entry.failureReason = reason;
+    this.counts.failed++;
+    log.warn('checkpoint failed', { job: this.target.jobId, checkpoint: entry.id, reason });
+    // While finalizing, finalize() discards the files itself once its writes are done.
+    if (p.finalizing) return;
+    const discard = this.discard(p);
+    this.settled = this.settled.then(() => discard);
+  }
+
+  private record(entry: CheckpointEntry): void {
+    this.history.push(entry);
+    if (this.history.length > HISTORY_SIZE) this.history.shift();
+  }
+
+  /** The `GET /jobs/:id/checkpoints` body. */
+  snapshot() {
+    const now = Date.now();
+    const view = (e: CheckpointEntry): CheckpointEntry => (e.status === 'IN_PROGRESS' ? { ...e, duration: now - e.triggerTime } : { ...e });
+    return {
+      counts: { completed: this.counts.completed, failed: this.counts.failed, inProgress: this.pending ? 1 : 0 },
+      latest: this.latestCompleted ? view(this.latestCompleted) : null,
+      history: [...this.history].reverse().map(view),
+    };
+  }
+
+  /** The checkpoint part of `GET /jobs/:id`. */
+  summary() {
+    const l = this.latestCompleted;
+    return {
+      latestCompleted: l?.id ?? null,
+      completed: this.counts.completed,
+      failed: this.counts.failed,
+      latestCompletedAt: l ? l.triggerTime + l.duration : null,
+      latestCompletedSize: l?.size ?? null,
+    };
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The REST API (JSON). Errors answer with `{error: {code, message, problems?}}` and a 4xx status;
+ * no request can take the JobManager down.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { FlinkxError, JobFileError } from '../../common/errors';
+import { serveDashboard } from '../dashboard/dashboard';
+import type { Dispatcher } from '../dispatcher';
+
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+export class HttpError extends FlinkxError {
+  constructor(
+    readonly status: number,
+    code: string,
+    message: string,
+  ) {
+    super(code, message);
+  }
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'BODY_TOO_LARGE', `request body exceeds ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'INVALID_JSON', 'request body is not valid JSON');
+  }
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function statusOf(err: unknown): number {
+  if (err instanceof HttpError) return err.status;
+  if (err instanceof JobFileError) return 400;
+  if (err instanceof FlinkxError && err.code === 'UNKNOWN_JOB') return 404;
+  return 500;
+}
+
+export type Route = (req: IncomingMessage, res: ServerResponse, params: string[]) => Promise<void> | void;
+
+export function restRoutes(dispatcher: Dispatcher): [string, RegExp, Route][] {
+  return [
+    [
+      'POST',
+      /^\/jobs\/?$/,
+      async (req, res) => {
+        const body = (await readJson(req)) as { job?: unknown; functionsCode?: unknown } | null;
+        if (typeof body !== 'object' || body === null || body.job === undefined) {
+          throw new HttpError(400, 'INVALID_REQUEST', 'expected {"job": <job file>, "functionsCode"?: <string>}');
+        }
+        const code = typeof body.functionsCode === 'string' ? body.functionsCode : undefined;
+        const job = dispatcher.submit(body.job, code);
+        sendJson(res, 201, { jobId: job.id, state: job.state });
+      },
+    ],
+    ['GET', /^\/jobs\/?$/, (_, res) => sendJson(res, 200, [...dispatcher.jobs.values()].map((j) => j.summary()))],
+    ['GET', /^\/jobs\/([^/]+)\/?$/, (_, res, [id]) => sendJson(res, 200, dispatcher.get(id).details())],
+    ['GET', /^\/jobs\/([^/]+)\/exceptions\/?$/, (_, res, [id]) => sendJson(res, 200, dispatcher.get(id).exceptions)],
+    [
+      'GET',
+      /^\/jobs\/([^/]+)\/checkpoints\/?$/,
+      (_, res, [id]) =>
+        sendJson(res, 200, dispatcher.get(id).checkpoints?.snapshot() ?? { counts: { completed: 0, failed: 0, inProgress: 0 }, latest: null, history: [] }),
+    ],
+    [
+      'POST',
+      /^\/jobs\/([^/]+)\/cancel\/?$/,
+      (_, res, [id]) => {
+        const job = dispatcher.cancel(id);
+        sendJson(res, 202, { jobId: job.id, state: job.state });
+      },
+    ],
+    [
+      'GET',
+      /^\/taskmanagers\/?$/,
+      (_, res) =>
+        sendJson(
+          res,
+          200,
+          dispatcher.registry.all().map((tm) => ({
+            id: tm.id,
+            slots: tm.slots,
+            freeSlots: dispatcher.slotPool.usage(tm.id).free,
+            dataAddress: tm.dataAddress,
+            metricsAddress: tm.metricsAddress,
+            registeredAt: tm.registeredAt,
+            lastHeartbeat: tm.lastHeartbeat,
+            queuedBytes: tm.queuedBytes,
+          })),
+        ),
+    ],
+    ['GET', /^\/(index\.html)?$/, (req, res) => serveDashboard(req, res)],
+  ];
+}
+
+export async function handle(routes: [string, RegExp, Route][], req: IncomingMessage, res: ServerResponse): Promise<void> {
+  try {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const matches = routes.filter(([, re]) => re.test(path));
+    if (matches.length === 0) throw new HttpError(404, 'NOT_FOUND', `no such resource: ${path}`);
+    const route = matches.find(([method]) => method === req.method);
+    if (!route) throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${path}`);
+    await route[2](req, res, route[1].exec(path)!.slice(1).map(decodeURIComponent));
+  } catch (err) {
+    const status = statusOf(err);
+    const e = err as FlinkxError;
+    if (res.headersSent) return void res.destroy();
+    sendJson(res, status, {
+      error: {
+        code: e.code ?? 'INTERNAL',
+        message: e.message ?? String(err),
+        ...(err instanceof JobFileError ? { problems: err.problems } : {}),
+      },
+    });
+  }
+}

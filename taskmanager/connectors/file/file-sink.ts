@@ -1,0 +1,68 @@
+/**
+ * JSON Lines into a folder: sink subtask i writes `part-<i>.jsonl`, one record per line.
+ * Without checkpoints a run starts the file afresh. At-least-once: every checkpoint syncs the file
+ * to disk, and a restored attempt appends to it (records after the checkpoint are written again).
+ */
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ConnectorError } from '../../../common/errors';
+import type { SinkWriter, SubtaskInfo } from '../types';
+
+export function partFileName(subtask: number): string {
+  return `part-${subtask}.jsonl`;
+}
+
+export function jsonLines(records: unknown[]): string {
+  let text = '';
+  for (const r of records) text += JSON.stringify(r) + '\n';
+  return text;
+}
+
+export async function openIn(folder: string, name: string, flags: string): Promise<FileHandle> {
+  const path = join(folder, name);
+  try {
+    await mkdir(folder, { recursive: true });
+    return await open(path, flags);
+  } catch (err) {
+    throw new ConnectorError(`file sink cannot write ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+export class FileSink implements SinkWriter {
+  private handle: FileHandle | undefined;
+  private restored = false;
+
+  constructor(
+    private readonly folder: string,
+    private readonly task: SubtaskInfo,
+  ) {}
+
+  private async file(): Promise<FileHandle> {
+    this.handle ??= await openIn(this.folder, partFileName(this.task.subtask), this.restored ? 'a' : 'w');
+    return this.handle;
+  }
+
+  async write(records: unknown[]): Promise<void> {
+    await (await this.file()).write(jsonLines(records));
+  }
+
+  async snapshot(): Promise<unknown> {
+    await (await this.file()).datasync();
+    return null;
+  }
+
+  async commit(): Promise<void> {}
+
+  async restore(): Promise<void> {
+    this.restored = true;
+  }
+
+  async finish(): Promise<void> {
+    await (await this.file()).sync();
+  }
+
+  async close(): Promise<void> {
+    await this.handle?.close();
+    this.handle = undefined;
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * Channels between subtasks that are not chained, with credit-based flow control.
+ *
+ * A consumer grants each of its input channels INITIAL_CREDITS batches and returns one credit for
+ * every batch it has processed; a producer sends a sealed batch only while it holds a credit. So at
+ * most INITIAL_CREDITS batches are in flight or queued per channel, whatever the transport
+ * (same slot, another slot of this TM, another TM), and a slow consumer stops its producers.
+ *
+ * Markers (end of partition, later barriers) travel in-band as the last element of a batch, so
+ * they stay behind every record sent before them.
+ */
+import type { SlotRef } from '../../common/plan';
+
+export type Marker = { kind: 'eop' } | { kind: 'barrier'; id: number };
+
+export interface Batch {
+  records: unknown[];
+  marker?: Marker;
+  /** Encoded size when the batch crossed a thread; 0 for same-slot channels. */
+  bytes: number;
+}
+
+/** Batches a producer may have in flight per channel. */
+export const INITIAL_CREDITS = 4;
+/** Records per batch before it is sealed and sent. */
+export const BATCH_RECORDS = 512;
+/** A partly filled batch is sent after this long, so slow streams still flow. */
+export const FLUSH_MS = 5;
+
+/** How a slot reaches the slot at the other end of a channel. */
+export interface ChannelTransport {
+  sendBatch(dest: SlotRef, ch: string, batch: Batch): void;
+  sendCredit(dest: SlotRef, ch: string, n: number): void;
+}
+
+export class OutputChannel {
+  private buffer: unknown[] = [];
+  private readonly sealed: Batch[] = [];
+  private credits = 0;
+
+  constructor(
+    readonly id: string,
+    private readonly consumer: SlotRef,
+    private readonly transport: ChannelTransport,
+    private readonly onWritable: () => void,
+  ) {}
+
+  emit(record: unknown): void {
+    this.buffer.push(record);
+    if (this.buffer.length >= BATCH_RECORDS) this.seal();
+  }
+
+  get hasBuffered(): boolean {
+    return this.buffer.length > 0;
+  }
+
+  /** True while sealed batches wait for credit: the producer must not take more input. */
+  get backlogged(): boolean {
+    return this.sealed.length > 0;
+  }
+
+  /** Close the current batch, with an optional marker behind its records, and send what credit allows. */
+  seal(marker?: Marker): void {
+    if (this.buffer.length === 0 && !marker) return;
+    this.sealed.push({ records: this.buffer, marker, bytes: 0 });
+    this.buffer = [];
+    this.send();
+  }
+
+  addCredit(n: number): void {
+    this.credits += n;
+    this.send();
+    if (!this.backlogged) this.onWritable();
+  }
+
+  private send(): void {
+    while (this.credits > 0 && this.sealed.length > 0) {
+      this.credits--;
+      this.transport.sendBatch(this.consumer, this.id, this.sealed.shift()!);
+    }
+  }
+}
+
+export class InputChannel {
+  readonly queue: Batch[] = [];
+  ended = false;
+  /** Held back during exactly-once barrier alignment: it delivered the barrier, others have not yet. */
+  blocked = false;
+
+  constructor(
+    readonly id: string,
+    readonly producer: SlotRef,
+  ) {}
+
+  get queuedBytes(): number {
+    let n = 0;
+    for (const b of this.queue) n += b.bytes;
+    return n;
+  }
+}
+
+/** All input channels of one task; hands out batches in arrival order across channels. */
+export class InputGate {
+  private readonly channelsById = new Map<string, InputChannel>();
+  private readonly ready: InputChannel[] = [];
+  private wake: (() => void) | null = null;
+
+  constructor(private readonly transport: ChannelTransport) {}
+
+  add(channel: InputChannel): void {
+    this.channelsById.set(channel.id, channel);
+  }
+
+  /** Grant every channel its initial credits; producers start sending. */
+  open(): void {
+    for (const c of this.channelsById.values()) this.transport.sendCredit(c.producer, c.id, INITIAL_CREDITS);
+  }
+
+  channelIds(): string[] {
+    return [...this.channelsById.keys()];
+  }
+
+  get allEnded(): boolean {
+    for (const c of this.channelsById.values()) if (!c.ended) return false;
+    return true;
+  }
+
+  get queuedBytes(): number {
+    let n = 0;
+    for (const c of this.channelsById.values()) n += c.queuedBytes;
+    return n;
+  }
+
+  deliver(ch: string, batch: Batch): void {
+    const channel = this.channelsById.get(ch);
+    if (!channel) return;
+    channel.queue.push(batch);
+    this.ready.push(channel);
+    this.wake?.();
+  }
+
+  /** The next batch from any channel that is not blocked, or undefined when woken without one. */
+  async next(): Promise<{ channel: InputChannel; batch: Batch } | undefined> {
+    let i = this.ready.findIndex((c) => !c.blocked);
+    if (i < 0) {
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = null;
+      i = this.ready.findIndex((c) => !c.blocked);
+      if (i < 0) return undefined;
+    }
+    const [channel] = this.ready.splice(i, 1);
+    return { channel, batch: channel.queue.shift()! };
+  }
+
+  get channels(): Iterable<InputChannel> {
+    return this.channelsById.values();
+  }
+
+  unblockAll(): void {
+    for (const c of this.channelsById.values()) c.blocked = false;
+    this.wake?.();
+  }
+
+  /** The batch has been processed: give its credit back to the producer. */
+  release(channel: InputChannel): void {
+    if (!channel.ended) this.transport.sendCredit(channel.producer, channel.id, 1);
+  }
+
+  interrupt(): void {
+    this.wake?.();
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * The output channels of one edge of a task and how a record picks among them: its partitioner.
+ * `hash` routes by key group exactly as Flink does, so a key reaches the same subtask on every run.
+ */
+import { subtaskForKey } from '../state/key-groups';
+import type { PlanEdge } from '../../common/plan';
+import type { OutputChannel } from './channels';
+
+export class OutputEdge {
+  private next = 0;
+  constructor(
+    readonly channels: OutputChannel[],
+    private readonly edge: PlanEdge,
+    private readonly maxParallelism: number,
+    subtask: number,
+  ) {
+    this.next = subtask % channels.length;
+  }
+
+  emit(record: unknown): void {
+    const cs = this.channels;
+    switch (this.edge.partitioner) {
+      case 'forward':
+        cs[0].emit(record);
+        return;
+      case 'rebalance':
+        cs[this.next].emit(record);
+        this.next = (this.next + 1) % cs.length;
+        return;
+      case 'hash': {
+        const key = (record as Record<string, unknown> | null)?.[this.edge.keyBy!] ?? null;
+        cs[subtaskForKey(key, this.maxParallelism, cs.length)].emit(record);
+        return;
+      }
+      case 'broadcast':
+        for (const c of cs) c.emit(record);
+    }
+  }
+}

@@ -1,0 +1,112 @@
+import {
+  DEFAULT_MAX_PARALLELISM,
+  keyGroupFor,
+  keyGroupRange,
+  keyHash,
+  murmurHash,
+  operatorIndexForKeyGroup,
+  subtaskForKey,
+} from './key-groups';
+
+describe('keyHash', () => {
+  it('matches Java String.hashCode', () => {
+    expect(keyHash('')).toBe(0);
+    expect(keyHash('a')).toBe(97);
+    expect(keyHash('hello')).toBe(99162322);
+    // overflows int32 in Java to exactly Integer.MIN_VALUE
+    expect(keyHash('polygenelubricants')).toBe(-2147483648);
+  });
+
+  it('hashes UTF-16 code units, as Java does', () => {
+    // U+1F600 is the surrogate pair D83D DE00
+    expect(keyHash('\u{1F600}')).toBe(0xd83d * 31 + 0xde00);
+  });
+
+  it('uses the value for int32 integers and Java Boolean codes for booleans', () => {
+    expect(keyHash(42)).toBe(42);
+    expect(keyHash(-7)).toBe(-7);
+    expect(keyHash(2147483647)).toBe(2147483647);
+    expect(keyHash(true)).toBe(1231);
+    expect(keyHash(false)).toBe(1237);
+  });
+
+  it('hashes anything else as its JSON form', () => {
+    expect(keyHash(1.5)).toBe(keyHash('1.5'));
+    expect(keyHash(2 ** 40)).toBe(keyHash(String(2 ** 40)));
+    expect(keyHash(null)).toBe(keyHash('null'));
+    expect(keyHash({ a: 1 })).toBe(keyHash('{"a":1}'));
+    expect(keyHash([1, 'x'])).toBe(keyHash('[1,"x"]'));
+  });
+});
+
+describe('murmurHash', () => {
+  it('is non-negative int32 for all inputs, including extremes', () => {
+    for (const c of [0, 1, -1, 97, 2147483647, -2147483648, 99162322, 123456789]) {
+      const h = murmurHash(c);
+      expect(Number.isInteger(h)).toBe(true);
+      expect(h).toBeGreaterThanOrEqual(0);
+      expect(h).toBeLessThanOrEqual(2147483647);
+    }
+  });
+});
+
+describe('Flink vectors (maxParallelism 128, parallelism 4)', () => {
+  it.each([
+    ['hello', 35, 1],
+    ['flink', 98, 3],
+    ['a', 81, 2],
+  ])('%s → key group %i → subtask %i', (key, group, subtask) => {
+    expect(keyGroupFor(key, 128)).toBe(group);
+    expect(operatorIndexForKeyGroup(128, 4, group)).toBe(subtask);
+    expect(subtaskForKey(key, 128, 4)).toBe(subtask);
+  });
+
+  it('defaults maxParallelism to 128', () => {
+    expect(DEFAULT_MAX_PARALLELISM).toBe(128);
+  });
+});
+
+describe('key group ranges', () => {
+  const cases: Array<[number, number]> = [
+    [128, 1], [128, 3], [128, 4], [128, 7], [128, 128], [10, 3], [1, 1], [32768, 5], [100, 33],
+  ];
+
+  it.each(cases)('partition 0..maxP-1 exactly (maxP %i, p %i)', (maxP, p) => {
+    let next = 0;
+    for (let s = 0; s < p; s++) {
+      const { start, end } = keyGroupRange(maxP, p, s);
+      expect(start).toBe(next);
+      expect(end).toBeGreaterThanOrEqual(start);
+      next = end + 1;
+    }
+    expect(next).toBe(maxP);
+  });
+
+  it.each(cases)('every key group maps to the subtask whose range holds it (maxP %i, p %i)', (maxP, p) => {
+    const misplaced: number[] = [];
+    for (let g = 0; g < maxP; g++) {
+      const { start, end } = keyGroupRange(maxP, p, operatorIndexForKeyGroup(maxP, p, g));
+      if (g < start || g > end) misplaced.push(g);
+    }
+    expect(misplaced).toEqual([]);
+  });
+});
+
+describe('distribution', () => {
+  it('spreads 10,000 distinct words evenly over 4 subtasks (20%..30% each)', () => {
+    const counts = [0, 0, 0, 0];
+    for (let i = 0; i < 10_000; i++) counts[subtaskForKey(`word${i}`, 128, 4)]++;
+    for (const c of counts) {
+      expect(c).toBeGreaterThanOrEqual(2000);
+      expect(c).toBeLessThanOrEqual(3000);
+    }
+  });
+
+  it('is stable: the same key goes to the same subtask every time', () => {
+    for (const key of ['hello', 'flink', 42, true, { user: 7 }, 3.25]) {
+      const first = subtaskForKey(key, 128, 4);
+      for (let i = 0; i < 5; i++) expect(subtaskForKey(key, 128, 4)).toBe(first);
+      expect(keyGroupFor(key, 128)).toBe(keyGroupFor(key, 128));
+    }
+  });
+});

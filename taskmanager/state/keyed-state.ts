@@ -1,0 +1,43 @@
+/**
+ * Keyed state of one operator, kept per key group so that it can be split by key-group range when
+ * a job is restored at another parallelism.
+ */
+import { keyGroupFor } from './key-groups';
+
+export type KeyedStateSnapshot<V> = [keyGroup: number, entries: [key: unknown, value: V][]][];
+
+export class KeyedState<V> {
+  private readonly groups = new Map<number, Map<unknown, V>>();
+
+  constructor(private readonly maxParallelism: number) {}
+
+  /** Objects and arrays are keyed by their JSON form; primitives by value (so 1 and "1" differ). */
+  private static mapKey(key: unknown): unknown {
+    return typeof key === 'object' && key !== null ? JSON.stringify(key) : key;
+  }
+
+  private group(key: unknown): Map<unknown, V> {
+    const kg = keyGroupFor(key, this.maxParallelism);
+    let g = this.groups.get(kg);
+    if (!g) this.groups.set(kg, (g = new Map()));
+    return g;
+  }
+
+  /** Replace the key's value with `next(previous)` and return it, hashing the key once. */
+  update(key: unknown, next: (prev: V | undefined) => V): V {
+    const g = this.group(key);
+    const k = KeyedState.mapKey(key);
+    const v = next(g.get(k));
+    g.set(k, v);
+    return v;
+  }
+
+  /** Entries per key group, as stored (object keys in their JSON form). */
+  snapshot(): KeyedStateSnapshot<V> {
+    return [...this.groups].map(([kg, g]) => [kg, [...g]]);
+  }
+
+  restore(snapshot: KeyedStateSnapshot<V>): void {
+    for (const [kg, entries] of snapshot) this.groups.set(kg, new Map(entries));
+  }
+}
