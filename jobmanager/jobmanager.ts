@@ -4,11 +4,12 @@
  * connection with the reason, and the TM counts as lost. `/metrics` (Prometheus) and
  * `/prometheus/targets` (http_sd discovery of the JM and every TM) are served by ./metrics.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ProtocolError } from '../common/errors';
 import { Logger } from '../common/log';
+import { guardedServer, pathOf } from '../common/net/server-guard';
 import { decodeFrame, MAX_FRAME_BYTES } from '../common/protocol/codec';
 import { TmToJmFrame } from '../common/protocol/control';
 import { Dispatcher } from './dispatcher';
@@ -41,21 +42,21 @@ export class JobManager {
     });
     this.metrics = new JobManagerMetrics(this.dispatcher);
     const routes = restRoutes(this.dispatcher);
-    this.http = createServer((req, res) => {
-      const path = /^[^?#]*/.exec(req.url ?? '/')![0].replace(/(.)\/$/, '$1');
-      if (path === '/metrics') void this.metrics.serve(req, res);
-      else if (path === '/prometheus/targets') this.metrics.serveTargets(req, res, this.scrapeAddress(req));
-      else void handle(routes, req, res);
-    });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
-    this.http.on('upgrade', (req, socket, head) => {
-      if (new URL(req.url ?? '/', 'http://localhost').pathname !== '/tm') {
-        socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
-        return;
-      }
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.acceptTaskManager(ws));
-    });
-    this.http.on('clientError', (_err, socket) => socket.destroy());
+    this.http = guardedServer(
+      'jobmanager',
+      (req, res) => {
+        const path = pathOf(req).replace(/(.)\/$/, '$1');
+        if (path === '/metrics') void this.metrics.serve(req, res);
+        else if (path === '/prometheus/targets') this.metrics.serveTargets(req, res, this.scrapeAddress(req));
+        else void handle(routes, req, res);
+      },
+      (req, socket, head) => {
+        if (pathOf(req) !== '/tm') return false;
+        this.wss.handleUpgrade(req, socket, head, (ws) => this.acceptTaskManager(ws));
+        return true;
+      },
+    );
   }
 
   private acceptTaskManager(ws: WebSocket): void {

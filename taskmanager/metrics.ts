@@ -8,7 +8,8 @@
  * Series carry no `tm` label: Prometheus attaches it from the target labels of
  * `GET /prometheus/targets` on the JobManager (a `tm` label here would clash with it).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { guardedServer } from '../common/net/server-guard';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { OPERATOR_DURATION_BUCKETS, type TaskCounters } from '../common/protocol/control';
@@ -100,8 +101,7 @@ export class TaskManagerMetrics {
 
   /** Serve `GET /metrics`; resolves to the address, `http://host:port`. */
   async listen(host: string, port: number): Promise<string> {
-    const server = createServer((req, res) => void serveMetrics(this.registry, req, res));
-    server.on('clientError', (_err, socket) => socket.destroy());
+    const server = guardedServer('tm-metrics', (req, res) => void serveMetrics(this.registry, req, res));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => resolve());

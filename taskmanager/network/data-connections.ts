@@ -3,11 +3,12 @@
  * sends to; a dialled connection carries this TM's batches and credits to that peer. Frames that
  * break the protocol close the connection that sent them and nothing else.
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { ProtocolError } from '../../common/errors';
 import { Logger } from '../../common/log';
+import { guardedServer } from '../../common/net/server-guard';
 import { decodeFrame, encodeFrame, MAX_FRAME_BYTES } from '../../common/protocol/codec';
 import { DataConnectionFrame } from '../../common/protocol/data';
 
@@ -20,8 +21,15 @@ export class DataServer {
   private readonly wss: WebSocketServer;
 
   constructor(private readonly onFrame: InboundHandler) {
-    this.http = createServer((_, res) => res.writeHead(404).end());
-    this.wss = new WebSocketServer({ server: this.http, maxPayload: MAX_FRAME_BYTES });
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+    this.http = guardedServer(
+      'tm-data',
+      (_, res) => res.writeHead(404).end(),
+      (req, socket, head) => {
+        this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
+        return true;
+      },
+    );
     this.wss.on('connection', (ws) => {
       ws.on('error', () => undefined);
       ws.on('message', (data, isBinary) => {
