@@ -56,6 +56,9 @@ class Slot implements ChannelTransport {
         return this.deploy(m.plan, m.tasks, m.functionsPath);
       case 'cancel':
         return this.cancel(m.jobId);
+      case 'taskmanager-unreachable':
+        for (const t of [...this.tasks.values()].flat()) if (t.usesTaskManager(m.tm)) t.fail(new Error(m.reason));
+        return;
       case 'trigger-checkpoint':
         return this.triggerCheckpoint(m.jobId, m.attempt, m.checkpointId);
       case 'checkpoint-complete':

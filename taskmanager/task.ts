@@ -56,6 +56,8 @@ export class StreamTask {
   private running = false;
   private sinkBuffer: unknown[] = [];
   private canceled = false;
+  /** Set by `fail`: the task stops and reports FAILED with this cause (a lost data connection, say). */
+  private failure: Error | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private writableWaiter: (() => void) | undefined;
   readonly counters: TaskCounters;
@@ -179,7 +181,8 @@ export class StreamTask {
       await this.endOfInput();
       this.env.report('FINISHED');
     } catch (err) {
-      if (this.canceled) this.env.report('CANCELED');
+      if (this.failure) this.env.report('FAILED', { message: this.failure.message });
+      else if (this.canceled) this.env.report('CANCELED');
       else this.env.report('FAILED', { message: (err as Error).message ?? String(err), stack: (err as Error).stack });
     } finally {
       this.running = false;
@@ -195,7 +198,24 @@ export class StreamTask {
     this.writableWaiter?.();
   }
 
+  /** Stop with `cause`: the task reports FAILED and the job's restart strategy takes over. */
+  fail(cause: Error): void {
+    this.failure ??= cause;
+    this.cancel();
+  }
+
+  /**
+   * Whether this task still exchanges data with TaskManager `tm`: it sends to a consumer there, or
+   * still expects batches from a producer there. Losing that TM's data connection loses them.
+   */
+  usesTaskManager(tm: string): boolean {
+    if (this.outputChannels.some((c) => c.consumer.tm === tm)) return true;
+    for (const c of this.gate.channels) if (!c.ended && c.producer.tm === tm) return true;
+    return false;
+  }
+
   private checkCanceled(): void {
+    if (this.failure) throw this.failure;
     if (this.canceled) throw new TaskCanceled();
   }
 

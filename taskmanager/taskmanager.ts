@@ -14,7 +14,7 @@ import { ProtocolError } from '../common/errors';
 import { Logger } from '../common/log';
 import { decodeFrame, encodeFrame, MAX_FRAME_BYTES } from '../common/protocol/codec';
 import { JmToTmFrame, type TaskCounters, type TmToJmFrame, type Outgoing } from '../common/protocol/control';
-import type { DeploymentPlan, TaskRef } from '../common/plan';
+import { attemptPrefix, type DeploymentPlan, type TaskRef } from '../common/plan';
 import { DataServer, PeerConnection } from './network/data-connections';
 import { JobNames, TaskManagerMetrics } from './metrics';
 import type { MainToWorker, WorkerToMain } from './worker-messages';
@@ -46,6 +46,10 @@ export class TaskManager {
   private readonly peers = new Map<string, PeerConnection>();
   /** Data address of every peer TM named in a deployed plan. */
   private readonly peerAddresses = new Map<string, string>();
+  /** The latest attempt of each job deployed here, and the TMs it spans. */
+  private readonly attempts = new Map<string, { attempt: number; peers: Set<string> }>();
+  /** Per peer TM: attempts (channel-id prefixes) that lost a data connection with it. */
+  private readonly cutOff = new Map<string, Set<string>>();
   private readonly functionsDir = mkdtempSync(join(tmpdir(), 'flinkx-tm-'));
   private jm: WebSocket | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -61,12 +65,13 @@ export class TaskManager {
 
   constructor(private readonly options: TaskManagerOptions) {
     this.tmId = options.tmId ?? `tm-${randomUUID().slice(0, 8)}`;
-    this.dataServer = new DataServer((f) => {
+    this.dataServer = new DataServer((f, peer) => {
+      if (this.isCutOff(peer, f.ch)) return;
       if (f.t === 'credit') return this.toWorker(f.slot, { kind: 'credit', ch: f.ch, n: f.n });
       // One copy out of the WebSocket message, then moved (not cloned) into the worker.
       const payload = copy(f.payload);
       this.toWorker(f.slot, { kind: 'data', ch: f.ch, payload }, [payload.buffer]);
-    });
+    }, (peer, why) => this.dataConnectionLost(peer, why));
   }
 
   async start(): Promise<void> {
@@ -112,10 +117,10 @@ export class TaskManager {
         return;
       }
       case 'remote-data':
-        this.peer(m.dest.tm)?.send({ t: 'data', ch: m.ch, slot: m.dest.slot, payload: m.payload });
+        this.peer(m.dest.tm, m.ch)?.send({ t: 'data', ch: m.ch, slot: m.dest.slot, payload: m.payload });
         return;
       case 'remote-credit':
-        this.peer(m.dest.tm)?.send({ t: 'credit', ch: m.ch, slot: m.dest.slot, n: m.n });
+        this.peer(m.dest.tm, m.ch)?.send({ t: 'credit', ch: m.ch, slot: m.dest.slot, n: m.n });
         return;
       case 'stats':
         sw.counters = m.tasks;
@@ -124,18 +129,44 @@ export class TaskManager {
     }
   }
 
-  private peer(tm: string): PeerConnection | undefined {
+  /** The open connection to `tm` for a frame of channel `ch`; none if that channel's attempt lost `tm`. */
+  private peer(tm: string, ch: string): PeerConnection | undefined {
     let p = this.peers.get(tm);
+    if (p?.closed) p.lost('connection closed');
+    if (this.isCutOff(tm, ch)) return undefined;
     if (!p || p.closed) {
       const address = this.peerAddresses.get(tm);
       if (!address) {
         log.warn('no data address for peer', { peer: tm });
         return undefined;
       }
-      p = new PeerConnection(address, this.tmId);
+      p = new PeerConnection(address, this.tmId, (why) => this.dataConnectionLost(tm, why));
       this.peers.set(tm, p);
     }
     return p;
+  }
+
+  /**
+   * A data connection with `tm` broke, in either direction. What was in flight on it is gone, so
+   * the attempts deployed here that involve `tm` never exchange another frame with it (a later
+   * batch on a new connection would arrive behind a gap), and every task that exchanges data with
+   * `tm` fails; the JobManager's restart strategy takes it from there.
+   */
+  private dataConnectionLost(tm: string, why: string): void {
+    if (this.stopped) return;
+    const cut = this.cutOff.get(tm) ?? new Set<string>();
+    this.cutOff.set(tm, cut);
+    for (const [jobId, a] of this.attempts) if (a.peers.has(tm)) cut.add(attemptPrefix(jobId, a.attempt));
+    const reason = `data connection with TaskManager ${tm} (${this.peerAddresses.get(tm) ?? 'unknown address'}) was lost: ${why}`;
+    log.warn('data connection lost; failing the tasks that use it', { peer: tm, why });
+    for (const sw of this.workers) sw.worker.postMessage({ kind: 'taskmanager-unreachable', tm, reason } satisfies MainToWorker);
+  }
+
+  private isCutOff(tm: string, ch: string): boolean {
+    const cut = this.cutOff.get(tm);
+    if (!cut || cut.size === 0) return false;
+    const attemptEnd = ch.indexOf('/', ch.indexOf('/') + 1);
+    return cut.has(ch.slice(0, attemptEnd + 1));
   }
 
   private toWorker(slot: number, m: MainToWorker, transfer?: ArrayBuffer[]): void {
@@ -204,6 +235,7 @@ export class TaskManager {
 
   private deploy(plan: DeploymentPlan, tasks: TaskRef[]): void {
     for (const [tm, address] of Object.entries(plan.peers)) this.peerAddresses.set(tm, address);
+    this.attempts.set(plan.jobId, { attempt: plan.attempt, peers: new Set(Object.keys(plan.peers).filter((tm) => tm !== this.tmId)) });
     this.jobNames.set(plan.jobId, plan.name);
     let functionsPath: string | undefined;
     if (plan.functionsCode !== undefined) {

@@ -10,6 +10,8 @@ export interface WorkerInit {
 export type MainToWorker =
   | { kind: 'deploy'; plan: DeploymentPlan; tasks: TaskRef[]; functionsPath?: string }
   | { kind: 'cancel'; jobId: string }
+  /** The data connection with TaskManager `tm` broke: every task that exchanges data with it fails. */
+  | { kind: 'taskmanager-unreachable'; tm: string; reason: string }
   | { kind: 'trigger-checkpoint'; jobId: string; attempt: number; checkpointId: number }
   | { kind: 'checkpoint-complete'; jobId: string; attempt: number; checkpointId: number }
   | { kind: 'data'; ch: string; payload: Uint8Array }

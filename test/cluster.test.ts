@@ -133,6 +133,7 @@ describe('JobManager + 2 TaskManagers × 2 slots', () => {
 
     await new Promise<void>((resolve) => {
       const sock = connect(cluster.port, '127.0.0.1', () => sock.end(Buffer.from('\x00\xffGARBAGE\r\n\r\n\x16\x03')));
+      sock.resume(); // read the 400 answer, so the close that follows it is seen
       sock.on('close', () => resolve());
       sock.on('error', () => resolve());
     });

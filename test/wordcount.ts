@@ -45,6 +45,28 @@ export function sinkCounts(folder: string): Map<string, number> {
   return counts;
 }
 
+/** Every visible record of a file sink, in commit order per subtask. */
+export function changelog(folder: string): { word: string; count: number }[] {
+  const names = readdirSync(folder).filter((n) => /^part-\d+(-(\d+|final))?\.jsonl$/.test(n)).sort();
+  return names.flatMap((n) =>
+    readFileSync(join(folder, n), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l)),
+  );
+}
+
+/** Exactly once: each word's updates, in commit order, must be 1, 2, ..., n; these are not. */
+export function changelogOutOfStep(folder: string): string[] {
+  const seen = new Map<string, number>();
+  const outOfStep: string[] = [];
+  for (const r of changelog(folder)) {
+    if (r.count !== (seen.get(r.word) ?? 0) + 1) outOfStep.push(`${r.word}: ${seen.get(r.word)} then ${r.count}`);
+    seen.set(r.word, r.count);
+  }
+  return outOfStep;
+}
+
 export function wordcountJob(input: string, output: string, parallelism: number, extra: Record<string, unknown> = {}) {
   return {
     name: 'wordcount',

@@ -41,7 +41,15 @@ export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer
  * handler; WebSocket servers must be created with `noServer: true` and fed from it.
  */
 export function guardedServer(name: string, onRequest: RequestListener, onUpgrade?: UpgradeHandler, limits: ServerLimits = DEFAULT_SERVER_LIMITS): Server {
-  const server = createServer({ maxHeaderSize: limits.maxHeaderBytes, requestTimeout: limits.requestTimeoutMs, headersTimeout: limits.headersTimeoutMs }, onRequest);
+  const server = createServer(
+    {
+      maxHeaderSize: limits.maxHeaderBytes,
+      requestTimeout: limits.requestTimeoutMs,
+      headersTimeout: limits.headersTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    },
+    onRequest,
+  );
   server.maxConnections = limits.maxConnections;
   const perPeer = new Map<string, number>();
   server.on('connection', (socket: Socket) => {
@@ -54,15 +62,15 @@ export function guardedServer(name: string, onRequest: RequestListener, onUpgrad
       return;
     }
     perPeer.set(peer, open);
+    // headersTimeout does not cover a client that never sends a byte. Look at bytesRead instead of
+    // listening for 'data': the HTTP parser owns the socket's reads.
+    const silent = setTimeout(() => socket.bytesRead === 0 && socket.destroy(), limits.headersTimeoutMs).unref();
     socket.once('close', () => {
+      clearTimeout(silent);
       const n = (perPeer.get(peer) ?? 1) - 1;
       if (n <= 0) perPeer.delete(peer);
       else perPeer.set(peer, n);
     });
-    // headersTimeout is only checked every connectionsCheckingInterval; a silent socket must go too.
-    const firstByte = setTimeout(() => socket.destroy(), limits.headersTimeoutMs).unref();
-    socket.once('data', () => clearTimeout(firstByte));
-    socket.once('close', () => clearTimeout(firstByte));
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     if (socket.writable && !(socket as Socket).bytesWritten) {

@@ -40,7 +40,7 @@ export class OutputChannel {
 
   constructor(
     readonly id: string,
-    private readonly consumer: SlotRef,
+    readonly consumer: SlotRef,
     private readonly transport: ChannelTransport,
     private readonly onWritable: () => void,
   ) {}

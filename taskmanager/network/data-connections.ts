@@ -2,6 +2,10 @@
  * TM↔TM data connections. Each TM accepts connections on its data port and dials the peers it
  * sends to; a dialled connection carries this TM's batches and credits to that peer. Frames that
  * break the protocol close the connection that sent them and nothing else.
+ *
+ * A connection that breaks takes whatever was in flight on it (batches, credits) with it, so it is
+ * never silently replaced: both ends report the peer as lost (`onPeerLost`), the TaskManager fails
+ * the tasks that exchange data with that peer, and recovery restarts them from a checkpoint.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,13 +18,16 @@ import { DataConnectionFrame } from '../../common/protocol/data';
 
 const log = new Logger('data');
 
-export type InboundHandler = (frame: Exclude<DataConnectionFrame, { t: 'hello' }>) => void;
+export type InboundHandler = (frame: Exclude<DataConnectionFrame, { t: 'hello' }>, peer: string) => void;
 
 export class DataServer {
   private readonly http: Server;
   private readonly wss: WebSocketServer;
 
-  constructor(private readonly onFrame: InboundHandler) {
+  constructor(
+    private readonly onFrame: InboundHandler,
+    private readonly onPeerLost: (peer: string, why: string) => void,
+  ) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
     this.http = guardedServer(
       'tm-data',
@@ -31,12 +38,20 @@ export class DataServer {
       },
     );
     this.wss.on('connection', (ws) => {
+      let peer: string | undefined;
       ws.on('error', () => undefined);
+      ws.on('close', () => {
+        if (peer) this.onPeerLost(peer, 'inbound data connection closed');
+      });
       ws.on('message', (data, isBinary) => {
         try {
           if (!isBinary) throw new ProtocolError('text frames are not part of the protocol');
           const frame = decodeFrame(DataConnectionFrame, data);
-          if (frame.t !== 'hello') this.onFrame(frame);
+          if (frame.t === 'hello') {
+            if (peer) throw new ProtocolError('hello sent twice on one connection');
+            peer = frame.tmId;
+          } else if (!peer) throw new ProtocolError(`"${frame.t}" before hello`);
+          else this.onFrame(frame, peer);
         } catch (err) {
           log.warn('closing data connection', { reason: (err as Error).message });
           ws.close(1008, (err as Error).message.slice(0, 120));
@@ -64,10 +79,14 @@ export class PeerConnection {
   private ws: WebSocket;
   private readonly backlog: Buffer[] = [];
   private open = false;
+  private closedByUs = false;
+  private lostReported = false;
 
   constructor(
     readonly address: string,
     private readonly tmId: string,
+    /** Called once when the connection breaks (or never opens) without `close()`. */
+    private readonly onLost: (why: string) => void,
   ) {
     this.ws = this.dial();
   }
@@ -80,15 +99,27 @@ export class PeerConnection {
       ws.send(encodeFrame({ t: 'hello', tmId: this.tmId }));
       for (const b of this.backlog.splice(0)) ws.send(b);
     });
-    ws.on('error', (err) => log.warn('data connection failed', { peer: this.address, error: err.message }));
-    ws.on('close', () => {
+    let error = '';
+    ws.on('error', (err) => {
+      error = err.message;
+      log.warn('data connection failed', { peer: this.address, error: err.message });
+    });
+    ws.on('close', (code) => {
       this.open = false;
+      this.lost(error || `closed with code ${code}`);
     });
     return ws;
   }
 
   get bufferedBytes(): number {
     return this.ws.bufferedAmount + this.backlog.reduce((n, b) => n + b.length, 0);
+  }
+
+  /** Report the loss once, whichever notices first: the close event or a send after it closed. */
+  lost(why: string): void {
+    if (this.closedByUs || this.lostReported) return;
+    this.lostReported = true;
+    this.onLost(why);
   }
 
   get closed(): boolean {
@@ -102,6 +133,7 @@ export class PeerConnection {
   }
 
   close(): void {
+    this.closedByUs = true;
     this.ws.terminate();
   }
 }

@@ -1,0 +1,72 @@
+/**
+ * TaskManager-to-TaskManager data connections cut mid-job while both TMs stay up (`ss -K`, as an
+ * operator or a flaky network would): the batches and credits in flight on a cut connection are
+ * gone, so the tasks that used it must fail and recover from a checkpoint, and the exactly-once
+ * output must still count every word once.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Cluster, tempDir, waitFor } from './harness';
+import { changelogOutOfStep, expectedCounts, sinkCounts, wordcountJob, writeText } from './wordcount';
+
+jest.setTimeout(300_000);
+
+/** Kill every TCP connection to or from one of `ports` (needs root, as `ss -K` does); how many died. */
+function cutConnections(ports: number[]): number {
+  let killed = 0;
+  for (const port of ports) {
+    for (const filter of [['dport', '=', `:${port}`], ['sport', '=', `:${port}`]]) {
+      const out = execFileSync('ss', ['-K', '-t', '-n', 'dst', '127.0.0.1', ...filter], { encoding: 'utf8' });
+      killed += out.split('\n').filter((l) => /^ESTAB|^\S+\s+\d+\s+\d+\s+127\.0\.0\.1/.test(l)).length;
+    }
+  }
+  return killed;
+}
+
+describe('a cut data connection between TaskManagers', () => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await Cluster.start([2, 2]);
+  });
+  afterAll(() => cluster.stop());
+
+  test('fails the tasks that used it; after three cuts the exactly-once output is exact', async () => {
+    const tms = await cluster.get<{ dataAddress: string }[]>('/taskmanagers');
+    const dataPorts = tms.map((t) => Number(new URL(t.dataAddress).port));
+    const dir = tempDir();
+    const input = join(dir, 'input.txt');
+    writeText(input, 600_000, 7);
+    const expected = expectedCounts(readFileSync(input, 'utf8'));
+    const spec = wordcountJob(input, join(dir, 'out'), 4, { checkpointing: { interval: 200, mode: 'exactly-once' }, restart: { attempts: 10, delay: 200 } });
+    writeFileSync(join(dir, 'job.json'), JSON.stringify(spec));
+
+    const jobId = await cluster.submit(join(dir, 'job.json'));
+    for (let cut = 0; cut < 3; cut++) {
+      // Cut only once this attempt has completed a checkpoint, so each cut is its own restart.
+      await waitFor(`attempt ${cut} running with a completed checkpoint`, async () => {
+        const j = await cluster.get(`/jobs/${jobId}`);
+        if (j.state === 'FINISHED' || j.state === 'FAILED') throw new Error(`job is ${j.state} after ${j.restarts} restarts`);
+        if (j.state !== 'RUNNING' || j.restarts !== cut) return undefined;
+        const cps = await cluster.get(`/jobs/${jobId}/checkpoints`);
+        return cps.history.some((c: any) => c.status === 'COMPLETED' && c.attempt === j.attempt) || undefined;
+      }, 120_000, cluster.logs);
+      expect(cutConnections(dataPorts)).toBeGreaterThan(0);
+      await waitFor(`restart ${cut + 1}`, async () => {
+        const j = await cluster.get(`/jobs/${jobId}`);
+        if (j.restarts > cut) return true;
+        if (j.state === 'FINISHED' || j.state === 'FAILED') throw new Error(`job ended ${j.state} without failing after the cut`);
+      }, 60_000, cluster.logs);
+    }
+
+    const done = await cluster.waitForState(jobId, ['FINISHED']);
+    expect(done.restarts).toBe(3);
+    expect(done.failure ?? null).toBeNull();
+    const exceptions = await cluster.get<{ message: string }[]>(`/jobs/${jobId}/exceptions`);
+    expect(exceptions.map((e) => e.message).join('\n')).toMatch(/data connection with TaskManager tm-\S+ .* was lost/);
+    expect(sinkCounts(join(dir, 'out'))).toEqual(expected);
+    expect(changelogOutOfStep(join(dir, 'out')).slice(0, 10)).toEqual([]);
+    // Both TaskManagers stayed up throughout.
+    expect(cluster.taskManagers.map((p) => p.alive)).toEqual([true, true]);
+  });
+});
