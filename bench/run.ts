@@ -647,6 +647,6 @@ async function main(): Promise<void> {
   }
 }
 
-export { compareCounts, readFinalCounts, verify, BenchFailure, Cluster, freePort, generateInput, waitForTaskManagers, intEnv, log, load, ROOT, BIN };
+export { compareCounts, readFinalCounts, verify, BenchFailure, Cluster, freePort, generateInput, waitForTaskManagers, intEnv, log, load, ROOT, BIN, runNode, mustSucceed, parseSeconds, table };
 
 if (require.main === module) void main();

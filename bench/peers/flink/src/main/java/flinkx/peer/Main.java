@@ -9,6 +9,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * net runtime and the CPU time of the whole JVM (all threads, start-up included).
  *
  *   wordcount PARALLELISM INPUT OUTPUT_DIR
+ *   nexmark PARALLELISM QUERY COUNT SEED [OUTPUT_DIR]   (without OUTPUT_DIR: a discarding sink)
  */
 public final class Main {
   public static void main(String[] args) throws Exception {
@@ -21,6 +22,10 @@ public final class Main {
         if (args.length != 4) usage();
         WordCount.build(env, args[2], args[3]);
         break;
+      case "nexmark":
+        if (args.length != 5 && args.length != 6) usage();
+        NexmarkQueries.build(env, args[2], Long.parseLong(args[3]), Integer.parseInt(args[4]), args.length == 6 ? args[5] : null);
+        break;
       default:
         usage();
     }
@@ -30,7 +35,7 @@ public final class Main {
   }
 
   private static void usage() {
-    System.err.println("usage: wordcount PARALLELISM INPUT OUTPUT_DIR");
+    System.err.println("usage: wordcount PARALLELISM INPUT OUTPUT_DIR | nexmark PARALLELISM QUERY COUNT SEED [OUTPUT_DIR]");
     System.exit(2);
   }
 
