@@ -101,7 +101,7 @@ class Random {
     return s.trim();
   }
 
-  /** Cents, log-uniform from $1 to $1M. */
+  /** Cents, log-uniform from $1 to $1M. (Java's pow differs from V8's in the last bit now and then; not in cents.) */
   price(): number {
     return Math.round(Math.pow(10, this.next() * 6) * 100);
   }
