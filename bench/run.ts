@@ -629,7 +629,7 @@ async function main(): Promise<void> {
     w('      CPU: that JVM, all threads, as it reports at its end.');
     w('  (b), (c) and (d) write one changelog record per word occurrence (the keyed sum emits every update); (a)');
     w('      writes only the final counts. All of them are checked to give identical final counts.');
-    w('For reference, the job duration the JobManager reports (deployment → job FINISHED), best run:');
+    w("For reference, the job duration each engine reports (flinkx: deployment → job FINISHED; Flink: the job's net runtime), best run:");
     for (const [label, r, runs] of [['(b)', b, bRuns], ['(c)', c, cRuns], ...(d ? [['(d)', d, dRuns] as const] : [])] as const) {
       w(`  ${label} ${r.jobMs === undefined ? '?' : `${sec(r.jobMs)} = ${fmtRate(perSec(tokens, r.jobMs))} words/s`}` +
         `  (all runs: ${runs.map((x) => optSec(x.jobMs)).join(', ')})`);
