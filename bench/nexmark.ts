@@ -128,7 +128,7 @@ async function main(): Promise<void> {
         rmSync(out, { recursive: true, force: true });
       }
       const x = outputs.get('flinkx')!;
-      if (x.count === 0) throw new BenchFailure(`${query}: no rows out of ${CHECK_EVENTS} events`);
+      if (x.count === 0) throw new BenchFailure(`${query}: no rows out of ${CHECK_EVENTS} events (too few to check; raise NEXMARK_CHECK_EVENTS)`);
       const f = outputs.get('flink');
       if (f) compareRows(query, x.rows, f.rows);
       log(`${query} check over ${CHECK_EVENTS} events: ${x.count} rows, checksum ${x.checksum.toString(16)}` +
