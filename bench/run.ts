@@ -9,12 +9,15 @@
  *   (c) a real cluster (flinkx-jm + two flinkx-tm with one slot each), started before timing;
  *       `flinkx submit <job.json> --wait` at parallelism 2. Timed from spawning the submit client
  *       until it exits after seeing FINISHED (client start-up and its 500 ms status poll included).
+ *   (d) Apache Flink 1.20 (bench/peers/flink) running the same job on the same file at the same
+ *       parallelism in a local MiniCluster, in a JVM of its own. Timed as the wall-clock of the whole
+ *       JVM, start-up included, as (b). Skipped with a note when `java` or `mvn` is missing.
  *
  * CPU time is reported beside wall-clock, as it is far less sensitive to other work on the machine:
  * (a) this process; (b) the child, all threads (via bench/cpu-report.ts preloaded); (c) JobManager +
- * TaskManagers over the run (from /proc/<pid>/stat) plus the submit client.
+ * TaskManagers over the run (from /proc/<pid>/stat) plus the submit client; (d) the JVM, all threads.
  *
- * (b) and (c) must produce exactly the counts of (a) (last record per word across part-*.jsonl);
+ * (b), (c) and (d) must produce exactly the counts of (a) (last record per word across part-*.jsonl);
  * any difference fails the bench. Each variant runs BENCH_RUNS times (default 3); the best run is
  * used for the table, and every run is printed.
  *
@@ -26,6 +29,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync,
 import { createServer } from 'node:net';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { buildFlinkPeer, flinkMissing, runFlink } from './flink';
 
 const ROOT = resolve(__dirname, '..', '..');
 const BIN = (name: string) => join(ROOT, 'bin', name);
@@ -563,10 +567,29 @@ async function main(): Promise<void> {
     log('(c) stopping the cluster (SIGTERM)');
     await cluster.stop();
 
+    // (d) ----------------------------------------------------------------------------------
+    const dRuns: Run[] = [];
+    const missing = flinkMissing();
+    if (missing) log(`(d) Apache Flink skipped: ${missing}`);
+    else {
+      const built = buildFlinkPeer();
+      log(`(d) built bench/peers/flink (${built.offline ? 'offline' : 'online'}) in ${sec(built.ms)}`);
+      for (let i = 1; i <= RUNS; i++) {
+        const out = join(dir, `d-out-${i}`);
+        log(`(d) Apache Flink MiniCluster, parallelism ${PARALLELISM}, run ${i}/${RUNS} ... (${load()})`);
+        const r = await runFlink(['wordcount', String(PARALLELISM), input, out], 600_000);
+        dRuns.push(r);
+        log(`(d) run ${i}/${RUNS}: ${sec(r.ms)} wall-clock of the JVM, CPU ${sec(r.cpuMs)} (job itself ${sec(r.jobMs)} as Flink reports)`);
+        verify(`(d) run ${i}`, out, expected, tokens);
+        rmSync(out, { recursive: true, force: true });
+      }
+    }
+
     // Table --------------------------------------------------------------------------------
     const a = best(aRuns);
     const b = best(bRuns);
     const c = best(cRuns);
+    const d = dRuns.length > 0 ? best(dRuns) : undefined;
     const row = (label: string, r: Run, runs: Run[]) => [
       label,
       sec(r.ms),
@@ -580,6 +603,7 @@ async function main(): Promise<void> {
       row('(a) hand-written loop, 1 process', a, aRuns),
       row(`(b) flinkx run, embedded, p=${PARALLELISM}`, b, bRuns),
       row(`(c) cluster JM + 2 TM, p=${PARALLELISM}`, c, cRuns),
+      ...(d ? [row(`(d) Apache Flink MiniCluster, p=${PARALLELISM}`, d, dRuns)] : []),
     ];
     const w = (text: string) => process.stdout.write(text + '\n');
     w('');
@@ -589,6 +613,10 @@ async function main(): Promise<void> {
     w(table(['variant', 'wall-clock', 'words/s', 'ratio to (a)', 'CPU time', 'words per CPU-second', 'all runs (wall-clock)'], rows));
     w('');
     w(`ratio b/a = ${(a.ms / b.ms).toFixed(3)}   c/a = ${(a.ms / c.ms).toFixed(3)}   (words/s of the variant ÷ words/s of (a), wall-clock)`);
+    if (d) {
+      w(`ratio b/d = ${(d.ms / b.ms).toFixed(3)}   c/d = ${(d.ms / c.ms).toFixed(3)}   (flinkx words/s ÷ Flink words/s, wall-clock, same run; above 1 = flinkx faster)`);
+      if (b.cpuMs !== undefined && d.cpuMs !== undefined) w(`CPU ratio b/d = ${(d.cpuMs / b.cpuMs).toFixed(3)}   (flinkx words per CPU-second ÷ Flink's)`);
+    } else w('ratio to Flink: not measured (Flink skipped, see above)');
     w('');
     w('What each time covers:');
     w('  (a) read the file, tokenize, count in a Map, write the counts as JSON lines; in this process, no start-up.');
@@ -597,10 +625,12 @@ async function main(): Promise<void> {
     w('  (c) wall-clock of `node bin/flinkx.js submit --wait` against the already running cluster: client start-up,');
     w("      submission, deployment, job, and until the client's status poll (every 500 ms) sees FINISHED.");
     w('      CPU: JobManager + both TaskManagers over that interval (from /proc) + the submit client.');
-    w('  (b) and (c) write one changelog record per word occurrence (the `sum` operator emits every update); (a)');
-    w('      writes only the final counts. All three are checked to give identical final counts.');
-    w('For reference, the job duration the JobManager reports (deployment → job FINISHED), best run:');
-    for (const [label, r, runs] of [['(b)', b, bRuns], ['(c)', c, cRuns]] as const) {
+    w('  (d) wall-clock of the whole `java flinkx.peer.Main wordcount` JVM: JVM and MiniCluster start-up, job, exit.');
+    w('      CPU: that JVM, all threads, as it reports at its end.');
+    w('  (b), (c) and (d) write one changelog record per word occurrence (the keyed sum emits every update); (a)');
+    w('      writes only the final counts. All of them are checked to give identical final counts.');
+    w("For reference, the job duration each engine reports (flinkx: deployment → job FINISHED; Flink: the job's net runtime), best run:");
+    for (const [label, r, runs] of [['(b)', b, bRuns], ['(c)', c, cRuns], ...(d ? [['(d)', d, dRuns] as const] : [])] as const) {
       w(`  ${label} ${r.jobMs === undefined ? '?' : `${sec(r.jobMs)} = ${fmtRate(perSec(tokens, r.jobMs))} words/s`}` +
         `  (all runs: ${runs.map((x) => optSec(x.jobMs)).join(', ')})`);
     }
@@ -617,6 +647,6 @@ async function main(): Promise<void> {
   }
 }
 
-export { compareCounts, readFinalCounts, verify, BenchFailure, Cluster, freePort, generateInput, waitForTaskManagers, intEnv, log, load, ROOT, BIN };
+export { compareCounts, readFinalCounts, verify, BenchFailure, Cluster, freePort, generateInput, waitForTaskManagers, intEnv, log, load, ROOT, BIN, runNode, mustSucceed, parseSeconds, table };
 
 if (require.main === module) void main();

@@ -55,8 +55,21 @@ export const GeneratorConnectorSchema = strict({
   wordsPerLine: int.min(1).max(1000).default(8),
   vocabulary: int.min(1).default(1000),
 });
+/** Nexmark's persons, auctions and bids (taskmanager/connectors/nexmark); event n is a function of (seed, n). */
+export const NexmarkConnectorSchema = strict({
+  kind: z.literal('nexmark'),
+  count: int.min(0).optional(),
+  rate: z.number().positive().optional(),
+  seed: int.default(0),
+  /** Event time advances 1/eventsPerSecond per event (Nexmark's first-event.rate, 10000 by default). */
+  eventsPerSecond: int.min(1).default(10000),
+  /** Event time of event 0, epoch ms: fixed (Nexmark takes the wall clock) so that runs are repeatable. */
+  baseTime: int.min(0).default(Date.UTC(2026, 0, 1)),
+});
 export const FileConnectorSchema = strict({ kind: z.literal('file'), path: nonEmpty });
 export const StdoutConnectorSchema = strict({ kind: z.literal('stdout') });
+/** Drops every record (Flink's DiscardingSink, Nexmark's blackhole). */
+export const DiscardConnectorSchema = strict({ kind: z.literal('discard') });
 export const KafkaConnectorSchema = strict({
   kind: z.literal('kafka'),
   brokers: z.array(nonEmpty).min(1),
@@ -69,6 +82,7 @@ export const KafkaConnectorSchema = strict({
 });
 export const ConnectorSchema = z.discriminatedUnion('kind', [
   GeneratorConnectorSchema, FileConnectorSchema, StdoutConnectorSchema, KafkaConnectorSchema,
+  NexmarkConnectorSchema, DiscardConnectorSchema,
 ]);
 
 export const NodeTypeSchema = z.enum(['source', 'map', 'flatMap', 'filter', 'sum', 'count', 'min', 'max', 'reduce', 'sink']);
@@ -107,12 +121,15 @@ export const JobSpecSchema = strict({
 export type GeneratorConnector = z.infer<typeof GeneratorConnectorSchema>;
 export type FileConnector = z.infer<typeof FileConnectorSchema>;
 export type StdoutConnector = z.infer<typeof StdoutConnectorSchema>;
+export type NexmarkConnector = z.infer<typeof NexmarkConnectorSchema>;
 export type KafkaConnector = z.infer<typeof KafkaConnectorSchema>;
 export type Connector = z.infer<typeof ConnectorSchema>;
 export type NodeType = z.infer<typeof NodeTypeSchema>;
 export type NodeSpec = z.infer<typeof NodeSpecSchema>;
 export type JobSpec = z.infer<typeof JobSpecSchema>;
 
+const SOURCE_ONLY: ReadonlySet<Connector['kind']> = new Set(['generator', 'nexmark']);
+const SINK_ONLY: ReadonlySet<Connector['kind']> = new Set(['stdout', 'discard']);
 const KEYED: ReadonlySet<NodeType> = new Set(['sum', 'count', 'min', 'max', 'reduce']);
 const NEEDS_FN: ReadonlySet<NodeType> = new Set(['map', 'flatMap', 'filter', 'reduce']);
 const NEEDS_FIELD: ReadonlySet<NodeType> = new Set(['sum', 'min', 'max']);
@@ -192,13 +209,13 @@ function graphProblems(job: JobSpec): Problem[] {
     if (n.type === 'source') {
       if (n.inputs.length > 0) add(at('inputs'), 'a source has no inputs');
       if (!n.connector) add(at('connector'), 'required for type "source"');
-      else if (n.connector.kind === 'stdout') add(at('connector.kind'), '"stdout" can only be a sink');
+      else if (SINK_ONLY.has(n.connector.kind)) add(at('connector.kind'), `"${n.connector.kind}" can only be a sink`);
       if (n.partition) add(at('partition'), 'a source has no inputs to partition');
     } else {
       if (n.inputs.length === 0) add(at('inputs'), `type "${n.type}" needs at least one input`);
       if (n.type === 'sink') {
         if (!n.connector) add(at('connector'), 'required for type "sink"');
-        else if (n.connector.kind === 'generator') add(at('connector.kind'), '"generator" can only be a source');
+        else if (SOURCE_ONLY.has(n.connector.kind)) add(at('connector.kind'), `"${n.connector.kind}" can only be a source`);
       } else if (n.connector) {
         add(at('connector'), `not allowed for type "${n.type}" (only sources and sinks have connectors)`);
       }

@@ -41,20 +41,25 @@ export function generatorRecord(c: GeneratorConnector, n: number): unknown {
   return words.join(' ');
 }
 
-export class GeneratorSource implements SourceReader {
+/**
+ * A source whose record n is a pure function of n: subtask i of p reads n = i, i+p, i+2p... below
+ * `count` (absent = unbounded), at most `rate` records/s over all subtasks (absent = as fast as it can).
+ */
+export class SequenceSource implements SourceReader {
   private next: number;
   private emitted = 0;
   private readonly started = Date.now();
 
   constructor(
-    private readonly c: GeneratorConnector,
+    private readonly bounds: { count?: number; rate?: number },
     private readonly task: SubtaskInfo,
+    private readonly record: (n: number) => unknown,
   ) {
     this.next = task.subtask;
   }
 
   async read(max: number): Promise<unknown[] | null> {
-    const { count, rate } = this.c;
+    const { count, rate } = this.bounds;
     if (count !== undefined && this.next >= count) return null;
     let n = max;
     if (rate !== undefined) {
@@ -67,7 +72,7 @@ export class GeneratorSource implements SourceReader {
     }
     const out: unknown[] = [];
     while (out.length < n && (count === undefined || this.next < count)) {
-      out.push(generatorRecord(this.c, this.next));
+      out.push(this.record(this.next));
       this.next += this.task.parallelism;
     }
     this.emitted += out.length;
@@ -83,4 +88,10 @@ export class GeneratorSource implements SourceReader {
   }
 
   async close(): Promise<void> {}
+}
+
+export class GeneratorSource extends SequenceSource {
+  constructor(c: GeneratorConnector, task: SubtaskInfo) {
+    super(c, task, (n) => generatorRecord(c, n));
+  }
 }
