@@ -76,6 +76,8 @@ export const NodeTypeSchema = z.enum(['source', 'map', 'flatMap', 'filter', 'sum
 export const NodeSpecSchema = strict({
   id: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, "_", "." or "-"'),
   type: NodeTypeSchema,
+  /** Display name (plans, dashboard, status); `id` identifies the node and its state. */
+  name: nonEmpty.optional(),
   inputs: z.array(z.string()).default([]),
   connector: ConnectorSchema.optional(),
   fn: nonEmpty.optional(),

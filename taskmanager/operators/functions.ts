@@ -2,6 +2,7 @@
  * User functions by name: the job's functions module first, then the built-ins. The module is the
  * CommonJS bundle the client built from the job file's `functions` entry and shipped with the job.
  */
+import { captureJob } from '../../common/datastream/execution-context';
 import { FlinkxError } from '../../common/errors';
 
 export type UserFunction = (...args: unknown[]) => unknown;
@@ -38,6 +39,17 @@ export class UnknownFunctionError extends FlinkxError {
         (hasModule ? ' and not exported by the job\'s functions module' : ' and the job names no `functions` module'),
     );
   }
+}
+
+/**
+ * The functions of a shipped bundle: a job file's functions module gives its exports; a DataStream job
+ * module calls `execute()` while it loads, which hands over its closures by the ids the spec names.
+ */
+export function loadFunctions(path: string): Record<string, unknown> {
+  let exports: Record<string, unknown> = {};
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const job = captureJob(() => (exports = require(path) as Record<string, unknown>));
+  return job ? Object.fromEntries(job.functions) : exports;
 }
 
 export class FunctionRegistry {
