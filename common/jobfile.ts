@@ -324,8 +324,11 @@ export async function loadJobFile(path: string): Promise<JobSpec> {
   } catch (err) {
     throw new JobFileError([jsonSyntaxProblem(text, err as Error)], path);
   }
-  const job = parseJobSpec(json, path);
-  const dir = nodePath.dirname(nodePath.resolve(path));
+  return resolveJobPaths(parseJobSpec(json, path), nodePath.dirname(nodePath.resolve(path)));
+}
+
+/** The job with its relative paths made absolute against `dir` (the job file's or job module's folder). */
+export function resolveJobPaths(job: JobSpec, dir: string): JobSpec {
   const abs = (p: string) => nodePath.resolve(dir, p);
   return {
     ...job,
