@@ -35,6 +35,19 @@ test('flinkx run jobs/wordcount-ts/job.ts on other input writes exact counts bes
   expect(sinkCounts(join(dir, 'out'))).toEqual(expected(dir));
 });
 
+test('flinkx plan: the job module and the job file of the word count compile to the same graph', () => {
+  const plan = (file: string) => {
+    const r = flinkx(['plan', join(ROOT, file), '--json']);
+    expect(r.status).toBe(0);
+    return JSON.parse(r.stdout.replace(/jobs\/wordcount(-ts)?\//g, 'jobs/WC/').replace(/"fn": "words"/, '"fn": "tokenize"'));
+  };
+  const ts = plan('jobs/wordcount-ts/job.ts');
+  expect(ts).toEqual(plan('jobs/wordcount/job.json'));
+  expect(ts.edges).toEqual([expect.objectContaining({ source: 'lines', target: 'counts', partitioner: 'hash', keyBy: 'word' })]);
+  const mermaid = flinkx(['plan', join(ROOT, 'jobs/wordcount-ts/job.ts'), '--format', 'mermaid']);
+  expect(mermaid.stdout).toMatch(/^flowchart LR\n {2}v0\["lines: source<br\/>words: flatMap<br\/>parallelism 2"\]/);
+});
+
 describe('bad job modules are refused with the reason, exit 1, no stack', () => {
   const cases: [string, string, RegExp][] = [
     ['syntax', 'const x = ;', /cannot bundle it: .*job\.ts:1/s],

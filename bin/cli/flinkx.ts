@@ -1,10 +1,11 @@
 /** `flinkx`: submit, list, status, cancel, and run a job embedded. */
 import { availableParallelism } from 'node:os';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { configureLogging } from '../../common/log';
 import { RestClient, type JobDetails, type JobSummary } from './client';
 import { jobsTable, jobStatus } from './format';
 import { main } from './main';
+import { planMermaid, planOf, planText } from './plan';
 import { runEmbedded } from './embedded';
 import { loadJob, submitJob, waitForJob } from './submit';
 
@@ -47,6 +48,18 @@ jmOption(program.command('cancel <job-id>').description('cancel a job'))
   .action(async (id: string, opts: { jobmanager: string }) => {
     const r = await new RestClient(opts.jobmanager).request<{ jobId: string; state: string }>('POST', `/jobs/${encodeURIComponent(id)}/cancel`);
     process.stdout.write(`${r.jobId} ${r.state}\n`);
+  });
+
+program
+  .command('plan <job>')
+  .description('print the job graph a job file or job module compiles to, without running it')
+  .addOption(new Option('--format <format>', 'text, json or mermaid').choices(['text', 'json', 'mermaid']).default('text'))
+  .option('--json', 'same as --format json')
+  .action(async (file: string, opts: { format: string; json?: boolean }) => {
+    const plan = planOf((await loadJob(file)).spec);
+    const format = opts.json ? 'json' : opts.format;
+    const text = format === 'json' ? JSON.stringify(plan, null, 2) : format === 'mermaid' ? planMermaid(plan) : planText(plan);
+    process.stdout.write(text + '\n');
   });
 
 program
