@@ -1,0 +1,49 @@
+import type { DataStream } from '../../common/datastream';
+import { OperatorTestHarness } from './operator-test-harness';
+
+interface Reading {
+  sensor: string;
+  value: number;
+}
+
+describe('OperatorTestHarness', () => {
+  it('runs a chain of stateless operators synchronously, in order', () => {
+    const h = OperatorTestHarness.of<string, number>((s) => s.map((x) => x.length).filter((n) => n > 1));
+    h.processElements(['a', 'bb', 'ccc']);
+    expect(h.extractOutputValues()).toEqual([2, 3]);
+    h.clearOutput().processElement('dddd');
+    expect(h.extractOutputValues()).toEqual([4]);
+  });
+
+  it('runs keyed aggregations and shows their state by uid', () => {
+    const h = OperatorTestHarness.of<Reading, Reading>((s) => s.keyBy('sensor').max('value').uid('peak'));
+    h.processElements([{ sensor: 'a', value: 3 }, { sensor: 'b', value: 1 }, { sensor: 'a', value: 2 }, { sensor: 'a', value: 5 }]);
+    expect(h.extractOutputValues().map((r) => r.value)).toEqual([3, 1, 3, 5]);
+    expect(h.keyedState<Reading>('peak')).toEqual(new Map([['a', { sensor: 'a', value: 5 }], ['b', { sensor: 'b', value: 1 }]]));
+    expect(() => h.keyedState('nope')).toThrow(/no keyed operator "nope" \(keyed operators: peak\)/);
+  });
+
+  it('restores keyed state from a snapshot, as after a checkpoint', () => {
+    const pipeline = (s: DataStream<string>) => s.keyBy((w) => w.length).count().uid('lengths');
+    const first = OperatorTestHarness.of(pipeline).processElements(['ab', 'cd', 'e']);
+    const second = OperatorTestHarness.of(pipeline, { restore: first.snapshot() }).processElement('fg');
+    expect(second.extractOutputValues()).toEqual([{ key: 2, count: 3 }]);
+    expect(() => OperatorTestHarness.of(pipeline, { restore: { other: [] } })).toThrow(/no keyed operator "other"/);
+  });
+
+  it('collects what a process function emits, and user errors name the operator', () => {
+    const h = OperatorTestHarness.of<string, string>((s) =>
+      s.process<string>((line, out) => {
+        if (line === 'boom') throw new Error('bad line');
+        for (const c of line) out.collect(c);
+      }).uid('chars'),
+    );
+    expect(h.processElement('hi').extractOutputValues()).toEqual(['h', 'i']);
+    expect(() => h.processElement('boom')).toThrow(/operator "chars" threw: bad line/);
+  });
+
+  it('refuses a pipeline that is not one line, and an invalid one as the job would', () => {
+    expect(() => OperatorTestHarness.of<string, string>((s) => { s.map((x) => x).print(); return s.map((x) => x); })).toThrow(/one line of operators/);
+    expect(() => OperatorTestHarness.of<string, string>((s) => s.map((x) => x).setParallelism(0))).toThrow(/nodes\[1\]\.parallelism: must be >= 1/);
+  });
+});
