@@ -96,7 +96,7 @@ class Slot implements ChannelTransport {
     const key = `${plan.jobId}/${plan.attempt}`;
     let fns = this.functionModules.get(key);
     if (!fns) {
-      fns = new FunctionRegistry(path ? loadFunctions(path) : undefined);
+      fns = path ? loadFunctions(path) : new FunctionRegistry(undefined);
       this.functionModules.set(key, fns);
     }
     return fns;

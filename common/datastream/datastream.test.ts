@@ -101,7 +101,7 @@ describe('key selectors', () => {
   it('the results carry no helper field: count gives {key, count}, sum the record with its sum', () => {
     const { spec, functions } = build();
     const nodes = parseJobSpec(spec).nodes;
-    const fns = new FunctionRegistry(Object.fromEntries(functions));
+    const fns = FunctionRegistry.ofJobModule(functions);
     const run = (ids: string[], input: unknown[]) => {
       const out: unknown[] = [];
       const chain = createChain(ids.map((id) => nodes.find((n) => n.id === id)!), fns, 128, (r) => out.push(r));
@@ -113,6 +113,19 @@ describe('key selectors', () => {
       { key: 'A', count: 1 }, { key: 'B', count: 1 }, { key: 'A', count: 2 },
     ]);
     expect(run(['sums-key', 'sums', 'sums-unkey'], words)).toEqual([{ w: 'a', n: 1 }, { w: 'a', n: 2 }, { w: 'a', n: 3 }]);
+  });
+
+  it('reduce gets the records as they are, strings too', () => {
+    const env = StreamExecutionEnvironment.getExecutionEnvironment();
+    const seen: unknown[] = [];
+    env.readTextFile('in').keyBy((s) => s.length).reduce((a, b) => (seen.push([a, b]), `${a}+${b}`)).uid('joined').print();
+    const { spec, functions } = env.buildJob('reduce');
+    const nodes = parseJobSpec(spec).nodes.filter((n) => n.type !== 'source' && n.type !== 'sink');
+    const out: unknown[] = [];
+    const chain = createChain(nodes, FunctionRegistry.ofJobModule(functions), 128, (r) => out.push(r));
+    ['ab', 'c', 'de', 'fg'].forEach(chain.push);
+    expect(out).toEqual(['ab', 'c', 'ab+de', 'ab+de+fg']);
+    expect(seen).toEqual([['ab', 'de'], ['ab+de', 'fg']]);
   });
 });
 

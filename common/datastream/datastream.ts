@@ -147,6 +147,18 @@ export class DataStreamSink<T> {
 
 /** Records of the key selector's key, in a field only the API's own helper maps see. */
 const KEY_FIELD = '__flinkxKey';
+type Keyed = Record<string, unknown>;
+
+/** How a keyed node's input carries a selector's key, and how its output loses it again. */
+interface KeyCarrier {
+  wrap(record: unknown, key: unknown): Keyed;
+  unwrap(result: Keyed): unknown;
+}
+/** sum / min / max read and keep the record's fields: the key rides along as one more field. */
+const besideFields: KeyCarrier = {
+  wrap: (r, key) => ({ ...(r as Keyed), [KEY_FIELD]: key }),
+  unwrap: ({ [KEY_FIELD]: _, ...r }) => r,
+};
 
 /**
  * A stream partitioned by key, with the keyed aggregations of the job file (running aggregates that
@@ -165,9 +177,9 @@ export class KeyedStream<T, K, Counted> {
   /**
    * The engine keys on a record field. A key selector's key is computed into a field by a map chained
    * to the input before the shuffle and removed by a map chained after the aggregation, so the user's
-   * functions and the results see records as they were.
+   * functions and the results see records as they were. `carrier` is only used with a key selector.
    */
-  private aggregate<O>(type: NodeType, extra: { field?: string; fn?: AnyFunction }, unkey?: AnyFunction): SingleOutputStreamOperator<O> {
+  private aggregate<O>(type: NodeType, extra: { field?: string; fn?: AnyFunction }, carrier: KeyCarrier): SingleOutputStreamOperator<O> {
     if (typeof this.key === 'string') {
       const t = this.graph.add({ type, inputs: [this.input], keyBy: this.key, ...extra });
       return new SingleOutputStreamOperator<O>(this.graph, t, t);
@@ -177,35 +189,40 @@ export class KeyedStream<T, K, Counted> {
     const keyed: Transformation = { type, inputs, keyBy: KEY_FIELD, ...extra };
     const withKey = this.graph.add({
       type: 'map', inputs: [this.input], parallelismFrom: this.input, helperOf: { main: keyed, role: 'key' },
-      fn: (r: T) => ({ ...r, [KEY_FIELD]: selector(r) }),
+      fn: (r: T) => carrier.wrap(r, selector(r)),
     });
     inputs.push(withKey);
     this.graph.add(keyed);
     const out = this.graph.add({
-      type: 'map', inputs: [keyed], parallelismFrom: keyed, helperOf: { main: keyed, role: 'unkey' },
-      fn: unkey ?? (({ [KEY_FIELD]: _, ...r }: Record<string, unknown>) => r),
+      type: 'map', inputs: [keyed], parallelismFrom: keyed, helperOf: { main: keyed, role: 'unkey' }, fn: carrier.unwrap,
     });
     return new SingleOutputStreamOperator<O>(this.graph, out, keyed);
   }
 
   sum(field: NumberField<T>): SingleOutputStreamOperator<T> {
-    return this.aggregate('sum', { field });
+    return this.aggregate('sum', { field }, besideFields);
   }
 
   min(field: NumberField<T>): SingleOutputStreamOperator<T> {
-    return this.aggregate('min', { field });
+    return this.aggregate('min', { field }, besideFields);
   }
 
   max(field: NumberField<T>): SingleOutputStreamOperator<T> {
-    return this.aggregate('max', { field });
+    return this.aggregate('max', { field }, besideFields);
   }
 
   /** `{<key field>: key, count}` per record, or `{key, count}` for a key selector. */
   count(): SingleOutputStreamOperator<Counted> {
-    return this.aggregate('count', {}, ({ [KEY_FIELD]: key, count }: Record<string, unknown>) => ({ key, count }));
+    return this.aggregate('count', {}, {
+      wrap: (_, key) => ({ [KEY_FIELD]: key }),
+      unwrap: ({ [KEY_FIELD]: key, count }) => ({ key, count }),
+    });
   }
 
   reduce(fn: (accumulated: T, value: T) => T): SingleOutputStreamOperator<T> {
-    return this.aggregate('reduce', { fn });
+    if (typeof this.key === 'string') return this.aggregate('reduce', { fn }, besideFields);
+    // Records of any type (strings too) travel in an envelope, so `fn` sees them as they are.
+    const inEnvelope = (a: Keyed, b: Keyed): Keyed => ({ [KEY_FIELD]: a[KEY_FIELD], value: fn(a.value as T, b.value as T) });
+    return this.aggregate('reduce', { fn: inEnvelope }, { wrap: (value, key) => ({ [KEY_FIELD]: key, value }), unwrap: (e) => e.value });
   }
 }

@@ -59,7 +59,7 @@ export class OperatorTestHarness<I, O> {
     }
     const maxParallelism = options.maxParallelism ?? 128;
     return new OperatorTestHarness<I, O>((out) => {
-      const chain = createChain(nodes, new FunctionRegistry(Object.fromEntries(functions)), maxParallelism, out);
+      const chain = createChain(nodes, FunctionRegistry.ofJobModule(functions), maxParallelism, out);
       for (const [id, state] of Object.entries(options.restore ?? {})) keyedOperator(chain, id).restore(state);
       return chain;
     });
