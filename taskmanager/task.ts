@@ -58,6 +58,9 @@ export class StreamTask {
   private canceled = false;
   private flushTimer: NodeJS.Timeout | undefined;
   private writableWaiter: (() => void) | undefined;
+  /** An asyncMap call finished since the last drain; and who waits for that. */
+  private asyncSettled = false;
+  private asyncWaiter: (() => void) | undefined;
   readonly counters: TaskCounters;
 
   constructor(private readonly env: TaskEnvironment) {
@@ -102,7 +105,11 @@ export class StreamTask {
       this.counters.recordsOut++;
       emit(r);
     };
-    this.chain = createChain(operators, env.functions, plan.maxParallelism, counted);
+    this.chain = createChain(operators, env.functions, plan.maxParallelism, counted, () => {
+      this.asyncSettled = true;
+      this.asyncWaiter?.();
+      this.gate.interrupt();
+    });
     this.push = this.chain.push;
   }
 
@@ -131,6 +138,7 @@ export class StreamTask {
     const snapshot = decodeSnapshot(bytes);
     if (snapshot.source !== undefined) this.source?.restore(snapshot.source);
     for (const [node, keyed] of Object.entries(snapshot.keyed)) this.chain.states.get(node)?.restore(keyed);
+    for (const op of this.chain.asyncOperators) op.restore(snapshot.async?.[op.node.id] ?? []);
     await this.sink?.restore(snapshot.sink ?? null, this.env.plan.restoredCheckpoint!);
   }
 
@@ -138,6 +146,9 @@ export class StreamTask {
   private async checkpoint(id: number): Promise<void> {
     const snapshot: TaskSnapshot = { source: this.source?.position(id), keyed: {} };
     for (const [node, state] of this.chain.states) snapshot.keyed[node] = state.snapshot();
+    if (this.chain.asyncOperators.length > 0) {
+      snapshot.async = Object.fromEntries(this.chain.asyncOperators.map((op) => [op.node.id, op.snapshot()]));
+    }
     for (const c of this.outputChannels) c.seal({ kind: 'barrier', id });
     if (this.sink) {
       await this.flushSink();
@@ -184,6 +195,7 @@ export class StreamTask {
     } finally {
       this.running = false;
       clearTimeout(this.flushTimer);
+      for (const op of this.chain.asyncOperators) op.close();
       await this.source?.close().catch(() => undefined);
       await this.sink?.close().catch(() => undefined);
     }
@@ -193,6 +205,7 @@ export class StreamTask {
     this.canceled = true;
     this.gate.interrupt();
     this.writableWaiter?.();
+    this.asyncWaiter?.();
   }
 
   private checkCanceled(): void {
@@ -216,6 +229,7 @@ export class StreamTask {
       for (const r of records) this.push(r);
       this.observeOperators(t0);
       await this.afterBatch(t0);
+      await this.awaitAsync('room');
       await yieldToEventLoop();
     }
   }
@@ -227,6 +241,7 @@ export class StreamTask {
       this.checkCanceled();
       const next = await this.gate.next();
       this.checkCanceled();
+      await this.drainAsync();
       if (!next) continue;
       const { channel, batch } = next;
       const t0 = performance.now();
@@ -235,6 +250,7 @@ export class StreamTask {
       for (const r of batch.records) this.push(r);
       this.observeOperators(t0);
       await this.afterBatch(t0);
+      await this.awaitAsync('room');
       const marker = batch.marker;
       if (marker?.kind === 'eop') channel.ended = true;
       this.gate.release(channel);
@@ -273,7 +289,30 @@ export class StreamTask {
     }
   }
 
+  /** Emit the results asyncMap operators have ready, head of the chain first (its results feed the next). */
+  private async drainAsync(): Promise<void> {
+    if (this.chain.asyncOperators.length === 0) return;
+    this.asyncSettled = false;
+    const t0 = performance.now();
+    for (const op of this.chain.asyncOperators) op.drain();
+    await this.afterBatch(t0);
+  }
+
+  /** asyncMap back-pressure: emit results until no queue is full ('room') or all are empty ('idle'). */
+  private async awaitAsync(until: 'room' | 'idle'): Promise<void> {
+    const ops = this.chain.asyncOperators;
+    await this.drainAsync();
+    while (ops.some((op) => (until === 'room' ? op.full : !op.idle))) {
+      this.checkCanceled();
+      if (!this.asyncSettled) await new Promise<void>((resolve) => (this.asyncWaiter = resolve));
+      this.asyncWaiter = undefined;
+      this.checkCanceled();
+      await this.drainAsync();
+    }
+  }
+
   private async endOfInput(): Promise<void> {
+    await this.awaitAsync('idle');
     await this.sink?.finish();
     for (const c of this.outputChannels) c.seal({ kind: 'eop' });
     await this.awaitWritable();

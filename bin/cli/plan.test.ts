@@ -8,7 +8,7 @@ const spec = parseJobSpec({
     { id: 'lines', type: 'source', parallelism: 1, connector: { kind: 'generator', count: 10 } },
     { id: 'words', type: 'flatMap', inputs: ['lines'], fn: 'tokenize', parallelism: 1 },
     { id: 'counts', type: 'count', name: 'Count "words"', inputs: ['words'], keyBy: 'word', parallelism: 4 },
-    { id: 'spread', type: 'map', inputs: ['counts'], fn: 'identity', partition: 'rebalance' },
+    { id: 'spread', type: 'asyncMap', inputs: ['counts'], fn: 'lookup', partition: 'rebalance', async: { timeout: 500 } },
     { id: 'out', type: 'sink', inputs: ['spread'], connector: { kind: 'stdout' } },
   ],
 });
@@ -37,6 +37,7 @@ describe('flinkx plan', () => {
     expect(text).toMatch(/^counts +4 +counts \("Count "words""\) +count +keyBy word$/m);
     expect(text).toMatch(/^words->counts +lines +counts +hash\(word\)$/m);
     expect(text).toMatch(/^counts->spread +counts +spread +rebalance$/m);
+    expect(text).toMatch(/^spread +2 +spread +asyncMap +fn lookup, capacity 100, timeout 500 ms, ordered, on timeout fail$/m);
   });
 
   it('prints a Mermaid flowchart with numbered vertices and escaped labels', () => {
@@ -44,7 +45,7 @@ describe('flinkx plan', () => {
       'flowchart LR',
       '  v0["lines: source<br/>words: flatMap<br/>parallelism 1"]',
       '  v1["Count #quot;words#quot;: count<br/>parallelism 4"]',
-      '  v2["spread: map<br/>out: sink<br/>parallelism 2"]',
+      '  v2["spread: asyncMap<br/>out: sink<br/>parallelism 2"]',
       '  v0 -- "hash(word)" --> v1',
       '  v1 -- "rebalance" --> v2',
     ]);

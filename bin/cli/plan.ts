@@ -35,6 +35,7 @@ function detail(n: NodeSpec): string {
     n.fn && `fn ${n.fn}`,
     n.keyBy && `keyBy ${n.keyBy}`,
     n.field && `field ${n.field}`,
+    n.async && `capacity ${n.async.capacity}, timeout ${n.async.timeout} ms, ${n.async.ordered ? 'ordered' : 'unordered'}, on timeout ${n.async.onTimeout}`,
   ];
   return parts.filter(Boolean).join(', ');
 }

@@ -4,7 +4,7 @@
  * compile, and `sum` only takes numeric fields.
  */
 import type { Sink } from './connectors';
-import type { AnyFunction, NodeType, Partition, Transformation } from './transformation';
+import type { AnyFunction, AsyncOptions, NodeType, Partition, Transformation } from './transformation';
 
 /** Names of T's fields, for `keyBy`. */
 export type KeyField<T> = T extends object ? Extract<keyof T, string> : never;
@@ -31,8 +31,8 @@ export class DataStream<T> {
     private readonly partition?: Partition,
   ) {}
 
-  private operator<O>(type: NodeType, fn: AnyFunction): SingleOutputStreamOperator<O> {
-    const t = this.graph.add({ type, inputs: [this.transformation], fn, partition: this.partition });
+  private operator<O>(type: NodeType, fn: AnyFunction, async?: AsyncOptions): SingleOutputStreamOperator<O> {
+    const t = this.graph.add({ type, inputs: [this.transformation], fn, partition: this.partition, async });
     return new SingleOutputStreamOperator<O>(this.graph, t, t);
   }
 
@@ -46,6 +46,17 @@ export class DataStream<T> {
 
   filter(fn: (value: T) => boolean): SingleOutputStreamOperator<T> {
     return this.operator('filter', fn);
+  }
+
+  /**
+   * Flink's AsyncDataStream: one call of `fn` per record, at most `capacity` (default 100) in flight
+   * per subtask, the stream back-pressured while they are; results in input order (`ordered`, the
+   * default) or as they complete. A call without a result after `timeout` ms fails the task, or with
+   * `onTimeout: 'drop'` emits nothing for that record. Records still waiting are part of checkpoints
+   * and are called again after a restore.
+   */
+  asyncMap<O>(fn: (value: T) => Promise<O>, options: AsyncOptions): SingleOutputStreamOperator<O> {
+    return this.operator('asyncMap', fn, options);
   }
 
   /**

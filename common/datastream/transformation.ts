@@ -16,6 +16,7 @@ export type NodeSpecInput = z.input<typeof NodeSpecSchema>;
 export type ConnectorInput = NonNullable<NodeSpecInput['connector']>;
 export type NodeType = NodeSpecInput['type'];
 export type Partition = NonNullable<NodeSpecInput['partition']>;
+export type AsyncOptions = NonNullable<NodeSpecInput['async']>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyFunction = (...args: any[]) => unknown;
 
@@ -26,6 +27,7 @@ export interface Transformation {
   readonly fn?: AnyFunction;
   readonly keyBy?: string;
   readonly field?: string;
+  readonly async?: AsyncOptions;
   /** The edge into this node, from `rebalance()` / `broadcast()` / `forward()` on its input. */
   readonly partition?: Partition;
   name?: string;
@@ -91,6 +93,7 @@ export function translate(settings: JobSettings, transformations: readonly Trans
       ...(t.field !== undefined && { field: t.field }),
       ...(parallelism !== undefined && { parallelism }),
       ...(t.partition && { partition: t.partition }),
+      ...(t.async && { async: t.async }),
     };
   });
   const spec: JobSpecInput = {

@@ -42,6 +42,16 @@ describe('OperatorTestHarness', () => {
     expect(() => h.processElement('boom')).toThrow(/operator "chars" threw: bad line/);
   });
 
+  it('settle() waits for asyncMap calls and emits their results in input order', async () => {
+    const h = OperatorTestHarness.of<number, string>((s) =>
+      s.asyncMap((n) => new Promise<string>((resolve) => setImmediate(() => resolve(`#${n}`))), { timeout: 60_000, capacity: 2 }).uid('lookup'),
+    );
+    h.processElements([3, 1, 2]);
+    expect((await h.settle()).extractOutputValues()).toEqual(['#3', '#1', '#2']);
+    const failing = OperatorTestHarness.of<number, number>((s) => s.asyncMap(() => Promise.reject(new Error('down')), { timeout: 60_000 }).uid('lookup'));
+    await expect(failing.processElement(1).settle()).rejects.toThrow(/operator "lookup" threw: down/);
+  });
+
   it('refuses a pipeline that is not one line, and an invalid one as the job would', () => {
     expect(() => OperatorTestHarness.of<string, string>((s) => { s.map((x) => x).print(); return s.map((x) => x); })).toThrow(/one line of operators/);
     expect(() => OperatorTestHarness.of<string, string>((s) => s.map((x) => x).setParallelism(0))).toThrow(/nodes\[1\]\.parallelism: must be >= 1/);

@@ -5,6 +5,7 @@
  * its last operator synchronously, and each keyed operator's state can be read and snapshotted.
  *
  * It runs one subtask: every key is local, so the shuffle of `keyBy` is not exercised here.
+ * asyncMap calls run for real; `settle()` waits for them.
  * Extension point: watermarks, timers and a processing-time clock join once the job file has them.
  */
 import { StreamExecutionEnvironment, type DataStream } from '../../common/datastream';
@@ -34,9 +35,10 @@ const OUTPUT = 'harness-output';
 export class OperatorTestHarness<I, O> {
   private readonly chain: Chain;
   private readonly output: O[] = [];
+  private asyncSettled: (() => void) | undefined;
 
-  private constructor(chain: (out: (record: unknown) => void) => Chain) {
-    this.chain = chain((r) => this.output.push(r as O));
+  private constructor(chain: (out: (record: unknown) => void, onAsyncSettled: () => void) => Chain) {
+    this.chain = chain((r) => this.output.push(r as O), () => this.asyncSettled?.());
   }
 
   /**
@@ -58,8 +60,8 @@ export class OperatorTestHarness<I, O> {
       previous = n.id;
     }
     const maxParallelism = options.maxParallelism ?? 128;
-    return new OperatorTestHarness<I, O>((out) => {
-      const chain = createChain(nodes, FunctionRegistry.ofJobModule(functions), maxParallelism, out);
+    return new OperatorTestHarness<I, O>((out, onAsyncSettled) => {
+      const chain = createChain(nodes, FunctionRegistry.ofJobModule(functions), maxParallelism, out, onAsyncSettled);
       for (const [id, state] of Object.entries(options.restore ?? {})) keyedOperator(chain, id).restore(state);
       return chain;
     });
@@ -73,6 +75,18 @@ export class OperatorTestHarness<I, O> {
   processElements(records: Iterable<I>): this {
     for (const r of records) this.chain.push(r);
     return this;
+  }
+
+  /**
+   * Waits until every asyncMap call has finished and its result is out, as the task's loop would
+   * emit them; a failed or timed-out call throws here.
+   */
+  async settle(): Promise<this> {
+    for (;;) {
+      for (const op of this.chain.asyncOperators) op.drain();
+      if (this.chain.asyncOperators.every((op) => op.idle)) return this;
+      await new Promise<void>((resolve) => (this.asyncSettled = resolve));
+    }
   }
 
   /** Every record the last operator emitted so far, in order. */
