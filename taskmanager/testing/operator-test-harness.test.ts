@@ -48,7 +48,7 @@ describe('OperatorTestHarness', () => {
     );
     h.processElements([3, 1, 2]);
     expect((await h.settle()).extractOutputValues()).toEqual(['#3', '#1', '#2']);
-    const failing = OperatorTestHarness.of<number, number>((s) => s.asyncMap(() => Promise.reject(new Error('down')), { timeout: 60_000 }).uid('lookup'));
+    const failing = OperatorTestHarness.of<number, number>((s) => s.asyncMap<number>(() => Promise.reject(new Error('down')), { timeout: 60_000 }).uid('lookup'));
     await expect(failing.processElement(1).settle()).rejects.toThrow(/operator "lookup" threw: down/);
   });
 
