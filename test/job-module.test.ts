@@ -11,8 +11,8 @@ import { expectedCounts, sinkCounts, writeText } from './wordcount';
 
 jest.setTimeout(180_000);
 
-function flinkx(args: string[]) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'flinkx.js'), ...args], { encoding: 'utf8', timeout: 150_000 });
+function flinkx(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'flinkx.js'), ...args], { encoding: 'utf8', timeout: 150_000, env: { ...process.env, ...env } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -35,15 +35,16 @@ test('flinkx run jobs/wordcount-ts/job.ts on other input writes exact counts bes
   expect(sinkCounts(join(dir, 'out'))).toEqual(expected(dir));
 });
 
-test('flinkx plan: the job module and the job file of the word count compile to the same graph', () => {
+test('flinkx plan: the job modules and job files of the word counts compile to the same graphs', () => {
   const plan = (file: string) => {
-    const r = flinkx(['plan', join(ROOT, file), '--json']);
+    const r = flinkx(['plan', join(ROOT, file), '--json'], { KAFKA_BROKERS: '127.0.0.1:9092' });
     expect(r.status).toBe(0);
     return JSON.parse(r.stdout.replace(/jobs\/wordcount(-ts)?\//g, 'jobs/WC/').replace(/"fn": "words"/, '"fn": "tokenize"'));
   };
   const ts = plan('jobs/wordcount-ts/job.ts');
   expect(ts).toEqual(plan('jobs/wordcount/job.json'));
   expect(ts.edges).toEqual([expect.objectContaining({ source: 'lines', target: 'counts', partitioner: 'hash', keyBy: 'word' })]);
+  expect(plan('jobs/kafka-wordcount/job.ts')).toEqual(plan('jobs/kafka-wordcount/job.json'));
   const mermaid = flinkx(['plan', join(ROOT, 'jobs/wordcount-ts/job.ts'), '--format', 'mermaid']);
   expect(mermaid.stdout).toMatch(/^flowchart LR\n {2}v0\["lines: source<br\/>words: flatMap<br\/>parallelism 2"\]/);
 });
