@@ -49,6 +49,17 @@ test('flinkx plan: the job modules and job files of the word counts compile to t
   expect(mermaid.stdout).toMatch(/^flowchart LR\n {2}v0\["lines: source<br\/>words: flatMap<br\/>parallelism 2"\]/);
 });
 
+test("the README's TypeScript word count, copied beside an input.txt, runs and writes exact counts", () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const code = /```ts\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('## A job in TypeScript')))![1];
+  const dir = tempDir();
+  writeFileSync(join(dir, 'job.ts'), code);
+  writeText(join(dir, 'input.txt'), 1000, 2);
+  const r = flinkx(['run', join(dir, 'job.ts')]);
+  expect(r.status).toBe(0);
+  expect(sinkCounts(join(dir, 'out'))).toEqual(expected(dir));
+});
+
 describe('bad job modules are refused with the reason, exit 1, no stack', () => {
   const cases: [string, string, RegExp][] = [
     ['syntax', 'const x = ;', /cannot bundle it: .*job\.ts:1/s],

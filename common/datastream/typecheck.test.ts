@@ -1,6 +1,6 @@
 /**
- * Record types flow through the API: tsc rejects jobs/wordcount-ts when its key or summed field names
- * a field the records lack, and accepts it as written. tsc runs on copies, with `flinkx` mapped to
+ * Record types flow through the API: tsc rejects jobs/wordcount-ts and the README's word count when
+ * the key or summed field names a field the records lack, and accepts them as written. tsc runs on copies, with `flinkx` mapped to
  * this source tree so no build is needed.
  */
 import { spawnSync } from 'node:child_process';
@@ -13,10 +13,17 @@ jest.setTimeout(120_000);
 const ROOT = join(__dirname, '..', '..');
 const JOB = join(ROOT, 'jobs', 'wordcount-ts');
 
-function typecheck(edit: (source: string) => string): { status: number | null; output: string } {
+/** The README's TypeScript word count: the first ts block after its heading. */
+function readmeWordCount(): string {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## A job in TypeScript'));
+  return /```ts\n([\s\S]*?)```/.exec(section)![1];
+}
+
+function typecheck(edit: (source: string) => string, source = readFileSync(join(JOB, 'job.ts'), 'utf8')): { status: number | null; output: string } {
   const dir = mkdtempSync(join(tmpdir(), 'flinkx-tsc-'));
   copyFileSync(join(JOB, 'functions.ts'), join(dir, 'functions.ts'));
-  writeFileSync(join(dir, 'job.ts'), edit(readFileSync(join(JOB, 'job.ts'), 'utf8')));
+  writeFileSync(join(dir, 'job.ts'), edit(source));
   writeFileSync(
     join(dir, 'tsconfig.json'),
     JSON.stringify({
@@ -49,4 +56,11 @@ test('sum of a field that is not a number does not compile', () => {
   const r = typecheck((s) => s.replace(".sum('count')", ".sum('word')"));
   expect(r.status).not.toBe(0);
   expect(r.output).toMatch(/Argument of type '"word"' is not assignable to parameter of type '"count"'/);
+});
+
+test("the README's word count type-checks, and not with keyBy('wrod')", () => {
+  expect(typecheck((s) => s, readmeWordCount())).toEqual({ status: 0, output: '' });
+  const r = typecheck((s) => s.replace(".keyBy('word')", ".keyBy('wrod')"), readmeWordCount());
+  expect(r.status).not.toBe(0);
+  expect(r.output).toMatch(/Argument of type '"wrod"' is not assignable to parameter of type '"count" \| "word"'/);
 });
