@@ -301,6 +301,7 @@ export class StreamTask {
   /** asyncMap back-pressure: emit results until no queue is full ('room') or all are empty ('idle'). */
   private async awaitAsync(until: 'room' | 'idle'): Promise<void> {
     const ops = this.chain.asyncOperators;
+    if (ops.length === 0) return;
     await this.drainAsync();
     while (ops.some((op) => (until === 'room' ? op.full : !op.idle))) {
       this.checkCanceled();
