@@ -96,6 +96,31 @@ describe('flinkx submit job.ts to a cluster of two TaskManagers', () => {
     expect(sinkCounts(join(dir, 'out'))).toEqual(expected(dir));
   });
 
+  test('generator, process, filter and a keyed reduce with per-operator parallelism give exact sums', async () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'job.ts'),
+      `import { FileSink, GeneratorSource, StreamExecutionEnvironment } from 'flinkx';
+       const env = StreamExecutionEnvironment.getExecutionEnvironment().setParallelism(2);
+       env.fromSource(GeneratorSource.sequence({ count: 5000 })).setParallelism(1)
+         .process<{ k: number; v: number }>(({ seq }, out) => { if (seq % 2 === 0) out.collect({ k: seq % 7, v: seq }); })
+         .filter((r) => r.k !== 3)
+         .keyBy('k').reduce((a, b) => ({ k: a.k, v: a.v + b.v })).uid('sums')
+         .sinkTo(FileSink.jsonLines('out')).setParallelism(1);
+       env.execute('sums');\n`,
+    );
+    const r = cluster.cli(['submit', join(dir, 'job.ts'), '--wait']);
+    expect(r.status).toBe(0);
+    const expectedSums = new Map<number, number>();
+    for (let seq = 0; seq < 5000; seq += 2) if (seq % 7 !== 3) expectedSums.set(seq % 7, (expectedSums.get(seq % 7) ?? 0) + seq);
+    const last = new Map<number, number>();
+    for (const line of readFileSync(join(dir, 'out', 'part-0.jsonl'), 'utf8').split('\n').filter(Boolean)) {
+      const rec = JSON.parse(line) as { k: number; v: number };
+      last.set(rec.k, rec.v);
+    }
+    expect(last).toEqual(expectedSums);
+  });
+
   test('a key selector and count across the shuffle give {key, count}', async () => {
     const dir = tempDir();
     writeText(join(dir, 'input.txt'), 1500, 11);
