@@ -77,7 +77,7 @@ export async function loadJobModule(file: string): Promise<{ spec: JobSpec; func
   } catch (err) {
     throw new JobModuleError(path, `it threw while building the job: ${(err as Error).message ?? String(err)}`, err);
   }
-  if (!job) throw new JobModuleError(path, 'it never called env.execute(name), so it defines no job');
+  if (!job) throw new JobModuleError(path, 'it never called env.execute(name) while it loaded (not later, not in a callback), so it defines no job');
   let spec: JobSpec;
   try {
     spec = parseJobSpec(job.spec, path);

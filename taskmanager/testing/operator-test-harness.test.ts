@@ -53,7 +53,8 @@ describe('OperatorTestHarness', () => {
   });
 
   it('refuses a pipeline that is not one line, and an invalid one as the job would', () => {
-    expect(() => OperatorTestHarness.of<string, string>((s) => { s.map((x) => x).print(); return s.map((x) => x); })).toThrow(/one line of operators/);
+    expect(() => OperatorTestHarness.of<string, string>((s) => { s.map((x) => x).uid('other'); return s.map((x) => x); })).toThrow(/one line of operators: "map" reads \["harness-input"\], not only "other"/);
     expect(() => OperatorTestHarness.of<string, string>((s) => s.map((x) => x).setParallelism(0))).toThrow(/nodes\[1\]\.parallelism: must be >= 1/);
+    expect(() => OperatorTestHarness.of<string, string>((s) => { const m = s.map((x) => x); m.print().uid('console'); return m; })).toThrow(/"console" is a sink/);
   });
 });

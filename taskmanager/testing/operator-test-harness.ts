@@ -54,6 +54,7 @@ export class OperatorTestHarness<I, O> {
     const nodes = parseJobSpec(spec).nodes.filter((n) => n.id !== INPUT && n.id !== OUTPUT);
     let previous = INPUT;
     for (const n of nodes) {
+      if (n.type === 'sink') throw new Error(`the harness collects the last operator's output itself; "${n.id}" is a sink`);
       if (n.inputs.length !== 1 || n.inputs[0] !== previous) {
         throw new Error(`the harness runs one line of operators: "${n.id}" reads ${JSON.stringify(n.inputs)}, not only "${previous}"`);
       }
