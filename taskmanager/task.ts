@@ -58,9 +58,6 @@ export class StreamTask {
   private canceled = false;
   private flushTimer: NodeJS.Timeout | undefined;
   private writableWaiter: (() => void) | undefined;
-  /** An asyncMap call finished since the last drain; and who waits for that. */
-  private asyncSettled = false;
-  private asyncWaiter: (() => void) | undefined;
   readonly counters: TaskCounters;
 
   constructor(private readonly env: TaskEnvironment) {
@@ -105,11 +102,7 @@ export class StreamTask {
       this.counters.recordsOut++;
       emit(r);
     };
-    this.chain = createChain(operators, env.functions, plan.maxParallelism, counted, () => {
-      this.asyncSettled = true;
-      this.asyncWaiter?.();
-      this.gate.interrupt();
-    });
+    this.chain = createChain(operators, env.functions, plan.maxParallelism, counted, () => this.gate.interrupt());
     this.push = this.chain.push;
   }
 
@@ -138,7 +131,7 @@ export class StreamTask {
     const snapshot = decodeSnapshot(bytes);
     if (snapshot.source !== undefined) this.source?.restore(snapshot.source);
     for (const [node, keyed] of Object.entries(snapshot.keyed)) this.chain.states.get(node)?.restore(keyed);
-    for (const op of this.chain.asyncOperators) op.restore(snapshot.async?.[op.node.id] ?? []);
+    this.chain.async.restore(snapshot.async);
     await this.sink?.restore(snapshot.sink ?? null, this.env.plan.restoredCheckpoint!);
   }
 
@@ -146,9 +139,7 @@ export class StreamTask {
   private async checkpoint(id: number): Promise<void> {
     const snapshot: TaskSnapshot = { source: this.source?.position(id), keyed: {} };
     for (const [node, state] of this.chain.states) snapshot.keyed[node] = state.snapshot();
-    if (this.chain.asyncOperators.length > 0) {
-      snapshot.async = Object.fromEntries(this.chain.asyncOperators.map((op) => [op.node.id, op.snapshot()]));
-    }
+    snapshot.async = this.chain.async.snapshot();
     for (const c of this.outputChannels) c.seal({ kind: 'barrier', id });
     if (this.sink) {
       await this.flushSink();
@@ -195,7 +186,7 @@ export class StreamTask {
     } finally {
       this.running = false;
       clearTimeout(this.flushTimer);
-      for (const op of this.chain.asyncOperators) op.close();
+      this.chain.async.close();
       await this.source?.close().catch(() => undefined);
       await this.sink?.close().catch(() => undefined);
     }
@@ -205,7 +196,7 @@ export class StreamTask {
     this.canceled = true;
     this.gate.interrupt();
     this.writableWaiter?.();
-    this.asyncWaiter?.();
+    this.chain.async.interrupt();
   }
 
   private checkCanceled(): void {
@@ -241,7 +232,7 @@ export class StreamTask {
       this.checkCanceled();
       const next = await this.gate.next();
       this.checkCanceled();
-      await this.drainAsync();
+      await this.awaitAsync('room');
       if (!next) continue;
       const { channel, batch } = next;
       const t0 = performance.now();
@@ -250,7 +241,6 @@ export class StreamTask {
       for (const r of batch.records) this.push(r);
       this.observeOperators(t0);
       await this.afterBatch(t0);
-      await this.awaitAsync('room');
       const marker = batch.marker;
       if (marker?.kind === 'eop') channel.ended = true;
       this.gate.release(channel);
@@ -289,26 +279,18 @@ export class StreamTask {
     }
   }
 
-  /** Emit the results asyncMap operators have ready, head of the chain first (its results feed the next). */
-  private async drainAsync(): Promise<void> {
-    if (this.chain.asyncOperators.length === 0) return;
-    this.asyncSettled = false;
-    const t0 = performance.now();
-    for (const op of this.chain.asyncOperators) op.drain();
-    await this.afterBatch(t0);
-  }
-
-  /** asyncMap back-pressure: emit results until no queue is full ('room') or all are empty ('idle'). */
+  /** asyncMap: emit the results that are ready, then wait (emitting) until no queue is full or all are empty. */
   private async awaitAsync(until: 'room' | 'idle'): Promise<void> {
-    const ops = this.chain.asyncOperators;
-    if (ops.length === 0) return;
-    await this.drainAsync();
-    while (ops.some((op) => (until === 'room' ? op.full : !op.idle))) {
+    const ops = this.chain.async;
+    if (ops.list.length === 0) return;
+    for (;;) {
+      const t0 = performance.now();
+      ops.drain();
+      await this.afterBatch(t0);
+      if (until === 'room' ? !ops.full : ops.idle) return;
       this.checkCanceled();
-      if (!this.asyncSettled) await new Promise<void>((resolve) => (this.asyncWaiter = resolve));
-      this.asyncWaiter = undefined;
+      await ops.nextSettle();
       this.checkCanceled();
-      await this.drainAsync();
     }
   }
 

@@ -1,5 +1,5 @@
 import { parseJobSpec, type AsyncSpec, type NodeSpec } from '../../common/jobfile';
-import { AsyncWaitOperator } from './async-wait';
+import { AsyncOperators, AsyncWaitOperator } from './async-wait';
 
 /** Calls whose results the test hands out, in any order. */
 class Calls {
@@ -146,4 +146,42 @@ test('the job file requires `async` for asyncMap and refuses it elsewhere', () =
       ],
     }),
   ).toThrow(/nodes\[0\]\.async: not allowed for type "source"[\s\S]*nodes\[1\]\.async: required for type "asyncMap"/);
+});
+
+describe('AsyncOperators (a chain of two asyncMaps as the task drives them)', () => {
+  const chainOfTwo = () => {
+    const spec = parseJobSpec({
+      name: 't',
+      nodes: [
+        { id: 'in', type: 'source', connector: { kind: 'generator' } },
+        { id: 'a', type: 'asyncMap', inputs: ['in'], fn: 'f', async: { timeout: 60_000 } },
+        { id: 'b', type: 'asyncMap', inputs: ['a'], fn: 'f', async: { timeout: 60_000 } },
+        { id: 'out', type: 'sink', inputs: ['b'], connector: { kind: 'stdout' } },
+      ],
+    });
+    const out: unknown[] = [];
+    let wakes = 0;
+    const ops = new AsyncOperators(() => wakes++);
+    const b = new AsyncWaitOperator(spec.nodes[2], (x) => Promise.resolve(`b(${String(x)})`), spec.nodes[2].async!, (r) => out.push(r), ops.onSettled);
+    const a = new AsyncWaitOperator(spec.nodes[1], (x) => Promise.resolve(`a(${String(x)})`), spec.nodes[1].async!, b.push, ops.onSettled);
+    ops.list.push(a, b);
+    created.push(a, b);
+    return { ops, a, out, wakes: () => wakes };
+  };
+
+  it('a settle before the wait is not lost, and draining head first feeds the next operator', async () => {
+    const { ops, a, out, wakes } = chainOfTwo();
+    a.push(1);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    // `a` settled while nobody waited: the wait returns at once instead of hanging
+    await ops.nextSettle();
+    expect(wakes()).toBe(1);
+    ops.drain();
+    while (!ops.idle) {
+      await ops.nextSettle();
+      ops.drain();
+    }
+    expect(out).toEqual(['b(a(1))']);
+    expect(ops.snapshot()).toEqual({ a: [], b: [] });
+  });
 });

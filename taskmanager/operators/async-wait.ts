@@ -127,3 +127,56 @@ export class AsyncWaitOperator {
     this.onSettled();
   }
 }
+
+/** The asyncMap operators of one chain, head first, as its task drives them. */
+export class AsyncOperators {
+  readonly list: AsyncWaitOperator[] = [];
+  /** A call settled since the last drain; and who waits for one. */
+  private settled = false;
+  private waiter: (() => void) | undefined;
+
+  /** `wake` also gets every settle: the task uses it to leave a wait for input. */
+  constructor(private readonly wake: () => void) {}
+
+  readonly onSettled = (): void => {
+    this.settled = true;
+    this.waiter?.();
+    this.wake();
+  };
+
+  get full(): boolean {
+    return this.list.some((op) => op.full);
+  }
+
+  get idle(): boolean {
+    return this.list.every((op) => op.idle);
+  }
+
+  /** Head first: its results feed the operators after it. */
+  drain(): void {
+    this.settled = false;
+    for (const op of this.list) op.drain();
+  }
+
+  /** Resolves when a call settles (at once if one did since the last drain) or on `interrupt`. */
+  async nextSettle(): Promise<void> {
+    if (!this.settled) await new Promise<void>((resolve) => (this.waiter = resolve));
+    this.waiter = undefined;
+  }
+
+  interrupt(): void {
+    this.waiter?.();
+  }
+
+  snapshot(): Record<string, unknown[]> | undefined {
+    return this.list.length > 0 ? Object.fromEntries(this.list.map((op) => [op.node.id, op.snapshot()])) : undefined;
+  }
+
+  restore(snapshot: Record<string, unknown[]> | undefined): void {
+    for (const op of this.list) op.restore(snapshot?.[op.node.id] ?? []);
+  }
+
+  close(): void {
+    for (const op of this.list) op.close();
+  }
+}

@@ -8,7 +8,7 @@ import { UserFunctionError } from '../../common/errors';
 import type { NodeSpec } from '../../common/jobfile';
 import type { FunctionRegistry, UserFunction } from './functions';
 import { KeyedState } from '../state/keyed-state';
-import { AsyncWaitOperator } from './async-wait';
+import { AsyncOperators, AsyncWaitOperator } from './async-wait';
 
 export type Collector = (record: unknown) => void;
 
@@ -16,8 +16,8 @@ export type Collector = (record: unknown) => void;
 export interface Chain {
   push: Collector;
   states: Map<string, KeyedState<unknown>>;
-  /** Its asyncMap operators, head of the chain first; the task drains them (see async-wait.ts). */
-  asyncOperators: AsyncWaitOperator[];
+  /** Its asyncMap operators; the task drains them (see async-wait.ts). */
+  async: AsyncOperators;
 }
 
 function call(node: NodeSpec, fn: UserFunction, ...args: unknown[]): unknown {
@@ -114,15 +114,15 @@ export function createChain(
   onAsyncSettled: () => void = () => undefined,
 ): Chain {
   const states = new Map<string, KeyedState<unknown>>();
-  const asyncOperators: AsyncWaitOperator[] = [];
+  const async = new AsyncOperators(onAsyncSettled);
   let push = out;
   for (let i = nodes.length - 1; i >= 0; i--) {
     const node = nodes[i];
     if (node.type === 'asyncMap') {
-      const op = new AsyncWaitOperator(node, fns.resolve(node.fn!), node.async!, push, onAsyncSettled);
-      asyncOperators.unshift(op);
+      const op = new AsyncWaitOperator(node, fns.resolve(node.fn!), node.async!, push, async.onSettled);
+      async.list.unshift(op);
       push = op.push;
     } else push = createOperator(node, fns, maxParallelism, push, states);
   }
-  return { push, states, asyncOperators };
+  return { push, states, async };
 }

@@ -35,10 +35,9 @@ const OUTPUT = 'harness-output';
 export class OperatorTestHarness<I, O> {
   private readonly chain: Chain;
   private readonly output: O[] = [];
-  private asyncSettled: (() => void) | undefined;
 
-  private constructor(chain: (out: (record: unknown) => void, onAsyncSettled: () => void) => Chain) {
-    this.chain = chain((r) => this.output.push(r as O), () => this.asyncSettled?.());
+  private constructor(chain: (out: (record: unknown) => void) => Chain) {
+    this.chain = chain((r) => this.output.push(r as O));
   }
 
   /**
@@ -61,8 +60,8 @@ export class OperatorTestHarness<I, O> {
       previous = n.id;
     }
     const maxParallelism = options.maxParallelism ?? 128;
-    return new OperatorTestHarness<I, O>((out, onAsyncSettled) => {
-      const chain = createChain(nodes, FunctionRegistry.ofJobModule(functions), maxParallelism, out, onAsyncSettled);
+    return new OperatorTestHarness<I, O>((out) => {
+      const chain = createChain(nodes, FunctionRegistry.ofJobModule(functions), maxParallelism, out);
       for (const [id, state] of Object.entries(options.restore ?? {})) keyedOperator(chain, id).restore(state);
       return chain;
     });
@@ -83,10 +82,11 @@ export class OperatorTestHarness<I, O> {
    * emit them; a failed or timed-out call throws here.
    */
   async settle(): Promise<this> {
+    const ops = this.chain.async;
     for (;;) {
-      for (const op of this.chain.asyncOperators) op.drain();
-      if (this.chain.asyncOperators.every((op) => op.idle)) return this;
-      await new Promise<void>((resolve) => (this.asyncSettled = resolve));
+      ops.drain();
+      if (ops.idle) return this;
+      await ops.nextSettle();
     }
   }
 
