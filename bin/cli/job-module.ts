@@ -31,20 +31,25 @@ const thisFlinkx: Plugin = {
   },
 };
 
-export async function bundleJobModule(path: string): Promise<string> {
+/** A module (JS or TS) and its imports as one CommonJS script for Node 20; esbuild's error if it cannot. */
+export async function bundleModule(path: string): Promise<string> {
+  const result = await build({
+    entryPoints: [path],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    write: false,
+    logLevel: 'silent',
+    absWorkingDir: dirname(path),
+    plugins: [thisFlinkx],
+  });
+  return result.outputFiles[0].text;
+}
+
+async function bundleJobModule(path: string): Promise<string> {
   try {
-    const result = await build({
-      entryPoints: [path],
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      write: false,
-      logLevel: 'silent',
-      absWorkingDir: dirname(path),
-      plugins: [thisFlinkx],
-    });
-    return result.outputFiles[0].text;
+    return await bundleModule(path);
   } catch (err) {
     throw new JobModuleError(path, `cannot bundle it: ${(err as Error).message}`, err);
   }

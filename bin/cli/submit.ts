@@ -1,9 +1,7 @@
 /** Load a job (a job file and its functions module, or a job module), submit it, and follow it. */
-import { dirname } from 'node:path';
-import { build } from 'esbuild';
 import { FlinkxError } from '../../common/errors';
 import { loadJobFile, type JobSpec } from '../../common/jobfile';
-import { JOB_MODULE, loadJobModule } from './job-module';
+import { JOB_MODULE, bundleModule, loadJobModule } from './job-module';
 import { TERMINAL_STATES, type JobDetails, type RestClient } from './client';
 import { rate } from './format';
 
@@ -17,17 +15,7 @@ export class FunctionsBundleError extends FlinkxError {
 export async function bundleFunctions(spec: JobSpec): Promise<string | undefined> {
   if (!spec.functions) return undefined;
   try {
-    const result = await build({
-      entryPoints: [spec.functions],
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      write: false,
-      logLevel: 'silent',
-      absWorkingDir: dirname(spec.functions),
-    });
-    return result.outputFiles[0].text;
+    return await bundleModule(spec.functions);
   } catch (err) {
     throw new FunctionsBundleError(spec.functions, err);
   }
