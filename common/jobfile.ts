@@ -85,11 +85,22 @@ export const ConnectorSchema = z.discriminatedUnion('kind', [
   NexmarkConnectorSchema, DiscardConnectorSchema,
 ]);
 
-export const NodeTypeSchema = z.enum(['source', 'map', 'flatMap', 'filter', 'sum', 'count', 'min', 'max', 'reduce', 'sink']);
+export const NodeTypeSchema = z.enum(['source', 'map', 'flatMap', 'filter', 'asyncMap', 'sum', 'count', 'min', 'max', 'reduce', 'sink']);
+
+/** Flink's AsyncDataStream: at most `capacity` calls in flight per subtask (Flink's default 100). */
+export const AsyncSchema = strict({
+  capacity: int.min(1).default(100),
+  timeout: int.positive(),
+  ordered: z.boolean().default(true),
+  /** "fail" fails the task (Flink's default); "drop" emits nothing for that record. */
+  onTimeout: z.enum(['fail', 'drop']).default('fail'),
+});
 
 export const NodeSpecSchema = strict({
   id: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, "_", "." or "-"'),
   type: NodeTypeSchema,
+  /** Display name (plans, dashboard, status); `id` identifies the node and its state. */
+  name: nonEmpty.optional(),
   inputs: z.array(z.string()).default([]),
   connector: ConnectorSchema.optional(),
   fn: nonEmpty.optional(),
@@ -97,6 +108,7 @@ export const NodeSpecSchema = strict({
   field: nonEmpty.optional(),
   parallelism: int.min(1).optional(),
   partition: z.enum(['forward', 'rebalance', 'broadcast']).optional(),
+  async: AsyncSchema.optional(),
 });
 
 export const CheckpointingSchema = strict({
@@ -126,12 +138,13 @@ export type KafkaConnector = z.infer<typeof KafkaConnectorSchema>;
 export type Connector = z.infer<typeof ConnectorSchema>;
 export type NodeType = z.infer<typeof NodeTypeSchema>;
 export type NodeSpec = z.infer<typeof NodeSpecSchema>;
+export type AsyncSpec = z.infer<typeof AsyncSchema>;
 export type JobSpec = z.infer<typeof JobSpecSchema>;
 
 const SOURCE_ONLY: ReadonlySet<Connector['kind']> = new Set(['generator', 'nexmark']);
 const SINK_ONLY: ReadonlySet<Connector['kind']> = new Set(['stdout', 'discard']);
 const KEYED: ReadonlySet<NodeType> = new Set(['sum', 'count', 'min', 'max', 'reduce']);
-const NEEDS_FN: ReadonlySet<NodeType> = new Set(['map', 'flatMap', 'filter', 'reduce']);
+const NEEDS_FN: ReadonlySet<NodeType> = new Set(['map', 'flatMap', 'filter', 'asyncMap', 'reduce']);
 const NEEDS_FIELD: ReadonlySet<NodeType> = new Set(['sum', 'min', 'max']);
 
 /** Keyed nodes read a hash shuffle on `keyBy` and keep per-key state. */
@@ -223,6 +236,8 @@ function graphProblems(job: JobSpec): Problem[] {
 
     if (NEEDS_FN.has(n.type) && !n.fn) add(at('fn'), `required for type "${n.type}"`);
     if (NEEDS_FIELD.has(n.type) && !n.field) add(at('field'), `required for type "${n.type}"`);
+    if (n.type === 'asyncMap' && !n.async) add(at('async'), 'required for type "asyncMap" (at least {"timeout": <ms>})');
+    if (n.type !== 'asyncMap' && n.async) add(at('async'), `not allowed for type "${n.type}" (only asyncMap)`);
     if (keyed && !n.keyBy) add(at('keyBy'), `required for type "${n.type}"`);
     if (!keyed && n.keyBy) add(at('keyBy'), `not allowed for type "${n.type}" (only ${[...KEYED].join('/')} are keyed)`);
 
@@ -339,8 +354,11 @@ export async function loadJobFile(path: string): Promise<JobSpec> {
   } catch (err) {
     throw new JobFileError([jsonSyntaxProblem(text, err as Error)], path);
   }
-  const job = parseJobSpec(json, path);
-  const dir = nodePath.dirname(nodePath.resolve(path));
+  return resolveJobPaths(parseJobSpec(json, path), nodePath.dirname(nodePath.resolve(path)));
+}
+
+/** The job with its relative paths made absolute against `dir` (the job file's or job module's folder). */
+export function resolveJobPaths(job: JobSpec, dir: string): JobSpec {
   const abs = (p: string) => nodePath.resolve(dir, p);
   return {
     ...job,

@@ -70,7 +70,7 @@ export function buildJobGraph(spec: JobSpec): JobGraph {
     for (const n of chain) vertexOf.set(n.id, head.id);
     vertices.push({
       id: head.id,
-      name: chain.map((n) => n.id).join(' -> '),
+      name: chain.map((n) => n.name ?? n.id).join(' -> '),
       parallelism: parallelismOf(spec, head),
       nodes: chain,
     });

@@ -10,7 +10,7 @@ import { decode, encode } from '../common/protocol/codec';
 import type { TaskCounters } from '../common/protocol/control';
 import type { DeploymentPlan, SlotRef, TaskRef } from '../common/plan';
 import type { Batch, ChannelTransport, InputGate, Marker, OutputChannel } from './network/channels';
-import { FunctionRegistry } from './operators/functions';
+import { FunctionRegistry, loadFunctions } from './operators/functions';
 import { StreamTask } from './task';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './worker-messages';
 
@@ -99,8 +99,7 @@ class Slot implements ChannelTransport {
     const key = `${plan.jobId}/${plan.attempt}`;
     let fns = this.functionModules.get(key);
     if (!fns) {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      fns = new FunctionRegistry(path ? (require(path) as Record<string, unknown>) : undefined);
+      fns = path ? loadFunctions(path) : new FunctionRegistry(undefined);
       this.functionModules.set(key, fns);
     }
     return fns;

@@ -104,7 +104,7 @@ export class StreamTask {
       this.counters.recordsOut++;
       emit(r);
     };
-    this.chain = createChain(operators, env.functions, plan.maxParallelism, counted);
+    this.chain = createChain(operators, env.functions, plan.maxParallelism, counted, () => this.gate.interrupt());
     this.push = this.chain.push;
   }
 
@@ -133,6 +133,7 @@ export class StreamTask {
     const snapshot = decodeSnapshot(bytes);
     if (snapshot.source !== undefined) this.source?.restore(snapshot.source);
     for (const [node, keyed] of Object.entries(snapshot.keyed)) this.chain.states.get(node)?.restore(keyed);
+    this.chain.async.restore(snapshot.async);
     await this.sink?.restore(snapshot.sink ?? null, this.env.plan.restoredCheckpoint!);
   }
 
@@ -140,6 +141,7 @@ export class StreamTask {
   private async checkpoint(id: number): Promise<void> {
     const snapshot: TaskSnapshot = { source: this.source?.position(id), keyed: {} };
     for (const [node, state] of this.chain.states) snapshot.keyed[node] = state.snapshot();
+    snapshot.async = this.chain.async.snapshot();
     for (const c of this.outputChannels) c.seal({ kind: 'barrier', id });
     if (this.sink) {
       await this.flushSink();
@@ -187,6 +189,7 @@ export class StreamTask {
     } finally {
       this.running = false;
       clearTimeout(this.flushTimer);
+      this.chain.async.close();
       await this.source?.close().catch(() => undefined);
       await this.sink?.close().catch(() => undefined);
     }
@@ -196,6 +199,7 @@ export class StreamTask {
     this.canceled = true;
     this.gate.interrupt();
     this.writableWaiter?.();
+    this.chain.async.interrupt();
   }
 
   /** Stop with `cause`: the task reports FAILED and the job's restart strategy takes over. */
@@ -236,6 +240,7 @@ export class StreamTask {
       for (const r of records) this.push(r);
       this.observeOperators(t0);
       await this.afterBatch(t0);
+      await this.awaitAsync('room');
       await yieldToEventLoop();
     }
   }
@@ -247,6 +252,7 @@ export class StreamTask {
       this.checkCanceled();
       const next = await this.gate.next();
       this.checkCanceled();
+      await this.awaitAsync('room');
       if (!next) continue;
       const { channel, batch } = next;
       const t0 = performance.now();
@@ -293,7 +299,23 @@ export class StreamTask {
     }
   }
 
+  /** asyncMap: emit the results that are ready, then wait (emitting) until no queue is full or all are empty. */
+  private async awaitAsync(until: 'room' | 'idle'): Promise<void> {
+    const ops = this.chain.async;
+    if (ops.list.length === 0) return;
+    for (;;) {
+      const t0 = performance.now();
+      ops.drain();
+      await this.afterBatch(t0);
+      if (until === 'room' ? !ops.full : ops.idle) return;
+      this.checkCanceled();
+      await ops.nextSettle();
+      this.checkCanceled();
+    }
+  }
+
   private async endOfInput(): Promise<void> {
+    await this.awaitAsync('idle');
     await this.sink?.finish();
     for (const c of this.outputChannels) c.seal({ kind: 'eop' });
     await this.awaitWritable();

@@ -9,6 +9,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 echo "== building"
 npm run --silent build
 
+# The example jobs are type-checked as a user's project would be: against the built package's types.
+echo "== type-checking jobs/"
+npx tsc -p jobs/tsconfig.json
+
 # Debian packages the tests drive for real: chromium (dashboard), prometheus (http_sd scraping).
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)

@@ -2,16 +2,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadJobFile } from '../../common/jobfile';
 import { buildExecutionGraph, buildJobGraph } from '../../jobmanager/compiler';
 import { JobManager } from '../../jobmanager/jobmanager';
 import { TaskManager } from '../../taskmanager/taskmanager';
 import { RestClient } from './client';
 import { duration } from './format';
-import { submitJobFile, waitForJob } from './submit';
+import { loadJob, submitJob, waitForJob } from './submit';
 
 export async function runEmbedded(file: string, cores: number): Promise<boolean> {
-  const spec = await loadJobFile(file);
+  const loaded = await loadJob(file);
+  const { spec } = loaded;
   const needed = buildExecutionGraph(buildJobGraph(spec)).slotsNeeded;
   const dataDir = mkdtempSync(join(tmpdir(), 'flinkx-run-'));
   const jm = new JobManager({ host: '127.0.0.1', port: 0, dataDir });
@@ -27,7 +27,7 @@ export async function runEmbedded(file: string, cores: number): Promise<boolean>
   try {
     await tm.start();
     const client = new RestClient(`http://127.0.0.1:${port}`);
-    const { jobId } = await submitJobFile(client, file);
+    const jobId = await submitJob(client, loaded);
     process.stderr.write(`running ${spec.name} (job ${jobId}) embedded with ${Math.max(cores, needed)} slots\n`);
     const job = await waitForJob(client, jobId);
     if (job.state !== 'FINISHED') {

@@ -1,12 +1,13 @@
 /** `flinkx`: submit, list, status, cancel, and run a job embedded. */
 import { availableParallelism } from 'node:os';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { configureLogging } from '../../common/log';
 import { RestClient, type JobDetails, type JobSummary } from './client';
 import { jobsTable, jobStatus } from './format';
 import { main } from './main';
+import { planMermaid, planOf, planText } from './plan';
 import { runEmbedded } from './embedded';
-import { submitJobFile, waitForJob } from './submit';
+import { loadJob, submitJob, waitForJob } from './submit';
 
 const DEFAULT_JM = 'http://127.0.0.1:8081';
 
@@ -14,11 +15,11 @@ const program = new Command('flinkx').description('submit and inspect flinkx job
 const jmOption = (c: Command) =>
   c.option('--jobmanager <url>', 'JobManager address (or FLINKX_JOBMANAGER)', process.env.FLINKX_JOBMANAGER ?? DEFAULT_JM);
 
-jmOption(program.command('submit <job-file>').description('submit a job file; prints the job id'))
+jmOption(program.command('submit <job>').description('submit a job file (JSON) or job module (.ts/.js); prints the job id'))
   .option('--wait', 'wait until the job ends; exit non-zero unless it FINISHED')
   .action(async (file: string, opts: { jobmanager: string; wait?: boolean }) => {
     const client = new RestClient(opts.jobmanager);
-    const { jobId } = await submitJobFile(client, file);
+    const jobId = await submitJob(client, await loadJob(file));
     process.stdout.write(jobId + '\n');
     if (opts.wait) {
       const job = await waitForJob(client, jobId);
@@ -50,7 +51,19 @@ jmOption(program.command('cancel <job-id>').description('cancel a job'))
   });
 
 program
-  .command('run <job-file>')
+  .command('plan <job>')
+  .description('print the job graph a job file or job module compiles to, without running it')
+  .addOption(new Option('--format <format>', 'text, json or mermaid').choices(['text', 'json', 'mermaid']).default('text'))
+  .option('--json', 'same as --format json')
+  .action(async (file: string, opts: { format: string; json?: boolean }) => {
+    const plan = planOf((await loadJob(file)).spec);
+    const format = opts.json ? 'json' : opts.format;
+    const text = format === 'json' ? JSON.stringify(plan, null, 2) : format === 'mermaid' ? planMermaid(plan) : planText(plan);
+    process.stdout.write(text + '\n');
+  });
+
+program
+  .command('run <job>')
   .description('run a job in this process: an embedded JobManager and TaskManager, no cluster needed')
   .option('--slots <n>', 'slots of the embedded TaskManager (default: CPU cores, at least the job needs)', (v) => parseInt(v, 10))
   .option('--log-level <level>', 'debug, info, warn or error', 'warn')

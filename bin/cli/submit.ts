@@ -1,8 +1,7 @@
-/** Load a job file, bundle its functions module, submit it, and follow it. */
-import { dirname } from 'node:path';
-import { build } from 'esbuild';
+/** Load a job (a job file and its functions module, or a job module), submit it, and follow it. */
 import { FlinkxError } from '../../common/errors';
 import { loadJobFile, type JobSpec } from '../../common/jobfile';
+import { JOB_MODULE, bundleModule, loadJobModule } from './job-module';
 import { TERMINAL_STATES, type JobDetails, type RestClient } from './client';
 import { rate } from './format';
 
@@ -16,27 +15,27 @@ export class FunctionsBundleError extends FlinkxError {
 export async function bundleFunctions(spec: JobSpec): Promise<string | undefined> {
   if (!spec.functions) return undefined;
   try {
-    const result = await build({
-      entryPoints: [spec.functions],
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      write: false,
-      logLevel: 'silent',
-      absWorkingDir: dirname(spec.functions),
-    });
-    return result.outputFiles[0].text;
+    return await bundleModule(spec.functions);
   } catch (err) {
     throw new FunctionsBundleError(spec.functions, err);
   }
 }
 
-export async function submitJobFile(client: RestClient, path: string): Promise<{ jobId: string; spec: JobSpec }> {
+export interface LoadedJob {
+  spec: JobSpec;
+  functionsCode: string | undefined;
+}
+
+/** A job file (JSON) with its functions module bundled, or a job module (`.ts`, `.js`, ...). */
+export async function loadJob(path: string): Promise<LoadedJob> {
+  if (JOB_MODULE.test(path)) return loadJobModule(path);
   const spec = await loadJobFile(path);
-  const functionsCode = await bundleFunctions(spec);
-  const { jobId } = await client.request<{ jobId: string }>('POST', '/jobs', { job: spec, functionsCode });
-  return { jobId, spec };
+  return { spec, functionsCode: await bundleFunctions(spec) };
+}
+
+export async function submitJob(client: RestClient, job: LoadedJob): Promise<string> {
+  const { jobId } = await client.request<{ jobId: string }>('POST', '/jobs', { job: job.spec, functionsCode: job.functionsCode });
+  return jobId;
 }
 
 const POLL_MS = 200;

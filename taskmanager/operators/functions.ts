@@ -2,6 +2,7 @@
  * User functions by name: the job's functions module first, then the built-ins. The module is the
  * CommonJS bundle the client built from the job file's `functions` entry and shipped with the job.
  */
+import { captureJob } from '../../common/datastream/execution-context';
 import { FlinkxError } from '../../common/errors';
 
 export type UserFunction = (...args: unknown[]) => unknown;
@@ -30,24 +31,48 @@ export const BUILTINS: Record<string, UserFunction> = {
   identity: (record) => record,
 };
 
+type Origin = 'no module' | 'functions module' | 'job module';
+
 export class UnknownFunctionError extends FlinkxError {
-  constructor(name: string, hasModule: boolean) {
+  constructor(name: string, origin: Origin) {
     super(
       'UNKNOWN_FUNCTION',
-      `function "${name}" is not a built-in (${Object.keys(BUILTINS).join(', ')})` +
-        (hasModule ? ' and not exported by the job\'s functions module' : ' and the job names no `functions` module'),
+      origin === 'job module'
+        ? `the job module built no function for node "${name}" on this TaskManager: it must build the same graph wherever it is evaluated`
+        : `function "${name}" is not a built-in (${Object.keys(BUILTINS).join(', ')})` +
+            (origin === 'functions module' ? ' and not exported by the job\'s functions module' : ' and the job names no `functions` module'),
     );
   }
 }
 
+/**
+ * The functions of a shipped bundle: a job file's functions module gives its exports; a DataStream job
+ * module calls `execute()` while it loads, which hands over its closures by the ids the spec names.
+ */
+export function loadFunctions(path: string): FunctionRegistry {
+  let exports: Record<string, unknown> = {};
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const job = captureJob(() => (exports = require(path) as Record<string, unknown>));
+  return job ? FunctionRegistry.ofJobModule(job.functions) : new FunctionRegistry(exports);
+}
+
 export class FunctionRegistry {
-  constructor(private readonly module: Record<string, unknown> | undefined) {}
+  private readonly origin: Origin;
+
+  constructor(private readonly module: Record<string, unknown> | undefined, origin?: Origin) {
+    this.origin = origin ?? (module ? 'functions module' : 'no module');
+  }
+
+  /** A DataStream job's closures by node id. Its nodes never name built-ins, so none stands in for a missing one. */
+  static ofJobModule(functions: Map<string, unknown>): FunctionRegistry {
+    return new FunctionRegistry(Object.fromEntries(functions), 'job module');
+  }
 
   resolve(name: string): UserFunction {
     const fromModule = this.module?.[name];
     if (typeof fromModule === 'function') return fromModule as UserFunction;
-    const builtin = BUILTINS[name];
+    const builtin = this.origin === 'job module' ? undefined : BUILTINS[name];
     if (builtin) return builtin;
-    throw new UnknownFunctionError(name, this.module !== undefined);
+    throw new UnknownFunctionError(name, this.origin);
   }
 }

@@ -8,6 +8,7 @@ import { UserFunctionError } from '../../common/errors';
 import type { NodeSpec } from '../../common/jobfile';
 import type { FunctionRegistry, UserFunction } from './functions';
 import { KeyedState } from '../state/keyed-state';
+import { AsyncOperators, AsyncWaitOperator } from './async-wait';
 
 export type Collector = (record: unknown) => void;
 
@@ -15,6 +16,8 @@ export type Collector = (record: unknown) => void;
 export interface Chain {
   push: Collector;
   states: Map<string, KeyedState<unknown>>;
+  /** Its asyncMap operators; the task drains them (see async-wait.ts). */
+  async: AsyncOperators;
 }
 
 function call(node: NodeSpec, fn: UserFunction, ...args: unknown[]): unknown {
@@ -103,9 +106,23 @@ export function createOperator(
 }
 
 /** Compose the operator nodes of a chain, head first, ending in `out`. */
-export function createChain(nodes: NodeSpec[], fns: FunctionRegistry, maxParallelism: number, out: Collector): Chain {
+export function createChain(
+  nodes: NodeSpec[],
+  fns: FunctionRegistry,
+  maxParallelism: number,
+  out: Collector,
+  onAsyncSettled: () => void = () => undefined,
+): Chain {
   const states = new Map<string, KeyedState<unknown>>();
+  const async = new AsyncOperators(onAsyncSettled);
   let push = out;
-  for (let i = nodes.length - 1; i >= 0; i--) push = createOperator(nodes[i], fns, maxParallelism, push, states);
-  return { push, states };
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const node = nodes[i];
+    if (node.type === 'asyncMap') {
+      const op = new AsyncWaitOperator(node, fns.resolve(node.fn!), node.async!, push, async.onSettled);
+      async.list.unshift(op);
+      push = op.push;
+    } else push = createOperator(node, fns, maxParallelism, push, states);
+  }
+  return { push, states, async };
 }

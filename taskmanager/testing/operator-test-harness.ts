@@ -1,0 +1,112 @@
+/**
+ * `flinkx/testing`: runs user functions through the real operators (taskmanager/operators) in this
+ * thread, as Flink's OneInputStreamOperatorTestHarness does: no TaskManager, threads or sockets.
+ * A pipeline is written with the DataStream API on a test input; records pushed in come out of
+ * its last operator synchronously, and each keyed operator's state can be read and snapshotted.
+ *
+ * It runs one subtask: every key is local, so the shuffle of `keyBy` is not exercised here.
+ * asyncMap calls run for real; `settle()` waits for them.
+ * Extension point: watermarks, timers and a processing-time clock join once the job file has them.
+ */
+import { StreamExecutionEnvironment, type DataStream } from '../../common/datastream';
+import { parseJobSpec } from '../../common/jobfile';
+import type { KeyedState, KeyedStateSnapshot } from '../state/keyed-state';
+import { FunctionRegistry } from '../operators/functions';
+import { createChain, type Chain } from '../operators/operators';
+
+/** Keyed state of every stateful operator, by operator id. */
+export type HarnessSnapshot = Record<string, KeyedStateSnapshot<unknown>>;
+
+export interface HarnessOptions {
+  maxParallelism?: number;
+  /** State from `snapshot()` of an earlier harness, as a restore from a checkpoint. */
+  restore?: HarnessSnapshot;
+}
+
+function keyedOperator(chain: Chain, id: string): KeyedState<unknown> {
+  const state = chain.states.get(id);
+  if (!state) throw new Error(`no keyed operator "${id}" (keyed operators: ${[...chain.states.keys()].join(', ') || 'none'})`);
+  return state;
+}
+
+const INPUT = 'harness-input';
+const OUTPUT = 'harness-output';
+
+export class OperatorTestHarness<I, O> {
+  private readonly chain: Chain;
+  private readonly output: O[] = [];
+
+  private constructor(chain: (out: (record: unknown) => void) => Chain) {
+    this.chain = chain((r) => this.output.push(r as O));
+  }
+
+  /**
+   * A harness for the operators `pipeline` applies to a stream of I; they must form one line (each
+   * reads the one before). Ids and names are those the job would have, so `keyedState` takes the uid.
+   */
+  static of<I, O>(pipeline: (input: DataStream<I>) => DataStream<O>, options: HarnessOptions = {}): OperatorTestHarness<I, O> {
+    const env = StreamExecutionEnvironment.getExecutionEnvironment();
+    // The source is never run: records come from processElement.
+    const last = pipeline(env.fromSource<I>({ connector: { kind: 'generator', count: 0 } }).uid(INPUT));
+    last.sinkTo({ connector: { kind: 'stdout' } }).uid(OUTPUT);
+    const { spec, functions } = env.buildJob('harness');
+    const nodes = parseJobSpec(spec).nodes.filter((n) => n.id !== INPUT && n.id !== OUTPUT);
+    let previous = INPUT;
+    for (const n of nodes) {
+      if (n.type === 'sink') throw new Error(`the harness collects the last operator's output itself; "${n.id}" is a sink`);
+      if (n.inputs.length !== 1 || n.inputs[0] !== previous) {
+        throw new Error(`the harness runs one line of operators: "${n.id}" reads ${JSON.stringify(n.inputs)}, not only "${previous}"`);
+      }
+      previous = n.id;
+    }
+    const maxParallelism = options.maxParallelism ?? 128;
+    return new OperatorTestHarness<I, O>((out) => {
+      const chain = createChain(nodes, FunctionRegistry.ofJobModule(functions), maxParallelism, out);
+      for (const [id, state] of Object.entries(options.restore ?? {})) keyedOperator(chain, id).restore(state);
+      return chain;
+    });
+  }
+
+  processElement(record: I): this {
+    this.chain.push(record);
+    return this;
+  }
+
+  processElements(records: Iterable<I>): this {
+    for (const r of records) this.chain.push(r);
+    return this;
+  }
+
+  /**
+   * Waits until every asyncMap call has finished and its result is out, as the task's loop would
+   * emit them; a failed or timed-out call throws here.
+   */
+  async settle(): Promise<this> {
+    const ops = this.chain.async;
+    for (;;) {
+      ops.drain();
+      if (ops.idle) return this;
+      await ops.nextSettle();
+    }
+  }
+
+  /** Every record the last operator emitted so far, in order. */
+  extractOutputValues(): O[] {
+    return [...this.output];
+  }
+
+  clearOutput(): this {
+    this.output.length = 0;
+    return this;
+  }
+
+  /** The keyed state of operator `id` (its uid), key → value; object keys in their JSON form. */
+  keyedState<V = unknown>(id: string): Map<unknown, V> {
+    return new Map(keyedOperator(this.chain, id).snapshot().flatMap(([, entries]) => entries) as [unknown, V][]);
+  }
+
+  /** The keyed state as a checkpoint holds it, for `OperatorTestHarness.of(..., { restore })`. */
+  snapshot(): HarnessSnapshot {
+    return Object.fromEntries([...this.chain.states].map(([id, s]) => [id, s.snapshot()]));
+  }
+}

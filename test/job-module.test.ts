@@ -1,0 +1,148 @@
+/**
+ * DataStream job modules through the CLI: `flinkx run job.ts` embedded and `flinkx submit job.ts` to a
+ * cluster of two TaskManagers (so the shipped bundle's closures are found on both), with counts
+ * checked against an independent count; bad modules get named errors, exit 1 and no stack.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Cluster, ROOT, tempDir } from './harness';
+import { expectedCounts, sinkCounts, writeText } from './wordcount';
+
+jest.setTimeout(180_000);
+
+function flinkx(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'flinkx.js'), ...args], { encoding: 'utf8', timeout: 150_000, env: { ...process.env, ...env } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A copy of jobs/wordcount-ts (no node_modules beside it) with other input text. */
+function wordcountTs(lines: number, seed: number): string {
+  const dir = tempDir();
+  for (const f of ['job.ts', 'functions.ts']) copyFileSync(join(ROOT, 'jobs/wordcount-ts', f), join(dir, f));
+  writeText(join(dir, 'input.txt'), lines, seed);
+  return dir;
+}
+
+const expected = (dir: string) => expectedCounts(readFileSync(join(dir, 'input.txt'), 'utf8'));
+
+test('flinkx run jobs/wordcount-ts/job.ts on other input writes exact counts beside the file', () => {
+  const dir = wordcountTs(3000, 7);
+  const r = flinkx(['run', join(dir, 'job.ts')]);
+  expect(r.stderr).not.toMatch(/error/);
+  expect(r.status).toBe(0);
+  expect(r.stdout).toContain(join(dir, 'out'));
+  expect(sinkCounts(join(dir, 'out'))).toEqual(expected(dir));
+});
+
+test('flinkx plan: the job modules and job files of the word counts compile to the same graphs', () => {
+  const plan = (file: string) => {
+    const r = flinkx(['plan', join(ROOT, file), '--json'], { KAFKA_BROKERS: '127.0.0.1:9092' });
+    expect(r.status).toBe(0);
+    return JSON.parse(r.stdout.replace(/jobs\/wordcount(-ts)?\//g, 'jobs/WC/').replace(/"fn": "words"/, '"fn": "tokenize"'));
+  };
+  const ts = plan('jobs/wordcount-ts/job.ts');
+  expect(ts).toEqual(plan('jobs/wordcount/job.json'));
+  expect(ts.edges).toEqual([expect.objectContaining({ source: 'lines', target: 'counts', partitioner: 'hash', keyBy: 'word' })]);
+  expect(plan('jobs/kafka-wordcount/job.ts')).toEqual(plan('jobs/kafka-wordcount/job.json'));
+  const mermaid = flinkx(['plan', join(ROOT, 'jobs/wordcount-ts/job.ts'), '--format', 'mermaid']);
+  expect(mermaid.stdout).toMatch(/^flowchart LR\n {2}v0\["lines: source<br\/>words: flatMap<br\/>parallelism 2"\]/);
+});
+
+test("the README's TypeScript word count, copied beside an input.txt, runs and writes exact counts", () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const code = /```ts\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('## A job in TypeScript')))![1];
+  const dir = tempDir();
+  writeFileSync(join(dir, 'job.ts'), code);
+  writeText(join(dir, 'input.txt'), 1000, 2);
+  const r = flinkx(['run', join(dir, 'job.ts')]);
+  expect(r.status).toBe(0);
+  expect(sinkCounts(join(dir, 'out'))).toEqual(expected(dir));
+});
+
+describe('bad job modules are refused with the reason, exit 1, no stack', () => {
+  const cases: [string, string, RegExp][] = [
+    ['syntax', 'const x = ;', /cannot bundle it: .*job\.ts:1/s],
+    ['throws', 'throw new Error("no config");', /it threw while building the job: no config/],
+    ['no execute', 'import { StreamExecutionEnvironment } from "flinkx";\nStreamExecutionEnvironment.getExecutionEnvironment();', /never called env\.execute\(name\)/],
+    [
+      'invalid job',
+      'import { StreamExecutionEnvironment } from "flinkx";\nconst env = StreamExecutionEnvironment.getExecutionEnvironment();\n' +
+        'env.readTextFile("in").uid("x").map((l) => l).uid("x").print();\nenv.execute("dup");',
+      /nodes\[1\] \(map "x"\)\.id: duplicate id "x"/,
+    ],
+  ];
+  test.each(cases)('%s', (_, code, message) => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'job.ts'), code);
+    const r = flinkx(['run', join(dir, 'job.ts')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+  });
+});
+
+describe('flinkx submit job.ts to a cluster of two TaskManagers', () => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await Cluster.start([1, 1]);
+  });
+  afterAll(() => cluster.stop());
+
+  test('the word count module gives exact counts', async () => {
+    const dir = wordcountTs(2000, 3);
+    const r = cluster.cli(['submit', join(dir, 'job.ts'), '--wait']);
+    expect(r.status).toBe(0);
+    expect(sinkCounts(join(dir, 'out'))).toEqual(expected(dir));
+  });
+
+  test('generator, process, filter and a keyed reduce with per-operator parallelism give exact sums', async () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'job.ts'),
+      `import { FileSink, GeneratorSource, StreamExecutionEnvironment } from 'flinkx';
+       const env = StreamExecutionEnvironment.getExecutionEnvironment().setParallelism(2);
+       env.fromSource(GeneratorSource.sequence({ count: 5000 })).setParallelism(1)
+         .process<{ k: number; v: number }>(({ seq }, out) => { if (seq % 2 === 0) out.collect({ k: seq % 7, v: seq }); })
+         .filter((r) => r.k !== 3)
+         .keyBy('k').reduce((a, b) => ({ k: a.k, v: a.v + b.v })).uid('sums')
+         .sinkTo(FileSink.jsonLines('out')).setParallelism(1);
+       env.execute('sums');\n`,
+    );
+    const r = cluster.cli(['submit', join(dir, 'job.ts'), '--wait']);
+    expect(r.status).toBe(0);
+    const expectedSums = new Map<number, number>();
+    for (let seq = 0; seq < 5000; seq += 2) if (seq % 7 !== 3) expectedSums.set(seq % 7, (expectedSums.get(seq % 7) ?? 0) + seq);
+    const last = new Map<number, number>();
+    for (const line of readFileSync(join(dir, 'out', 'part-0.jsonl'), 'utf8').split('\n').filter(Boolean)) {
+      const rec = JSON.parse(line) as { k: number; v: number };
+      last.set(rec.k, rec.v);
+    }
+    expect(last).toEqual(expectedSums);
+  });
+
+  test('a key selector and count across the shuffle give {key, count}', async () => {
+    const dir = tempDir();
+    writeText(join(dir, 'input.txt'), 1500, 11);
+    copyFileSync(join(ROOT, 'jobs/wordcount-ts/functions.ts'), join(dir, 'functions.ts'));
+    writeFileSync(
+      join(dir, 'job.ts'),
+      `import { FileSink, StreamExecutionEnvironment } from 'flinkx';
+       import { tokenize } from './functions';
+       const env = StreamExecutionEnvironment.getExecutionEnvironment().setParallelism(2);
+       env.readTextFile('input.txt').flatMap(tokenize).keyBy((w) => w.word).count().name('Count words').sinkTo(FileSink.jsonLines('out'));
+       env.execute('selected');\n`,
+    );
+    const r = cluster.cli(['submit', join(dir, 'job.ts'), '--wait']);
+    expect(r.status).toBe(0);
+    const counts = new Map<string, number>();
+    for (const f of readdirSync(join(dir, 'out')).sort()) {
+      for (const line of readFileSync(join(dir, 'out', f), 'utf8').split('\n').filter(Boolean)) {
+        const rec = JSON.parse(line) as Record<string, unknown>;
+        expect(Object.keys(rec).sort()).toEqual(['count', 'key']);
+        counts.set(rec.key as string, rec.count as number);
+      }
+    }
+    expect(counts).toEqual(expected(dir));
+  });
+});
