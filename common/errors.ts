@@ -71,3 +71,28 @@ export class ConnectorError extends FlinkxError {
     super('CONNECTOR_FAILED', message, options);
   }
 }
+
+/**
+ * A failure a restart cannot fix (Flink's SuppressRestartsException): the job fails at once with it,
+ * whatever its restart strategy. User functions may throw it, or any error named "NonRetriableError":
+ * the name is what counts, since a functions bundle carries its own copy of any class it imports.
+ */
+export class NonRetriableError extends FlinkxError {
+  constructor(message: string, options: { code?: string; cause?: unknown } = {}) {
+    super(options.code ?? 'NON_RETRIABLE', message, { cause: options.cause });
+  }
+}
+
+/** Whether the error, or any error in its `cause` chain, is a NonRetriableError. */
+export function isNonRetriable(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) {
+    if (e instanceof NonRetriableError || e.name === 'NonRetriableError') return true;
+  }
+  return false;
+}
+
+/** A failure as reported to the JobManager: message, stack, and whether a restart can help. */
+export function errorInfo(err: unknown): { message: string; stack?: string; nonRetriable?: true } {
+  const e = err instanceof Error ? err : undefined;
+  return { message: e?.message ?? String(err), stack: e?.stack, ...(isNonRetriable(err) && { nonRetriable: true as const }) };
+}

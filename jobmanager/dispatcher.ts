@@ -166,17 +166,20 @@ export class Dispatcher {
     }
   }
 
-  /** A task failed or its TM died: restart if attempts remain, else the job FAILED. */
+  /** A task failed or its TM died: restart if the job's restart strategy allows it, else the job FAILED. */
   private fail(job: JobMaster, cause: ErrorInfo): void {
     if (job.state !== 'RUNNING') return;
     if (!job.exceptions.some((e) => e.attempt === job.attempt)) job.exceptions.push({ time: Date.now(), attempt: job.attempt, ...cause });
     this.sendCancel(job);
     job.abandonTasks();
-    if (job.restarts >= job.spec.restart.attempts) {
+    job.restartStrategy.notifyFailure();
+    if (cause.nonRetriable || !job.restartStrategy.canRestart()) {
       job.failure = cause;
       job.transition('FAILED', cause.message);
       return;
     }
+    const delay = job.restartStrategy.backoffTime();
+    log.info('restarting job', { job: job.id, strategy: job.restart.strategy, delayMs: delay });
     job.transition('RESTARTING', cause.message);
     const timer = setTimeout(() => {
       this.timers.delete(timer);
@@ -185,7 +188,7 @@ export class Dispatcher {
       job.attempt++;
       job.transition('CREATED');
       void this.restoreAndSchedule(job);
-    }, job.spec.restart.delay);
+    }, delay);
     this.timers.add(timer);
   }
 

@@ -2,12 +2,13 @@
  * One submitted job: its graphs, its state, where each subtask runs, and what happened to it.
  * The dispatcher gives it slots; it deploys, follows task states, restarts or fails.
  */
-import type { JobSpec } from '../common/jobfile';
+import type { JobSpec, RestartSpec } from '../common/jobfile';
 import type { ErrorInfo, TaskCounters, TaskState } from '../common/protocol/control';
 import type { DeploymentPlan, SlotRef } from '../common/plan';
 import type { CheckpointCoordinator } from './checkpoint/checkpoint-coordinator';
 import type { SnapshotBytes } from './checkpoint/checkpoint-storage';
 import { buildExecutionGraph, buildJobGraph, type ExecutionGraph } from './compiler';
+import { createRestartStrategy, effectiveRestart, type RestartStrategy } from './failover/restart-strategy';
 import { canTransition, isTerminal, type JobState } from './job-state';
 import type { RegisteredTaskManager } from './scheduler/tm-registry';
 
@@ -47,6 +48,9 @@ export interface RestoreState {
 
 export class JobMaster {
   readonly execution: ExecutionGraph;
+  /** The job's `restart` block, or the default for it. */
+  readonly restart: RestartSpec;
+  readonly restartStrategy: RestartStrategy;
   state: JobState = 'CREATED';
   /** Why a CREATED job is not running yet, or why it ended. */
   reason: string | undefined;
@@ -73,6 +77,8 @@ export class JobMaster {
     private readonly onStateChange: (job: JobMaster) => void,
   ) {
     this.execution = buildExecutionGraph(buildJobGraph(spec));
+    this.restart = effectiveRestart(spec);
+    this.restartStrategy = createRestartStrategy(this.restart);
   }
 
   get slotsNeeded(): number {
@@ -217,6 +223,7 @@ export class JobMaster {
       attempt: this.attempt,
       maxParallelism: jobGraph.maxParallelism,
       checkpointing: this.spec.checkpointing,
+      restartStrategy: this.restart,
       checkpoints: this.checkpoints?.summary() ?? { latestCompleted: null, completed: 0, failed: 0, latestCompletedAt: null, latestCompletedSize: null },
       failure: this.failure,
       vertices: jobGraph.vertices.map((v) => {

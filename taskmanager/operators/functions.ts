@@ -2,7 +2,7 @@
  * User functions by name: the job's functions module first, then the built-ins. The module is the
  * CommonJS bundle the client built from the job file's `functions` entry and shipped with the job.
  */
-import { FlinkxError } from '../../common/errors';
+import { NonRetriableError } from '../../common/errors';
 
 export type UserFunction = (...args: unknown[]) => unknown;
 
@@ -30,12 +30,13 @@ export const BUILTINS: Record<string, UserFunction> = {
   identity: (record) => record,
 };
 
-export class UnknownFunctionError extends FlinkxError {
+/** No restart can make a missing function appear, so the job fails at once. */
+export class UnknownFunctionError extends NonRetriableError {
   constructor(name: string, hasModule: boolean) {
     super(
-      'UNKNOWN_FUNCTION',
       `function "${name}" is not a built-in (${Object.keys(BUILTINS).join(', ')})` +
         (hasModule ? ' and not exported by the job\'s functions module' : ' and the job names no `functions` module'),
+      { code: 'UNKNOWN_FUNCTION' },
     );
   }
 }
