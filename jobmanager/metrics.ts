@@ -70,7 +70,7 @@ export class JobManagerMetrics {
         name, help, registers, labelNames: ['tm'],
         collect() {
           this.reset();
-          for (const tm of dispatcher.registry.all()) this.set({ tm: tm.id }, value(dispatcher.slotPool.usage(tm.id)));
+          for (const tm of dispatcher.registry.all()) this.set({ tm: tm.id }, value(dispatcher.resourceManager.slotPool.usage(tm.id)));
         },
       });
     slotGauge('flinkx_taskmanager_slots_total', 'Slots a registered TaskManager offers.', (u) => u.total);

@@ -11,14 +11,14 @@ import { FlinkxError } from '../../common/errors';
 import { Logger } from '../../common/log';
 import type { JmToTmFrame, Outgoing } from '../../common/protocol/control';
 import type { CheckpointStorage, CheckpointWriter, CompletedCheckpoint } from './checkpoint-storage';
+import { CHECKPOINT_STATES, type CheckpointStatus } from './checkpoint-state';
 
 const log = new Logger('checkpoints');
 const HISTORY_SIZE = 100;
 
 export type CheckpointingConfig = NonNullable<JobSpec['checkpointing']>;
-export type CheckpointStatus = 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
 
-/** What the coordinator needs from its job; the dispatcher adapts a JobMaster, tests a fake. */
+/** What the coordinator needs from its job; the JobMaster provides it, tests a fake. */
 export interface CheckpointTarget {
   readonly jobId: string;
   /** The current attempt. */
@@ -153,7 +153,7 @@ export class CheckpointCoordinator {
       async () => {
         if (this.pending !== p) return this.discard(p); // aborted meanwhile
         this.pending = undefined;
-        entry.status = 'COMPLETED';
+        entry.status = CHECKPOINT_STATES.transition(`checkpoint ${entry.id}`, entry.status, 'COMPLETED');
         entry.duration = Date.now() - entry.triggerTime;
         this.counts.completed++;
         this.latestCompleted = entry;
@@ -182,7 +182,7 @@ export class CheckpointCoordinator {
     this.pending = undefined;
     clearTimeout(p.timeout);
     const { entry } = p;
-    entry.status = 'FAILED';
+    entry.status = CHECKPOINT_STATES.transition(`checkpoint ${entry.id}`, entry.status, 'FAILED');
     entry.duration = Date.now() - entry.triggerTime;
     entry.failureReason = reason;
     this.counts.failed++;

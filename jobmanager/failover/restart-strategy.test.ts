@@ -1,15 +1,6 @@
 import { RestartSchema, type RestartSpec } from '../../common/jobfile';
-import { createRestartStrategy, effectiveRestart, type Clock } from './restart-strategy';
-
-class ManualClock implements Clock {
-  constructor(private t = 1_000_000) {}
-  now(): number {
-    return this.t;
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
-}
+import { ManualClock } from '../testing/manual-clock';
+import { createRestartStrategy, effectiveRestart } from './restart-strategy';
 
 const spec = (input: unknown): RestartSpec => RestartSchema.parse(input);
 

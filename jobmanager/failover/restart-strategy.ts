@@ -9,11 +9,8 @@
  */
 import type { JobSpec, RestartSpec } from '../../common/jobfile';
 import { RestartSchema } from '../../common/jobfile';
+import { systemClock, type Clock } from '../clock';
 
-export interface Clock {
-  now(): number;
-}
-export const systemClock: Clock = { now: () => Date.now() };
 
 export interface RestartStrategy {
   /** A failure happened now. */

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FlinkxError, JobFileError } from '../../common/errors';
 import { serveDashboard } from '../dashboard/dashboard';
 import type { Dispatcher } from '../dispatcher';
+import { jobDetails, jobSummary } from './job-views';
 
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
@@ -64,8 +65,8 @@ export function restRoutes(dispatcher: Dispatcher): [string, RegExp, Route][] {
         sendJson(res, 201, { jobId: job.id, state: job.state });
       },
     ],
-    ['GET', /^\/jobs\/?$/, (_, res) => sendJson(res, 200, [...dispatcher.jobs.values()].map((j) => j.summary()))],
-    ['GET', /^\/jobs\/([^/]+)\/?$/, (_, res, [id]) => sendJson(res, 200, dispatcher.get(id).details())],
+    ['GET', /^\/jobs\/?$/, (_, res) => sendJson(res, 200, [...dispatcher.jobs.values()].map(jobSummary))],
+    ['GET', /^\/jobs\/([^/]+)\/?$/, (_, res, [id]) => sendJson(res, 200, jobDetails(dispatcher.get(id)))],
     ['GET', /^\/jobs\/([^/]+)\/exceptions\/?$/, (_, res, [id]) => sendJson(res, 200, dispatcher.get(id).exceptions)],
     [
       'GET',
@@ -91,7 +92,7 @@ export function restRoutes(dispatcher: Dispatcher): [string, RegExp, Route][] {
           dispatcher.registry.all().map((tm) => ({
             id: tm.id,
             slots: tm.slots,
-            freeSlots: dispatcher.slotPool.usage(tm.id).free,
+            freeSlots: dispatcher.resourceManager.slotPool.usage(tm.id).free,
             dataAddress: tm.dataAddress,
             metricsAddress: tm.metricsAddress,
             registeredAt: tm.registeredAt,
