@@ -12,7 +12,7 @@
  * A screenshot of the job page is written to /tmp/dashboard.png.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -26,6 +26,8 @@ const CHROMIUM_ARGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
 const SCREENSHOT = '/tmp/dashboard.png';
+/** The dashboard's static files, as the build copies them. */
+const DASHBOARD_DIR = join(ROOT, 'dist', 'jobmanager', 'dashboard');
 const UI_TIMEOUT_MS = 30_000;
 
 // test/run-all.sh installs Debian's chromium; a missing browser fails the suite rather than skipping it.
@@ -54,7 +56,7 @@ let dir: string | undefined;
 let mockServer: Server | undefined;
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'dist', 'jobmanager', 'dashboard', 'dashboard.js'))) throw new Error('dist/ is missing the dashboard: run `npm run build` first');
+  if (!existsSync(join(DASHBOARD_DIR, 'index.html'))) throw new Error('dist/ is missing the dashboard: run `npm run build` first');
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 });
 
@@ -154,7 +156,7 @@ describe('dashboard', () => {
   });
 
   it('renders checkpoint history and a branching graph, keeping hostile strings as text', async () => {
-    const { DASHBOARD_HTML } = require(join(ROOT, 'dist', 'jobmanager', 'dashboard', 'dashboard.js')) as { DASHBOARD_HTML: string };
+    const { DASHBOARD_FILES } = require(join(DASHBOARD_DIR, 'dashboard.js')) as { DASHBOARD_FILES: Record<string, string> };
     const evil = '<img src=x onerror="window.__pwned=1">';
     const now = Date.now();
     const job = {
@@ -190,7 +192,8 @@ describe('dashboard', () => {
     // No CSP here on purpose: only the page's own escaping keeps the strings above inert.
     mockServer = createServer((req, res) => {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
-      if (path === '/') return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(DASHBOARD_HTML);
+      const file = path === '/' ? 'index.html' : path.slice(1);
+      if (Object.hasOwn(DASHBOARD_FILES, file)) return void res.writeHead(200, { 'content-type': DASHBOARD_FILES[file] }).end(readFileSync(join(DASHBOARD_DIR, file)));
       if (path in routes) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(routes[path]));
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"NOT_FOUND","message":"no"}}');
     });

@@ -101,7 +101,8 @@ export function restRoutes(dispatcher: Dispatcher): [string, RegExp, Route][] {
           })),
         ),
     ],
-    ['GET', /^\/(index\.html)?$/, (req, res) => serveDashboard(req, res)],
+    ['GET', /^\/(?:index\.html)?$/, (req, res) => serveDashboard('index.html', req, res)],
+    ['GET', /^\/(app\.js|style\.css)$/, (req, res, [file]) => serveDashboard(file, req, res)],
   ];
 }
 
