@@ -31,6 +31,15 @@ export class JobFileError extends FlinkxError {
   }
 }
 
+/** Process options (command-line flags) that cannot work: every problem is named by its flag. */
+export class InvalidOptionsError extends FlinkxError {
+  readonly problems: Problem[];
+  constructor(problems: Problem[]) {
+    super('INVALID_OPTIONS', `invalid options:\n${problems.map((p) => `  - ${p.path}: ${p.message}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
 /** A frame on a WebSocket that does not follow the protocol. The connection is closed; nothing else. */
 export class ProtocolError extends FlinkxError {
   constructor(message: string, cause?: unknown) {

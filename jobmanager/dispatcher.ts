@@ -11,17 +11,14 @@ import type { TmToJmFrame } from '../common/protocol/control';
 import { checkpointDirFor, CheckpointStorage } from './checkpoint/checkpoint-storage';
 import { deliverToJobMaster } from './gateway/websocket';
 import { JobMaster } from './job-master';
+import type { JobManagerConfig } from './jobmanager-options';
 import { ResourceManager } from './scheduler/resource-manager';
 import type { RegisteredTaskManager, TaskManagerRegistry } from './scheduler/tm-registry';
 
 const log = new Logger('dispatcher');
 
-export interface DispatcherOptions {
-  heartbeatIntervalMs: number;
-  heartbeatTimeoutMs: number;
-  /** The JM's data dir; checkpoints go to `<dataDir>/checkpoints/<jobId>/` unless the job names a storage. */
-  dataDir: string;
-}
+/** The JM's config; checkpoints go to `<dataDir>/checkpoints/<jobId>/` unless the job names a storage. */
+export type DispatcherOptions = Pick<JobManagerConfig, 'heartbeatIntervalMs' | 'heartbeatTimeoutMs' | 'dataDir'>;
 
 export class Dispatcher {
   readonly jobs = new Map<string, JobMaster>();
