@@ -5,10 +5,10 @@
  *   SCHEDULED ──▶ DEPLOYING ──▶ RUNNING ──▶ FINISHED
  *       └────────────┴─────────────┴──────▶ FAILED | CANCELED
  */
-import type { TaskState } from '../common/protocol/control';
+import type { ExecutionState } from '../common/protocol/rest';
 import { stateMachine } from './state-machine';
 
-export type ExecutionState = 'SCHEDULED' | TaskState;
+export type { ExecutionState };
 
 export const EXECUTION_STATES = stateMachine<ExecutionState>({
   SCHEDULED: ['DEPLOYING', 'RUNNING', 'FAILED', 'CANCELED'],

@@ -4,6 +4,7 @@
  */
 import type { SlotRef } from '../common/plan';
 import type { ErrorInfo, TaskCounters } from '../common/protocol/control';
+import type { Throughput } from '../common/protocol/rest';
 import { systemClock, type Clock } from './clock';
 import { EXECUTION_STATES, type ExecutionState } from './execution-state';
 
@@ -15,16 +16,6 @@ export interface SubtaskStatus {
   error?: ErrorInfo;
 }
 
-export interface Throughput {
-  recordsIn: number;
-  recordsOut: number;
-  bytesIn: number;
-  backPressuredMs: number;
-  busyMs: number;
-  recordsInPerSecond: number;
-  recordsOutPerSecond: number;
-  at: number;
-}
 
 const key = (vertex: string, subtask: number) => `${vertex}/${subtask}`;
 

@@ -8,6 +8,7 @@ import type { JobSpec, RestartSpec } from '../common/jobfile';
 import { Logger } from '../common/log';
 import type { DeploymentPlan, SlotRef } from '../common/plan';
 import type { ErrorInfo, TaskCounters } from '../common/protocol/control';
+import type { JobException } from '../common/protocol/rest';
 import { CheckpointCoordinator } from './checkpoint/checkpoint-coordinator';
 import type { CheckpointStorage, SnapshotBytes } from './checkpoint/checkpoint-storage';
 import { systemClock, systemTimers, type Clock, type Timers } from './clock';
@@ -21,14 +22,6 @@ import type { ResourceManagerGateway } from './scheduler/resource-manager';
 const log = new Logger('jobmaster');
 /** How long a cancelled job waits for its tasks to confirm before it counts them as stopped. */
 export const CANCEL_TIMEOUT_MS = 10_000;
-
-export interface JobException {
-  time: number;
-  attempt: number;
-  task?: string;
-  message: string;
-  stack?: string;
-}
 
 /** The completed checkpoint an attempt starts from: its id and every task's snapshot bytes. */
 export interface RestoreState {

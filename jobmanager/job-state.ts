@@ -6,9 +6,10 @@
  *      │                     │  ╲─task failed, no restart─────▶ FAILED
  *      └──────cancel─────────┴──▶ CANCELLING ──tasks stopped──▶ CANCELED
  */
+import type { JobState } from '../common/protocol/rest';
 import { stateMachine } from './state-machine';
 
-export type JobState = 'CREATED' | 'RUNNING' | 'RESTARTING' | 'FINISHED' | 'FAILED' | 'CANCELLING' | 'CANCELED';
+export type { JobState };
 
 export const JOB_STATES = stateMachine<JobState>({
   CREATED: ['RUNNING', 'CANCELLING', 'FAILED'],

@@ -11,7 +11,8 @@ import { FlinkxError } from '../../common/errors';
 import { Logger } from '../../common/log';
 import type { JmToTmFrame, Outgoing } from '../../common/protocol/control';
 import type { CheckpointStorage, CheckpointWriter, CompletedCheckpoint } from './checkpoint-storage';
-import { CHECKPOINT_STATES, type CheckpointStatus } from './checkpoint-state';
+import type { CheckpointEntry, Checkpoints, CheckpointsSummary } from '../../common/protocol/rest';
+import { CHECKPOINT_STATES } from './checkpoint-state';
 
 const log = new Logger('checkpoints');
 const HISTORY_SIZE = 100;
@@ -31,19 +32,7 @@ export interface CheckpointTarget {
   broadcast(frame: Extract<Outgoing<JmToTmFrame>, { t: 'trigger-checkpoint' | 'checkpoint-complete' }>): void;
 }
 
-export interface CheckpointEntry {
-  id: number;
-  attempt: number;
-  status: CheckpointStatus;
-  triggerTime: number;
-  /** ms from trigger to completion or failure; so far, while in progress. */
-  duration: number;
-  /** Bytes of all acknowledged snapshots. */
-  size: number;
-  acknowledged: number;
-  total: number;
-  failureReason?: string;
-}
+export type { CheckpointEntry };
 
 /** Why a checkpoint failed (declined, timed out, aborted by a restart, storage error). */
 export class CheckpointFailedError extends FlinkxError {
@@ -199,7 +188,7 @@ export class CheckpointCoordinator {
   }
 
   /** The `GET /jobs/:id/checkpoints` body. */
-  snapshot() {
+  snapshot(): Checkpoints {
     const now = Date.now();
     const view = (e: CheckpointEntry): CheckpointEntry => (e.status === 'IN_PROGRESS' ? { ...e, duration: now - e.triggerTime } : { ...e });
     return {
@@ -210,7 +199,7 @@ export class CheckpointCoordinator {
   }
 
   /** The checkpoint part of `GET /jobs/:id`. */
-  summary() {
+  summary(): CheckpointsSummary {
     const l = this.latestCompleted;
     return {
       latestCompleted: l?.id ?? null,

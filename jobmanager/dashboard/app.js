@@ -3,7 +3,8 @@
  * plain browser JavaScript, with no modules or build step for the browser, so it is longer than
  * our ~300 lines; its sections, in order: DOM helpers (text only, never HTML parsing), formatting,
  * HTTP, back-pressure ratios, the overview, the job graph (SVG), checkpoints, the job page, routing
- * and polling.
+ * and polling. The answers it reads have the shapes of common/protocol/rest.ts, which its test
+ * fixtures are checked against (test/dashboard.test.ts).
  */
 (function () {
   'use strict';
@@ -337,65 +338,22 @@
     ]);
   }
 
-  // ---- checkpoints: rendered from whatever shape GET /jobs/:id/checkpoints answers ----
-  function checkpointList(body) {
-    if (Array.isArray(body)) return body;
-    if (body && typeof body === 'object') {
-      var keys = ['history', 'checkpoints', 'completed', 'items'];
-      for (var i = 0; i < keys.length; i++) if (Array.isArray(body[keys[i]])) return body[keys[i]];
-    }
-    return [];
-  }
-  function cell(key, v) {
-    if (v == null) return td('–', 'muted');
-    if (typeof v === 'number') {
-      if (/(time|timestamp|At)$/i.test(key) && v > 1e12) return td(time(v));
-      if (/(duration|Ms)$/i.test(key)) return td(dur(v), 'num');
-      if (/(size|bytes)/i.test(key)) return td(bytes(v), 'num');
-      return td(num(v), 'num');
-    }
-    if (typeof v === 'string') {
-      if (/^(status|state)$/i.test(key)) return td(badge(v.toUpperCase()));
-      return td(clip(v, 120));
-    }
-    if (typeof v === 'boolean') return td(v ? 'yes' : 'no');
-    var j = JSON.stringify(v);
-    return td(clip(j == null ? '' : j, 120), 'mono');
-  }
+  // ---- checkpoints: GET /jobs/:id/checkpoints (CheckpointsSchema in common/protocol/rest.ts) ----
   function renderCheckpoints(box, body) {
-    var list = checkpointList(body).slice();
-    var out = [];
-    if (body && typeof body === 'object' && !Array.isArray(body)) {
-      var facts = [];
-      Object.keys(body).forEach(function (k) {
-        var v = body[k];
-        if (v == null || Array.isArray(v)) return;
-        if (typeof v === 'object') {
-          Object.keys(v).forEach(function (k2) {
-            var v2 = v[k2];
-            if (v2 == null || typeof v2 === 'object') return;
-            facts.push(h('span', null, [k + '.' + k2 + ': ', h('b', null, String(v2))]));
-          });
-        } else facts.push(h('span', null, [k + ': ', h('b', null, String(v))]));
-      });
-      if (facts.length) out.push(h('div', { class: 'meta' }, facts.slice(0, 24)));
-    }
-    var cols = [];
-    list.forEach(function (c) {
-      if (c && typeof c === 'object') Object.keys(c).forEach(function (k) { if (cols.indexOf(k) < 0) cols.push(k); });
+    var c = body.counts;
+    var facts = h('div', { class: 'meta' }, [
+      h('span', null, ['completed ', h('b', null, num(c.completed))]),
+      h('span', null, ['failed ', h('b', null, num(c.failed))]),
+      h('span', null, ['in progress ', h('b', null, num(c.inProgress))]),
+      h('span', null, ['latest ', h('b', null, body.latest ? '#' + body.latest.id + ', ' + bytes(body.latest.size) : '–')]),
+    ]);
+    var rows = body.history.slice(0, 50).map(function (e) {
+      return h('tr', null, [
+        td(e.id, 'num'), td(badge(e.status)), td(time(e.triggerTime)), td(dur(e.duration), 'num'), td(bytes(e.size), 'num'),
+        td(e.acknowledged + ' / ' + e.total, 'num'), td(e.failureReason ? clip(e.failureReason, 120) : '–', e.failureReason ? '' : 'muted'),
+      ]);
     });
-    cols = cols.slice(0, 10);
-    var idKey = cols.indexOf('id') >= 0 ? 'id' : null;
-    if (idKey) list.sort(function (a, b) { return (b.id || 0) - (a.id || 0); });
-    list = list.slice(0, 50);
-    out.push(table(cols.map(function (k) {
-      var label = k.replace(/(Ms|_ms)$/, '').replace(/_/g, ' ').replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
-      var numeric = list.some(function (c) { return c && typeof c[k] === 'number' && !(/(time|timestamp|At)$/i.test(k) && c[k] > 1e12); });
-      return numeric ? '#' + label : label;
-    }), list.map(function (c) {
-      return h('tr', null, cols.map(function (k) { return cell(k, c && typeof c === 'object' ? c[k] : c); }));
-    }), 'No checkpoints yet.'));
-    fill(box, out);
+    fill(box, [facts, table(['#Id', 'Status', 'Triggered', '#Duration', '#Size', '#Acknowledged', 'Failure'], rows, 'No checkpoints yet.')]);
   }
 
   // ---- job page ----

@@ -1,7 +1,8 @@
-/** What `GET /jobs` and `GET /jobs/:id` answer about a job. */
+/** What `GET /jobs` and `GET /jobs/:id` answer about a job (shapes: common/protocol/rest.ts). */
+import type { JobDetails, JobSummary, Throughput } from '../../common/protocol/rest';
 import type { JobMaster } from '../job-master';
 
-export function jobSummary(job: JobMaster) {
+export function jobSummary(job: JobMaster): JobSummary {
   return {
     id: job.id,
     name: job.spec.name,
@@ -16,7 +17,7 @@ export function jobSummary(job: JobMaster) {
   };
 }
 
-export function jobDetails(job: JobMaster) {
+export function jobDetails(job: JobMaster): JobDetails {
   const jobGraph = job.execution.jobGraph;
   const subtasks = job.tasks.list();
   return {
@@ -31,7 +32,7 @@ export function jobDetails(job: JobMaster) {
       const own = subtasks
         .filter((s) => s.vertex === v.id)
         .map((s) => ({ index: s.subtask, state: s.state, tm: s.slot?.tm, slot: s.slot?.slot, error: s.error, metrics: job.tasks.metrics(v.id, s.subtask) }));
-      const sum = (f: (t: NonNullable<(typeof own)[number]['metrics']>) => number) => own.reduce((n, s) => n + (s.metrics ? f(s.metrics) : 0), 0);
+      const sum = (f: (t: Throughput) => number) => own.reduce((n, s) => n + (s.metrics ? f(s.metrics) : 0), 0);
       return {
         id: v.id,
         name: v.name,

@@ -1,9 +1,10 @@
 /**
- * The REST API (JSON). Errors answer with `{error: {code, message, problems?}}` and a 4xx status;
- * no request can take the JobManager down.
+ * The REST API (JSON; every answer's shape is a schema in common/protocol/rest.ts). Errors answer
+ * with `{error: {code, message, problems?}}` and a 4xx status; no request can take the JobManager down.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FlinkxError, JobFileError } from '../../common/errors';
+import type { Checkpoints, ErrorResponse, SubmitResponse, TaskManagerInfo } from '../../common/protocol/rest';
 import { serveDashboard } from '../dashboard/dashboard';
 import type { Dispatcher } from '../dispatcher';
 import { jobDetails, jobSummary } from './job-views';
@@ -35,7 +36,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+export function sendJson<T>(res: ServerResponse, status: number, body: T): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   res.end(text);
@@ -62,7 +63,7 @@ export function restRoutes(dispatcher: Dispatcher): [string, RegExp, Route][] {
         }
         const code = typeof body.functionsCode === 'string' ? body.functionsCode : undefined;
         const job = dispatcher.submit(body.job, code);
-        sendJson(res, 201, { jobId: job.id, state: job.state });
+        sendJson<SubmitResponse>(res, 201, { jobId: job.id, state: job.state });
       },
     ],
     ['GET', /^\/jobs\/?$/, (_, res) => sendJson(res, 200, [...dispatcher.jobs.values()].map(jobSummary))],
@@ -72,21 +73,21 @@ export function restRoutes(dispatcher: Dispatcher): [string, RegExp, Route][] {
       'GET',
       /^\/jobs\/([^/]+)\/checkpoints\/?$/,
       (_, res, [id]) =>
-        sendJson(res, 200, dispatcher.get(id).checkpoints?.snapshot() ?? { counts: { completed: 0, failed: 0, inProgress: 0 }, latest: null, history: [] }),
+        sendJson<Checkpoints>(res, 200, dispatcher.get(id).checkpoints?.snapshot() ?? { counts: { completed: 0, failed: 0, inProgress: 0 }, latest: null, history: [] }),
     ],
     [
       'POST',
       /^\/jobs\/([^/]+)\/cancel\/?$/,
       (_, res, [id]) => {
         const job = dispatcher.cancel(id);
-        sendJson(res, 202, { jobId: job.id, state: job.state });
+        sendJson<SubmitResponse>(res, 202, { jobId: job.id, state: job.state });
       },
     ],
     [
       'GET',
       /^\/taskmanagers\/?$/,
       (_, res) =>
-        sendJson(
+        sendJson<TaskManagerInfo[]>(
           res,
           200,
           dispatcher.registry.all().map((tm) => ({
@@ -118,7 +119,7 @@ export async function handle(routes: [string, RegExp, Route][], req: IncomingMes
     const status = statusOf(err);
     const e = err as FlinkxError;
     if (res.headersSent) return void res.destroy();
-    sendJson(res, status, {
+    sendJson<ErrorResponse>(res, status, {
       error: {
         code: e.code ?? 'INTERNAL',
         message: e.message ?? String(err),
