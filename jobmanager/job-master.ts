@@ -129,10 +129,10 @@ export class JobMaster implements JobMasterGateway {
     if (u.attempt !== this.attempt || (this.state !== 'RUNNING' && this.state !== 'CANCELLING')) return;
     const st = this.tasks.get(u.vertex, u.subtask);
     if (!st || st.slot?.tm !== tm) return void log.warn('task report from a TaskManager that does not run the task', { job: this.id, tm, task: `${u.vertex}[${u.subtask}]` });
+    this.tasks.update(st, u.state, u.error);
     if (u.counters) this.tasks.updateCounters(this.attempt, [u.counters], true);
     // A finished task acks no more checkpoints: the one in progress cannot complete.
     if (u.state === 'FINISHED') this.checkpoints?.abort(`task ${u.vertex}[${u.subtask}] finished`);
-    this.tasks.update(st, u.state, u.error);
     if (u.state === 'FAILED' && this.state === 'RUNNING') {
       const failure = u.error ?? { message: `task ${u.vertex}[${u.subtask}] failed` };
       this.exceptions.push({ time: this.clock.now(), attempt: u.attempt, task: `${u.vertex}[${u.subtask}]`, ...failure });
