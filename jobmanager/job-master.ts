@@ -115,6 +115,7 @@ export class JobMaster implements JobMasterGateway {
     // A TM that died meanwhile will never report; its tasks count as stopped.
     for (const tm of this.taskManagers()) if (!this.services.resourceManager.taskExecutor(tm)) this.tasks.abandon(tm);
     this.settle();
+    if (isTerminal(this.state)) return;
     // A task that never reports back (stuck in a user function, say) must not hold the job forever.
     this.cancelTimer = this.timers.schedule(() => {
       if (this.state !== 'CANCELLING') return;
