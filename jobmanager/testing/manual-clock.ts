@@ -29,9 +29,4 @@ export class ManualClock implements Clock, Timers {
     }
     this.t = until;
   }
-
-  /** Timers still waiting. */
-  get scheduled(): number {
-    return this.pending.length;
-  }
 }

@@ -50,13 +50,6 @@ export class TestingResourceManager implements ResourceManagerGateway {
     return gw;
   }
 
-  /** The TaskManager is gone: its gateway and slots vanish (the JobMaster is told by the test). */
-  removeTaskManager(id: string): void {
-    this.taskExecutors.delete(id);
-    this.free.splice(0, this.free.length, ...this.free.filter((s) => s.tm !== id));
-    for (const [job, slots] of this.owned) this.owned.set(job, slots.filter((s) => s.tm !== id));
-  }
-
   requestSlots(request: SlotRequest): void {
     this.pending.set(request.jobId, request);
     this.serve();
