@@ -31,6 +31,15 @@ export class JobFileError extends FlinkxError {
   }
 }
 
+/** Process options (command-line flags) that cannot work: every problem is named by its flag. */
+export class InvalidOptionsError extends FlinkxError {
+  readonly problems: Problem[];
+  constructor(problems: Problem[]) {
+    super('INVALID_OPTIONS', `invalid options:\n${problems.map((p) => `  - ${p.path}: ${p.message}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
 /** A frame on a WebSocket that does not follow the protocol. The connection is closed; nothing else. */
 export class ProtocolError extends FlinkxError {
   constructor(message: string, cause?: unknown) {
@@ -70,4 +79,29 @@ export class ConnectorError extends FlinkxError {
   constructor(message: string, options: { retriable?: boolean; cause?: unknown } = {}) {
     super('CONNECTOR_FAILED', message, options);
   }
+}
+
+/**
+ * A failure a restart cannot fix (Flink's SuppressRestartsException): the job fails at once with it,
+ * whatever its restart strategy. User functions may throw it, or any error named "NonRetriableError":
+ * the name is what counts, since a functions bundle carries its own copy of any class it imports.
+ */
+export class NonRetriableError extends FlinkxError {
+  constructor(message: string, options: { code?: string; cause?: unknown } = {}) {
+    super(options.code ?? 'NON_RETRIABLE', message, { cause: options.cause });
+  }
+}
+
+/** Whether the error, or any error in its `cause` chain, is a NonRetriableError. */
+export function isNonRetriable(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) {
+    if (e instanceof NonRetriableError || e.name === 'NonRetriableError') return true;
+  }
+  return false;
+}
+
+/** A failure as reported to the JobManager: message, stack, and whether a restart can help. */
+export function errorInfo(err: unknown): { message: string; stack?: string; nonRetriable?: true } {
+  const e = err instanceof Error ? err : undefined;
+  return { message: e?.message ?? String(err), stack: e?.stack, ...(isNonRetriable(err) && { nonRetriable: true as const }) };
 }

@@ -44,7 +44,7 @@ describe('parseJobSpec: valid jobs', () => {
     const job = parseJobSpec(wordcount());
     expect(job.parallelism).toBe(4);
     expect(job.maxParallelism).toBe(128);
-    expect(job.restart).toEqual({ attempts: 0, delay: 1000 });
+    expect(job.restart).toBeUndefined(); // the JobManager picks the default from checkpointing
     expect(job.checkpointing).toEqual({ interval: 1000, mode: 'at-least-once', timeout: 60000 });
     expect(job.nodes.map((n) => n.inputs)).toEqual([[], ['lines'], ['words'], ['counts']]);
     expect(job.functions).toBeUndefined();
@@ -92,6 +92,24 @@ describe('parseJobSpec: shape problems', () => {
     const job = wordcount();
     job.nodes[3].connector = { kind: 'fil', path: 'x' };
     expectProblem(job, 'nodes[3].connector.kind', /must be one of "generator", "file", "stdout", "kafka".*"file"/);
+  });
+
+  it('restart: a strategy with Flink\'s defaults, or the older {attempts, delay}; problems by path', () => {
+    const withRestart = (restart: unknown) => ({ ...wordcount(), restart });
+    expect(parseJobSpec(withRestart({ strategy: 'failure-rate' })).restart).toEqual({
+      strategy: 'failure-rate', maxFailuresPerInterval: 1, failureRateInterval: 60_000, delay: 1000,
+    });
+    expect(parseJobSpec(withRestart({ strategy: 'fixed-delay' })).restart).toEqual({ strategy: 'fixed-delay', attempts: 1, delay: 1000 });
+    expect(parseJobSpec(withRestart({ attempts: 3 })).restart).toEqual({ strategy: 'fixed-delay', attempts: 3, delay: 1000 });
+    // the parsed form parses to itself (the client parses, then the JobManager again)
+    const parsed = parseJobSpec(withRestart({ strategy: 'exponential-delay', maxBackoff: 5000 }));
+    expect(parseJobSpec(parsed)).toEqual(parsed);
+    expectProblem(withRestart({ strategy: 'fixed-dalay' }), 'restart.strategy', /must be one of "none", "fixed-delay", "failure-rate", "exponential-delay" \(did you mean "fixed-delay"\?\)/);
+    expectProblem(withRestart({ strategy: 'none', attempts: 2 }), 'restart.attempts', /unknown key/);
+    expectProblem(withRestart({ atempts: 2 }), 'restart.atempts', /did you mean "attempts"/);
+    expectProblem(withRestart({ strategy: 'exponential-delay', initialBackoff: 2000, maxBackoff: 1000 }), 'restart.maxBackoff', 'must be >= initialBackoff');
+    expectProblem(withRestart({ strategy: 'exponential-delay', backoffMultiplier: 1 }), 'restart.backoffMultiplier', 'must be > 1');
+    expectProblem(withRestart({ strategy: 'exponential-delay', jitterFactor: 2 }), 'restart.jitterFactor', 'must be <= 1');
   });
 
   it('says "required" for missing fields and names ranges', () => {

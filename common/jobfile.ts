@@ -118,7 +118,38 @@ export const CheckpointingSchema = strict({
   storage: nonEmpty.optional(),
 });
 
-export const RestartSchema = strict({ attempts: int.min(0).default(0), delay: int.min(0).default(1000) });
+/**
+ * Flink's restart strategies (`restart-strategy.<name>.*`), durations in ms; the defaults are Flink
+ * 1.20's. Without a `restart` block a job with checkpointing gets `exponential-delay`, one without
+ * gets `none` (jobmanager/failover/restart-strategy.ts). `{attempts, delay}` without a `strategy` is
+ * the older form of `fixed-delay`.
+ */
+export const RestartStrategySchema = z.discriminatedUnion('strategy', [
+    strict({ strategy: z.literal('none') }),
+    strict({ strategy: z.literal('fixed-delay'), attempts: int.min(0).default(1), delay: int.min(0).default(1000) }),
+    strict({
+      strategy: z.literal('failure-rate'),
+      maxFailuresPerInterval: int.min(1).default(1),
+      failureRateInterval: int.min(1).default(60_000),
+      delay: int.min(0).default(1000),
+    }),
+    strict({
+      strategy: z.literal('exponential-delay'),
+      initialBackoff: int.min(1).default(1000),
+      maxBackoff: int.min(1).default(60_000),
+      backoffMultiplier: z.number().gt(1).default(1.5),
+      resetBackoffThreshold: int.min(1).default(3_600_000),
+      jitterFactor: z.number().min(0).max(1).default(0.1),
+      /** Absent: unlimited. */
+      attemptsBeforeResetBackoff: int.min(1).optional(),
+    }).refine((r) => r.initialBackoff <= r.maxBackoff, { path: ['maxBackoff'], message: 'must be >= initialBackoff' }),
+]);
+export const RestartSchema = z.preprocess(
+  (v) => (typeof v === 'object' && v !== null && !Array.isArray(v) && !('strategy' in v) ? { strategy: 'fixed-delay', ...v } : v),
+  RestartStrategySchema,
+);
+/** What a job may write under `restart`: a strategy, or the older `{attempts, delay}` (fixed delay). */
+export type RestartInput = z.input<typeof RestartStrategySchema> | { attempts?: number; delay?: number };
 
 export const JobSpecSchema = strict({
   name: nonEmpty,
@@ -126,7 +157,7 @@ export const JobSpecSchema = strict({
   maxParallelism: int.min(1).max(32768).default(128),
   functions: nonEmpty.optional(),
   checkpointing: CheckpointingSchema.optional(),
-  restart: RestartSchema.prefault({}),
+  restart: RestartSchema.optional(),
   nodes: z.array(NodeSpecSchema).min(1),
 });
 
@@ -140,6 +171,7 @@ export type NodeType = z.infer<typeof NodeTypeSchema>;
 export type NodeSpec = z.infer<typeof NodeSpecSchema>;
 export type AsyncSpec = z.infer<typeof AsyncSchema>;
 export type JobSpec = z.infer<typeof JobSpecSchema>;
+export type RestartSpec = z.infer<typeof RestartSchema>;
 
 const SOURCE_ONLY: ReadonlySet<Connector['kind']> = new Set(['generator', 'nexmark']);
 const SINK_ONLY: ReadonlySet<Connector['kind']> = new Set(['stdout', 'discard']);

@@ -1,52 +1,48 @@
 /**
- * One submitted job: its graphs, its state, where each subtask runs, and what happened to it.
- * The dispatcher gives it slots; it deploys, follows task states, restarts or fails.
+ * The JobMaster of one job (Flink's JobMaster): its state machine (./job-state.ts), scheduling of
+ * each attempt on slots from the ResourceManager, the subtasks' states, the restart strategy
+ * (./failover/), and the checkpoint coordinator, restoring a restarted attempt from the latest
+ * completed checkpoint. TaskManagers report to it through its JobMasterGateway methods.
  */
-import type { JobSpec } from '../common/jobfile';
-import type { ErrorInfo, TaskCounters, TaskState } from '../common/protocol/control';
+import type { JobSpec, RestartSpec } from '../common/jobfile';
+import { Logger } from '../common/log';
 import type { DeploymentPlan, SlotRef } from '../common/plan';
-import type { CheckpointCoordinator } from './checkpoint/checkpoint-coordinator';
-import type { SnapshotBytes } from './checkpoint/checkpoint-storage';
+import type { ErrorInfo, TaskCounters } from '../common/protocol/control';
+import type { JobException } from '../common/protocol/rest';
+import { CheckpointCoordinator } from './checkpoint/checkpoint-coordinator';
+import type { CheckpointStorage, SnapshotBytes } from './checkpoint/checkpoint-storage';
+import { systemClock, systemTimers, type Clock, type Timers } from './clock';
 import { buildExecutionGraph, buildJobGraph, type ExecutionGraph } from './compiler';
-import { canTransition, isTerminal, type JobState } from './job-state';
-import type { RegisteredTaskManager } from './scheduler/tm-registry';
+import { Executions } from './executions';
+import { createRestartStrategy, effectiveRestart, type RestartStrategy } from './failover/restart-strategy';
+import type { JobMasterGateway, TaskExecutionState } from './gateway/gateways';
+import { isTerminal, JOB_STATES, type JobState } from './job-state';
+import type { ResourceManagerGateway } from './scheduler/resource-manager';
 
-interface SubtaskStatus {
-  vertex: string;
-  subtask: number;
-  state: TaskState | 'SCHEDULED';
-  slot?: SlotRef;
-  error?: ErrorInfo;
-}
-
-interface Throughput {
-  recordsIn: number;
-  recordsOut: number;
-  bytesIn: number;
-  backPressuredMs: number;
-  busyMs: number;
-  recordsInPerSecond: number;
-  recordsOutPerSecond: number;
-  at: number;
-}
-
-export interface JobException {
-  time: number;
-  attempt: number;
-  task?: string;
-  message: string;
-  stack?: string;
-}
+const log = new Logger('jobmaster');
+/** How long a cancelled job waits for its tasks to confirm before it counts them as stopped. */
+export const CANCEL_TIMEOUT_MS = 10_000;
 
 /** The completed checkpoint an attempt starts from: its id and every task's snapshot bytes. */
 export interface RestoreState {
-  attempt: number;
   checkpointId: number;
   states: Map<string, SnapshotBytes>;
 }
 
-export class JobMaster {
+export interface JobMasterServices {
+  resourceManager: ResourceManagerGateway;
+  /** Where a job with `checkpointing` keeps its checkpoints. */
+  checkpointStorage?: CheckpointStorage;
+  clock?: Clock;
+  timers?: Timers;
+}
+
+export class JobMaster implements JobMasterGateway {
   readonly execution: ExecutionGraph;
+  /** The job's `restart` block, or the default for it. */
+  readonly restart: RestartSpec;
+  readonly checkpoints: CheckpointCoordinator | undefined;
+  readonly tasks: Executions;
   state: JobState = 'CREATED';
   /** Why a CREATED job is not running yet, or why it ended. */
   reason: string | undefined;
@@ -55,109 +51,120 @@ export class JobMaster {
   slots: SlotRef[] | undefined;
   failure: ErrorInfo | undefined;
   readonly exceptions: JobException[] = [];
-  readonly createdAt = Date.now();
+  readonly createdAt: number;
   startedAt: number | undefined;
   endedAt: number | undefined;
-  /** Set by the dispatcher for a job with `checkpointing`; lives as long as the job. */
-  checkpoints: CheckpointCoordinator | undefined;
-  /** True while the checkpoint to restore is being loaded: the job stays CREATED meanwhile. */
-  restoring = false;
-  restore: RestoreState | undefined;
-  private subtasks = new Map<string, SubtaskStatus>();
-  private readonly throughput = new Map<string, Throughput>();
+  private readonly restartStrategy: RestartStrategy;
+  private readonly clock: Clock;
+  private readonly timers: Timers;
+  private restore: RestoreState | undefined;
+  private cancelTimer: (() => void) | undefined;
+  private restartTimer: (() => void) | undefined;
 
   constructor(
     readonly id: string,
     readonly spec: JobSpec,
     readonly functionsCode: string | undefined,
-    private readonly onStateChange: (job: JobMaster) => void,
+    private readonly services: JobMasterServices,
   ) {
+    this.clock = services.clock ?? systemClock;
+    this.timers = services.timers ?? systemTimers;
+    this.createdAt = this.clock.now();
     this.execution = buildExecutionGraph(buildJobGraph(spec));
+    this.tasks = new Executions(this.clock);
+    this.restart = effectiveRestart(spec);
+    this.restartStrategy = createRestartStrategy(this.restart, this.clock);
+    if (spec.checkpointing && services.checkpointStorage) {
+      this.checkpoints = new CheckpointCoordinator(
+        {
+          jobId: id,
+          attempt: () => this.attempt,
+          allTasksRunning: () => this.allTasksRunning(),
+          tasks: () => this.execution.subtasks,
+          broadcast: (frame) => {
+            for (const gw of this.taskExecutors()) {
+              if (frame.t === 'trigger-checkpoint') gw.triggerCheckpoint(id, frame.attempt, frame.checkpointId, frame.timestamp);
+              else gw.notifyCheckpointComplete(id, frame.attempt, frame.checkpointId);
+            }
+          },
+        },
+        spec.checkpointing,
+        services.checkpointStorage,
+      );
+    }
   }
 
   get slotsNeeded(): number {
     return this.execution.slotsNeeded;
   }
 
-  transition(to: JobState, reason?: string): void {
-    if (!canTransition(this.state, to)) return;
-    this.state = to;
-    this.reason = reason;
-    if (isTerminal(to)) this.endedAt = Date.now();
-    this.onStateChange(this);
+  /** Starts checkpointing and asks for the slots of the first attempt. */
+  start(): void {
+    this.checkpoints?.start();
+    this.requestSlots();
   }
 
-  /** The plan for this attempt on the given slots, and which tasks each TM runs. */
-  deploy(slots: SlotRef[], tms: Map<string, RegisteredTaskManager>): void {
-    this.slots = slots;
-    const jobGraph = this.execution.jobGraph;
-    const plan: DeploymentPlan = {
-      jobId: this.id,
-      attempt: this.attempt,
-      name: this.spec.name,
-      maxParallelism: jobGraph.maxParallelism,
-      vertices: jobGraph.vertices,
-      edges: jobGraph.edges,
-      slots,
-      peers: Object.fromEntries([...new Set(slots.map((s) => s.tm))].map((tm) => [tm, tms.get(tm)!.dataAddress])),
-      functionsCode: this.functionsCode,
-      checkpointing: this.spec.checkpointing,
-    };
-    const restore = this.restore?.attempt === this.attempt ? this.restore : undefined;
-    this.restore = undefined; // the bytes travel with the deploy frames; no need to hold them
-    if (restore) plan.restoredCheckpoint = restore.checkpointId;
-    this.subtasks = new Map(
-      this.execution.subtasks.map((t) => [`${t.vertex}/${t.subtask}`, { ...t, state: 'SCHEDULED' as const, slot: slots[t.subtask] }]),
-    );
-    this.startedAt ??= Date.now();
-    this.transition('RUNNING');
-    for (const tm of new Set(slots.map((s) => s.tm))) {
-      const tasks = this.execution.subtasks
-        .filter((t) => slots[t.subtask].tm === tm)
-        .map((t) => {
-          const state = restore?.states.get(`${t.vertex}/${t.subtask}`);
-          return state ? { ...t, state } : t;
-        });
-      tms.get(tm)!.send({ t: 'deploy', plan, tasks });
+  cancel(): void {
+    if (isTerminal(this.state) || this.state === 'CANCELLING') return;
+    if (this.state !== 'RUNNING') {
+      this.transition('CANCELLING');
+      return this.transition('CANCELED');
     }
+    this.transition('CANCELLING');
+    this.sendCancel();
+    // A TM that died meanwhile will never report; its tasks count as stopped.
+    for (const tm of this.taskManagers()) if (!this.services.resourceManager.taskExecutor(tm)) this.tasks.abandon(tm);
+    this.settle();
+    if (isTerminal(this.state)) return;
+    // A task that never reports back (stuck in a user function, say) must not hold the job forever.
+    this.cancelTimer = this.timers.schedule(() => {
+      if (this.state !== 'CANCELLING') return;
+      log.warn('tasks did not confirm the cancel; treating them as stopped', { job: this.id, afterMs: CANCEL_TIMEOUT_MS });
+      this.tasks.abandon();
+      this.settle();
+    }, CANCEL_TIMEOUT_MS);
   }
 
-  /** Apply a task's report; returns the failure if this report failed the attempt. */
-  taskState(attempt: number, vertex: string, subtask: number, state: TaskState, error?: ErrorInfo, counters?: TaskCounters): ErrorInfo | undefined {
-    if (attempt !== this.attempt) return undefined;
-    if (counters) this.updateCounters([counters], true);
-    const st = this.subtasks.get(`${vertex}/${subtask}`);
-    if (!st) return undefined;
-    st.state = state;
-    st.error = error;
-    if (state === 'FAILED' && this.state === 'RUNNING') {
-      const failure = error ?? { message: `task ${vertex}[${subtask}] failed` };
-      this.exceptions.push({ time: Date.now(), attempt, task: `${vertex}[${subtask}]`, ...failure });
-      return failure;
+  /** Reports of an attempt that is over are stale and dropped; an impossible transition throws. */
+  updateTaskExecutionState(tm: string, u: TaskExecutionState): void {
+    if (u.attempt !== this.attempt || (this.state !== 'RUNNING' && this.state !== 'CANCELLING')) return;
+    const st = this.tasks.get(u.vertex, u.subtask);
+    if (!st || st.slot?.tm !== tm) return void log.warn('task report from a TaskManager that does not run the task', { job: this.id, tm, task: `${u.vertex}[${u.subtask}]` });
+    this.tasks.update(st, u.state, u.error);
+    if (u.counters) this.tasks.updateCounters(this.attempt, [u.counters], true);
+    // A finished task acks no more checkpoints: the one in progress cannot complete.
+    if (u.state === 'FINISHED') this.checkpoints?.abort(`task ${u.vertex}[${u.subtask}] finished`);
+    if (u.state === 'FAILED' && this.state === 'RUNNING') {
+      const failure = u.error ?? { message: `task ${u.vertex}[${u.subtask}] failed` };
+      this.exceptions.push({ time: this.clock.now(), attempt: u.attempt, task: `${u.vertex}[${u.subtask}]`, ...failure });
+      return this.failAttempt(failure);
     }
     this.settle();
-    return undefined;
   }
 
-  /** FINISHED when every task finished; CANCELED when a cancelled job has no task left running. */
-  settle(): void {
-    const states = [...this.subtasks.values()].map((s) => s.state);
-    if (this.state === 'RUNNING' && states.every((s) => s === 'FINISHED')) this.transition('FINISHED');
-    if (this.state === 'CANCELLING' && states.every((s) => s === 'FINISHED' || s === 'FAILED' || s === 'CANCELED')) {
-      this.transition('CANCELED');
-    }
+  /** Only the TM that runs the subtask may speak for it (slot i hosts subtask i of every vertex). */
+  acknowledgeCheckpoint(tm: string, attempt: number, checkpointId: number, vertex: string, subtask: number, state: Uint8Array): void {
+    if (this.slots?.[subtask]?.tm === tm) this.checkpoints?.acknowledge(attempt, checkpointId, vertex, subtask, state);
   }
 
-  /** Every subtask not yet ended is marked CANCELED (its TM is gone or the attempt is over). */
-  abandonTasks(onTm?: string): void {
-    for (const st of this.subtasks.values()) {
-      if ((!onTm || st.slot?.tm === onTm) && !['FINISHED', 'FAILED', 'CANCELED'].includes(st.state)) st.state = 'CANCELED';
-    }
+  declineCheckpoint(tm: string, attempt: number, checkpointId: number, vertex: string, subtask: number, reason: string): void {
+    if (this.slots?.[subtask]?.tm === tm) this.checkpoints?.decline(attempt, checkpointId, vertex, subtask, reason);
+  }
+
+  reportCounters(tm: string, counters: TaskCounters[]): void {
+    if (this.runsOn(tm)) this.tasks.updateCounters(this.attempt, counters.filter((c) => c.jobId === this.id));
+  }
+
+  taskManagerLost(tm: string, reason: string): void {
+    if (!this.runsOn(tm)) return;
+    this.tasks.abandon(tm);
+    if (this.state === 'CANCELLING') this.settle();
+    else this.failAttempt({ message: `TaskManager ${tm} was lost: ${reason}` });
   }
 
   /** The job is RUNNING and every subtask of this attempt is RUNNING: a checkpoint can be taken. */
   allTasksRunning(): boolean {
-    return this.state === 'RUNNING' && this.subtasks.size > 0 && [...this.subtasks.values()].every((s) => s.state === 'RUNNING');
+    return this.state === 'RUNNING' && this.tasks.every((s) => s === 'RUNNING');
   }
 
   /** The TaskManagers that host a subtask of this attempt. */
@@ -169,76 +176,138 @@ export class JobMaster {
     return !isTerminal(this.state) && (this.slots?.some((s) => s.tm === tm) ?? false);
   }
 
-  /**
-   * Counters from heartbeats (up to a report interval old), or the final ones a task sent with its
-   * terminal state: a stale heartbeat must not overwrite those.
-   */
-  updateCounters(counters: TaskCounters[], final = false): void {
-    const now = Date.now();
-    for (const c of counters) {
-      if (c.jobId !== this.id || c.attempt !== this.attempt) continue;
-      const key = `${c.vertex}/${c.subtask}`;
-      const state = this.subtasks.get(key)?.state;
-      if (!final && (state === 'FINISHED' || state === 'FAILED' || state === 'CANCELED')) continue;
-      const prev = this.throughput.get(key);
-      const dt = prev ? (now - prev.at) / 1000 : 0;
-      this.throughput.set(key, {
-        recordsIn: c.recordsIn,
-        recordsOut: c.recordsOut,
-        bytesIn: c.bytesIn,
-        backPressuredMs: c.backPressuredMs,
-        busyMs: c.busyMs,
-        recordsInPerSecond: prev && dt > 0 ? Math.max(0, (c.recordsIn - prev.recordsIn) / dt) : 0,
-        recordsOutPerSecond: prev && dt > 0 ? Math.max(0, (c.recordsOut - prev.recordsOut) / dt) : 0,
-        at: now,
-      });
+  /** The JobManager is stopping: no more timers or checkpoints. */
+  close(): void {
+    this.cancelTimer?.();
+    this.restartTimer?.();
+    this.checkpoints?.stop('JobManager stopping');
+  }
+
+  private requestSlots(): void {
+    this.services.resourceManager.requestSlots({
+      jobId: this.id,
+      slots: this.slotsNeeded,
+      allocated: (slots) => this.deploy(slots),
+      waiting: (free, total) => {
+        this.reason = `waiting for ${this.slotsNeeded} free slots (${free} free of ${total})`;
+      },
+    });
+  }
+
+  /** The plan for this attempt on the given slots, sent to each TM with the tasks it runs. */
+  private deploy(slots: SlotRef[]): void {
+    const rm = this.services.resourceManager;
+    const gateways = new Map([...new Set(slots.map((s) => s.tm))].map((tm) => [tm, rm.taskExecutor(tm)!]));
+    log.info('deploying job', { job: this.id, attempt: this.attempt, slots: slots.map((s) => `${s.tm}#${s.slot}`).join(',') });
+    this.slots = slots;
+    const jobGraph = this.execution.jobGraph;
+    const restore = this.restore;
+    this.restore = undefined; // the bytes travel with the deploy frames; no need to hold them
+    const plan: DeploymentPlan = {
+      jobId: this.id,
+      attempt: this.attempt,
+      name: this.spec.name,
+      maxParallelism: jobGraph.maxParallelism,
+      vertices: jobGraph.vertices,
+      edges: jobGraph.edges,
+      slots,
+      peers: Object.fromEntries([...gateways].map(([tm, gw]) => [tm, gw.dataAddress])),
+      functionsCode: this.functionsCode,
+      checkpointing: this.spec.checkpointing,
+      ...(restore && { restoredCheckpoint: restore.checkpointId }),
+    };
+    this.tasks.schedule(this.execution.subtasks, slots);
+    this.startedAt ??= this.clock.now();
+    this.transition('RUNNING');
+    for (const [tm, gw] of gateways) {
+      const tasks = this.execution.subtasks
+        .filter((t) => slots[t.subtask].tm === tm)
+        .map((t) => {
+          const state = restore?.states.get(`${t.vertex}/${t.subtask}`);
+          return state ? { ...t, state } : t;
+        });
+      gw.submitTasks(plan, tasks);
     }
   }
 
-  summary() {
-    return {
-      id: this.id,
-      name: this.spec.name,
-      state: this.state,
-      reason: this.reason,
-      parallelism: this.slotsNeeded,
-      restarts: this.restarts,
-      createdAt: this.createdAt,
-      startTime: this.startedAt,
-      endTime: this.endedAt,
-      duration: (this.endedAt ?? Date.now()) - (this.startedAt ?? this.createdAt),
-    };
+  /** A task failed or its TM died: restart if the restart strategy allows it, else the job FAILED. */
+  private failAttempt(cause: ErrorInfo): void {
+    if (this.state !== 'RUNNING') return;
+    if (!this.exceptions.some((e) => e.attempt === this.attempt)) this.exceptions.push({ time: this.clock.now(), attempt: this.attempt, ...cause });
+    this.sendCancel();
+    this.tasks.abandon();
+    this.restartStrategy.notifyFailure();
+    if (cause.nonRetriable || !this.restartStrategy.canRestart()) {
+      this.failure = cause;
+      return this.transition('FAILED', cause.message);
+    }
+    const delay = this.restartStrategy.backoffTime();
+    log.info('restarting job', { job: this.id, strategy: this.restart.strategy, delayMs: delay });
+    this.transition('RESTARTING', cause.message);
+    this.restartTimer = this.timers.schedule(() => {
+      this.restartTimer = undefined;
+      this.restarts++;
+      this.attempt++;
+      this.transition('CREATED');
+      void this.restoreAndSchedule();
+    }, delay);
   }
 
-  details() {
-    const jobGraph = this.execution.jobGraph;
-    return {
-      ...this.summary(),
-      attempt: this.attempt,
-      maxParallelism: jobGraph.maxParallelism,
-      checkpointing: this.spec.checkpointing,
-      checkpoints: this.checkpoints?.summary() ?? { latestCompleted: null, completed: 0, failed: 0, latestCompletedAt: null, latestCompletedSize: null },
-      failure: this.failure,
-      vertices: jobGraph.vertices.map((v) => {
-        const subtasks = [...this.subtasks.values()]
-          .filter((s) => s.vertex === v.id)
-          .map((s) => ({ index: s.subtask, state: s.state, tm: s.slot?.tm, slot: s.slot?.slot, error: s.error, metrics: this.throughput.get(`${v.id}/${s.subtask}`) }));
-        const sum = (f: (t: Throughput) => number) => subtasks.reduce((n, s) => n + (s.metrics ? f(s.metrics) : 0), 0);
-        return {
-          id: v.id,
-          name: v.name,
-          parallelism: v.parallelism,
-          nodes: v.nodes.map((n) => ({ id: n.id, type: n.type })),
-          recordsIn: sum((t) => t.recordsIn),
-          recordsOut: sum((t) => t.recordsOut),
-          recordsInPerSecond: sum((t) => t.recordsInPerSecond),
-          recordsOutPerSecond: sum((t) => t.recordsOutPerSecond),
-          backPressuredMs: sum((t) => t.backPressuredMs),
-          subtasks,
-        };
-      }),
-      edges: jobGraph.edges.map((e) => ({ id: e.id, source: e.source, target: e.target, partitioner: e.partitioner, keyBy: e.keyBy })),
-      exceptions: this.exceptions,
-    };
+  /** A restarted job loads its latest completed checkpoint (staying CREATED meanwhile), then asks for slots. */
+  private async restoreAndSchedule(): Promise<void> {
+    if (!this.checkpoints) return this.requestSlots();
+    this.reason = 'loading the latest completed checkpoint';
+    let restore: RestoreState | undefined;
+    let failure: ErrorInfo | undefined;
+    try {
+      const checkpoint = await this.checkpoints.latestForRestore();
+      if (checkpoint) restore = { checkpointId: checkpoint.metadata.checkpointId, states: await checkpoint.loadAll() };
+    } catch (err) {
+      // Starting from scratch would silently break the job's guarantees; failing says why.
+      failure = { message: `cannot load the latest checkpoint: ${(err as Error).message}` };
+    }
+    if (this.state !== 'CREATED') return; // cancelled while loading
+    if (failure) {
+      log.error('restore failed', { job: this.id, attempt: this.attempt, reason: failure.message });
+      this.failure = failure;
+      return this.transition('FAILED', failure.message);
+    }
+    if (restore) log.info('restoring from checkpoint', { job: this.id, attempt: this.attempt, checkpoint: restore.checkpointId });
+    else log.info('no completed checkpoint: the attempt starts from scratch', { job: this.id, attempt: this.attempt });
+    this.restore = restore;
+    this.reason = undefined;
+    this.requestSlots();
+  }
+
+  /** FINISHED when every task finished; CANCELED when a cancelled job has no task left running. */
+  private settle(): void {
+    if (this.state === 'RUNNING' && this.tasks.every((s) => s === 'FINISHED')) this.transition('FINISHED');
+    else if (this.state === 'CANCELLING' && this.tasks.every((s) => s === 'FINISHED' || s === 'FAILED' || s === 'CANCELED')) this.transition('CANCELED');
+  }
+
+  private transition(to: JobState, reason?: string): void {
+    this.state = JOB_STATES.transition(`job ${this.id}`, this.state, to);
+    this.reason = reason;
+    log.info('job state', { job: this.id, state: to, ...(reason ? { reason } : {}) });
+    const rm = this.services.resourceManager;
+    if (isTerminal(to)) {
+      this.endedAt = this.clock.now();
+      this.cancelTimer?.();
+      this.restartTimer?.();
+      this.checkpoints?.stop(`job ${to}`);
+      this.restore = undefined;
+      rm.cancelSlotRequest(this.id);
+    } else if (to === 'RESTARTING' || to === 'CANCELLING') {
+      this.checkpoints?.abort(`job ${to}`);
+    }
+    if (isTerminal(to) || to === 'RESTARTING') rm.releaseSlots(this.id);
+  }
+
+  private taskExecutors() {
+    return this.taskManagers().flatMap((tm) => this.services.resourceManager.taskExecutor(tm) ?? []);
+  }
+
+  private sendCancel(): void {
+    for (const gw of this.taskExecutors()) gw.cancelJob(this.id);
   }
 }

@@ -2,26 +2,25 @@
  * Job states and the transitions between them.
  *
  *   CREATED ──deployed──▶ RUNNING ──all tasks finished──▶ FINISHED
- *      │                     │ ╲──task failed, attempts left──▶ RESTARTING ──▶ CREATED
- *      │                     │  ╲─task failed, no attempts left──▶ FAILED
+ *      │                     │ ╲──task failed, restart allowed──▶ RESTARTING ──▶ CREATED
+ *      │                     │  ╲─task failed, no restart─────▶ FAILED
  *      └──────cancel─────────┴──▶ CANCELLING ──tasks stopped──▶ CANCELED
  */
-export type JobState = 'CREATED' | 'RUNNING' | 'RESTARTING' | 'FINISHED' | 'FAILED' | 'CANCELLING' | 'CANCELED';
+import type { JobState } from '../common/protocol/rest';
+import { stateMachine } from './state-machine';
 
-const TRANSITIONS: Record<JobState, JobState[]> = {
-  CREATED: ['RUNNING', 'CANCELLING', 'CANCELED', 'FAILED'],
+export type { JobState };
+
+export const JOB_STATES = stateMachine<JobState>({
+  CREATED: ['RUNNING', 'CANCELLING', 'FAILED'],
   RUNNING: ['FINISHED', 'RESTARTING', 'FAILED', 'CANCELLING'],
   RESTARTING: ['CREATED', 'CANCELLING', 'FAILED'],
   CANCELLING: ['CANCELED'],
   FINISHED: [],
   FAILED: [],
   CANCELED: [],
-};
+});
 
 export function isTerminal(state: JobState): boolean {
-  return TRANSITIONS[state].length === 0;
-}
-
-export function canTransition(from: JobState, to: JobState): boolean {
-  return TRANSITIONS[from].includes(to);
+  return JOB_STATES.isTerminal(state);
 }

@@ -13,19 +13,15 @@ import { guardedServer, pathOf } from '../common/net/server-guard';
 import { decodeFrame, MAX_FRAME_BYTES } from '../common/protocol/codec';
 import { TmToJmFrame } from '../common/protocol/control';
 import { Dispatcher } from './dispatcher';
+import type { JobManagerConfig } from './jobmanager-options';
 import { JobManagerMetrics } from './metrics';
 import { handle, restRoutes } from './rest/rest';
 import type { RegisteredTaskManager } from './scheduler/tm-registry';
 
 const log = new Logger('jobmanager');
 
-export interface JobManagerOptions {
-  host: string;
-  port: number;
-  dataDir: string;
-  heartbeatIntervalMs?: number;
-  heartbeatTimeoutMs?: number;
-}
+/** Parsed once at the edge (jobmanager-options.ts), defaults included. */
+export type JobManagerOptions = JobManagerConfig;
 
 export class JobManager {
   readonly dispatcher: Dispatcher;
@@ -35,11 +31,7 @@ export class JobManager {
   private readonly wss: WebSocketServer;
 
   constructor(private readonly options: JobManagerOptions) {
-    this.dispatcher = new Dispatcher({
-      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1000,
-      heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 5000,
-      dataDir: options.dataDir,
-    });
+    this.dispatcher = new Dispatcher(options);
     this.metrics = new JobManagerMetrics(this.dispatcher);
     const routes = restRoutes(this.dispatcher);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });

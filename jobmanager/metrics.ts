@@ -8,9 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Dispatcher } from './dispatcher';
-import { isTerminal, type JobState } from './job-state';
-
-const JOB_STATES: readonly JobState[] = ['CREATED', 'RUNNING', 'RESTARTING', 'FINISHED', 'FAILED', 'CANCELLING', 'CANCELED'];
+import { isTerminal, JOB_STATES, type JobState } from './job-state';
 
 /** One entry of a Prometheus HTTP service-discovery answer. */
 export interface HttpSdTarget {
@@ -27,7 +25,7 @@ export class JobManagerMetrics {
     new Gauge({
       name: 'flinkx_jobs', help: 'Jobs known to the JobManager, by state.', registers, labelNames: ['state'],
       collect() {
-        const counts = new Map<JobState, number>(JOB_STATES.map((s) => [s, 0]));
+        const counts = new Map<JobState, number>(JOB_STATES.states.map((s) => [s, 0]));
         for (const job of dispatcher.jobs.values()) counts.set(job.state, (counts.get(job.state) ?? 0) + 1);
         for (const [state, n] of counts) this.set({ state }, n);
       },
@@ -70,7 +68,7 @@ export class JobManagerMetrics {
         name, help, registers, labelNames: ['tm'],
         collect() {
           this.reset();
-          for (const tm of dispatcher.registry.all()) this.set({ tm: tm.id }, value(dispatcher.slotPool.usage(tm.id)));
+          for (const tm of dispatcher.registry.all()) this.set({ tm: tm.id }, value(dispatcher.resourceManager.slotPool.usage(tm.id)));
         },
       });
     slotGauge('flinkx_taskmanager_slots_total', 'Slots a registered TaskManager offers.', (u) => u.total);

@@ -6,6 +6,7 @@
  *   other TM       → msgpack batch to the TM main thread, which owns the TM↔TM WebSockets
  */
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { errorInfo, NonRetriableError } from '../common/errors';
 import { decode, encode } from '../common/protocol/codec';
 import type { TaskCounters } from '../common/protocol/control';
 import type { DeploymentPlan, SlotRef, TaskRef } from '../common/plan';
@@ -99,7 +100,13 @@ class Slot implements ChannelTransport {
     const key = `${plan.jobId}/${plan.attempt}`;
     let fns = this.functionModules.get(key);
     if (!fns) {
-      fns = path ? loadFunctions(path) : new FunctionRegistry(undefined);
+      try {
+        fns = path ? loadFunctions(path) : new FunctionRegistry(undefined);
+      } catch (err) {
+        if (err instanceof NonRetriableError) throw err;
+        // The same bundle fails the same way on every attempt: a job that cannot be deployed.
+        throw new NonRetriableError(`the job's functions module failed to load: ${(err as Error).message}`, { code: 'FUNCTIONS_LOAD_FAILED', cause: err });
+      }
       this.functionModules.set(key, fns);
     }
     return fns;
@@ -125,7 +132,7 @@ class Slot implements ChannelTransport {
           );
         task = new StreamTask({ plan, vertex, subtask: ref.subtask, transport: this, functions, report, acknowledge, restoreState: ref.state });
       } catch (err) {
-        report('FAILED', { message: (err as Error).message, stack: (err as Error).stack });
+        report('FAILED', errorInfo(err));
         continue;
       }
       const started = task;

@@ -14,6 +14,7 @@
  * and acknowledges with its snapshot.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { errorInfo } from '../common/errors';
 import { OPERATOR_DURATION_BUCKETS, type ErrorInfo, type TaskCounters, type TaskState } from '../common/protocol/control';
 import { channelId, type DeploymentPlan, type PlanVertex } from '../common/plan';
 import { OutputEdge } from './network/output-edge';
@@ -183,9 +184,9 @@ export class StreamTask {
       await this.endOfInput();
       this.env.report('FINISHED');
     } catch (err) {
-      if (this.failure) this.env.report('FAILED', { message: this.failure.message });
+      if (this.failure) this.env.report('FAILED', errorInfo(this.failure));
       else if (this.canceled) this.env.report('CANCELED');
-      else this.env.report('FAILED', { message: (err as Error).message ?? String(err), stack: (err as Error).stack });
+      else this.env.report('FAILED', errorInfo(err));
     } finally {
       this.running = false;
       clearTimeout(this.flushTimer);

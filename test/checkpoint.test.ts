@@ -58,6 +58,29 @@ describe('checkpoints and recovery', () => {
     expect(readdirSync(join(dir, 'out')).filter((n) => n.startsWith('.'))).toEqual([]);
   });
 
+  test('exactly-once with no restart block: a TaskManager killed with SIGKILL, the default exponential delay restarts it exactly', async () => {
+    const dir = tempDir();
+    const spec = wordcountJob(input, join(dir, 'out'), 4, { checkpointing: { interval: 200, mode: 'exactly-once' } });
+    expect(spec).not.toHaveProperty('restart');
+    writeFileSync(join(dir, 'job.json'), JSON.stringify(spec));
+    const jobId = await cluster.submit(join(dir, 'job.json'));
+    await killAfterCheckpoint(cluster, jobId, 0);
+
+    const done = await cluster.waitForState(jobId, ['FINISHED', 'FAILED', 'CANCELED']);
+    expect(done.state).toBe('FINISHED');
+    expect(done.restartStrategy).toMatchObject({ strategy: 'exponential-delay', initialBackoff: 1000 });
+    expect(done.restarts).toBe(1);
+    expect(done.exceptions[0].message).toMatch(/TaskManager .* was lost/);
+    expect(sinkCounts(join(dir, 'out'))).toEqual(expected);
+    const seen = new Map<string, number>();
+    const repeated = changelog(join(dir, 'out')).filter((r) => {
+      const step = r.count !== (seen.get(r.word) ?? 0) + 1;
+      seen.set(r.word, r.count);
+      return step;
+    });
+    expect(repeated.slice(0, 10)).toEqual([]);
+  });
+
   test('at-least-once: a TaskManager killed with SIGKILL, no word is lost', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'job.json'), JSON.stringify(job(join(dir, 'out'), 'at-least-once')));

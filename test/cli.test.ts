@@ -93,6 +93,18 @@ test('an unreachable JobManager gets a message naming the address, exit 1, no st
   }
 });
 
+test('flinkx-jm and flinkx-tm refuse options that cannot work, naming the flag, exit 1, no stack', () => {
+  const run = (bin: string, args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', `${bin}.js`), 'start', ...args], { encoding: 'utf8', timeout: 60_000 });
+  const jm = run('flinkx-jm', ['--heartbeat-interval', '2000', '--heartbeat-timeout', '1500', '--data-dir', tempDir()]);
+  expect(jm.status).toBe(1);
+  expect(jm.stderr).toMatch(/--heartbeat-timeout: 1500 ms is not longer than the heartbeat interval \(2000 ms\)/);
+  noStack(jm.stderr);
+  const tm = run('flinkx-tm', ['--slots', 'many']);
+  expect(tm.status).toBe(1);
+  expect(tm.stderr).toMatch(/--slots: must be a number/);
+  noStack(tm.stderr);
+});
+
 describe('against a JobManager', () => {
   let cluster: Cluster;
   beforeAll(async () => {

@@ -12,12 +12,13 @@
  * A screenshot of the job page is written to /tmp/dashboard.png.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { CheckpointsSchema, JobDetailsSchema, TaskManagerInfoSchema } from '../common/protocol/rest';
 import { Cluster, ROOT, tempDir, waitFor } from './harness';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -26,6 +27,8 @@ const CHROMIUM_ARGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
 const SCREENSHOT = '/tmp/dashboard.png';
+/** The dashboard's static files, as the build copies them. */
+const DASHBOARD_DIR = join(ROOT, 'dist', 'jobmanager', 'dashboard');
 const UI_TIMEOUT_MS = 30_000;
 
 // test/run-all.sh installs Debian's chromium; a missing browser fails the suite rather than skipping it.
@@ -54,7 +57,7 @@ let dir: string | undefined;
 let mockServer: Server | undefined;
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'dist', 'jobmanager', 'dashboard', 'dashboard.js'))) throw new Error('dist/ is missing the dashboard: run `npm run build` first');
+  if (!existsSync(join(DASHBOARD_DIR, 'index.html'))) throw new Error('dist/ is missing the dashboard: run `npm run build` first');
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 });
 
@@ -154,12 +157,15 @@ describe('dashboard', () => {
   });
 
   it('renders checkpoint history and a branching graph, keeping hostile strings as text', async () => {
-    const { DASHBOARD_HTML } = require(join(ROOT, 'dist', 'jobmanager', 'dashboard', 'dashboard.js')) as { DASHBOARD_HTML: string };
+    const { DASHBOARD_FILES } = require(join(DASHBOARD_DIR, 'dashboard.js')) as { DASHBOARD_FILES: Record<string, string> };
     const evil = '<img src=x onerror="window.__pwned=1">';
     const now = Date.now();
-    const job = {
+    // Canned answers in the shapes the JobManager answers with, checked by the schemas it shares.
+    const job = JobDetailsSchema.parse({
       id: 'j1', name: `job ${evil}`, state: 'RUNNING', parallelism: 2, restarts: 1, createdAt: now - 60_000, startTime: now - 60_000,
       duration: 60_000, attempt: 1, maxParallelism: 128, checkpointing: { interval: 1000, mode: 'exactly-once' },
+      restartStrategy: { strategy: 'fixed-delay', attempts: 3, delay: 1000 },
+      checkpoints: { latestCompleted: 3, completed: 2, failed: 1, latestCompletedAt: now - 900, latestCompletedSize: 4096 },
       vertices: [
         { id: 'a', name: `clicks ${evil}`, parallelism: 2, nodes: [{ id: 'a', type: 'source' }], recordsIn: 10, recordsOut: 10, recordsInPerSecond: 5, recordsOutPerSecond: 5, backPressuredMs: 0, subtasks: [] },
         { id: 'b', name: 'views', parallelism: 1, nodes: [{ id: 'b', type: 'source' }], recordsIn: 0, recordsOut: 0, recordsInPerSecond: 0, recordsOutPerSecond: 0, backPressuredMs: 0, subtasks: [] },
@@ -173,24 +179,27 @@ describe('dashboard', () => {
         { id: 'a->d', source: 'a', target: 'd', partitioner: 'broadcast' },
       ],
       exceptions: [{ time: now - 5000, attempt: 0, task: 'c[1]', message: `boom ${evil}`, stack: `Error: boom ${evil}\n    at x` }],
-    };
+    });
+    const latestCheckpoint = { id: 3, attempt: 1, status: 'COMPLETED', triggerTime: now - 1000, duration: 95, size: 4096, acknowledged: 4, total: 4 };
     const routes: Record<string, unknown> = {
       '/jobs': [job],
-      '/taskmanagers': [{ id: `tm ${evil}`, slots: 4, freeSlots: 2, dataAddress: 'ws://h:1', registeredAt: now, lastHeartbeat: now, queuedBytes: 0 }],
+      '/taskmanagers': [TaskManagerInfoSchema.parse({ id: `tm ${evil}`, slots: 4, freeSlots: 2, dataAddress: 'ws://h:1', registeredAt: now, lastHeartbeat: now, queuedBytes: 0 })],
       '/jobs/j1': job,
-      '/jobs/j1/checkpoints': {
+      '/jobs/j1/checkpoints': CheckpointsSchema.parse({
         counts: { completed: 2, failed: 1, inProgress: 0 },
+        latest: latestCheckpoint,
         history: [
-          { id: 1, status: 'COMPLETED', triggerTime: now - 3000, durationMs: 120, stateSize: 2048 },
-          { id: 2, status: `FAILED ${evil}`, triggerTime: now - 2000, durationMs: 80, stateSize: 0 },
-          { id: 3, status: 'COMPLETED', triggerTime: now - 1000, durationMs: 95, stateSize: 4096 },
+          latestCheckpoint,
+          { id: 2, attempt: 1, status: 'FAILED', triggerTime: now - 2000, duration: 80, size: 0, acknowledged: 1, total: 4, failureReason: `c[1] declined: ${evil}` },
+          { id: 1, attempt: 1, status: 'COMPLETED', triggerTime: now - 3000, duration: 120, size: 2048, acknowledged: 4, total: 4 },
         ],
-      },
+      }),
     };
     // No CSP here on purpose: only the page's own escaping keeps the strings above inert.
     mockServer = createServer((req, res) => {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
-      if (path === '/') return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(DASHBOARD_HTML);
+      const file = path === '/' ? 'index.html' : path.slice(1);
+      if (Object.hasOwn(DASHBOARD_FILES, file)) return void res.writeHead(200, { 'content-type': DASHBOARD_FILES[file] }).end(readFileSync(join(DASHBOARD_DIR, file)));
       if (path in routes) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(routes[path]));
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"NOT_FOUND","message":"no"}}');
     });
@@ -206,7 +215,8 @@ describe('dashboard', () => {
     await page.goto(`${base}/#/jobs/j1`);
     await page.locator('#checkpoints').waitFor({ state: 'visible' });
     await page.waitForFunction(() => document.querySelectorAll('#checkpoints tbody tr').length === 3);
-    await page.locator('#checkpoints').filter({ hasText: `FAILED ${evil}` }).waitFor();
+    await page.locator('#checkpoints').filter({ hasText: `c[1] declined: ${evil}` }).waitFor();
+    await page.locator('#checkpoints .badge', { hasText: 'FAILED' }).waitFor();
     await page.locator('#exceptions').filter({ hasText: `boom ${evil}` }).waitFor();
     await page.locator('#job-graph text.elabel', { hasText: 'broadcast' }).waitFor();
     expect(await page.locator('#job-graph path.edge').count()).toBe(4);

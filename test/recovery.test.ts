@@ -67,4 +67,45 @@ describe('recovery', () => {
     expect(status.stdout).toMatch(/FAILED/);
     expect(status.stdout).toMatch(/cannot digest poison/);
   });
+
+  /** A one-node-chain job over a tiny file whose `check` function comes from `fnsCode`, with restarts to spare. */
+  async function submitWithFunctions(name: string, fnsCode: string): Promise<string> {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'input.txt'), 'fine\npoison\n');
+    writeFileSync(join(dir, 'fns.ts'), fnsCode);
+    const job = {
+      name,
+      parallelism: 1,
+      functions: 'fns.ts',
+      restart: { strategy: 'fixed-delay', attempts: 5, delay: 100 },
+      nodes: [
+        { id: 'lines', type: 'source', connector: { kind: 'file', path: 'input.txt' } },
+        { id: 'check', type: 'map', inputs: ['lines'], fn: 'check' },
+        { id: 'out', type: 'sink', inputs: ['check'], connector: { kind: 'file', path: 'out' } },
+      ],
+    };
+    writeFileSync(join(dir, 'job.json'), JSON.stringify(job));
+    return cluster.submit(join(dir, 'job.json'));
+  }
+
+  test('a user function that throws a NonRetriableError fails the job at once, restarts to spare', async () => {
+    const jobId = await submitWithFunctions(
+      'non-retriable',
+      'class NonRetriableError extends Error { name = "NonRetriableError"; }\n' +
+        'export function check(line: string): string {\n  if (line === "poison") throw new NonRetriableError(`bad record ${line}`);\n  return line;\n}\n',
+    );
+    const failed = await cluster.waitForState(jobId, ['FAILED', 'FINISHED']);
+    expect(failed.state).toBe('FAILED');
+    expect(failed.restarts).toBe(0);
+    expect(failed.failure).toMatchObject({ message: expect.stringMatching(/operator "check" threw: bad record poison/), nonRetriable: true });
+    expect(failed.exceptions).toHaveLength(1);
+  });
+
+  test('a job whose functions module fails to load cannot be deployed: FAILED at once with the cause', async () => {
+    const jobId = await submitWithFunctions('undeployable', 'throw new Error("no config here");\nexport function check(l: string) { return l; }\n');
+    const failed = await cluster.waitForState(jobId, ['FAILED', 'FINISHED']);
+    expect(failed.state).toBe('FAILED');
+    expect(failed.restarts).toBe(0);
+    expect(failed.failure.message).toMatch(/functions module failed to load: no config here/);
+  });
 });

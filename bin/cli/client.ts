@@ -1,5 +1,6 @@
-/** A small REST client for the JobManager, with errors a person can act on. */
+/** A small REST client for the JobManager, with errors a person can act on; answers are checked against common/protocol/rest.ts. */
 import { FlinkxError, JobManagerUnreachableError, UnknownJobError } from '../../common/errors';
+import { ErrorResponseSchema, responseSchemaFor } from '../../common/protocol/rest';
 
 export class JobManagerError extends FlinkxError {
   constructor(
@@ -37,63 +38,23 @@ export class RestClient {
       throw new JobManagerUnreachableError(this.base, new Error(`answered ${res.status} with non-JSON: ${text.slice(0, 100)}`));
     }
     if (!res.ok) {
-      const e = (json as { error?: { code?: string; message?: string; problems?: { path: string; message: string }[] } }).error ?? {};
-      if (e.code === 'UNKNOWN_JOB') throw new UnknownJobError(path.split('/')[2] ?? '');
-      throw new JobManagerError(e.code ?? `HTTP_${res.status}`, e.message ?? `HTTP ${res.status}`, e.problems);
+      const e = ErrorResponseSchema.safeParse(json).data?.error;
+      if (e?.code === 'UNKNOWN_JOB') throw new UnknownJobError(path.split('/')[2] ?? '');
+      throw new JobManagerError(e?.code ?? `HTTP_${res.status}`, e?.message ?? `HTTP ${res.status}`, e?.problems);
     }
-    return json as T;
+    // Every answer is checked against its shape, so a JobManager of another version fails here, by name.
+    const parsed = responseSchemaFor(method, path)?.safeParse(json);
+    if (parsed && !parsed.success) {
+      const [iss] = parsed.error.issues;
+      throw new JobManagerError(
+        'UNEXPECTED_RESPONSE',
+        `the JobManager at ${this.base} answered ${method} ${path} with an unexpected shape: ${iss.path.join('.') || '(body)'}: ${iss.message}`,
+      );
+    }
+    return (parsed ? parsed.data : json) as T;
   }
 }
 
-export interface JobSummary {
-  id: string;
-  name: string;
-  state: string;
-  reason?: string;
-  parallelism: number;
-  restarts: number;
-  startTime?: number;
-  endTime?: number;
-  duration: number;
-}
-
-export interface SubtaskDetails {
-  index: number;
-  state: string;
-  tm?: string;
-  slot?: number;
-  error?: { message: string; stack?: string };
-  metrics?: { recordsIn: number; recordsOut: number; recordsInPerSecond: number; backPressuredMs: number };
-}
-
-export interface CheckpointsSummary {
-  latestCompleted: number | null;
-  completed: number;
-  failed?: number;
-  /** When the latest completed checkpoint completed (ms since epoch). */
-  latestCompletedAt?: number | null;
-  /** Bytes of the latest completed checkpoint. */
-  latestCompletedSize?: number | null;
-}
-
-export interface JobDetails extends JobSummary {
-  attempt: number;
-  checkpointing?: { interval: number; mode: string; timeout?: number; storage?: string };
-  checkpoints?: CheckpointsSummary;
-  failure?: { message: string; stack?: string };
-  vertices: {
-    id: string;
-    name: string;
-    parallelism: number;
-    recordsIn: number;
-    recordsOut: number;
-    recordsInPerSecond: number;
-    recordsOutPerSecond: number;
-    backPressuredMs: number;
-    subtasks: SubtaskDetails[];
-  }[];
-  edges: { source: string; target: string; partitioner: string; keyBy?: string }[];
-  exceptions: { time: number; attempt: number; task?: string; message: string; stack?: string }[];
-}
+export type { JobDetails, JobSummary } from '../../common/protocol/rest';
 
 export const TERMINAL_STATES = new Set(['FINISHED', 'FAILED', 'CANCELED']);

@@ -4,19 +4,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildExecutionGraph, buildJobGraph } from '../../jobmanager/compiler';
 import { JobManager } from '../../jobmanager/jobmanager';
+import { JobManagerOptionsSchema } from '../../jobmanager/jobmanager-options';
 import { TaskManager } from '../../taskmanager/taskmanager';
+import { TaskManagerOptionsSchema } from '../../taskmanager/taskmanager-options';
 import { RestClient } from './client';
 import { duration } from './format';
 import { loadJob, submitJob, waitForJob } from './submit';
+import { parseOptions } from './options';
 
 export async function runEmbedded(file: string, cores: number): Promise<boolean> {
   const loaded = await loadJob(file);
   const { spec } = loaded;
   const needed = buildExecutionGraph(buildJobGraph(spec)).slotsNeeded;
   const dataDir = mkdtempSync(join(tmpdir(), 'flinkx-run-'));
-  const jm = new JobManager({ host: '127.0.0.1', port: 0, dataDir });
+  const jm = new JobManager(parseOptions(JobManagerOptionsSchema, { port: 0, dataDir }));
   const port = await jm.start();
-  const tm = new TaskManager({ slots: Math.max(cores, needed), jobmanager: `ws://127.0.0.1:${port}`, host: '127.0.0.1', dataPort: 0 });
+  const tm = new TaskManager(parseOptions(TaskManagerOptionsSchema, { slots: Math.max(cores, needed), jobmanager: `ws://127.0.0.1:${port}` }));
   const stop = async () => {
     await tm.stop();
     await jm.stop();

@@ -1,10 +1,19 @@
-import { InvalidArgumentError } from 'commander';
+/**
+ * The command-line edge of the processes' options: flags become the option schema's input, parsed
+ * once (undefined flags take the schema's defaults), so the rest of the code gets one complete config.
+ */
+import type { z } from 'zod';
+import { InvalidOptionsError } from '../../common/errors';
 
-/** A commander parser for a positive integer option (or ≥ 0 when `zero` is allowed). */
-export function positiveInt(name: string, zero = false): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < (zero ? 0 : 1)) throw new InvalidArgumentError(`${name} must be an integer ${zero ? '≥ 0' : '≥ 1'}`);
-    return n;
-  };
+/** `heartbeatTimeoutMs` → `--heartbeat-timeout`: flags give durations in ms without the suffix. */
+export function flagOf(key: string): string {
+  return `--${key.replace(/Ms$/, '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** Throws InvalidOptionsError naming each problem by its flag. */
+export function parseOptions<S extends z.ZodType>(schema: S, input: Record<string, unknown>): z.output<S> {
+  const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+  const result = schema.safeParse(defined);
+  if (result.success) return result.data;
+  throw new InvalidOptionsError(result.error.issues.map((iss) => ({ path: iss.path.map((k) => flagOf(String(k))).join(' '), message: iss.message })));
 }

@@ -7,6 +7,7 @@ import { FileSource, type Source } from './connectors';
 import { SingleOutputStreamOperator, type TransformationSink } from './datastream';
 import { handOver } from './execution-context';
 import { translate, type BuiltJob, type JobSettings, type Transformation } from './transformation';
+import type { RestartInput } from '../jobfile';
 
 export class StreamExecutionEnvironment implements TransformationSink {
   private readonly transformations: Transformation[] = [];
@@ -46,8 +47,8 @@ export class StreamExecutionEnvironment implements TransformationSink {
     return this;
   }
 
-  /** Fixed-delay restarts: `attempts` times, `delay` ms apart. */
-  setRestartStrategy(restart: { attempts: number; delay?: number }): this {
+  /** The restart strategy, as a job file's `restart` (e.g. `{strategy: 'fixed-delay', attempts: 3, delay: 1000}`). */
+  setRestartStrategy(restart: RestartInput): this {
     this.settings.restart = restart;
     return this;
   }

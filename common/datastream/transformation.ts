@@ -9,7 +9,7 @@
  * id the spec names.
  */
 import type { z } from 'zod';
-import type { JobSpecSchema, NodeSpecSchema } from '../jobfile';
+import type { JobSpecSchema, NodeSpecSchema, RestartInput } from '../jobfile';
 
 export type JobSpecInput = z.input<typeof JobSpecSchema>;
 export type NodeSpecInput = z.input<typeof NodeSpecSchema>;
@@ -50,7 +50,7 @@ export interface JobSettings {
   parallelism?: number;
   maxParallelism?: number;
   checkpointing?: JobSpecInput['checkpointing'];
-  restart?: JobSpecInput['restart'];
+  restart?: RestartInput;
 }
 
 const ID_CHARS = /[^A-Za-z0-9_.-]+/g;

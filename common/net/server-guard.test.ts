@@ -64,6 +64,7 @@ describe('guardedServer', () => {
   test('a connection that sends nothing is closed after the header timeout', async () => {
     const closed = await new Promise<boolean>((resolve) => {
       const s = connect(port, '127.0.0.1');
+      s.resume(); // read, so the server's FIN is seen
       s.on('close', () => resolve(true));
       s.on('error', () => undefined);
     });

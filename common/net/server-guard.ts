@@ -51,6 +51,9 @@ export function guardedServer(name: string, onRequest: RequestListener, onUpgrad
     onRequest,
   );
   server.maxConnections = limits.maxConnections;
+  // headersTimeout does not cover a client that never sends a byte: an idle socket is closed too
+  // (upgraded WebSockets clear it; keep-alive idles out sooner, at keepAliveTimeout).
+  server.timeout = limits.headersTimeoutMs;
   const perPeer = new Map<string, number>();
   server.on('connection', (socket: Socket) => {
     socket.on('error', () => undefined);
@@ -62,11 +65,7 @@ export function guardedServer(name: string, onRequest: RequestListener, onUpgrad
       return;
     }
     perPeer.set(peer, open);
-    // headersTimeout does not cover a client that never sends a byte. Look at bytesRead instead of
-    // listening for 'data': the HTTP parser owns the socket's reads.
-    const silent = setTimeout(() => socket.bytesRead === 0 && socket.destroy(), limits.headersTimeoutMs).unref();
     socket.once('close', () => {
-      clearTimeout(silent);
       const n = (perPeer.get(peer) ?? 1) - 1;
       if (n <= 0) perPeer.delete(peer);
       else perPeer.set(peer, n);

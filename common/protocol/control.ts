@@ -19,7 +19,12 @@ import { DeploymentPlanSchema, TaskRefSchema } from '../plan';
 export const TaskStateSchema = z.enum(['DEPLOYING', 'RUNNING', 'FINISHED', 'FAILED', 'CANCELED']);
 export type TaskState = z.infer<typeof TaskStateSchema>;
 
-export const ErrorInfoSchema = z.object({ message: z.string(), stack: z.string().optional() });
+export const ErrorInfoSchema = z.object({
+  message: z.string(),
+  stack: z.string().optional(),
+  /** A restart cannot fix it (common/errors.ts NonRetriableError): the job fails at once. */
+  nonRetriable: z.boolean().optional(),
+});
 export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
 
 export const TaskCountersSchema = z.object({

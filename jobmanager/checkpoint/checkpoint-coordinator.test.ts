@@ -2,12 +2,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configureLogging } from '../../common/log';
-import { parseJobSpec } from '../../common/jobfile';
-import type { DeploymentPlan, TaskRef } from '../../common/plan';
 import { CheckpointCoordinator, type CheckpointEntry, type CheckpointTarget } from './checkpoint-coordinator';
 import { CheckpointStorage } from './checkpoint-storage';
-import { JobMaster } from '../job-master';
-import type { RegisteredTaskManager } from '../scheduler/tm-registry';
 
 configureLogging('error', 'text');
 
@@ -168,47 +164,5 @@ describe('CheckpointCoordinator', () => {
       await eventually('COMPLETED', () => entry(coord, id)?.status === 'COMPLETED');
     }
     expect(coord.snapshot().history.map((e) => e.id)).toEqual([3, 2, 1]);
-  });
-});
-
-describe('JobMaster checkpoint hooks', () => {
-  const spec = parseJobSpec({
-    name: 't',
-    parallelism: 2,
-    checkpointing: { interval: 100 },
-    nodes: [
-      { id: 'src', type: 'source', connector: { kind: 'generator', count: 10 } },
-      { id: 'cnt', type: 'count', inputs: ['src'], keyBy: 'word' },
-      { id: 'out', type: 'sink', inputs: ['cnt'], connector: { kind: 'stdout' } },
-    ],
-  });
-  const deployed: { plan: DeploymentPlan; tasks: TaskRef[] }[] = [];
-  const tm = { id: 'tm1', dataAddress: 'ws://x', send: (f: { t: string }) => f.t === 'deploy' && deployed.push(f as never) } as unknown as RegisteredTaskManager;
-  const slots = [{ tm: 'tm1', slot: 0 }, { tm: 'tm1', slot: 1 }];
-
-  it('counts as fully running only when every subtask is RUNNING, and not once one FINISHED', () => {
-    const job = new JobMaster('j', spec, undefined, () => undefined);
-    job.deploy(slots, new Map([['tm1', tm]]));
-    expect(job.allTasksRunning()).toBe(false);
-    const tasks = job.execution.subtasks;
-    for (const t of tasks.slice(1)) job.taskState(0, t.vertex, t.subtask, 'RUNNING');
-    expect(job.allTasksRunning()).toBe(false);
-    job.taskState(0, tasks[0].vertex, tasks[0].subtask, 'RUNNING');
-    expect(job.allTasksRunning()).toBe(true);
-    job.taskState(0, tasks[0].vertex, tasks[0].subtask, 'FINISHED');
-    expect(job.allTasksRunning()).toBe(false);
-    expect(job.taskManagers()).toEqual(['tm1']);
-  });
-
-  it('deploys an attempt with the restored checkpoint id and each task its bytes', () => {
-    deployed.length = 0;
-    const job = new JobMaster('j', spec, undefined, () => undefined);
-    job.restore = { attempt: 0, checkpointId: 7, states: new Map([['src/1', new Uint8Array([4, 2])]]) };
-    job.deploy(slots, new Map([['tm1', tm]]));
-    const [{ plan, tasks }] = deployed;
-    expect(plan.restoredCheckpoint).toBe(7);
-    expect(tasks.find((t) => t.vertex === 'src' && t.subtask === 1)!.state).toEqual(new Uint8Array([4, 2]));
-    expect(tasks.filter((t) => t.state)).toHaveLength(1);
-    expect(job.restore).toBeUndefined();
   });
 });

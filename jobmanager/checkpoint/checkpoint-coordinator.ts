@@ -11,14 +11,15 @@ import { FlinkxError } from '../../common/errors';
 import { Logger } from '../../common/log';
 import type { JmToTmFrame, Outgoing } from '../../common/protocol/control';
 import type { CheckpointStorage, CheckpointWriter, CompletedCheckpoint } from './checkpoint-storage';
+import type { CheckpointEntry, Checkpoints, CheckpointsSummary } from '../../common/protocol/rest';
+import { CHECKPOINT_STATES } from './checkpoint-state';
 
 const log = new Logger('checkpoints');
 const HISTORY_SIZE = 100;
 
 export type CheckpointingConfig = NonNullable<JobSpec['checkpointing']>;
-export type CheckpointStatus = 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
 
-/** What the coordinator needs from its job; the dispatcher adapts a JobMaster, tests a fake. */
+/** What the coordinator needs from its job; the JobMaster provides it, tests a fake. */
 export interface CheckpointTarget {
   readonly jobId: string;
   /** The current attempt. */
@@ -31,19 +32,7 @@ export interface CheckpointTarget {
   broadcast(frame: Extract<Outgoing<JmToTmFrame>, { t: 'trigger-checkpoint' | 'checkpoint-complete' }>): void;
 }
 
-export interface CheckpointEntry {
-  id: number;
-  attempt: number;
-  status: CheckpointStatus;
-  triggerTime: number;
-  /** ms from trigger to completion or failure; so far, while in progress. */
-  duration: number;
-  /** Bytes of all acknowledged snapshots. */
-  size: number;
-  acknowledged: number;
-  total: number;
-  failureReason?: string;
-}
+export type { CheckpointEntry };
 
 /** Why a checkpoint failed (declined, timed out, aborted by a restart, storage error). */
 export class CheckpointFailedError extends FlinkxError {
@@ -153,7 +142,7 @@ export class CheckpointCoordinator {
       async () => {
         if (this.pending !== p) return this.discard(p); // aborted meanwhile
         this.pending = undefined;
-        entry.status = 'COMPLETED';
+        entry.status = CHECKPOINT_STATES.transition(`checkpoint ${entry.id}`, entry.status, 'COMPLETED');
         entry.duration = Date.now() - entry.triggerTime;
         this.counts.completed++;
         this.latestCompleted = entry;
@@ -182,7 +171,7 @@ export class CheckpointCoordinator {
     this.pending = undefined;
     clearTimeout(p.timeout);
     const { entry } = p;
-    entry.status = 'FAILED';
+    entry.status = CHECKPOINT_STATES.transition(`checkpoint ${entry.id}`, entry.status, 'FAILED');
     entry.duration = Date.now() - entry.triggerTime;
     entry.failureReason = reason;
     this.counts.failed++;
@@ -199,7 +188,7 @@ export class CheckpointCoordinator {
   }
 
   /** The `GET /jobs/:id/checkpoints` body. */
-  snapshot() {
+  snapshot(): Checkpoints {
     const now = Date.now();
     const view = (e: CheckpointEntry): CheckpointEntry => (e.status === 'IN_PROGRESS' ? { ...e, duration: now - e.triggerTime } : { ...e });
     return {
@@ -210,7 +199,7 @@ export class CheckpointCoordinator {
   }
 
   /** The checkpoint part of `GET /jobs/:id`. */
-  summary() {
+  summary(): CheckpointsSummary {
     const l = this.latestCompleted;
     return {
       latestCompleted: l?.id ?? null,

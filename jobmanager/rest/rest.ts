@@ -1,11 +1,13 @@
 /**
- * The REST API (JSON). Errors answer with `{error: {code, message, problems?}}` and a 4xx status;
- * no request can take the JobManager down.
+ * The REST API (JSON; every answer's shape is a schema in common/protocol/rest.ts). Errors answer
+ * with `{error: {code, message, problems?}}` and a 4xx status; no request can take the JobManager down.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FlinkxError, JobFileError } from '../../common/errors';
+import type { Checkpoints, ErrorResponse, SubmitResponse, TaskManagerInfo } from '../../common/protocol/rest';
 import { serveDashboard } from '../dashboard/dashboard';
 import type { Dispatcher } from '../dispatcher';
+import { jobDetails, jobSummary } from './job-views';
 
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
@@ -34,7 +36,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+export function sendJson<T>(res: ServerResponse, status: number, body: T): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   res.end(text);
@@ -61,37 +63,37 @@ export function restRoutes(dispatcher: Dispatcher): [string, RegExp, Route][] {
         }
         const code = typeof body.functionsCode === 'string' ? body.functionsCode : undefined;
         const job = dispatcher.submit(body.job, code);
-        sendJson(res, 201, { jobId: job.id, state: job.state });
+        sendJson<SubmitResponse>(res, 201, { jobId: job.id, state: job.state });
       },
     ],
-    ['GET', /^\/jobs\/?$/, (_, res) => sendJson(res, 200, [...dispatcher.jobs.values()].map((j) => j.summary()))],
-    ['GET', /^\/jobs\/([^/]+)\/?$/, (_, res, [id]) => sendJson(res, 200, dispatcher.get(id).details())],
+    ['GET', /^\/jobs\/?$/, (_, res) => sendJson(res, 200, [...dispatcher.jobs.values()].map(jobSummary))],
+    ['GET', /^\/jobs\/([^/]+)\/?$/, (_, res, [id]) => sendJson(res, 200, jobDetails(dispatcher.get(id)))],
     ['GET', /^\/jobs\/([^/]+)\/exceptions\/?$/, (_, res, [id]) => sendJson(res, 200, dispatcher.get(id).exceptions)],
     [
       'GET',
       /^\/jobs\/([^/]+)\/checkpoints\/?$/,
       (_, res, [id]) =>
-        sendJson(res, 200, dispatcher.get(id).checkpoints?.snapshot() ?? { counts: { completed: 0, failed: 0, inProgress: 0 }, latest: null, history: [] }),
+        sendJson<Checkpoints>(res, 200, dispatcher.get(id).checkpoints?.snapshot() ?? { counts: { completed: 0, failed: 0, inProgress: 0 }, latest: null, history: [] }),
     ],
     [
       'POST',
       /^\/jobs\/([^/]+)\/cancel\/?$/,
       (_, res, [id]) => {
         const job = dispatcher.cancel(id);
-        sendJson(res, 202, { jobId: job.id, state: job.state });
+        sendJson<SubmitResponse>(res, 202, { jobId: job.id, state: job.state });
       },
     ],
     [
       'GET',
       /^\/taskmanagers\/?$/,
       (_, res) =>
-        sendJson(
+        sendJson<TaskManagerInfo[]>(
           res,
           200,
           dispatcher.registry.all().map((tm) => ({
             id: tm.id,
             slots: tm.slots,
-            freeSlots: dispatcher.slotPool.usage(tm.id).free,
+            freeSlots: dispatcher.resourceManager.slotPool.usage(tm.id).free,
             dataAddress: tm.dataAddress,
             metricsAddress: tm.metricsAddress,
             registeredAt: tm.registeredAt,
@@ -100,7 +102,8 @@ export function restRoutes(dispatcher: Dispatcher): [string, RegExp, Route][] {
           })),
         ),
     ],
-    ['GET', /^\/(index\.html)?$/, (req, res) => serveDashboard(req, res)],
+    ['GET', /^\/(?:index\.html)?$/, (req, res) => serveDashboard('index.html', req, res)],
+    ['GET', /^\/(app\.js|style\.css)$/, (req, res, [file]) => serveDashboard(file, req, res)],
   ];
 }
 
@@ -116,7 +119,7 @@ export async function handle(routes: [string, RegExp, Route][], req: IncomingMes
     const status = statusOf(err);
     const e = err as FlinkxError;
     if (res.headersSent) return void res.destroy();
-    sendJson(res, status, {
+    sendJson<ErrorResponse>(res, status, {
       error: {
         code: e.code ?? 'INTERNAL',
         message: e.message ?? String(err),

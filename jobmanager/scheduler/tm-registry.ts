@@ -1,10 +1,12 @@
 /**
- * Registered TaskManagers and their heartbeats. A TM whose connection closes, or that has not sent a
- * heartbeat within the timeout, is dead; the listener is told once.
+ * Registered TaskManagers, each with the gateway to its control connection. A TM whose connection
+ * closes, that breaks the protocol, or whose heartbeats stop (./heartbeat/) is lost; the listener
+ * is told once.
  */
 import type WebSocket from 'ws';
-import { encodeFrame } from '../../common/protocol/codec';
-import type { JmToTmFrame, Outgoing, TaskCounters } from '../../common/protocol/control';
+import type { TaskCounters } from '../../common/protocol/control';
+import { WebSocketTaskExecutorGateway } from '../gateway/websocket';
+import { HeartbeatMonitor } from '../heartbeat/heartbeat-monitor';
 
 export interface RegisteredTaskManager {
   id: string;
@@ -16,38 +18,38 @@ export interface RegisteredTaskManager {
   lastHeartbeat: number;
   queuedBytes: number;
   counters: TaskCounters[];
-  send(frame: Outgoing<JmToTmFrame>): void;
+  gateway: WebSocketTaskExecutorGateway;
 }
 
-export interface HeartbeatListener {
+export interface TaskManagerListener {
   taskManagerJoined(tm: RegisteredTaskManager): void;
   taskManagerLost(tm: RegisteredTaskManager, reason: string): void;
 }
 
 export class TaskManagerRegistry {
-  private readonly tms = new Map<string, RegisteredTaskManager & { ws: WebSocket }>();
-  private readonly timer: NodeJS.Timeout;
+  private readonly tms = new Map<string, RegisteredTaskManager>();
+  private readonly heartbeats: HeartbeatMonitor;
 
   constructor(
-    private readonly listener: HeartbeatListener,
+    private readonly listener: TaskManagerListener,
     readonly heartbeatIntervalMs: number,
-    private readonly heartbeatTimeoutMs: number,
+    heartbeatTimeoutMs: number,
   ) {
-    this.timer = setInterval(() => this.checkTimeouts(), Math.max(100, heartbeatIntervalMs / 2));
-    this.timer.unref();
+    this.heartbeats = new HeartbeatMonitor(heartbeatIntervalMs, heartbeatTimeoutMs, (id) =>
+      this.lose(id, `no heartbeat for ${heartbeatTimeoutMs} ms`),
+    );
+    this.heartbeats.start();
   }
 
+  /** A TM's `register` frame on connection `ws`; a TM registering again replaces (and loses) its old self. */
   register(ws: WebSocket, id: string, slots: number, dataAddress: string, metricsAddress?: string): RegisteredTaskManager {
-    const old = this.tms.get(id);
-    if (old) this.lose(id, 'registered again');
+    if (this.tms.has(id)) this.lose(id, 'registered again');
     const now = Date.now();
-    const tm = {
-      id, slots, dataAddress, metricsAddress, ws,
-      registeredAt: now, lastHeartbeat: now, queuedBytes: 0, counters: [],
-      send: (frame: Outgoing<JmToTmFrame>) => ws.send(encodeFrame(frame)),
-    };
+    const gateway = new WebSocketTaskExecutorGateway(id, dataAddress, ws);
+    const tm: RegisteredTaskManager = { id, slots, dataAddress, metricsAddress, registeredAt: now, lastHeartbeat: now, queuedBytes: 0, counters: [], gateway };
     this.tms.set(id, tm);
-    tm.send({ t: 'registered', heartbeatIntervalMs: this.heartbeatIntervalMs });
+    this.heartbeats.monitor(id);
+    gateway.send({ t: 'registered', heartbeatIntervalMs: this.heartbeatIntervalMs });
     this.listener.taskManagerJoined(tm);
     return tm;
   }
@@ -55,17 +57,19 @@ export class TaskManagerRegistry {
   heartbeat(id: string, queuedBytes: number, counters: TaskCounters[]): void {
     const tm = this.tms.get(id);
     if (!tm) return;
+    this.heartbeats.receive(id);
     tm.lastHeartbeat = Date.now();
     tm.queuedBytes = queuedBytes;
     tm.counters = counters;
   }
 
-  /** The TM's connection closed or broke the protocol. */
+  /** The TM's connection closed, broke the protocol, or its heartbeats stopped. */
   lose(id: string, reason: string): void {
     const tm = this.tms.get(id);
     if (!tm) return;
     this.tms.delete(id);
-    tm.ws.terminate();
+    this.heartbeats.unmonitor(id);
+    tm.gateway.close();
     this.listener.taskManagerLost(tm, reason);
   }
 
@@ -77,16 +81,9 @@ export class TaskManagerRegistry {
     return [...this.tms.values()];
   }
 
-  private checkTimeouts(): void {
-    const deadline = Date.now() - this.heartbeatTimeoutMs;
-    for (const tm of this.tms.values()) {
-      if (tm.lastHeartbeat < deadline) this.lose(tm.id, `no heartbeat for ${this.heartbeatTimeoutMs} ms`);
-    }
-  }
-
   close(): void {
-    clearInterval(this.timer);
-    for (const tm of this.tms.values()) tm.ws.terminate();
+    this.heartbeats.close();
+    for (const tm of this.tms.values()) tm.gateway.close();
     this.tms.clear();
   }
 }

@@ -3,7 +3,7 @@
  * CommonJS bundle the client built from the job file's `functions` entry and shipped with the job.
  */
 import { captureJob } from '../../common/datastream/execution-context';
-import { FlinkxError } from '../../common/errors';
+import { NonRetriableError } from '../../common/errors';
 
 export type UserFunction = (...args: unknown[]) => unknown;
 
@@ -33,14 +33,15 @@ export const BUILTINS: Record<string, UserFunction> = {
 
 type Origin = 'no module' | 'functions module' | 'job module';
 
-export class UnknownFunctionError extends FlinkxError {
+/** No restart can make a missing function appear, so the job fails at once. */
+export class UnknownFunctionError extends NonRetriableError {
   constructor(name: string, origin: Origin) {
     super(
-      'UNKNOWN_FUNCTION',
       origin === 'job module'
         ? `the job module built no function for node "${name}" on this TaskManager: it must build the same graph wherever it is evaluated`
         : `function "${name}" is not a built-in (${Object.keys(BUILTINS).join(', ')})` +
             (origin === 'functions module' ? ' and not exported by the job\'s functions module' : ' and the job names no `functions` module'),
+      { code: 'UNKNOWN_FUNCTION' },
     );
   }
 }

@@ -1,4 +1,4 @@
-import { FlinkxError, UserFunctionError } from '../../common/errors';
+import { FlinkxError, isNonRetriable, UserFunctionError } from '../../common/errors';
 import type { NodeSpec } from '../../common/jobfile';
 import { FunctionRegistry, UnknownFunctionError } from './functions';
 import { createChain, type Collector } from './operators';
@@ -275,6 +275,7 @@ describe('errors', () => {
     } catch (err) {
       expect(err).toBeInstanceOf(FlinkxError);
       expect((err as FlinkxError).code).toBe('UNKNOWN_FUNCTION');
+      expect(isNonRetriable(err)).toBe(true); // no restart makes it appear
     }
   });
 });

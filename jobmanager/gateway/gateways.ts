@@ -1,0 +1,43 @@
+/**
+ * The two conversations between a job's JobMaster and the TaskManagers, as Flink's RPC gateways.
+ * Over the wire they are control frames (common/protocol/control.ts; ./websocket.ts adapts them);
+ * unit tests use hand-written fakes (jobmanager/testing/).
+ */
+import type { DeploymentPlan, TaskRef } from '../../common/plan';
+import type { ErrorInfo, TaskCounters, TaskState } from '../../common/protocol/control';
+
+/** What a JobMaster asks of one TaskManager. */
+export interface TaskExecutorGateway {
+  readonly id: string;
+  /** ws://host:port of the TM's data port, where other TMs open data channels to it. */
+  readonly dataAddress: string;
+  /** Run these subtasks of the plan here. */
+  submitTasks(plan: DeploymentPlan, tasks: TaskRef[]): void;
+  /** Stop every task of the job. */
+  cancelJob(jobId: string): void;
+  /** Sources of the attempt emit barrier `checkpointId`. */
+  triggerCheckpoint(jobId: string, attempt: number, checkpointId: number, timestamp: number): void;
+  /** Checkpoint `checkpointId` is complete: committing sinks commit. */
+  notifyCheckpointComplete(jobId: string, attempt: number, checkpointId: number): void;
+}
+
+/** A subtask's report of its state; `counters` come with a terminal state. */
+export interface TaskExecutionState {
+  attempt: number;
+  vertex: string;
+  subtask: number;
+  state: TaskState;
+  error?: ErrorInfo;
+  counters?: TaskCounters;
+}
+
+/** What TaskManagers tell one job's JobMaster; `tm` is the TaskManager the report came from. */
+export interface JobMasterGateway {
+  updateTaskExecutionState(tm: string, update: TaskExecutionState): void;
+  acknowledgeCheckpoint(tm: string, attempt: number, checkpointId: number, vertex: string, subtask: number, state: Uint8Array): void;
+  declineCheckpoint(tm: string, attempt: number, checkpointId: number, vertex: string, subtask: number, reason: string): void;
+  /** Task counters from a TM's heartbeat. */
+  reportCounters(tm: string, counters: TaskCounters[]): void;
+  /** The TaskManager `tm` is gone (connection closed, heartbeat timeout, protocol error). */
+  taskManagerLost(tm: string, reason: string): void;
+}

@@ -1,0 +1,53 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configureLogging } from '../../common/log';
+import { parseJobSpec } from '../../common/jobfile';
+import { CheckpointsSchema, JobDetailsSchema, JobSummarySchema } from '../../common/protocol/rest';
+import { CheckpointStorage } from '../checkpoint/checkpoint-storage';
+import { JobMaster } from '../job-master';
+import { ManualClock } from '../testing/manual-clock';
+import { TestingResourceManager } from '../testing/testing-gateways';
+import { jobDetails, jobSummary } from './job-views';
+
+configureLogging('error', 'text');
+
+/** What a client gets: the JSON text, parsed back. */
+const overTheWire = (v: unknown) => JSON.parse(JSON.stringify(v));
+
+it('what the JobManager answers about a job has the shapes clients parse it with', () => {
+  const root = mkdtempSync(join(tmpdir(), 'flinkx-views-'));
+  try {
+    const clock = new ManualClock();
+    const rm = new TestingResourceManager();
+    rm.addTaskManager('tm1', 2);
+    const spec = parseJobSpec({
+      name: 'views',
+      parallelism: 2,
+      checkpointing: { interval: 100_000_000, mode: 'exactly-once' },
+      nodes: [
+        { id: 'src', type: 'source', connector: { kind: 'generator', count: 10 } },
+        { id: 'cnt', type: 'count', inputs: ['src'], keyBy: 'word' },
+        { id: 'out', type: 'sink', inputs: ['cnt'], connector: { kind: 'stdout' } },
+      ],
+    });
+    const job = new JobMaster('j1', spec, undefined, { resourceManager: rm, clock, timers: clock, checkpointStorage: new CheckpointStorage(join(root, 'j1')) });
+    job.start();
+    for (const t of job.tasks.list()) job.updateTaskExecutionState('tm1', { attempt: 0, vertex: t.vertex, subtask: t.subtask, state: 'RUNNING' });
+    job.reportCounters('tm1', [{
+      jobId: 'j1', attempt: 0, vertex: 'src', subtask: 0, recordsIn: 5, recordsOut: 5, bytesIn: 50, backPressuredMs: 0, busyMs: 1,
+      operatorBuckets: [], operatorSeconds: 0, operatorCount: 0,
+    }]);
+    job.checkpoints!.tick();
+    job.updateTaskExecutionState('tm1', { attempt: 0, vertex: 'cnt', subtask: 1, state: 'FAILED', error: { message: 'boom', stack: 'Error: boom' } });
+
+    const details = JobDetailsSchema.parse(overTheWire(jobDetails(job)));
+    expect(details).toMatchObject({ state: 'RESTARTING', restartStrategy: { strategy: 'exponential-delay' }, exceptions: [{ task: 'cnt[1]', message: 'boom' }] });
+    expect(details.vertices[0].subtasks[0].metrics).toMatchObject({ recordsIn: 5 });
+    JobSummarySchema.parse(overTheWire(jobSummary(job)));
+    expect(CheckpointsSchema.parse(overTheWire(job.checkpoints!.snapshot())).history[0]).toMatchObject({ status: 'FAILED', total: 4 });
+    job.close();
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

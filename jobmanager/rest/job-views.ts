@@ -1,0 +1,52 @@
+/** What `GET /jobs` and `GET /jobs/:id` answer about a job (shapes: common/protocol/rest.ts). */
+import type { JobDetails, JobSummary, Throughput } from '../../common/protocol/rest';
+import type { JobMaster } from '../job-master';
+
+export function jobSummary(job: JobMaster): JobSummary {
+  return {
+    id: job.id,
+    name: job.spec.name,
+    state: job.state,
+    reason: job.reason,
+    parallelism: job.slotsNeeded,
+    restarts: job.restarts,
+    createdAt: job.createdAt,
+    startTime: job.startedAt,
+    endTime: job.endedAt,
+    duration: (job.endedAt ?? Date.now()) - (job.startedAt ?? job.createdAt),
+  };
+}
+
+export function jobDetails(job: JobMaster): JobDetails {
+  const jobGraph = job.execution.jobGraph;
+  const subtasks = job.tasks.list();
+  return {
+    ...jobSummary(job),
+    attempt: job.attempt,
+    maxParallelism: jobGraph.maxParallelism,
+    checkpointing: job.spec.checkpointing,
+    restartStrategy: job.restart,
+    checkpoints: job.checkpoints?.summary() ?? { latestCompleted: null, completed: 0, failed: 0, latestCompletedAt: null, latestCompletedSize: null },
+    failure: job.failure,
+    vertices: jobGraph.vertices.map((v) => {
+      const own = subtasks
+        .filter((s) => s.vertex === v.id)
+        .map((s) => ({ index: s.subtask, state: s.state, tm: s.slot?.tm, slot: s.slot?.slot, error: s.error, metrics: job.tasks.metrics(v.id, s.subtask) }));
+      const sum = (f: (t: Throughput) => number) => own.reduce((n, s) => n + (s.metrics ? f(s.metrics) : 0), 0);
+      return {
+        id: v.id,
+        name: v.name,
+        parallelism: v.parallelism,
+        nodes: v.nodes.map((n) => ({ id: n.id, type: n.type })),
+        recordsIn: sum((t) => t.recordsIn),
+        recordsOut: sum((t) => t.recordsOut),
+        recordsInPerSecond: sum((t) => t.recordsInPerSecond),
+        recordsOutPerSecond: sum((t) => t.recordsOutPerSecond),
+        backPressuredMs: sum((t) => t.backPressuredMs),
+        subtasks: own,
+      };
+    }),
+    edges: jobGraph.edges.map((e) => ({ id: e.id, source: e.source, target: e.target, partitioner: e.partitioner, keyBy: e.keyBy })),
+    exceptions: job.exceptions,
+  };
+}

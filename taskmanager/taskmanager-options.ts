@@ -1,0 +1,30 @@
+/** The TaskManager's options, with their defaults; see common/options.ts for how they are parsed. */
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+import { intOption } from '../common/options';
+
+export const TASKMANAGER_DEFAULTS = {
+  jobmanager: 'ws://127.0.0.1:8081',
+  host: '127.0.0.1',
+  dataPort: 0,
+  metricsPort: 0,
+} as const;
+
+export const TaskManagerOptionsSchema = z.object({
+  /** Slots, one worker thread each. @default the number of CPU cores */
+  slots: intOption(1, 1024).default(() => availableParallelism()),
+  /** The JobManager, as ws:// (an http:// address is taken to mean the same host and port). @default "ws://127.0.0.1:8081" */
+  jobmanager: z
+    .string()
+    .regex(/^(ws|http)s?:\/\/./, 'must be a ws:// or http:// address')
+    .default(TASKMANAGER_DEFAULTS.jobmanager)
+    .transform((url) => url.replace(/^http(s?):/, 'ws$1:')),
+  /** Address of the data and metrics ports. @default "127.0.0.1" */
+  host: z.string().min(1, 'must not be empty').default(TASKMANAGER_DEFAULTS.host),
+  /** Port for data from other TaskManagers; 0: any free port. @default 0 */
+  dataPort: intOption(0, 65535).default(TASKMANAGER_DEFAULTS.dataPort),
+  /** Port of the Prometheus endpoint (`/metrics`); 0: any free port. @default 0 */
+  metricsPort: intOption(0, 65535).default(TASKMANAGER_DEFAULTS.metricsPort),
+});
+
+export type TaskManagerConfig = z.output<typeof TaskManagerOptionsSchema>;
