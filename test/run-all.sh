@@ -12,6 +12,9 @@ npm run --silent build
 # The example jobs are type-checked as a user's project would be: against the built package's types.
 echo "== type-checking jobs/"
 npx tsc -p jobs/tsconfig.json
+# jest's transform strips types unchecked: the tests are type-checked here.
+echo "== type-checking the tests"
+npx tsc -p tsconfig.test.json
 
 # Debian packages the tests drive for real: chromium (dashboard), prometheus (http_sd scraping).
 missing=()
