@@ -5,7 +5,11 @@
 import { readFile } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { z } from 'zod';
+import { durationSchema } from './duration';
 import { JobFileError, type Problem } from './errors';
+import { resolveInput, timeProblems } from './jobfile-time';
+
+export { LATE_OUTPUT, resolveInput, resultField } from './jobfile-time';
 
 /** A "did you mean" for the closest candidate within a small edit distance (typos like `keyby`, `lnes`). */
 function hint(word: string, candidates: Iterable<string>): string {
@@ -71,7 +75,23 @@ export const ConnectorSchema = z.discriminatedUnion('kind', [
   GeneratorConnectorSchema, FileConnectorSchema, StdoutConnectorSchema, KafkaConnectorSchema,
 ]);
 
-export const NodeTypeSchema = z.enum(['source', 'map', 'flatMap', 'filter', 'sum', 'count', 'min', 'max', 'reduce', 'sink']);
+export const NodeTypeSchema = z.enum(['source', 'map', 'flatMap', 'filter', 'sum', 'count', 'min', 'max', 'reduce', 'window', 'sink']);
+
+/** Event time of the records leaving a node, and the bounded-out-of-orderness watermarks it generates. */
+export const TimestampsSchema = strict({
+  field: nonEmpty,
+  unit: z.enum(['ms', 's', 'iso']).default('ms'),
+  maxOutOfOrderness: durationSchema().default(0),
+  idleTimeout: durationSchema({ min: 1 }).optional(),
+});
+
+export const WindowSchema = z.discriminatedUnion('kind', [
+  strict({ kind: z.literal('tumbling'), size: durationSchema({ min: 1 }), offset: durationSchema().default(0) }),
+  strict({ kind: z.literal('sliding'), size: durationSchema({ min: 1 }), slide: durationSchema({ min: 1 }) }),
+  strict({ kind: z.literal('session'), gap: durationSchema({ min: 1 }) }),
+]);
+
+export const AggregateSchema = z.enum(['count', 'sum', 'min', 'max', 'avg', 'reduce', 'custom']);
 
 export const NodeSpecSchema = strict({
   id: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, "_", "." or "-"'),
@@ -83,16 +103,21 @@ export const NodeSpecSchema = strict({
   field: nonEmpty.optional(),
   parallelism: int.min(1).optional(),
   partition: z.enum(['forward', 'rebalance', 'broadcast']).optional(),
+  timestamps: TimestampsSchema.optional(),
+  window: WindowSchema.optional(),
+  aggregate: AggregateSchema.optional(),
+  time: z.enum(['event', 'processing']).optional(),
+  allowedLateness: durationSchema().optional(),
 });
 
 export const CheckpointingSchema = strict({
-  interval: int.min(10),
+  interval: durationSchema({ min: 10 }),
   mode: z.enum(['exactly-once', 'at-least-once']).default('at-least-once'),
-  timeout: int.positive().default(60000),
+  timeout: durationSchema({ min: 1 }).default(60000),
   storage: nonEmpty.optional(),
 });
 
-export const RestartSchema = strict({ attempts: int.min(0).default(0), delay: int.min(0).default(1000) });
+export const RestartSchema = strict({ attempts: int.min(0).default(0), delay: durationSchema().default(1000) });
 
 export const JobSpecSchema = strict({
   name: nonEmpty,
@@ -111,9 +136,12 @@ export type KafkaConnector = z.infer<typeof KafkaConnectorSchema>;
 export type Connector = z.infer<typeof ConnectorSchema>;
 export type NodeType = z.infer<typeof NodeTypeSchema>;
 export type NodeSpec = z.infer<typeof NodeSpecSchema>;
+export type TimestampsSpec = z.infer<typeof TimestampsSchema>;
+export type WindowSpec = z.infer<typeof WindowSchema>;
+export type Aggregate = z.infer<typeof AggregateSchema>;
 export type JobSpec = z.infer<typeof JobSpecSchema>;
 
-const KEYED: ReadonlySet<NodeType> = new Set(['sum', 'count', 'min', 'max', 'reduce']);
+const KEYED: ReadonlySet<NodeType> = new Set(['sum', 'count', 'min', 'max', 'reduce', 'window']);
 const NEEDS_FN: ReadonlySet<NodeType> = new Set(['map', 'flatMap', 'filter', 'reduce']);
 const NEEDS_FIELD: ReadonlySet<NodeType> = new Set(['sum', 'min', 'max']);
 
@@ -185,8 +213,11 @@ function graphProblems(job: JobSpec): Problem[] {
     const at = (field: string) => `nodes[${i}].${field}`;
     const keyed = KEYED.has(n.type);
     n.inputs.forEach((input, j) => {
-      if (!index.has(input)) add(at(`inputs[${j}]`), `unknown node "${input}"${hint(input, index.keys())}`);
-      else if (n.inputs.indexOf(input) !== j) add(at(`inputs[${j}]`), `"${input}" is already an input`);
+      const { node, sideOutput } = resolveInput(input, index);
+      if (!index.has(node)) add(at(`inputs[${j}]`), `unknown node "${input}"${hint(input, index.keys())}`);
+      else if (sideOutput && job.nodes[index.get(node)!].type !== 'window') {
+        add(at(`inputs[${j}]`), `"${node}" is not a window, so it has no "${sideOutput}" output`);
+      } else if (n.inputs.indexOf(input) !== j) add(at(`inputs[${j}]`), `"${input}" is already an input`);
     });
 
     if (n.type === 'source') {
@@ -206,6 +237,7 @@ function graphProblems(job: JobSpec): Problem[] {
 
     if (NEEDS_FN.has(n.type) && !n.fn) add(at('fn'), `required for type "${n.type}"`);
     if (NEEDS_FIELD.has(n.type) && !n.field) add(at('field'), `required for type "${n.type}"`);
+    problems.push(...timeProblems(job, i, index));
     if (keyed && !n.keyBy) add(at('keyBy'), `required for type "${n.type}"`);
     if (!keyed && n.keyBy) add(at('keyBy'), `not allowed for type "${n.type}" (only ${[...KEYED].join('/')} are keyed)`);
 
@@ -216,7 +248,7 @@ function graphProblems(job: JobSpec): Problem[] {
       add(at('partition'), `not allowed for keyed type "${n.type}" (its input is hash-partitioned by keyBy)`);
     } else if (n.partition === 'forward') {
       for (const input of new Set(n.inputs)) {
-        const from = index.get(input);
+        const from = index.get(resolveInput(input, index).node);
         if (from === undefined) continue;
         const [mine, theirs] = [parallelismOf(n), parallelismOf(job.nodes[from])];
         if (mine !== theirs) {
@@ -243,7 +275,8 @@ function findCycles(nodes: NodeSpec[], index: Map<string, number>): string[][] {
     state.set(id, 'active');
     stack.push(id);
     // walking inputs goes against the data flow, so a found cycle is reversed below
-    for (const input of nodes[index.get(id) as number].inputs) {
+    for (const name of nodes[index.get(id) as number].inputs) {
+      const input = resolveInput(name, index).node;
       if (!index.has(input)) continue;
       if (state.get(input) === 'active') {
         const cycle = stack.slice(stack.indexOf(input)).reverse();

@@ -15,6 +15,8 @@ export const PlanEdgeSchema = z.object({
   target: z.string(),
   partitioner: PartitionerSchema,
   keyBy: z.string().optional(),
+  /** The producer's side output this edge carries (a window's `late` records) instead of its main output. */
+  sideOutput: z.string().optional(),
 });
 export type PlanEdge = z.infer<typeof PlanEdgeSchema>;
 
