@@ -12,6 +12,12 @@
  * that ended counts); in exactly-once mode a channel that delivered the barrier is blocked until
  * then, so the snapshot holds exactly the records before the barrier. Then it forwards the barrier
  * and acknowledges with its snapshot.
+ *
+ * Time: watermarks and watermark status arrive as markers; the task's input watermark is the
+ * minimum over its channels (StatusWatermarkValve) and goes through the chain, whose watermarks go
+ * out on every output channel. Timer callbacks (periodic watermarks, processing-time windows) are
+ * mails: they run in the task's loop between two batches, never in the middle of one, as in Flink's
+ * mailbox model. A source's end of input is the watermark +infinity, so every window fires.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { OPERATOR_DURATION_BUCKETS, type ErrorInfo, type TaskCounters, type TaskState } from '../common/protocol/control';
@@ -22,7 +28,10 @@ import { createSink, createSource } from './connectors';
 import type { SinkWriter, SourceReader } from './connectors/types';
 import type { FunctionRegistry } from './operators/functions';
 import { createChain, type Chain, type Collector } from './operators/operators';
+import type { Output } from './operators/output';
 import { decodeSnapshot, encodeSnapshot, type TaskSnapshot } from './checkpoint/snapshot';
+import { StatusWatermarkValve, type ValveOutput } from './time/watermark-valve';
+import type { ProcessingTimeService } from './time/timer-service';
 
 const SOURCE_READ_RECORDS = 256;
 
@@ -48,6 +57,13 @@ export class StreamTask {
   private readonly sink: SinkWriter | undefined;
   private readonly chain: Chain;
   private readonly push: Collector;
+  private readonly valve: StatusWatermarkValve<InputChannel>;
+  /** Timer callbacks waiting to run in the task loop, and the timeouts that will add more. */
+  private mails: (() => void)[] = [];
+  private readonly timeouts = new Set<NodeJS.Timeout>();
+  /** Last watermark and status sent on the output channels. */
+  private watermarkOut = -Infinity;
+  private idleOut = false;
   private readonly exactlyOnce: boolean;
   /** Checkpoint a source was asked to take at its next chance. */
   private triggered: number | undefined;
@@ -83,6 +99,10 @@ export class StreamTask {
       );
       this.outputs.push(new OutputEdge(channels, edge, plan.maxParallelism, subtask));
     }
+    // Edges of a side output (a window's late records) get only what the chain sends to that output.
+    const outEdges = plan.edges.filter((e) => e.source === vertex.id);
+    const mainOutputs = this.outputs.filter((_, i) => !outEdges[i].sideOutput);
+    const sideOutputs = this.outputs.map((o, i) => ({ tag: outEdges[i].sideOutput, o })).filter((s) => s.tag);
     this.outputChannels = this.outputs.flatMap((o) => o.channels);
     this.gate = new InputGate(transport);
     for (const edge of plan.edges.filter((e) => e.target === vertex.id)) {
@@ -92,18 +112,65 @@ export class StreamTask {
       }
     }
 
-    const operators = vertex.nodes.filter((n) => n.type !== 'source' && n.type !== 'sink');
+    this.valve = new StatusWatermarkValve(this.gate.channels);
+
     const emit: Collector = this.sink
       ? (r) => this.sinkBuffer.push(r)
-      : (r) => {
-          for (const o of this.outputs) o.emit(r);
+      : (r, ts) => {
+          for (const o of mainOutputs) o.emit(r, ts);
         };
-    const counted: Collector = (r) => {
-      this.counters.recordsOut++;
-      emit(r);
+    const out: Output = {
+      push: (r, ts) => {
+        this.counters.recordsOut++;
+        emit(r, ts);
+      },
+      watermark: (w) => this.emitWatermark(w),
+      status: (idle) => this.emitStatus(idle),
     };
-    this.chain = createChain(operators, env.functions, plan.maxParallelism, counted);
+    const side = (tag: string, r: unknown, ts?: number) => {
+      for (const s of sideOutputs) if (s.tag === tag) s.o.emit(r, ts);
+    };
+    const time: ProcessingTimeService = { now: () => Date.now(), schedule: (at, cb) => this.scheduleMail(at, cb) };
+    this.chain = createChain(vertex.nodes, { fns: env.functions, maxParallelism: plan.maxParallelism, time, side }, out);
     this.push = this.chain.push;
+  }
+
+  private emitWatermark(watermark: number): void {
+    if (this.sink || watermark <= this.watermarkOut) return;
+    this.watermarkOut = watermark;
+    for (const c of this.outputChannels) c.seal({ kind: 'watermark', timestamp: watermark });
+  }
+
+  private emitStatus(idle: boolean): void {
+    if (this.sink || idle === this.idleOut) return;
+    this.idleOut = idle;
+    for (const c of this.outputChannels) c.seal({ kind: 'status', idle });
+  }
+
+  /** The valve's output goes through the chain: active first, then the watermark, then idle. */
+  private applyValve(v: ValveOutput): void {
+    if (v.idle === false) this.chain.status(false);
+    if (v.watermark !== undefined) this.chain.watermark(v.watermark);
+    if (v.idle === true) this.chain.status(true);
+  }
+
+  private scheduleMail(at: number, callback: () => void): void {
+    const timeout = setTimeout(() => {
+      this.timeouts.delete(timeout);
+      this.mails.push(callback);
+      this.gate.interrupt();
+    }, Math.max(0, at - Date.now()));
+    this.timeouts.add(timeout);
+  }
+
+  /** Run the timer callbacks that are due; what they emit is handed on like a batch's output. */
+  private async runMails(): Promise<void> {
+    if (this.mails.length === 0) return;
+    const t0 = performance.now();
+    const mails = this.mails;
+    this.mails = [];
+    for (const m of mails) m();
+    await this.afterBatch(t0);
   }
 
   get isSource(): boolean {
@@ -131,6 +198,7 @@ export class StreamTask {
     const snapshot = decodeSnapshot(bytes);
     if (snapshot.source !== undefined) this.source?.restore(snapshot.source);
     for (const [node, keyed] of Object.entries(snapshot.keyed)) this.chain.states.get(node)?.restore(keyed);
+    for (const [node, state] of Object.entries(snapshot.operators ?? {})) this.chain.operatorStates.get(node)?.restore(state);
     await this.sink?.restore(snapshot.sink ?? null, this.env.plan.restoredCheckpoint!);
   }
 
@@ -138,6 +206,8 @@ export class StreamTask {
   private async checkpoint(id: number): Promise<void> {
     const snapshot: TaskSnapshot = { source: this.source?.position(id), keyed: {} };
     for (const [node, state] of this.chain.states) snapshot.keyed[node] = state.snapshot();
+    if (this.chain.operatorStates.size > 0) snapshot.operators = {};
+    for (const [node, state] of this.chain.operatorStates) snapshot.operators![node] = state.snapshot();
     for (const c of this.outputChannels) c.seal({ kind: 'barrier', id });
     if (this.sink) {
       await this.flushSink();
@@ -184,6 +254,7 @@ export class StreamTask {
     } finally {
       this.running = false;
       clearTimeout(this.flushTimer);
+      for (const t of this.timeouts) clearTimeout(t);
       await this.source?.close().catch(() => undefined);
       await this.sink?.close().catch(() => undefined);
     }
@@ -208,9 +279,14 @@ export class StreamTask {
         await this.checkpoint(id);
         continue;
       }
+      await this.runMails();
       const records = await source.read(SOURCE_READ_RECORDS);
       this.checkCanceled();
-      if (records === null) return;
+      if (records === null) {
+        this.chain.watermark(Infinity);
+        await this.afterBatch(performance.now());
+        return;
+      }
       const t0 = performance.now();
       this.counters.recordsIn += records.length;
       for (const r of records) this.push(r);
@@ -227,16 +303,23 @@ export class StreamTask {
       this.checkCanceled();
       const next = await this.gate.next();
       this.checkCanceled();
+      await this.runMails();
       if (!next) continue;
       const { channel, batch } = next;
       const t0 = performance.now();
       this.counters.recordsIn += batch.records.length;
       this.counters.bytesIn += batch.bytes;
-      for (const r of batch.records) this.push(r);
+      const { records, timestamps } = batch;
+      for (let i = 0; i < records.length; i++) this.push(records[i], timestamps?.[i] ?? undefined);
+      const marker = batch.marker;
+      if (marker?.kind === 'watermark') this.applyValve(this.valve.inputWatermark(channel, marker.timestamp));
+      else if (marker?.kind === 'status') this.applyValve(this.valve.inputStatus(channel, marker.idle));
+      else if (marker?.kind === 'eop') {
+        channel.ended = true;
+        this.applyValve(this.valve.endOfInput(channel));
+      }
       this.observeOperators(t0);
       await this.afterBatch(t0);
-      const marker = batch.marker;
-      if (marker?.kind === 'eop') channel.ended = true;
       this.gate.release(channel);
       if (marker?.kind === 'barrier') await this.onBarrier(channel, marker.id);
       else if (marker?.kind === 'eop') await this.completeAlignment();

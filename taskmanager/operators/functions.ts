@@ -43,6 +43,11 @@ export class UnknownFunctionError extends FlinkxError {
 export class FunctionRegistry {
   constructor(private readonly module: Record<string, unknown> | undefined) {}
 
+  /** Whatever the functions module exports under `name` (e.g. a user aggregate object). */
+  exported(name: string): unknown {
+    return this.module?.[name];
+  }
+
   resolve(name: string): UserFunction {
     const fromModule = this.module?.[name];
     if (typeof fromModule === 'function') return fromModule as UserFunction;

@@ -32,6 +32,18 @@ export class KeyedState<V> {
     return v;
   }
 
+  get(key: unknown): V | undefined {
+    return this.group(key).get(KeyedState.mapKey(key));
+  }
+
+  put(key: unknown, value: V): void {
+    this.group(key).set(KeyedState.mapKey(key), value);
+  }
+
+  remove(key: unknown): void {
+    this.group(key).delete(KeyedState.mapKey(key));
+  }
+
   /** Entries per key group, as stored (object keys in their JSON form). */
   snapshot(): KeyedStateSnapshot<V> {
     return [...this.groups].map(([kg, g]) => [kg, [...g]]);
