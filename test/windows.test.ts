@@ -1,0 +1,214 @@
+/**
+ * Event time and windows with real processes (a JobManager, two TaskManagers of 2 slots): exact
+ * window results at parallelism 4 over out-of-order input, late records in the side output only,
+ * an idle source subtask that does not stall windows, and exactly-once window results across a
+ * SIGKILL of a TaskManager. Every expectation is computed here, independently of the runtime.
+ */
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Cluster, tempDir, waitFor } from './harness';
+
+jest.setTimeout(300_000);
+
+type Row = Record<string, any>;
+
+/** Every visible record of a file sink (committed part files only). */
+function sinkRows(folder: string): Row[] {
+  if (!existsSync(folder)) return [];
+  return readdirSync(folder)
+    .filter((n) => /^part-\d+(-(\d+|final))?\.jsonl$/.test(n))
+    .flatMap((n) => readFileSync(join(folder, n), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row));
+}
+
+const sorted = (rows: Row[]) => rows.map((r) => JSON.stringify(r)).sort();
+
+const WORDS = Array.from({ length: 20 }, (_, i) => `w${i}`);
+
+/** Events 10 ms apart in file order, each up to 2 s earlier than its place: bounded disorder. */
+function writeEvents(path: string, n: number, seed = 5): Row[] {
+  let s = seed;
+  const rand = (m: number) => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 8) % m;
+  const events = Array.from({ length: n }, (_, i) => ({ word: WORDS[rand(WORDS.length)], ts: 1_000_000 + i * 10 - rand(2000), v: rand(10) }));
+  writeFileSync(path, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  return events;
+}
+
+function tumblingCounts(events: Row[], size: number, key = 'word'): string[] {
+  const m = new Map<string, Row>();
+  for (const e of events) {
+    const start = Math.floor(e.ts / size) * size;
+    const row = m.get(`${e[key]}/${start}`) ?? { [key]: e[key], windowStart: start, windowEnd: start + size, count: 0 };
+    row.count++;
+    m.set(`${e[key]}/${start}`, row);
+  }
+  return sorted([...m.values()]);
+}
+
+function slidingSums(events: Row[], size: number, slide: number): string[] {
+  const m = new Map<string, Row>();
+  for (const e of events) {
+    for (let start = Math.floor(e.ts / slide) * slide; start > e.ts - size; start -= slide) {
+      const row = m.get(`${e.word}/${start}`) ?? { word: e.word, windowStart: start, windowEnd: start + size, sum: 0 };
+      row.sum += e.v;
+      m.set(`${e.word}/${start}`, row);
+    }
+  }
+  return sorted([...m.values()]);
+}
+
+/** Per word, events in time order; a session ends where the next event is `gap` or more after the last. */
+function sessionCounts(events: Row[], gap: number): string[] {
+  const rows: Row[] = [];
+  for (const word of WORDS) {
+    const ts = events.filter((e) => e.word === word).map((e) => e.ts as number).sort((a, b) => a - b);
+    let start = ts[0];
+    let count = 0;
+    ts.forEach((t, i) => {
+      count++;
+      if (i === ts.length - 1 || ts[i + 1] > t + gap) {
+        rows.push({ word, windowStart: start, windowEnd: t + gap, count });
+        [start, count] = [ts[i + 1], 0];
+      }
+    });
+  }
+  return sorted(rows);
+}
+
+describe('event time and windows on a cluster', () => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await Cluster.start([2, 2]);
+  });
+  afterAll(() => cluster.stop());
+
+  async function runJob(dir: string, spec: Row): Promise<Row> {
+    writeFileSync(join(dir, 'job.json'), JSON.stringify(spec));
+    const jobId = await cluster.submit(join(dir, 'job.json'));
+    return cluster.waitForState(jobId, ['FINISHED']);
+  }
+
+  test('out-of-order events at parallelism 4 give exact tumbling, sliding and session results', async () => {
+    const dir = tempDir();
+    const events = writeEvents(join(dir, 'events.jsonl'), 30_000);
+    const sink = (id: string, input: string) => ({ id, type: 'sink', inputs: [input], connector: { kind: 'file', path: join(dir, id) } });
+    const window = (id: string, window: Row, extra: Row = {}) => ({ id, type: 'window', inputs: ['events'], keyBy: 'word', window, aggregate: 'count', ...extra });
+    await runJob(dir, {
+      name: 'windows',
+      parallelism: 4,
+      nodes: [
+        { id: 'lines', type: 'source', connector: { kind: 'file', path: join(dir, 'events.jsonl') } },
+        { id: 'events', type: 'map', inputs: ['lines'], fn: 'parseJson', timestamps: { field: 'ts', maxOutOfOrderness: '2s' } },
+        window('tumbling', { kind: 'tumbling', size: '1s' }),
+        window('sliding', { kind: 'sliding', size: '3s', slide: '1s' }, { aggregate: 'sum', field: 'v' }),
+        window('sessions', { kind: 'session', gap: '250ms' }),
+        sink('tumbling-out', 'tumbling'),
+        sink('sliding-out', 'sliding'),
+        sink('sessions-out', 'sessions'),
+        sink('late-out', 'tumbling.late'),
+      ],
+    });
+    expect(sorted(sinkRows(join(dir, 'tumbling-out')))).toEqual(tumblingCounts(events, 1000));
+    expect(sorted(sinkRows(join(dir, 'sliding-out')))).toEqual(slidingSums(events, 3000, 1000));
+    expect(sorted(sinkRows(join(dir, 'sessions-out')))).toEqual(sessionCounts(events, 250));
+    expect(sinkRows(join(dir, 'late-out'))).toEqual([]);
+  });
+
+  test('records beyond the allowed lateness arrive in the side output and nowhere else', async () => {
+    const dir = tempDir();
+    // From seq 1000 on (2 s into the run at 500 records/s), every 50th record claims time 5 ms:
+    // its window [0, 500) closed long before, so it is late; every other record is in order.
+    writeFileSync(
+      join(dir, 'functions.js'),
+      `exports.toEvent = (r) => ({ seq: r.seq, k: 'k' + (r.seq % 3), ts: r.seq >= 1000 && r.seq % 50 === 7 ? 5 : r.seq * 10 });\n`,
+    );
+    await runJob(dir, {
+      name: 'late',
+      parallelism: 2,
+      functions: 'functions.js',
+      nodes: [
+        { id: 'gen', type: 'source', connector: { kind: 'generator', format: 'sequence', count: 2000, rate: 500 } },
+        { id: 'events', type: 'map', inputs: ['gen'], fn: 'toEvent', timestamps: { field: 'ts' } },
+        { id: 'w', type: 'window', inputs: ['events'], keyBy: 'k', window: { kind: 'tumbling', size: '500ms' }, aggregate: 'count', allowedLateness: '200ms' },
+        { id: 'out', type: 'sink', inputs: ['w'], connector: { kind: 'file', path: join(dir, 'out') } },
+        { id: 'late', type: 'sink', inputs: ['w.late'], connector: { kind: 'file', path: join(dir, 'late') } },
+      ],
+    });
+    const all = Array.from({ length: 2000 }, (_, seq) => ({ seq, k: `k${seq % 3}`, ts: seq >= 1000 && seq % 50 === 7 ? 5 : seq * 10 }));
+    const late = all.filter((e) => e.ts === 5);
+    expect(late.length).toBe(20);
+    expect(sorted(sinkRows(join(dir, 'late')))).toEqual(sorted(late));
+    expect(sorted(sinkRows(join(dir, 'out')))).toEqual(tumblingCounts(all.filter((e) => e.ts !== 5), 500, 'k'));
+  });
+
+  test('an idle source subtask does not stall the windows', async () => {
+    const dir = tempDir();
+    // Subtask 1 of the generator makes the odd numbers, all filtered out: its events stage sees nothing.
+    writeFileSync(
+      join(dir, 'functions.js'),
+      `exports.isEven = (r) => r.seq % 2 === 0;\nexports.toEvent = (r) => ({ k: 'k' + ((r.seq / 2) % 2), ts: r.seq * 5 });\n`,
+    );
+    writeFileSync(
+      join(dir, 'job.json'),
+      JSON.stringify({
+        name: 'idle',
+        parallelism: 2,
+        functions: 'functions.js',
+        nodes: [
+          { id: 'gen', type: 'source', connector: { kind: 'generator', format: 'sequence', rate: 400 } },
+          { id: 'even', type: 'filter', inputs: ['gen'], fn: 'isEven' },
+          { id: 'events', type: 'map', inputs: ['even'], fn: 'toEvent', timestamps: { field: 'ts', idleTimeout: '300ms' } },
+          { id: 'w', type: 'window', inputs: ['events'], keyBy: 'k', window: { kind: 'tumbling', size: '1s' }, aggregate: 'count' },
+          { id: 'out', type: 'sink', inputs: ['w'], connector: { kind: 'file', path: join(dir, 'out') } },
+        ],
+      }),
+    );
+    const jobId = await cluster.submit(join(dir, 'job.json'));
+    const rows = await waitFor('results of the first three windows', () => {
+      const r = sinkRows(join(dir, 'out')).filter((x) => x.windowEnd <= 3000);
+      return r.length === 6 ? r : undefined;
+    }, 120_000, cluster.logs);
+    // Window [s, s + 1000) holds seq in [s/5, (s + 1000)/5): 100 even numbers, alternating between k0 and k1.
+    const expected = [0, 1000, 2000].flatMap((s) => ['k0', 'k1'].map((k) => ({ k, windowStart: s, windowEnd: s + 1000, count: 50 })));
+    expect(sorted(rows)).toEqual(sorted(expected));
+    expect(cluster.cli(['cancel', jobId]).status).toBe(0);
+    await cluster.waitForState(jobId, ['CANCELED']);
+  });
+
+  test('exactly-once: a TaskManager SIGKILLed mid-job leaves every committed window result exact, each once', async () => {
+    const dir = tempDir();
+    const events = writeEvents(join(dir, 'events.jsonl'), 600_000, 11);
+    writeFileSync(
+      join(dir, 'job.json'),
+      JSON.stringify({
+        name: 'windows-eo',
+        parallelism: 4,
+        checkpointing: { interval: '200ms', mode: 'exactly-once' },
+        restart: { attempts: 5, delay: '200ms' },
+        nodes: [
+          { id: 'lines', type: 'source', connector: { kind: 'file', path: join(dir, 'events.jsonl') } },
+          { id: 'events', type: 'map', inputs: ['lines'], fn: 'parseJson', timestamps: { field: 'ts', maxOutOfOrderness: '2s' } },
+          { id: 'w', type: 'window', inputs: ['events'], keyBy: 'word', window: { kind: 'tumbling', size: '1s' }, aggregate: 'count' },
+          { id: 'out', type: 'sink', inputs: ['w'], connector: { kind: 'file', path: join(dir, 'out') } },
+        ],
+      }),
+    );
+    const jobId = await cluster.submit(join(dir, 'job.json'));
+    const job = await waitFor('a completed checkpoint with window results committed', async () => {
+      const j = await cluster.get(`/jobs/${jobId}`);
+      if (j.state === 'FINISHED' || j.state === 'FAILED') throw new Error(`job is ${j.state} before the kill`);
+      const cps = await cluster.get(`/jobs/${jobId}/checkpoints`);
+      const done = j.state === 'RUNNING' && cps.history.some((c: Row) => c.status === 'COMPLETED');
+      return done && sinkRows(join(dir, 'out')).length > 0 ? j : undefined;
+    }, 120_000, cluster.logs);
+    const tmId: string = job.vertices[0].subtasks[0].tm;
+    cluster.taskManager(tmId)!.kill('SIGKILL');
+    cluster.startTaskManager(2);
+
+    const done = await cluster.waitForState(jobId, ['FINISHED']);
+    expect(done.restarts).toBe(1);
+    const rows = sinkRows(join(dir, 'out'));
+    const ids = rows.map((r) => `${r.word}/${r.windowStart}`);
+    expect(ids.length - new Set(ids).size).toBe(0);
+    expect(sorted(rows)).toEqual(tumblingCounts(events, 1000));
+  });
+});
