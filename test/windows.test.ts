@@ -4,9 +4,10 @@
  * an idle source subtask that does not stall windows, and exactly-once window results across a
  * SIGKILL of a TaskManager. Every expectation is computed here, independently of the runtime.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Cluster, tempDir, waitFor } from './harness';
+import { Cluster, ROOT, tempDir, waitFor } from './harness';
 
 jest.setTimeout(300_000);
 
@@ -211,4 +212,13 @@ describe('event time and windows on a cluster', () => {
     expect(ids.length - new Set(ids).size).toBe(0);
     expect(sorted(rows)).toEqual(tumblingCounts(events, 1000));
   });
+});
+
+test('the example jobs/windowed-wordcount runs with `flinkx run` and counts every word per 30 s window', () => {
+  const dir = tempDir();
+  cpSync(join(ROOT, 'jobs', 'windowed-wordcount'), dir, { recursive: true, filter: (src) => !src.includes('/out') });
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'flinkx.js'), 'run', join(dir, 'job.json')], { encoding: 'utf8', timeout: 100_000 });
+  expect({ status: r.status, stderr: r.status === 0 ? '' : r.stderr }).toEqual({ status: 0, stderr: '' });
+  const events = readFileSync(join(dir, 'events.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row);
+  expect(sorted(sinkRows(join(dir, 'out')))).toEqual(tumblingCounts(events, 30_000));
 });
