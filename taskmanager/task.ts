@@ -22,8 +22,8 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { OPERATOR_DURATION_BUCKETS, type ErrorInfo, type TaskCounters, type TaskState } from '../common/protocol/control';
 import { channelId, type DeploymentPlan, type PlanVertex } from '../common/plan';
-import { OutputEdge } from './network/output-edge';
-import { FLUSH_MS, InputChannel, InputGate, OutputChannel, type ChannelTransport } from './network/channels';
+import { FLUSH_MS, InputChannel, InputGate, type ChannelTransport, type OutputChannel } from './network/channels';
+import { TaskOutputs } from './network/task-outputs';
 import { createSink, createSource } from './connectors';
 import type { SinkWriter, SourceReader } from './connectors/types';
 import type { FunctionRegistry } from './operators/functions';
@@ -31,7 +31,7 @@ import { createChain, type Chain, type Collector } from './operators/operators';
 import type { Output } from './operators/output';
 import { decodeSnapshot, encodeSnapshot, type TaskSnapshot } from './checkpoint/snapshot';
 import { StatusWatermarkValve, type ValveOutput } from './time/watermark-valve';
-import type { ProcessingTimeService } from './time/timer-service';
+import { Mailbox } from './time/mailbox';
 
 const SOURCE_READ_RECORDS = 256;
 
@@ -51,19 +51,14 @@ class TaskCanceled extends Error {}
 
 export class StreamTask {
   readonly gate: InputGate;
-  readonly outputs: OutputEdge[] = [];
+  readonly outputs: TaskOutputs;
   readonly outputChannels: OutputChannel[];
   private readonly source: SourceReader | undefined;
   private readonly sink: SinkWriter | undefined;
   private readonly chain: Chain;
   private readonly push: Collector;
   private readonly valve: StatusWatermarkValve<InputChannel>;
-  /** Timer callbacks waiting to run in the task loop, and the timeouts that will add more. */
-  private mails: (() => void)[] = [];
-  private readonly timeouts = new Set<NodeJS.Timeout>();
-  /** Last watermark and status sent on the output channels. */
-  private watermarkOut = -Infinity;
-  private idleOut = false;
+  private readonly mailbox = new Mailbox(() => this.gate.interrupt());
   private readonly exactlyOnce: boolean;
   /** Checkpoint a source was asked to take at its next chance. */
   private triggered: number | undefined;
@@ -91,19 +86,9 @@ export class StreamTask {
     if (head.type === 'source') this.source = createSource(head.connector!, { ...info, node: head.id });
     if (tail.type === 'sink') this.sink = createSink(tail.connector!, { ...info, node: tail.id });
 
+    this.outputs = new TaskOutputs(plan, vertex, subtask, transport, () => this.onWritable());
+    this.outputChannels = this.outputs.channels;
     const parallelism = new Map(plan.vertices.map((v) => [v.id, v.parallelism]));
-    for (const edge of plan.edges.filter((e) => e.source === vertex.id)) {
-      const targets = edge.partitioner === 'forward' ? [subtask] : [...Array(parallelism.get(edge.target)!).keys()];
-      const channels = targets.map(
-        (to) => new OutputChannel(channelId(plan.jobId, plan.attempt, edge.id, subtask, to), plan.slots[to], transport, () => this.onWritable()),
-      );
-      this.outputs.push(new OutputEdge(channels, edge, plan.maxParallelism, subtask));
-    }
-    // Edges of a side output (a window's late records) get only what the chain sends to that output.
-    const outEdges = plan.edges.filter((e) => e.source === vertex.id);
-    const mainOutputs = this.outputs.filter((_, i) => !outEdges[i].sideOutput);
-    const sideOutputs = this.outputs.map((o, i) => ({ tag: outEdges[i].sideOutput, o })).filter((s) => s.tag);
-    this.outputChannels = this.outputs.flatMap((o) => o.channels);
     this.gate = new InputGate(transport);
     for (const edge of plan.edges.filter((e) => e.target === vertex.id)) {
       const sources = edge.partitioner === 'forward' ? [subtask] : [...Array(parallelism.get(edge.source)!).keys()];
@@ -114,37 +99,18 @@ export class StreamTask {
 
     this.valve = new StatusWatermarkValve(this.gate.channels);
 
-    const emit: Collector = this.sink
-      ? (r) => this.sinkBuffer.push(r)
-      : (r, ts) => {
-          for (const o of mainOutputs) o.emit(r, ts);
-        };
+    const emit: Collector = this.sink ? (r) => this.sinkBuffer.push(r) : (r, ts) => this.outputs.emit(r, ts);
     const out: Output = {
       push: (r, ts) => {
         this.counters.recordsOut++;
         emit(r, ts);
       },
-      watermark: (w) => this.emitWatermark(w),
-      status: (idle) => this.emitStatus(idle),
+      watermark: (w) => this.outputs.watermark(w),
+      status: (idle) => this.outputs.status(idle),
     };
-    const side = (tag: string, r: unknown, ts?: number) => {
-      for (const s of sideOutputs) if (s.tag === tag) s.o.emit(r, ts);
-    };
-    const time: ProcessingTimeService = { now: () => Date.now(), schedule: (at, cb) => this.scheduleMail(at, cb) };
-    this.chain = createChain(vertex.nodes, { fns: env.functions, maxParallelism: plan.maxParallelism, time, side }, out);
+    const side = (tag: string, r: unknown, ts?: number) => this.outputs.side(tag, r, ts);
+    this.chain = createChain(vertex.nodes, { fns: env.functions, maxParallelism: plan.maxParallelism, time: this.mailbox, side }, out);
     this.push = this.chain.push;
-  }
-
-  private emitWatermark(watermark: number): void {
-    if (this.sink || watermark <= this.watermarkOut) return;
-    this.watermarkOut = watermark;
-    for (const c of this.outputChannels) c.seal({ kind: 'watermark', timestamp: watermark });
-  }
-
-  private emitStatus(idle: boolean): void {
-    if (this.sink || idle === this.idleOut) return;
-    this.idleOut = idle;
-    for (const c of this.outputChannels) c.seal({ kind: 'status', idle });
   }
 
   /** The valve's output goes through the chain: active first, then the watermark, then idle. */
@@ -154,23 +120,10 @@ export class StreamTask {
     if (v.idle === true) this.chain.status(true);
   }
 
-  private scheduleMail(at: number, callback: () => void): void {
-    const timeout = setTimeout(() => {
-      this.timeouts.delete(timeout);
-      this.mails.push(callback);
-      this.gate.interrupt();
-    }, Math.max(0, at - Date.now()));
-    this.timeouts.add(timeout);
-  }
-
   /** Run the timer callbacks that are due; what they emit is handed on like a batch's output. */
   private async runMails(): Promise<void> {
-    if (this.mails.length === 0) return;
     const t0 = performance.now();
-    const mails = this.mails;
-    this.mails = [];
-    for (const m of mails) m();
-    await this.afterBatch(t0);
+    if (this.mailbox.runDue()) await this.afterBatch(t0);
   }
 
   get isSource(): boolean {
@@ -254,7 +207,7 @@ export class StreamTask {
     } finally {
       this.running = false;
       clearTimeout(this.flushTimer);
-      for (const t of this.timeouts) clearTimeout(t);
+      this.mailbox.close();
       await this.source?.close().catch(() => undefined);
       await this.sink?.close().catch(() => undefined);
     }
