@@ -75,7 +75,7 @@ export const ConnectorSchema = z.discriminatedUnion('kind', [
   GeneratorConnectorSchema, FileConnectorSchema, StdoutConnectorSchema, KafkaConnectorSchema,
 ]);
 
-export const NodeTypeSchema = z.enum(['source', 'map', 'flatMap', 'filter', 'sum', 'count', 'min', 'max', 'reduce', 'window', 'sink']);
+export const NodeTypeSchema = z.enum(['source', 'map', 'flatMap', 'filter', 'sum', 'count', 'min', 'max', 'reduce', 'window', 'process', 'sink']);
 
 /** Event time of the records leaving a node, and the bounded-out-of-orderness watermarks it generates. */
 export const TimestampsSchema = strict({
@@ -141,8 +141,8 @@ export type WindowSpec = z.infer<typeof WindowSchema>;
 export type Aggregate = z.infer<typeof AggregateSchema>;
 export type JobSpec = z.infer<typeof JobSpecSchema>;
 
-const KEYED: ReadonlySet<NodeType> = new Set(['sum', 'count', 'min', 'max', 'reduce', 'window']);
-const NEEDS_FN: ReadonlySet<NodeType> = new Set(['map', 'flatMap', 'filter', 'reduce']);
+const KEYED: ReadonlySet<NodeType> = new Set(['sum', 'count', 'min', 'max', 'reduce', 'window', 'process']);
+const NEEDS_FN: ReadonlySet<NodeType> = new Set(['map', 'flatMap', 'filter', 'reduce', 'process']);
 const NEEDS_FIELD: ReadonlySet<NodeType> = new Set(['sum', 'min', 'max']);
 
 /** Keyed nodes read a hash shuffle on `keyBy` and keep per-key state. */

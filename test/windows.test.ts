@@ -214,11 +214,33 @@ describe('event time and windows on a cluster', () => {
   });
 });
 
-test('the example jobs/windowed-wordcount runs with `flinkx run` and counts every word per 30 s window', () => {
+/** `flinkx run` of a copy of an example job folder; its folder. */
+function runExample(name: string): string {
   const dir = tempDir();
-  cpSync(join(ROOT, 'jobs', 'windowed-wordcount'), dir, { recursive: true, filter: (src) => !src.includes('/out') });
+  cpSync(join(ROOT, 'jobs', name), dir, { recursive: true, filter: (src) => !src.includes('/out') });
   const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'flinkx.js'), 'run', join(dir, 'job.json')], { encoding: 'utf8', timeout: 100_000 });
   expect({ status: r.status, stderr: r.status === 0 ? '' : r.stderr }).toEqual({ status: 0, stderr: '' });
-  const events = readFileSync(join(dir, 'events.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row);
-  expect(sorted(sinkRows(join(dir, 'out')))).toEqual(tumblingCounts(events, 30_000));
+  return dir;
+}
+
+const jsonLines = (path: string) => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row);
+
+test('the example jobs/windowed-wordcount runs with `flinkx run` and counts every word per 30 s window', () => {
+  const dir = runExample('windowed-wordcount');
+  expect(sorted(sinkRows(join(dir, 'out')))).toEqual(tumblingCounts(jsonLines(join(dir, 'events.jsonl')), 30_000));
+});
+
+test('the example jobs/quiet-sensors (process function, list state, event-time timers) alerts after every 10 s of silence', () => {
+  const dir = runExample('quiet-sensors');
+  const bySensor = new Map<string, number[]>();
+  for (const r of jsonLines(join(dir, 'readings.jsonl'))) bySensor.set(r.sensor, [...(bySensor.get(r.sensor) ?? []), r.ts]);
+  const expected: Row[] = [];
+  for (const [sensor, all] of bySensor) {
+    const ts = [...new Set(all)].sort((a, b) => a - b);
+    ts.forEach((t, i) => {
+      if (i === ts.length - 1 || ts[i + 1] > t + 10_000) expected.push({ sensor, lastSeen: t, quietAt: t + 10_000 });
+    });
+  }
+  expect(expected.length).toBeGreaterThan(bySensor.size); // gaps inside the stream, not only at its end
+  expect(sorted(sinkRows(join(dir, 'out')))).toEqual(sorted(expected));
 });

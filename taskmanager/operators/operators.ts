@@ -13,6 +13,7 @@ import type { UserFunction } from './functions';
 import { KeyedState } from '../state/keyed-state';
 import { TimestampsOperator } from '../time/timestamps-operator';
 import type { OperatorContext, OperatorState, Output } from './output';
+import { ProcessOperator } from './process/process-operator';
 import { WindowOperator } from './window/window-operator';
 
 export type Collector = (record: unknown, timestamp?: number) => void;
@@ -112,6 +113,12 @@ export function createOperator(
     case 'window': {
       const op = new WindowOperator(node, ctx, out);
       states.set(node.id, op.contents as KeyedState<unknown>);
+      operatorStates.set(node.id, op);
+      return op;
+    }
+    case 'process': {
+      const op = new ProcessOperator(node, ctx, out);
+      states.set(node.id, op.store as KeyedState<unknown>);
       operatorStates.set(node.id, op);
       return op;
     }
