@@ -22,7 +22,7 @@ export function parseDuration(value: unknown, signed = false): number | undefine
 
 /** A zod schema for a duration field; parses to whole milliseconds. */
 export function durationSchema(options: { min?: number; signed?: boolean } = {}) {
-  const { min = 0, signed = false } = options;
+  const { signed = false, min = signed ? -Infinity : 0 } = options;
   return z.unknown().transform((value, ctx) => {
     const ms = parseDuration(value, signed);
     if (ms === undefined) {

@@ -93,4 +93,36 @@ describe('job files with event time and windows', () => {
     job.nodes[2].allowedLateness = '5s';
     expect(parseJobSpec(job).nodes[2]).toMatchObject({ window: { kind: 'session', gap: 60_000 }, allowedLateness: 5000 });
   });
+
+  it('checks joins: two inputs, a key field per input, bounds in order, event time', () => {
+    const job = windowed();
+    job.nodes.splice(4, 1);
+    job.nodes[2] = { id: 'w', type: 'intervalJoin', inputs: ['events', 'lines'], keyBy: { events: 'word', other: 'x' }, between: ['5s', '-5s'] };
+    expect(problemsOf(job)).toEqual(
+      expect.arrayContaining([
+        { path: 'nodes[2].keyBy', message: 'needs the key field of input "lines"' },
+        { path: 'nodes[2].keyBy.other', message: 'not an input of this node' },
+        { path: 'nodes[2].between', message: 'the lower bound must not be above the upper bound' },
+      ]),
+    );
+    job.nodes[2] = { id: 'w', type: 'windowJoin', inputs: ['events'], keyBy: 'word', window: { kind: 'tumbling', size: '1s' } };
+    expect(problemsOf(job)).toEqual([{ path: 'nodes[2].inputs', message: 'type "windowJoin" joins exactly 2 inputs' }]);
+    job.nodes[3].keyBy = { w: 'word' };
+    job.nodes[2].inputs = ['events', 'lines'];
+    expect(problemsOf(job)).toEqual(expect.arrayContaining([{ path: 'nodes[3].keyBy', message: expect.stringMatching(/not allowed for type "sink"/) }]));
+    job.nodes[3].keyBy = undefined;
+    job.nodes[2].between = ['-1s', '1s'];
+    expect(problemsOf(job)).toEqual([{ path: 'nodes[2].between', message: 'only for type "intervalJoin"' }]);
+  });
+
+  it('a process node needs keyBy and fn', () => {
+    const job = windowed();
+    job.nodes[2] = { id: 'w', type: 'process', inputs: ['events'] };
+    expect(problemsOf(job)).toEqual(
+      expect.arrayContaining([
+        { path: 'nodes[2].fn', message: 'required for type "process"' },
+        { path: 'nodes[2].keyBy', message: 'required for type "process"' },
+      ]),
+    );
+  });
 });

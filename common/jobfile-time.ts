@@ -15,6 +15,12 @@ export function resolveInput(input: string, ids: { has(id: string): boolean }): 
   return { node: input };
 }
 
+/** The key field of a keyed node, for records from `input` (joins may name one per input). */
+export function keyField(node: NodeSpec, input?: string): string {
+  const k = node.keyBy!;
+  return typeof k === 'string' ? k : k[input!];
+}
+
 /** Name of a window's result field: the aggregate's name, or the user aggregate's function name. */
 export function resultField(node: NodeSpec): string {
   return node.aggregate === 'custom' ? node.fn! : node.aggregate!;
@@ -22,7 +28,7 @@ export function resultField(node: NodeSpec): string {
 
 const NEEDS_FIELD = new Set(['sum', 'min', 'max', 'avg']);
 const NEEDS_FN = new Set(['reduce', 'custom']);
-const WINDOW_ONLY = ['window', 'aggregate', 'time', 'allowedLateness'] as const;
+const JOINS = new Set(['windowJoin', 'intervalJoin']);
 
 /** Whether some node upstream of `id` (not `id` itself) declares `timestamps`. */
 function hasTimestampsUpstream(job: JobSpec, id: string, index: Map<string, number>): boolean {
@@ -48,10 +54,17 @@ export function timeProblems(job: JobSpec, i: number, index: Map<string, number>
     add('id', `"${n.id}" is the name of window "${owner}"'s late output; choose another id`);
   }
   if (n.timestamps && n.type === 'sink') add('timestamps', 'not allowed for type "sink" (records leave a sink)');
-  if (n.type !== 'window') {
-    for (const key of WINDOW_ONLY) if (n[key] !== undefined) add(key, `only for type "window"`);
-    return problems;
-  }
+  const only = (key: 'window' | 'aggregate' | 'time' | 'allowedLateness' | 'between', types: string[]) => {
+    if (n[key] !== undefined && !types.includes(n.type)) add(key, `only for type${types.length > 1 ? 's' : ''} ${types.map((t) => `"${t}"`).join(', ')}`);
+  };
+  only('window', ['window', 'windowJoin']);
+  only('aggregate', ['window']);
+  only('time', ['window']);
+  only('allowedLateness', ['window']);
+  only('between', ['intervalJoin']);
+  if (typeof n.keyBy === 'object' && !JOINS.has(n.type)) add('keyBy', 'a key field per input is only for joins; give one field name');
+  if (JOINS.has(n.type)) return problems.concat(joinProblems(job, i, index));
+  if (n.type !== 'window') return problems;
   if (!n.window) add('window', 'required for type "window"');
   if (!n.aggregate) add('aggregate', 'required for type "window"');
   else {
@@ -67,5 +80,24 @@ export function timeProblems(job: JobSpec, i: number, index: Map<string, number>
   } else if (!hasTimestampsUpstream(job, n.id, index)) {
     add('time', 'an event-time window needs "timestamps" on a node before it (or "time": "processing")');
   }
+  return problems;
+}
+
+/** A join reads two inputs, keyed per input, in event time. */
+function joinProblems(job: JobSpec, i: number, index: Map<string, number>): Problem[] {
+  const problems: Problem[] = [];
+  const n = job.nodes[i];
+  const add = (field: string, message: string) => problems.push({ path: `nodes[${i}].${field}`, message });
+  if (n.inputs.length !== 2) add('inputs', `type "${n.type}" joins exactly 2 inputs`);
+  if (typeof n.keyBy === 'object') {
+    for (const input of n.inputs) if (!(input in n.keyBy)) add('keyBy', `needs the key field of input "${input}"`);
+    for (const name of Object.keys(n.keyBy)) if (!n.inputs.includes(name)) add(`keyBy.${name}`, 'not an input of this node');
+  }
+  if (n.type === 'windowJoin' && !n.window) add('window', 'required for type "windowJoin"');
+  if (n.type === 'intervalJoin') {
+    if (!n.between) add('between', 'required for type "intervalJoin", e.g. ["-5s", "+5s"]');
+    else if (n.between[0] > n.between[1]) add('between', 'the lower bound must not be above the upper bound');
+  }
+  if (!hasTimestampsUpstream(job, n.id, index)) add('inputs', 'a join runs in event time: it needs "timestamps" on a node before it');
   return problems;
 }

@@ -9,7 +9,7 @@ import { durationSchema } from './duration';
 import { JobFileError, type Problem } from './errors';
 import { resolveInput, timeProblems } from './jobfile-time';
 
-export { LATE_OUTPUT, resolveInput, resultField } from './jobfile-time';
+export { keyField, LATE_OUTPUT, resolveInput, resultField } from './jobfile-time';
 
 /** A "did you mean" for the closest candidate within a small edit distance (typos like `keyby`, `lnes`). */
 function hint(word: string, candidates: Iterable<string>): string {
@@ -75,7 +75,7 @@ export const ConnectorSchema = z.discriminatedUnion('kind', [
   GeneratorConnectorSchema, FileConnectorSchema, StdoutConnectorSchema, KafkaConnectorSchema,
 ]);
 
-export const NodeTypeSchema = z.enum(['source', 'map', 'flatMap', 'filter', 'sum', 'count', 'min', 'max', 'reduce', 'window', 'process', 'sink']);
+export const NodeTypeSchema = z.enum(['source', 'map', 'flatMap', 'filter', 'sum', 'count', 'min', 'max', 'reduce', 'window', 'process', 'windowJoin', 'intervalJoin', 'sink']);
 
 /** Event time of the records leaving a node, and the bounded-out-of-orderness watermarks it generates. */
 export const TimestampsSchema = strict({
@@ -99,7 +99,8 @@ export const NodeSpecSchema = strict({
   inputs: z.array(z.string()).default([]),
   connector: ConnectorSchema.optional(),
   fn: nonEmpty.optional(),
-  keyBy: nonEmpty.optional(),
+  /** The key field; a join may name one per input: `{"orders": "user", "clicks": "uid"}`. */
+  keyBy: z.union([nonEmpty, z.record(z.string(), nonEmpty)]).optional(),
   field: nonEmpty.optional(),
   parallelism: int.min(1).optional(),
   partition: z.enum(['forward', 'rebalance', 'broadcast']).optional(),
@@ -108,6 +109,8 @@ export const NodeSpecSchema = strict({
   aggregate: AggregateSchema.optional(),
   time: z.enum(['event', 'processing']).optional(),
   allowedLateness: durationSchema().optional(),
+  /** intervalJoin: a record of the second input joins one of the first when its time is within these bounds of it. */
+  between: z.tuple([durationSchema({ signed: true }), durationSchema({ signed: true })]).optional(),
 });
 
 export const CheckpointingSchema = strict({
@@ -141,9 +144,14 @@ export type WindowSpec = z.infer<typeof WindowSchema>;
 export type Aggregate = z.infer<typeof AggregateSchema>;
 export type JobSpec = z.infer<typeof JobSpecSchema>;
 
-const KEYED: ReadonlySet<NodeType> = new Set(['sum', 'count', 'min', 'max', 'reduce', 'window', 'process']);
+const KEYED: ReadonlySet<NodeType> = new Set(['sum', 'count', 'min', 'max', 'reduce', 'window', 'process', 'windowJoin', 'intervalJoin']);
 const NEEDS_FN: ReadonlySet<NodeType> = new Set(['map', 'flatMap', 'filter', 'reduce', 'process']);
 const NEEDS_FIELD: ReadonlySet<NodeType> = new Set(['sum', 'min', 'max']);
+
+/** Joins have two inputs and tell records apart by the input they came from. */
+export function isJoinType(type: NodeType): boolean {
+  return type === 'windowJoin' || type === 'intervalJoin';
+}
 
 /** Keyed nodes read a hash shuffle on `keyBy` and keep per-key state. */
 export function isKeyedType(type: NodeType): boolean {

@@ -9,7 +9,7 @@
  * ExecutionGraph: each vertex expanded into `parallelism` subtasks; a forward edge has channels
  * i → i, every other edge connects each producer subtask with each consumer subtask.
  */
-import { isKeyedType, resolveInput, type JobSpec, type NodeSpec } from '../common/jobfile';
+import { isJoinType, isKeyedType, keyField, resolveInput, type JobSpec, type NodeSpec } from '../common/jobfile';
 import type { Partitioner, PlanEdge, PlanVertex } from '../common/plan';
 
 export interface JobGraph {
@@ -88,8 +88,9 @@ export function buildJobGraph(spec: JobSpec): JobGraph {
         source: vertexOf.get(node)!,
         target: vertexOf.get(n.id)!,
         partitioner,
-        ...(partitioner === 'hash' ? { keyBy: n.keyBy } : {}),
+        ...(partitioner === 'hash' ? { keyBy: keyField(n, input) } : {}),
         ...(sideOutput ? { sideOutput } : {}),
+        ...(isJoinType(n.type) ? { input } : {}),
       });
     }
   }

@@ -93,7 +93,7 @@ export class StreamTask {
     for (const edge of plan.edges.filter((e) => e.target === vertex.id)) {
       const sources = edge.partitioner === 'forward' ? [subtask] : [...Array(parallelism.get(edge.source)!).keys()];
       for (const from of sources) {
-        this.gate.add(new InputChannel(channelId(plan.jobId, plan.attempt, edge.id, from, subtask), plan.slots[from]));
+        this.gate.add(new InputChannel(channelId(plan.jobId, plan.attempt, edge.id, from, subtask), plan.slots[from], edge.input));
       }
     }
 
@@ -263,7 +263,7 @@ export class StreamTask {
       this.counters.recordsIn += batch.records.length;
       this.counters.bytesIn += batch.bytes;
       const { records, timestamps } = batch;
-      for (let i = 0; i < records.length; i++) this.push(records[i], timestamps?.[i] ?? undefined);
+      for (let i = 0; i < records.length; i++) this.push(records[i], timestamps?.[i] ?? undefined, channel.input);
       const marker = batch.marker;
       if (marker?.kind === 'watermark') this.applyValve(this.valve.inputWatermark(channel, marker.timestamp));
       else if (marker?.kind === 'status') this.applyValve(this.valve.inputStatus(channel, marker.idle));

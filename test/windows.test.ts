@@ -175,6 +175,46 @@ describe('event time and windows on a cluster', () => {
     await cluster.waitForState(jobId, ['CANCELED']);
   });
 
+  test('a window join and an interval join over two shuffled streams give exactly the pairs a join here finds', async () => {
+    const dir = tempDir();
+    let x = 3;
+    const rand = (m: number) => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 8) % m;
+    // Orders and payments of 50 users, 20 ms apart in file order, each up to 1 s early: bounded disorder.
+    const orders = Array.from({ length: 4000 }, (_, i) => ({ user: `u${rand(50)}`, ts: 1_000_000 + i * 20 - rand(1000), order: i }));
+    const payments = Array.from({ length: 4000 }, (_, i) => ({ uid: `u${rand(50)}`, ts: 1_000_000 + i * 20 - rand(1000), payment: i }));
+    writeFileSync(join(dir, 'orders.jsonl'), orders.map((o) => JSON.stringify(o)).join('\n') + '\n');
+    writeFileSync(join(dir, 'payments.jsonl'), payments.map((o) => JSON.stringify(o)).join('\n') + '\n');
+    const source = (id: string) => [
+      { id: `${id}-lines`, type: 'source', connector: { kind: 'file', path: join(dir, `${id}.jsonl`) } },
+      { id, type: 'map', inputs: [`${id}-lines`], fn: 'parseJson', timestamps: { field: 'ts', maxOutOfOrderness: '1s' } },
+    ];
+    const keyBy = { orders: 'user', payments: 'uid' };
+    await runJob(dir, {
+      name: 'joins',
+      parallelism: 4,
+      nodes: [
+        ...source('orders'),
+        ...source('payments'),
+        { id: 'wj', type: 'windowJoin', inputs: ['orders', 'payments'], keyBy, window: { kind: 'tumbling', size: '2s' } },
+        { id: 'ij', type: 'intervalJoin', inputs: ['orders', 'payments'], keyBy, between: ['-500ms', '+1s'] },
+        { id: 'wj-out', type: 'sink', inputs: ['wj'], connector: { kind: 'file', path: join(dir, 'wj') } },
+        { id: 'ij-out', type: 'sink', inputs: ['ij'], connector: { kind: 'file', path: join(dir, 'ij') } },
+      ],
+    });
+    const windowPairs: Row[] = [];
+    const intervalPairs: Row[] = [];
+    for (const o of orders) {
+      for (const p of payments) {
+        if (p.uid !== o.user) continue;
+        const start = Math.floor(o.ts / 2000) * 2000;
+        if (Math.floor(p.ts / 2000) * 2000 === start) windowPairs.push({ windowStart: start, windowEnd: start + 2000, orders: o, payments: p });
+        if (o.ts - 500 <= p.ts && p.ts <= o.ts + 1000) intervalPairs.push({ orders: o, payments: p });
+      }
+    }
+    expect(sorted(sinkRows(join(dir, 'wj')))).toEqual(sorted(windowPairs));
+    expect(sorted(sinkRows(join(dir, 'ij')))).toEqual(sorted(intervalPairs));
+  });
+
   test('exactly-once: a TaskManager SIGKILLed mid-job leaves every committed window result exact, each once', async () => {
     const dir = tempDir();
     const events = writeEvents(join(dir, 'events.jsonl'), 600_000, 11);

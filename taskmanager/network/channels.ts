@@ -101,6 +101,8 @@ export class InputChannel {
   constructor(
     readonly id: string,
     readonly producer: SlotRef,
+    /** Into a join: which of its inputs this channel carries. */
+    readonly input?: string,
   ) {}
 
   get queuedBytes(): number {

@@ -8,15 +8,16 @@
  * key that reaches a sink is the final value.
  */
 import { UserFunctionError } from '../../common/errors';
-import type { NodeSpec } from '../../common/jobfile';
+import { keyField, type NodeSpec } from '../../common/jobfile';
 import type { UserFunction } from './functions';
 import { KeyedState } from '../state/keyed-state';
 import { TimestampsOperator } from '../time/timestamps-operator';
 import type { OperatorContext, OperatorState, Output } from './output';
+import { IntervalJoinOperator } from './join/interval-join-operator';
 import { ProcessOperator } from './process/process-operator';
 import { WindowOperator } from './window/window-operator';
 
-export type Collector = (record: unknown, timestamp?: number) => void;
+export type Collector = (record: unknown, timestamp?: number, input?: string) => void;
 
 /** A chain ready to take records, with the keyed state and other operator state of its nodes by node id. */
 export interface Chain extends Output {
@@ -65,7 +66,7 @@ export function createOperator(
     states.set(node.id, state as KeyedState<unknown>);
     return state;
   };
-  const keyOf = (r: unknown) => field(r, node.keyBy!) ?? null;
+  const keyOf = (r: unknown) => field(r, keyField(node)) ?? null;
   switch (node.type) {
     case 'map': {
       const fn = fns.resolve(node.fn!);
@@ -102,7 +103,7 @@ export function createOperator(
       const state = keyedState<number>();
       return stateless(out, (r, ts) => {
         const key = keyOf(r);
-        out.push({ [node.keyBy!]: key, [f]: state.update(key, (n) => (n ?? 0) + 1) }, ts);
+        out.push({ [keyField(node)]: key, [f]: state.update(key, (n) => (n ?? 0) + 1) }, ts);
       });
     }
     case 'reduce': {
@@ -110,6 +111,13 @@ export function createOperator(
       const state = keyedState<unknown>();
       return stateless(out, (r, ts) => out.push(state.update(keyOf(r), (prev) => (prev === undefined ? r : call(node, fn, prev, r))), ts));
     }
+    case 'intervalJoin': {
+      const op = new IntervalJoinOperator(node, ctx, out);
+      states.set(node.id, op.buffers as KeyedState<unknown>);
+      operatorStates.set(node.id, op);
+      return op;
+    }
+    case 'windowJoin':
     case 'window': {
       const op = new WindowOperator(node, ctx, out);
       states.set(node.id, op.contents as KeyedState<unknown>);
@@ -147,7 +155,7 @@ export function createChain(nodes: NodeSpec[], ctx: OperatorContext, out: Output
   }
   const head = next;
   return {
-    push: (r, ts) => head.push(r, ts),
+    push: (r, ts, input) => head.push(r, ts, input),
     watermark: (w) => head.watermark(w),
     status: (idle) => head.status(idle),
     states,

@@ -6,7 +6,8 @@ import type { FunctionRegistry } from './functions';
 import type { ProcessingTimeService } from '../time/timer-service';
 
 export interface Output {
-  push(record: unknown, timestamp?: number): void;
+  /** `input` tells a join which of its inputs the record came from. */
+  push(record: unknown, timestamp?: number, input?: string): void;
   watermark(watermark: number): void;
   /** Flink's WatermarkStatus: true when the stream goes idle, false when it is active again. */
   status(idle: boolean): void;

@@ -8,7 +8,7 @@
  */
 import { UserFunctionError } from '../../../common/errors';
 import { parseDuration } from '../../../common/duration';
-import type { NodeSpec } from '../../../common/jobfile';
+import { keyField, type NodeSpec } from '../../../common/jobfile';
 import { KeyedState } from '../../state/keyed-state';
 import { StateHandles, type KeyStates, type ListState, type MapState, type ValueState } from '../../state/state-handles';
 import { InternalTimerService, type Timer, type TimerSnapshot } from '../../time/timer-service';
@@ -100,7 +100,7 @@ export class ProcessOperator implements Output, OperatorState {
   }
 
   push(record: unknown, timestamp?: number): void {
-    this.key = (record as Record<string, unknown> | null)?.[this.node.keyBy!] ?? null;
+    this.key = (record as Record<string, unknown> | null)?.[keyField(this.node)] ?? null;
     this.timestamp = timestamp;
     this.timeDomain = undefined;
     this.call(this.processElement, record, this.context);

@@ -9,7 +9,8 @@ import type { FunctionRegistry, UserFunction } from '../functions';
 
 export interface AggregateFunction {
   create(): unknown;
-  add(acc: unknown, record: unknown): unknown;
+  /** `input`: which input of a window join the record came from. */
+  add(acc: unknown, record: unknown, input?: string): unknown;
   merge(a: unknown, b: unknown): unknown;
   result(acc: unknown): unknown;
 }
@@ -33,7 +34,26 @@ function numberOf(node: NodeSpec, record: unknown): number {
 const nullable = (f: (a: number, b: number) => number) => (a: unknown, b: unknown) =>
   a === null ? b : b === null ? a : f(a as number, b as number);
 
+/**
+ * A window join collects each input's records of the window; its result is every pair of a record of
+ * the first input with one of the second, each as `{<first input>: record, <second input>: record}`.
+ */
+function joinAggregate(node: NodeSpec): AggregateFunction {
+  const [first, second] = node.inputs;
+  type Sides = [unknown[], unknown[]];
+  return {
+    create: () => [[], []],
+    add: (acc, record, input) => {
+      (acc as Sides)[input === first ? 0 : 1].push(record);
+      return acc;
+    },
+    merge: (a, b) => [[...(a as Sides)[0], ...(b as Sides)[0]], [...(a as Sides)[1], ...(b as Sides)[1]]],
+    result: (acc) => (acc as Sides)[0].flatMap((l) => (acc as Sides)[1].map((r) => ({ [first]: l, [second]: r }))),
+  };
+}
+
 export function createAggregate(node: NodeSpec, fns: FunctionRegistry): AggregateFunction {
+  if (node.type === 'windowJoin') return joinAggregate(node);
   const num = (r: unknown) => numberOf(node, r);
   switch (node.aggregate) {
     case 'count':

@@ -7,9 +7,11 @@
  * `late`. Session windows merge with every window of the key they overlap or touch.
  *
  * Window contents and timers are keyed state in key groups, so they are part of checkpoints.
+ * A `windowJoin` is this operator with an accumulator that keeps both inputs' records and emits
+ * their pairs (see aggregates.ts).
  */
 import { UserFunctionError } from '../../../common/errors';
-import { LATE_OUTPUT, resultField, type NodeSpec } from '../../../common/jobfile';
+import { keyField, LATE_OUTPUT, resultField, type NodeSpec } from '../../../common/jobfile';
 import { KeyedState } from '../../state/keyed-state';
 import { InternalTimerService, type Timer, type TimerSnapshot } from '../../time/timer-service';
 import type { OperatorContext, OperatorState, Output } from '../output';
@@ -44,7 +46,7 @@ export class WindowOperator implements Output, OperatorState {
     this.aggregate = createAggregate(node, ctx.fns);
     this.eventTime = node.time !== 'processing';
     this.lateness = this.eventTime ? (node.allowedLateness ?? 0) : 0;
-    this.result = resultField(node);
+    this.result = node.type === 'windowJoin' ? '' : resultField(node);
     this.timers = new InternalTimerService(ctx.maxParallelism, ctx.time, (t) => this.onEventTime(t), (t) => this.onProcessingTime(t));
   }
 
@@ -52,19 +54,19 @@ export class WindowOperator implements Output, OperatorState {
     return this.timers.currentWatermark;
   }
 
-  push(record: unknown, timestamp?: number): void {
+  push(record: unknown, timestamp?: number, input?: string): void {
     if (this.eventTime && timestamp === undefined) {
       throw new UserFunctionError(this.node.id, new TypeError(`record ${JSON.stringify(record)} has no event time (no "timestamps" before this window)`));
     }
     const t = this.eventTime ? timestamp! : this.ctx.time.now();
-    const key = (record as Record<string, unknown> | null)?.[this.node.keyBy!] ?? null;
+    const key = (record as Record<string, unknown> | null)?.[keyField(this.node, input)] ?? null;
     const list = this.contents.get(key) ?? [];
     let taken = false;
     for (const w of this.assigner.assign(t)) {
       const entry = this.assigner.merging ? this.mergeSession(key, list, w) : this.windowFor(key, list, w);
       if (!entry) continue;
       taken = true;
-      entry[2] = this.aggregate.add(entry[2], record);
+      entry[2] = this.aggregate.add(entry[2], record, input);
       if (this.eventTime && maxTimestamp({ start: entry[0], end: entry[1] }) <= this.currentWatermark) this.emit(key, entry);
     }
     if (list.length > 0) this.contents.put(key, list);
@@ -160,7 +162,11 @@ export class WindowOperator implements Output, OperatorState {
 
   /** A result carries the window's last timestamp as its event time, as in Flink. */
   private emit(key: unknown, [start, end, acc]: WindowEntry): void {
-    const record = { [this.node.keyBy!]: key, windowStart: start, windowEnd: end, [this.result]: this.aggregate.result(acc) };
+    if (this.node.type === 'windowJoin') {
+      for (const pair of this.aggregate.result(acc) as object[]) this.out.push({ windowStart: start, windowEnd: end, ...pair }, end - 1);
+      return;
+    }
+    const record = { [keyField(this.node)]: key, windowStart: start, windowEnd: end, [this.result]: this.aggregate.result(acc) };
     this.out.push(record, end - 1);
   }
 
