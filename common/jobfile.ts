@@ -8,6 +8,8 @@ import { z } from 'zod';
 import { durationSchema } from './duration';
 import { JobFileError, type Problem } from './errors';
 import { resolveInput, timeProblems } from './jobfile-time';
+import { seedDagJob } from './seed-dag';
+import { parseYaml, YamlError } from './yaml';
 
 export { keyField, LATE_OUTPUT, resolveInput, resultField } from './jobfile-time';
 
@@ -99,6 +101,8 @@ export const NodeSpecSchema = strict({
   inputs: z.array(z.string()).default([]),
   connector: ConnectorSchema.optional(),
   fn: nonEmpty.optional(),
+  /** Settings handed to `fn` as its second argument (built-ins `regexp` and `tableRow` need them). */
+  args: z.record(z.string(), z.unknown()).optional(),
   /** The key field; a join may name one per input: `{"orders": "user", "clicks": "uid"}`. */
   keyBy: z.union([nonEmpty, z.record(z.string(), nonEmpty)]).optional(),
   field: nonEmpty.optional(),
@@ -342,8 +346,17 @@ function jsonSyntaxProblem(text: string, err: Error): Problem {
   return { path: '', message: `invalid JSON at line ${before.length}, column ${before[before.length - 1].length + 1}: ${what}` };
 }
 
+function parseYamlFile(text: string, path: string): unknown {
+  try {
+    return parseYaml(text);
+  } catch (err) {
+    if (err instanceof YamlError) throw new JobFileError([{ path: '', message: `invalid YAML at ${err.message}` }], path);
+    throw err;
+  }
+}
+
 /**
- * Reads, parses and validates a job file, then makes its relative paths (functions module, checkpoint
+ * Reads, parses and validates a job file (JSON, or the seed engine's YAML DAG file: see seed-dag.ts), then makes its relative paths (functions module, checkpoint
  * storage, file connectors) absolute against the job file's directory, since the job may run elsewhere.
  */
 export async function loadJobFile(path: string): Promise<JobSpec> {
@@ -358,10 +371,13 @@ export async function loadJobFile(path: string): Promise<JobSpec> {
   }
   text = text.replace(/^\uFEFF/, '');
   let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new JobFileError([jsonSyntaxProblem(text, err as Error)], path);
+  if (/\.ya?ml$/i.test(path)) json = seedDagJob(parseYamlFile(text, path), nodePath.basename(path).replace(/\.ya?ml$/i, ''), path);
+  else {
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      throw new JobFileError([jsonSyntaxProblem(text, err as Error)], path);
+    }
   }
   const job = parseJobSpec(json, path);
   const dir = nodePath.dirname(nodePath.resolve(path));

@@ -70,12 +70,12 @@ export function createOperator(
   switch (node.type) {
     case 'map': {
       const fn = fns.resolve(node.fn!);
-      return stateless(out, (r, ts) => out.push(call(node, fn, r), ts));
+      return stateless(out, (r, ts) => out.push(call(node, fn, r, node.args), ts));
     }
     case 'flatMap': {
       const fn = fns.resolve(node.fn!);
       return stateless(out, (r, ts) => {
-        const results = call(node, fn, r);
+        const results = call(node, fn, r, node.args);
         if (results == null) return;
         for (const x of results as Iterable<unknown>) out.push(x, ts);
       });
@@ -83,7 +83,7 @@ export function createOperator(
     case 'filter': {
       const fn = fns.resolve(node.fn!);
       return stateless(out, (r, ts) => {
-        if (call(node, fn, r)) out.push(r, ts);
+        if (call(node, fn, r, node.args)) out.push(r, ts);
       });
     }
     case 'sum':
