@@ -5,8 +5,8 @@
  *   source  Kafka at `data-from`, topic `test` (or `topic`), from the latest offset (or `start: earliest`),
  *           text messages such as `apple,1700000000`
  *   map     `regexp`: the groups before the last are key fields k0, k1, ...; the last is the event time
- *           in epoch seconds; `value` is the value counted. Event time with no out-of-orderness (the
- *           seed has no such setting); a map subtask without messages for 1 s goes idle.
+ *           in epoch seconds; `value` is the value counted. The seed has no watermark settings: we
+ *           allow 5 s of out-of-orderness, and a map subtask without messages for 1 s goes idle.
  *   keyby   `key`: the index of the key field; `num` is the parallelism of the first window
  *   window  `assign`: tumbling event-time window size; `func` (sum/max/min) of the value per key and
  *           window = table 1 (`word_count`); `filter: distinct` = table 2 (`word_freq`): per window, how
@@ -87,7 +87,7 @@ export function seedDagJob(dag: unknown, name: string, source?: string): unknown
     {
       id: 'map', type: 'flatMap', inputs: ['source'], parallelism: d.map.num, fn: 'regexp',
       args: { pattern: d.map.regexp, fields, set: { value: d.map.value } },
-      timestamps: { field: 'time', unit: 's', idleTimeout: '1s' },
+      timestamps: { field: 'time', unit: 's', maxOutOfOrderness: '5s', idleTimeout: '1s' },
     },
     { id: countTable, type: 'window', inputs: ['map'], parallelism: d.keyby.num, keyBy: key, window, aggregate: d.window.func, field: 'value' },
     { id: `${countTable}-rows`, type: 'map', inputs: [countTable], parallelism: d.keyby.num, fn: 'tableRow', args: { table: countTable, key, value: d.window.func } },
