@@ -284,3 +284,20 @@ test('the example jobs/quiet-sensors (process function, list state, event-time t
   expect(expected.length).toBeGreaterThan(bySensor.size); // gaps inside the stream, not only at its end
   expect(sorted(sinkRows(join(dir, 'out')))).toEqual(sorted(expected));
 });
+
+test('the example jobs/sessions counts the clicks of every visit (sessions of 30 s inactivity)', () => {
+  const dir = runExample('sessions');
+  const clicks = jsonLines(join(dir, 'clicks.jsonl'));
+  const expected: Row[] = [];
+  for (const user of new Set(clicks.map((c) => c.user as string))) {
+    const ts = clicks.filter((c) => c.user === user).map((c) => c.ts as number).sort((a, b) => a - b);
+    let start = ts[0];
+    ts.forEach((t, i) => {
+      if (i === ts.length - 1 || ts[i + 1] > t + 30_000) {
+        expected.push({ user, windowStart: start, windowEnd: t + 30_000, count: ts.filter((x) => x >= start && x <= t).length });
+        start = ts[i + 1];
+      }
+    });
+  }
+  expect(sorted(sinkRows(join(dir, 'out')))).toEqual(sorted(expected));
+});
