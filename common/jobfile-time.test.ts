@@ -125,4 +125,16 @@ describe('job files with event time and windows', () => {
       ]),
     );
   });
+
+  it('takes Kafka record timestamps only on a Kafka source, and one way of timestamps at a time', () => {
+    const job = windowed();
+    job.nodes[1].timestamps = { from: 'kafka' };
+    expect(problemsOf(job)).toEqual([{ path: 'nodes[1].timestamps.from', message: 'only a source with a Kafka connector has record timestamps' }]);
+    job.nodes[1].timestamps = { field: 'ts', from: 'kafka' };
+    expect(problemsOf(job)).toEqual(expect.arrayContaining([{ path: 'nodes[1].timestamps', message: 'needs either "field" or "from": "kafka"' }]));
+    const kafka = windowed();
+    kafka.nodes[0] = { id: 'lines', type: 'source', connector: { kind: 'kafka', brokers: ['b:9092'], topic: 't' }, timestamps: { from: 'kafka', idleTimeout: '10s' } };
+    delete kafka.nodes[1].timestamps;
+    expect(parseJobSpec(kafka).nodes[0].timestamps).toEqual({ from: 'kafka', unit: 'ms', maxOutOfOrderness: 0, idleTimeout: 10_000 });
+  });
 });

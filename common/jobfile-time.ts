@@ -54,6 +54,10 @@ export function timeProblems(job: JobSpec, i: number, index: Map<string, number>
     add('id', `"${n.id}" is the name of window "${owner}"'s late output; choose another id`);
   }
   if (n.timestamps && n.type === 'sink') add('timestamps', 'not allowed for type "sink" (records leave a sink)');
+  if (n.timestamps && !n.timestamps.field === !n.timestamps.from) add('timestamps', 'needs either "field" or "from": "kafka"');
+  if (n.timestamps?.from && !(n.type === 'source' && n.connector?.kind === 'kafka')) {
+    add('timestamps.from', 'only a source with a Kafka connector has record timestamps');
+  }
   const only = (key: 'window' | 'aggregate' | 'time' | 'allowedLateness' | 'between', types: string[]) => {
     if (n[key] !== undefined && !types.includes(n.type)) add(key, `only for type${types.length > 1 ? 's' : ''} ${types.map((t) => `"${t}"`).join(', ')}`);
   };

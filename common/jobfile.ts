@@ -81,7 +81,9 @@ export const NodeTypeSchema = z.enum(['source', 'map', 'flatMap', 'filter', 'sum
 
 /** Event time of the records leaving a node, and the bounded-out-of-orderness watermarks it generates. */
 export const TimestampsSchema = strict({
-  field: nonEmpty,
+  /** A field of the record holds the time, or (Kafka sources) `from: "kafka"` takes the record timestamp. */
+  field: nonEmpty.optional(),
+  from: z.literal('kafka').optional(),
   unit: z.enum(['ms', 's', 'iso']).default('ms'),
   maxOutOfOrderness: durationSchema().default(0),
   idleTimeout: durationSchema({ min: 1 }).optional(),

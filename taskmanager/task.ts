@@ -242,7 +242,11 @@ export class StreamTask {
       }
       const t0 = performance.now();
       this.counters.recordsIn += records.length;
-      for (const r of records) this.push(r);
+      const timed = this.chain.sourceTimestamps && source.eventTime?.();
+      if (timed) {
+        this.chain.sourceTimestamps!.declareSplits(timed.owned);
+        for (let i = 0; i < records.length; i++) this.push(records[i], timed.timestamps[i], timed.splits[i]);
+      } else for (const r of records) this.push(r);
       this.observeOperators(t0);
       await this.afterBatch(t0);
       await yieldToEventLoop();

@@ -23,6 +23,8 @@ export type Collector = (record: unknown, timestamp?: number, input?: string) =>
 export interface Chain extends Output {
   states: Map<string, KeyedState<unknown>>;
   operatorStates: Map<string, OperatorState>;
+  /** The `timestamps` stage of a source taking the source's record timestamps (`from: "kafka"`). */
+  sourceTimestamps?: TimestampsOperator;
 }
 
 function call(node: NodeSpec, fn: UserFunction, ...args: unknown[]): unknown {
@@ -142,6 +144,7 @@ export function createOperator(
 export function createChain(nodes: NodeSpec[], ctx: OperatorContext, out: Output): Chain {
   const states = new Map<string, KeyedState<unknown>>();
   const operatorStates = new Map<string, OperatorState>();
+  let sourceTimestamps: TimestampsOperator | undefined;
   let next = out;
   for (let i = nodes.length - 1; i >= 0; i--) {
     const node = nodes[i];
@@ -149,6 +152,7 @@ export function createChain(nodes: NodeSpec[], ctx: OperatorContext, out: Output
       const op = new TimestampsOperator(node, ctx, next);
       // A node's own state is under its id; its timestamps stage is beside it.
       operatorStates.set(`${node.id}.timestamps`, op);
+      if (node.timestamps.from) sourceTimestamps = op;
       next = op;
     }
     if (node.type !== 'source' && node.type !== 'sink') next = createOperator(node, ctx, next, states, operatorStates);
@@ -160,5 +164,6 @@ export function createChain(nodes: NodeSpec[], ctx: OperatorContext, out: Output
     status: (idle) => head.status(idle),
     states,
     operatorStates,
+    sourceTimestamps,
   };
 }

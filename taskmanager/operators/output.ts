@@ -6,7 +6,7 @@ import type { FunctionRegistry } from './functions';
 import type { ProcessingTimeService } from '../time/timer-service';
 
 export interface Output {
-  /** `input` tells a join which of its inputs the record came from. */
+  /** `input`: which input of a join the record came from, or which split (Kafka partition) of a source. */
   push(record: unknown, timestamp?: number, input?: string): void;
   watermark(watermark: number): void;
   /** Flink's WatermarkStatus: true when the stream goes idle, false when it is active again. */

@@ -40,6 +40,28 @@ describe('BoundedOutOfOrdernessWatermarks', () => {
   });
 });
 
+describe('BoundedOutOfOrdernessWatermarks per split (Kafka partitions)', () => {
+  it('is the smallest over the splits, a declared split holding it back until its first record', () => {
+    const g = new BoundedOutOfOrdernessWatermarks(spec({ idleTimeout: 100 }), 0);
+    g.declareSplits(['0', '1'], 0);
+    g.onEvent(500, 10, '0');
+    expect(g.onPeriodicEmit(20)).toEqual({ watermark: -Infinity });
+    g.onEvent(300, 30, '1');
+    g.onEvent(900, 40, '0');
+    expect(g.onPeriodicEmit(50)).toEqual({ watermark: 299 });
+  });
+
+  it('leaves a quiet split out, and is idle when every split is quiet', () => {
+    const g = new BoundedOutOfOrdernessWatermarks(spec({ idleTimeout: 100 }), 0);
+    g.onEvent(300, 0, '1');
+    g.onEvent(900, 60, '0');
+    expect(g.onPeriodicEmit(120)).toEqual({ watermark: 899 });
+    expect(g.onPeriodicEmit(160)).toBe('idle');
+    expect(g.onEvent(950, 170, '1')).toBe(true);
+    expect(g.onPeriodicEmit(180)).toEqual({ watermark: 949 });
+  });
+});
+
 describe('StatusWatermarkValve', () => {
   it('is the minimum over its channels and only moves forward', () => {
     const v = new StatusWatermarkValve(['a', 'b']);

@@ -1,7 +1,8 @@
 /**
  * What `timestamps` on a node adds behind it (Flink's TimestampsAndWatermarksOperator): records
- * leave with their event time, and every WATERMARK_INTERVAL_MS the subtask emits its own watermark
- * (or goes idle). Watermarks from upstream are replaced by these, except the end of input
+ * leave with their event time (a field's, or with `from: "kafka"` the record timestamp the source
+ * gives, per partition), and every WATERMARK_INTERVAL_MS the subtask emits its own watermark (or
+ * goes idle). Watermarks from upstream are replaced by these, except the end of input
  * (+infinity), which passes so that every window downstream fires.
  */
 import type { NodeSpec } from '../../common/jobfile';
@@ -34,9 +35,10 @@ export class TimestampsOperator implements Output, OperatorState {
     this.schedule();
   }
 
-  push(record: unknown): void {
-    const ts = extractTimestamp(this.node.id, this.node.timestamps!, record);
-    if (this.generator.onEvent(ts, this.ctx.time.now())) this.out.status(false);
+  /** For `from: "kafka"`, `timestamp` and `split` (the partition) come from the source. */
+  push(record: unknown, timestamp?: number, split?: string): void {
+    const ts = this.node.timestamps!.from ? timestamp! : extractTimestamp(this.node.id, this.node.timestamps!, record);
+    if (this.generator.onEvent(ts, this.ctx.time.now(), split)) this.out.status(false);
     this.out.push(record, ts);
   }
 
@@ -49,11 +51,16 @@ export class TimestampsOperator implements Output, OperatorState {
   /** This node makes its own watermarks, so upstream idleness does not pass through it either. */
   status(): void {}
 
+  /** The source's splits (Kafka partitions) before their first records. */
+  declareSplits(splits: string[]): void {
+    this.generator.declareSplits(splits, this.ctx.time.now());
+  }
+
   snapshot(): unknown {
-    return { maxTimestamp: this.generator.maxTimestamp };
+    return { maxTimestamps: this.generator.snapshot() };
   }
 
   restore(state: unknown): void {
-    this.generator.maxTimestamp = (state as { maxTimestamp: number }).maxTimestamp;
+    this.generator.restore((state as { maxTimestamps: [string, number][] }).maxTimestamps, this.ctx.time.now());
   }
 }

@@ -1,12 +1,13 @@
 /**
- * The seed's DAG file run with `flinkx run` against a real Kafka broker: `word,seconds` messages
+ * Event time with a real Kafka broker, jobs run with `flinkx run`: windows over Kafka record
+ * timestamps with per-partition watermarks; and the seed's DAG file, whose `word,seconds` messages
  * produced into topic `test` give exactly the word_count and word_freq rows, each once, for every
- * window the watermark has closed, as computed here.
+ * window the watermark has closed. Expectations are computed here.
  *
  * Uses the broker named by KAFKA_BROKERS; when unset, starts its own with deploy/kafka/start.sh.
  */
-import { execFile, spawn } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners, type Admin } from 'kafkajs';
 import { freePort, Proc, ROOT, tempDir, waitFor } from './harness';
@@ -46,6 +47,52 @@ afterAll(async () => {
 }, 90_000);
 
 type Row = { table: string; windowStart: number; windowEnd: number; key: unknown; value: number };
+
+function sinkRows(folder: string): Record<string, unknown>[] {
+  if (!existsSync(folder)) return [];
+  return readdirSync(folder)
+    .filter((n) => /^part-\d+\.jsonl$/.test(n))
+    .flatMap((n) => readFileSync(join(folder, n), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>));
+}
+
+test('windows over Kafka record timestamps: per-partition watermarks, exact counts, nothing late', async () => {
+  // Two partitions, each in time order, read by one source subtask in whatever interleaving its
+  // fetches give: the watermark is the smaller of the two partitions' (per-partition watermarks are
+  // unit-tested in taskmanager/time/time.test.ts), so no record is late and every count is exact.
+  const topic = `events-${Date.now()}`;
+  await admin.createTopics({ topics: [{ topic, numPartitions: 2, replicationFactor: 1 }], waitForLeaders: true });
+  const t0 = 1_767_225_600_000;
+  const events = [0, 1].flatMap((partition) => Array.from({ length: 2000 }, (_, i) => ({ partition, key: `k${(i * 7 + partition) % 5}`, t: t0 + i * 50 })));
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  for (const partition of [0, 1]) {
+    const messages = events.filter((e) => e.partition === partition).map((e) => ({ partition, timestamp: String(e.t), value: JSON.stringify({ key: e.key }) }));
+    await producer.send({ topic, acks: -1, messages });
+  }
+  await producer.disconnect();
+
+  const dir = tempDir();
+  writeFileSync(join(dir, 'job.json'), JSON.stringify({
+    name: 'kafka-event-time',
+    parallelism: 1,
+    nodes: [
+      { id: 'events', type: 'source', connector: { kind: 'kafka', brokers: [brokers], topic, format: 'json', bounded: true }, timestamps: { from: 'kafka' } },
+      { id: 'w', type: 'window', inputs: ['events'], keyBy: 'key', parallelism: 2, window: { kind: 'tumbling', size: '1s' }, aggregate: 'count' },
+      { id: 'out', type: 'sink', inputs: ['w'], connector: { kind: 'file', path: join(dir, 'out') } },
+      { id: 'late', type: 'sink', inputs: ['w.late'], connector: { kind: 'file', path: join(dir, 'late') } },
+    ],
+  }));
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'flinkx.js'), 'run', join(dir, 'job.json')], { encoding: 'utf8', timeout: 120_000 });
+  expect({ status: r.status, stderr: r.status === 0 ? '' : r.stderr }).toEqual({ status: 0, stderr: '' });
+  const expected = new Map<string, number>();
+  for (const e of events) {
+    const id = JSON.stringify({ key: e.key, windowStart: Math.floor(e.t / 1000) * 1000, windowEnd: Math.floor(e.t / 1000) * 1000 + 1000 });
+    expected.set(id, (expected.get(id) ?? 0) + 1);
+  }
+  const rows = sinkRows(join(dir, 'out')).map((x) => JSON.stringify(x)).sort();
+  expect(rows).toEqual([...expected].map(([id, count]) => JSON.stringify({ ...JSON.parse(id), count })).sort());
+  expect(sinkRows(join(dir, 'late'))).toEqual([]);
+});
 
 test('flinkx run of the seed DAG prints the right word_count and word_freq rows for every closed window', async () => {
   // A topic of its own (via the optional `source.topic`); reading from the earliest offset so that
