@@ -27,6 +27,7 @@ import { TaskOutputs } from './network/task-outputs';
 import { createSink, createSource } from './connectors';
 import type { SinkWriter, SourceReader } from './connectors/types';
 import type { FunctionRegistry } from './operators/functions';
+import { LATE_OUTPUT } from '../common/jobfile';
 import { createChain, type Chain, type Collector } from './operators/operators';
 import type { Output } from './operators/output';
 import { decodeSnapshot, encodeSnapshot, type TaskSnapshot } from './checkpoint/snapshot';
@@ -105,10 +106,17 @@ export class StreamTask {
         this.counters.recordsOut++;
         emit(r, ts);
       },
-      watermark: (w) => this.outputs.watermark(w),
+      watermark: (w) => {
+        // The end of input (+infinity) is no time a metric or frame can carry.
+        if (Number.isFinite(w)) this.counters.watermark = w;
+        this.outputs.watermark(w);
+      },
       status: (idle) => this.outputs.status(idle),
     };
-    const side = (tag: string, r: unknown, ts?: number) => this.outputs.side(tag, r, ts);
+    const side = (tag: string, r: unknown, ts?: number) => {
+      if (tag === LATE_OUTPUT) this.counters.lateRecords = (this.counters.lateRecords ?? 0) + 1;
+      this.outputs.side(tag, r, ts);
+    };
     this.chain = createChain(vertex.nodes, { fns: env.functions, maxParallelism: plan.maxParallelism, time: this.mailbox, side }, out);
     this.push = this.chain.push;
   }
@@ -303,6 +311,7 @@ export class StreamTask {
 
   /** Hand a processed batch's output on: to the sink, or arm the flush timer of partial batches. */
   private async afterBatch(t0: number): Promise<void> {
+    if (this.chain.operatorStates.size > 0) this.counters.openWindows = this.chain.openWindows();
     await this.flushSink();
     this.counters.busyMs += performance.now() - t0;
     if (!this.flushTimer && this.outputChannels.some((c) => c.hasBuffered)) {

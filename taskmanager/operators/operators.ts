@@ -25,6 +25,8 @@ export interface Chain extends Output {
   operatorStates: Map<string, OperatorState>;
   /** The `timestamps` stage of a source taking the source's record timestamps (`from: "kafka"`). */
   sourceTimestamps?: TimestampsOperator;
+  /** Windows the chain's window operators hold open. */
+  openWindows(): number;
 }
 
 function call(node: NodeSpec, fn: UserFunction, ...args: unknown[]): unknown {
@@ -165,5 +167,10 @@ export function createChain(nodes: NodeSpec[], ctx: OperatorContext, out: Output
     states,
     operatorStates,
     sourceTimestamps,
+    openWindows: () => {
+      let n = 0;
+      for (const op of operatorStates.values()) if (op instanceof WindowOperator) n += op.openWindows;
+      return n;
+    },
   };
 }

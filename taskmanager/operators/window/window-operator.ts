@@ -35,6 +35,8 @@ export class WindowOperator implements Output, OperatorState {
   private readonly eventTime: boolean;
   private readonly lateness: number;
   private readonly result: string;
+  /** Windows held open across all keys, for the open-windows metric. */
+  openWindows = 0;
 
   constructor(
     private readonly node: NodeSpec,
@@ -94,6 +96,7 @@ export class WindowOperator implements Output, OperatorState {
     if (!entry) {
       entry = [w.start, w.end, this.aggregate.create()];
       list.push(entry);
+      this.openWindows++;
       this.registerTimers(key, w);
     }
     return entry;
@@ -115,6 +118,7 @@ export class WindowOperator implements Output, OperatorState {
     }
     const entry: WindowEntry = [merged.start, merged.end, acc];
     list.push(entry);
+    this.openWindows += 1 - overlapping.length;
     this.registerTimers(key, merged);
     return entry;
   }
@@ -157,6 +161,7 @@ export class WindowOperator implements Output, OperatorState {
 
   private drop(key: unknown, list: WindowEntry[], entry: WindowEntry): void {
     list.splice(list.indexOf(entry), 1);
+    this.openWindows--;
     if (list.length === 0) this.contents.remove(key);
   }
 
@@ -174,7 +179,10 @@ export class WindowOperator implements Output, OperatorState {
     return this.timers.snapshot();
   }
 
+  /** After the window contents (keyed state) were restored. */
   restore(state: unknown): void {
     this.timers.restore(state as TimerSnapshot);
+    this.openWindows = 0;
+    for (const [, entries] of this.contents.snapshot()) for (const [, list] of entries) this.openWindows += list.length;
   }
 }

@@ -148,16 +148,20 @@ describe('window operator', () => {
     const chain = createChain([nodes[1]], ctx, out);
     chain.push({ k: 'a', ts: 10 }, 10);
     chain.push({ k: 'a', ts: 20 }, 20);
+    chain.push({ k: 'b', ts: 150 }, 150);
+    expect(chain.openWindows()).toBe(2);
     chain.watermark(99);
     expect(results).toEqual([{ k: 'a', windowStart: 0, windowEnd: 100, count: 2 }]);
     chain.push({ k: 'a', ts: 30 }, 30); // late but within 50 ms: an updated result
     expect(results[1]).toEqual({ k: 'a', windowStart: 0, windowEnd: 100, count: 3 });
     chain.watermark(149); // the window is dropped now
+    expect(chain.openWindows()).toBe(1);
     chain.push({ k: 'a', ts: 40 }, 40);
     chain.push({ k: 'b', ts: 120 }, 120);
     expect(late).toEqual([{ k: 'a', ts: 40 }]);
     chain.watermark(Infinity);
-    expect(results.slice(2)).toEqual([{ k: 'b', windowStart: 100, windowEnd: 200, count: 1 }]);
+    expect(results.slice(2)).toEqual([{ k: 'b', windowStart: 100, windowEnd: 200, count: 2 }]);
+    expect(chain.openWindows()).toBe(0);
   });
 
   it('reduce and a user aggregate from the functions module', () => {
