@@ -215,14 +215,28 @@ describe('event time and windows on a cluster', () => {
     expect(sorted(sinkRows(join(dir, 'ij')))).toEqual(sorted(intervalPairs));
   });
 
-  test('exactly-once: a TaskManager SIGKILLed mid-job leaves every committed window result exact, each once', async () => {
+  test('exactly-once: a TaskManager SIGKILLed mid-job leaves every committed window and process result exact, each once', async () => {
     const dir = tempDir();
     const events = writeEvents(join(dir, 'events.jsonl'), 600_000, 11);
+    // A process function counting per word in value state, emitting once at the end of input from an
+    // event-time timer: the count and the timer must both survive the restore.
+    writeFileSync(
+      join(dir, 'functions.js'),
+      `exports.countToEnd = {
+  processElement(r, ctx) {
+    const n = ctx.valueState('n');
+    n.update((n.value() || 0) + 1);
+    ctx.registerEventTimeTimer(Number.MAX_SAFE_INTEGER);
+  },
+  onTimer(t, ctx) { ctx.emit({ word: ctx.key, count: ctx.valueState('n').value() }); },
+};\n`,
+    );
     writeFileSync(
       join(dir, 'job.json'),
       JSON.stringify({
         name: 'windows-eo',
         parallelism: 4,
+        functions: 'functions.js',
         checkpointing: { interval: '200ms', mode: 'exactly-once' },
         restart: { attempts: 5, delay: '200ms' },
         nodes: [
@@ -230,6 +244,8 @@ describe('event time and windows on a cluster', () => {
           { id: 'events', type: 'map', inputs: ['lines'], fn: 'parseJson', timestamps: { field: 'ts', maxOutOfOrderness: '2s' } },
           { id: 'w', type: 'window', inputs: ['events'], keyBy: 'word', window: { kind: 'tumbling', size: '1s' }, aggregate: 'count' },
           { id: 'out', type: 'sink', inputs: ['w'], connector: { kind: 'file', path: join(dir, 'out') } },
+          { id: 'totals', type: 'process', inputs: ['events'], keyBy: 'word', fn: 'countToEnd' },
+          { id: 'totals-out', type: 'sink', inputs: ['totals'], connector: { kind: 'file', path: join(dir, 'totals') } },
         ],
       }),
     );
@@ -251,6 +267,9 @@ describe('event time and windows on a cluster', () => {
     const ids = rows.map((r) => `${r.word}/${r.windowStart}`);
     expect(ids.length - new Set(ids).size).toBe(0);
     expect(sorted(rows)).toEqual(tumblingCounts(events, 1000));
+    const totals = new Map<string, number>();
+    for (const e of events) totals.set(e.word, (totals.get(e.word) ?? 0) + 1);
+    expect(sorted(sinkRows(join(dir, 'totals')))).toEqual(sorted([...totals].map(([word, count]) => ({ word, count }))));
   });
 });
 
