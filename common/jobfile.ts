@@ -5,7 +5,13 @@
 import { readFile } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { z } from 'zod';
+import { durationSchema } from './duration';
 import { JobFileError, type Problem } from './errors';
+import { resolveInput, timeProblems } from './jobfile-time';
+import { seedDagJob } from './seed-dag';
+import { parseYaml, YamlError } from './yaml';
+
+export { keyField, LATE_OUTPUT, resolveInput, resultField } from './jobfile-time';
 
 /** A "did you mean" for the closest candidate within a small edit distance (typos like `keyby`, `lnes`). */
 function hint(word: string, candidates: Iterable<string>): string {
@@ -85,8 +91,25 @@ export const ConnectorSchema = z.discriminatedUnion('kind', [
   NexmarkConnectorSchema, DiscardConnectorSchema,
 ]);
 
-export const NodeTypeSchema = z.enum(['source', 'map', 'flatMap', 'filter', 'asyncMap', 'sum', 'count', 'min', 'max', 'reduce', 'sink']);
+export const NodeTypeSchema = z.enum(['source', 'map', 'flatMap', 'filter', 'asyncMap', 'sum', 'count', 'min', 'max', 'reduce', 'window', 'process', 'windowJoin', 'intervalJoin', 'sink']);
 
+/** Event time of the records leaving a node, and the bounded-out-of-orderness watermarks it generates. */
+export const TimestampsSchema = strict({
+  /** A field of the record holds the time, or (Kafka sources) `from: "kafka"` takes the record timestamp. */
+  field: nonEmpty.optional(),
+  from: z.literal('kafka').optional(),
+  unit: z.enum(['ms', 's', 'iso']).default('ms'),
+  maxOutOfOrderness: durationSchema().default(0),
+  idleTimeout: durationSchema({ min: 1 }).optional(),
+});
+
+export const WindowSchema = z.discriminatedUnion('kind', [
+  strict({ kind: z.literal('tumbling'), size: durationSchema({ min: 1 }), offset: durationSchema().default(0) }),
+  strict({ kind: z.literal('sliding'), size: durationSchema({ min: 1 }), slide: durationSchema({ min: 1 }) }),
+  strict({ kind: z.literal('session'), gap: durationSchema({ min: 1 }) }),
+]);
+
+export const AggregateSchema = z.enum(['count', 'sum', 'min', 'max', 'avg', 'reduce', 'custom']);
 /** Flink's AsyncDataStream: at most `capacity` calls in flight per subtask (Flink's default 100). */
 export const AsyncSchema = strict({
   capacity: int.min(1).default(100),
@@ -104,41 +127,51 @@ export const NodeSpecSchema = strict({
   inputs: z.array(z.string()).default([]),
   connector: ConnectorSchema.optional(),
   fn: nonEmpty.optional(),
-  keyBy: nonEmpty.optional(),
+  /** Settings handed to `fn` as its second argument (built-ins `regexp` and `tableRow` need them). */
+  args: z.record(z.string(), z.unknown()).optional(),
+  /** The key field; a join may name one per input: `{"orders": "user", "clicks": "uid"}`. */
+  keyBy: z.union([nonEmpty, z.record(z.string(), nonEmpty)]).optional(),
   field: nonEmpty.optional(),
   parallelism: int.min(1).optional(),
   partition: z.enum(['forward', 'rebalance', 'broadcast']).optional(),
   async: AsyncSchema.optional(),
+  timestamps: TimestampsSchema.optional(),
+  window: WindowSchema.optional(),
+  aggregate: AggregateSchema.optional(),
+  time: z.enum(['event', 'processing']).optional(),
+  allowedLateness: durationSchema().optional(),
+  /** intervalJoin: a record of the second input joins one of the first when its time is within these bounds of it. */
+  between: z.tuple([durationSchema({ signed: true }), durationSchema({ signed: true })]).optional(),
 });
 
 export const CheckpointingSchema = strict({
-  interval: int.min(10),
+  interval: durationSchema({ min: 10 }),
   mode: z.enum(['exactly-once', 'at-least-once']).default('at-least-once'),
-  timeout: int.positive().default(60000),
+  timeout: durationSchema({ min: 1 }).default(60000),
   storage: nonEmpty.optional(),
 });
 
 /**
- * Flink's restart strategies (`restart-strategy.<name>.*`), durations in ms; the defaults are Flink
+ * Flink's restart strategies (`restart-strategy.<name>.*`), durations in ms or with a unit ("30s"); the defaults are Flink
  * 1.20's. Without a `restart` block a job with checkpointing gets `exponential-delay`, one without
  * gets `none` (jobmanager/failover/restart-strategy.ts). `{attempts, delay}` without a `strategy` is
  * the older form of `fixed-delay`.
  */
 export const RestartStrategySchema = z.discriminatedUnion('strategy', [
     strict({ strategy: z.literal('none') }),
-    strict({ strategy: z.literal('fixed-delay'), attempts: int.min(0).default(1), delay: int.min(0).default(1000) }),
+    strict({ strategy: z.literal('fixed-delay'), attempts: int.min(0).default(1), delay: durationSchema().default(1000) }),
     strict({
       strategy: z.literal('failure-rate'),
       maxFailuresPerInterval: int.min(1).default(1),
-      failureRateInterval: int.min(1).default(60_000),
-      delay: int.min(0).default(1000),
+      failureRateInterval: durationSchema({ min: 1 }).default(60_000),
+      delay: durationSchema().default(1000),
     }),
     strict({
       strategy: z.literal('exponential-delay'),
-      initialBackoff: int.min(1).default(1000),
-      maxBackoff: int.min(1).default(60_000),
+      initialBackoff: durationSchema({ min: 1 }).default(1000),
+      maxBackoff: durationSchema({ min: 1 }).default(60_000),
       backoffMultiplier: z.number().gt(1).default(1.5),
-      resetBackoffThreshold: int.min(1).default(3_600_000),
+      resetBackoffThreshold: durationSchema({ min: 1 }).default(3_600_000),
       jitterFactor: z.number().min(0).max(1).default(0.1),
       /** Absent: unlimited. */
       attemptsBeforeResetBackoff: int.min(1).optional(),
@@ -170,14 +203,22 @@ export type Connector = z.infer<typeof ConnectorSchema>;
 export type NodeType = z.infer<typeof NodeTypeSchema>;
 export type NodeSpec = z.infer<typeof NodeSpecSchema>;
 export type AsyncSpec = z.infer<typeof AsyncSchema>;
+export type TimestampsSpec = z.infer<typeof TimestampsSchema>;
+export type WindowSpec = z.infer<typeof WindowSchema>;
+export type Aggregate = z.infer<typeof AggregateSchema>;
 export type JobSpec = z.infer<typeof JobSpecSchema>;
 export type RestartSpec = z.infer<typeof RestartSchema>;
 
 const SOURCE_ONLY: ReadonlySet<Connector['kind']> = new Set(['generator', 'nexmark']);
 const SINK_ONLY: ReadonlySet<Connector['kind']> = new Set(['stdout', 'discard']);
-const KEYED: ReadonlySet<NodeType> = new Set(['sum', 'count', 'min', 'max', 'reduce']);
-const NEEDS_FN: ReadonlySet<NodeType> = new Set(['map', 'flatMap', 'filter', 'asyncMap', 'reduce']);
+const KEYED: ReadonlySet<NodeType> = new Set(['sum', 'count', 'min', 'max', 'reduce', 'window', 'process', 'windowJoin', 'intervalJoin']);
+const NEEDS_FN: ReadonlySet<NodeType> = new Set(['map', 'flatMap', 'filter', 'asyncMap', 'reduce', 'process']);
 const NEEDS_FIELD: ReadonlySet<NodeType> = new Set(['sum', 'min', 'max']);
+
+/** Joins have two inputs and tell records apart by the input they came from. */
+export function isJoinType(type: NodeType): boolean {
+  return type === 'windowJoin' || type === 'intervalJoin';
+}
 
 /** Keyed nodes read a hash shuffle on `keyBy` and keep per-key state. */
 export function isKeyedType(type: NodeType): boolean {
@@ -247,8 +288,11 @@ function graphProblems(job: JobSpec): Problem[] {
     const at = (field: string) => `nodes[${i}].${field}`;
     const keyed = KEYED.has(n.type);
     n.inputs.forEach((input, j) => {
-      if (!index.has(input)) add(at(`inputs[${j}]`), `unknown node "${input}"${hint(input, index.keys())}`);
-      else if (n.inputs.indexOf(input) !== j) add(at(`inputs[${j}]`), `"${input}" is already an input`);
+      const { node, sideOutput } = resolveInput(input, index);
+      if (!index.has(node)) add(at(`inputs[${j}]`), `unknown node "${input}"${hint(input, index.keys())}`);
+      else if (sideOutput && job.nodes[index.get(node)!].type !== 'window') {
+        add(at(`inputs[${j}]`), `"${node}" is not a window, so it has no "${sideOutput}" output`);
+      } else if (n.inputs.indexOf(input) !== j) add(at(`inputs[${j}]`), `"${input}" is already an input`);
     });
 
     if (n.type === 'source') {
@@ -270,6 +314,7 @@ function graphProblems(job: JobSpec): Problem[] {
     if (NEEDS_FIELD.has(n.type) && !n.field) add(at('field'), `required for type "${n.type}"`);
     if (n.type === 'asyncMap' && !n.async) add(at('async'), 'required for type "asyncMap" (at least {"timeout": <ms>})');
     if (n.type !== 'asyncMap' && n.async) add(at('async'), `not allowed for type "${n.type}" (only asyncMap)`);
+    problems.push(...timeProblems(job, i, index));
     if (keyed && !n.keyBy) add(at('keyBy'), `required for type "${n.type}"`);
     if (!keyed && n.keyBy) add(at('keyBy'), `not allowed for type "${n.type}" (only ${[...KEYED].join('/')} are keyed)`);
 
@@ -280,7 +325,7 @@ function graphProblems(job: JobSpec): Problem[] {
       add(at('partition'), `not allowed for keyed type "${n.type}" (its input is hash-partitioned by keyBy)`);
     } else if (n.partition === 'forward') {
       for (const input of new Set(n.inputs)) {
-        const from = index.get(input);
+        const from = index.get(resolveInput(input, index).node);
         if (from === undefined) continue;
         const [mine, theirs] = [parallelismOf(n), parallelismOf(job.nodes[from])];
         if (mine !== theirs) {
@@ -307,7 +352,8 @@ function findCycles(nodes: NodeSpec[], index: Map<string, number>): string[][] {
     state.set(id, 'active');
     stack.push(id);
     // walking inputs goes against the data flow, so a found cycle is reversed below
-    for (const input of nodes[index.get(id) as number].inputs) {
+    for (const name of nodes[index.get(id) as number].inputs) {
+      const input = resolveInput(name, index).node;
       if (!index.has(input)) continue;
       if (state.get(input) === 'active') {
         const cycle = stack.slice(stack.indexOf(input)).reverse();
@@ -365,8 +411,17 @@ function jsonSyntaxProblem(text: string, err: Error): Problem {
   return { path: '', message: `invalid JSON at line ${before.length}, column ${before[before.length - 1].length + 1}: ${what}` };
 }
 
+function parseYamlFile(text: string, path: string): unknown {
+  try {
+    return parseYaml(text);
+  } catch (err) {
+    if (err instanceof YamlError) throw new JobFileError([{ path: '', message: `invalid YAML at ${err.message}` }], path);
+    throw err;
+  }
+}
+
 /**
- * Reads, parses and validates a job file, then makes its relative paths (functions module, checkpoint
+ * Reads, parses and validates a job file (JSON, or the seed engine's YAML DAG file: see seed-dag.ts), then makes its relative paths (functions module, checkpoint
  * storage, file connectors) absolute against the job file's directory, since the job may run elsewhere.
  */
 export async function loadJobFile(path: string): Promise<JobSpec> {
@@ -381,10 +436,13 @@ export async function loadJobFile(path: string): Promise<JobSpec> {
   }
   text = text.replace(/^\uFEFF/, '');
   let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new JobFileError([jsonSyntaxProblem(text, err as Error)], path);
+  if (/\.ya?ml$/i.test(path)) json = seedDagJob(parseYamlFile(text, path), nodePath.basename(path).replace(/\.ya?ml$/i, ''), path);
+  else {
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      throw new JobFileError([jsonSyntaxProblem(text, err as Error)], path);
+    }
   }
   return resolveJobPaths(parseJobSpec(json, path), nodePath.dirname(nodePath.resolve(path)));
 }

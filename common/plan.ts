@@ -15,6 +15,10 @@ export const PlanEdgeSchema = z.object({
   target: z.string(),
   partitioner: PartitionerSchema,
   keyBy: z.string().optional(),
+  /** The producer's side output this edge carries (a window's `late` records) instead of its main output. */
+  sideOutput: z.string().optional(),
+  /** Into a join: the consumer's input (as named in its `inputs`) this edge feeds. */
+  input: z.string().optional(),
 });
 export type PlanEdge = z.infer<typeof PlanEdgeSchema>;
 

@@ -171,6 +171,22 @@ describe('buildJobGraph: chaining', () => {
     expect(g.edges).toEqual([]);
   });
 
+  it('hashes into a window and gives its late output an edge of its own, ending the chain there', () => {
+    const g = buildJobGraph(
+      job([
+        lines({ timestamps: { field: 'ts' } }),
+        { id: 'w', type: 'window', inputs: ['lines'], keyBy: 'word', window: { kind: 'tumbling', size: '1s' }, aggregate: 'count' },
+        sink(['w']),
+        { id: 'late', type: 'sink', inputs: ['w.late'], connector: { kind: 'stdout' } },
+      ]),
+    );
+    expect(vertexNames(g)).toEqual(['lines', 'w', 'out', 'late']);
+    expect(edge(g, 'lines->w')).toMatchObject({ partitioner: 'hash', keyBy: 'word' });
+    expect(edge(g, 'w->out')).toMatchObject({ source: 'w', target: 'out', partitioner: 'forward' });
+    expect(edge(g, 'w->out').sideOutput).toBeUndefined();
+    expect(edge(g, 'w.late->late')).toMatchObject({ source: 'w', target: 'late', partitioner: 'forward', sideOutput: 'late' });
+  });
+
   it('carries the job name and maxParallelism', () => {
     const g = buildJobGraph(
       parseJobSpec({ name: 'named', parallelism: 2, maxParallelism: 64, nodes: [lines(), sink(['lines'])] }),

@@ -9,7 +9,7 @@
  * ExecutionGraph: each vertex expanded into `parallelism` subtasks; a forward edge has channels
  * i → i, every other edge connects each producer subtask with each consumer subtask.
  */
-import { isKeyedType, type JobSpec, type NodeSpec } from '../common/jobfile';
+import { isJoinType, isKeyedType, keyField, resolveInput, type JobSpec, type NodeSpec } from '../common/jobfile';
 import type { Partitioner, PlanEdge, PlanVertex } from '../common/plan';
 
 export interface JobGraph {
@@ -46,11 +46,12 @@ function partitionerFor(spec: JobSpec, from: NodeSpec, to: NodeSpec): Partitione
 export function buildJobGraph(spec: JobSpec): JobGraph {
   const byId = new Map(spec.nodes.map((n) => [n.id, n]));
   const consumers = new Map<string, NodeSpec[]>(spec.nodes.map((n) => [n.id, []]));
-  for (const n of spec.nodes) for (const input of n.inputs) consumers.get(input)?.push(n);
+  for (const n of spec.nodes) for (const input of n.inputs) consumers.get(resolveInput(input, byId).node)?.push(n);
 
-  // `n` chains onto its single input when nothing else feeds it or consumes from that input.
+  // `n` chains onto its single input when nothing else feeds it or consumes from that input;
+  // a side output (a window's late records) always crosses an edge, so its producer ends a chain.
   const chainsOntoInput = (n: NodeSpec): boolean => {
-    if (n.inputs.length !== 1) return false;
+    if (n.inputs.length !== 1 || resolveInput(n.inputs[0], byId).sideOutput) return false;
     const up = byId.get(n.inputs[0])!;
     return (
       consumers.get(up.id)!.length === 1 &&
@@ -80,13 +81,16 @@ export function buildJobGraph(spec: JobSpec): JobGraph {
   for (const n of spec.nodes) {
     if (chainsOntoInput(n)) continue;
     for (const input of n.inputs) {
-      const partitioner = partitionerFor(spec, byId.get(input)!, n);
+      const { node, sideOutput } = resolveInput(input, byId);
+      const partitioner = partitionerFor(spec, byId.get(node)!, n);
       edges.push({
         id: `${input}->${n.id}`,
-        source: vertexOf.get(input)!,
+        source: vertexOf.get(node)!,
         target: vertexOf.get(n.id)!,
         partitioner,
-        ...(partitioner === 'hash' ? { keyBy: n.keyBy } : {}),
+        ...(partitioner === 'hash' ? { keyBy: keyField(n, input) } : {}),
+        ...(sideOutput ? { sideOutput } : {}),
+        ...(isJoinType(n.type) ? { input } : {}),
       });
     }
   }

@@ -84,6 +84,20 @@ export class TaskManagerMetrics {
     taskCounter('flinkx_task_bytes_in_total', 'Serialized bytes a subtask has received from its input channels.', (c) => c.bytesIn);
     taskCounter('flinkx_task_backpressured_seconds_total', 'Time a subtask waited for credit from its consumers.', (c) => c.backPressuredMs / 1000);
     taskCounter('flinkx_task_busy_seconds_total', 'Time a subtask spent processing records.', (c) => c.busyMs / 1000);
+    taskCounter('flinkx_task_late_records_total', 'Records a subtask\'s windows sent to the late side output.', (c) => c.lateRecords ?? 0);
+    const taskGauge = (name: string, help: string, value: (c: TaskCounters) => number | undefined) =>
+      new Gauge({
+        name, help, registers, labelNames: TASK_LABELS,
+        collect() {
+          this.reset();
+          for (const t of tasks()) {
+            const v = value(t.c);
+            if (v !== undefined && Number.isFinite(v)) this.set(t.labels, v);
+          }
+        },
+      });
+    taskGauge('flinkx_task_watermark_milliseconds', 'Event time (epoch ms) of the subtask\'s current watermark.', (c) => c.watermark);
+    taskGauge('flinkx_task_open_windows', 'Windows the subtask holds open (keys × windows).', (c) => c.openWindows);
     this.registry.registerMetric(new OperatorDurationHistogram(tasks) as unknown as Parameters<Registry['registerMetric']>[0]);
     new Gauge({
       name: 'flinkx_taskmanager_slots_total', help: 'Slots (worker threads) of this TaskManager.', registers,

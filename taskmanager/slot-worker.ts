@@ -17,18 +17,19 @@ import type { MainToWorker, WorkerInit, WorkerToMain } from './worker-messages';
 
 interface WireBatch {
   r: unknown[];
+  t?: (number | null)[];
   m?: Marker;
 }
 
 /** Copy into a buffer of its own: msgpackr reuses its output buffer, and we transfer ours. */
 function encodeBatch(batch: Batch): Uint8Array {
-  const packed = encode({ r: batch.records, m: batch.marker } satisfies WireBatch);
+  const packed = encode({ r: batch.records, t: batch.timestamps, m: batch.marker } satisfies WireBatch);
   return Uint8Array.prototype.slice.call(packed);
 }
 
 function decodeBatch(payload: Uint8Array): Batch {
   const w = decode(payload) as WireBatch;
-  return { records: w.r, marker: w.m, bytes: payload.byteLength };
+  return { records: w.r, timestamps: w.t ?? undefined, marker: w.m, bytes: payload.byteLength };
 }
 
 class Slot implements ChannelTransport {

@@ -12,18 +12,28 @@
  * that ended counts); in exactly-once mode a channel that delivered the barrier is blocked until
  * then, so the snapshot holds exactly the records before the barrier. Then it forwards the barrier
  * and acknowledges with its snapshot.
+ *
+ * Time: watermarks and watermark status arrive as markers; the task's input watermark is the
+ * minimum over its channels (StatusWatermarkValve) and goes through the chain, whose watermarks go
+ * out on every output channel. Timer callbacks (periodic watermarks, processing-time windows) are
+ * mails: they run in the task's loop between two batches, never in the middle of one, as in Flink's
+ * mailbox model. A source's end of input is the watermark +infinity, so every window fires.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { errorInfo } from '../common/errors';
 import { OPERATOR_DURATION_BUCKETS, type ErrorInfo, type TaskCounters, type TaskState } from '../common/protocol/control';
 import { channelId, type DeploymentPlan, type PlanVertex } from '../common/plan';
-import { OutputEdge } from './network/output-edge';
-import { FLUSH_MS, InputChannel, InputGate, OutputChannel, type ChannelTransport } from './network/channels';
+import { FLUSH_MS, InputChannel, InputGate, type ChannelTransport, type OutputChannel } from './network/channels';
+import { TaskOutputs } from './network/task-outputs';
 import { createSink, createSource } from './connectors';
 import type { SinkWriter, SourceReader } from './connectors/types';
 import type { FunctionRegistry } from './operators/functions';
+import { LATE_OUTPUT } from '../common/jobfile';
 import { createChain, type Chain, type Collector } from './operators/operators';
+import type { Output } from './operators/output';
 import { decodeSnapshot, encodeSnapshot, type TaskSnapshot } from './checkpoint/snapshot';
+import { StatusWatermarkValve, type ValveOutput } from './time/watermark-valve';
+import { Mailbox } from './time/mailbox';
 
 const SOURCE_READ_RECORDS = 256;
 
@@ -43,12 +53,14 @@ class TaskCanceled extends Error {}
 
 export class StreamTask {
   readonly gate: InputGate;
-  readonly outputs: OutputEdge[] = [];
+  readonly outputs: TaskOutputs;
   readonly outputChannels: OutputChannel[];
   private readonly source: SourceReader | undefined;
   private readonly sink: SinkWriter | undefined;
   private readonly chain: Chain;
   private readonly push: Collector;
+  private readonly valve: StatusWatermarkValve<InputChannel>;
+  private readonly mailbox = new Mailbox(() => this.gate.interrupt());
   private readonly exactlyOnce: boolean;
   /** Checkpoint a source was asked to take at its next chance. */
   private triggered: number | undefined;
@@ -78,35 +90,51 @@ export class StreamTask {
     if (head.type === 'source') this.source = createSource(head.connector!, { ...info, node: head.id });
     if (tail.type === 'sink') this.sink = createSink(tail.connector!, { ...info, node: tail.id });
 
+    this.outputs = new TaskOutputs(plan, vertex, subtask, transport, () => this.onWritable());
+    this.outputChannels = this.outputs.channels;
     const parallelism = new Map(plan.vertices.map((v) => [v.id, v.parallelism]));
-    for (const edge of plan.edges.filter((e) => e.source === vertex.id)) {
-      const targets = edge.partitioner === 'forward' ? [subtask] : [...Array(parallelism.get(edge.target)!).keys()];
-      const channels = targets.map(
-        (to) => new OutputChannel(channelId(plan.jobId, plan.attempt, edge.id, subtask, to), plan.slots[to], transport, () => this.onWritable()),
-      );
-      this.outputs.push(new OutputEdge(channels, edge, plan.maxParallelism, subtask));
-    }
-    this.outputChannels = this.outputs.flatMap((o) => o.channels);
     this.gate = new InputGate(transport);
     for (const edge of plan.edges.filter((e) => e.target === vertex.id)) {
       const sources = edge.partitioner === 'forward' ? [subtask] : [...Array(parallelism.get(edge.source)!).keys()];
       for (const from of sources) {
-        this.gate.add(new InputChannel(channelId(plan.jobId, plan.attempt, edge.id, from, subtask), plan.slots[from]));
+        this.gate.add(new InputChannel(channelId(plan.jobId, plan.attempt, edge.id, from, subtask), plan.slots[from], edge.input));
       }
     }
 
-    const operators = vertex.nodes.filter((n) => n.type !== 'source' && n.type !== 'sink');
-    const emit: Collector = this.sink
-      ? (r) => this.sinkBuffer.push(r)
-      : (r) => {
-          for (const o of this.outputs) o.emit(r);
-        };
-    const counted: Collector = (r) => {
-      this.counters.recordsOut++;
-      emit(r);
+    this.valve = new StatusWatermarkValve(this.gate.channels);
+
+    const emit: Collector = this.sink ? (r) => this.sinkBuffer.push(r) : (r, ts) => this.outputs.emit(r, ts);
+    const out: Output = {
+      push: (r, ts) => {
+        this.counters.recordsOut++;
+        emit(r, ts);
+      },
+      watermark: (w) => {
+        // The end of input (+infinity) is no time a metric or frame can carry.
+        if (Number.isFinite(w)) this.counters.watermark = w;
+        this.outputs.watermark(w);
+      },
+      status: (idle) => this.outputs.status(idle),
     };
-    this.chain = createChain(operators, env.functions, plan.maxParallelism, counted, () => this.gate.interrupt());
+    const side = (tag: string, r: unknown, ts?: number) => {
+      if (tag === LATE_OUTPUT) this.counters.lateRecords = (this.counters.lateRecords ?? 0) + 1;
+      this.outputs.side(tag, r, ts);
+    };
+    this.chain = createChain(vertex.nodes, { fns: env.functions, maxParallelism: plan.maxParallelism, time: this.mailbox, side }, out, () => this.gate.interrupt());
     this.push = this.chain.push;
+  }
+
+  /** The valve's output goes through the chain: active first, then the watermark, then idle. */
+  private applyValve(v: ValveOutput): void {
+    if (v.idle === false) this.chain.status(false);
+    if (v.watermark !== undefined) this.chain.watermark(v.watermark);
+    if (v.idle === true) this.chain.status(true);
+  }
+
+  /** Run the timer callbacks that are due; what they emit is handed on like a batch's output. */
+  private async runMails(): Promise<void> {
+    const t0 = performance.now();
+    if (this.mailbox.runDue()) await this.afterBatch(t0);
   }
 
   get isSource(): boolean {
@@ -135,6 +163,7 @@ export class StreamTask {
     if (snapshot.source !== undefined) this.source?.restore(snapshot.source);
     for (const [node, keyed] of Object.entries(snapshot.keyed)) this.chain.states.get(node)?.restore(keyed);
     this.chain.async.restore(snapshot.async);
+    for (const [node, state] of Object.entries(snapshot.operators ?? {})) this.chain.operatorStates.get(node)?.restore(state);
     await this.sink?.restore(snapshot.sink ?? null, this.env.plan.restoredCheckpoint!);
   }
 
@@ -143,6 +172,8 @@ export class StreamTask {
     const snapshot: TaskSnapshot = { source: this.source?.position(id), keyed: {} };
     for (const [node, state] of this.chain.states) snapshot.keyed[node] = state.snapshot();
     snapshot.async = this.chain.async.snapshot();
+    if (this.chain.operatorStates.size > 0) snapshot.operators = {};
+    for (const [node, state] of this.chain.operatorStates) snapshot.operators![node] = state.snapshot();
     for (const c of this.outputChannels) c.seal({ kind: 'barrier', id });
     if (this.sink) {
       await this.flushSink();
@@ -191,6 +222,7 @@ export class StreamTask {
       this.running = false;
       clearTimeout(this.flushTimer);
       this.chain.async.close();
+      this.mailbox.close();
       await this.source?.close().catch(() => undefined);
       await this.sink?.close().catch(() => undefined);
     }
@@ -233,12 +265,21 @@ export class StreamTask {
         await this.checkpoint(id);
         continue;
       }
+      await this.runMails();
       const records = await source.read(SOURCE_READ_RECORDS);
       this.checkCanceled();
-      if (records === null) return;
+      if (records === null) {
+        this.chain.watermark(Infinity);
+        await this.afterBatch(performance.now());
+        return;
+      }
       const t0 = performance.now();
       this.counters.recordsIn += records.length;
-      for (const r of records) this.push(r);
+      const timed = this.chain.sourceTimestamps && source.eventTime?.();
+      if (timed) {
+        this.chain.sourceTimestamps!.declareSplits(timed.owned);
+        for (let i = 0; i < records.length; i++) this.push(records[i], timed.timestamps[i], timed.splits[i]);
+      } else for (const r of records) this.push(r);
       this.observeOperators(t0);
       await this.afterBatch(t0);
       await this.awaitAsync('room');
@@ -254,16 +295,23 @@ export class StreamTask {
       const next = await this.gate.next();
       this.checkCanceled();
       await this.awaitAsync('room');
+      await this.runMails();
       if (!next) continue;
       const { channel, batch } = next;
       const t0 = performance.now();
       this.counters.recordsIn += batch.records.length;
       this.counters.bytesIn += batch.bytes;
-      for (const r of batch.records) this.push(r);
+      const { records, timestamps } = batch;
+      for (let i = 0; i < records.length; i++) this.push(records[i], timestamps?.[i] ?? undefined, channel.input);
+      const marker = batch.marker;
+      if (marker?.kind === 'watermark') this.applyValve(this.valve.inputWatermark(channel, marker.timestamp));
+      else if (marker?.kind === 'status') this.applyValve(this.valve.inputStatus(channel, marker.idle));
+      else if (marker?.kind === 'eop') {
+        channel.ended = true;
+        this.applyValve(this.valve.endOfInput(channel));
+      }
       this.observeOperators(t0);
       await this.afterBatch(t0);
-      const marker = batch.marker;
-      if (marker?.kind === 'eop') channel.ended = true;
       this.gate.release(channel);
       if (marker?.kind === 'barrier') await this.onBarrier(channel, marker.id);
       else if (marker?.kind === 'eop') await this.completeAlignment();
@@ -290,6 +338,7 @@ export class StreamTask {
 
   /** Hand a processed batch's output on: to the sink, or arm the flush timer of partial batches. */
   private async afterBatch(t0: number): Promise<void> {
+    if (this.chain.operatorStates.size > 0) this.counters.openWindows = this.chain.openWindows();
     await this.flushSink();
     this.counters.busyMs += performance.now() - t0;
     if (!this.flushTimer && this.outputChannels.some((c) => c.hasBuffered)) {

@@ -1,3 +1,5 @@
+import type { OperatorContext, Output } from '../../taskmanager/operators/output';
+import { ManualTime } from '../../taskmanager/time/manual-time';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildJobGraph } from '../../jobmanager/compiler';
@@ -104,8 +106,8 @@ describe('key selectors', () => {
     const fns = FunctionRegistry.ofJobModule(functions);
     const run = (ids: string[], input: unknown[]) => {
       const out: unknown[] = [];
-      const chain = createChain(ids.map((id) => nodes.find((n) => n.id === id)!), fns, 128, (r) => out.push(r));
-      input.forEach(chain.push);
+      const chain = createChain(ids.map((id) => nodes.find((n) => n.id === id)!), context(fns), collect(out));
+      for (const r of input) chain.push(r);
       return out;
     };
     const words = run(['flatMap'], ['a b a']);
@@ -122,12 +124,20 @@ describe('key selectors', () => {
     const { spec, functions } = env.buildJob('reduce');
     const nodes = parseJobSpec(spec).nodes.filter((n) => n.type !== 'source' && n.type !== 'sink');
     const out: unknown[] = [];
-    const chain = createChain(nodes, FunctionRegistry.ofJobModule(functions), 128, (r) => out.push(r));
-    ['ab', 'c', 'de', 'fg'].forEach(chain.push);
+    const chain = createChain(nodes, context(FunctionRegistry.ofJobModule(functions)), collect(out));
+    for (const r of ['ab', 'c', 'de', 'fg']) chain.push(r);
     expect(out).toEqual(['ab', 'c', 'ab+de', 'ab+de+fg']);
     expect(seen).toEqual([['ab', 'de'], ['ab+de', 'fg']]);
   });
 });
+
+function context(fns: FunctionRegistry): OperatorContext {
+  return { fns, maxParallelism: 128, time: new ManualTime(), side: () => undefined };
+}
+
+function collect(out: unknown[]): Output {
+  return { push: (r) => void out.push(r), watermark: () => undefined, status: () => undefined };
+}
 
 describe('execute()', () => {
   const job = () => {

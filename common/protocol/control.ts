@@ -41,6 +41,12 @@ export const TaskCountersSchema = z.object({
   operatorBuckets: z.array(z.number()),
   operatorSeconds: z.number(),
   operatorCount: z.number(),
+  /** Event time (ms) of the subtask's current watermark, once it has one. */
+  watermark: z.number().optional(),
+  /** Records its windows sent to the late side output. */
+  lateRecords: z.number().optional(),
+  /** Windows its window operators hold open (keys × windows). */
+  openWindows: z.number().optional(),
 });
 
 /** Upper bounds (seconds) of the per-batch operator time histogram. */

@@ -1,6 +1,7 @@
 /**
  * A task's snapshot for one checkpoint: the source position, the keyed state of each stateful
- * operator by node id, the inputs of each asyncMap's queue by node id, and the sink's state. Encoded with msgpack; the JM stores the bytes as they
+ * operator by node id, the inputs of each asyncMap's queue by node id, other operator state (timers,
+ * watermarks), and the sink's state. Encoded with msgpack; the JM stores the bytes as they
  * come and hands them back on restore, so only the task reads them.
  */
 import { decode, encode } from '../../common/protocol/codec';
@@ -10,6 +11,8 @@ export interface TaskSnapshot {
   source?: unknown;
   keyed: Record<string, KeyedStateSnapshot<unknown>>;
   async?: Record<string, unknown[]>;
+  /** Other operator state by node id: timers and watermarks of windows, a timestamps stage's progress. */
+  operators?: Record<string, unknown>;
   sink?: unknown;
 }
 

@@ -9,6 +9,11 @@ export interface SourceReader {
    * checkpoint, between two reads, with that checkpoint's id.
    */
   position(checkpointId?: number): unknown;
+  /**
+   * For `timestamps: {from: ...}`: the event time and split (partition) of each record of the last
+   * read, and every split this subtask reads (so that their watermarks count before their first record).
+   */
+  eventTime?(): { timestamps: number[]; splits: string[]; owned: string[] };
   /** Continue from a position taken by `position()` (before the first read). */
   restore(position: unknown): void;
   /** Checkpoint n completed (e.g. commit the offsets recorded for it to an external system). */

@@ -54,6 +54,21 @@ describe('OutputChannel', () => {
     expect(t.batches).toEqual([{ dest: consumer, ch: 'job/0/a->b/0/1', batch: batchOf(['a', 'b']) }]);
   });
 
+  it('carries event times index for index and a watermark behind the records before it', () => {
+    const { ch, t } = output();
+    ch.addCredit(2);
+    ch.emit('untimed');
+    ch.emit('a', 10);
+    ch.seal({ kind: 'watermark', timestamp: 9 });
+    ch.emit('b');
+    ch.seal({ kind: 'status', idle: true });
+    expect(t.batches.map((b) => b.batch)).toEqual([
+      { records: ['untimed', 'a'], timestamps: [null, 10], marker: { kind: 'watermark', timestamp: 9 }, bytes: 0 },
+      { records: ['b'], marker: { kind: 'status', idle: true }, bytes: 0 },
+    ]);
+    expect(t.batches[1].batch.timestamps).toBeUndefined();
+  });
+
   it('seals a batch by itself once it reaches BATCH_RECORDS records', () => {
     const { ch, t } = output();
     ch.addCredit(INITIAL_CREDITS);

@@ -6,15 +6,21 @@
  * most INITIAL_CREDITS batches are in flight or queued per channel, whatever the transport
  * (same slot, another slot of this TM, another TM), and a slow consumer stops its producers.
  *
- * Markers (end of partition, later barriers) travel in-band as the last element of a batch, so
- * they stay behind every record sent before them.
+ * Markers (end of partition, checkpoint barriers, watermarks and watermark status) travel in-band
+ * as the last element of a batch, so they stay behind every record sent before them. Records that
+ * have an event time carry it in `timestamps`, index for index (null for a record without one).
  */
 import type { SlotRef } from '../../common/plan';
 
-export type Marker = { kind: 'eop' } | { kind: 'barrier'; id: number };
+export type Marker =
+  | { kind: 'eop' }
+  | { kind: 'barrier'; id: number }
+  | { kind: 'watermark'; timestamp: number }
+  | { kind: 'status'; idle: boolean };
 
 export interface Batch {
   records: unknown[];
+  timestamps?: (number | null)[];
   marker?: Marker;
   /** Encoded size when the batch crossed a thread; 0 for same-slot channels. */
   bytes: number;
@@ -35,6 +41,8 @@ export interface ChannelTransport {
 
 export class OutputChannel {
   private buffer: unknown[] = [];
+  /** Event times of `buffer`, created when the first record with one arrives. */
+  private timestamps: (number | null)[] | undefined;
   private readonly sealed: Batch[] = [];
   private credits = 0;
 
@@ -45,7 +53,9 @@ export class OutputChannel {
     private readonly onWritable: () => void,
   ) {}
 
-  emit(record: unknown): void {
+  emit(record: unknown, timestamp?: number): void {
+    if (timestamp !== undefined) (this.timestamps ??= new Array<number | null>(this.buffer.length).fill(null)).push(timestamp);
+    else this.timestamps?.push(null);
     this.buffer.push(record);
     if (this.buffer.length >= BATCH_RECORDS) this.seal();
   }
@@ -62,8 +72,9 @@ export class OutputChannel {
   /** Close the current batch, with an optional marker behind its records, and send what credit allows. */
   seal(marker?: Marker): void {
     if (this.buffer.length === 0 && !marker) return;
-    this.sealed.push({ records: this.buffer, marker, bytes: 0 });
+    this.sealed.push({ records: this.buffer, timestamps: this.timestamps, marker, bytes: 0 });
     this.buffer = [];
+    this.timestamps = undefined;
     this.send();
   }
 
@@ -90,6 +101,8 @@ export class InputChannel {
   constructor(
     readonly id: string,
     readonly producer: SlotRef,
+    /** Into a join: which of its inputs this channel carries. */
+    readonly input?: string,
   ) {}
 
   get queuedBytes(): number {

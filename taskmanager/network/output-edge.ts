@@ -17,23 +17,23 @@ export class OutputEdge {
     this.next = subtask % channels.length;
   }
 
-  emit(record: unknown): void {
+  emit(record: unknown, timestamp?: number): void {
     const cs = this.channels;
     switch (this.edge.partitioner) {
       case 'forward':
-        cs[0].emit(record);
+        cs[0].emit(record, timestamp);
         return;
       case 'rebalance':
-        cs[this.next].emit(record);
+        cs[this.next].emit(record, timestamp);
         this.next = (this.next + 1) % cs.length;
         return;
       case 'hash': {
         const key = (record as Record<string, unknown> | null)?.[this.edge.keyBy!] ?? null;
-        cs[subtaskForKey(key, this.maxParallelism, cs.length)].emit(record);
+        cs[subtaskForKey(key, this.maxParallelism, cs.length)].emit(record, timestamp);
         return;
       }
       case 'broadcast':
-        for (const c of cs) c.emit(record);
+        for (const c of cs) c.emit(record, timestamp);
     }
   }
 }

@@ -7,7 +7,7 @@
  *
  * A checkpoint holds the inputs still in the queue (started, finished or not yet started), and a
  * restore starts them again, so each record's result is emitted once relative to the checkpoint.
- * Extension point: watermarks (issue 12) must wait in the queue behind the records before them.
+ * A watermark never overtakes the records before it: it is held until the queue has emitted them.
  */
 import { FlinkxError, UserFunctionError } from '../../common/errors';
 import type { AsyncSpec, NodeSpec } from '../../common/jobfile';
@@ -21,6 +21,7 @@ export class AsyncTimeoutError extends FlinkxError {
 
 interface Entry {
   input: unknown;
+  timestamp?: number;
   started: boolean;
   done: boolean;
   /** false when the call timed out under onTimeout "drop". */
@@ -38,20 +39,28 @@ export class AsyncWaitOperator {
   private nextToStart = 0;
   private failure: Error | undefined;
   private closed = false;
+  /** The latest watermark that arrived while records were queued. */
+  private heldWatermark: number | undefined;
 
   constructor(
     readonly node: NodeSpec,
     private readonly fn: UserFunction,
     private readonly options: AsyncSpec,
-    private readonly out: (record: unknown) => void,
+    private readonly out: (record: unknown, timestamp?: number) => void,
     /** Called when a call finishes, so the task wakes up to drain. */
     private readonly onSettled: () => void,
+    private readonly outWatermark: (watermark: number) => void = () => undefined,
   ) {}
 
-  readonly push = (input: unknown): void => {
-    this.queue.push({ input, started: false, done: false, emit: false });
+  readonly push = (input: unknown, timestamp?: number): void => {
+    this.queue.push({ input, timestamp, started: false, done: false, emit: false });
     this.startWaiting();
   };
+
+  watermark(w: number): void {
+    if (this.queue.length === 0) this.outWatermark(w);
+    else this.heldWatermark = Math.max(w, this.heldWatermark ?? -Infinity);
+  }
 
   /** Take no more input: the queue holds `capacity` records. */
   get full(): boolean {
@@ -70,7 +79,7 @@ export class AsyncWaitOperator {
       while (n < this.queue.length && this.queue[n].done) n++;
       const ready = this.queue.splice(0, n);
       this.nextToStart -= n;
-      for (const e of ready) if (e.emit) this.out(e.result);
+      for (const e of ready) if (e.emit) this.out(e.result, e.timestamp);
     } else if (this.completed.length > 0) {
       const ready = this.completed;
       this.completed = [];
@@ -78,7 +87,12 @@ export class AsyncWaitOperator {
       this.queue = this.queue.filter((e) => !gone.has(e));
       this.nextToStart = this.queue.findIndex((e) => !e.started);
       if (this.nextToStart < 0) this.nextToStart = this.queue.length;
-      for (const e of ready) if (e.emit) this.out(e.result);
+      for (const e of ready) if (e.emit) this.out(e.result, e.timestamp);
+    }
+    if (this.queue.length === 0 && this.heldWatermark !== undefined) {
+      const w = this.heldWatermark;
+      this.heldWatermark = undefined;
+      this.outWatermark(w);
     }
   }
 

@@ -29,7 +29,42 @@ export const BUILTINS: Record<string, UserFunction> = {
   /** map: a line of JSON text to its value. */
   parseJson: (record) => JSON.parse(textOf(record)),
   identity: (record) => record,
+  /**
+   * flatMap: the first match of `args.pattern` in the line as a record of `args.fields` (capture
+   * group i + 1 under fields[i]) plus the constant fields of `args.set`; nothing if it does not match.
+   */
+  regexp: (record, args) => {
+    const { pattern, fields, set } = regexpArgs(args);
+    const m = pattern.exec(textOf(record));
+    if (!m) return [];
+    const out: Record<string, unknown> = { ...set };
+    fields.forEach((f, i) => (out[f] = m[i + 1]));
+    return [out];
+  },
+  /** map: a window result as a table row `{table, windowStart, windowEnd, key, value}`, from fields `args.key` and `args.value`. */
+  tableRow: (record, args) => {
+    const { table, key, value } = (args ?? {}) as Record<string, string>;
+    if (typeof table !== 'string' || typeof key !== 'string' || typeof value !== 'string') throw new TypeError('tableRow needs args {table, key, value}');
+    const r = record as Record<string, unknown>;
+    return { table, windowStart: r.windowStart, windowEnd: r.windowEnd, key: r[key], value: r[value] };
+  },
 };
+
+/** Compiled once per args object: a job's nodes keep theirs for the job's life. */
+const compiled = new WeakMap<object, { pattern: RegExp; fields: string[]; set: Record<string, unknown> }>();
+
+function regexpArgs(args: unknown): { pattern: RegExp; fields: string[]; set: Record<string, unknown> } {
+  const a = (args ?? {}) as { pattern?: unknown; fields?: unknown; set?: unknown };
+  let c = compiled.get(a);
+  if (!c) {
+    if (typeof a.pattern !== 'string' || !Array.isArray(a.fields) || !a.fields.every((f) => typeof f === 'string')) {
+      throw new TypeError('regexp needs args {pattern: string, fields: string[], set?: object}');
+    }
+    c = { pattern: new RegExp(a.pattern), fields: a.fields as string[], set: (a.set ?? {}) as Record<string, unknown> };
+    compiled.set(a, c);
+  }
+  return c;
+}
 
 type Origin = 'no module' | 'functions module' | 'job module';
 
@@ -67,6 +102,11 @@ export class FunctionRegistry {
   /** A DataStream job's closures by node id. Its nodes never name built-ins, so none stands in for a missing one. */
   static ofJobModule(functions: Map<string, unknown>): FunctionRegistry {
     return new FunctionRegistry(Object.fromEntries(functions), 'job module');
+  }
+
+  /** Whatever the functions module exports under `name` (e.g. a user aggregate object). */
+  exported(name: string): unknown {
+    return this.module?.[name];
   }
 
   resolve(name: string): UserFunction {

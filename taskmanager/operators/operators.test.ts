@@ -3,10 +3,11 @@ import type { NodeSpec } from '../../common/jobfile';
 import { FunctionRegistry, UnknownFunctionError } from './functions';
 import { createChain, type Collector } from './operators';
 
-/** The chain's entry point: createChain returns `{push, states}` (or, in older code, the collector itself). */
-function chainOf(...args: Parameters<typeof createChain>): Collector {
-  const c = createChain(...args) as unknown;
-  return typeof c === 'function' ? (c as Collector) : (c as { push: Collector }).push;
+/** The chain's entry point for records, ending in `collect`. */
+function chainOf(nodes: NodeSpec[], fns: FunctionRegistry, maxParallelism: number, collect: Collector): Collector {
+  const time = { now: () => 0, schedule: () => undefined };
+  const out = { push: collect, watermark: () => undefined, status: () => undefined };
+  return createChain(nodes, { fns, maxParallelism, time, side: () => undefined }, out).push;
 }
 
 const node = (n: Partial<NodeSpec> & Pick<NodeSpec, 'id' | 'type'>): NodeSpec => ({ inputs: [], ...n }) as NodeSpec;

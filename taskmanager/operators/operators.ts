@@ -1,23 +1,35 @@
 /**
  * Operators of a chain. Each node of a vertex becomes an operator that pushes its results to the
  * next one by function call; the last one pushes into the task's output (channels or a sink).
+ * Records keep their event time through map/flatMap/filter and keyed aggregations; watermarks and
+ * watermark status pass through every operator (a window acts on them first). A node with
+ * `timestamps` gets a TimestampsOperator behind it.
  * Keyed aggregations emit the updated value for every input (a changelog), so the last record per
  * key that reaches a sink is the final value.
  */
 import { UserFunctionError } from '../../common/errors';
-import type { NodeSpec } from '../../common/jobfile';
-import type { FunctionRegistry, UserFunction } from './functions';
+import { keyField, type NodeSpec } from '../../common/jobfile';
+import type { UserFunction } from './functions';
 import { KeyedState } from '../state/keyed-state';
 import { AsyncOperators, AsyncWaitOperator } from './async-wait';
+import { TimestampsOperator } from '../time/timestamps-operator';
+import type { OperatorContext, OperatorState, Output } from './output';
+import { IntervalJoinOperator } from './join/interval-join-operator';
+import { ProcessOperator } from './process/process-operator';
+import { WindowOperator } from './window/window-operator';
 
-export type Collector = (record: unknown) => void;
+export type Collector = (record: unknown, timestamp?: number, input?: string) => void;
 
-/** A chain ready to take records, with the keyed state of its stateful operators by node id. */
-export interface Chain {
-  push: Collector;
+/** A chain ready to take records, with the keyed state and other operator state of its nodes by node id. */
+export interface Chain extends Output {
   states: Map<string, KeyedState<unknown>>;
   /** Its asyncMap operators; the task drains them (see async-wait.ts). */
   async: AsyncOperators;
+  operatorStates: Map<string, OperatorState>;
+  /** The `timestamps` stage of a source taking the source's record timestamps (`from: "kafka"`). */
+  sourceTimestamps?: TimestampsOperator;
+  /** Windows the chain's window operators hold open. */
+  openWindows(): number;
 }
 
 function call(node: NodeSpec, fn: UserFunction, ...args: unknown[]): unknown {
@@ -42,38 +54,44 @@ function withField(record: unknown, name: string, value: unknown): Record<string
   return { ...(record as Record<string, unknown>), [name]: value };
 }
 
-/** One operator: takes a record, pushes zero or more downstream; keyed ones register their state. */
+/** An operator that maps each record to what it pushes and passes watermarks and status on. */
+function stateless(out: Output, push: (record: unknown, timestamp?: number) => void): Output {
+  return { push, watermark: (w) => out.watermark(w), status: (idle) => out.status(idle) };
+}
+
+/** One operator: takes a record, pushes zero or more downstream; stateful ones register their state. */
 export function createOperator(
   node: NodeSpec,
-  fns: FunctionRegistry,
-  maxParallelism: number,
-  out: Collector,
+  ctx: OperatorContext,
+  out: Output,
   states: Map<string, KeyedState<unknown>>,
-): Collector {
+  operatorStates: Map<string, OperatorState>,
+): Output {
+  const fns = ctx.fns;
   const keyedState = <V>() => {
-    const state = new KeyedState<V>(maxParallelism);
+    const state = new KeyedState<V>(ctx.maxParallelism);
     states.set(node.id, state as KeyedState<unknown>);
     return state;
   };
-  const keyOf = (r: unknown) => field(r, node.keyBy!) ?? null;
+  const keyOf = (r: unknown) => field(r, keyField(node)) ?? null;
   switch (node.type) {
     case 'map': {
       const fn = fns.resolve(node.fn!);
-      return (r) => out(call(node, fn, r));
+      return stateless(out, (r, ts) => out.push(call(node, fn, r, node.args), ts));
     }
     case 'flatMap': {
       const fn = fns.resolve(node.fn!);
-      return (r) => {
-        const results = call(node, fn, r);
+      return stateless(out, (r, ts) => {
+        const results = call(node, fn, r, node.args);
         if (results == null) return;
-        for (const x of results as Iterable<unknown>) out(x);
-      };
+        for (const x of results as Iterable<unknown>) out.push(x, ts);
+      });
     }
     case 'filter': {
       const fn = fns.resolve(node.fn!);
-      return (r) => {
-        if (call(node, fn, r)) out(r);
-      };
+      return stateless(out, (r, ts) => {
+        if (call(node, fn, r, node.args)) out.push(r, ts);
+      });
     }
     case 'sum':
     case 'min':
@@ -82,47 +100,87 @@ export function createOperator(
       const combine =
         node.type === 'sum' ? (a: number, b: number) => a + b : node.type === 'min' ? Math.min : Math.max;
       const state = keyedState<Record<string, unknown>>();
-      return (r) => {
+      return stateless(out, (r, ts) => {
         const v = numberField(node, r, f);
-        out(state.update(keyOf(r), (prev) => (prev ? withField(prev, f, combine(prev[f] as number, v)) : withField(r, f, v))));
-      };
+        out.push(state.update(keyOf(r), (prev) => (prev ? withField(prev, f, combine(prev[f] as number, v)) : withField(r, f, v))), ts);
+      });
     }
     case 'count': {
       const f = node.field ?? 'count';
       const state = keyedState<number>();
-      return (r) => {
+      return stateless(out, (r, ts) => {
         const key = keyOf(r);
-        out({ [node.keyBy!]: key, [f]: state.update(key, (n) => (n ?? 0) + 1) });
-      };
+        out.push({ [keyField(node)]: key, [f]: state.update(key, (n) => (n ?? 0) + 1) }, ts);
+      });
     }
     case 'reduce': {
       const fn = fns.resolve(node.fn!);
       const state = keyedState<unknown>();
-      return (r) => out(state.update(keyOf(r), (prev) => (prev === undefined ? r : call(node, fn, prev, r))));
+      return stateless(out, (r, ts) => out.push(state.update(keyOf(r), (prev) => (prev === undefined ? r : call(node, fn, prev, r))), ts));
+    }
+    case 'intervalJoin': {
+      const op = new IntervalJoinOperator(node, ctx, out);
+      states.set(node.id, op.buffers as KeyedState<unknown>);
+      operatorStates.set(node.id, op);
+      return op;
+    }
+    case 'windowJoin':
+    case 'window': {
+      const op = new WindowOperator(node, ctx, out);
+      states.set(node.id, op.contents as KeyedState<unknown>);
+      operatorStates.set(node.id, op);
+      return op;
+    }
+    case 'process': {
+      const op = new ProcessOperator(node, ctx, out);
+      states.set(node.id, op.store as KeyedState<unknown>);
+      operatorStates.set(node.id, op);
+      return op;
     }
     default:
       throw new Error(`node type "${node.type}" is not an operator`);
   }
 }
 
-/** Compose the operator nodes of a chain, head first, ending in `out`. */
-export function createChain(
-  nodes: NodeSpec[],
-  fns: FunctionRegistry,
-  maxParallelism: number,
-  out: Collector,
-  onAsyncSettled: () => void = () => undefined,
-): Chain {
+/**
+ * Compose a vertex's nodes, head first, ending in `out`. A source or sink node adds no operator, but
+ * a source's `timestamps` does. `onAsyncSettled` wakes the task when an asyncMap call finishes.
+ */
+export function createChain(nodes: NodeSpec[], ctx: OperatorContext, out: Output, onAsyncSettled: () => void = () => undefined): Chain {
   const states = new Map<string, KeyedState<unknown>>();
+  const operatorStates = new Map<string, OperatorState>();
   const async = new AsyncOperators(onAsyncSettled);
-  let push = out;
+  let sourceTimestamps: TimestampsOperator | undefined;
+  let next = out;
   for (let i = nodes.length - 1; i >= 0; i--) {
     const node = nodes[i];
+    if (node.timestamps) {
+      const op = new TimestampsOperator(node, ctx, next);
+      // A node's own state is under its id; its timestamps stage is beside it.
+      operatorStates.set(`${node.id}.timestamps`, op);
+      if (node.timestamps.from) sourceTimestamps = op;
+      next = op;
+    }
     if (node.type === 'asyncMap') {
-      const op = new AsyncWaitOperator(node, fns.resolve(node.fn!), node.async!, push, async.onSettled);
+      const down = next;
+      const op = new AsyncWaitOperator(node, ctx.fns.resolve(node.fn!), node.async!, (r, ts) => down.push(r, ts), async.onSettled, (w) => down.watermark(w));
       async.list.unshift(op);
-      push = op.push;
-    } else push = createOperator(node, fns, maxParallelism, push, states);
+      next = { push: (r, ts) => op.push(r, ts), watermark: (w) => op.watermark(w), status: (idle) => down.status(idle) };
+    } else if (node.type !== 'source' && node.type !== 'sink') next = createOperator(node, ctx, next, states, operatorStates);
   }
-  return { push, states, async };
+  const head = next;
+  return {
+    push: (r, ts, input) => head.push(r, ts, input),
+    watermark: (w) => head.watermark(w),
+    status: (idle) => head.status(idle),
+    states,
+    operatorStates,
+    async,
+    sourceTimestamps,
+    openWindows: () => {
+      let n = 0;
+      for (const op of operatorStates.values()) if (op instanceof WindowOperator) n += op.openWindows;
+      return n;
+    },
+  };
 }

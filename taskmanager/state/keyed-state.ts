@@ -32,6 +32,29 @@ export class KeyedState<V> {
     return v;
   }
 
+  get(key: unknown): V | undefined {
+    return this.group(key).get(KeyedState.mapKey(key));
+  }
+
+  put(key: unknown, value: V): void {
+    this.group(key).set(KeyedState.mapKey(key), value);
+  }
+
+  remove(key: unknown): void {
+    this.group(key).delete(KeyedState.mapKey(key));
+  }
+
+  /** Replace every value by `next(value)`, removing those for which it returns undefined. */
+  sweep(next: (value: V) => V | undefined): void {
+    for (const g of this.groups.values()) {
+      for (const [k, v] of g) {
+        const n = next(v);
+        if (n === undefined) g.delete(k);
+        else g.set(k, n);
+      }
+    }
+  }
+
   /** Entries per key group, as stored (object keys in their JSON form). */
   snapshot(): KeyedStateSnapshot<V> {
     return [...this.groups].map(([kg, g]) => [kg, [...g]]);

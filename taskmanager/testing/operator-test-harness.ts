@@ -5,14 +5,16 @@
  * its last operator synchronously, and each keyed operator's state can be read and snapshotted.
  *
  * It runs one subtask: every key is local, so the shuffle of `keyBy` is not exercised here.
- * asyncMap calls run for real; `settle()` waits for them.
- * Extension point: watermarks, timers and a processing-time clock join once the job file has them.
+ * asyncMap calls run for real; `settle()` waits for them. Watermarks are fed by hand
+ * (`processWatermark`) and fire event-time timers and windows; processing time is a manual clock
+ * (`advanceProcessingTime`); side outputs (a window's late records) are kept by tag.
  */
 import { StreamExecutionEnvironment, type DataStream } from '../../common/datastream';
 import { parseJobSpec } from '../../common/jobfile';
 import type { KeyedState, KeyedStateSnapshot } from '../state/keyed-state';
 import { FunctionRegistry } from '../operators/functions';
 import { createChain, type Chain } from '../operators/operators';
+import { ManualTime } from '../time/manual-time';
 
 /** Keyed state of every stateful operator, by operator id. */
 export type HarnessSnapshot = Record<string, KeyedStateSnapshot<unknown>>;
@@ -35,9 +37,12 @@ const OUTPUT = 'harness-output';
 export class OperatorTestHarness<I, O> {
   private readonly chain: Chain;
   private readonly output: O[] = [];
+  private readonly watermarks: number[] = [];
+  private readonly sides = new Map<string, unknown[]>();
+  private readonly time = new ManualTime();
 
-  private constructor(chain: (out: (record: unknown) => void) => Chain) {
-    this.chain = chain((r) => this.output.push(r as O));
+  private constructor(build: (harness: OperatorTestHarness<I, O>) => Chain) {
+    this.chain = build(this);
   }
 
   /**
@@ -60,16 +65,46 @@ export class OperatorTestHarness<I, O> {
       previous = n.id;
     }
     const maxParallelism = options.maxParallelism ?? 128;
-    return new OperatorTestHarness<I, O>((out) => {
-      const chain = createChain(nodes, FunctionRegistry.ofJobModule(functions), maxParallelism, out);
+    return new OperatorTestHarness<I, O>((h) => {
+      const ctx = {
+        fns: FunctionRegistry.ofJobModule(functions),
+        maxParallelism,
+        time: h.time,
+        side: (tag: string, r: unknown) => void (h.sides.get(tag) ?? h.sides.set(tag, []).get(tag)!).push(r),
+      };
+      const out = { push: (r: unknown) => void h.output.push(r as O), watermark: (w: number) => void h.watermarks.push(w), status: () => undefined };
+      const chain = createChain(nodes, ctx, out);
       for (const [id, state] of Object.entries(options.restore ?? {})) keyedOperator(chain, id).restore(state);
       return chain;
     });
   }
 
-  processElement(record: I): this {
-    this.chain.push(record);
+  /** One record, with its event time if the pipeline works in event time. */
+  processElement(record: I, timestamp?: number): this {
+    this.chain.push(record, timestamp);
     return this;
+  }
+
+  /** A watermark into the first operator: windows and event-time timers up to it fire. */
+  processWatermark(watermark: number): this {
+    this.chain.watermark(watermark);
+    return this;
+  }
+
+  /** Moves the manual processing-time clock on, firing the processing-time timers that fall due. */
+  advanceProcessingTime(ms: number): this {
+    this.time.advance(ms);
+    return this;
+  }
+
+  /** The watermarks the last operator passed on. */
+  extractWatermarks(): number[] {
+    return [...this.watermarks];
+  }
+
+  /** Records sent to side output `tag` (e.g. "late"), in order. */
+  sideOutput<T = unknown>(tag: string): T[] {
+    return [...(this.sides.get(tag) ?? [])] as T[];
   }
 
   processElements(records: Iterable<I>): this {

@@ -155,6 +155,8 @@ KafkajsBroker.prototype.initProducerId = async function (this: unknown, args: In
 /** A message as the connectors see it. */
 export interface KafkaRecord {
   offset: number;
+  /** The record's timestamp (ms): create or log-append time, as the topic is configured. */
+  timestamp: number;
   key: Buffer | null;
   value: Buffer | null;
 }
@@ -451,7 +453,7 @@ export class KafkaClient {
         autoCommit: false,
         eachBatchAutoResolve: true,
         eachBatch: async ({ batch }) => {
-          const records: KafkaRecord[] = batch.messages.map((m) => ({ offset: Number(m.offset), key: m.key, value: m.value }));
+          const records: KafkaRecord[] = batch.messages.map((m) => ({ offset: Number(m.offset), timestamp: Number(m.timestamp), key: m.key, value: m.value }));
           o.onBatch({ partition: batch.partition, records, next: Number(batch.lastOffset()) + 1 });
         },
       });

@@ -88,6 +88,9 @@ export class KafkaSource implements SourceReader {
   private readonly committed = new Map<number, number>();
   private finalCommitDone = false;
   private closed = false;
+  /** Record timestamps and partitions of the last `take`, index for index. */
+  private lastTimestamps: number[] = [];
+  private lastSplits: string[] = [];
 
   constructor(
     private readonly c: KafkaConnector,
@@ -255,6 +258,8 @@ export class KafkaSource implements SourceReader {
   /** Up to `max` records from the buffer; positions move with what is handed out. */
   private take(max: number): unknown[] {
     const out: unknown[] = [];
+    this.lastTimestamps = [];
+    this.lastSplits = [];
     let taken = 0;
     while (out.length < max && this.queue.length > 0) {
       const chunk = this.queue[0];
@@ -262,7 +267,11 @@ export class KafkaSource implements SourceReader {
       while (chunk.index < chunk.records.length && out.length < max) {
         const r = chunk.records[chunk.index++];
         taken++;
-        if (r.value !== null) out.push(this.decode(r, p));
+        if (r.value !== null) {
+          out.push(this.decode(r, p));
+          this.lastTimestamps.push(r.timestamp);
+          this.lastSplits.push(String(p));
+        }
         this.positions.set(p, r.offset + 1);
       }
       if (chunk.index >= chunk.records.length) {
@@ -276,6 +285,10 @@ export class KafkaSource implements SourceReader {
       this.fetcher?.resume([...this.owned].filter((p) => !this.isDone(p)));
     }
     return out;
+  }
+
+  eventTime(): { timestamps: number[]; splits: string[]; owned: string[] } {
+    return { timestamps: this.lastTimestamps, splits: this.lastSplits, owned: [...this.owned].map(String) };
   }
 
   private decode(r: KafkaRecord, partition: number): unknown {

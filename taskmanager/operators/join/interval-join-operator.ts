@@ -1,0 +1,85 @@
+/**
+ * The `intervalJoin` node (Flink's IntervalJoinOperator): a record b of the second input joins a
+ * record a of the first with the same key when a.time + lower <= b.time <= a.time + upper
+ * (`between: [lower, upper]`). Each side keeps its records per key until the watermark passes the
+ * last time a partner could have (a's time + upper, b's time - lower), by an event-time timer.
+ * Records behind the watermark are late and dropped, as in Flink. A pair is
+ * `{<first input>: a, <second input>: b}` with the later of the two times as its event time.
+ */
+import { UserFunctionError } from '../../../common/errors';
+import { keyField, type NodeSpec } from '../../../common/jobfile';
+import { KeyedState } from '../../state/keyed-state';
+import { InternalTimerService, type Timer, type TimerSnapshot } from '../../time/timer-service';
+import type { OperatorContext, OperatorState, Output } from '../output';
+
+/** A key's buffered records per side: [time, record]. */
+type Buffers = [first: [number, unknown][], second: [number, unknown][]];
+
+export class IntervalJoinOperator implements Output, OperatorState {
+  readonly buffers: KeyedState<Buffers>;
+  private readonly timers: InternalTimerService;
+  private readonly lower: number;
+  private readonly upper: number;
+
+  constructor(
+    private readonly node: NodeSpec,
+    ctx: OperatorContext,
+    private readonly out: Output,
+  ) {
+    [this.lower, this.upper] = node.between!;
+    this.buffers = new KeyedState(ctx.maxParallelism);
+    this.timers = new InternalTimerService(ctx.maxParallelism, ctx.time, (t) => this.cleanUp(t), () => undefined);
+  }
+
+  push(record: unknown, timestamp?: number, input?: string): void {
+    if (timestamp === undefined) {
+      throw new UserFunctionError(this.node.id, new TypeError(`record ${JSON.stringify(record)} has no event time (no "timestamps" before this join)`));
+    }
+    if (timestamp < this.timers.currentWatermark) return;
+    const side = input === this.node.inputs[0] ? 0 : 1;
+    const key = (record as Record<string, unknown> | null)?.[keyField(this.node, input)] ?? null;
+    const buffers = this.buffers.get(key) ?? [[], []];
+    buffers[side].push([timestamp, record]);
+    this.buffers.put(key, buffers);
+    const [first, second] = this.node.inputs;
+    if (side === 0) {
+      for (const [t, other] of buffers[1]) {
+        if (timestamp + this.lower <= t && t <= timestamp + this.upper) this.out.push({ [first]: record, [second]: other }, Math.max(timestamp, t));
+      }
+      this.timers.registerEventTimeTimer(key, 'first', timestamp + Math.max(this.upper, 0));
+    } else {
+      for (const [t, other] of buffers[0]) {
+        if (t + this.lower <= timestamp && timestamp <= t + this.upper) this.out.push({ [first]: other, [second]: record }, Math.max(timestamp, t));
+      }
+      this.timers.registerEventTimeTimer(key, 'second', timestamp + Math.max(-this.lower, 0));
+    }
+  }
+
+  /** No later record can join those of this side and time any more. */
+  private cleanUp(timer: Timer): void {
+    const buffers = this.buffers.get(timer.key);
+    if (!buffers) return;
+    const side = timer.namespace === 'first' ? 0 : 1;
+    const time = side === 0 ? timer.timestamp - Math.max(this.upper, 0) : timer.timestamp - Math.max(-this.lower, 0);
+    buffers[side] = buffers[side].filter(([t]) => t !== time);
+    if (buffers[0].length === 0 && buffers[1].length === 0) this.buffers.remove(timer.key);
+  }
+
+  watermark(watermark: number): void {
+    if (watermark <= this.timers.currentWatermark) return;
+    this.timers.advanceWatermark(watermark);
+    this.out.watermark(watermark);
+  }
+
+  status(idle: boolean): void {
+    this.out.status(idle);
+  }
+
+  snapshot(): TimerSnapshot {
+    return this.timers.snapshot();
+  }
+
+  restore(state: unknown): void {
+    this.timers.restore(state as TimerSnapshot);
+  }
+}

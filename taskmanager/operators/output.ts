@@ -1,0 +1,29 @@
+/**
+ * What flows between the operators of a chain: records with their event time (if any), watermarks,
+ * and the watermark status (idle/active). Each operator is the Output of the one before it.
+ */
+import type { FunctionRegistry } from './functions';
+import type { ProcessingTimeService } from '../time/timer-service';
+
+export interface Output {
+  /** `input`: which input of a join the record came from, or which split (Kafka partition) of a source. */
+  push(record: unknown, timestamp?: number, input?: string): void;
+  watermark(watermark: number): void;
+  /** Flink's WatermarkStatus: true when the stream goes idle, false when it is active again. */
+  status(idle: boolean): void;
+}
+
+/** What the task gives the operators of its chain. */
+export interface OperatorContext {
+  fns: FunctionRegistry;
+  maxParallelism: number;
+  time: ProcessingTimeService;
+  /** A side output of the chain's last operator, e.g. a window's late records. */
+  side(tag: string, record: unknown, timestamp?: number): void;
+}
+
+/** Operator state besides plain keyed values (timers, watermarks), in the task's snapshot by node id. */
+export interface OperatorState {
+  snapshot(): unknown;
+  restore(state: unknown): void;
+}

@@ -1,0 +1,135 @@
+/**
+ * The `process` node (Flink's KeyedProcessFunction). `fn` names an export of the functions module:
+ * a function `(record, ctx)`, or an object `{processElement(record, ctx), onTimer(timestamp, ctx)}`.
+ * The context is scoped to the current key: typed state handles (value, list, map; optional TTL),
+ * `emit`, the current watermark and processing time, and event-time and processing-time timers,
+ * which call `onTimer` with a context for the timer's key. State and timers are keyed state in key
+ * groups, in checkpoints like the rest.
+ */
+import { UserFunctionError } from '../../../common/errors';
+import { parseDuration } from '../../../common/duration';
+import { keyField, type NodeSpec } from '../../../common/jobfile';
+import { KeyedState } from '../../state/keyed-state';
+import { StateHandles, type KeyStates, type ListState, type MapState, type ValueState } from '../../state/state-handles';
+import { InternalTimerService, type Timer, type TimerSnapshot } from '../../time/timer-service';
+import type { UserFunction } from '../functions';
+import type { OperatorContext, OperatorState, Output } from '../output';
+
+/** What a process function sees besides the record. */
+export interface ProcessContext {
+  readonly key: unknown;
+  /** Event time of the record (or of the event-time timer) being processed, if it has one. */
+  readonly timestamp: number | undefined;
+  /** In onTimer: which clock fired the timer. */
+  readonly timeDomain: 'event' | 'processing' | undefined;
+  emit(record: unknown): void;
+  currentWatermark(): number;
+  currentProcessingTime(): number;
+  registerEventTimeTimer(timestamp: number): void;
+  deleteEventTimeTimer(timestamp: number): void;
+  registerProcessingTimeTimer(timestamp: number): void;
+  deleteProcessingTimeTimer(timestamp: number): void;
+  valueState<V>(name: string, options?: { ttl?: number | string }): ValueState<V>;
+  listState<V>(name: string, options?: { ttl?: number | string }): ListState<V>;
+  mapState<V>(name: string, options?: { ttl?: number | string }): MapState<V>;
+}
+
+const TIMER_NAMESPACE = '';
+
+export class ProcessOperator implements Output, OperatorState {
+  readonly store: KeyedState<KeyStates>;
+  private readonly timers: InternalTimerService;
+  private readonly handles: StateHandles;
+  private readonly processElement: UserFunction;
+  private readonly onTimer: UserFunction | undefined;
+  private key: unknown = null;
+  private timestamp: number | undefined;
+  private timeDomain: 'event' | 'processing' | undefined;
+  private readonly context: ProcessContext;
+
+  constructor(
+    private readonly node: NodeSpec,
+    ctx: OperatorContext,
+    private readonly out: Output,
+  ) {
+    const exported = ctx.fns.exported(node.fn!) as UserFunction | { processElement?: unknown; onTimer?: unknown } | undefined;
+    if (typeof exported === 'function') this.processElement = exported;
+    else if (typeof exported?.processElement === 'function') {
+      this.processElement = exported.processElement as UserFunction;
+      if (typeof exported.onTimer === 'function') this.onTimer = exported.onTimer as UserFunction;
+    } else {
+      throw new UserFunctionError(node.id, new TypeError(`"${node.fn}" must be a function or an object with processElement (and onTimer) exported by the functions module`));
+    }
+    this.store = new KeyedState(ctx.maxParallelism);
+    this.handles = new StateHandles(this.store, ctx.time, () => this.key);
+    this.timers = new InternalTimerService(ctx.maxParallelism, ctx.time, (t) => this.fire(t, 'event'), (t) => this.fire(t, 'processing'));
+    this.context = this.createContext(ctx);
+  }
+
+  private createContext(ctx: OperatorContext): ProcessContext {
+    const op = this;
+    const ttl = (options?: { ttl?: number | string }) => {
+      if (options?.ttl === undefined) return {};
+      const ms = parseDuration(options.ttl);
+      if (ms === undefined || ms <= 0) throw new TypeError(`state ttl ${JSON.stringify(options.ttl)} is not a positive duration`);
+      return { ttl: ms };
+    };
+    return {
+      get key() { return op.key; },
+      get timestamp() { return op.timestamp; },
+      get timeDomain() { return op.timeDomain; },
+      emit: (record) => this.out.push(record, this.timestamp),
+      currentWatermark: () => this.timers.currentWatermark,
+      currentProcessingTime: () => ctx.time.now(),
+      registerEventTimeTimer: (t) => this.timers.registerEventTimeTimer(this.key, TIMER_NAMESPACE, t),
+      deleteEventTimeTimer: (t) => this.timers.deleteEventTimeTimer(this.key, TIMER_NAMESPACE, t),
+      registerProcessingTimeTimer: (t) => this.timers.registerProcessingTimeTimer(this.key, TIMER_NAMESPACE, t),
+      deleteProcessingTimeTimer: (t) => this.timers.deleteProcessingTimeTimer(this.key, TIMER_NAMESPACE, t),
+      valueState: (name, options) => this.handles.value(name, ttl(options)),
+      listState: (name, options) => this.handles.list(name, ttl(options)),
+      mapState: (name, options) => this.handles.map(name, ttl(options)),
+    };
+  }
+
+  private call(fn: UserFunction, ...args: unknown[]): void {
+    try {
+      fn(...args);
+    } catch (err) {
+      throw new UserFunctionError(this.node.id, err);
+    }
+  }
+
+  push(record: unknown, timestamp?: number): void {
+    this.key = (record as Record<string, unknown> | null)?.[keyField(this.node)] ?? null;
+    this.timestamp = timestamp;
+    this.timeDomain = undefined;
+    this.call(this.processElement, record, this.context);
+  }
+
+  private fire(timer: Timer, domain: 'event' | 'processing'): void {
+    if (!this.onTimer) throw new UserFunctionError(this.node.id, new TypeError(`a timer fired but "${this.node.fn}" has no onTimer`));
+    this.key = timer.key;
+    // As in Flink, what onTimer emits for an event-time timer has the timer's time as event time.
+    this.timestamp = domain === 'event' ? timer.timestamp : undefined;
+    this.timeDomain = domain;
+    this.call(this.onTimer, timer.timestamp, this.context);
+  }
+
+  watermark(watermark: number): void {
+    if (watermark <= this.timers.currentWatermark) return;
+    this.timers.advanceWatermark(watermark);
+    this.out.watermark(watermark);
+  }
+
+  status(idle: boolean): void {
+    this.out.status(idle);
+  }
+
+  snapshot(): TimerSnapshot {
+    return this.timers.snapshot();
+  }
+
+  restore(state: unknown): void {
+    this.timers.restore(state as TimerSnapshot);
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Window assigners (Flink's TumblingEventTimeWindows, SlidingEventTimeWindows, EventTimeSessionWindows
+ * and their processing-time twins): which windows a timestamp belongs to. A window is [start, end),
+ * end exclusive; its last timestamp `end - 1` is when its trigger fires. Window starts are aligned to
+ * the epoch (plus the tumbling offset), as in Flink's TimeWindow.getWindowStartWithOffset.
+ */
+import type { WindowSpec } from '../../../common/jobfile';
+
+export interface TimeWindow {
+  start: number;
+  end: number;
+}
+
+export const maxTimestamp = (w: TimeWindow): number => w.end - 1;
+
+/** The start of the window of `size` (shifted by `offset`) that holds `timestamp`; exact for negatives too. */
+export function windowStart(timestamp: number, offset: number, size: number): number {
+  const remainder = (timestamp - offset) % size;
+  return remainder < 0 ? timestamp - (remainder + size) : timestamp - remainder;
+}
+
+export interface WindowAssigner {
+  /** Session windows merge: every element starts a window that merges with those it overlaps. */
+  readonly merging: boolean;
+  assign(timestamp: number): TimeWindow[];
+}
+
+export function createAssigner(spec: WindowSpec): WindowAssigner {
+  switch (spec.kind) {
+    case 'tumbling':
+      return {
+        merging: false,
+        assign: (t) => {
+          const start = windowStart(t, spec.offset, spec.size);
+          return [{ start, end: start + spec.size }];
+        },
+      };
+    case 'sliding':
+      return {
+        merging: false,
+        assign: (t) => {
+          const windows: TimeWindow[] = [];
+          // The latest window holding t starts at the slide boundary at or before t; earlier ones step back by `slide`.
+          for (let start = windowStart(t, 0, spec.slide); start > t - spec.size; start -= spec.slide) {
+            windows.push({ start, end: start + spec.size });
+          }
+          return windows;
+        },
+      };
+    case 'session':
+      return { merging: true, assign: (t) => [{ start: t, end: t + spec.gap }] };
+  }
+}
+
+/** Flink's TimeWindow.intersects: windows that overlap or touch merge into one session. */
+export function intersects(a: TimeWindow, b: TimeWindow): boolean {
+  return a.start <= b.end && a.end >= b.start;
+}

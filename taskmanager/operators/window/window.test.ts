@@ -1,0 +1,212 @@
+import type { NodeSpec } from '../../../common/jobfile';
+import { parseJobSpec } from '../../../common/jobfile';
+import { ManualTime } from '../../time/manual-time';
+import { FunctionRegistry } from '../functions';
+import { createChain } from '../operators';
+import { createAssigner, windowStart } from './assigners';
+
+type Row = Record<string, unknown>;
+
+describe('window assigners', () => {
+  it('tumbling: aligned to the epoch plus offset, negative timestamps included', () => {
+    const a = createAssigner({ kind: 'tumbling', size: 10, offset: 0 });
+    expect(a.assign(0)).toEqual([{ start: 0, end: 10 }]);
+    expect(a.assign(19)).toEqual([{ start: 10, end: 20 }]);
+    expect(a.assign(-1)).toEqual([{ start: -10, end: 0 }]);
+    expect(createAssigner({ kind: 'tumbling', size: 10, offset: 3 }).assign(12)).toEqual([{ start: 3, end: 13 }]);
+    expect(windowStart(-15, 0, 10)).toBe(-20);
+  });
+
+  it('sliding: every window of `size` stepping by `slide` that holds the timestamp', () => {
+    const a = createAssigner({ kind: 'sliding', size: 30, slide: 10 });
+    expect(a.assign(25)).toEqual([{ start: 20, end: 50 }, { start: 10, end: 40 }, { start: 0, end: 30 }]);
+    expect(createAssigner({ kind: 'sliding', size: 10, slide: 20 }).assign(15)).toEqual([]);
+  });
+
+  it('session: one window [t, t + gap) per element, to be merged', () => {
+    const a = createAssigner({ kind: 'session', gap: 5 });
+    expect(a.merging).toBe(true);
+    expect(a.assign(7)).toEqual([{ start: 7, end: 12 }]);
+  });
+});
+
+/** A chain `events (timestamps) -> w (window)` as a one-vertex job, with a manual clock. */
+function windowChain(window: Row, module?: Record<string, unknown>) {
+  const spec = parseJobSpec({
+    name: 't',
+    nodes: [
+      { id: 'src', type: 'source', connector: { kind: 'generator' } },
+      { id: 'events', type: 'map', inputs: ['src'], fn: 'identity', timestamps: { field: 'ts', maxOutOfOrderness: 100 } },
+      { id: 'w', type: 'window', inputs: ['events'], keyBy: 'k', aggregate: 'count', ...window },
+      { id: 'out', type: 'sink', inputs: ['w'], connector: { kind: 'stdout' } },
+      { id: 'late', type: 'sink', inputs: ['w.late'], connector: { kind: 'stdout' } },
+    ],
+  });
+  const time = new ManualTime(1_000_000);
+  const results: Row[] = [];
+  const late: Row[] = [];
+  const watermarks: number[] = [];
+  const out = { push: (r: unknown) => results.push(r as Row), watermark: (w: number) => watermarks.push(w), status: () => undefined };
+  const nodes = spec.nodes.slice(1, 3) as NodeSpec[];
+  const ctx = { fns: new FunctionRegistry(module), maxParallelism: 128, time, side: (_: string, r: unknown) => late.push(r as Row) };
+  const chain = createChain(nodes, ctx, out);
+  return { chain, time, results, late, watermarks, ctx, nodes, out };
+}
+
+/** Events with keys a..e and timestamps that run up with disorder of at most 100 ms. */
+function disorderedEvents(n: number, seed = 7): Row[] {
+  let x = seed;
+  const rand = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  return Array.from({ length: n }, (_, i) => ({ k: 'abcde'[Math.floor(rand() * 5)], ts: i * 7 + Math.floor(rand() * 100), v: Math.floor(rand() * 10) }));
+}
+
+const sortRows = (rows: Row[]) => [...rows].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+
+describe('window operator', () => {
+  it('tumbling count over disordered events equals counting per key and window here', () => {
+    const { chain, time, results, late } = windowChain({ window: { kind: 'tumbling', size: 250 } });
+    const events = disorderedEvents(2000);
+    events.forEach((e, i) => {
+      chain.push(e);
+      if (i % 10 === 0) time.advance(200); // periodic watermarks interleave with the records
+    });
+    chain.watermark(Infinity);
+    const expected = new Map<string, Row>();
+    for (const e of events) {
+      const start = Math.floor((e.ts as number) / 250) * 250;
+      const id = `${e.k}/${start}`;
+      const row = expected.get(id) ?? { k: e.k, windowStart: start, windowEnd: start + 250, count: 0 };
+      (row.count as number)++;
+      expected.set(id, row);
+    }
+    expect(late).toEqual([]);
+    expect(sortRows(results)).toEqual(sortRows([...expected.values()]));
+  });
+
+  it('sliding avg and session sum equal an independent computation', () => {
+    const events = disorderedEvents(1500, 3);
+    const sliding = windowChain({ window: { kind: 'sliding', size: 300, slide: 100 }, aggregate: 'avg', field: 'v' });
+    const session = windowChain({ window: { kind: 'session', gap: 40 }, aggregate: 'sum', field: 'v' });
+    for (const c of [sliding, session]) {
+      events.forEach((e, i) => {
+        c.chain.push(e);
+        if (i % 10 === 0) c.time.advance(200);
+      });
+      c.chain.watermark(Infinity);
+    }
+    const slidingExpected = new Map<string, { k: unknown; start: number; sum: number; n: number }>();
+    for (const e of events) {
+      const ts = e.ts as number;
+      for (let start = Math.floor(ts / 100) * 100; start > ts - 300; start -= 100) {
+        const id = `${e.k}/${start}`;
+        const acc = slidingExpected.get(id) ?? { k: e.k, start, sum: 0, n: 0 };
+        acc.sum += e.v as number;
+        acc.n++;
+        slidingExpected.set(id, acc);
+      }
+    }
+    expect(sortRows(sliding.results)).toEqual(
+      sortRows([...slidingExpected.values()].map((a) => ({ k: a.k, windowStart: a.start, windowEnd: a.start + 300, avg: a.sum / a.n }))),
+    );
+    // Sessions: per key, sort by time and cut where the next event is more than `gap` after the last.
+    const sessions: Row[] = [];
+    for (const k of 'abcde') {
+      const ts = events.filter((e) => e.k === k).sort((a, b) => (a.ts as number) - (b.ts as number));
+      let cur: { start: number; last: number; sum: number } | undefined;
+      for (const e of ts) {
+        const t = e.ts as number;
+        if (cur && t <= cur.last + 40) {
+          cur.last = Math.max(cur.last, t);
+          cur.sum += e.v as number;
+          continue;
+        }
+        if (cur) sessions.push({ k, windowStart: cur.start, windowEnd: cur.last + 40, sum: cur.sum });
+        cur = { start: t, last: t, sum: e.v as number };
+      }
+      if (cur) sessions.push({ k, windowStart: cur.start, windowEnd: cur.last + 40, sum: cur.sum });
+    }
+    expect(sortRows(session.results)).toEqual(sortRows(sessions));
+  });
+
+  it('the timestamps stage replaces upstream watermarks by its own periodic ones, but passes the end of input', () => {
+    const { chain, results, time, watermarks } = windowChain({ window: { kind: 'tumbling', size: 100 } });
+    chain.push({ k: 'a', ts: 10 });
+    chain.push({ k: 'a', ts: 250 });
+    chain.watermark(1000);
+    expect(results).toEqual([]);
+    time.advance(200);
+    expect(watermarks).toEqual([149]); // 250 - maxOutOfOrderness 100 - 1
+    expect(results).toEqual([{ k: 'a', windowStart: 0, windowEnd: 100, count: 1 }]);
+    chain.watermark(Infinity);
+    expect(watermarks).toEqual([149, Infinity]);
+    expect(results[1]).toEqual({ k: 'a', windowStart: 200, windowEnd: 300, count: 1 });
+  });
+
+  it('allowed lateness emits updated results; later records go to the side output only', () => {
+    const { ctx, nodes, out, results, late } = windowChain({ window: { kind: 'tumbling', size: 100 }, allowedLateness: 50 });
+    // The window alone, without the timestamps stage, so the test sets its watermark.
+    const chain = createChain([nodes[1]], ctx, out);
+    chain.push({ k: 'a', ts: 10 }, 10);
+    chain.push({ k: 'a', ts: 20 }, 20);
+    chain.push({ k: 'b', ts: 150 }, 150);
+    expect(chain.openWindows()).toBe(2);
+    chain.watermark(99);
+    expect(results).toEqual([{ k: 'a', windowStart: 0, windowEnd: 100, count: 2 }]);
+    chain.push({ k: 'a', ts: 30 }, 30); // late but within 50 ms: an updated result
+    expect(results[1]).toEqual({ k: 'a', windowStart: 0, windowEnd: 100, count: 3 });
+    chain.watermark(149); // the window is dropped now
+    expect(chain.openWindows()).toBe(1);
+    chain.push({ k: 'a', ts: 40 }, 40);
+    chain.push({ k: 'b', ts: 120 }, 120);
+    expect(late).toEqual([{ k: 'a', ts: 40 }]);
+    chain.watermark(Infinity);
+    expect(results.slice(2)).toEqual([{ k: 'b', windowStart: 100, windowEnd: 200, count: 2 }]);
+    expect(chain.openWindows()).toBe(0);
+  });
+
+  it('reduce and a user aggregate from the functions module', () => {
+    const module = {
+      maxV: (a: Row, b: Row) => ((a.v as number) >= (b.v as number) ? a : b),
+      distinctV: {
+        create: () => [],
+        add: (acc: number[], r: Row) => (acc.includes(r.v as number) ? acc : [...acc, r.v as number]),
+        merge: (a: number[], b: number[]) => [...new Set([...a, ...b])],
+        result: (acc: number[]) => acc.length,
+      },
+    };
+    const red = windowChain({ window: { kind: 'tumbling', size: 1000 }, aggregate: 'reduce', fn: 'maxV' }, module);
+    const cus = windowChain({ window: { kind: 'session', gap: 1000 }, aggregate: 'custom', fn: 'distinctV' }, module);
+    for (const c of [red, cus]) {
+      for (const e of [{ k: 'a', ts: 1, v: 3 }, { k: 'a', ts: 5, v: 9 }, { k: 'a', ts: 9, v: 3 }]) c.chain.push(e);
+      c.chain.watermark(Infinity);
+    }
+    expect(red.results).toEqual([{ k: 'a', windowStart: 0, windowEnd: 1000, reduce: { k: 'a', ts: 5, v: 9 } }]);
+    expect(cus.results).toEqual([{ k: 'a', windowStart: 1, windowEnd: 1009, distinctV: 2 }]);
+  });
+
+  it('processing time: windows by the clock, emitted when the clock passes their end', () => {
+    const { ctx, nodes, out, results, time } = windowChain({ window: { kind: 'tumbling', size: 1000 }, time: 'processing' });
+    const chain = createChain([nodes[1]], ctx, out);
+    chain.push({ k: 'a' });
+    chain.push({ k: 'a' });
+    time.advance(999);
+    expect(results).toEqual([{ k: 'a', windowStart: 1_000_000, windowEnd: 1_001_000, count: 2 }]);
+  });
+
+  it('restores open windows and timers from a snapshot', () => {
+    const first = windowChain({ window: { kind: 'tumbling', size: 100 } });
+    const c1 = createChain([first.nodes[1]], first.ctx, first.out);
+    c1.push({ k: 'a' }, 10);
+    c1.watermark(50);
+    const keyed = structuredClone(c1.states.get('w')!.snapshot());
+    const timers = structuredClone(c1.operatorStates.get('w')!.snapshot());
+    const second = windowChain({ window: { kind: 'tumbling', size: 100 } });
+    const c2 = createChain([second.nodes[1]], second.ctx, second.out);
+    c2.states.get('w')!.restore(keyed);
+    c2.operatorStates.get('w')!.restore(timers);
+    c2.push({ k: 'a' }, 20);
+    c2.push({ k: 'a' }, 30);
+    c2.watermark(99);
+    expect(second.results).toEqual([{ k: 'a', windowStart: 0, windowEnd: 100, count: 3 }]);
+  });
+});
