@@ -8,10 +8,8 @@
  * is how back-pressure reaches the sources: a source reads only when its channels have credit.
  *
  * Checkpoints: a source, when triggered, records its position between two reads and emits barrier
- * n behind what it sent. Another task snapshots when barrier n has come on every input (a channel
- * that ended counts); in exactly-once mode a channel that delivered the barrier is blocked until
- * then, so the snapshot holds exactly the records before the barrier. Then it forwards the barrier
- * and acknowledges with its snapshot.
+ * n behind what it sent. Another task snapshots once ./checkpoint/barrier-aligner says barrier n
+ * has come on every input; then it forwards the barrier and acknowledges with its snapshot.
  *
  * Time: watermarks and watermark status arrive as markers; the task's input watermark is the
  * minimum over its channels (StatusWatermarkValve) and goes through the chain, whose watermarks go
@@ -31,6 +29,7 @@ import type { FunctionRegistry } from './operators/functions';
 import { LATE_OUTPUT } from '../common/jobfile';
 import { createChain, type Chain, type Collector } from './operators/operators';
 import type { Output } from './operators/output';
+import { BarrierAligner } from './checkpoint/barrier-aligner';
 import { decodeSnapshot, encodeSnapshot, type TaskSnapshot } from './checkpoint/snapshot';
 import { StatusWatermarkValve, type ValveOutput } from './time/watermark-valve';
 import { Mailbox } from './time/mailbox';
@@ -61,11 +60,9 @@ export class StreamTask {
   private readonly push: Collector;
   private readonly valve: StatusWatermarkValve<InputChannel>;
   private readonly mailbox = new Mailbox(() => this.gate.interrupt());
-  private readonly exactlyOnce: boolean;
   /** Checkpoint a source was asked to take at its next chance. */
   private triggered: number | undefined;
-  /** The barrier being aligned and the channels that delivered it. */
-  private aligning: { id: number; seen: Set<InputChannel> } | undefined;
+  private readonly aligner: BarrierAligner;
   private running = false;
   private sinkBuffer: unknown[] = [];
   private canceled = false;
@@ -83,7 +80,6 @@ export class StreamTask {
       operatorBuckets: OPERATOR_DURATION_BUCKETS.map(() => 0), operatorSeconds: 0, operatorCount: 0,
     };
     const mode = plan.checkpointing?.mode;
-    this.exactlyOnce = mode === 'exactly-once';
     const info = { jobId: plan.jobId, subtask, parallelism: vertex.parallelism, attempt: plan.attempt, mode };
     const head = vertex.nodes[0];
     const tail = vertex.nodes[vertex.nodes.length - 1];
@@ -94,6 +90,7 @@ export class StreamTask {
     this.outputChannels = this.outputs.channels;
     const parallelism = new Map(plan.vertices.map((v) => [v.id, v.parallelism]));
     this.gate = new InputGate(transport);
+    this.aligner = new BarrierAligner(this.gate, mode === 'exactly-once');
     for (const edge of plan.edges.filter((e) => e.target === vertex.id)) {
       const sources = edge.partitioner === 'forward' ? [subtask] : [...Array(parallelism.get(edge.source)!).keys()];
       for (const from of sources) {
@@ -182,27 +179,11 @@ export class StreamTask {
     this.env.acknowledge(id, encodeSnapshot(snapshot));
   }
 
-  /** Barrier n arrived on `channel`. */
-  private async onBarrier(channel: InputChannel, id: number): Promise<void> {
-    if (this.aligning && id < this.aligning.id) return;
-    if (!this.aligning || id > this.aligning.id) {
-      // A newer barrier abandons an older alignment (that checkpoint failed or timed out).
-      this.gate.unblockAll();
-      this.aligning = { id, seen: new Set() };
-    }
-    this.aligning.seen.add(channel);
-    if (this.exactlyOnce) channel.blocked = true;
-    await this.completeAlignment();
-  }
-
-  /** Snapshot once every input has delivered the barrier or ended. */
-  private async completeAlignment(): Promise<void> {
-    const a = this.aligning;
-    if (!a) return;
-    for (const c of this.gate.channels) if (!c.ended && !a.seen.has(c)) return;
-    this.aligning = undefined;
-    await this.checkpoint(a.id);
-    this.gate.unblockAll();
+  /** The checkpoint alignment says is complete, if any: snapshot, then let the blocked channels go. */
+  private async aligned(id: number | undefined): Promise<void> {
+    if (id === undefined) return;
+    await this.checkpoint(id);
+    this.aligner.release();
   }
 
   async run(): Promise<void> {
@@ -313,8 +294,8 @@ export class StreamTask {
       this.observeOperators(t0);
       await this.afterBatch(t0);
       this.gate.release(channel);
-      if (marker?.kind === 'barrier') await this.onBarrier(channel, marker.id);
-      else if (marker?.kind === 'eop') await this.completeAlignment();
+      if (marker?.kind === 'barrier') await this.aligned(this.aligner.onBarrier(channel, marker.id));
+      else if (marker?.kind === 'eop') await this.aligned(this.aligner.onEndOfPartition());
       await this.awaitWritable();
     }
   }
