@@ -131,7 +131,7 @@ class Slot implements ChannelTransport {
             { kind: 'ack-checkpoint', jobId: plan.jobId, attempt: plan.attempt, checkpointId, vertex: ref.vertex, subtask: ref.subtask, state },
             [state.buffer as ArrayBuffer],
           );
-        task = new StreamTask({ plan, vertex, subtask: ref.subtask, transport: this, functions, report, acknowledge, restoreState: ref.state });
+        task = new StreamTask({ plan, vertex, subtask: ref.subtask, network: this.init.network, transport: this, functions, report, acknowledge, restoreState: ref.state });
       } catch (err) {
         report('FAILED', errorInfo(err));
         continue;

@@ -21,7 +21,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { errorInfo } from '../common/errors';
 import { OPERATOR_DURATION_BUCKETS, type ErrorInfo, type TaskCounters, type TaskState } from '../common/protocol/control';
 import { channelId, type DeploymentPlan, type PlanVertex } from '../common/plan';
-import { FLUSH_MS, InputChannel, InputGate, type ChannelTransport, type OutputChannel } from './network/channels';
+import { DEFAULT_NETWORK, InputChannel, InputGate, type NetworkOptions, type ChannelTransport, type OutputChannel } from './network/channels';
 import { TaskOutputs } from './network/task-outputs';
 import { createSink, createSource } from './connectors';
 import type { SinkWriter, SourceReader } from './connectors/types';
@@ -38,6 +38,8 @@ const SOURCE_READ_RECORDS = 256;
 
 export interface TaskEnvironment {
   plan: DeploymentPlan;
+  /** Batch size, flush interval and credits of this TM's channels. */
+  network?: NetworkOptions;
   vertex: PlanVertex;
   subtask: number;
   transport: ChannelTransport;
@@ -72,7 +74,10 @@ export class StreamTask {
   private writableWaiter: (() => void) | undefined;
   readonly counters: TaskCounters;
 
+  private readonly network: NetworkOptions;
+
   constructor(private readonly env: TaskEnvironment) {
+    this.network = env.network ?? DEFAULT_NETWORK;
     const { plan, vertex, subtask, transport } = env;
     this.counters = {
       jobId: plan.jobId, attempt: plan.attempt, vertex: vertex.id, subtask,
@@ -86,10 +91,10 @@ export class StreamTask {
     if (head.type === 'source') this.source = createSource(head.connector!, { ...info, node: head.id });
     if (tail.type === 'sink') this.sink = createSink(tail.connector!, { ...info, node: tail.id });
 
-    this.outputs = new TaskOutputs(plan, vertex, subtask, transport, () => this.onWritable());
+    this.outputs = new TaskOutputs(plan, vertex, subtask, transport, () => this.onWritable(), this.network.batchRecords);
     this.outputChannels = this.outputs.channels;
     const parallelism = new Map(plan.vertices.map((v) => [v.id, v.parallelism]));
-    this.gate = new InputGate(transport);
+    this.gate = new InputGate(transport, this.network.credits);
     this.aligner = new BarrierAligner(this.gate, mode === 'exactly-once');
     for (const edge of plan.edges.filter((e) => e.target === vertex.id)) {
       const sources = edge.partitioner === 'forward' ? [subtask] : [...Array(parallelism.get(edge.source)!).keys()];
@@ -326,7 +331,7 @@ export class StreamTask {
       this.flushTimer = setTimeout(() => {
         this.flushTimer = undefined;
         for (const c of this.outputChannels) c.seal();
-      }, FLUSH_MS);
+      }, this.network.flushMs);
     }
   }
 

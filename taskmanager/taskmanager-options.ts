@@ -2,12 +2,16 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { intOption } from '../common/options';
+import { DEFAULT_NETWORK } from './network/channels';
 
 export const TASKMANAGER_DEFAULTS = {
   jobmanager: 'ws://127.0.0.1:8081',
   host: '127.0.0.1',
   dataPort: 0,
   metricsPort: 0,
+  batchRecords: DEFAULT_NETWORK.batchRecords,
+  flushInterval: DEFAULT_NETWORK.flushMs,
+  creditsPerChannel: DEFAULT_NETWORK.credits,
 } as const;
 
 export const TaskManagerOptionsSchema = z.object({
@@ -25,6 +29,12 @@ export const TaskManagerOptionsSchema = z.object({
   dataPort: intOption(0, 65535).default(TASKMANAGER_DEFAULTS.dataPort),
   /** Port of the Prometheus endpoint (`/metrics`); 0: any free port. @default 0 */
   metricsPort: intOption(0, 65535).default(TASKMANAGER_DEFAULTS.metricsPort),
+  /** Records per batch before a channel sends it. @default 512 */
+  batchRecords: intOption(1, 1 << 20).default(TASKMANAGER_DEFAULTS.batchRecords),
+  /** A partly filled batch is sent after this many ms (Flink's execution.buffer-timeout). @default 5 */
+  flushInterval: intOption(0, 60_000).default(TASKMANAGER_DEFAULTS.flushInterval),
+  /** Batches a producer may have in flight per channel (Flink's buffers-per-channel). @default 4 */
+  creditsPerChannel: intOption(1, 1024).default(TASKMANAGER_DEFAULTS.creditsPerChannel),
 });
 
 export type TaskManagerConfig = z.output<typeof TaskManagerOptionsSchema>;

@@ -17,7 +17,8 @@ import { JmToTmFrame, type TaskCounters, type TmToJmFrame, type Outgoing } from 
 import { attemptPrefix, type DeploymentPlan, type TaskRef } from '../common/plan';
 import { DataServer, PeerConnection } from './network/data-connections';
 import { JobNames, TaskManagerMetrics } from './metrics';
-import type { MainToWorker, WorkerToMain } from './worker-messages';
+import type { MainToWorker, WorkerInit, WorkerToMain } from './worker-messages';
+import { DEFAULT_NETWORK, type NetworkOptions } from './network/channels';
 
 const log = new Logger('taskmanager');
 const RECONNECT_MS = 1000;
@@ -31,6 +32,10 @@ export interface TaskManagerOptions {
   /** Port of the Prometheus endpoint (`/metrics`) on `host`; 0 or absent: any free port. */
   metricsPort?: number;
   tmId?: string;
+  /** Channel batch size, flush interval (ms) and credits; absent: DEFAULT_NETWORK. */
+  batchRecords?: number;
+  flushInterval?: number;
+  creditsPerChannel?: number;
 }
 
 interface SlotWorker {
@@ -41,6 +46,7 @@ interface SlotWorker {
 
 export class TaskManager {
   readonly tmId: string;
+  private readonly network: NetworkOptions;
   private readonly workers: SlotWorker[] = [];
   private readonly dataServer: DataServer;
   private readonly peers = new Map<string, PeerConnection>();
@@ -64,6 +70,11 @@ export class TaskManager {
   private stopped = false;
 
   constructor(private readonly options: TaskManagerOptions) {
+    this.network = {
+      batchRecords: options.batchRecords ?? DEFAULT_NETWORK.batchRecords,
+      flushMs: options.flushInterval ?? DEFAULT_NETWORK.flushMs,
+      credits: options.creditsPerChannel ?? DEFAULT_NETWORK.credits,
+    };
     this.tmId = options.tmId ?? `tm-${randomUUID().slice(0, 8)}`;
     this.dataServer = new DataServer((f, peer) => {
       if (this.isCutOff(peer, f.ch)) return;
@@ -94,7 +105,7 @@ export class TaskManager {
       }
     await Promise.all(
       ports.map((peerPorts, slot) => {
-        const worker = new Worker(join(__dirname, 'slot-worker.js'), { workerData: { tmId: this.tmId, slot } });
+        const worker = new Worker(join(__dirname, 'slot-worker.js'), { workerData: { tmId: this.tmId, slot, network: this.network } satisfies WorkerInit });
         const sw: SlotWorker = { worker, counters: [], queuedBytes: 0 };
         this.workers.push(sw);
         worker.on('error', (err) => log.error('slot worker crashed', { slot, error: err.stack ?? String(err) }));

@@ -1,10 +1,12 @@
 /** Messages between the TM main thread and its slot workers (structured clone, not the network). */
 import type { ErrorInfo, TaskCounters, TaskState } from '../common/protocol/control';
 import type { DeploymentPlan, SlotRef, TaskRef } from '../common/plan';
+import type { NetworkOptions } from './network/channels';
 
 export interface WorkerInit {
   tmId: string;
   slot: number;
+  network: NetworkOptions;
 }
 
 export type MainToWorker =

@@ -176,6 +176,26 @@ describe('a job that needs more slots than are free', () => {
   });
 });
 
+describe('TaskManagers with tiny batches and one credit per channel', () => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await Cluster.start([]);
+    for (let i = 0; i < 2; i++) cluster.startTaskManager(1, ['--batch-records', '7', '--flush-interval', '1', '--credits-per-channel', '1']);
+    await cluster.waitForTaskManagers(2);
+  });
+  afterAll(() => cluster.stop());
+
+  test('run a word count across both exactly, batches of at most 7 records', async () => {
+    const dir = tempDir();
+    writeText(join(dir, 'input.txt'), 3000, 11);
+    const jobId = await cluster.submit(writeJob(dir, wordcountJob(join(dir, 'input.txt'), join(dir, 'out'), 2)));
+    const job = await cluster.waitForState(jobId, ['FINISHED']);
+    expect(sinkCounts(join(dir, 'out'))).toEqual(expectedCounts(readFileSync(join(dir, 'input.txt'), 'utf8')));
+    // The keyed edge crosses TMs: its bytes arrive in many small batches.
+    expect(job.vertices.find((v: any) => v.id === 'counts').recordsIn).toBeGreaterThan(0);
+  });
+});
+
 describe('a task that never confirms the cancel', () => {
   let cluster: Cluster;
   beforeAll(async () => {

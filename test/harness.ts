@@ -98,8 +98,8 @@ export class Cluster {
     return p;
   }
 
-  startTaskManager(slots: number): Proc {
-    const tm = this.spawn('flinkx-tm', ['start', '--slots', String(slots), '--jobmanager', `ws://127.0.0.1:${this.port}`]);
+  startTaskManager(slots: number, extraArgs: string[] = []): Proc {
+    const tm = this.spawn('flinkx-tm', ['start', '--slots', String(slots), '--jobmanager', `ws://127.0.0.1:${this.port}`, ...extraArgs]);
     this.taskManagers.push(tm);
     return tm;
   }

@@ -15,11 +15,15 @@ program
   .option('--host <host>', `address for the data port (default: ${D.host})`)
   .option('--data-port <port>', 'port for data from other TaskManagers (default: 0, any free port)')
   .option('--metrics-port <port>', 'port for Prometheus /metrics (default: 0, any free port)')
+  .option('--batch-records <n>', `records per channel batch (default: ${D.batchRecords})`)
+  .option('--flush-interval <ms>', `send a partly filled batch after this long (default: ${D.flushInterval})`)
+  .option('--credits-per-channel <n>', `batches in flight per channel (default: ${D.creditsPerChannel})`)
   .option('--log-level <level>', 'debug, info, warn or error', 'info')
   .option('--log-format <format>', 'text or json', 'text')
   .action(async (o: Record<string, string | undefined> & { logLevel: LogLevel; logFormat: 'text' | 'json' }) => {
     const config = parseOptions(TaskManagerOptionsSchema, {
       slots: o.slots, jobmanager: o.jobmanager ?? process.env.FLINKX_JOBMANAGER, host: o.host, dataPort: o.dataPort, metricsPort: o.metricsPort,
+      batchRecords: o.batchRecords, flushInterval: o.flushInterval, creditsPerChannel: o.creditsPerChannel,
     });
     configureLogging(o.logLevel, o.logFormat);
     const tm = new TaskManager(config);

@@ -289,3 +289,17 @@ describe('InputGate', () => {
     expect(toConsumer.batches.map((b) => b.batch.records)).toEqual([[INITIAL_CREDITS]]);
   });
 });
+
+describe('network options', () => {
+  it('a channel seals at its configured batch size; a gate grants its configured credits', () => {
+    const t = new RecordingTransport();
+    const ch = new OutputChannel('job/0/e/0/0', consumer, t, () => undefined, 3);
+    ch.addCredit(10);
+    for (let i = 0; i < 7; i++) ch.emit(i);
+    expect(t.batches.map((b) => b.batch.records)).toEqual([[0, 1, 2], [3, 4, 5]]);
+    const g = new InputGate(t, 1);
+    g.add(new InputChannel('ch', { tm: 'tm-a', slot: 0 }));
+    g.open();
+    expect(t.credits).toEqual([{ dest: { tm: 'tm-a', slot: 0 }, ch: 'ch', n: 1 }]);
+  });
+});

@@ -33,6 +33,15 @@ export const BATCH_RECORDS = 512;
 /** A partly filled batch is sent after this long, so slow streams still flow. */
 export const FLUSH_MS = 5;
 
+/** The data path's knobs (TaskManager options `--batch-records`, `--flush-interval`, `--credits-per-channel`). */
+export interface NetworkOptions {
+  batchRecords: number;
+  flushMs: number;
+  credits: number;
+}
+
+export const DEFAULT_NETWORK: NetworkOptions = { batchRecords: BATCH_RECORDS, flushMs: FLUSH_MS, credits: INITIAL_CREDITS };
+
 /** How a slot reaches the slot at the other end of a channel. */
 export interface ChannelTransport {
   sendBatch(dest: SlotRef, ch: string, batch: Batch): void;
@@ -51,13 +60,14 @@ export class OutputChannel {
     readonly consumer: SlotRef,
     private readonly transport: ChannelTransport,
     private readonly onWritable: () => void,
+    private readonly batchRecords = BATCH_RECORDS,
   ) {}
 
   emit(record: unknown, timestamp?: number): void {
     if (timestamp !== undefined) (this.timestamps ??= new Array<number | null>(this.buffer.length).fill(null)).push(timestamp);
     else this.timestamps?.push(null);
     this.buffer.push(record);
-    if (this.buffer.length >= BATCH_RECORDS) this.seal();
+    if (this.buffer.length >= this.batchRecords) this.seal();
   }
 
   get hasBuffered(): boolean {
@@ -118,7 +128,10 @@ export class InputGate {
   private readonly ready: InputChannel[] = [];
   private wake: (() => void) | null = null;
 
-  constructor(private readonly transport: ChannelTransport) {}
+  constructor(
+    private readonly transport: ChannelTransport,
+    private readonly credits = INITIAL_CREDITS,
+  ) {}
 
   add(channel: InputChannel): void {
     this.channelsById.set(channel.id, channel);
@@ -126,7 +139,7 @@ export class InputGate {
 
   /** Grant every channel its initial credits; producers start sending. */
   open(): void {
-    for (const c of this.channelsById.values()) this.transport.sendCredit(c.producer, c.id, INITIAL_CREDITS);
+    for (const c of this.channelsById.values()) this.transport.sendCredit(c.producer, c.id, this.credits);
   }
 
   channelIds(): string[] {
