@@ -63,16 +63,19 @@ export class JobManagerMetrics {
       });
     latestGauge('flinkx_checkpoint_duration_seconds', 'Duration of the latest completed checkpoint.', (e) => e.duration / 1000);
     latestGauge('flinkx_checkpoint_size_bytes', 'Size of the latest completed checkpoint.', (e) => e.size);
-    const slotGauge = (name: string, help: string, value: (u: { total: number; free: number }) => number) =>
-      new Gauge({
-        name, help, registers, labelNames: ['tm'],
-        collect() {
-          this.reset();
-          for (const tm of dispatcher.registry.all()) this.set({ tm: tm.id }, value(dispatcher.resourceManager.slotPool.usage(tm.id)));
-        },
-      });
-    slotGauge('flinkx_taskmanager_slots_total', 'Slots a registered TaskManager offers.', (u) => u.total);
-    slotGauge('flinkx_taskmanager_slots_free', 'Slots of a registered TaskManager not allocated to a job.', (u) => u.free);
+    // One gauge with a state label rather than a `..._total` gauge (a Prometheus counter suffix).
+    new Gauge({
+      name: 'flinkx_taskmanager_slots', help: 'Slots of a registered TaskManager, by state (free: not allocated to a job).', registers,
+      labelNames: ['tm', 'state'],
+      collect() {
+        this.reset();
+        for (const tm of dispatcher.registry.all()) {
+          const u = dispatcher.resourceManager.slotPool.usage(tm.id);
+          this.set({ tm: tm.id, state: 'free' }, u.free);
+          this.set({ tm: tm.id, state: 'used' }, u.total - u.free);
+        }
+      },
+    });
   }
 
   /** `GET|HEAD /metrics`. */

@@ -100,15 +100,13 @@ export class TaskManagerMetrics {
     taskGauge('flinkx_task_open_windows', 'Windows the subtask holds open (keys × windows).', (c) => c.openWindows);
     this.registry.registerMetric(new OperatorDurationHistogram(tasks) as unknown as Parameters<Registry['registerMetric']>[0]);
     new Gauge({
-      name: 'flinkx_taskmanager_slots_total', help: 'Slots (worker threads) of this TaskManager.', registers,
+      name: 'flinkx_taskmanager_slots', help: 'Slots (worker threads) of this TaskManager, by state (free: no running task).', registers,
+      labelNames: ['state'],
       collect() {
-        this.set(view.slotTasks().length);
-      },
-    });
-    new Gauge({
-      name: 'flinkx_taskmanager_slots_free', help: 'Slots of this TaskManager with no running task.', registers,
-      collect() {
-        this.set(view.slotTasks().filter((s) => s.length === 0).length);
+        const slots = view.slotTasks();
+        const free = slots.filter((s) => s.length === 0).length;
+        this.set({ state: 'free' }, free);
+        this.set({ state: 'used' }, slots.length - free);
       },
     });
   }

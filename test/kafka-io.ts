@@ -1,12 +1,14 @@
 /**
  * Kafka input and output for the Kafka tests, done with kafkajs directly (not our connectors): the
  * test's own producer fills the input, and a read_committed consumer reads the output back.
- * Tests using readCommitted also replace kafkajs's aborted-record filter (test/read-committed-filter.ts).
+ * readCommitted installs the connector's kafkajs workarounds first: kafkajs's own read_committed
+ * filter lets aborted records through (taskmanager/connectors/kafka/kafkajs-workarounds.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { logLevel, Partitioners, type Admin, type Kafka, type LogEntry } from 'kafkajs';
+import { install as installKafkajsWorkarounds } from '../taskmanager/connectors/kafka/kafkajs-workarounds';
 import { tempDir, waitFor } from './harness';
 import { expectedCounts, writeText } from './wordcount';
 
@@ -48,6 +50,7 @@ export async function produceText(kafka: Kafka, topic: string, lines: number, se
  * and messages whose key is not their word.
  */
 export async function readCommitted(kafka: Kafka, admin: Admin, topic: string, timeoutMs: number): Promise<{ byKey: Map<string, number[]>; misKeyed: string[] }> {
+  installKafkajsWorkarounds();
   const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
   const reached = new Map<number, number>();
   const byKey = new Map<string, number[]>();

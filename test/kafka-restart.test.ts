@@ -23,9 +23,6 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { Cluster, ROOT, freePort, tempDir, waitFor } from './harness';
 import { logCreator, produceText, readCommitted, unique } from './kafka-io';
 
-// kafkajs's own read_committed filter leaks aborted records; see test/read-committed-filter.ts.
-jest.mock('kafkajs/src/consumer/filterAbortedMessages', () => require('./read-committed-filter').filterAbortedMessages);
-
 const KAFKA_DIR = join(ROOT, 'deploy', 'kafka');
 const LINES = 100_000;
 const PARTITIONS = 4;

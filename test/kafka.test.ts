@@ -19,9 +19,6 @@ import { logCreator, produceText, readCommitted, unique } from './kafka-io';
 
 jest.setTimeout(600_000);
 
-// kafkajs's own read_committed filter leaks aborted records; see test/read-committed-filter.ts.
-jest.mock('kafkajs/src/consumer/filterAbortedMessages', () => require('./read-committed-filter').filterAbortedMessages);
-
 const KAFKA_DIR = join(ROOT, 'deploy', 'kafka');
 let brokers: string[] = [];
 let ownDataDir: string | undefined;

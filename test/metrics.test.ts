@@ -9,6 +9,7 @@
  *
  *   npx tsc -p tsconfig.json && npx jest test/metrics.test.ts
  */
+import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cluster, tempDir, waitFor } from './harness';
@@ -181,6 +182,26 @@ async function sumOverTms(name: string, jobId: string): Promise<{ sum: number; s
   return { sum, series };
 }
 
+/**
+ * The lint problems `promtool check metrics` (Debian's `prometheus` package; PROMTOOL overrides the
+ * path) reports for an exposition text, one line each, starting with the metric name.
+ */
+function promtoolCheck(text: string): Promise<string[]> {
+  const promtool = process.env.PROMTOOL ?? 'promtool';
+  return new Promise((resolve, reject) => {
+    const child = execFile(promtool, ['check', 'metrics'], (err, stdout, stderr) => {
+      if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') {
+        return reject(new Error(`${promtool} not found: install Prometheus's promtool (Debian: apt-get install prometheus) or set PROMTOOL`));
+      }
+      const lines = `${stdout}${stderr}`.split('\n').map((l) => l.trim()).filter(Boolean);
+      // Exit code 3: lint problems only; anything else non-zero is a parse error.
+      if (err && (err as { code?: unknown }).code !== 3) return reject(new Error(`promtool check metrics failed: ${lines.join('; ')}`));
+      resolve(lines);
+    });
+    child.stdin!.end(text);
+  });
+}
+
 beforeAll(async () => {
   workDir = tempDir('flinkx-metrics-test-');
   cluster = await Cluster.start([1, 1]);
@@ -224,23 +245,38 @@ describe('metrics of a cluster', () => {
     );
     expect(jmFamilies.get('flinkx_jobs')!.type).toBe('gauge');
     expect(jmFamilies.get('flinkx_job_restarts_total')!.type).toBe('counter');
+    expect(jmFamilies.get('flinkx_taskmanager_slots')!.type).toBe('gauge');
     for (const tm of tmMetrics.keys()) {
-      expect(samples(jmFamilies, 'flinkx_taskmanager_slots_total', { tm }).map((s) => s.value)).toEqual([1]);
-      expect(samples(jmFamilies, 'flinkx_taskmanager_slots_free', { tm })).toHaveLength(1);
+      const slots = samples(jmFamilies, 'flinkx_taskmanager_slots', { tm });
+      expect(slots.map((s) => s.labels.state).sort()).toEqual(['free', 'used']);
+      expect(slots.reduce((n, s) => n + s.value, 0)).toBe(1);
     }
     expect(samples(jmFamilies, 'process_cpu_user_seconds_total')).toHaveLength(1);
     expect(samples(jmFamilies, 'nodejs_heap_size_total_bytes')).toHaveLength(1);
 
     for (const address of tmMetrics.values()) {
       const f = await scrape(`${address}/metrics`);
-      expect(samples(f, 'flinkx_taskmanager_slots_total').map((s) => s.value)).toEqual([1]);
-      expect(samples(f, 'flinkx_taskmanager_slots_free')).toHaveLength(1);
+      const slots = samples(f, 'flinkx_taskmanager_slots');
+      expect(slots.map((s) => s.labels.state).sort()).toEqual(['free', 'used']);
+      expect(slots.reduce((n, s) => n + s.value, 0)).toBe(1);
+      expect(f.get('flinkx_taskmanager_slots')!.type).toBe('gauge');
       for (const name of ['flinkx_task_records_in_total', 'flinkx_task_records_out_total', 'flinkx_task_bytes_in_total', 'flinkx_task_backpressured_seconds_total', 'flinkx_task_busy_seconds_total']) {
         expect(f.get(name)?.type).toBe('counter');
       }
       expect(samples(f, 'process_cpu_user_seconds_total')).toHaveLength(1);
       expect(samples(f, 'nodejs_eventloop_lag_seconds')).toHaveLength(1);
     }
+  });
+
+  test('promtool check metrics flags nothing of JM or TM output but prom-client\'s own nodejs_/process_ defaults', async () => {
+    for (const url of [`${jm}/metrics`, ...[...tmMetrics.values()].map((a) => `${a}/metrics`)]) {
+      const problems = await promtoolCheck(await (await fetch(url)).text());
+      expect({ url, problems: problems.filter((p) => !/^(nodejs|process)_/.test(p)) }).toEqual({ url, problems: [] });
+    }
+    // The check itself works: a gauge named like a counter is flagged.
+    expect(await promtoolCheck('# HELP flinkx_x_total X.\n# TYPE flinkx_x_total gauge\nflinkx_x_total 1\n')).toEqual([
+      expect.stringMatching(/^flinkx_x_total\b.*_total/),
+    ]);
   });
 
   test('a TM answers 404 off /metrics and 405 to other methods', async () => {
@@ -261,7 +297,7 @@ describe('metrics of a cluster', () => {
     for (const t of targets) {
       expect(t.targets).toHaveLength(1);
       const families = await scrape(`http://${t.targets[0]}/metrics`);
-      expect(families.has('flinkx_taskmanager_slots_total')).toBe(true);
+      expect(families.has('flinkx_taskmanager_slots')).toBe(true);
     }
   });
 
@@ -321,12 +357,13 @@ describe('metrics of a cluster', () => {
       const f = await scrape(`${address}/metrics`);
       const [s] = samples(f, 'flinkx_task_records_out_total', { job_id: jobId });
       expect(s.labels).toEqual({ job_id: jobId, job_name: 'metrics-unbounded', vertex: expect.any(String), subtask: expect.stringMatching(/^[01]$/) });
-      expect(samples(f, 'flinkx_taskmanager_slots_free').map((x) => x.value)).toEqual([0]);
+      expect(samples(f, 'flinkx_taskmanager_slots', { state: 'free' }).map((x) => x.value)).toEqual([0]);
+      expect(samples(f, 'flinkx_taskmanager_slots', { state: 'used' }).map((x) => x.value)).toEqual([1]);
     }
     const jmFamilies = await scrape(`${jm}/metrics`);
     expect(samples(jmFamilies, 'flinkx_job_restarts_total', { job_id: jobId, job_name: 'metrics-unbounded' }).map((s) => s.value)).toEqual([0]);
     expect(samples(jmFamilies, 'flinkx_jobs', { state: 'RUNNING' }).map((s) => s.value)).toEqual([1]);
-    for (const tm of tmMetrics.keys()) expect(samples(jmFamilies, 'flinkx_taskmanager_slots_free', { tm }).map((s) => s.value)).toEqual([0]);
+    for (const tm of tmMetrics.keys()) expect(samples(jmFamilies, 'flinkx_taskmanager_slots', { tm, state: 'free' }).map((s) => s.value)).toEqual([0]);
   }
 
   test('a bounded job reads 5000 records and its TM series are gone once it FINISHED', async () => {
@@ -348,7 +385,7 @@ describe('metrics of a cluster', () => {
     }, DEADLINE_MS);
     for (const address of tmMetrics.values()) {
       await waitFor('a free slot on every TM', async () => {
-        const [free] = samples(await scrape(`${address}/metrics`), 'flinkx_taskmanager_slots_free');
+        const [free] = samples(await scrape(`${address}/metrics`), 'flinkx_taskmanager_slots', { state: 'free' });
         return free?.value === 1 ? true : undefined;
       }, DEADLINE_MS);
     }

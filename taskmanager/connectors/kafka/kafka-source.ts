@@ -1,6 +1,7 @@
 /**
  * Kafka source. Partitions are assigned by the runtime, not by consumer-group rebalancing:
- * partition p belongs to source subtask p % parallelism, on every run and after every restart.
+ * partition p belongs to source subtask p % parallelism, on every run and after every restart
+ * (source-offsets.ts has that rule, the start offsets and the commits to the group).
  *
  * - Offsets are operator state: `position()` is the next offset of every partition of this subtask
  *   (past the records already handed to the task), `restore()` continues from there. Without
@@ -24,7 +25,10 @@ import { randomUUID } from 'node:crypto';
 import { ConnectorError } from '../../../common/errors';
 import type { KafkaConnector } from '../../../common/jobfile';
 import { Logger } from '../../../common/log';
-import { KafkaClient, reason, type FetchedBatch, type KafkaRecord, type PartitionFetcher } from './kafka-client';
+import { reason } from './client-settings';
+import { KafkaClient } from './kafka-client';
+import type { FetchedBatch, KafkaRecord, PartitionFetcher } from './partition-fetcher';
+import { GroupOffsetCommitter, ownsPartition, startOffsets } from './source-offsets';
 import type { SourceReader, SubtaskInfo } from '../types';
 
 const log = new Logger('kafka-source');
@@ -36,8 +40,6 @@ const LOW_WATER = 5_000;
 const IDLE_WAIT_MS = 50;
 /** How often an unbounded source looks for new partitions. */
 const DISCOVERY_MS = 5_000;
-/** Offsets kept for checkpoints not yet completed (older ones are dropped). */
-const MAX_PENDING_COMMITS = 32;
 
 interface Chunk {
   partition: number;
@@ -82,11 +84,7 @@ export class KafkaSource implements SourceReader {
   private error: Error | undefined;
   private wake: (() => void) | undefined;
   private discovery: NodeJS.Timeout | undefined;
-  private readonly pendingCommits = new Map<number, Map<number, number>>();
-  private committing: Promise<void> = Promise.resolve();
-  /** Offsets this subtask committed to `groupId`. */
-  private readonly committed = new Map<number, number>();
-  private finalCommitDone = false;
+  private readonly committer: GroupOffsetCommitter | undefined;
   private closed = false;
   /** Record timestamps and partitions of the last `take`, index for index. */
   private lastTimestamps: number[] = [];
@@ -97,10 +95,11 @@ export class KafkaSource implements SourceReader {
     private readonly task: SubtaskInfo,
   ) {
     this.client = new KafkaClient(c.brokers, `flinkx-${task.jobId.slice(0, 8)}-${task.node}-${task.subtask}`);
+    if (c.groupId) this.committer = new GroupOffsetCommitter(this.client, c.topic, c.groupId);
   }
 
   private mine(partition: number): boolean {
-    return partition % this.task.parallelism === this.task.subtask;
+    return ownsPartition(partition, this.task.subtask, this.task.parallelism);
   }
 
   private get what(): string {
@@ -114,7 +113,7 @@ export class KafkaSource implements SourceReader {
     let out = this.take(max);
     if (out.length > 0) return out;
     if (this.exhausted()) {
-      await this.commitFinal();
+      await this.committer?.endOfInput(new Map(this.positions));
       return null;
     }
     await new Promise<void>((resolve) => {
@@ -138,26 +137,7 @@ export class KafkaSource implements SourceReader {
     const { c } = this;
     const all = await this.client.partitions(c.topic);
     for (const p of all) if (this.mine(p)) this.owned.add(p);
-    const offsets = await this.client.offsets(c.topic);
-    const low = (p: number) => offsets.get(p)?.low ?? 0;
-    const high = (p: number) => offsets.get(p)?.high ?? 0;
-    let start: (p: number) => number;
-    if (this.restored) {
-      const restored = this.restored;
-      start = (p) => restored.get(p) ?? low(p);
-    } else if (c.startFrom === 'latest' && this.restoredCreatedAt !== undefined) {
-      // Restoring a checkpoint taken before the first read: "latest" as of when that attempt began.
-      const at = await this.client.offsetsAt(c.topic, this.restoredCreatedAt);
-      start = (p) => at.get(p) ?? high(p);
-    } else if (c.startFrom === 'latest') {
-      start = high;
-    } else if (c.startFrom === 'committed') {
-      if (!c.groupId) throw new ConnectorError(`${this.what}: startFrom "committed" needs a groupId`);
-      const committed = await this.client.committed(c.groupId, c.topic);
-      start = (p) => committed.get(p) ?? low(p);
-    } else {
-      start = low;
-    }
+    const { start, high } = await startOffsets(this.client, c, this.restored, this.restoredCreatedAt);
     for (const p of this.owned) {
       this.positions.set(p, start(p));
       this.expected.set(p, start(p));
@@ -319,13 +299,7 @@ export class KafkaSource implements SourceReader {
       return { createdAt: this.restoredCreatedAt ?? this.createdAt, ends } satisfies KafkaSourcePosition;
     }
     const offsets = new Map(this.positions);
-    if (checkpointId !== undefined && this.c.groupId) {
-      this.pendingCommits.set(checkpointId, offsets);
-      for (const id of this.pendingCommits.keys()) {
-        if (this.pendingCommits.size <= MAX_PENDING_COMMITS) break;
-        this.pendingCommits.delete(id);
-      }
-    }
+    if (checkpointId !== undefined) this.committer?.record(checkpointId, offsets);
     const position: KafkaSourcePosition = { offsets: Object.fromEntries(offsets) };
     if (this.ends) position.ends = Object.fromEntries(this.ends);
     return position;
@@ -341,45 +315,17 @@ export class KafkaSource implements SourceReader {
 
   /** Checkpoint n completed: commit the offsets recorded for it to `groupId`. */
   async commit(checkpointId: number): Promise<void> {
-    const offsets = this.pendingCommits.get(checkpointId);
-    for (const id of [...this.pendingCommits.keys()]) if (id <= checkpointId) this.pendingCommits.delete(id);
-    if (offsets) await this.commitOffsets(offsets, `checkpoint ${checkpointId}`);
-  }
-
-  private async commitFinal(): Promise<void> {
-    if (this.finalCommitDone || !this.c.groupId) return;
-    this.finalCommitDone = true;
-    await this.commitOffsets(new Map(this.positions), 'end of input');
-  }
-
-  /**
-   * Offsets go to the group for lag tools only; a failure is logged, never fails the job. Commits
-   * run one at a time and never move a partition's committed offset backwards (a late commit of an
-   * older checkpoint after the end of input must not undo the final one).
-   */
-  private async commitOffsets(offsets: Map<number, number>, why: string): Promise<void> {
-    const groupId = this.c.groupId;
-    if (!groupId || this.closed) return;
-    this.committing = this.committing.then(async () => {
-      const advanced = new Map([...offsets].filter(([p, o]) => o > (this.committed.get(p) ?? -1)));
-      if (this.closed || advanced.size === 0) return;
-      try {
-        await this.client.commitOffsets(groupId, this.c.topic, advanced);
-        for (const [p, o] of advanced) this.committed.set(p, o);
-      } catch (err) {
-        log.warn(`cannot commit offsets (${why})`, { topic: this.c.topic, groupId, error: reason(err) });
-      }
-    });
-    await this.committing;
+    await this.committer?.checkpointCompleted(checkpointId);
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    const committerClosed = this.committer?.close();
     clearInterval(this.discovery);
     await this.startingFetcher?.catch(() => undefined);
     await this.fetcher?.close();
     this.fetcher = undefined;
-    await this.committing;
+    await committerClosed;
     await this.client.close();
   }
 }
