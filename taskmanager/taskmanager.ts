@@ -246,8 +246,7 @@ export class TaskManager {
     const bySlot = new Map<number, TaskRef[]>();
     for (const t of tasks) {
       const slot = plan.slots[t.subtask].slot;
-      // State bytes are views into the deploy frame; a copy of each goes to its worker alone.
-      bySlot.set(slot, [...(bySlot.get(slot) ?? []), t.state ? { ...t, state: copy(t.state) } : t]);
+      bySlot.set(slot, [...(bySlot.get(slot) ?? []), t]);
     }
     log.info('deploying', { job: plan.jobId, attempt: plan.attempt, tasks: tasks.length });
     for (const [slot, refs] of bySlot) this.toWorker(slot, { kind: 'deploy', plan: lean, tasks: refs, functionsPath });

@@ -1,14 +1,16 @@
 /**
- * Triggers a job's periodic checkpoints, collects the tasks' acknowledgements and snapshot bytes,
- * and tells the TaskManagers when a checkpoint is complete (so committing sinks commit).
+ * Triggers a job's periodic checkpoints, collects the tasks' acknowledgements with the handles of
+ * the snapshots they wrote, and tells the TaskManagers when a checkpoint is complete (so committing
+ * sinks commit).
  *
  * One checkpoint at a time. Checkpoint n is COMPLETED when every subtask of the attempt acked it and
- * its files (metadata last) are on disk; a decline, the timeout, or a restart FAILS it, not the job.
+ * its metadata is on disk; a decline, the timeout, or a restart FAILS it, not the job.
  * Ids keep increasing across attempts: the coordinator lives as long as the job.
  */
 import type { JobSpec } from '../../common/jobfile';
 import { FlinkxError } from '../../common/errors';
 import { Logger } from '../../common/log';
+import type { StateHandle } from '../../common/plan';
 import type { JmToTmFrame, Outgoing } from '../../common/protocol/control';
 import type { CheckpointStorage, CheckpointWriter, CompletedCheckpoint } from './checkpoint-storage';
 import type { CheckpointEntry, Checkpoints, CheckpointsSummary } from '../../common/protocol/rest';
@@ -98,13 +100,17 @@ export class CheckpointCoordinator {
     return entry;
   }
 
-  /** A task's snapshot. Acks of another attempt, an unknown id, or a task that already acked are ignored. */
-  acknowledge(attempt: number, checkpointId: number, vertex: string, subtask: number, state: Uint8Array): void {
+  /** A task's snapshot handle. Acks of another attempt, an unknown id, or a task that already acked are ignored. */
+  acknowledge(attempt: number, checkpointId: number, vertex: string, subtask: number, handle: StateHandle): void {
     const p = this.pendingFor(attempt, checkpointId);
     if (!p || p.finalizing || !p.waiting.delete(`${vertex}/${subtask}`)) return;
-    p.writer.write(vertex, subtask, state);
+    try {
+      p.writer.add(vertex, subtask, handle);
+    } catch (err) {
+      return this.fail(checkpointId, (err as Error).message);
+    }
     p.entry.acknowledged++;
-    p.entry.size += state.byteLength;
+    p.entry.size += handle.size;
     if (p.waiting.size === 0) p.finalizing = this.finalize(p);
   }
 
@@ -128,6 +134,18 @@ export class CheckpointCoordinator {
     return this.storage.latest();
   }
 
+  /**
+   * A restore found checkpoint `id` corrupt: it is set aside, so the next restore takes the one
+   * before it.
+   */
+  invalidate(id: number): void {
+    log.warn('checkpoint is corrupt; setting it aside', { job: this.target.jobId, checkpoint: id });
+    const done = this.storage.setAside(id).catch((err: unknown) =>
+      log.error('cannot set a corrupt checkpoint aside', { job: this.target.jobId, checkpoint: id, error: (err as Error).message }),
+    );
+    this.settled = this.settled.then(() => done);
+  }
+
   private pendingFor(attempt: number, checkpointId: number): Pending | undefined {
     const p = this.pending;
     return p && p.entry.id === checkpointId && p.entry.attempt === attempt && attempt === this.target.attempt() ? p : undefined;
@@ -136,7 +154,7 @@ export class CheckpointCoordinator {
   /** Every task acked: write the metadata; COMPLETED unless a restart failed it meanwhile. */
   private finalize(p: Pending): Promise<void> {
     const { entry } = p;
-    clearTimeout(p.timeout); // fully acknowledged: only the write is left, a restart can still abort it
+    clearTimeout(p.timeout); // fully acknowledged: only the metadata is left, a restart can still abort it
     const meta = { jobId: this.target.jobId, attempt: entry.attempt, triggerTime: entry.triggerTime, completedAt: Date.now() };
     const done = p.writer.finalize(meta).then(
       async () => {
@@ -176,7 +194,7 @@ export class CheckpointCoordinator {
     entry.failureReason = reason;
     this.counts.failed++;
     log.warn('checkpoint failed', { job: this.target.jobId, checkpoint: entry.id, reason });
-    // While finalizing, finalize() discards the files itself once its writes are done.
+    // While finalizing, finalize() discards the files itself once the metadata write is done.
     if (p.finalizing) return;
     const discard = this.discard(p);
     this.settled = this.settled.then(() => discard);
