@@ -226,4 +226,36 @@ describe('JobMaster with checkpoints', () => {
     expect(third.tasks.every((t) => t.state === undefined)).toBe(true);
     job.close();
   });
+
+  it('records its status on every change; a JobMaster resuming that status runs a new attempt from the latest checkpoint, with new checkpoint ids', async () => {
+    const storage = new CheckpointStorage(join(root, 'j1'));
+    const statuses: unknown[] = [];
+    const clock = new ManualClock();
+    const rm = new TestingResourceManager();
+    const services = { resourceManager: rm, clock, timers: clock, checkpointStorage: storage, persist: (s: unknown) => statuses.push(s) };
+    const job = new JobMaster('j1', spec({ checkpointing: { interval: 100_000_000 } }), undefined, services);
+    const tm = rm.addTaskManager('tm1', 2);
+    job.start();
+    reportAll(job, 'RUNNING');
+    const cp = job.checkpoints!.tick()!;
+    for (const t of job.tasks.list()) {
+      job.acknowledgeCheckpoint('tm1', 0, cp.id, t.vertex, t.subtask, { path: join(root, 'j1', `chk-${cp.id}`, `${t.vertex}-${t.subtask}.bin`), size: 1, sha256: 'c'.repeat(64) });
+    }
+    await eventually('the checkpoint to complete', () => tm.callsOf('notifyCheckpointComplete').length === 1);
+    const saved = statuses[statuses.length - 1] as Parameters<JobMaster['resume']>[0];
+    expect(saved).toEqual({ state: 'RUNNING', attempt: 0, restarts: 0, latestCheckpoint: { id: cp.id, metadata: join(root, 'j1', `chk-${cp.id}`, '_metadata.json') } });
+    job.close(); // the JobManager dies
+
+    const rm2 = new TestingResourceManager();
+    const resumed = new JobMaster('j1', spec({ checkpointing: { interval: 100_000_000 } }), undefined, { ...services, resourceManager: rm2 });
+    const tm2 = rm2.addTaskManager('tm1', 2);
+    resumed.resume(saved);
+    const [deploy] = await eventually('the resumed attempt', () => (tm2.callsOf('submitTasks').length === 1 ? tm2.callsOf('submitTasks') : undefined));
+    expect(deploy.plan).toMatchObject({ attempt: 1, restoredCheckpoint: cp.id });
+    expect(deploy.tasks.every((t) => t.state?.path.includes(`chk-${cp.id}`))).toBe(true);
+    expect(resumed.restarts).toBe(0);
+    reportAll(resumed, 'RUNNING');
+    expect(resumed.checkpoints!.tick()!.id).toBe(cp.id + 1);
+    resumed.close();
+  });
 });

@@ -17,6 +17,7 @@ import { Executions } from './executions';
 import { createRestartStrategy, effectiveRestart, type RestartStrategy } from './failover/restart-strategy';
 import type { JobMasterGateway, TaskExecutionState } from './gateway/gateways';
 import { isTerminal, JOB_STATES, type JobState } from './job-state';
+import type { JobStatus } from './ha/job-store';
 import type { ResourceManagerGateway } from './scheduler/resource-manager';
 
 const log = new Logger('jobmaster');
@@ -33,6 +34,8 @@ export interface JobMasterServices {
   resourceManager: ResourceManagerGateway;
   /** Where a job with `checkpointing` keeps its checkpoints. */
   checkpointStorage?: CheckpointStorage;
+  /** Records the job's status durably (jobmanager/ha/job-store.ts) on every change, for a JobManager that takes over. */
+  persist?: (status: Omit<JobStatus, 'version'>) => void;
   clock?: Clock;
   timers?: Timers;
 }
@@ -60,6 +63,7 @@ export class JobMaster implements JobMasterGateway {
   private restore: RestoreState | undefined;
   /** The checkpoint the current attempt was deployed from. */
   private restoredCheckpoint: number | undefined;
+  private latestCheckpoint: JobStatus['latestCheckpoint'] = null;
   private cancelTimer: (() => void) | undefined;
   private restartTimer: (() => void) | undefined;
 
@@ -89,6 +93,10 @@ export class JobMaster implements JobMasterGateway {
               else gw.notifyCheckpointComplete(id, frame.attempt, frame.checkpointId);
             }
           },
+          completed: (checkpointId, metadata) => {
+            this.latestCheckpoint = { id: checkpointId, metadata };
+            this.persist();
+          },
         },
         spec.checkpointing,
         services.checkpointStorage,
@@ -107,8 +115,28 @@ export class JobMaster implements JobMasterGateway {
 
   /** Starts checkpointing and asks for the slots of the first attempt. */
   start(): void {
+    this.persist();
     this.checkpoints?.start();
     this.requestSlots();
+  }
+
+  /**
+   * Resumes a job that a previous JobManager ran (its status as stored): a new attempt, past every
+   * attempt the old JobManager may have deployed, from the latest completed checkpoint. Its tasks
+   * of the old attempt were cancelled by their TaskManagers when that JobManager went away.
+   */
+  resume(saved: Pick<JobStatus, 'state' | 'attempt' | 'restarts' | 'latestCheckpoint'>): void {
+    this.attempt = saved.attempt + 1;
+    this.restarts = saved.restarts;
+    this.latestCheckpoint = saved.latestCheckpoint;
+    log.info('resuming job after a JobManager failover', { job: this.id, was: saved.state, attempt: this.attempt });
+    // A cancel that was under way only needs its end: the old tasks are gone with the old JobManager.
+    if (saved.state === 'CANCELLING') return this.cancel();
+    void (async () => {
+      await this.checkpoints?.continueIds();
+      this.checkpoints?.start();
+      await this.restoreAndSchedule();
+    })();
   }
 
   cancel(): void {
@@ -300,6 +328,7 @@ export class JobMaster implements JobMasterGateway {
     this.state = JOB_STATES.transition(`job ${this.id}`, this.state, to);
     this.reason = reason;
     log.info('job state', { job: this.id, state: to, ...(reason ? { reason } : {}) });
+    this.persist();
     const rm = this.services.resourceManager;
     if (isTerminal(to)) {
       this.endedAt = this.clock.now();
@@ -312,6 +341,10 @@ export class JobMaster implements JobMasterGateway {
       this.checkpoints?.abort(`job ${to}`);
     }
     if (isTerminal(to) || to === 'RESTARTING') rm.releaseSlots(this.id);
+  }
+
+  private persist(): void {
+    this.services.persist?.({ state: this.state, attempt: this.attempt, restarts: this.restarts, latestCheckpoint: this.latestCheckpoint });
   }
 
   private taskExecutors() {

@@ -32,6 +32,8 @@ export interface CheckpointTarget {
   tasks(): readonly { vertex: string; subtask: number }[];
   /** Sends a frame to every TaskManager that hosts a subtask of the current attempt. */
   broadcast(frame: Extract<Outgoing<JmToTmFrame>, { t: 'trigger-checkpoint' | 'checkpoint-complete' }>): void;
+  /** Checkpoint `id` completed, its metadata at `metadataPath` (the JobManager records the pointer). */
+  completed?(id: number, metadataPath: string): void;
 }
 
 export type { CheckpointEntry };
@@ -67,6 +69,14 @@ export class CheckpointCoordinator {
     readonly config: CheckpointingConfig,
     private readonly storage: CheckpointStorage,
   ) {}
+
+  /**
+   * A job resumed by a new JobManager: ids continue after every chk folder in the storage (even an
+   * unfinished one, which TaskManagers may have written into), so no file of an old checkpoint is reused.
+   */
+  async continueIds(): Promise<void> {
+    this.nextId = Math.max(this.nextId, (await this.storage.highestId()) + 1);
+  }
 
   /** Starts the periodic trigger; each tick checks whether the job can take a checkpoint. */
   start(): void {
@@ -157,7 +167,7 @@ export class CheckpointCoordinator {
     clearTimeout(p.timeout); // fully acknowledged: only the metadata is left, a restart can still abort it
     const meta = { jobId: this.target.jobId, attempt: entry.attempt, triggerTime: entry.triggerTime, completedAt: Date.now() };
     const done = p.writer.finalize(meta).then(
-      async () => {
+      async (metadata) => {
         if (this.pending !== p) return this.discard(p); // aborted meanwhile
         this.pending = undefined;
         entry.status = CHECKPOINT_STATES.transition(`checkpoint ${entry.id}`, entry.status, 'COMPLETED');
@@ -165,6 +175,7 @@ export class CheckpointCoordinator {
         this.counts.completed++;
         this.latestCompleted = entry;
         log.info('checkpoint completed', { job: this.target.jobId, checkpoint: entry.id, durationMs: entry.duration, bytes: entry.size });
+        this.target.completed?.(metadata.checkpointId, p.writer.metadataPath);
         this.target.broadcast({ t: 'checkpoint-complete', jobId: this.target.jobId, attempt: entry.attempt, checkpointId: entry.id });
       },
       async (err: unknown) => {

@@ -85,6 +85,10 @@ export class CheckpointWriter {
     this.dir = join(storage.dir, chkDir(checkpointId));
   }
 
+  get metadataPath(): string {
+    return join(this.dir, METADATA);
+  }
+
   /** Records a task's handle; one that points outside this checkpoint's folder is refused. */
   add(vertex: string, subtask: number, handle: StateHandle): void {
     if (dirname(handle.path) !== this.dir) {
@@ -147,6 +151,11 @@ export class CheckpointStorage {
         return { id, complete: entries.includes(METADATA) };
       }),
     );
+  }
+
+  /** The highest chk folder id present, complete or not; 0 if none. */
+  async highestId(): Promise<number> {
+    return (await this.folders())[0]?.id ?? 0;
   }
 
   /** Ids of the completed checkpoints on disk, newest first. */
