@@ -101,7 +101,19 @@ export function isNonRetriable(err: unknown): boolean {
 }
 
 /** A failure as reported to the JobManager: message, stack, and whether a restart can help. */
-export function errorInfo(err: unknown): { message: string; stack?: string; nonRetriable?: true } {
+export function errorInfo(err: unknown): { message: string; stack?: string; nonRetriable?: true; code?: string } {
   const e = err instanceof Error ? err : undefined;
-  return { message: e?.message ?? String(err), stack: e?.stack, ...(isNonRetriable(err) && { nonRetriable: true as const }) };
+  return {
+    message: e?.message ?? String(err),
+    stack: e?.stack,
+    ...(isNonRetriable(err) && { nonRetriable: true as const }),
+    ...(err instanceof FlinkxError && { code: err.code }),
+  };
+}
+
+/** A snapshot file that is missing, short, or does not match its checksum: its checkpoint cannot be restored. */
+export class CorruptCheckpointError extends FlinkxError {
+  constructor(message: string, cause?: unknown) {
+    super('CHECKPOINT_CORRUPT', message, { retriable: true, cause });
+  }
 }

@@ -48,14 +48,29 @@ export const DeploymentPlanSchema = z.object({
   checkpointing: z.custom<JobSpec['checkpointing']>().optional(),
   /** Id of the completed checkpoint this attempt starts from, if any. */
   restoredCheckpoint: z.number().int().optional(),
+  /** Absolute path of the job's checkpoint storage: tasks write their snapshots under it. */
+  checkpointDir: z.string().optional(),
 });
 export type DeploymentPlan = z.infer<typeof DeploymentPlanSchema>;
+
+/**
+ * Where one task's snapshot of one checkpoint lies (Flink's state handle): written by the task, named
+ * in its acknowledgement and in the checkpoint's metadata, read back by the task that restores it.
+ */
+export const StateHandleSchema = z.object({
+  /** Absolute path of the snapshot file. */
+  path: z.string().min(1),
+  size: z.number().int().nonnegative(),
+  /** sha256 of the file's bytes, hex: a restore refuses a file that does not match. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type StateHandle = z.infer<typeof StateHandleSchema>;
 
 export const TaskRefSchema = z.object({
   vertex: z.string(),
   subtask: z.number().int().nonnegative(),
-  /** The task's snapshot from the checkpoint this attempt restores (msgpack, see taskmanager/checkpoint/snapshot.ts). */
-  state: z.instanceof(Uint8Array).optional(),
+  /** The task's snapshot in the checkpoint this attempt restores (msgpack, see taskmanager/checkpoint/snapshot.ts). */
+  state: StateHandleSchema.optional(),
 });
 export type TaskRef = z.infer<typeof TaskRefSchema>;
 

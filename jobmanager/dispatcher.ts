@@ -5,11 +5,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { UnknownJobError } from '../common/errors';
-import { parseJobSpec } from '../common/jobfile';
+import { parseJobSpec, type JobSpec } from '../common/jobfile';
 import { Logger } from '../common/log';
 import type { TmToJmFrame } from '../common/protocol/control';
 import { checkpointDirFor, CheckpointStorage } from './checkpoint/checkpoint-storage';
 import { deliverToJobMaster } from './gateway/websocket';
+import { JobStore } from './ha/job-store';
+import { isTerminal } from './job-state';
 import { JobMaster } from './job-master';
 import type { JobManagerConfig } from './jobmanager-options';
 import { ResourceManager } from './scheduler/resource-manager';
@@ -23,8 +25,10 @@ export type DispatcherOptions = Pick<JobManagerConfig, 'heartbeatIntervalMs' | '
 export class Dispatcher {
   readonly jobs = new Map<string, JobMaster>();
   readonly resourceManager: ResourceManager;
+  private readonly store: JobStore;
 
   constructor(private readonly options: DispatcherOptions) {
+    this.store = new JobStore(options.dataDir);
     this.resourceManager = new ResourceManager(
       { intervalMs: options.heartbeatIntervalMs, timeoutMs: options.heartbeatTimeoutMs },
       (tm, reason) => this.taskManagerLost(tm, reason),
@@ -39,14 +43,44 @@ export class Dispatcher {
   submit(input: unknown, functionsCode: string | undefined): JobMaster {
     const spec = parseJobSpec(input, 'submitted job');
     const id = randomBytes(8).toString('hex');
-    const checkpointStorage = spec.checkpointing
-      ? new CheckpointStorage(checkpointDirFor(this.options.dataDir, id, spec.checkpointing.storage))
-      : undefined;
-    const job = new JobMaster(id, spec, functionsCode, { resourceManager: this.resourceManager, checkpointStorage });
+    const job = this.jobMaster(id, spec, functionsCode);
+    this.store.saveJob({ id, spec, functionsCode, createdAt: job.createdAt });
     this.jobs.set(id, job);
     log.info('job submitted', { job: id, name: spec.name, slots: job.slotsNeeded });
     job.start();
     return job;
+  }
+
+  /**
+   * After a JobManager failover: every stored job that had not ended resumes under its id from its
+   * latest completed checkpoint. Ended jobs stay on disk and are not listed again.
+   */
+  recover(): void {
+    for (const { job: stored, status } of this.store.load()) {
+      if (status && isTerminal(status.state)) continue;
+      const spec = parseJobSpec(stored.spec, `stored job ${stored.id}`);
+      const job = this.jobMaster(stored.id, spec, stored.functionsCode);
+      this.jobs.set(stored.id, job);
+      job.resume(status ?? { state: 'CREATED', attempt: -1, restarts: 0, latestCheckpoint: null });
+    }
+  }
+
+  private jobMaster(id: string, spec: JobSpec, functionsCode: string | undefined): JobMaster {
+    const checkpointStorage = spec.checkpointing
+      ? new CheckpointStorage(checkpointDirFor(this.options.dataDir, id, spec.checkpointing.storage))
+      : undefined;
+    return new JobMaster(id, spec, functionsCode, {
+      resourceManager: this.resourceManager,
+      checkpointStorage,
+      persist: (status) => {
+        try {
+          this.store.saveStatus(id, status);
+        } catch (err) {
+          // The job runs on; only a failover would miss this change.
+          log.error('cannot persist job status', { job: id, error: (err as Error).message });
+        }
+      },
+    });
   }
 
   get(id: string): JobMaster {

@@ -196,7 +196,7 @@ describe('JobMaster with checkpoints', () => {
     }
   }
 
-  it('a restarted attempt is deployed from the latest completed checkpoint, each task with its bytes', async () => {
+  it('a restarted attempt is deployed from the latest completed checkpoint, each task with its handle', async () => {
     // an interval the test never reaches: checkpoints are triggered by hand
     const { clock, rm, job } = setup({ checkpointing: { interval: 100_000_000 } }, new CheckpointStorage(join(root, 'j1')));
     const tm = rm.addTaskManager('tm1', 2);
@@ -204,7 +204,10 @@ describe('JobMaster with checkpoints', () => {
     reportAll(job, 'RUNNING');
     const cp = job.checkpoints!.tick()!;
     expect(tm.callsOf('triggerCheckpoint')).toEqual([{ t: 'triggerCheckpoint', jobId: 'j1', attempt: 0, checkpointId: cp.id }]);
-    job.tasks.list().forEach((t, i) => job.acknowledgeCheckpoint('tm1', 0, cp.id, t.vertex, t.subtask, new Uint8Array([i])));
+    const dir = job.checkpointDir!;
+    job.tasks.list().forEach((t, i) =>
+      job.acknowledgeCheckpoint('tm1', 0, cp.id, t.vertex, t.subtask, { path: join(dir, `chk-${cp.id}`, `${t.vertex}-${t.subtask}.bin`), size: i, sha256: 'b'.repeat(64) }),
+    );
     await eventually('the checkpoint to complete', () => tm.callsOf('notifyCheckpointComplete').length === 1);
 
     job.taskManagerLost('tm1', 'connection closed');
@@ -213,7 +216,46 @@ describe('JobMaster with checkpoints', () => {
     const { plan, tasks } = deploys[1];
     expect(plan.attempt).toBe(1);
     expect(plan.restoredCheckpoint).toBe(cp.id);
-    expect(tasks.every((t) => t.state instanceof Uint8Array)).toBe(true);
+    expect(plan.checkpointDir).toBe(join(root, 'j1'));
+    expect(tasks.map((t) => t.state?.path).sort()).toEqual(job.tasks.list().map((t) => join(root, 'j1', `chk-${cp.id}`, `${t.vertex}-${t.subtask}.bin`)).sort());
+    // The restored attempt finds a snapshot corrupt: that checkpoint is set aside, the next restore has none left.
+    job.updateTaskExecutionState('tm1', { attempt: 1, vertex: tasks[0].vertex, subtask: tasks[0].subtask, state: 'FAILED', error: { message: 'bad', code: 'CHECKPOINT_CORRUPT' } });
+    clock.advance(5000);
+    const third = await eventually('the attempt after', () => (tm.callsOf('submitTasks').length === 3 ? tm.callsOf('submitTasks')[2] : undefined));
+    expect(third.plan.restoredCheckpoint).toBeUndefined();
+    expect(third.tasks.every((t) => t.state === undefined)).toBe(true);
     job.close();
+  });
+
+  it('records its status on every change; a JobMaster resuming that status runs a new attempt from the latest checkpoint, with new checkpoint ids', async () => {
+    const storage = new CheckpointStorage(join(root, 'j1'));
+    const statuses: unknown[] = [];
+    const clock = new ManualClock();
+    const rm = new TestingResourceManager();
+    const services = { resourceManager: rm, clock, timers: clock, checkpointStorage: storage, persist: (s: unknown) => statuses.push(s) };
+    const job = new JobMaster('j1', spec({ checkpointing: { interval: 100_000_000 } }), undefined, services);
+    const tm = rm.addTaskManager('tm1', 2);
+    job.start();
+    reportAll(job, 'RUNNING');
+    const cp = job.checkpoints!.tick()!;
+    for (const t of job.tasks.list()) {
+      job.acknowledgeCheckpoint('tm1', 0, cp.id, t.vertex, t.subtask, { path: join(root, 'j1', `chk-${cp.id}`, `${t.vertex}-${t.subtask}.bin`), size: 1, sha256: 'c'.repeat(64) });
+    }
+    await eventually('the checkpoint to complete', () => tm.callsOf('notifyCheckpointComplete').length === 1);
+    const saved = statuses[statuses.length - 1] as Parameters<JobMaster['resume']>[0];
+    expect(saved).toEqual({ state: 'RUNNING', attempt: 0, restarts: 0, latestCheckpoint: { id: cp.id, metadata: join(root, 'j1', `chk-${cp.id}`, '_metadata.json') } });
+    job.close(); // the JobManager dies
+
+    const rm2 = new TestingResourceManager();
+    const resumed = new JobMaster('j1', spec({ checkpointing: { interval: 100_000_000 } }), undefined, { ...services, resourceManager: rm2 });
+    const tm2 = rm2.addTaskManager('tm1', 2);
+    resumed.resume(saved);
+    const [deploy] = await eventually('the resumed attempt', () => (tm2.callsOf('submitTasks').length === 1 ? tm2.callsOf('submitTasks') : undefined));
+    expect(deploy.plan).toMatchObject({ attempt: 1, restoredCheckpoint: cp.id });
+    expect(deploy.tasks.every((t) => t.state?.path.includes(`chk-${cp.id}`))).toBe(true);
+    expect(resumed.restarts).toBe(0);
+    reportAll(resumed, 'RUNNING');
+    expect(resumed.checkpoints!.tick()!.id).toBe(cp.id + 1);
+    resumed.close();
   });
 });

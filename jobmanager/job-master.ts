@@ -6,33 +6,36 @@
  */
 import type { JobSpec, RestartSpec } from '../common/jobfile';
 import { Logger } from '../common/log';
-import type { DeploymentPlan, SlotRef } from '../common/plan';
+import type { DeploymentPlan, SlotRef, StateHandle } from '../common/plan';
 import type { ErrorInfo, TaskCounters } from '../common/protocol/control';
 import type { JobException } from '../common/protocol/rest';
 import { CheckpointCoordinator } from './checkpoint/checkpoint-coordinator';
-import type { CheckpointStorage, SnapshotBytes } from './checkpoint/checkpoint-storage';
+import type { CheckpointStorage } from './checkpoint/checkpoint-storage';
 import { systemClock, systemTimers, type Clock, type Timers } from './clock';
 import { buildExecutionGraph, buildJobGraph, type ExecutionGraph } from './compiler';
 import { Executions } from './executions';
 import { createRestartStrategy, effectiveRestart, type RestartStrategy } from './failover/restart-strategy';
 import type { JobMasterGateway, TaskExecutionState } from './gateway/gateways';
 import { isTerminal, JOB_STATES, type JobState } from './job-state';
+import type { JobStatus } from './ha/job-store';
 import type { ResourceManagerGateway } from './scheduler/resource-manager';
 
 const log = new Logger('jobmaster');
 /** How long a cancelled job waits for its tasks to confirm before it counts them as stopped. */
 export const CANCEL_TIMEOUT_MS = 10_000;
 
-/** The completed checkpoint an attempt starts from: its id and every task's snapshot bytes. */
+/** The completed checkpoint an attempt starts from: its id and every task's snapshot handle. */
 export interface RestoreState {
   checkpointId: number;
-  states: Map<string, SnapshotBytes>;
+  handles: Map<string, StateHandle>;
 }
 
 export interface JobMasterServices {
   resourceManager: ResourceManagerGateway;
   /** Where a job with `checkpointing` keeps its checkpoints. */
   checkpointStorage?: CheckpointStorage;
+  /** Records the job's status durably (jobmanager/ha/job-store.ts) on every change, for a JobManager that takes over. */
+  persist?: (status: Omit<JobStatus, 'version'>) => void;
   clock?: Clock;
   timers?: Timers;
 }
@@ -58,6 +61,9 @@ export class JobMaster implements JobMasterGateway {
   private readonly clock: Clock;
   private readonly timers: Timers;
   private restore: RestoreState | undefined;
+  /** The checkpoint the current attempt was deployed from. */
+  private restoredCheckpoint: number | undefined;
+  private latestCheckpoint: JobStatus['latestCheckpoint'] = null;
   private cancelTimer: (() => void) | undefined;
   private restartTimer: (() => void) | undefined;
 
@@ -87,11 +93,20 @@ export class JobMaster implements JobMasterGateway {
               else gw.notifyCheckpointComplete(id, frame.attempt, frame.checkpointId);
             }
           },
+          completed: (checkpointId, metadata) => {
+            this.latestCheckpoint = { id: checkpointId, metadata };
+            this.persist();
+          },
         },
         spec.checkpointing,
         services.checkpointStorage,
       );
     }
+  }
+
+  /** Where the job's tasks write their snapshots. */
+  get checkpointDir(): string | undefined {
+    return this.checkpoints ? this.services.checkpointStorage?.dir : undefined;
   }
 
   get slotsNeeded(): number {
@@ -100,8 +115,28 @@ export class JobMaster implements JobMasterGateway {
 
   /** Starts checkpointing and asks for the slots of the first attempt. */
   start(): void {
+    this.persist();
     this.checkpoints?.start();
     this.requestSlots();
+  }
+
+  /**
+   * Resumes a job that a previous JobManager ran (its status as stored): a new attempt, past every
+   * attempt the old JobManager may have deployed, from the latest completed checkpoint. Its tasks
+   * of the old attempt were cancelled by their TaskManagers when that JobManager went away.
+   */
+  resume(saved: Pick<JobStatus, 'state' | 'attempt' | 'restarts' | 'latestCheckpoint'>): void {
+    this.attempt = saved.attempt + 1;
+    this.restarts = saved.restarts;
+    this.latestCheckpoint = saved.latestCheckpoint;
+    log.info('resuming job after a JobManager failover', { job: this.id, was: saved.state, attempt: this.attempt });
+    // A cancel that was under way only needs its end: the old tasks are gone with the old JobManager.
+    if (saved.state === 'CANCELLING') return this.cancel();
+    void (async () => {
+      await this.checkpoints?.continueIds();
+      this.checkpoints?.start();
+      await this.restoreAndSchedule();
+    })();
   }
 
   cancel(): void {
@@ -135,6 +170,8 @@ export class JobMaster implements JobMasterGateway {
     // A finished task acks no more checkpoints: the one in progress cannot complete.
     if (u.state === 'FINISHED') this.checkpoints?.abort(`task ${u.vertex}[${u.subtask}] finished`);
     if (u.state === 'FAILED' && this.state === 'RUNNING') {
+      // A snapshot this attempt restored is missing or corrupt: the next restore takes the checkpoint before it.
+      if (u.error?.code === 'CHECKPOINT_CORRUPT' && this.restoredCheckpoint !== undefined) this.checkpoints?.invalidate(this.restoredCheckpoint);
       const failure = u.error ?? { message: `task ${u.vertex}[${u.subtask}] failed` };
       this.exceptions.push({ time: this.clock.now(), attempt: u.attempt, task: `${u.vertex}[${u.subtask}]`, ...failure });
       return this.failAttempt(failure);
@@ -143,8 +180,8 @@ export class JobMaster implements JobMasterGateway {
   }
 
   /** Only the TM that runs the subtask may speak for it (slot i hosts subtask i of every vertex). */
-  acknowledgeCheckpoint(tm: string, attempt: number, checkpointId: number, vertex: string, subtask: number, state: Uint8Array): void {
-    if (this.slots?.[subtask]?.tm === tm) this.checkpoints?.acknowledge(attempt, checkpointId, vertex, subtask, state);
+  acknowledgeCheckpoint(tm: string, attempt: number, checkpointId: number, vertex: string, subtask: number, handle: StateHandle): void {
+    if (this.slots?.[subtask]?.tm === tm) this.checkpoints?.acknowledge(attempt, checkpointId, vertex, subtask, handle);
   }
 
   declineCheckpoint(tm: string, attempt: number, checkpointId: number, vertex: string, subtask: number, reason: string): void {
@@ -202,7 +239,8 @@ export class JobMaster implements JobMasterGateway {
     this.slots = slots;
     const jobGraph = this.execution.jobGraph;
     const restore = this.restore;
-    this.restore = undefined; // the bytes travel with the deploy frames; no need to hold them
+    this.restore = undefined;
+    this.restoredCheckpoint = restore?.checkpointId;
     const plan: DeploymentPlan = {
       jobId: this.id,
       attempt: this.attempt,
@@ -214,6 +252,7 @@ export class JobMaster implements JobMasterGateway {
       peers: Object.fromEntries([...gateways].map(([tm, gw]) => [tm, gw.dataAddress])),
       functionsCode: this.functionsCode,
       checkpointing: this.spec.checkpointing,
+      ...(this.checkpointDir && { checkpointDir: this.checkpointDir }),
       ...(restore && { restoredCheckpoint: restore.checkpointId }),
     };
     this.tasks.schedule(this.execution.subtasks, slots);
@@ -223,7 +262,7 @@ export class JobMaster implements JobMasterGateway {
       const tasks = this.execution.subtasks
         .filter((t) => slots[t.subtask].tm === tm)
         .map((t) => {
-          const state = restore?.states.get(`${t.vertex}/${t.subtask}`);
+          const state = restore?.handles.get(`${t.vertex}/${t.subtask}`);
           return state ? { ...t, state } : t;
         });
       gw.submitTasks(plan, tasks);
@@ -261,7 +300,7 @@ export class JobMaster implements JobMasterGateway {
     let failure: ErrorInfo | undefined;
     try {
       const checkpoint = await this.checkpoints.latestForRestore();
-      if (checkpoint) restore = { checkpointId: checkpoint.metadata.checkpointId, states: await checkpoint.loadAll() };
+      if (checkpoint) restore = { checkpointId: checkpoint.metadata.checkpointId, handles: checkpoint.handles() };
     } catch (err) {
       // Starting from scratch would silently break the job's guarantees; failing says why.
       failure = { message: `cannot load the latest checkpoint: ${(err as Error).message}` };
@@ -289,6 +328,7 @@ export class JobMaster implements JobMasterGateway {
     this.state = JOB_STATES.transition(`job ${this.id}`, this.state, to);
     this.reason = reason;
     log.info('job state', { job: this.id, state: to, ...(reason ? { reason } : {}) });
+    this.persist();
     const rm = this.services.resourceManager;
     if (isTerminal(to)) {
       this.endedAt = this.clock.now();
@@ -301,6 +341,10 @@ export class JobMaster implements JobMasterGateway {
       this.checkpoints?.abort(`job ${to}`);
     }
     if (isTerminal(to) || to === 'RESTARTING') rm.releaseSlots(this.id);
+  }
+
+  private persist(): void {
+    this.services.persist?.({ state: this.state, attempt: this.attempt, restarts: this.restarts, latestCheckpoint: this.latestCheckpoint });
   }
 
   private taskExecutors() {

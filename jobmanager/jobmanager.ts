@@ -4,6 +4,7 @@
  * connection with the reason, and the TM counts as lost. `/metrics` (Prometheus) and
  * `/prometheus/targets` (http_sd discovery of the JM and every TM) are served by ./metrics.
  */
+import { mkdirSync } from 'node:fs';
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -13,6 +14,7 @@ import { guardedServer, pathOf } from '../common/net/server-guard';
 import { decodeFrame, MAX_FRAME_BYTES } from '../common/protocol/codec';
 import { TmToJmFrame } from '../common/protocol/control';
 import { Dispatcher } from './dispatcher';
+import { LeaderLock } from './ha/leader-lock';
 import type { JobManagerConfig } from './jobmanager-options';
 import { JobManagerMetrics } from './metrics';
 import { handle, restRoutes } from './rest/rest';
@@ -29,9 +31,12 @@ export class JobManager {
   private port = 0;
   private readonly http: Server;
   private readonly wss: WebSocketServer;
+  /** One active JobManager per data dir (./ha/leader-lock.ts). */
+  private readonly lock: LeaderLock;
 
   constructor(private readonly options: JobManagerOptions) {
     this.dispatcher = new Dispatcher(options);
+    this.lock = new LeaderLock(options.dataDir);
     this.metrics = new JobManagerMetrics(this.dispatcher);
     const routes = restRoutes(this.dispatcher);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
@@ -82,13 +87,19 @@ export class JobManager {
     });
   }
 
+  /** Waits for the data dir's lock (a standby waits here), listens, then resumes the jobs a previous JobManager left. */
   async start(): Promise<number> {
+    mkdirSync(this.options.dataDir, { recursive: true });
+    const me = { pid: process.pid, host: this.options.host, port: this.options.port };
+    await this.lock.acquire(me);
     await new Promise<void>((resolve, reject) => {
       this.http.once('error', reject);
       this.http.listen(this.options.port, this.options.host, () => resolve());
     });
     const port = (this.http.address() as AddressInfo).port;
     this.port = port;
+    this.lock.update({ ...me, port });
+    this.dispatcher.recover();
     log.info('started', { rest: `http://${this.options.host}:${port}`, taskmanagers: `ws://${this.options.host}:${port}/tm` });
     return port;
   }
@@ -105,6 +116,7 @@ export class JobManager {
     this.metrics.close();
     for (const c of this.wss.clients) c.terminate();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    this.lock.release();
     log.info('stopped');
   }
 }

@@ -12,6 +12,7 @@ import type { TaskCounters } from '../common/protocol/control';
 import type { DeploymentPlan, SlotRef, TaskRef } from '../common/plan';
 import type { Batch, ChannelTransport, InputGate, Marker, OutputChannel } from './network/channels';
 import { FunctionRegistry, loadFunctions } from './operators/functions';
+import { readSnapshotFile, snapshotPath, writeSnapshotFile } from './checkpoint/state-files';
 import { StreamTask } from './task';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './worker-messages';
 
@@ -126,12 +127,10 @@ class Slot implements ChannelTransport {
         });
       try {
         const functions = this.functionsFor(plan, functionsPath);
-        const acknowledge = (checkpointId: number, state: Uint8Array) =>
-          this.post(
-            { kind: 'ack-checkpoint', jobId: plan.jobId, attempt: plan.attempt, checkpointId, vertex: ref.vertex, subtask: ref.subtask, state },
-            [state.buffer as ArrayBuffer],
-          );
-        task = new StreamTask({ plan, vertex, subtask: ref.subtask, network: this.init.network, transport: this, functions, report, acknowledge, restoreState: ref.state });
+        const acknowledge = (checkpointId: number, state: Uint8Array) => void this.persist(plan, ref, checkpointId, state);
+        const handle = ref.state;
+        const restoreState = handle && (() => readSnapshotFile(handle));
+        task = new StreamTask({ plan, vertex, subtask: ref.subtask, network: this.init.network, transport: this, functions, report, acknowledge, restoreState });
       } catch (err) {
         report('FAILED', errorInfo(err));
         continue;
@@ -148,6 +147,22 @@ class Slot implements ChannelTransport {
       }
       for (const ch of started.gate.channelIds()) this.gates.set(ch, started.gate);
       void started.run().finally(() => this.forget(plan.jobId, started));
+    }
+  }
+
+  /**
+   * Writes a task's snapshot to the checkpoint storage, then acknowledges with its handle (or
+   * declines: the checkpoint fails, the job goes on). The task carries on meanwhile.
+   */
+  private async persist(plan: DeploymentPlan, ref: TaskRef, checkpointId: number, state: Uint8Array): Promise<void> {
+    const { jobId, attempt } = plan;
+    const { vertex, subtask } = ref;
+    try {
+      if (!plan.checkpointDir) throw new Error('the deployment names no checkpoint storage');
+      const handle = await writeSnapshotFile(snapshotPath(plan.checkpointDir, checkpointId, vertex, subtask), state);
+      this.post({ kind: 'ack-checkpoint', jobId, attempt, checkpointId, vertex, subtask, handle });
+    } catch (err) {
+      this.post({ kind: 'decline-checkpoint', jobId, attempt, checkpointId, vertex, subtask, reason: `cannot write the snapshot: ${(err as Error).message}` });
     }
   }
 

@@ -44,8 +44,8 @@ export interface TaskEnvironment {
   subtask: number;
   transport: ChannelTransport;
   functions: FunctionRegistry;
-  /** Snapshot bytes of the checkpoint `plan.restoredCheckpoint`, for this subtask. */
-  restoreState?: Uint8Array;
+  /** Reads this subtask's snapshot bytes of the checkpoint `plan.restoredCheckpoint`. */
+  restoreState?: () => Promise<Uint8Array>;
   report(state: TaskState, error?: ErrorInfo): void;
   acknowledge(checkpointId: number, state: Uint8Array): void;
 }
@@ -193,7 +193,7 @@ export class StreamTask {
 
   async run(): Promise<void> {
     try {
-      if (this.env.restoreState) await this.restore(this.env.restoreState);
+      if (this.env.restoreState) await this.restore(await this.env.restoreState());
       this.running = true;
       this.env.report('RUNNING');
       if (this.source) await this.runSource(this.source);

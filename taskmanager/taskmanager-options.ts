@@ -17,12 +17,15 @@ export const TASKMANAGER_DEFAULTS = {
 export const TaskManagerOptionsSchema = z.object({
   /** Slots, one worker thread each. @default the number of CPU cores */
   slots: intOption(1, 1024).default(() => availableParallelism()),
-  /** The JobManager, as ws:// (an http:// address is taken to mean the same host and port). @default "ws://127.0.0.1:8081" */
+  /**
+   * The JobManager, as ws:// (an http:// address is taken to mean the same host and port); a
+   * comma-separated list (active and standby JobManagers) is tried in turn. @default "ws://127.0.0.1:8081"
+   */
   jobmanager: z
     .string()
-    .regex(/^(ws|http)s?:\/\/./, 'must be a ws:// or http:// address')
+    .regex(/^(ws|http)s?:\/\/[^,]+(,(ws|http)s?:\/\/[^,]+)*$/, 'must be a ws:// or http:// address, or a comma-separated list of them')
     .default(TASKMANAGER_DEFAULTS.jobmanager)
-    .transform((url) => url.replace(/^http(s?):/, 'ws$1:')),
+    .transform((urls) => urls.replace(/(^|,)http(s?):/g, '$1ws$2:')),
   /** Address of the data and metrics ports. @default "127.0.0.1" */
   host: z.string().min(1, 'must not be empty').default(TASKMANAGER_DEFAULTS.host),
   /** Port for data from other TaskManagers; 0: any free port. @default 0 */

@@ -25,7 +25,7 @@ const RECONNECT_MS = 1000;
 
 export interface TaskManagerOptions {
   slots: number;
-  /** ws://host:port of the JobManager. */
+  /** ws://host:port of the JobManager, or a comma-separated list of them (active and standbys), tried in turn. */
   jobmanager: string;
   host: string;
   dataPort: number;
@@ -58,6 +58,9 @@ export class TaskManager {
   private readonly cutOff = new Map<string, Set<string>>();
   private readonly functionsDir = mkdtempSync(join(tmpdir(), 'flinkx-tm-'));
   private jm: WebSocket | undefined;
+  /** The JobManager addresses, and which one the current or next connection uses. */
+  private readonly jmAddresses: string[];
+  private jmIndex = 0;
   private heartbeat: NodeJS.Timeout | undefined;
   private dataAddress = '';
   /** Job names from deploy frames, for metric labels. */
@@ -76,6 +79,7 @@ export class TaskManager {
       credits: options.creditsPerChannel ?? DEFAULT_NETWORK.credits,
     };
     this.tmId = options.tmId ?? `tm-${randomUUID().slice(0, 8)}`;
+    this.jmAddresses = options.jobmanager.split(',');
     this.dataServer = new DataServer((f, peer) => {
       if (this.isCutOff(peer, f.ch)) return;
       if (f.t === 'credit') return this.toWorker(f.slot, { kind: 'credit', ch: f.ch, n: f.n });
@@ -188,7 +192,8 @@ export class TaskManager {
 
   private connect(): void {
     if (this.stopped) return;
-    const ws = new WebSocket(`${this.options.jobmanager.replace(/\/$/, '')}/tm`, { maxPayload: MAX_FRAME_BYTES });
+    const jobmanager = this.jmAddresses[this.jmIndex];
+    const ws = new WebSocket(`${jobmanager.replace(/\/$/, '')}/tm`, { maxPayload: MAX_FRAME_BYTES });
     this.jm = ws;
     ws.on('open', () => {
       this.sendToJm({ t: 'register', tmId: this.tmId, slots: this.options.slots, dataAddress: this.dataAddress, metricsAddress: this.metricsAddress });
@@ -201,11 +206,13 @@ export class TaskManager {
         ws.close(1008, (err as Error).message.slice(0, 120));
       }
     });
-    ws.on('error', (err) => log.warn('JobManager connection error', { jobmanager: this.options.jobmanager, error: err.message }));
+    ws.on('error', (err) => log.warn('JobManager connection error', { jobmanager, error: err.message }));
     ws.on('close', () => {
       clearInterval(this.heartbeat);
       if (this.stopped) return;
-      log.warn('lost the JobManager; cancelling local tasks and reconnecting', { jobmanager: this.options.jobmanager });
+      log.warn('lost the JobManager; cancelling local tasks and reconnecting', { jobmanager });
+      // A JobManager that went away may have a standby at the next address.
+      this.jmIndex = (this.jmIndex + 1) % this.jmAddresses.length;
       for (const sw of this.workers) for (const jobId of new Set(sw.counters.map((c) => c.jobId))) sw.worker.postMessage({ kind: 'cancel', jobId });
       setTimeout(() => this.connect(), RECONNECT_MS).unref();
     });
@@ -257,8 +264,7 @@ export class TaskManager {
     const bySlot = new Map<number, TaskRef[]>();
     for (const t of tasks) {
       const slot = plan.slots[t.subtask].slot;
-      // State bytes are views into the deploy frame; a copy of each goes to its worker alone.
-      bySlot.set(slot, [...(bySlot.get(slot) ?? []), t.state ? { ...t, state: copy(t.state) } : t]);
+      bySlot.set(slot, [...(bySlot.get(slot) ?? []), t]);
     }
     log.info('deploying', { job: plan.jobId, attempt: plan.attempt, tasks: tasks.length });
     for (const [slot, refs] of bySlot) this.toWorker(slot, { kind: 'deploy', plan: lean, tasks: refs, functionsPath });

@@ -1,6 +1,6 @@
 /** Messages between the TM main thread and its slot workers (structured clone, not the network). */
 import type { ErrorInfo, TaskCounters, TaskState } from '../common/protocol/control';
-import type { DeploymentPlan, SlotRef, TaskRef } from '../common/plan';
+import type { DeploymentPlan, SlotRef, StateHandle, TaskRef } from '../common/plan';
 import type { NetworkOptions } from './network/channels';
 
 export interface WorkerInit {
@@ -25,5 +25,5 @@ export type WorkerToMain =
   | { kind: 'remote-data'; dest: SlotRef; ch: string; payload: Uint8Array }
   | { kind: 'remote-credit'; dest: SlotRef; ch: string; n: number }
   | { kind: 'stats'; tasks: TaskCounters[]; queuedBytes: number }
-  | { kind: 'ack-checkpoint'; jobId: string; attempt: number; checkpointId: number; vertex: string; subtask: number; state: Uint8Array }
+  | { kind: 'ack-checkpoint'; jobId: string; attempt: number; checkpointId: number; vertex: string; subtask: number; handle: StateHandle }
   | { kind: 'decline-checkpoint'; jobId: string; attempt: number; checkpointId: number; vertex: string; subtask: number; reason: string };

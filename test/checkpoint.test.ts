@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cluster, tempDir, waitFor } from './harness';
-import { changelogOutOfStep, expectedCounts, sinkCounts, wordcountJob, writeText } from './wordcount';
+import { changelog, changelogOutOfStep, expectedCounts, sinkCounts, wordcountJob, writeText } from './wordcount';
 
 jest.setTimeout(300_000);
 

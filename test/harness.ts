@@ -79,13 +79,19 @@ export class Cluster {
   readonly procs: Proc[] = [];
   readonly taskManagers: Proc[] = [];
   readonly url: string;
-  private constructor(readonly port: number) {
+  /** The JobManagers started, latest last. */
+  readonly jobManagers: Proc[] = [];
+  readonly dataDir = tempDir();
+  private constructor(
+    readonly port: number,
+    private readonly jmArgs: string[],
+  ) {
     this.url = `http://127.0.0.1:${port}`;
   }
 
   static async start(taskManagers: number[], jmArgs: string[] = []): Promise<Cluster> {
-    const c = new Cluster(await freePort());
-    c.spawn('flinkx-jm', ['start', '--port', String(c.port), '--data-dir', tempDir(), ...jmArgs]);
+    const c = new Cluster(await freePort(), jmArgs);
+    c.startJobManager();
     await waitFor('the JobManager', () => c.get('/taskmanagers'), undefined, c.logs);
     for (const slots of taskManagers) c.startTaskManager(slots);
     await c.waitForTaskManagers(taskManagers.length);
@@ -98,8 +104,15 @@ export class Cluster {
     return p;
   }
 
-  startTaskManager(slots: number, extraArgs: string[] = []): Proc {
-    const tm = this.spawn('flinkx-tm', ['start', '--slots', String(slots), '--jobmanager', `ws://127.0.0.1:${this.port}`, ...extraArgs]);
+  /** A JobManager on this cluster's data dir, on `port` (default the cluster's); it waits as a standby while another holds the dir. */
+  startJobManager(port = this.port): Proc {
+    const jm = this.spawn('flinkx-jm', ['start', '--port', String(port), '--data-dir', this.dataDir, ...this.jmArgs]);
+    this.jobManagers.push(jm);
+    return jm;
+  }
+
+  startTaskManager(slots: number, jobmanager = `ws://127.0.0.1:${this.port}`, extraArgs: string[] = []): Proc {
+    const tm = this.spawn('flinkx-tm', ['start', '--slots', String(slots), '--jobmanager', jobmanager, ...extraArgs]);
     this.taskManagers.push(tm);
     return tm;
   }

@@ -49,8 +49,14 @@ describe('TaskManager options', () => {
     expect(problems(() => parseOptions(TaskManagerOptionsSchema, { creditsPerChannel: '0' }))).toEqual([{ path: '--credits-per-channel', message: 'must be ≥ 1' }]);
     expect(problems(() => parseOptions(TaskManagerOptionsSchema, { slots: '0', jobmanager: 'localhost:8081' }))).toEqual([
       { path: '--slots', message: 'must be ≥ 1' },
-      { path: '--jobmanager', message: 'must be a ws:// or http:// address' },
+      { path: '--jobmanager', message: 'must be a ws:// or http:// address, or a comma-separated list of them' },
     ]);
+  });
+
+  it('takes a comma-separated list of JobManagers (active and standbys), each http:// meaning ws://', () => {
+    const c = parseOptions(TaskManagerOptionsSchema, { jobmanager: 'http://127.0.0.1:9000,ws://127.0.0.1:9001' });
+    expect(c.jobmanager).toBe('ws://127.0.0.1:9000,ws://127.0.0.1:9001');
+    expect(problems(() => parseOptions(TaskManagerOptionsSchema, { jobmanager: 'ws://127.0.0.1:9000,' }))).toHaveLength(1);
   });
 });
 

@@ -11,7 +11,7 @@ program
   .command('start')
   .description('start a TaskManager and register its slots with the JobManager')
   .option('--slots <n>', 'slots (worker threads) (default: CPU cores)')
-  .option('--jobmanager <url>', `JobManager address (default: FLINKX_JOBMANAGER or ${D.jobmanager})`)
+  .option('--jobmanager <urls>', `JobManager address, or a comma-separated list (active and standbys) tried in turn (default: FLINKX_JOBMANAGER or ${D.jobmanager})`)
   .option('--host <host>', `address for the data port (default: ${D.host})`)
   .option('--data-port <port>', 'port for data from other TaskManagers (default: 0, any free port)')
   .option('--metrics-port <port>', 'port for Prometheus /metrics (default: 0, any free port)')

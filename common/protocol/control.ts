@@ -5,7 +5,7 @@
  *                                                  first frame; the JM answers `registered`
  *          heartbeat   {tmId, queuedBytes, tasks}      every heartbeat interval, with task counters
  *          task-state  {jobId, attempt, vertex, subtask, state, error?}
- *          ack-checkpoint      {jobId, attempt, checkpointId, vertex, subtask, state}   snapshot bytes
+ *          ack-checkpoint      {jobId, attempt, checkpointId, vertex, subtask, handle}  where the task wrote its snapshot
  *          decline-checkpoint  {jobId, attempt, checkpointId, vertex, subtask, reason}
  * JM → TM  registered  {heartbeatIntervalMs}
  *          deploy      {plan, tasks}                   run these subtasks of the plan here
@@ -14,7 +14,7 @@
  *          checkpoint-complete  {jobId, attempt, checkpointId}              committing sinks commit
  */
 import { z } from 'zod';
-import { DeploymentPlanSchema, TaskRefSchema } from '../plan';
+import { DeploymentPlanSchema, StateHandleSchema, TaskRefSchema } from '../plan';
 
 export const TaskStateSchema = z.enum(['DEPLOYING', 'RUNNING', 'FINISHED', 'FAILED', 'CANCELED']);
 export type TaskState = z.infer<typeof TaskStateSchema>;
@@ -24,6 +24,8 @@ export const ErrorInfoSchema = z.object({
   stack: z.string().optional(),
   /** A restart cannot fix it (common/errors.ts NonRetriableError): the job fails at once. */
   nonRetriable: z.boolean().optional(),
+  /** The FlinkxError code, when there is one (`CHECKPOINT_CORRUPT` makes the JM set that checkpoint aside). */
+  code: z.string().optional(),
 });
 export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
 
@@ -89,7 +91,7 @@ const CheckpointTaskFields = {
   vertex: z.string(),
   subtask: z.number().int().nonnegative(),
 };
-export const AckCheckpointFrame = z.object({ ...CheckpointTaskFields, t: z.literal('ack-checkpoint'), state: z.instanceof(Uint8Array) });
+export const AckCheckpointFrame = z.object({ ...CheckpointTaskFields, t: z.literal('ack-checkpoint'), handle: StateHandleSchema });
 export const DeclineCheckpointFrame = z.object({ ...CheckpointTaskFields, t: z.literal('decline-checkpoint'), reason: z.string() });
 export const TmToJmFrame = z.discriminatedUnion('t', [
   RegisterFrame,

@@ -60,9 +60,13 @@ function setup(opts: { interval?: number; timeout?: number } = {}) {
   return { job, storage, coord };
 }
 
+/** The handle a task would acknowledge with (the coordinator never reads the file). */
+const handle = (storage: CheckpointStorage, id: number, vertex: string, subtask: number, size: number) => ({
+  path: join(storage.dir, `chk-${id}`, `${vertex}-${subtask}.bin`), size, sha256: 'a'.repeat(64),
+});
 const entry = (coord: CheckpointCoordinator, id: number): CheckpointEntry | undefined => coord.snapshot().history.find((e) => e.id === id);
-const ackAll = (coord: CheckpointCoordinator, job: TestingJob, id: number, attempt = job.current) => {
-  for (const t of job.tasks()) coord.acknowledge(attempt, id, t.vertex, t.subtask, new Uint8Array([id, t.subtask]));
+const ackAll = (coord: CheckpointCoordinator, job: TestingJob, storage: CheckpointStorage, id: number, attempt = job.current) => {
+  for (const t of job.tasks()) coord.acknowledge(attempt, id, t.vertex, t.subtask, handle(storage, id, t.vertex, t.subtask, 10 * id + t.subtask));
 };
 
 describe('CheckpointCoordinator', () => {
@@ -85,12 +89,12 @@ describe('CheckpointCoordinator', () => {
     const { job, coord, storage } = setup();
     const { id } = coord.tick()!;
     const [last, ...others] = [...job.tasks()].reverse();
-    for (const t of others) coord.acknowledge(0, id, t.vertex, t.subtask, new Uint8Array([1, 2]));
-    coord.acknowledge(0, id, others[0].vertex, others[0].subtask, new Uint8Array([1, 2])); // duplicate: ignored
+    for (const t of others) coord.acknowledge(0, id, t.vertex, t.subtask, handle(storage, id, t.vertex, t.subtask, 2));
+    coord.acknowledge(0, id, others[0].vertex, others[0].subtask, handle(storage, id, others[0].vertex, others[0].subtask, 2)); // duplicate: ignored
     expect(entry(coord, id)).toMatchObject({ status: 'IN_PROGRESS', acknowledged: 2, total: 3, size: 4 });
     expect(job.sentOf('checkpoint-complete')).toHaveLength(0);
 
-    coord.acknowledge(0, id, last.vertex, last.subtask, new Uint8Array([3]));
+    coord.acknowledge(0, id, last.vertex, last.subtask, handle(storage, id, last.vertex, last.subtask, 1));
     await eventually('COMPLETED', () => entry(coord, id)?.status === 'COMPLETED');
     expect(entry(coord, id)).toMatchObject({ acknowledged: 3, total: 3, size: 5 });
     expect(job.sentOf('checkpoint-complete')).toEqual([{ t: 'checkpoint-complete', jobId: 'job1', attempt: 0, checkpointId: id }]);
@@ -103,7 +107,7 @@ describe('CheckpointCoordinator', () => {
   it('a decline fails the checkpoint (not the job) and deletes its files', async () => {
     const { job, coord, storage } = setup();
     const { id } = coord.tick()!;
-    coord.acknowledge(0, id, 'src', 0, new Uint8Array([1]));
+    coord.acknowledge(0, id, 'src', 0, handle(storage, id, 'src', 0, 1));
     coord.decline(0, id, 'sink', 0, 'disk full');
     const e = entry(coord, id)!;
     expect(e.status).toBe('FAILED');
@@ -122,7 +126,7 @@ describe('CheckpointCoordinator', () => {
   });
 
   it('ignores acks of another attempt and of unknown ids; ids keep increasing across attempts', async () => {
-    const { job, coord } = setup();
+    const { job, coord, storage } = setup();
     const first = coord.tick()!;
     coord.abort('job RESTARTING');
     expect(entry(coord, first.id)).toMatchObject({ status: 'FAILED', failureReason: 'job RESTARTING' });
@@ -130,37 +134,58 @@ describe('CheckpointCoordinator', () => {
     const second = coord.tick()!;
     expect(second).toMatchObject({ id: first.id + 1, attempt: 1 });
 
-    ackAll(coord, job, second.id, 0); // the old attempt
-    ackAll(coord, job, first.id, 1); // an id no longer in progress
-    ackAll(coord, job, 99, 1);
+    ackAll(coord, job, storage, second.id, 0); // the old attempt
+    ackAll(coord, job, storage, first.id, 1); // an id no longer in progress
+    ackAll(coord, job, storage, 99, 1);
     coord.decline(0, second.id, 'src', 0, 'old attempt');
     expect(entry(coord, second.id)).toMatchObject({ status: 'IN_PROGRESS', acknowledged: 0 });
 
-    ackAll(coord, job, second.id, 1);
+    ackAll(coord, job, storage, second.id, 1);
     await eventually('COMPLETED', () => entry(coord, second.id)?.status === 'COMPLETED');
     expect(job.sentOf('checkpoint-complete')).toEqual([{ t: 'checkpoint-complete', jobId: 'job1', attempt: 1, checkpointId: second.id }]);
   });
 
   it('a restart while the last files are written fails the checkpoint; restore gets the previous one', async () => {
-    const { job, coord } = setup();
+    const { job, coord, storage } = setup();
     const c1 = coord.tick()!;
-    ackAll(coord, job, c1.id);
+    ackAll(coord, job, storage, c1.id);
     await eventually('COMPLETED', () => entry(coord, c1.id)?.status === 'COMPLETED');
     const c2 = coord.tick()!;
-    ackAll(coord, job, c2.id);
+    ackAll(coord, job, storage, c2.id);
     coord.abort('job RESTARTING'); // before the metadata write resolves
     const latest = await coord.latestForRestore();
     expect(entry(coord, c2.id)?.status).toBe('FAILED');
     expect(latest?.metadata.checkpointId).toBe(c1.id);
-    expect([...(await latest!.load('sink', 0))!]).toEqual([c1.id, 0]);
+    expect(latest!.handles().get('sink/0')).toEqual(handle(storage, c1.id, 'sink', 0, 10 * c1.id));
     expect(job.sentOf('checkpoint-complete')).toHaveLength(1);
   });
 
+  it('a handle outside the checkpoint folder fails the checkpoint', () => {
+    const { coord, storage } = setup();
+    const { id } = coord.tick()!;
+    coord.acknowledge(0, id, 'src', 0, { ...handle(storage, id, 'src', 0, 1), path: '/etc/passwd' });
+    expect(entry(coord, id)).toMatchObject({ status: 'FAILED', failureReason: expect.stringMatching(/outside .*chk-1: \/etc\/passwd/) });
+  });
+
+  it('a checkpoint found corrupt is set aside: the next restore takes the one before it', async () => {
+    const { job, coord, storage } = setup();
+    for (let i = 0; i < 2; i++) {
+      const { id } = coord.tick()!;
+      ackAll(coord, job, storage, id);
+      await eventually('COMPLETED', () => entry(coord, id)?.status === 'COMPLETED');
+    }
+    expect((await coord.latestForRestore())?.metadata.checkpointId).toBe(2);
+    coord.invalidate(2);
+    expect((await coord.latestForRestore())?.metadata.checkpointId).toBe(1);
+    expect(existsSync(join(storage.dir, 'chk-2', '_metadata.corrupt.json'))).toBe(true);
+    expect(await storage.completed()).toEqual([1]);
+  });
+
   it('lists history newest first', async () => {
-    const { job, coord } = setup();
+    const { job, coord, storage } = setup();
     for (let i = 0; i < 3; i++) {
       const { id } = coord.tick()!;
-      ackAll(coord, job, id);
+      ackAll(coord, job, storage, id);
       await eventually('COMPLETED', () => entry(coord, id)?.status === 'COMPLETED');
     }
     expect(coord.snapshot().history.map((e) => e.id)).toEqual([3, 2, 1]);

@@ -1,14 +1,16 @@
 /**
- * Triggers a job's periodic checkpoints, collects the tasks' acknowledgements and snapshot bytes,
- * and tells the TaskManagers when a checkpoint is complete (so committing sinks commit).
+ * Triggers a job's periodic checkpoints, collects the tasks' acknowledgements with the handles of
+ * the snapshots they wrote, and tells the TaskManagers when a checkpoint is complete (so committing
+ * sinks commit).
  *
  * One checkpoint at a time. Checkpoint n is COMPLETED when every subtask of the attempt acked it and
- * its files (metadata last) are on disk; a decline, the timeout, or a restart FAILS it, not the job.
+ * its metadata is on disk; a decline, the timeout, or a restart FAILS it, not the job.
  * Ids keep increasing across attempts: the coordinator lives as long as the job.
  */
 import type { JobSpec } from '../../common/jobfile';
 import { FlinkxError } from '../../common/errors';
 import { Logger } from '../../common/log';
+import type { StateHandle } from '../../common/plan';
 import type { JmToTmFrame, Outgoing } from '../../common/protocol/control';
 import type { CheckpointStorage, CheckpointWriter, CompletedCheckpoint } from './checkpoint-storage';
 import type { CheckpointEntry, Checkpoints, CheckpointsSummary } from '../../common/protocol/rest';
@@ -30,6 +32,8 @@ export interface CheckpointTarget {
   tasks(): readonly { vertex: string; subtask: number }[];
   /** Sends a frame to every TaskManager that hosts a subtask of the current attempt. */
   broadcast(frame: Extract<Outgoing<JmToTmFrame>, { t: 'trigger-checkpoint' | 'checkpoint-complete' }>): void;
+  /** Checkpoint `id` completed, its metadata at `metadataPath` (the JobManager records the pointer). */
+  completed?(id: number, metadataPath: string): void;
 }
 
 export type { CheckpointEntry };
@@ -66,6 +70,14 @@ export class CheckpointCoordinator {
     private readonly storage: CheckpointStorage,
   ) {}
 
+  /**
+   * A job resumed by a new JobManager: ids continue after every chk folder in the storage (even an
+   * unfinished one, which TaskManagers may have written into), so no file of an old checkpoint is reused.
+   */
+  async continueIds(): Promise<void> {
+    this.nextId = Math.max(this.nextId, (await this.storage.highestId()) + 1);
+  }
+
   /** Starts the periodic trigger; each tick checks whether the job can take a checkpoint. */
   start(): void {
     if (this.timer) return;
@@ -98,13 +110,17 @@ export class CheckpointCoordinator {
     return entry;
   }
 
-  /** A task's snapshot. Acks of another attempt, an unknown id, or a task that already acked are ignored. */
-  acknowledge(attempt: number, checkpointId: number, vertex: string, subtask: number, state: Uint8Array): void {
+  /** A task's snapshot handle. Acks of another attempt, an unknown id, or a task that already acked are ignored. */
+  acknowledge(attempt: number, checkpointId: number, vertex: string, subtask: number, handle: StateHandle): void {
     const p = this.pendingFor(attempt, checkpointId);
     if (!p || p.finalizing || !p.waiting.delete(`${vertex}/${subtask}`)) return;
-    p.writer.write(vertex, subtask, state);
+    try {
+      p.writer.add(vertex, subtask, handle);
+    } catch (err) {
+      return this.fail(checkpointId, (err as Error).message);
+    }
     p.entry.acknowledged++;
-    p.entry.size += state.byteLength;
+    p.entry.size += handle.size;
     if (p.waiting.size === 0) p.finalizing = this.finalize(p);
   }
 
@@ -128,6 +144,18 @@ export class CheckpointCoordinator {
     return this.storage.latest();
   }
 
+  /**
+   * A restore found checkpoint `id` corrupt: it is set aside, so the next restore takes the one
+   * before it.
+   */
+  invalidate(id: number): void {
+    log.warn('checkpoint is corrupt; setting it aside', { job: this.target.jobId, checkpoint: id });
+    const done = this.storage.setAside(id).catch((err: unknown) =>
+      log.error('cannot set a corrupt checkpoint aside', { job: this.target.jobId, checkpoint: id, error: (err as Error).message }),
+    );
+    this.settled = this.settled.then(() => done);
+  }
+
   private pendingFor(attempt: number, checkpointId: number): Pending | undefined {
     const p = this.pending;
     return p && p.entry.id === checkpointId && p.entry.attempt === attempt && attempt === this.target.attempt() ? p : undefined;
@@ -136,10 +164,10 @@ export class CheckpointCoordinator {
   /** Every task acked: write the metadata; COMPLETED unless a restart failed it meanwhile. */
   private finalize(p: Pending): Promise<void> {
     const { entry } = p;
-    clearTimeout(p.timeout); // fully acknowledged: only the write is left, a restart can still abort it
+    clearTimeout(p.timeout); // fully acknowledged: only the metadata is left, a restart can still abort it
     const meta = { jobId: this.target.jobId, attempt: entry.attempt, triggerTime: entry.triggerTime, completedAt: Date.now() };
     const done = p.writer.finalize(meta).then(
-      async () => {
+      async (metadata) => {
         if (this.pending !== p) return this.discard(p); // aborted meanwhile
         this.pending = undefined;
         entry.status = CHECKPOINT_STATES.transition(`checkpoint ${entry.id}`, entry.status, 'COMPLETED');
@@ -147,6 +175,7 @@ export class CheckpointCoordinator {
         this.counts.completed++;
         this.latestCompleted = entry;
         log.info('checkpoint completed', { job: this.target.jobId, checkpoint: entry.id, durationMs: entry.duration, bytes: entry.size });
+        this.target.completed?.(metadata.checkpointId, p.writer.metadataPath);
         this.target.broadcast({ t: 'checkpoint-complete', jobId: this.target.jobId, attempt: entry.attempt, checkpointId: entry.id });
       },
       async (err: unknown) => {
@@ -176,7 +205,7 @@ export class CheckpointCoordinator {
     entry.failureReason = reason;
     this.counts.failed++;
     log.warn('checkpoint failed', { job: this.target.jobId, checkpoint: entry.id, reason });
-    // While finalizing, finalize() discards the files itself once its writes are done.
+    // While finalizing, finalize() discards the files itself once the metadata write is done.
     if (p.finalizing) return;
     const discard = this.discard(p);
     this.settled = this.settled.then(() => discard);

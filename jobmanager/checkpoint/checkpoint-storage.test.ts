@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { checkpointDirFor, CheckpointStorage, CheckpointStorageError } from './checkpoint-storage';
 
 let root: string;
@@ -9,34 +9,46 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-const bytes = (...b: number[]) => new Uint8Array(b);
 const meta = { jobId: 'job', attempt: 0, triggerTime: 1, completedAt: 2 };
+const sha = (c: string) => c.repeat(64);
 
-/** Writes a complete checkpoint with two tasks. */
+/** A complete checkpoint whose two tasks wrote their files, as TaskManagers do. */
 async function complete(storage: CheckpointStorage, id: number): Promise<void> {
   const w = storage.begin(id);
-  w.write('src', 0, bytes(id, 1));
-  w.write('sink', 1, bytes(id, 2, 3));
+  mkdirSync(w.dir, { recursive: true });
+  for (const [vertex, subtask, size] of [['src', 0, 2], ['sink', 1, 3]] as const) {
+    const path = join(w.dir, `${vertex}-${subtask}.bin`);
+    writeFileSync(path, Buffer.alloc(size, id));
+    w.add(vertex, subtask, { path, size, sha256: sha(String(subtask)) });
+  }
   await w.finalize(meta);
 }
 
 describe('checkpointDirFor', () => {
-  it('puts checkpoints under <data-dir>/checkpoints/<job>, or <storage>/<job> when the job names one', () => {
+  it('puts checkpoints under <data-dir>/checkpoints/<job>, or <storage>/<job>, always as an absolute path', () => {
     expect(checkpointDirFor('/data', 'j1')).toBe(join('/data', 'checkpoints', 'j1'));
     expect(checkpointDirFor('/data', 'j1', '/shared/cps')).toBe(join('/shared/cps', 'j1'));
+    expect(checkpointDirFor('.flinkx/jm', 'j1')).toBe(resolve('.flinkx/jm/checkpoints/j1'));
   });
 });
 
 describe('CheckpointStorage', () => {
-  it('writes one file per task with the bytes as they came, and _metadata.json last', async () => {
+  it('writes _metadata.json (versioned) naming each task file with its size and sha256; reads no task file', async () => {
     const storage = new CheckpointStorage(join(root, 'job'));
     await complete(storage, 1);
     const dir = join(root, 'job', 'chk-1');
     expect(readdirSync(dir).sort()).toEqual(['_metadata.json', 'sink-1.bin', 'src-0.bin']);
-    expect([...readFileSync(join(dir, 'sink-1.bin'))]).toEqual([1, 2, 3]);
     const m = JSON.parse(readFileSync(join(dir, '_metadata.json'), 'utf8'));
-    expect(m).toMatchObject({ jobId: 'job', checkpointId: 1, attempt: 0, size: 5 });
-    expect(m.tasks).toHaveLength(2);
+    expect(m).toMatchObject({ version: 1, jobId: 'job', checkpointId: 1, attempt: 0, size: 5 });
+    expect(m.tasks).toEqual([
+      { vertex: 'sink', subtask: 1, file: 'sink-1.bin', size: 3, sha256: sha('1') },
+      { vertex: 'src', subtask: 0, file: 'src-0.bin', size: 2, sha256: sha('0') },
+    ]);
+  });
+
+  it('refuses a handle outside the checkpoint folder', () => {
+    const w = new CheckpointStorage(join(root, 'job')).begin(1);
+    expect(() => w.add('src', 0, { path: join(root, 'elsewhere.bin'), size: 1, sha256: sha('0') })).toThrow(CheckpointStorageError);
   });
 
   it('keeps the last 3 completed checkpoints and deletes older ones', async () => {
@@ -46,10 +58,11 @@ describe('CheckpointStorage', () => {
     expect(readdirSync(join(root, 'job')).sort()).toEqual(['chk-3', 'chk-4', 'chk-5']);
   });
 
-  it('deletes a discarded (failed) checkpoint, and leftover incomplete folders below a completed one', async () => {
+  it('deletes a discarded (failed) checkpoint with what tasks wrote, and leftover incomplete folders below a completed one', async () => {
     const storage = new CheckpointStorage(join(root, 'job'));
     const failed = storage.begin(1);
-    failed.write('src', 0, bytes(9));
+    mkdirSync(failed.dir, { recursive: true });
+    writeFileSync(join(failed.dir, 'src-0.bin'), 'x');
     await failed.discard();
     expect(existsSync(join(root, 'job', 'chk-1'))).toBe(false);
 
@@ -59,44 +72,40 @@ describe('CheckpointStorage', () => {
     expect(readdirSync(join(root, 'job')).sort()).toEqual(['chk-3', 'chk-9']);
   });
 
-  it('latest() ignores folders without _metadata.json and loads each task of the latest complete one', async () => {
+  it('latest() ignores folders without _metadata.json and gives each task of the latest complete one by handle', async () => {
     const storage = new CheckpointStorage(join(root, 'job'));
     await complete(storage, 1);
     mkdirSync(join(root, 'job', 'chk-2'));
-    writeFileSync(join(root, 'job', 'chk-2', 'src-0.bin'), bytes(7));
+    writeFileSync(join(root, 'job', 'chk-2', 'src-0.bin'), 'x');
     mkdirSync(join(root, 'job', 'chk-3'));
     writeFileSync(join(root, 'job', 'chk-3', '_metadata.json.tmp'), '{}');
 
     const latest = (await storage.latest())!;
     expect(latest.metadata.checkpointId).toBe(1);
-    expect([...((await latest.load('src', 0)) ?? [])]).toEqual([1, 1]);
-    expect(await latest.load('nope', 0)).toBeUndefined();
-    const all = await latest.loadAll();
-    expect([...all.keys()].sort()).toEqual(['sink/1', 'src/0']);
-    expect([...all.get('sink/1')!]).toEqual([1, 2, 3]);
+    const handles = latest.handles();
+    expect([...handles.keys()].sort()).toEqual(['sink/1', 'src/0']);
+    expect(handles.get('sink/1')).toEqual({ path: join(root, 'job', 'chk-1', 'sink-1.bin'), size: 3, sha256: sha('1') });
   });
 
   it('latest() is undefined when nothing completed or the folder does not exist', async () => {
     expect(await new CheckpointStorage(join(root, 'missing')).latest()).toBeUndefined();
     const storage = new CheckpointStorage(join(root, 'job'));
-    const w = storage.begin(1);
-    w.write('src', 0, bytes(1));
+    mkdirSync(storage.begin(1).dir, { recursive: true });
     expect(await storage.latest()).toBeUndefined();
-    await w.discard();
   });
 
-  it('finalize() fails with a typed error when a task file cannot be written', async () => {
+  it('finalize() fails with a typed error when the metadata cannot be written', async () => {
     writeFileSync(join(root, 'file'), 'not a directory');
     const w = new CheckpointStorage(join(root, 'file')).begin(1);
-    w.write('src', 0, bytes(1));
     await expect(w.finalize(meta)).rejects.toBeInstanceOf(CheckpointStorageError);
   });
 
-  it('a missing task file makes loading fail with a typed error, not a silent empty state', async () => {
+  it('a checkpoint set aside as corrupt is no longer the latest', async () => {
     const storage = new CheckpointStorage(join(root, 'job'));
     await complete(storage, 1);
-    rmSync(join(root, 'job', 'chk-1', 'src-0.bin'));
-    const latest = (await storage.latest())!;
-    await expect(latest.loadAll()).rejects.toBeInstanceOf(CheckpointStorageError);
+    await complete(storage, 2);
+    await storage.setAside(2);
+    expect((await storage.latest())?.metadata.checkpointId).toBe(1);
+    expect(readdirSync(join(root, 'job', 'chk-2')).sort()).toEqual(['_metadata.corrupt.json', 'sink-1.bin', 'src-0.bin']);
   });
 });

@@ -1,18 +1,26 @@
 /**
- * Checkpoint storage on the JobManager's disk (or a `checkpointing.storage` directory):
+ * A job's checkpoint storage (a local directory, or a shared filesystem when TaskManagers run on
+ * several hosts): `checkpointing.storage/<jobId>`, or `<data-dir>/checkpoints/<jobId>`.
  *
- *   <root>/<jobId>/chk-<id>/<vertex>-<subtask>.bin   one task's snapshot, the ack bytes as they came
- *   <root>/<jobId>/chk-<id>/_metadata.json           written last (tmp + rename): the checkpoint is complete
+ *   <dir>/chk-<id>/<vertex>-<subtask>.bin   one task's snapshot, written by the task (taskmanager/checkpoint/state-files.ts)
+ *   <dir>/chk-<id>/_metadata.json           written by the JobManager last (tmp + rename): the checkpoint is complete
  *
- * A chk folder without `_metadata.json` is not a checkpoint (in progress, failed, or cut short by a
- * crash). The last RETAINED completed checkpoints are kept; older and failed ones are deleted.
+ * The JobManager only records the handles (file, size, sha256) the tasks acknowledged and hands
+ * them back on restore; it never reads snapshot bytes. A chk folder without `_metadata.json` is not
+ * a checkpoint (in progress, failed, or cut short by a crash); one whose files a restore found
+ * corrupt has its metadata renamed to `_metadata.corrupt.json` and counts no more. The last
+ * RETAINED completed checkpoints are kept; older and failed ones are deleted.
  */
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { FlinkxError } from '../../common/errors';
+import type { StateHandle } from '../../common/plan';
 
 export const RETAINED_CHECKPOINTS = 3;
+/** Version of `_metadata.json`'s layout. */
+export const METADATA_VERSION = 1;
 const METADATA = '_metadata.json';
+const CORRUPT = '_metadata.corrupt.json';
 
 /** Checkpoint files could not be written, read or deleted. */
 export class CheckpointStorageError extends FlinkxError {
@@ -21,17 +29,17 @@ export class CheckpointStorageError extends FlinkxError {
   }
 }
 
-/** Snapshot bytes as read back (backed by a plain ArrayBuffer, as the deploy frame's schema wants). */
-export type SnapshotBytes = Uint8Array<ArrayBuffer>;
-
 export interface TaskSnapshotMeta {
   vertex: string;
   subtask: number;
+  /** File name inside the chk folder. */
   file: string;
   size: number;
+  sha256: string;
 }
 
 export interface CheckpointMetadata {
+  version: number;
   jobId: string;
   checkpointId: number;
   attempt: number;
@@ -43,21 +51,18 @@ export interface CheckpointMetadata {
 
 export interface CompletedCheckpoint {
   metadata: CheckpointMetadata;
-  /** One task's snapshot bytes; undefined when the checkpoint holds nothing for that task. */
-  load(vertex: string, subtask: number): Promise<SnapshotBytes | undefined>;
-  /** Every task's snapshot, keyed `<vertex>/<subtask>`. */
-  loadAll(): Promise<Map<string, SnapshotBytes>>;
+  /** Every task's snapshot handle (absolute path), keyed `<vertex>/<subtask>`. */
+  handles(): Map<string, StateHandle>;
 }
 
-/** Where a job's checkpoints live: `<storage>/<jobId>` if the job names a storage dir, else under the JM data dir. */
+/** Where a job's checkpoints live (absolute: TaskManagers write there from their own working directories). */
 export function checkpointDirFor(dataDir: string, jobId: string, storage?: string): string {
-  return storage ? join(storage, jobId) : join(dataDir, 'checkpoints', jobId);
+  return resolve(storage ? join(storage, jobId) : join(dataDir, 'checkpoints', jobId));
 }
 
-const taskFile = (vertex: string, subtask: number) => `${vertex}-${subtask}.bin`;
 const chkDir = (id: number) => `chk-${id}`;
 
-/** Writes a file and fsyncs it, so an acknowledged snapshot survives a crash of the JM host. */
+/** Writes a file and fsyncs it, so the metadata survives a crash of the JM host. */
 async function writeDurably(path: string, data: Uint8Array | string): Promise<void> {
   const fh = await open(path, 'w');
   try {
@@ -68,11 +73,9 @@ async function writeDurably(path: string, data: Uint8Array | string): Promise<vo
   }
 }
 
-/** The files of one checkpoint while it is in progress. */
+/** The handles of one checkpoint while it is in progress. */
 export class CheckpointWriter {
-  private readonly dir: string;
-  private readonly ready: Promise<void>;
-  private readonly writes: Promise<void>[] = [];
+  readonly dir: string;
   private readonly tasks: TaskSnapshotMeta[] = [];
 
   constructor(
@@ -80,44 +83,43 @@ export class CheckpointWriter {
     readonly checkpointId: number,
   ) {
     this.dir = join(storage.dir, chkDir(checkpointId));
-    this.ready = mkdir(this.dir, { recursive: true }).then(() => undefined);
-    this.ready.catch(() => undefined); // surfaced by finalize()
   }
 
-  /** Starts writing one task's bytes; failures surface from finalize(). */
-  write(vertex: string, subtask: number, bytes: Uint8Array): void {
-    const file = taskFile(vertex, subtask);
-    this.tasks.push({ vertex, subtask, file, size: bytes.byteLength });
-    const p = this.ready.then(() => writeDurably(join(this.dir, file), bytes));
-    p.catch(() => undefined);
-    this.writes.push(p);
+  get metadataPath(): string {
+    return join(this.dir, METADATA);
   }
 
-  /** Waits for every task file, then writes `_metadata.json` atomically and applies retention. */
-  async finalize(meta: Omit<CheckpointMetadata, 'tasks' | 'size' | 'checkpointId'>): Promise<CheckpointMetadata> {
+  /** Records a task's handle; one that points outside this checkpoint's folder is refused. */
+  add(vertex: string, subtask: number, handle: StateHandle): void {
+    if (dirname(handle.path) !== this.dir) {
+      throw new CheckpointStorageError(`${vertex}[${subtask}] acknowledged a snapshot outside ${this.dir}: ${handle.path}`);
+    }
+    this.tasks.push({ vertex, subtask, file: basename(handle.path), size: handle.size, sha256: handle.sha256 });
+  }
+
+  /** Writes `_metadata.json` atomically, then applies retention. */
+  async finalize(meta: Omit<CheckpointMetadata, 'tasks' | 'size' | 'checkpointId' | 'version'>): Promise<CheckpointMetadata> {
     try {
-      await this.ready;
-      await Promise.all(this.writes);
       const metadata: CheckpointMetadata = {
+        version: METADATA_VERSION,
         ...meta,
         checkpointId: this.checkpointId,
         size: this.tasks.reduce((n, t) => n + t.size, 0),
         tasks: [...this.tasks].sort((a, b) => a.vertex.localeCompare(b.vertex) || a.subtask - b.subtask),
       };
+      await mkdir(this.dir, { recursive: true });
       const tmp = join(this.dir, `${METADATA}.tmp`);
       await writeDurably(tmp, JSON.stringify(metadata, null, 2));
       await rename(tmp, join(this.dir, METADATA));
       await this.storage.prune(this.checkpointId);
       return metadata;
     } catch (err) {
-      if (err instanceof CheckpointStorageError) throw err;
       throw new CheckpointStorageError(`cannot write checkpoint ${this.checkpointId} to ${this.dir}: ${(err as Error).message}`, err);
     }
   }
 
-  /** Deletes this checkpoint's folder once pending writes have settled (so none recreates a file). */
+  /** Deletes this checkpoint's folder with whatever tasks wrote into it. */
   async discard(): Promise<void> {
-    await Promise.allSettled([this.ready, ...this.writes]);
     await rm(this.dir, { recursive: true, force: true });
   }
 }
@@ -151,6 +153,11 @@ export class CheckpointStorage {
     );
   }
 
+  /** The highest chk folder id present, complete or not; 0 if none. */
+  async highestId(): Promise<number> {
+    return (await this.folders())[0]?.id ?? 0;
+  }
+
   /** Ids of the completed checkpoints on disk, newest first. */
   async completed(): Promise<number[]> {
     return (await this.folders()).filter((f) => f.complete).map((f) => f.id);
@@ -175,7 +182,11 @@ export class CheckpointStorage {
   /** The latest completed checkpoint, or undefined when there is none. */
   async latest(): Promise<CompletedCheckpoint | undefined> {
     const [id] = await this.completed();
-    if (id === undefined) return undefined;
+    return id === undefined ? undefined : this.load(id);
+  }
+
+  /** Completed checkpoint `id` as its metadata says. */
+  async load(id: number): Promise<CompletedCheckpoint> {
     const dir = join(this.dir, chkDir(id));
     let metadata: CheckpointMetadata;
     try {
@@ -183,20 +194,20 @@ export class CheckpointStorage {
     } catch (err) {
       throw new CheckpointStorageError(`cannot read ${join(dir, METADATA)}: ${(err as Error).message}`, err);
     }
-    const load = async (t: TaskSnapshotMeta): Promise<SnapshotBytes> => {
-      try {
-        return new Uint8Array(await readFile(join(dir, t.file)));
-      } catch (err) {
-        throw new CheckpointStorageError(`cannot read snapshot ${join(dir, t.file)}: ${(err as Error).message}`, err);
-      }
-    };
     return {
       metadata,
-      load: async (vertex, subtask) => {
-        const t = metadata.tasks.find((x) => x.vertex === vertex && x.subtask === subtask);
-        return t ? load(t) : undefined;
-      },
-      loadAll: async () => new Map(await Promise.all(metadata.tasks.map(async (t) => [`${t.vertex}/${t.subtask}`, await load(t)] as const))),
+      handles: () => new Map(metadata.tasks.map((t) => [`${t.vertex}/${t.subtask}`, { path: join(dir, t.file), size: t.size, sha256: t.sha256 }])),
     };
+  }
+
+  /** A restore found checkpoint `id`'s files corrupt: it no longer counts as completed (kept to look at, until retention). */
+  async setAside(id: number): Promise<void> {
+    const dir = join(this.dir, chkDir(id));
+    try {
+      await rename(join(dir, METADATA), join(dir, CORRUPT));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new CheckpointStorageError(`cannot set checkpoint ${id} aside: ${(err as Error).message}`, err);
+    }
   }
 }

@@ -3,7 +3,7 @@
  * Over the wire they are control frames (common/protocol/control.ts; ./websocket.ts adapts them);
  * unit tests use hand-written fakes (jobmanager/testing/).
  */
-import type { DeploymentPlan, TaskRef } from '../../common/plan';
+import type { DeploymentPlan, StateHandle, TaskRef } from '../../common/plan';
 import type { ErrorInfo, TaskCounters, TaskState } from '../../common/protocol/control';
 
 /** What a JobMaster asks of one TaskManager. */
@@ -34,7 +34,7 @@ export interface TaskExecutionState {
 /** What TaskManagers tell one job's JobMaster; `tm` is the TaskManager the report came from. */
 export interface JobMasterGateway {
   updateTaskExecutionState(tm: string, update: TaskExecutionState): void;
-  acknowledgeCheckpoint(tm: string, attempt: number, checkpointId: number, vertex: string, subtask: number, state: Uint8Array): void;
+  acknowledgeCheckpoint(tm: string, attempt: number, checkpointId: number, vertex: string, subtask: number, handle: StateHandle): void;
   declineCheckpoint(tm: string, attempt: number, checkpointId: number, vertex: string, subtask: number, reason: string): void;
   /** Task counters from a TM's heartbeat. */
   reportCounters(tm: string, counters: TaskCounters[]): void;

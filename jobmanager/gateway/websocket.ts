@@ -38,7 +38,7 @@ export function deliverToJobMaster(tm: string, frame: JobFrame, job: JobMasterGa
     case 'task-state':
       return job.updateTaskExecutionState(tm, frame);
     case 'ack-checkpoint':
-      return job.acknowledgeCheckpoint(tm, frame.attempt, frame.checkpointId, frame.vertex, frame.subtask, frame.state);
+      return job.acknowledgeCheckpoint(tm, frame.attempt, frame.checkpointId, frame.vertex, frame.subtask, frame.handle);
     case 'decline-checkpoint':
       return job.declineCheckpoint(tm, frame.attempt, frame.checkpointId, frame.vertex, frame.subtask, frame.reason);
   }

@@ -1,0 +1,42 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseJobSpec } from '../../common/jobfile';
+import { JobStore, JobStoreError } from './job-store';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'flinkx-jobstore-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const spec = parseJobSpec({ name: 'j', nodes: [{ id: 'src', type: 'source', connector: { kind: 'generator', count: 1 } }, { id: 'out', type: 'sink', inputs: ['src'], connector: { kind: 'discard' } }] }, 'test');
+
+describe('JobStore', () => {
+  it('keeps each job with its functions bundle and its latest status, written by rename (no temp files left)', () => {
+    const store = new JobStore(dir);
+    store.saveJob({ id: 'b', spec, functionsCode: 'exports.f = 1', createdAt: 2 });
+    store.saveJob({ id: 'a', spec, createdAt: 1 });
+    store.saveStatus('b', { state: 'RUNNING', attempt: 0, restarts: 0, latestCheckpoint: null });
+    store.saveStatus('b', { state: 'RESTARTING', attempt: 1, restarts: 1, latestCheckpoint: { id: 4, metadata: '/x/chk-4/_metadata.json' } });
+    expect(readdirSync(join(dir, 'jobs', 'b')).sort()).toEqual(['job.json', 'status.json']);
+    const loaded = new JobStore(dir).load();
+    expect(loaded.map((l) => l.job.id)).toEqual(['a', 'b']);
+    expect(loaded[0].status).toBeUndefined();
+    expect(loaded[1]).toMatchObject({
+      job: { version: 1, id: 'b', functionsCode: 'exports.f = 1', spec: { name: 'j' } },
+      status: { version: 1, state: 'RESTARTING', attempt: 1, restarts: 1, latestCheckpoint: { id: 4 } },
+    });
+    expect(JSON.parse(readFileSync(join(dir, 'jobs', 'b', 'job.json'), 'utf8')).spec).toEqual(spec);
+  });
+
+  it('a job folder without job.json (cut short before the rename) is skipped; another version is refused by name', () => {
+    mkdirSync(join(dir, 'jobs', 'half'), { recursive: true });
+    writeFileSync(join(dir, 'jobs', 'half', 'job.json.tmp'), '{');
+    expect(new JobStore(dir).load()).toEqual([]);
+    mkdirSync(join(dir, 'jobs', 'future'));
+    writeFileSync(join(dir, 'jobs', 'future', 'job.json'), JSON.stringify({ version: 2, id: 'future' }));
+    expect(() => new JobStore(dir).load()).toThrow(JobStoreError);
+    expect(() => new JobStore(dir).load()).toThrow(/version 2; this JobManager reads 1/);
+  });
+});

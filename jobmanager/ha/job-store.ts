@@ -1,0 +1,111 @@
+/**
+ * What a JobManager needs to resume its jobs after a crash (Flink's JobGraphStore and job result
+ * store, on the `--data-dir` filesystem instead of ZooKeeper):
+ *
+ *   <data-dir>/jobs/<jobId>/job.json      {version, id, spec, functionsCode?, createdAt}   written once, at submission
+ *   <data-dir>/jobs/<jobId>/status.json   {version, state, attempt, restarts, latestCheckpoint}   on every change
+ *
+ * Every file is written to a temp file, fsynced and renamed over the old one, so a reader (the
+ * next JobManager) sees the old or the new content, never a torn one. The checkpoints themselves
+ * stay in the job's checkpoint storage; `latestCheckpoint` points at the latest completed one.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { FlinkxError } from '../../common/errors';
+import type { JobSpec } from '../../common/jobfile';
+import type { JobState } from '../job-state';
+
+export const JOB_STORE_VERSION = 1;
+
+export interface StoredJob {
+  version: number;
+  id: string;
+  spec: JobSpec;
+  functionsCode?: string;
+  createdAt: number;
+}
+
+export interface JobStatus {
+  version: number;
+  state: JobState;
+  attempt: number;
+  restarts: number;
+  /** The latest completed checkpoint: its id and the path of its `_metadata.json`. */
+  latestCheckpoint: { id: number; metadata: string } | null;
+}
+
+/** The job store could not be written or read. */
+export class JobStoreError extends FlinkxError {
+  constructor(message: string, cause?: unknown) {
+    super('JOB_STORE', message, { cause });
+  }
+}
+
+/** Write `data` to `path` atomically: temp file, fsync, rename. */
+export function writeAtomically(path: string, data: string): void {
+  const tmp = `${path}.tmp`;
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+export class JobStore {
+  private readonly root: string;
+
+  constructor(dataDir: string) {
+    this.root = join(dataDir, 'jobs');
+  }
+
+  private dir(id: string): string {
+    return join(this.root, id);
+  }
+
+  saveJob(job: Omit<StoredJob, 'version'>): void {
+    try {
+      mkdirSync(this.dir(job.id), { recursive: true });
+      writeAtomically(join(this.dir(job.id), 'job.json'), JSON.stringify({ version: JOB_STORE_VERSION, ...job }));
+    } catch (err) {
+      throw new JobStoreError(`cannot store job ${job.id} under ${this.root}: ${(err as Error).message}`, err);
+    }
+  }
+
+  saveStatus(id: string, status: Omit<JobStatus, 'version'>): void {
+    try {
+      writeAtomically(join(this.dir(id), 'status.json'), JSON.stringify({ version: JOB_STORE_VERSION, ...status }));
+    } catch (err) {
+      throw new JobStoreError(`cannot store the status of job ${id} under ${this.root}: ${(err as Error).message}`, err);
+    }
+  }
+
+  /** Every stored job with its latest status, in submission order; a job without a status was never started. */
+  load(): { job: StoredJob; status: JobStatus | undefined }[] {
+    let ids: string[];
+    try {
+      ids = readdirSync(this.root);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new JobStoreError(`cannot list jobs in ${this.root}: ${(err as Error).message}`, err);
+    }
+    const read = <T>(id: string, file: string): T | undefined => {
+      try {
+        return JSON.parse(readFileSync(join(this.dir(id), file), 'utf8')) as T;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw new JobStoreError(`cannot read ${join(this.dir(id), file)}: ${(err as Error).message}`, err);
+      }
+    };
+    return ids
+      .flatMap((id) => {
+        const job = read<StoredJob>(id, 'job.json');
+        if (!job) return []; // cut short before its rename: never accepted
+        if (job.version !== JOB_STORE_VERSION) throw new JobStoreError(`${join(this.dir(id), 'job.json')} has version ${job.version}; this JobManager reads ${JOB_STORE_VERSION}`);
+        return [{ job, status: read<JobStatus>(id, 'status.json') }];
+      })
+      .sort((a, b) => a.job.createdAt - b.job.createdAt);
+  }
+}

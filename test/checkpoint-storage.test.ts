@@ -1,0 +1,125 @@
+/**
+ * Checkpoints written by the TaskManagers into the checkpoint storage, with real processes: more
+ * than 100 MiB of keyed state checkpointed and restored (far past any frame limit), and a corrupt
+ * snapshot file that makes the restore fall back to the checkpoint before it.
+ */
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Cluster, tempDir, waitFor } from './harness';
+import { changelogOutOfStep, expectedCounts, sinkCounts, wordcountJob, writeText } from './wordcount';
+
+jest.setTimeout(300_000);
+
+const MiB = 1024 * 1024;
+
+/** The completed checkpoints in a job's storage folder, newest first. */
+function completedOnDisk(jobDir: string): number[] {
+  if (!existsSync(jobDir)) return [];
+  return readdirSync(jobDir)
+    .map((n) => /^chk-(\d+)$/.exec(n))
+    .filter((m) => m !== null && existsSync(join(jobDir, m[0], '_metadata.json')))
+    .map((m) => Number(m![1]))
+    .sort((a, b) => b - a);
+}
+
+describe('checkpoint storage', () => {
+  let cluster: Cluster;
+  beforeEach(async () => {
+    cluster = await Cluster.start([2, 2], ['--heartbeat-timeout', '3000']);
+  });
+  afterEach(() => cluster.stop());
+
+  test('more than 100 MiB of keyed state is checkpointed and restored after a TaskManager is killed: final counts and changelog exact', async () => {
+    const dir = tempDir();
+    const KEYS = 120_000;
+    const PER_KEY = 4;
+    // Every key's value carries 1 KiB of padding once it has been reduced: KEYS KiB of keyed state.
+    writeFileSync(
+      join(dir, 'fns.js'),
+      `const PAD = 'x'.repeat(1024);\n` +
+        `exports.toKey = (r) => ({ key: r.seq % ${KEYS}, n: 1 });\n` +
+        `exports.add = (a, b) => ({ key: b.key, n: a.n + b.n, pad: PAD });\n` +
+        `exports.slim = (r) => ({ key: r.key, n: r.n });\n`,
+    );
+    const spec = {
+      name: 'big-state',
+      parallelism: 2,
+      functions: 'fns.js',
+      checkpointing: { interval: 1000, mode: 'exactly-once', storage: join(dir, 'checkpoints') },
+      nodes: [
+        { id: 'gen', type: 'source', connector: { kind: 'generator', format: 'sequence', count: KEYS * PER_KEY, rate: 40_000 } },
+        { id: 'keys', type: 'map', inputs: ['gen'], fn: 'toKey' },
+        { id: 'sums', type: 'reduce', inputs: ['keys'], keyBy: 'key', fn: 'add' },
+        { id: 'slim', type: 'map', inputs: ['sums'], fn: 'slim' },
+        { id: 'out', type: 'sink', inputs: ['slim'], connector: { kind: 'file', path: join(dir, 'out') } },
+      ],
+    };
+    writeFileSync(join(dir, 'job.json'), JSON.stringify(spec));
+    const jobId = await cluster.submit(join(dir, 'job.json'));
+
+    const big = await waitFor('a completed checkpoint of more than 100 MiB', async () => {
+      const cps = await cluster.get(`/jobs/${jobId}/checkpoints`);
+      return cps.history.find((c: any) => c.status === 'COMPLETED' && c.size > 100 * MiB);
+    }, 120_000, cluster.logs);
+    const job = await cluster.get(`/jobs/${jobId}`);
+    expect(job.state).toBe('RUNNING');
+    cluster.taskManager(job.vertices[0].subtasks[0].tm)!.kill('SIGKILL');
+    cluster.startTaskManager(2);
+
+    const done = await cluster.waitForState(jobId, ['FINISHED', 'FAILED', 'CANCELED'], 240_000);
+    expect(done.state).toBe('FINISHED');
+    expect(done.restarts).toBe(1);
+    // The restore read the snapshot files by handle: the JM never held them (its frames are capped at 64 MiB).
+    expect(cluster.procs[0].output).toMatch(new RegExp(`restoring from checkpoint .*checkpoint=(${big.id}|${big.id + 1}|${big.id + 2})`));
+    const seen = new Map<number, number>();
+    const outOfStep: string[] = [];
+    for (const f of readdirSync(join(dir, 'out')).filter((n) => /^part-\d+-(\d+|final)\.jsonl$/.test(n)).sort()) {
+      for (const line of readFileSync(join(dir, 'out', f), 'utf8').split('\n').filter(Boolean)) {
+        const { key, n } = JSON.parse(line) as { key: number; n: number };
+        if (n !== (seen.get(key) ?? 0) + 1) outOfStep.push(`${key}: ${seen.get(key)} then ${n}`);
+        seen.set(key, n);
+      }
+    }
+    expect(outOfStep.slice(0, 10)).toEqual([]);
+    expect(seen.size).toBe(KEYS);
+    expect([...seen.values()].filter((n) => n !== PER_KEY)).toEqual([]);
+  });
+
+  test('a snapshot file corrupted after its checkpoint completed is detected by its checksum; the previous checkpoint is used, exactly', async () => {
+    const dir = tempDir();
+    const input = join(dir, 'input.txt');
+    writeText(input, 600_000, 5);
+    const storage = join(dir, 'checkpoints');
+    const spec = wordcountJob(input, join(dir, 'out'), 4, { checkpointing: { interval: 200, mode: 'exactly-once', storage } });
+    writeFileSync(join(dir, 'job.json'), JSON.stringify(spec));
+    const jobId = await cluster.submit(join(dir, 'job.json'));
+    const jobDir = join(storage, jobId);
+
+    await waitFor('two completed checkpoints', async () => {
+      const j = await cluster.get(`/jobs/${jobId}`);
+      if (j.state === 'FINISHED') throw new Error('the job finished before two checkpoints');
+      return completedOnDisk(jobDir).length >= 2 ? true : undefined;
+    });
+    // With every TaskManager gone no checkpoint can complete: the latest one stays the latest.
+    for (const tm of cluster.taskManagers) tm.kill('SIGKILL');
+    await waitFor('the restarted job waiting for slots', async () => {
+      const j = await cluster.get(`/jobs/${jobId}`);
+      return j.state === 'CREATED' && j.restarts === 1 && /waiting for/.test(j.reason ?? '') ? j : undefined;
+    }, 60_000, cluster.logs);
+    const [latest, previous] = completedOnDisk(jobDir);
+    const victim = join(jobDir, `chk-${latest}`, 'counts-0.bin');
+    const bytes = readFileSync(victim);
+    bytes[bytes.length >> 1] ^= 0xff;
+    writeFileSync(victim, bytes);
+    cluster.startTaskManager(2);
+    cluster.startTaskManager(2);
+
+    const done = await cluster.waitForState(jobId, ['FINISHED', 'FAILED', 'CANCELED']);
+    expect(done.state).toBe('FINISHED');
+    expect(done.restarts).toBe(2);
+    expect(done.exceptions.map((e: any) => e.message)).toContainEqual(expect.stringMatching(/counts-0\.bin does not match its sha256 checksum/));
+    expect(cluster.procs[0].output).toMatch(new RegExp(`restoring from checkpoint .*checkpoint=${previous}\\b`));
+    expect(sinkCounts(join(dir, 'out'))).toEqual(expectedCounts(readFileSync(input, 'utf8')));
+    expect(changelogOutOfStep(join(dir, 'out')).slice(0, 10)).toEqual([]);
+  });
+});
