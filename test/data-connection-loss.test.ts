@@ -12,16 +12,14 @@ import { changelogOutOfStep, expectedCounts, sinkCounts, wordcountJob, writeText
 
 jest.setTimeout(300_000);
 
-/** Kill every TCP connection to or from one of `ports` (needs root, as `ss -K` does); how many died. */
+/**
+ * Kill every TCP connection to or from one of `ports` in one `ss -K` (needs root), so that no
+ * connection a restart opens meanwhile is cut too; how many died.
+ */
 function cutConnections(ports: number[]): number {
-  let killed = 0;
-  for (const port of ports) {
-    for (const filter of [['dport', '=', `:${port}`], ['sport', '=', `:${port}`]]) {
-      const out = execFileSync('ss', ['-K', '-t', '-n', 'dst', '127.0.0.1', ...filter], { encoding: 'utf8' });
-      killed += out.split('\n').filter((l) => /^ESTAB|^\S+\s+\d+\s+\d+\s+127\.0\.0\.1/.test(l)).length;
-    }
-  }
-  return killed;
+  const filter = ports.flatMap((p) => ['dport', '=', `:${p}`, 'or', 'sport', '=', `:${p}`, 'or']).slice(0, -1);
+  const out = execFileSync('ss', ['-K', '-t', '-n', 'dst', '127.0.0.1', 'and', '(', ...filter, ')'], { encoding: 'utf8' });
+  return out.split('\n').filter((l) => /127\.0\.0\.1/.test(l)).length;
 }
 
 describe('a cut data connection between TaskManagers', () => {
@@ -36,31 +34,31 @@ describe('a cut data connection between TaskManagers', () => {
     const dataPorts = tms.map((t) => Number(new URL(t.dataAddress).port));
     const dir = tempDir();
     const input = join(dir, 'input.txt');
-    writeText(input, 600_000, 7);
+    writeText(input, 1_000_000, 7);
     const expected = expectedCounts(readFileSync(input, 'utf8'));
     const spec = wordcountJob(input, join(dir, 'out'), 4, { checkpointing: { interval: 200, mode: 'exactly-once' }, restart: { attempts: 10, delay: 200 } });
     writeFileSync(join(dir, 'job.json'), JSON.stringify(spec));
 
     const jobId = await cluster.submit(join(dir, 'job.json'));
     for (let cut = 0; cut < 3; cut++) {
-      // Cut only once this attempt has completed a checkpoint, so each cut is its own restart.
-      await waitFor(`attempt ${cut} running with a completed checkpoint`, async () => {
+      // Cut only once the current attempt has completed a checkpoint, so each cut is its own restart.
+      const before: number = await waitFor(`cut ${cut + 1}: an attempt running with a completed checkpoint`, async () => {
         const j = await cluster.get(`/jobs/${jobId}`);
         if (j.state === 'FINISHED' || j.state === 'FAILED') throw new Error(`job is ${j.state} after ${j.restarts} restarts`);
-        if (j.state !== 'RUNNING' || j.restarts !== cut) return undefined;
+        if (j.state !== 'RUNNING') return undefined;
         const cps = await cluster.get(`/jobs/${jobId}/checkpoints`);
-        return cps.history.some((c: any) => c.status === 'COMPLETED' && c.attempt === j.attempt) || undefined;
+        return cps.history.some((c: any) => c.status === 'COMPLETED' && c.attempt === j.attempt) ? j.restarts : undefined;
       }, 120_000, cluster.logs);
       expect(cutConnections(dataPorts)).toBeGreaterThan(0);
-      await waitFor(`restart ${cut + 1}`, async () => {
+      await waitFor(`a restart after cut ${cut + 1}`, async () => {
         const j = await cluster.get(`/jobs/${jobId}`);
-        if (j.restarts > cut) return true;
+        if (j.restarts > before) return true;
         if (j.state === 'FINISHED' || j.state === 'FAILED') throw new Error(`job ended ${j.state} without failing after the cut`);
       }, 60_000, cluster.logs);
     }
 
     const done = await cluster.waitForState(jobId, ['FINISHED']);
-    expect(done.restarts).toBe(3);
+    expect(done.restarts).toBeGreaterThanOrEqual(3);
     expect(done.failure ?? null).toBeNull();
     const exceptions = await cluster.get<{ message: string }[]>(`/jobs/${jobId}/exceptions`);
     expect(exceptions.map((e) => e.message).join('\n')).toMatch(/data connection with TaskManager tm-\S+ .* was lost/);
