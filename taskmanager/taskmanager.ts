@@ -237,7 +237,9 @@ export class TaskManager {
         return;
       case 'trigger-checkpoint':
       case 'checkpoint-complete': {
-        const m: MainToWorker = { kind: frame.t, jobId: frame.jobId, attempt: frame.attempt, checkpointId: frame.checkpointId };
+        // The frame itself, re-tagged: worker messages that relay a frame have its shape.
+        const { v: _, t, ...fields } = frame;
+        const m = { kind: t, ...fields } as MainToWorker;
         for (const sw of this.workers) sw.worker.postMessage(m);
         return;
       }

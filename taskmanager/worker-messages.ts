@@ -1,6 +1,13 @@
-/** Messages between the TM main thread and its slot workers (structured clone, not the network). */
-import type { ErrorInfo, TaskCounters, TaskState } from '../common/protocol/control';
-import type { DeploymentPlan, SlotRef, StateHandle, TaskRef } from '../common/plan';
+/**
+ * Messages between the TM main thread and its slot workers (structured clone, not the network).
+ * Those that relay a control frame have that frame's shape (common/protocol/control.ts), tagged by
+ * `kind` instead of `t`, so a frame's fields are declared once.
+ */
+import type { z } from 'zod';
+import type {
+  AckCheckpointFrame, CancelFrame, CheckpointCompleteFrame, DeclineCheckpointFrame, Outgoing, TaskCounters, TaskStateFrame, TriggerCheckpointFrame,
+} from '../common/protocol/control';
+import type { DeploymentPlan, SlotRef, TaskRef } from '../common/plan';
 import type { NetworkOptions } from './network/channels';
 
 export interface WorkerInit {
@@ -9,21 +16,24 @@ export interface WorkerInit {
   network: NetworkOptions;
 }
 
+/** A control frame as a worker message. */
+type Relayed<S extends z.ZodType> = Outgoing<z.infer<S>> extends infer F ? (F extends { t: infer T } ? Omit<F, 't'> & { kind: T } : never) : never;
+
 export type MainToWorker =
   | { kind: 'deploy'; plan: DeploymentPlan; tasks: TaskRef[]; functionsPath?: string }
-  | { kind: 'cancel'; jobId: string }
+  | Relayed<typeof CancelFrame>
   /** The data connection with TaskManager `tm` broke: every task that exchanges data with it fails. */
   | { kind: 'taskmanager-unreachable'; tm: string; reason: string }
-  | { kind: 'trigger-checkpoint'; jobId: string; attempt: number; checkpointId: number }
-  | { kind: 'checkpoint-complete'; jobId: string; attempt: number; checkpointId: number }
+  | Relayed<typeof TriggerCheckpointFrame>
+  | Relayed<typeof CheckpointCompleteFrame>
   | { kind: 'data'; ch: string; payload: Uint8Array }
   | { kind: 'credit'; ch: string; n: number };
 
 export type WorkerToMain =
   | { kind: 'ready' }
-  | { kind: 'task-state'; jobId: string; attempt: number; vertex: string; subtask: number; state: TaskState; error?: ErrorInfo; counters?: TaskCounters }
+  | Relayed<typeof TaskStateFrame>
   | { kind: 'remote-data'; dest: SlotRef; ch: string; payload: Uint8Array }
   | { kind: 'remote-credit'; dest: SlotRef; ch: string; n: number }
   | { kind: 'stats'; tasks: TaskCounters[]; queuedBytes: number }
-  | { kind: 'ack-checkpoint'; jobId: string; attempt: number; checkpointId: number; vertex: string; subtask: number; handle: StateHandle }
-  | { kind: 'decline-checkpoint'; jobId: string; attempt: number; checkpointId: number; vertex: string; subtask: number; reason: string };
+  | Relayed<typeof AckCheckpointFrame>
+  | Relayed<typeof DeclineCheckpointFrame>;
