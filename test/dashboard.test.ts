@@ -142,8 +142,12 @@ describe('dashboard', () => {
       const row = document.querySelector('#vertices tr[data-vertex-id="counts"]');
       return /\d:\d\d/.test(row?.querySelector('.vwm')?.textContent ?? '') && /\d(ms|s)/.test(row?.querySelector('.vlag')?.textContent ?? '');
     });
-    const restVertex = (await c.get<{ vertices: { id: string; watermark?: number }[] }>(`/jobs/${jobId}`)).vertices.find((v) => v.id === 'counts');
-    expect(typeof restVertex?.watermark).toBe('number');
+    // `flinkx status` shows the same: as text (an ISO instant and its lag) and in --json.
+    expect(c.cli(['status', jobId]).stdout).toMatch(/WATERMARK[\s\S]*counts -> out .* \d{4}-\d\d-\d\dT[\d:.]+Z \((lag|ahead) [\d.]+s\)/);
+    const status = JSON.parse(c.cli(['status', jobId, '--json']).stdout) as { vertices: { id: string; watermark?: number; watermarkLag?: number }[] };
+    const counts = status.vertices.find((v) => v.id === 'counts')!;
+    expect(typeof counts.watermark).toBe('number');
+    expect(typeof counts.watermarkLag).toBe('number');
 
     // Charts: per vertex, records/s, back-pressure and watermark lag, each a polyline of several polls.
     const chartPoints = (vertex: string, metric: string) =>
