@@ -354,7 +354,8 @@
     var t0 = samples.length ? samples[0].t : 0, span = samples.length ? Math.max(1, samples[samples.length - 1].t - t0) : 1;
     var coords = pts.map(function (p) {
       var x = ((p.t - t0) / span) * (SPARK_W - 2) + 1;
-      var y = SPARK_H - 2 - (max > 0 ? (pick(p) / max) * (SPARK_H - 14) : 0);
+      // negative values (a watermark ahead of the clock) sit on the axis rather than below the chart
+      var y = SPARK_H - 2 - (max > 0 ? (Math.max(0, pick(p)) / max) * (SPARK_H - 14) : 0);
       return x.toFixed(1) + ',' + y.toFixed(1);
     });
     var last = pts.length ? pick(pts[pts.length - 1]) : null;
