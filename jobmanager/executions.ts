@@ -77,6 +77,9 @@ export class Executions {
         busyMs: c.busyMs,
         recordsInPerSecond: rate(c.recordsIn, prev?.recordsIn),
         recordsOutPerSecond: rate(c.recordsOut, prev?.recordsOut),
+        watermark: c.watermark,
+        lateRecords: c.lateRecords,
+        openWindows: c.openWindows,
         at: now,
       });
     }

@@ -1,8 +1,10 @@
 /**
  * The web dashboard at `/`, driven in headless Chromium (playwright-core) against real processes started
- * from dist/: a JobManager, one TaskManager with 2 slots, and an unbounded word count submitted with the
+ * from dist/: a JobManager, one TaskManager with 2 slots, and an unbounded event-time windowed word count (with checkpoints) submitted with the
  * CLI. It finds the job on the overview, opens its page, sees the SVG graph (vertices, an edge labelled
- * hash(word)), live records/s, the subtasks, then cancels the job with the button and checks over REST
+ * hash(word)), live records/s, the window vertex's watermark and lag, the per-vertex charts (records/s,
+ * back-pressure, watermark lag as SVG polylines over several polls), the checkpoint summary line and the
+ * subtasks, then cancels the job with the button and checks over REST
  * that it ends CANCELED. A second test serves the page with canned API answers (and no CSP, so escaping
  * alone is what keeps hostile strings inert) to cover the checkpoint history and a branching graph.
  *
@@ -81,13 +83,19 @@ describe('dashboard', () => {
     // A name with markup in it: it must show up as text, never as HTML.
     const name = `dashboard <i>e2e</i> & "words" ${randomBytes(3).toString('hex')}`;
     const jobFile = join(dir, 'job.json');
+    // An unbounded event-time windowed count: words stamped with the wall clock, so its watermark
+    // trails the clock by about the out-of-orderness bound.
+    writeFileSync(join(dir, 'functions.js'), 'exports.stamp = (r) => ({ ...r, ts: Date.now() });\n');
     writeFileSync(jobFile, JSON.stringify({
       name,
       parallelism: 2,
+      functions: 'functions.js',
+      checkpointing: { interval: 500 },
       nodes: [
         { id: 'lines', type: 'source', connector: { kind: 'generator', rate: 500 } },
         { id: 'words', type: 'flatMap', inputs: ['lines'], fn: 'tokenize' },
-        { id: 'counts', type: 'sum', inputs: ['words'], keyBy: 'word', field: 'count' },
+        { id: 'stamped', type: 'map', inputs: ['words'], fn: 'stamp', timestamps: { field: 'ts', maxOutOfOrderness: '1s' } },
+        { id: 'counts', type: 'window', inputs: ['stamped'], keyBy: 'word', window: { kind: 'tumbling', size: '1s' }, aggregate: 'count' },
         { id: 'out', type: 'sink', inputs: ['counts'], connector: { kind: 'file', path: 'out' } },
       ],
     }));
@@ -129,10 +137,33 @@ describe('dashboard', () => {
     });
     await page.locator('#exceptions').filter({ hasText: 'No exceptions.' }).waitFor();
 
-    // The checkpoint section shows exactly when the endpoint answers.
-    const checkpoints = await fetch(`${base}/jobs/${jobId}/checkpoints`);
-    if (checkpoints.status === 200) await page.locator('#checkpoints').waitFor({ state: 'visible' });
-    else expect(await page.locator('#checkpoints').isHidden()).toBe(true);
+    // Event time: the window vertex shows a watermark (a clock time) and its lag; the subtasks theirs.
+    await page.waitForFunction(() => {
+      const row = document.querySelector('#vertices tr[data-vertex-id="counts"]');
+      return /\d:\d\d/.test(row?.querySelector('.vwm')?.textContent ?? '') && /\d(ms|s)/.test(row?.querySelector('.vlag')?.textContent ?? '');
+    });
+    // `flinkx status` shows the same: as text (an ISO instant and its lag) and in --json.
+    expect(c.cli(['status', jobId]).stdout).toMatch(/WATERMARK[\s\S]*counts -> out .* \d{4}-\d\d-\d\dT[\d:.]+Z \((lag|ahead) [\d.]+s\)/);
+    const status = JSON.parse(c.cli(['status', jobId, '--json']).stdout) as { vertices: { id: string; watermark?: number; watermarkLag?: number }[] };
+    const counts = status.vertices.find((v) => v.id === 'counts')!;
+    expect(typeof counts.watermark).toBe('number');
+    expect(typeof counts.watermarkLag).toBe('number');
+
+    // Charts: per vertex, records/s, back-pressure and watermark lag, each a polyline of several polls.
+    const chartPoints = (vertex: string, metric: string) =>
+      page.waitForFunction(([v, m]) => {
+        const pts = document.querySelector(`#charts tr[data-vertex-id="${v}"] svg.spark[data-metric="${m}"] polyline`)?.getAttribute('points') ?? '';
+        return pts.trim().split(/\s+/).filter(Boolean).length >= 3;
+      }, [vertex, metric]);
+    await chartPoints('lines', 'records-per-second');
+    await chartPoints('counts', 'back-pressure');
+    await chartPoints('counts', 'watermark-lag');
+
+    // Checkpoints (every 500ms) in one readable line.
+    await page.locator('#checkpoints').waitFor({ state: 'visible' });
+    await page.locator('#checkpoint-summary')
+      .filter({ hasText: /^[1-9]\d* completed, \d+ failed · latest #\d+ [\d.]+ (B|KiB|MiB) in [\d.]+m?s, [\d.]+(ms|s) ago$/ })
+      .waitFor();
 
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
 
@@ -170,7 +201,7 @@ describe('dashboard', () => {
         { id: 'a', name: `clicks ${evil}`, parallelism: 2, nodes: [{ id: 'a', type: 'source' }], recordsIn: 10, recordsOut: 10, recordsInPerSecond: 5, recordsOutPerSecond: 5, backPressuredMs: 0, subtasks: [] },
         { id: 'b', name: 'views', parallelism: 1, nodes: [{ id: 'b', type: 'source' }], recordsIn: 0, recordsOut: 0, recordsInPerSecond: 0, recordsOutPerSecond: 0, backPressuredMs: 0, subtasks: [] },
         { id: 'c', name: 'joined', parallelism: 2, nodes: [{ id: 'c', type: 'map' }], recordsIn: 0, recordsOut: 0, recordsInPerSecond: 0, recordsOutPerSecond: 0, backPressuredMs: 0, subtasks: [] },
-        { id: 'd', name: 'per-user', parallelism: 2, nodes: [{ id: 'd', type: 'count' }], recordsIn: 0, recordsOut: 0, recordsInPerSecond: 0, recordsOutPerSecond: 0, backPressuredMs: 0, subtasks: [] },
+        { id: 'd', name: 'per-user', parallelism: 2, nodes: [{ id: 'd', type: 'count' }], recordsIn: 0, recordsOut: 0, recordsInPerSecond: 0, recordsOutPerSecond: 0, backPressuredMs: 0, watermark: now - 61_000, watermarkLag: 61_000, subtasks: [] },
       ],
       edges: [
         { id: 'a->c', source: 'a', target: 'c', partitioner: 'forward' },
@@ -217,6 +248,9 @@ describe('dashboard', () => {
     await page.waitForFunction(() => document.querySelectorAll('#checkpoints tbody tr').length === 3);
     await page.locator('#checkpoints').filter({ hasText: `c[1] declined: ${evil}` }).waitFor();
     await page.locator('#checkpoints .badge', { hasText: 'FAILED' }).waitFor();
+    await page.locator('#checkpoint-summary').filter({ hasText: /^2 completed, 1 failed · latest #3 4\.0 KiB in 95ms, [\d.]+(ms|s) ago$/ }).waitFor();
+    await page.locator('#vertices tr[data-vertex-id="d"] .vlag').filter({ hasText: '1m 1s' }).waitFor();
+    expect(await page.locator('#vertices tr[data-vertex-id="c"] .vlag').textContent()).toBe('–');
     await page.locator('#exceptions').filter({ hasText: `boom ${evil}` }).waitFor();
     await page.locator('#job-graph text.elabel', { hasText: 'broadcast' }).waitFor();
     expect(await page.locator('#job-graph path.edge').count()).toBe(4);

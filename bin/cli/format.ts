@@ -38,6 +38,14 @@ export function checkpointLine(job: JobDetails, now = Date.now()): string {
   return `checkpoints: latest ${c.latestCompleted} (${age}${size}), ${c.completed} completed${c.failed ? `, ${c.failed} failed` : ''} (${every})`;
 }
 
+/** `2026-01-01T00:00:05.000Z (lag 3.2s)`, or `-` before the vertex's first watermark. */
+export function watermarkCell(watermark: number | undefined, lag: number | undefined): string {
+  if (watermark === undefined) return '-';
+  // A negative lag is event time ahead of the JobManager's clock (clock skew, or future timestamps).
+  const behind = lag === undefined ? '' : lag >= 0 ? ` (lag ${duration(lag)})` : ` (ahead ${duration(-lag)})`;
+  return `${new Date(watermark).toISOString()}${behind}`;
+}
+
 export function jobsTable(jobs: JobSummary[]): string {
   if (jobs.length === 0) return 'no jobs';
   return table(
@@ -59,7 +67,7 @@ export function jobStatus(job: JobDetails): string {
     `  ${checkpointLine(job)}`,
     '',
     table(
-      ['VERTEX', 'PARALLELISM', 'SUBTASKS', 'RECORDS IN', 'RECORDS OUT', 'IN RATE', 'BACK-PRESSURE'],
+      ['VERTEX', 'PARALLELISM', 'SUBTASKS', 'RECORDS IN', 'RECORDS OUT', 'IN RATE', 'BACK-PRESSURE', 'WATERMARK'],
       job.vertices.map((v) => [
         v.name,
         v.parallelism,
@@ -68,6 +76,7 @@ export function jobStatus(job: JobDetails): string {
         v.recordsOut,
         rate(v.recordsInPerSecond),
         `${(v.backPressuredMs / 1000).toFixed(1)}s`,
+        watermarkCell(v.watermark, v.watermarkLag),
       ]),
     ),
     '',

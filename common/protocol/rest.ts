@@ -48,6 +48,12 @@ export const ThroughputSchema = z.object({
   busyMs: count,
   recordsInPerSecond: count,
   recordsOutPerSecond: count,
+  /** Event time (epoch ms) of the subtask's current watermark; absent before its first. */
+  watermark: time.optional(),
+  /** Records its windows sent to the late side output; absent without window operators. */
+  lateRecords: count.optional(),
+  /** Windows its window operators hold open (keys × windows). */
+  openWindows: count.optional(),
   /** When the JobManager got them. */
   at: time,
 });
@@ -97,6 +103,12 @@ export const JobDetailsSchema = JobSummarySchema.extend({
       recordsInPerSecond: count,
       recordsOutPerSecond: count,
       backPressuredMs: count,
+      /**
+       * The vertex's watermark, as in Flink's web UI: the minimum over its subtasks' watermarks, absent
+       * until every subtask has one; `watermarkLag` is the JobManager's wall clock minus it, in ms.
+       */
+      watermark: time.optional(),
+      watermarkLag: z.number().optional(),
       subtasks: z.array(SubtaskDetailsSchema),
     }),
   ),

@@ -2,9 +2,9 @@
  * The dashboard's script, served by the JobManager as is (see dashboard.ts). It is one file of
  * plain browser JavaScript, with no modules or build step for the browser, so it is longer than
  * our ~300 lines; its sections, in order: DOM helpers (text only, never HTML parsing), formatting,
- * HTTP, back-pressure ratios, the overview, the job graph (SVG), checkpoints, the job page, routing
- * and polling. The answers it reads have the shapes of common/protocol/rest.ts, which its test
- * fixtures are checked against (test/dashboard.test.ts).
+ * HTTP, back-pressure ratios, the overview, the job graph (SVG), watermarks, metric history charts
+ * (SVG sparklines), checkpoints, the job page, routing and polling. The answers it reads have the
+ * shapes of common/protocol/rest.ts, which its test fixtures are checked against (test/dashboard.test.ts).
  */
 (function () {
   'use strict';
@@ -338,15 +338,75 @@
     ]);
   }
 
-  // ---- checkpoints: GET /jobs/:id/checkpoints (CheckpointsSchema in common/protocol/rest.ts) ----
-  function renderCheckpoints(box, body) {
-    var c = body.counts;
-    var facts = h('div', { class: 'meta' }, [
-      h('span', null, ['completed ', h('b', null, num(c.completed))]),
-      h('span', null, ['failed ', h('b', null, num(c.failed))]),
-      h('span', null, ['in progress ', h('b', null, num(c.inProgress))]),
-      h('span', null, ['latest ', h('b', null, body.latest ? '#' + body.latest.id + ', ' + bytes(body.latest.size) : '–')]),
+  // ---- event time: watermarks and their lag behind the JobManager's clock (GET /jobs/:id) ----
+  function watermarkText(w) { return typeof w === 'number' && isFinite(w) ? time(w) : '–'; }
+  function lagText(lag) {
+    if (typeof lag !== 'number' || !isFinite(lag)) return '–';
+    return lag >= 0 ? dur(lag) : 'ahead ' + dur(-lag); // event time ahead of the clock: skew or future timestamps
+  }
+
+  // ---- metric history: the last minutes of poll results per vertex, drawn as SVG sparklines ----
+  var HISTORY_MS = 5 * 60 * 1000, SPARK_W = 260, SPARK_H = 44;
+  /** One chart: a polyline over the samples that have a value, scaled to [0, max] and the samples' time span. */
+  function sparkline(metric, samples, pick, fmt) {
+    var pts = samples.filter(function (p) { return typeof pick(p) === 'number' && isFinite(pick(p)); });
+    var max = pts.reduce(function (m, p) { return Math.max(m, pick(p)); }, 0);
+    var t0 = samples.length ? samples[0].t : 0, span = samples.length ? Math.max(1, samples[samples.length - 1].t - t0) : 1;
+    var coords = pts.map(function (p) {
+      var x = ((p.t - t0) / span) * (SPARK_W - 2) + 1;
+      // negative values (a watermark ahead of the clock) sit on the axis rather than below the chart
+      var y = SPARK_H - 2 - (max > 0 ? (Math.max(0, pick(p)) / max) * (SPARK_H - 14) : 0);
+      return x.toFixed(1) + ',' + y.toFixed(1);
+    });
+    var last = pts.length ? pick(pts[pts.length - 1]) : null;
+    return s('svg', { class: 'spark', 'data-metric': metric, width: SPARK_W, height: SPARK_H, viewBox: '0 0 ' + SPARK_W + ' ' + SPARK_H }, [
+      s('title', null, metric + ' over the last ' + dur(span)),
+      s('line', { class: 'spark-axis', x1: 0, y1: SPARK_H - 1, x2: SPARK_W, y2: SPARK_H - 1 }),
+      s('polyline', { class: 'spark-line', points: coords.join(' ') }),
+      s('text', { class: 'spark-label', x: 2, y: 10 }, last == null ? 'no data yet' : 'now ' + fmt(last) + ' · max ' + fmt(max)),
     ]);
+  }
+  /** Keeps samples per vertex across polls of one job page and redraws its chart table. */
+  function metricCharts(box) {
+    var history = new Map();
+    function update(job, ratiosByVertex) {
+      var now = Date.now(), vertices = job.vertices || [];
+      var fed = new Set((job.edges || []).map(function (e) { return e.target; }));
+      vertices.forEach(function (v) {
+        var list = history.get(v.id) || [];
+        list.push({
+          t: now,
+          // a source has no input: its rate is what it emits
+          rate: fed.has(v.id) ? v.recordsInPerSecond : v.recordsOutPerSecond,
+          bp: (ratiosByVertex.get(v.id) || {}).bp,
+          lag: v.watermarkLag,
+        });
+        while (list.length && now - list[0].t > HISTORY_MS) list.shift();
+        history.set(v.id, list);
+      });
+      box.replaceChildren(table(['Vertex', 'Records / s', 'Back-pressure', 'Watermark lag'], vertices.map(function (v) {
+        var list = history.get(v.id);
+        return h('tr', { 'data-vertex-id': v.id }, [
+          td([v.name, h('div', { class: 'muted', style: 'font-size:12px' }, fed.has(v.id) ? 'records in' : 'records out')]),
+          td(sparkline('records-per-second', list, function (p) { return p.rate; }, rate)),
+          td(sparkline('back-pressure', list, function (p) { return p.bp; }, pct)),
+          td(sparkline('watermark-lag', list, function (p) { return p.lag; }, lagText)),
+        ]);
+      }), 'No vertices.'));
+    }
+    return { update: update };
+  }
+
+  // ---- checkpoints: GET /jobs/:id/checkpoints (CheckpointsSchema in common/protocol/rest.ts) ----
+  /** `7 completed, 0 failed · latest #7 1.2 KiB in 45ms, 3.0s ago` */
+  function checkpointLine(body) {
+    var c = body.counts, l = body.latest;
+    var line = num(c.completed) + ' completed, ' + num(c.failed) + ' failed' + (c.inProgress ? ', ' + num(c.inProgress) + ' in progress' : '');
+    if (!l) return line + ' · none completed yet';
+    return line + ' · latest #' + l.id + ' ' + bytes(l.size) + ' in ' + dur(l.duration) + ', ' + ago(l.triggerTime + l.duration);
+  }
+  function renderCheckpoints(box, body) {
+    var facts = h('div', { class: 'meta', id: 'checkpoint-summary' }, checkpointLine(body));
     var rows = body.history.slice(0, 50).map(function (e) {
       return h('tr', null, [
         td(e.id, 'num'), td(badge(e.status)), td(time(e.triggerTime)), td(dur(e.duration), 'num'), td(bytes(e.size), 'num'),
@@ -372,6 +432,8 @@
     var graphBox = h('div', { class: 'graph' });
     var vertexBox = h('div');
     var subtaskBox = h('div');
+    var chartBox = h('div');
+    var charts = metricCharts(chartBox);
     var cpSection = h('section', { class: 'panel', id: 'checkpoints', style: 'display:none' });
     var cpBox = h('div');
     var excBox = h('div');
@@ -380,6 +442,7 @@
       meta, alertBox,
       h('section', { class: 'panel' }, [h('h2', null, 'Job graph'), graphBox]),
       h('section', { class: 'panel', id: 'vertices' }, [h('h2', null, 'Vertices'), vertexBox]),
+      h('section', { class: 'panel', id: 'charts' }, [h('h2', null, 'Metrics over the last minutes'), chartBox]),
       h('section', { class: 'panel', id: 'subtasks' }, [h('h2', null, 'Subtasks'), subtaskBox]),
       add(cpSection, [h('h2', null, 'Checkpoints'), cpBox]),
       h('section', { class: 'panel', id: 'exceptions' }, [h('h2', null, 'Exceptions'), excBox]),
@@ -480,15 +543,17 @@
         }
       });
 
-      vertexBox.replaceChildren(table(['Vertex', '#Parallelism', '#Records in', '#Records out', '#In / s', '#Out / s', '#Back-pressure', '#Busy', '#Back-pressured total'],
+      vertexBox.replaceChildren(table(['Vertex', '#Parallelism', '#Records in', '#Records out', '#In / s', '#Out / s', '#Back-pressure', '#Busy', '#Back-pressured total', 'Watermark', '#Watermark lag'],
         vertices.map(function (v) {
           var x = vr.get(v.id) || {};
           return h('tr', { 'data-vertex-id': v.id }, [
             td(v.name), td(v.parallelism, 'num'), td(num(v.recordsIn), 'num'), td(num(v.recordsOut), 'num'),
             td(rate(v.recordsInPerSecond), 'num'), td(rate(v.recordsOutPerSecond), 'num'),
             td(pct(x.bp), 'num'), td(pct(x.busy), 'num'), td(dur(v.backPressuredMs), 'num'),
+            td(watermarkText(v.watermark), 'vwm'), td(lagText(v.watermarkLag), 'num vlag'),
           ]);
         }), 'No vertices.'));
+      charts.update(job, vr);
 
       var rows = [];
       vertices.forEach(function (v) {
@@ -499,11 +564,13 @@
             td(st.slot != null ? st.slot : '–', 'num'), td(num(m.recordsIn), 'num'), td(num(m.recordsOut), 'num'),
             td(rate(m.recordsInPerSecond), 'num'), td(rate(m.recordsOutPerSecond), 'num'),
             td(pct(st._r ? st._r.bp : null), 'num'),
+            td(watermarkText(m.watermark)), td(m.lateRecords != null ? num(m.lateRecords) : '–', 'num'),
+            td(m.openWindows != null ? num(m.openWindows) : '–', 'num'),
             td(st.error && st.error.message ? h('span', { class: 'err' }, clip(st.error.message, 200)) : ''),
           ]));
         });
       });
-      subtaskBox.replaceChildren(table(['Vertex', '#Subtask', 'State', 'TaskManager', '#Slot', '#Records in', '#Records out', '#In / s', '#Out / s', '#Back-pressure', 'Error'],
+      subtaskBox.replaceChildren(table(['Vertex', '#Subtask', 'State', 'TaskManager', '#Slot', '#Records in', '#Records out', '#In / s', '#Out / s', '#Back-pressure', 'Watermark', '#Late', '#Open windows', 'Error'],
         rows, 'No subtasks deployed yet.'));
 
       var cpr = rs[1];

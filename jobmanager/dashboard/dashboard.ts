@@ -4,8 +4,10 @@
  * the REST API every second.
  *
  *   #/            TaskManagers (slots used/total) and jobs (name, state, uptime)
- *   #/jobs/<id>   the job's graph as SVG with live records/s and back-pressure, its subtasks, checkpoint
- *                 history (when GET /jobs/:id/checkpoints answers), exceptions, and a Cancel button
+ *   #/jobs/<id>   the job's graph as SVG with live records/s and back-pressure, vertex watermarks and lag,
+ *                 SVG charts of records/s, back-pressure and watermark lag over the last minutes (kept
+ *                 in the page), its subtasks, checkpoint summary and history (when GET
+ *                 /jobs/:id/checkpoints answers), exceptions, and a Cancel button
  *
  * Every string that comes from the API is put into the page as text (textContent, createTextNode,
  * setAttribute) — never parsed as HTML — and the Content-Security-Policy admits only the JobManager's

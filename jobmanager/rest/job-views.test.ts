@@ -51,3 +51,38 @@ it('what the JobManager answers about a job has the shapes clients parse it with
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+it("a vertex's watermark is the minimum over its subtasks', absent while one has none, with its lag behind the clock", () => {
+  const root = mkdtempSync(join(tmpdir(), 'flinkx-views-'));
+  try {
+    const clock = new ManualClock();
+    const rm = new TestingResourceManager();
+    rm.addTaskManager('tm1', 2);
+    const spec = parseJobSpec({
+      name: 'wm',
+      parallelism: 2,
+      nodes: [
+        { id: 'src', type: 'source', connector: { kind: 'generator' } },
+        { id: 'out', type: 'sink', inputs: ['src'], connector: { kind: 'stdout' } },
+      ],
+    });
+    const job = new JobMaster('j2', spec, undefined, { resourceManager: rm, clock, timers: clock, checkpointStorage: new CheckpointStorage(join(root, 'j2')) });
+    job.start();
+    for (const t of job.tasks.list()) job.updateTaskExecutionState('tm1', { attempt: 0, vertex: t.vertex, subtask: t.subtask, state: 'RUNNING' });
+    const counters = (subtask: number, extra: { watermark?: number; lateRecords?: number; openWindows?: number }) => ({
+      jobId: 'j2', attempt: 0, vertex: 'src', subtask, recordsIn: 0, recordsOut: 0, bytesIn: 0, backPressuredMs: 0, busyMs: 0,
+      operatorBuckets: [], operatorSeconds: 0, operatorCount: 0, ...extra,
+    });
+    const vertex = () => JobDetailsSchema.parse(overTheWire(jobDetails(job, 5000))).vertices[0];
+
+    expect(vertex().watermark).toBeUndefined();
+    job.reportCounters('tm1', [counters(0, { watermark: 3000, lateRecords: 2, openWindows: 7 })]);
+    expect(vertex()).not.toHaveProperty('watermark');
+    expect(vertex().subtasks[0].metrics).toMatchObject({ watermark: 3000, lateRecords: 2, openWindows: 7 });
+    job.reportCounters('tm1', [counters(1, { watermark: 1200 })]);
+    expect(vertex()).toMatchObject({ watermark: 1200, watermarkLag: 3800 });
+    job.close();
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -17,7 +17,18 @@ export function jobSummary(job: JobMaster): JobSummary {
   };
 }
 
-export function jobDetails(job: JobMaster): JobDetails {
+/** Min over the subtasks' watermarks; undefined while any subtask has none (it holds event time back). */
+export function vertexWatermark(subtasks: readonly { metrics?: Throughput }[]): number | undefined {
+  let min: number | undefined;
+  for (const s of subtasks) {
+    const w = s.metrics?.watermark;
+    if (w === undefined) return undefined;
+    min = Math.min(min ?? w, w);
+  }
+  return min;
+}
+
+export function jobDetails(job: JobMaster, now = Date.now()): JobDetails {
   const jobGraph = job.execution.jobGraph;
   const subtasks = job.tasks.list();
   return {
@@ -33,6 +44,7 @@ export function jobDetails(job: JobMaster): JobDetails {
         .filter((s) => s.vertex === v.id)
         .map((s) => ({ index: s.subtask, state: s.state, tm: s.slot?.tm, slot: s.slot?.slot, error: s.error, metrics: job.tasks.metrics(v.id, s.subtask) }));
       const sum = (f: (t: Throughput) => number) => own.reduce((n, s) => n + (s.metrics ? f(s.metrics) : 0), 0);
+      const watermark = vertexWatermark(own);
       return {
         id: v.id,
         name: v.name,
@@ -43,6 +55,8 @@ export function jobDetails(job: JobMaster): JobDetails {
         recordsInPerSecond: sum((t) => t.recordsInPerSecond),
         recordsOutPerSecond: sum((t) => t.recordsOutPerSecond),
         backPressuredMs: sum((t) => t.backPressuredMs),
+        watermark,
+        watermarkLag: watermark === undefined ? undefined : now - watermark,
         subtasks: own,
       };
     }),
