@@ -3,14 +3,18 @@
  * A TM connection must open with `register`; any frame that breaks the protocol closes that
  * connection with the reason, and the TM counts as lost. `/metrics` (Prometheus) and
  * `/prometheus/targets` (http_sd discovery of the JM and every TM) are served by ./metrics.
+ * With a cluster secret, `register` must answer the connection's challenge, and every HTTP request
+ * but the dashboard's static files needs the bearer token (`/metrics` too, unless --metrics-public).
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ProtocolError } from '../common/errors';
 import { Logger } from '../common/log';
+import { logRefused, newNonce, unauthorized } from '../common/net/cluster-secret';
+import { NO_SECURITY, type Security } from '../common/net/security-options';
 import { guardedServer, pathOf } from '../common/net/server-guard';
-import { decodeFrame, MAX_FRAME_BYTES } from '../common/protocol/codec';
+import { decodeFrame, encodeFrame, MAX_FRAME_BYTES } from '../common/protocol/codec';
 import { TmToJmFrame } from '../common/protocol/control';
 import { Dispatcher } from './dispatcher';
 import type { JobManagerConfig } from './jobmanager-options';
@@ -23,6 +27,10 @@ const log = new Logger('jobmanager');
 /** Parsed once at the edge (jobmanager-options.ts), defaults included. */
 export type JobManagerOptions = JobManagerConfig;
 
+/** What a browser needs before it has the token: the dashboard's own files. */
+const PUBLIC_PATHS = new Set(['/', '/index.html', '/app.js', '/style.css']);
+const METRICS_PATHS = new Set(['/metrics', '/prometheus/targets']);
+
 export class JobManager {
   readonly dispatcher: Dispatcher;
   private readonly metrics: JobManagerMetrics;
@@ -30,7 +38,10 @@ export class JobManager {
   private readonly http: Server;
   private readonly wss: WebSocketServer;
 
-  constructor(private readonly options: JobManagerOptions) {
+  constructor(
+    private readonly options: JobManagerOptions,
+    private readonly security: Security = NO_SECURITY,
+  ) {
     this.dispatcher = new Dispatcher(options);
     this.metrics = new JobManagerMetrics(this.dispatcher);
     const routes = restRoutes(this.dispatcher);
@@ -39,27 +50,41 @@ export class JobManager {
       'jobmanager',
       (req, res) => {
         const path = pathOf(req).replace(/(.)\/$/, '$1');
-        if (path === '/metrics') void this.metrics.serve(req, res);
+        if (!this.mayRequest(path, req)) unauthorized(req, res);
+        else if (path === '/metrics') void this.metrics.serve(req, res);
         else if (path === '/prometheus/targets') this.metrics.serveTargets(req, res, this.scrapeAddress(req));
         else void handle(routes, req, res);
       },
       (req, socket, head) => {
         if (pathOf(req) !== '/tm') return false;
-        this.wss.handleUpgrade(req, socket, head, (ws) => this.acceptTaskManager(ws));
+        this.wss.handleUpgrade(req, socket, head, (ws) => this.acceptTaskManager(ws, req.socket.remoteAddress));
         return true;
       },
     );
   }
 
-  private acceptTaskManager(ws: WebSocket): void {
+  private mayRequest(path: string, req: IncomingMessage): boolean {
+    const { secret, metricsPublic } = this.security;
+    if (!secret || PUBLIC_PATHS.has(path) || (metricsPublic && METRICS_PATHS.has(path))) return true;
+    return secret.authorizes(req);
+  }
+
+  private acceptTaskManager(ws: WebSocket, peer: string | undefined): void {
     let tm: RegisteredTaskManager | undefined;
+    const nonce = newNonce();
     ws.on('error', () => undefined);
+    ws.send(encodeFrame({ t: 'challenge', nonce }));
     ws.on('message', (data, isBinary) => {
       try {
         if (!isBinary) throw new ProtocolError('text frames are not part of the protocol');
         const frame = decodeFrame(TmToJmFrame, data);
         if (frame.t === 'register') {
           if (tm) throw new ProtocolError('register sent twice on one connection');
+          const { secret } = this.security;
+          if (secret && !secret.verify('tm-register', nonce, frame.proof)) {
+            logRefused('a TaskManager', peer, `${frame.tmId}: ${frame.proof === undefined ? 'no proof of the cluster secret' : 'wrong proof of the cluster secret'}`);
+            return void ws.close(1008, 'authentication failed: the cluster secret is required');
+          }
           tm = this.dispatcher.registry.register(ws, frame.tmId, frame.slots, frame.dataAddress, frame.metricsAddress);
         } else if (!tm) {
           throw new ProtocolError(`"${frame.t}" before register`);

@@ -8,7 +8,7 @@
  * Series carry no `tm` label: Prometheus attaches it from the target labels of
  * `GET /prometheus/targets` on the JobManager (a `tm` label here would clash with it).
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { guardedServer } from '../common/net/server-guard';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
@@ -99,9 +99,9 @@ export class TaskManagerMetrics {
     });
   }
 
-  /** Serve `GET /metrics`; resolves to the address, `http://host:port`. */
-  async listen(host: string, port: number): Promise<string> {
-    const server = guardedServer('tm-metrics', (req, res) => void serveMetrics(this.registry, req, res));
+  /** Serve `GET /metrics` (behind `guard`, e.g. the bearer token); resolves to the address, `http://host:port`. */
+  async listen(host: string, port: number, guard: (h: RequestListener) => RequestListener = (h) => h): Promise<string> {
+    const server = guardedServer('tm-metrics', guard((req, res) => void serveMetrics(this.registry, req, res)));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => resolve());

@@ -12,6 +12,8 @@ import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { ProtocolError } from '../common/errors';
 import { Logger } from '../common/log';
+import { requireToken } from '../common/net/cluster-secret';
+import { NO_SECURITY, type Security } from '../common/net/security-options';
 import { decodeFrame, encodeFrame, MAX_FRAME_BYTES } from '../common/protocol/codec';
 import { JmToTmFrame, type TaskCounters, type TmToJmFrame, type Outgoing } from '../common/protocol/control';
 import { attemptPrefix, type DeploymentPlan, type TaskRef } from '../common/plan';
@@ -63,9 +65,12 @@ export class TaskManager {
   private metricsAddress = '';
   private stopped = false;
 
-  constructor(private readonly options: TaskManagerOptions) {
+  constructor(
+    private readonly options: TaskManagerOptions,
+    private readonly security: Security = NO_SECURITY,
+  ) {
     this.tmId = options.tmId ?? `tm-${randomUUID().slice(0, 8)}`;
-    this.dataServer = new DataServer((f, peer) => {
+    this.dataServer = new DataServer(security.secret, (f, peer) => {
       if (this.isCutOff(peer, f.ch)) return;
       if (f.t === 'credit') return this.toWorker(f.slot, { kind: 'credit', ch: f.ch, n: f.n });
       // One copy out of the WebSocket message, then moved (not cloned) into the worker.
@@ -77,7 +82,8 @@ export class TaskManager {
   async start(): Promise<void> {
     const port = await this.dataServer.listen(this.options.host, this.options.dataPort);
     this.dataAddress = `ws://${this.options.host}:${port}`;
-    this.metricsAddress = await this.metrics.listen(this.options.host, this.options.metricsPort ?? 0);
+    const { secret, metricsPublic } = this.security;
+    this.metricsAddress = await this.metrics.listen(this.options.host, this.options.metricsPort ?? 0, (h) => (metricsPublic ? h : requireToken(secret, h)));
     await this.startWorkers();
     this.connect();
     log.info('started', { tm: this.tmId, slots: this.options.slots, data: this.dataAddress, metrics: `${this.metricsAddress}/metrics`, jobmanager: this.options.jobmanager });
@@ -140,7 +146,7 @@ export class TaskManager {
         log.warn('no data address for peer', { peer: tm });
         return undefined;
       }
-      p = new PeerConnection(address, this.tmId, (why) => this.dataConnectionLost(tm, why));
+      p = new PeerConnection(address, this.tmId, this.security.secret, (why) => this.dataConnectionLost(tm, why));
       this.peers.set(tm, p);
     }
     return p;
@@ -179,9 +185,6 @@ export class TaskManager {
     if (this.stopped) return;
     const ws = new WebSocket(`${this.options.jobmanager.replace(/\/$/, '')}/tm`, { maxPayload: MAX_FRAME_BYTES });
     this.jm = ws;
-    ws.on('open', () => {
-      this.sendToJm({ t: 'register', tmId: this.tmId, slots: this.options.slots, dataAddress: this.dataAddress, metricsAddress: this.metricsAddress });
-    });
     ws.on('message', (data) => {
       try {
         this.onJmFrame(decodeFrame(JmToTmFrame, data));
@@ -191,10 +194,10 @@ export class TaskManager {
       }
     });
     ws.on('error', (err) => log.warn('JobManager connection error', { jobmanager: this.options.jobmanager, error: err.message }));
-    ws.on('close', () => {
+    ws.on('close', (code, reason) => {
       clearInterval(this.heartbeat);
       if (this.stopped) return;
-      log.warn('lost the JobManager; cancelling local tasks and reconnecting', { jobmanager: this.options.jobmanager });
+      log.warn('lost the JobManager; cancelling local tasks and reconnecting', { jobmanager: this.options.jobmanager, code, reason: reason.toString() });
       for (const sw of this.workers) for (const jobId of new Set(sw.counters.map((c) => c.jobId))) sw.worker.postMessage({ kind: 'cancel', jobId });
       setTimeout(() => this.connect(), RECONNECT_MS).unref();
     });
@@ -206,6 +209,11 @@ export class TaskManager {
 
   private onJmFrame(frame: JmToTmFrame): void {
     switch (frame.t) {
+      case 'challenge': {
+        const proof = this.security.secret?.proof('tm-register', frame.nonce);
+        this.sendToJm({ t: 'register', tmId: this.tmId, slots: this.options.slots, dataAddress: this.dataAddress, metricsAddress: this.metricsAddress, proof });
+        return;
+      }
       case 'registered':
         log.info('registered with the JobManager', { tm: this.tmId });
         clearInterval(this.heartbeat);

@@ -3,10 +3,11 @@
  * on loopback and free ports, killed when the test is done. Waits poll a condition with a deadline.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ClusterSecret } from '../common/net/cluster-secret';
 
 export const ROOT = join(__dirname, '..');
 const bin = (name: string) => join(ROOT, 'bin', `${name}.js`);
@@ -75,17 +76,37 @@ export class Proc {
 
 const TERMINAL = ['FAILED', 'CANCELED', 'FINISHED'];
 
+export interface ClusterOptions {
+  /** The cluster secret: every process gets it in a --secret-file, REST calls the bearer token. */
+  secret?: string;
+  jmArgs?: string[];
+}
+
+/** Writes `secret` to a file of its own; the flags that give it to a process. */
+export function secretArgs(secret: string): string[] {
+  const file = join(tempDir('flinkx-secret-'), 'secret');
+  writeFileSync(file, secret + '\n', { mode: 0o600 });
+  return ['--secret-file', file];
+}
+
 export class Cluster {
   readonly procs: Proc[] = [];
   readonly taskManagers: Proc[] = [];
   readonly url: string;
-  private constructor(readonly port: number) {
+  /** Flags every process of this cluster gets (the secret). */
+  readonly securityArgs: string[];
+  private readonly token: string | undefined;
+  private constructor(readonly port: number, options: ClusterOptions) {
     this.url = `http://127.0.0.1:${port}`;
+    this.securityArgs = options.secret === undefined ? [] : secretArgs(options.secret);
+    this.token = options.secret === undefined ? undefined : new ClusterSecret(options.secret).restToken;
   }
 
-  static async start(taskManagers: number[], jmArgs: string[] = []): Promise<Cluster> {
-    const c = new Cluster(await freePort());
-    c.spawn('flinkx-jm', ['start', '--port', String(c.port), '--data-dir', tempDir(), ...jmArgs]);
+  /** `options` may be just the JobManager's extra flags. */
+  static async start(taskManagers: number[], options: string[] | ClusterOptions = []): Promise<Cluster> {
+    const o = Array.isArray(options) ? { jmArgs: options } : options;
+    const c = new Cluster(await freePort(), o);
+    c.spawn('flinkx-jm', ['start', '--port', String(c.port), '--data-dir', tempDir(), ...c.securityArgs, ...(o.jmArgs ?? [])]);
     await waitFor('the JobManager', () => c.get('/taskmanagers'), undefined, c.logs);
     for (const slots of taskManagers) c.startTaskManager(slots);
     await c.waitForTaskManagers(taskManagers.length);
@@ -98,8 +119,9 @@ export class Cluster {
     return p;
   }
 
-  startTaskManager(slots: number): Proc {
-    const tm = this.spawn('flinkx-tm', ['start', '--slots', String(slots), '--jobmanager', `ws://127.0.0.1:${this.port}`]);
+  /** `securityArgs`: to start one with another secret or none. */
+  startTaskManager(slots: number, securityArgs = this.securityArgs): Proc {
+    const tm = this.spawn('flinkx-tm', ['start', '--slots', String(slots), '--jobmanager', `ws://127.0.0.1:${this.port}`, ...securityArgs]);
     this.taskManagers.push(tm);
     return tm;
   }
@@ -117,15 +139,20 @@ export class Cluster {
   readonly logs = (tailChars = 3000): string =>
     this.procs.map((p) => `\n--- ${p.name} (exit ${p.child.exitCode ?? p.child.signalCode ?? 'running'}) ---\n${p.output.slice(-tailChars)}`).join('');
 
+  /** The bearer token header, if the cluster has a secret. */
+  get authHeaders(): Record<string, string> {
+    return this.token ? { authorization: `Bearer ${this.token}` } : {};
+  }
+
   async get<T = any>(path: string): Promise<T> {
-    const res = await fetch(this.url + path);
+    const res = await fetch(this.url + path, { headers: this.authHeaders });
     return (await res.json()) as T;
   }
 
   async post<T = any>(path: string, body?: unknown): Promise<{ status: number; body: T }> {
     const res = await fetch(this.url + path, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...this.authHeaders },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     return { status: res.status, body: (await res.json()) as T };
@@ -133,7 +160,7 @@ export class Cluster {
 
   /** `flinkx <args>` against this cluster, run to completion. */
   cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-    const r = spawnSync(process.execPath, [bin('flinkx'), ...args, '--jobmanager', this.url], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, [bin('flinkx'), ...args, '--jobmanager', this.url, ...this.securityArgs], { encoding: 'utf8', timeout: 120_000 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 

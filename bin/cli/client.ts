@@ -14,7 +14,8 @@ export class JobManagerError extends FlinkxError {
 
 export class RestClient {
   readonly base: string;
-  constructor(url: string) {
+  /** `token`: the cluster's REST bearer token (common/net/cluster-secret.ts), if it has a secret. */
+  constructor(url: string, private readonly token?: string) {
     this.base = url.replace(/^ws(s?):/, 'http$1:').replace(/\/+$/, '');
   }
 
@@ -23,7 +24,10 @@ export class RestClient {
     try {
       res = await fetch(this.base + path, {
         method,
-        headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(30_000),
       });
