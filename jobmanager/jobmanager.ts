@@ -13,7 +13,7 @@ import { ProtocolError } from '../common/errors';
 import { Logger } from '../common/log';
 import { logRefused, newNonce, unauthorized } from '../common/net/cluster-secret';
 import { NO_SECURITY, type Security } from '../common/net/security-options';
-import { guardedServer, pathOf } from '../common/net/server-guard';
+import { DEFAULT_SERVER_LIMITS, guardedServer, pathOf } from '../common/net/server-guard';
 import { decodeFrame, encodeFrame, MAX_FRAME_BYTES } from '../common/protocol/codec';
 import { TmToJmFrame } from '../common/protocol/control';
 import { Dispatcher } from './dispatcher';
@@ -60,6 +60,8 @@ export class JobManager {
         this.wss.handleUpgrade(req, socket, head, (ws) => this.acceptTaskManager(ws, req.socket.remoteAddress));
         return true;
       },
+      DEFAULT_SERVER_LIMITS,
+      security.tls,
     );
   }
 
@@ -114,7 +116,8 @@ export class JobManager {
     });
     const port = (this.http.address() as AddressInfo).port;
     this.port = port;
-    log.info('started', { rest: `http://${this.options.host}:${port}`, taskmanagers: `ws://${this.options.host}:${port}/tm` });
+    const s = this.security.tls.cert ? 's' : '';
+    log.info('started', { rest: `http${s}://${this.options.host}:${port}`, taskmanagers: `ws${s}://${this.options.host}:${port}/tm`, secret: this.security.secret ? 'required' : 'none' });
     return port;
   }
 

@@ -70,7 +70,7 @@ export class TaskManager {
     private readonly security: Security = NO_SECURITY,
   ) {
     this.tmId = options.tmId ?? `tm-${randomUUID().slice(0, 8)}`;
-    this.dataServer = new DataServer(security.secret, (f, peer) => {
+    this.dataServer = new DataServer(security, (f, peer) => {
       if (this.isCutOff(peer, f.ch)) return;
       if (f.t === 'credit') return this.toWorker(f.slot, { kind: 'credit', ch: f.ch, n: f.n });
       // One copy out of the WebSocket message, then moved (not cloned) into the worker.
@@ -81,9 +81,9 @@ export class TaskManager {
 
   async start(): Promise<void> {
     const port = await this.dataServer.listen(this.options.host, this.options.dataPort);
-    this.dataAddress = `ws://${this.options.host}:${port}`;
+    this.dataAddress = `${this.security.tls.cert ? 'wss' : 'ws'}://${this.options.host}:${port}`;
     const { secret, metricsPublic } = this.security;
-    this.metricsAddress = await this.metrics.listen(this.options.host, this.options.metricsPort ?? 0, (h) => (metricsPublic ? h : requireToken(secret, h)));
+    this.metricsAddress = await this.metrics.listen(this.options.host, this.options.metricsPort ?? 0, (h) => (metricsPublic ? h : requireToken(secret, h)), this.security.tls);
     await this.startWorkers();
     this.connect();
     log.info('started', { tm: this.tmId, slots: this.options.slots, data: this.dataAddress, metrics: `${this.metricsAddress}/metrics`, jobmanager: this.options.jobmanager });
@@ -146,7 +146,7 @@ export class TaskManager {
         log.warn('no data address for peer', { peer: tm });
         return undefined;
       }
-      p = new PeerConnection(address, this.tmId, this.security.secret, (why) => this.dataConnectionLost(tm, why));
+      p = new PeerConnection(address, this.tmId, this.security, (why) => this.dataConnectionLost(tm, why));
       this.peers.set(tm, p);
     }
     return p;
@@ -183,7 +183,7 @@ export class TaskManager {
 
   private connect(): void {
     if (this.stopped) return;
-    const ws = new WebSocket(`${this.options.jobmanager.replace(/\/$/, '')}/tm`, { maxPayload: MAX_FRAME_BYTES });
+    const ws = new WebSocket(`${this.options.jobmanager.replace(/\/$/, '')}/tm`, { maxPayload: MAX_FRAME_BYTES, ca: this.security.tls.ca });
     this.jm = ws;
     ws.on('message', (data) => {
       try {

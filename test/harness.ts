@@ -7,6 +7,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request as httpsRequest } from 'node:https';
+import { readFileSync } from 'node:fs';
 import { ClusterSecret } from '../common/net/cluster-secret';
 
 export const ROOT = join(__dirname, '..');
@@ -79,6 +81,8 @@ const TERMINAL = ['FAILED', 'CANCELED', 'FINISHED'];
 export interface ClusterOptions {
   /** The cluster secret: every process gets it in a --secret-file, REST calls the bearer token. */
   secret?: string;
+  /** PEM files: every process serves https/wss with cert and key and trusts the CA. */
+  tls?: { cert: string; key: string; ca: string };
   jmArgs?: string[];
 }
 
@@ -95,10 +99,17 @@ export class Cluster {
   readonly url: string;
   /** Flags every process of this cluster gets (the secret). */
   readonly securityArgs: string[];
+  /** The same for `flinkx`, which serves no port: the secret and the CA. */
+  private readonly cliSecurityArgs: string[];
   private readonly token: string | undefined;
+  private readonly ca: Buffer | undefined;
   private constructor(readonly port: number, options: ClusterOptions) {
-    this.url = `http://127.0.0.1:${port}`;
-    this.securityArgs = options.secret === undefined ? [] : secretArgs(options.secret);
+    const { tls } = options;
+    this.url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+    this.ca = tls && readFileSync(tls.ca);
+    const secret = options.secret === undefined ? [] : secretArgs(options.secret);
+    this.securityArgs = [...secret, ...(tls ? ['--tls-cert', tls.cert, '--tls-key', tls.key, '--tls-ca', tls.ca] : [])];
+    this.cliSecurityArgs = [...secret, ...(tls ? ['--tls-ca', tls.ca] : [])];
     this.token = options.secret === undefined ? undefined : new ClusterSecret(options.secret).restToken;
   }
 
@@ -121,7 +132,7 @@ export class Cluster {
 
   /** `securityArgs`: to start one with another secret or none. */
   startTaskManager(slots: number, securityArgs = this.securityArgs): Proc {
-    const tm = this.spawn('flinkx-tm', ['start', '--slots', String(slots), '--jobmanager', `ws://127.0.0.1:${this.port}`, ...securityArgs]);
+    const tm = this.spawn('flinkx-tm', ['start', '--slots', String(slots), '--jobmanager', this.url.replace(/^http/, 'ws'), ...securityArgs]);
     this.taskManagers.push(tm);
     return tm;
   }
@@ -145,22 +156,40 @@ export class Cluster {
   }
 
   async get<T = any>(path: string): Promise<T> {
-    const res = await fetch(this.url + path, { headers: this.authHeaders });
-    return (await res.json()) as T;
+    return (await this.request('GET', path)).body as T;
   }
 
   async post<T = any>(path: string, body?: unknown): Promise<{ status: number; body: T }> {
-    const res = await fetch(this.url + path, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...this.authHeaders },
-      body: body === undefined ? undefined : JSON.stringify(body),
+    return this.request('POST', path, body);
+  }
+
+  /** A REST call with the token and, over TLS, the cluster's CA (fetch cannot take one). */
+  async request(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+    const headers = { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...this.authHeaders };
+    if (!this.ca) {
+      const res = await fetch(this.url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: res.status, body: await res.json() };
+    }
+    return new Promise((resolve, reject) => {
+      const req = httpsRequest(this.url + path, { method, headers, ca: this.ca }, (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => {
+          try {
+            resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
+          } catch (err) {
+            reject(err);
+          }
+        });
+      });
+      req.on('error', reject);
+      req.end(body === undefined ? undefined : JSON.stringify(body));
     });
-    return { status: res.status, body: (await res.json()) as T };
   }
 
   /** `flinkx <args>` against this cluster, run to completion. */
   cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-    const r = spawnSync(process.execPath, [bin('flinkx'), ...args, '--jobmanager', this.url, ...this.securityArgs], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, [bin('flinkx'), ...args, '--jobmanager', this.url, ...this.cliSecurityArgs], { encoding: 'utf8', timeout: 120_000 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 

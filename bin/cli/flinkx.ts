@@ -17,7 +17,10 @@ const program = new Command('flinkx').description('submit and inspect flinkx job
 const jmOption = (c: Command) =>
   securityFlags(c, false).option('--jobmanager <url>', 'JobManager address (or FLINKX_JOBMANAGER)', process.env.FLINKX_JOBMANAGER ?? DEFAULT_JM);
 /** A client of the JobManager named by the command's flags, with the token if there is a secret. */
-const clientOf = (opts: { jobmanager: string }) => new RestClient(opts.jobmanager, parseSecurity(opts).secret?.restToken);
+const clientOf = (opts: { jobmanager: string }) => {
+  const { secret, tls } = parseSecurity(opts);
+  return new RestClient(opts.jobmanager, secret?.restToken, tls.ca);
+};
 
 jmOption(program.command('submit <job>').description('submit a job file (JSON) or job module (.ts/.js); prints the job id'))
   .option('--wait', 'wait until the job ends; exit non-zero unless it FINISHED')

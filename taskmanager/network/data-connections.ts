@@ -10,13 +10,14 @@
  * The accepting TM opens with a challenge; the dialler's `hello` answers it (common/protocol/auth.ts)
  * and, with a cluster secret, must prove it holds the secret before any frame of it is taken.
  */
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { ProtocolError } from '../../common/errors';
 import { Logger } from '../../common/log';
-import { logRefused, newNonce, type ClusterSecret } from '../../common/net/cluster-secret';
-import { guardedServer } from '../../common/net/server-guard';
+import { logRefused, newNonce } from '../../common/net/cluster-secret';
+import type { Security } from '../../common/net/security-options';
+import { DEFAULT_SERVER_LIMITS, guardedServer, type Server } from '../../common/net/server-guard';
 import { decodeFrame, encodeFrame, MAX_FRAME_BYTES } from '../../common/protocol/codec';
 import { ChallengeFrame, DataConnectionFrame } from '../../common/protocol/data';
 
@@ -29,7 +30,7 @@ export class DataServer {
   private readonly wss: WebSocketServer;
 
   constructor(
-    private readonly secret: ClusterSecret | undefined,
+    private readonly security: Security,
     private readonly onFrame: InboundHandler,
     private readonly onPeerLost: (peer: string, why: string) => void,
   ) {
@@ -41,6 +42,8 @@ export class DataServer {
         this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
         return true;
       },
+      DEFAULT_SERVER_LIMITS,
+      security.tls,
     );
     this.wss.on('connection', (ws, req: IncomingMessage) => {
       let peer: string | undefined;
@@ -56,7 +59,8 @@ export class DataServer {
           const frame = decodeFrame(DataConnectionFrame, data);
           if (frame.t === 'hello') {
             if (peer) throw new ProtocolError('hello sent twice on one connection');
-            if (this.secret && !this.secret.verify('tm-data', nonce, frame.proof)) {
+            const { secret } = this.security;
+            if (secret && !secret.verify('tm-data', nonce, frame.proof)) {
               logRefused('a data connection', req.socket.remoteAddress, `${frame.tmId}: ${frame.proof === undefined ? 'no proof of the cluster secret' : 'wrong proof of the cluster secret'}`);
               return void ws.close(1008, 'authentication failed: the cluster secret is required');
             }
@@ -96,7 +100,7 @@ export class PeerConnection {
   constructor(
     readonly address: string,
     private readonly tmId: string,
-    private readonly secret: ClusterSecret | undefined,
+    private readonly security: Security,
     /** Called once when the connection breaks (or never opens) without `close()`. */
     private readonly onLost: (why: string) => void,
   ) {
@@ -104,14 +108,14 @@ export class PeerConnection {
   }
 
   private dial(): WebSocket {
-    const ws = new WebSocket(this.address, { maxPayload: MAX_FRAME_BYTES });
+    const ws = new WebSocket(this.address, { maxPayload: MAX_FRAME_BYTES, ca: this.security.tls.ca });
     ws.binaryType = 'nodebuffer';
     ws.on('message', (data) => {
       try {
         if (this.open) throw new ProtocolError('a data connection carries nothing back after the challenge');
         const { nonce } = decodeFrame(ChallengeFrame, data);
         this.open = true;
-        ws.send(encodeFrame({ t: 'hello', tmId: this.tmId, proof: this.secret?.proof('tm-data', nonce) }));
+        ws.send(encodeFrame({ t: 'hello', tmId: this.tmId, proof: this.security.secret?.proof('tm-data', nonce) }));
         for (const b of this.backlog.splice(0)) ws.send(b);
       } catch (err) {
         log.warn('closing data connection', { peer: this.address, reason: (err as Error).message });
