@@ -18,6 +18,15 @@ const packr = new Packr({ useRecords: false });
 /** The token as README documents it, computed here independently of flinkx. */
 const TOKEN = createHmac('sha256', SECRET).update('rest').digest('hex');
 
+test('a JobManager or TaskManager on a non-loopback address without a secret refuses to start', () => {
+  const { FLINKX_SECRET: _, ...env } = process.env;
+  for (const bin of ['flinkx-jm', 'flinkx-tm']) {
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin', `${bin}.js`), 'start', '--host', '0.0.0.0'], { encoding: 'utf8', timeout: 60_000, env });
+    expect({ bin, status: r.status }).toEqual({ bin, status: 1 });
+    expect(r.stderr).toMatch(/--host: 0\.0\.0\.0 is not a loopback address.*--secret-file.*--insecure/);
+  }
+});
+
 describe('a cluster with a secret', () => {
   let cluster: Cluster;
   beforeAll(async () => {

@@ -36,7 +36,7 @@ export function securityFlags(c: Command, server: boolean): Command {
 /** Parse the security flags (and FLINKX_SECRET) of a command; `host`: where it listens, if it does. */
 export function parseSecurity(o: Record<string, unknown>, host?: string): Security {
   return parseOptions(SecurityOptionsSchema, {
-    secretFile: o.secretFile, secret: process.env.FLINKX_SECRET, tlsCert: o.tlsCert, tlsKey: o.tlsKey, tlsCa: o.tlsCa,
+    secretFile: o.secretFile, secret: process.env.FLINKX_SECRET || undefined, tlsCert: o.tlsCert, tlsKey: o.tlsKey, tlsCa: o.tlsCa,
     metricsPublic: o.metricsPublic, insecure: o.insecure, host,
   });
 }
