@@ -79,7 +79,7 @@ export function isLoopback(host: string): boolean {
 }
 
 /** Warnings to log at start for settings that are allowed but open. */
-export function securityAdvice(input: { host?: string; insecure?: boolean }, security: Security): string[] {
+export function securityAdvice(input: { host?: string }, security: Security): string[] {
   if (input.host === undefined || isLoopback(input.host) || security.secret) return [];
   return [`--insecure: listening on ${input.host} without a secret; anyone who reaches it can run code on the cluster (${HOW_TO_SET})`];
 }
