@@ -3,6 +3,8 @@
  * A TM connection must open with `register`; any frame that breaks the protocol closes that
  * connection with the reason, and the TM counts as lost. `/metrics` (Prometheus) and
  * `/prometheus/targets` (http_sd discovery of the JM and every TM) are served by ./metrics.
+ * With a cluster secret, `register` must answer the connection's challenge, and every HTTP request
+ * but the dashboard's static files needs the bearer token (`/metrics` too, unless --metrics-public).
  */
 import { mkdirSync } from 'node:fs';
 import type { IncomingMessage, Server } from 'node:http';
@@ -10,8 +12,10 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ProtocolError } from '../common/errors';
 import { Logger } from '../common/log';
-import { guardedServer, pathOf } from '../common/net/server-guard';
-import { decodeFrame, MAX_FRAME_BYTES } from '../common/protocol/codec';
+import { logRefused, newNonce, unauthorized } from '../common/net/cluster-secret';
+import { NO_SECURITY, type Security } from '../common/net/security-options';
+import { DEFAULT_SERVER_LIMITS, guardedServer, pathOf } from '../common/net/server-guard';
+import { decodeFrame, encodeFrame, MAX_FRAME_BYTES } from '../common/protocol/codec';
 import { TmToJmFrame } from '../common/protocol/control';
 import { Dispatcher } from './dispatcher';
 import { LeaderLock } from './ha/leader-lock';
@@ -25,6 +29,10 @@ const log = new Logger('jobmanager');
 /** Parsed once at the edge (jobmanager-options.ts), defaults included. */
 export type JobManagerOptions = JobManagerConfig;
 
+/** What a browser needs before it has the token: the dashboard's own files. */
+const PUBLIC_PATHS = new Set(['/', '/index.html', '/app.js', '/style.css']);
+const METRICS_PATHS = new Set(['/metrics', '/prometheus/targets']);
+
 export class JobManager {
   readonly dispatcher: Dispatcher;
   private readonly metrics: JobManagerMetrics;
@@ -34,7 +42,10 @@ export class JobManager {
   /** One active JobManager per data dir (./ha/leader-lock.ts). */
   private readonly lock: LeaderLock;
 
-  constructor(private readonly options: JobManagerOptions) {
+  constructor(
+    private readonly options: JobManagerOptions,
+    private readonly security: Security = NO_SECURITY,
+  ) {
     this.dispatcher = new Dispatcher(options);
     this.lock = new LeaderLock(options.dataDir);
     this.metrics = new JobManagerMetrics(this.dispatcher);
@@ -44,27 +55,43 @@ export class JobManager {
       'jobmanager',
       (req, res) => {
         const path = pathOf(req).replace(/(.)\/$/, '$1');
-        if (path === '/metrics') void this.metrics.serve(req, res);
+        if (!this.mayRequest(path, req)) unauthorized(req, res);
+        else if (path === '/metrics') void this.metrics.serve(req, res);
         else if (path === '/prometheus/targets') this.metrics.serveTargets(req, res, this.scrapeAddress(req));
         else void handle(routes, req, res);
       },
       (req, socket, head) => {
         if (pathOf(req) !== '/tm') return false;
-        this.wss.handleUpgrade(req, socket, head, (ws) => this.acceptTaskManager(ws));
+        this.wss.handleUpgrade(req, socket, head, (ws) => this.acceptTaskManager(ws, req.socket.remoteAddress));
         return true;
       },
+      DEFAULT_SERVER_LIMITS,
+      security.tls,
     );
   }
 
-  private acceptTaskManager(ws: WebSocket): void {
+  private mayRequest(path: string, req: IncomingMessage): boolean {
+    const { secret, metricsPublic } = this.security;
+    if (!secret || PUBLIC_PATHS.has(path) || (metricsPublic && METRICS_PATHS.has(path))) return true;
+    return secret.authorizes(req);
+  }
+
+  private acceptTaskManager(ws: WebSocket, peer: string | undefined): void {
     let tm: RegisteredTaskManager | undefined;
+    const nonce = newNonce();
     ws.on('error', () => undefined);
+    ws.send(encodeFrame({ t: 'challenge', nonce }));
     ws.on('message', (data, isBinary) => {
       try {
         if (!isBinary) throw new ProtocolError('text frames are not part of the protocol');
         const frame = decodeFrame(TmToJmFrame, data);
         if (frame.t === 'register') {
           if (tm) throw new ProtocolError('register sent twice on one connection');
+          const { secret } = this.security;
+          if (secret && !secret.verify('tm-register', nonce, frame.proof)) {
+            logRefused('a TaskManager', peer, `${frame.tmId}: ${frame.proof === undefined ? 'no proof of the cluster secret' : 'wrong proof of the cluster secret'}`);
+            return void ws.close(1008, 'authentication failed: the cluster secret is required');
+          }
           tm = this.dispatcher.registry.register(ws, frame.tmId, frame.slots, frame.dataAddress, frame.metricsAddress);
         } else if (!tm) {
           throw new ProtocolError(`"${frame.t}" before register`);
@@ -100,7 +127,8 @@ export class JobManager {
     this.port = port;
     this.lock.update({ ...me, port });
     this.dispatcher.recover();
-    log.info('started', { rest: `http://${this.options.host}:${port}`, taskmanagers: `ws://${this.options.host}:${port}/tm` });
+    const s = this.security.tls.cert ? 's' : '';
+    log.info('started', { rest: `http${s}://${this.options.host}:${port}`, taskmanagers: `ws${s}://${this.options.host}:${port}/tm`, secret: this.security.secret ? 'required' : 'none' });
     return port;
   }
 

@@ -8,8 +8,8 @@
  * Series carry no `tm` label: Prometheus attaches it from the target labels of
  * `GET /prometheus/targets` on the JobManager (a `tm` label here would clash with it).
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { guardedServer } from '../common/net/server-guard';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { DEFAULT_SERVER_LIMITS, guardedServer, type Server as GuardedServer, type ServerTls } from '../common/net/server-guard';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { OPERATOR_DURATION_BUCKETS, type TaskCounters } from '../common/protocol/control';
@@ -50,7 +50,7 @@ type TaskLabels = Record<(typeof TASK_LABELS)[number], string>;
 
 export class TaskManagerMetrics {
   readonly registry = new Registry();
-  private server: Server | undefined;
+  private server: GuardedServer | undefined;
 
   constructor(view: TaskManagerView) {
     collectDefaultMetrics({ register: this.registry });
@@ -111,16 +111,16 @@ export class TaskManagerMetrics {
     });
   }
 
-  /** Serve `GET /metrics`; resolves to the address, `http://host:port`. */
-  async listen(host: string, port: number): Promise<string> {
-    const server = guardedServer('tm-metrics', (req, res) => void serveMetrics(this.registry, req, res));
+  /** Serve `GET /metrics` (behind `guard`, e.g. the bearer token; https with `tls`); resolves to the address, `http(s)://host:port`. */
+  async listen(host: string, port: number, guard: (h: RequestListener) => RequestListener = (h) => h, tls: ServerTls = {}): Promise<string> {
+    const server = guardedServer('tm-metrics', guard((req, res) => void serveMetrics(this.registry, req, res)), undefined, DEFAULT_SERVER_LIMITS, tls);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => resolve());
     });
     this.server = server;
     const bound = (server.address() as AddressInfo).port;
-    return `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
+    return `${tls.cert ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${bound}`;
   }
 
   async close(): Promise<void> {

@@ -12,6 +12,8 @@ import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { ProtocolError } from '../common/errors';
 import { Logger } from '../common/log';
+import { requireToken } from '../common/net/cluster-secret';
+import { NO_SECURITY, type Security } from '../common/net/security-options';
 import { decodeFrame, encodeFrame, MAX_FRAME_BYTES } from '../common/protocol/codec';
 import { JmToTmFrame, type TaskCounters, type TmToJmFrame, type Outgoing } from '../common/protocol/control';
 import { attemptPrefix, type DeploymentPlan, type TaskRef } from '../common/plan';
@@ -72,7 +74,10 @@ export class TaskManager {
   private metricsAddress = '';
   private stopped = false;
 
-  constructor(private readonly options: TaskManagerOptions) {
+  constructor(
+    private readonly options: TaskManagerOptions,
+    private readonly security: Security = NO_SECURITY,
+  ) {
     this.network = {
       batchRecords: options.batchRecords ?? DEFAULT_NETWORK.batchRecords,
       flushMs: options.flushInterval ?? DEFAULT_NETWORK.flushMs,
@@ -80,7 +85,7 @@ export class TaskManager {
     };
     this.tmId = options.tmId ?? `tm-${randomUUID().slice(0, 8)}`;
     this.jmAddresses = options.jobmanager.split(',');
-    this.dataServer = new DataServer((f, peer) => {
+    this.dataServer = new DataServer(security, (f, peer) => {
       if (this.isCutOff(peer, f.ch)) return;
       if (f.t === 'credit') return this.toWorker(f.slot, { kind: 'credit', ch: f.ch, n: f.n });
       // One copy out of the WebSocket message, then moved (not cloned) into the worker.
@@ -91,8 +96,9 @@ export class TaskManager {
 
   async start(): Promise<void> {
     const port = await this.dataServer.listen(this.options.host, this.options.dataPort);
-    this.dataAddress = `ws://${this.options.host}:${port}`;
-    this.metricsAddress = await this.metrics.listen(this.options.host, this.options.metricsPort ?? 0);
+    this.dataAddress = `${this.security.tls.cert ? 'wss' : 'ws'}://${this.options.host}:${port}`;
+    const { secret, metricsPublic } = this.security;
+    this.metricsAddress = await this.metrics.listen(this.options.host, this.options.metricsPort ?? 0, (h) => (metricsPublic ? h : requireToken(secret, h)), this.security.tls);
     await this.startWorkers();
     this.connect();
     log.info('started', { tm: this.tmId, slots: this.options.slots, data: this.dataAddress, metrics: `${this.metricsAddress}/metrics`, jobmanager: this.options.jobmanager });
@@ -155,7 +161,7 @@ export class TaskManager {
         log.warn('no data address for peer', { peer: tm });
         return undefined;
       }
-      p = new PeerConnection(address, this.tmId, (why) => this.dataConnectionLost(tm, why));
+      p = new PeerConnection(address, this.tmId, this.security, (why) => this.dataConnectionLost(tm, why));
       this.peers.set(tm, p);
     }
     return p;
@@ -193,11 +199,8 @@ export class TaskManager {
   private connect(): void {
     if (this.stopped) return;
     const jobmanager = this.jmAddresses[this.jmIndex];
-    const ws = new WebSocket(`${jobmanager.replace(/\/$/, '')}/tm`, { maxPayload: MAX_FRAME_BYTES });
+    const ws = new WebSocket(`${jobmanager.replace(/\/$/, '')}/tm`, { maxPayload: MAX_FRAME_BYTES, ca: this.security.tls.ca });
     this.jm = ws;
-    ws.on('open', () => {
-      this.sendToJm({ t: 'register', tmId: this.tmId, slots: this.options.slots, dataAddress: this.dataAddress, metricsAddress: this.metricsAddress });
-    });
     ws.on('message', (data) => {
       try {
         this.onJmFrame(decodeFrame(JmToTmFrame, data));
@@ -207,10 +210,10 @@ export class TaskManager {
       }
     });
     ws.on('error', (err) => log.warn('JobManager connection error', { jobmanager, error: err.message }));
-    ws.on('close', () => {
+    ws.on('close', (code, reason) => {
       clearInterval(this.heartbeat);
       if (this.stopped) return;
-      log.warn('lost the JobManager; cancelling local tasks and reconnecting', { jobmanager });
+      log.warn('lost the JobManager; cancelling local tasks and reconnecting', { jobmanager, code, reason: reason.toString() });
       // A JobManager that went away may have a standby at the next address.
       this.jmIndex = (this.jmIndex + 1) % this.jmAddresses.length;
       for (const sw of this.workers) for (const jobId of new Set(sw.counters.map((c) => c.jobId))) sw.worker.postMessage({ kind: 'cancel', jobId });
@@ -224,6 +227,11 @@ export class TaskManager {
 
   private onJmFrame(frame: JmToTmFrame): void {
     switch (frame.t) {
+      case 'challenge': {
+        const proof = this.security.secret?.proof('tm-register', frame.nonce);
+        this.sendToJm({ t: 'register', tmId: this.tmId, slots: this.options.slots, dataAddress: this.dataAddress, metricsAddress: this.metricsAddress, proof });
+        return;
+      }
       case 'registered':
         log.info('registered with the JobManager', { tm: this.tmId });
         clearInterval(this.heartbeat);

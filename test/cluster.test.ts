@@ -180,7 +180,7 @@ describe('TaskManagers with tiny batches and one credit per channel', () => {
   let cluster: Cluster;
   beforeAll(async () => {
     cluster = await Cluster.start([]);
-    for (let i = 0; i < 2; i++) cluster.startTaskManager(1, undefined, ['--batch-records', '7', '--flush-interval', '1', '--credits-per-channel', '1']);
+    for (let i = 0; i < 2; i++) cluster.startTaskManager(1, { extraArgs: ['--batch-records', '7', '--flush-interval', '1', '--credits-per-channel', '1'] });
     await cluster.waitForTaskManagers(2);
   });
   afterAll(() => cluster.stop());

@@ -7,6 +7,7 @@
  * subtasks, then cancels the job with the button and checks over REST
  * that it ends CANCELED. A second test serves the page with canned API answers (and no CSP, so escaping
  * alone is what keeps hostile strings inert) to cover the checkpoint history and a branching graph.
+ * A third runs against a cluster with a secret: the page asks for the REST token once and sends it.
  *
  *   npm run build && npx jest test/dashboard.test.ts
  *
@@ -20,6 +21,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { ClusterSecret } from '../common/net/cluster-secret';
 import { CheckpointsSchema, JobDetailsSchema, TaskManagerInfoSchema } from '../common/protocol/rest';
 import { Cluster, ROOT, tempDir, waitFor } from './harness';
 
@@ -266,6 +268,28 @@ describe('dashboard', () => {
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
     expect(problems).toEqual([]);
     await page.screenshot({ path: join(tmpdir(), 'dashboard-mock.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('on a cluster with a secret, asks for the token once and sends it', async () => {
+    await cluster?.stop(5_000);
+    const secret = 'dashboard-secret-0123456789abcdef';
+    const c = (cluster = await Cluster.start([2], { secret }));
+    const token = new ClusterSecret(secret).restToken;
+    const page = await browser!.newPage();
+    page.setDefaultTimeout(UI_TIMEOUT_MS);
+    const prompts: string[] = [];
+    page.on('dialog', (d) => {
+      prompts.push(d.message());
+      void d.accept(token);
+    });
+    await page.goto(`${c.url}/`);
+    await page.locator('#taskmanagers tbody tr').filter({ hasText: '0 / 2' }).waitFor();
+    // Later polls and a reload (same tab: sessionStorage) send the stored token without asking.
+    await page.reload();
+    await page.locator('#taskmanagers tbody tr').filter({ hasText: '0 / 2' }).waitFor();
+    await waitFor('a few more polls', async () => (await page.evaluate(() => performance.getEntriesByType('resource').filter((e) => /taskmanagers/.test(e.name)).length)) >= 3 || undefined, UI_TIMEOUT_MS);
+    expect(prompts).toEqual([expect.stringMatching(/REST token/)]);
     await page.close();
   });
 });

@@ -128,10 +128,11 @@ function dataFrames(r: ReturnType<typeof rng>): Buffer[] {
   return out;
 }
 
-describe(`hostile clients on every port (FUZZ_SEED=${SEED})`, () => {
+// With a secret, the same input must also never get past the handshakes.
+describe.each([['without', undefined], ['with', 'fuzz-secret-0123456789abcdef']])(`hostile clients on every port, %s a secret (FUZZ_SEED=${SEED})`, (_, secret) => {
   let cluster: Cluster;
   beforeAll(async () => {
-    cluster = await Cluster.start([2, 2]);
+    cluster = await Cluster.start([2, 2], { secret });
   });
   afterAll(() => cluster.stop());
 

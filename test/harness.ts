@@ -3,10 +3,13 @@
  * on loopback and free ports, killed when the test is done. Waits poll a condition with a deadline.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request as httpsRequest } from 'node:https';
+import { readFileSync } from 'node:fs';
+import { ClusterSecret } from '../common/net/cluster-secret';
 
 export const ROOT = join(__dirname, '..');
 const bin = (name: string) => join(ROOT, 'bin', `${name}.js`);
@@ -75,6 +78,21 @@ export class Proc {
 
 const TERMINAL = ['FAILED', 'CANCELED', 'FINISHED'];
 
+export interface ClusterOptions {
+  /** The cluster secret: every process gets it in a --secret-file, REST calls the bearer token. */
+  secret?: string;
+  /** PEM files: every process serves https/wss with cert and key and trusts the CA. */
+  tls?: { cert: string; key: string; ca: string };
+  jmArgs?: string[];
+}
+
+/** Writes `secret` to a file of its own; the flags that give it to a process. */
+export function secretArgs(secret: string): string[] {
+  const file = join(tempDir('flinkx-secret-'), 'secret');
+  writeFileSync(file, secret + '\n', { mode: 0o600 });
+  return ['--secret-file', file];
+}
+
 export class Cluster {
   readonly procs: Proc[] = [];
   readonly taskManagers: Proc[] = [];
@@ -82,15 +100,28 @@ export class Cluster {
   /** The JobManagers started, latest last. */
   readonly jobManagers: Proc[] = [];
   readonly dataDir = tempDir();
-  private constructor(
-    readonly port: number,
-    private readonly jmArgs: string[],
-  ) {
-    this.url = `http://127.0.0.1:${port}`;
+  /** Flags every process of this cluster gets (the secret). */
+  readonly securityArgs: string[];
+  /** The same for `flinkx`, which serves no port: the secret and the CA. */
+  private readonly cliSecurityArgs: string[];
+  private readonly token: string | undefined;
+  private readonly ca: Buffer | undefined;
+  private readonly jmArgs: string[];
+  private constructor(readonly port: number, options: ClusterOptions) {
+    const { tls } = options;
+    this.url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+    this.ca = tls && readFileSync(tls.ca);
+    const secret = options.secret === undefined ? [] : secretArgs(options.secret);
+    this.securityArgs = [...secret, ...(tls ? ['--tls-cert', tls.cert, '--tls-key', tls.key, '--tls-ca', tls.ca] : [])];
+    this.cliSecurityArgs = [...secret, ...(tls ? ['--tls-ca', tls.ca] : [])];
+    this.token = options.secret === undefined ? undefined : new ClusterSecret(options.secret).restToken;
+    this.jmArgs = options.jmArgs ?? [];
   }
 
-  static async start(taskManagers: number[], jmArgs: string[] = []): Promise<Cluster> {
-    const c = new Cluster(await freePort(), jmArgs);
+  /** `options` may be just the JobManager's extra flags. */
+  static async start(taskManagers: number[], options: string[] | ClusterOptions = []): Promise<Cluster> {
+    const o = Array.isArray(options) ? { jmArgs: options } : options;
+    const c = new Cluster(await freePort(), o);
     c.startJobManager();
     await waitFor('the JobManager', () => c.get('/taskmanagers'), undefined, c.logs);
     for (const slots of taskManagers) c.startTaskManager(slots);
@@ -106,13 +137,17 @@ export class Cluster {
 
   /** A JobManager on this cluster's data dir, on `port` (default the cluster's); it waits as a standby while another holds the dir. */
   startJobManager(port = this.port): Proc {
-    const jm = this.spawn('flinkx-jm', ['start', '--port', String(port), '--data-dir', this.dataDir, ...this.jmArgs]);
+    const jm = this.spawn('flinkx-jm', ['start', '--port', String(port), '--data-dir', this.dataDir, ...this.securityArgs, ...this.jmArgs]);
     this.jobManagers.push(jm);
     return jm;
   }
 
-  startTaskManager(slots: number, jobmanager = `ws://127.0.0.1:${this.port}`, extraArgs: string[] = []): Proc {
-    const tm = this.spawn('flinkx-tm', ['start', '--slots', String(slots), '--jobmanager', jobmanager, ...extraArgs]);
+  /** `jobmanager`: another address or a list; `securityArgs`: another secret or none; `extraArgs`: more flags. */
+  startTaskManager(
+    slots: number,
+    { jobmanager = this.url.replace(/^http/, 'ws'), securityArgs = this.securityArgs, extraArgs = [] as string[] } = {},
+  ): Proc {
+    const tm = this.spawn('flinkx-tm', ['start', '--slots', String(slots), '--jobmanager', jobmanager, ...securityArgs, ...extraArgs]);
     this.taskManagers.push(tm);
     return tm;
   }
@@ -130,23 +165,46 @@ export class Cluster {
   readonly logs = (tailChars = 3000): string =>
     this.procs.map((p) => `\n--- ${p.name} (exit ${p.child.exitCode ?? p.child.signalCode ?? 'running'}) ---\n${p.output.slice(-tailChars)}`).join('');
 
+  /** The bearer token header, if the cluster has a secret. */
+  get authHeaders(): Record<string, string> {
+    return this.token ? { authorization: `Bearer ${this.token}` } : {};
+  }
+
   async get<T = any>(path: string): Promise<T> {
-    const res = await fetch(this.url + path);
-    return (await res.json()) as T;
+    return (await this.request('GET', path)).body as T;
   }
 
   async post<T = any>(path: string, body?: unknown): Promise<{ status: number; body: T }> {
-    const res = await fetch(this.url + path, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
+    return this.request('POST', path, body);
+  }
+
+  /** A REST call with the token and, over TLS, the cluster's CA (fetch cannot take one). */
+  async request(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+    const headers = { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...this.authHeaders };
+    if (!this.ca) {
+      const res = await fetch(this.url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: res.status, body: await res.json() };
+    }
+    return new Promise((resolve, reject) => {
+      const req = httpsRequest(this.url + path, { method, headers, ca: this.ca }, (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => {
+          try {
+            resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
+          } catch (err) {
+            reject(err);
+          }
+        });
+      });
+      req.on('error', reject);
+      req.end(body === undefined ? undefined : JSON.stringify(body));
     });
-    return { status: res.status, body: (await res.json()) as T };
   }
 
   /** `flinkx <args>` against this cluster, run to completion. */
   cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-    const r = spawnSync(process.execPath, [bin('flinkx'), ...args, '--jobmanager', this.url], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, [bin('flinkx'), ...args, '--jobmanager', this.url, ...this.cliSecurityArgs], { encoding: 'utf8', timeout: 120_000 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 

@@ -87,8 +87,8 @@ describe('JobManager failover', () => {
       expect(await get(standbyUrl, '/jobs')).toBeUndefined(); // a standby serves nothing
 
       const both = `ws://127.0.0.1:${cluster.port},ws://127.0.0.1:${standbyPort}`;
-      cluster.startTaskManager(2, both);
-      cluster.startTaskManager(2, both);
+      cluster.startTaskManager(2, { jobmanager: both });
+      cluster.startTaskManager(2, { jobmanager: both });
       await cluster.waitForTaskManagers(2);
       const { jobId, out } = await submitWordcount(cluster);
       await checkpointOfCurrentAttempt(cluster.url, jobId, cluster);

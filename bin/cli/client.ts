@@ -1,4 +1,6 @@
 /** A small REST client for the JobManager, with errors a person can act on; answers are checked against common/protocol/rest.ts. */
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { FlinkxError, JobManagerUnreachableError, UnknownJobError } from '../../common/errors';
 import { ErrorResponseSchema, responseSchemaFor } from '../../common/protocol/rest';
 
@@ -14,23 +16,25 @@ export class JobManagerError extends FlinkxError {
 
 export class RestClient {
   readonly base: string;
-  constructor(url: string) {
+  /**
+   * `token`: the cluster's REST bearer token (common/net/cluster-secret.ts), if it has a secret;
+   * `ca`: the CA (PEM) that signed an https JobManager's certificate, if not a public one.
+   */
+  constructor(url: string, private readonly token?: string, private readonly ca?: Buffer) {
     this.base = url.replace(/^ws(s?):/, 'http$1:').replace(/\/+$/, '');
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let res: Response;
+    let res: { status: number; ok: boolean; text: string };
     try {
-      res = await fetch(this.base + path, {
-        method,
-        headers: body === undefined ? undefined : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(30_000),
-      });
+      res = await send(this.base + path, method, {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+      }, body === undefined ? undefined : JSON.stringify(body), this.ca);
     } catch (err) {
       throw new JobManagerUnreachableError(this.base, err);
     }
-    const text = await res.text();
+    const text = res.text;
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -58,3 +62,18 @@ export class RestClient {
 export type { JobDetails, JobSummary } from '../../common/protocol/rest';
 
 export const TERMINAL_STATES = new Set(['FINISHED', 'FAILED', 'CANCELED']);
+
+/** One request over node:http(s) (fetch cannot take a CA of its own), with a 30 s deadline. */
+function send(url: string, method: string, headers: Record<string, string>, body: string | undefined, ca?: Buffer): Promise<{ status: number; ok: boolean; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, { method, headers, ca, timeout: 30_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, ok: (res.statusCode ?? 0) < 300, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer within 30 s')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}

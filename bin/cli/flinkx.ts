@@ -1,6 +1,7 @@
 /** `flinkx`: submit, list, status, cancel, and run a job embedded. */
 import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
+import { InvalidOptionsError } from '../../common/errors';
 import { configureLogging } from '../../common/log';
 import { RestClient, type JobDetails, type JobSummary } from './client';
 import { jobsTable, jobStatus } from './format';
@@ -8,17 +9,23 @@ import { main } from './main';
 import { planMermaid, planOf, planText } from './plan';
 import { runEmbedded } from './embedded';
 import { loadJob, submitJob, waitForJob } from './submit';
+import { parseSecurity, securityFlags } from './options';
 
 const DEFAULT_JM = 'http://127.0.0.1:8081';
 
 const program = new Command('flinkx').description('submit and inspect flinkx jobs').showHelpAfterError();
 const jmOption = (c: Command) =>
-  c.option('--jobmanager <url>', 'JobManager address (or FLINKX_JOBMANAGER)', process.env.FLINKX_JOBMANAGER ?? DEFAULT_JM);
+  securityFlags(c, false).option('--jobmanager <url>', 'JobManager address (or FLINKX_JOBMANAGER)', process.env.FLINKX_JOBMANAGER ?? DEFAULT_JM);
+/** A client of the JobManager named by the command's flags, with the token if there is a secret. */
+const clientOf = (opts: { jobmanager: string }) => {
+  const { secret, tls } = parseSecurity(opts);
+  return new RestClient(opts.jobmanager, secret?.restToken, tls.ca);
+};
 
 jmOption(program.command('submit <job>').description('submit a job file (JSON) or job module (.ts/.js); prints the job id'))
   .option('--wait', 'wait until the job ends; exit non-zero unless it FINISHED')
   .action(async (file: string, opts: { jobmanager: string; wait?: boolean }) => {
-    const client = new RestClient(opts.jobmanager);
+    const client = clientOf(opts);
     const jobId = await submitJob(client, await loadJob(file));
     process.stdout.write(jobId + '\n');
     if (opts.wait) {
@@ -33,21 +40,29 @@ jmOption(program.command('submit <job>').description('submit a job file (JSON) o
 jmOption(program.command('list').description('list jobs'))
   .option('--json', 'print JSON')
   .action(async (opts: { jobmanager: string; json?: boolean }) => {
-    const jobs = await new RestClient(opts.jobmanager).request<JobSummary[]>('GET', '/jobs');
+    const jobs = await clientOf(opts).request<JobSummary[]>('GET', '/jobs');
     process.stdout.write((opts.json ? JSON.stringify(jobs, null, 2) : jobsTable(jobs)) + '\n');
   });
 
 jmOption(program.command('status <job-id>').description('vertices, subtasks, their states and throughput'))
   .option('--json', 'print JSON')
   .action(async (id: string, opts: { jobmanager: string; json?: boolean }) => {
-    const job = await new RestClient(opts.jobmanager).request<JobDetails>('GET', `/jobs/${encodeURIComponent(id)}`);
+    const job = await clientOf(opts).request<JobDetails>('GET', `/jobs/${encodeURIComponent(id)}`);
     process.stdout.write((opts.json ? JSON.stringify(job, null, 2) : jobStatus(job)) + '\n');
   });
 
 jmOption(program.command('cancel <job-id>').description('cancel a job'))
   .action(async (id: string, opts: { jobmanager: string }) => {
-    const r = await new RestClient(opts.jobmanager).request<{ jobId: string; state: string }>('POST', `/jobs/${encodeURIComponent(id)}/cancel`);
+    const r = await clientOf(opts).request<{ jobId: string; state: string }>('POST', `/jobs/${encodeURIComponent(id)}/cancel`);
     process.stdout.write(`${r.jobId} ${r.state}\n`);
+  });
+
+securityFlags(program.command('token'), false)
+  .description('print the REST bearer token of the cluster secret (for curl, Prometheus, the dashboard)')
+  .action((opts: Record<string, unknown>) => {
+    const { secret } = parseSecurity(opts);
+    if (!secret) throw new InvalidOptionsError([{ path: '--secret-file', message: 'required (or FLINKX_SECRET): the token is derived from the cluster secret' }]);
+    process.stdout.write(secret.restToken + '\n');
   });
 
 program

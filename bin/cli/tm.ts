@@ -1,14 +1,14 @@
 /** `flinkx-tm start`: a TaskManager. */
 import { Command } from 'commander';
-import { configureLogging, type LogLevel } from '../../common/log';
-import { parseOptions } from './options';
+import { configureLogging, Logger, type LogLevel } from '../../common/log';
+import { securityAdvice } from '../../common/net/security-options';
+import { parseOptions, parseSecurity, securityFlags } from './options';
 import { TaskManager } from '../../taskmanager/taskmanager';
 import { TASKMANAGER_DEFAULTS as D, TaskManagerOptionsSchema } from '../../taskmanager/taskmanager-options';
 import { main } from './main';
 
 const program = new Command('flinkx-tm').description('the flinkx TaskManager').showHelpAfterError();
-program
-  .command('start')
+securityFlags(program.command('start'), true)
   .description('start a TaskManager and register its slots with the JobManager')
   .option('--slots <n>', 'slots (worker threads) (default: CPU cores)')
   .option('--jobmanager <urls>', `JobManager address, or a comma-separated list (active and standbys) tried in turn (default: FLINKX_JOBMANAGER or ${D.jobmanager})`)
@@ -20,13 +20,15 @@ program
   .option('--credits-per-channel <n>', `batches in flight per channel (default: ${D.creditsPerChannel})`)
   .option('--log-level <level>', 'debug, info, warn or error', 'info')
   .option('--log-format <format>', 'text or json', 'text')
-  .action(async (o: Record<string, string | undefined> & { logLevel: LogLevel; logFormat: 'text' | 'json' }) => {
+  .action(async (o: Record<string, string | undefined> & { logLevel: LogLevel; metricsPublic?: boolean; insecure?: boolean; logFormat: 'text' | 'json' }) => {
     const config = parseOptions(TaskManagerOptionsSchema, {
       slots: o.slots, jobmanager: o.jobmanager ?? process.env.FLINKX_JOBMANAGER, host: o.host, dataPort: o.dataPort, metricsPort: o.metricsPort,
       batchRecords: o.batchRecords, flushInterval: o.flushInterval, creditsPerChannel: o.creditsPerChannel,
     });
+    const security = parseSecurity(o, config.host);
     configureLogging(o.logLevel, o.logFormat);
-    const tm = new TaskManager(config);
+    for (const advice of securityAdvice(config, security)) new Logger('taskmanager').warn(advice);
+    const tm = new TaskManager(config, security);
     await tm.start();
     const stop = () => void tm.stop().then(() => process.exit(0));
     process.once('SIGTERM', stop).once('SIGINT', stop);

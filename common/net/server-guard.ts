@@ -3,14 +3,24 @@
  * sends can end the process: an error handler on every accepted socket (a reset mid-handshake
  * emits `'error'`, and an unhandled one kills Node), a plain HTTP answer to malformed requests and
  * refused upgrades, and limits on header size, time to first byte / to the end of the headers,
- * request time, and connections per peer address.
+ * request time, and connections per peer address. With a certificate and key it serves https (and
+ * wss): the same guards, behind the TLS handshake; a client that does not speak TLS is cut off.
  */
-import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { Logger } from '../log';
 
 const log = new Logger('net');
+
+export type Server = HttpServer | HttpsServer;
+
+/** PEM files of the certificate this server presents; without both it serves plain http. */
+export interface ServerTls {
+  cert?: Buffer;
+  key?: Buffer;
+}
 
 export interface ServerLimits {
   /** Largest request head (request line + headers) in bytes. @default 16384 */
@@ -40,16 +50,22 @@ export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer
  * An HTTP server with the guards above. `onUpgrade` sees only sockets that already have an error
  * handler; WebSocket servers must be created with `noServer: true` and fed from it.
  */
-export function guardedServer(name: string, onRequest: RequestListener, onUpgrade?: UpgradeHandler, limits: ServerLimits = DEFAULT_SERVER_LIMITS): Server {
-  const server = createServer(
-    {
-      maxHeaderSize: limits.maxHeaderBytes,
-      requestTimeout: limits.requestTimeoutMs,
-      headersTimeout: limits.headersTimeoutMs,
-      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
-    },
-    onRequest,
-  );
+export function guardedServer(
+  name: string,
+  onRequest: RequestListener,
+  onUpgrade?: UpgradeHandler,
+  limits: ServerLimits = DEFAULT_SERVER_LIMITS,
+  tls: ServerTls = {},
+): Server {
+  const options = {
+    maxHeaderSize: limits.maxHeaderBytes,
+    requestTimeout: limits.requestTimeoutMs,
+    headersTimeout: limits.headersTimeoutMs,
+    connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+  };
+  const server: Server = tls.cert && tls.key ? createHttpsServer({ ...options, cert: tls.cert, key: tls.key, handshakeTimeout: limits.headersTimeoutMs }, onRequest) : createServer(options, onRequest);
+  // A failed handshake (plain http, garbage, a reset) ends that socket; Node destroys it after this.
+  server.on('tlsClientError', () => undefined);
   server.maxConnections = limits.maxConnections;
   // headersTimeout does not cover a client that never sends a byte: an idle socket is closed too
   // (upgraded WebSockets clear it; keep-alive idles out sooner, at keepAliveTimeout).

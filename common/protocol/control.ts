@@ -1,13 +1,14 @@
 /**
  * Control frames between a TaskManager and the JobManager (the `/tm` WebSocket on the JM port).
  *
- * TM → JM  register    {tmId, slots, dataAddress, metricsAddress?}
- *                                                  first frame; the JM answers `registered`
+ * TM → JM  register    {tmId, slots, dataAddress, metricsAddress?, proof?}
+ *                                                  answers `challenge` (./auth.ts); the JM answers `registered`
  *          heartbeat   {tmId, queuedBytes, tasks}      every heartbeat interval, with task counters
  *          task-state  {jobId, attempt, vertex, subtask, state, error?}
  *          ack-checkpoint      {jobId, attempt, checkpointId, vertex, subtask, handle}  where the task wrote its snapshot
  *          decline-checkpoint  {jobId, attempt, checkpointId, vertex, subtask, reason}
- * JM → TM  registered  {heartbeatIntervalMs}
+ * JM → TM  challenge   {nonce}                         first frame on the connection (./auth.ts)
+ *          registered  {heartbeatIntervalMs}
  *          deploy      {plan, tasks}                   run these subtasks of the plan here
  *          cancel      {jobId}                         stop every task of the job
  *          trigger-checkpoint   {jobId, attempt, checkpointId, timestamp}   sources emit barrier n
@@ -15,6 +16,7 @@
  */
 import { z } from 'zod';
 import { DeploymentPlanSchema, StateHandleSchema, TaskRefSchema } from '../plan';
+import { ChallengeFrame, ProofField } from './auth';
 
 export const TaskStateSchema = z.enum(['DEPLOYING', 'RUNNING', 'FINISHED', 'FAILED', 'CANCELED']);
 export type TaskState = z.infer<typeof TaskStateSchema>;
@@ -63,6 +65,7 @@ export const RegisterFrame = z.object({
   dataAddress: z.string(),
   /** http://host:port of the TM's Prometheus endpoint (`/metrics`); absent from TMs that serve none. */
   metricsAddress: z.string().max(300).optional(),
+  proof: ProofField,
 });
 export const HeartbeatFrame = z.object({
   v: z.literal(1),
@@ -119,6 +122,7 @@ const CheckpointFields = {
 export const TriggerCheckpointFrame = z.object({ ...CheckpointFields, t: z.literal('trigger-checkpoint'), timestamp: z.number() });
 export const CheckpointCompleteFrame = z.object({ ...CheckpointFields, t: z.literal('checkpoint-complete') });
 export const JmToTmFrame = z.discriminatedUnion('t', [
+  ChallengeFrame,
   RegisteredFrame,
   DeployFrame,
   CancelFrame,

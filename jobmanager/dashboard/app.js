@@ -111,11 +111,30 @@
 
   // ---- HTTP ----
   function ApiError(status, message) { this.status = status; this.message = message; }
+  // A cluster with a secret answers 401 without its REST token (`flinkx token`): asked for once,
+  // kept for this tab in sessionStorage, and asked again only if the JobManager refuses it.
+  var TOKEN_KEY = 'flinkx.restToken';
+  var tokenDeclined = false;
   async function api(path, opts) {
+    var sent = sessionStorage.getItem(TOKEN_KEY);
+    var r = await request(path, opts);
+    if (r.status !== 401 || tokenDeclined) return r;
+    // Concurrent requests refused with the same token ask once; the others retry with the new one.
+    if (sessionStorage.getItem(TOKEN_KEY) === sent) {
+      var token = window.prompt('This cluster has a secret. REST token (printed by `flinkx token`):');
+      if (!token) { tokenDeclined = true; return r; }
+      sessionStorage.setItem(TOKEN_KEY, token.trim());
+    }
+    return request(path, opts);
+  }
+  async function request(path, opts) {
     var ctrl = new AbortController();
     var timer = setTimeout(function () { ctrl.abort(); }, 8000);
+    var headers = { accept: 'application/json' };
+    var token = sessionStorage.getItem(TOKEN_KEY);
+    if (token) headers.authorization = 'Bearer ' + token;
     try {
-      var res = await fetch(path, Object.assign({ cache: 'no-store', signal: ctrl.signal, headers: { accept: 'application/json' } }, opts || {}));
+      var res = await fetch(path, Object.assign({ cache: 'no-store', signal: ctrl.signal, headers: headers }, opts || {}));
       var text = await res.text();
       var body = null;
       try { body = text ? JSON.parse(text) : null; } catch (e) { body = null; }

@@ -6,15 +6,20 @@
  * A connection that breaks takes whatever was in flight on it (batches, credits) with it, so it is
  * never silently replaced: both ends report the peer as lost (`onPeerLost`), the TaskManager fails
  * the tasks that exchange data with that peer, and recovery restarts them from a checkpoint.
+ *
+ * The accepting TM opens with a challenge; the dialler's `hello` answers it (common/protocol/auth.ts)
+ * and, with a cluster secret, must prove it holds the secret before any frame of it is taken.
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { ProtocolError } from '../../common/errors';
 import { Logger } from '../../common/log';
-import { guardedServer } from '../../common/net/server-guard';
+import { logRefused, newNonce } from '../../common/net/cluster-secret';
+import type { Security } from '../../common/net/security-options';
+import { DEFAULT_SERVER_LIMITS, guardedServer, type Server } from '../../common/net/server-guard';
 import { decodeFrame, encodeFrame, MAX_FRAME_BYTES } from '../../common/protocol/codec';
-import { DataConnectionFrame } from '../../common/protocol/data';
+import { ChallengeFrame, DataConnectionFrame } from '../../common/protocol/data';
 
 const log = new Logger('data');
 
@@ -25,6 +30,7 @@ export class DataServer {
   private readonly wss: WebSocketServer;
 
   constructor(
+    private readonly security: Security,
     private readonly onFrame: InboundHandler,
     private readonly onPeerLost: (peer: string, why: string) => void,
   ) {
@@ -36,10 +42,14 @@ export class DataServer {
         this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
         return true;
       },
+      DEFAULT_SERVER_LIMITS,
+      security.tls,
     );
-    this.wss.on('connection', (ws) => {
+    this.wss.on('connection', (ws, req: IncomingMessage) => {
       let peer: string | undefined;
+      const nonce = newNonce();
       ws.on('error', () => undefined);
+      ws.send(encodeFrame({ t: 'challenge', nonce }));
       ws.on('close', () => {
         if (peer) this.onPeerLost(peer, 'inbound data connection closed');
       });
@@ -49,6 +59,11 @@ export class DataServer {
           const frame = decodeFrame(DataConnectionFrame, data);
           if (frame.t === 'hello') {
             if (peer) throw new ProtocolError('hello sent twice on one connection');
+            const { secret } = this.security;
+            if (secret && !secret.verify('tm-data', nonce, frame.proof)) {
+              logRefused('a data connection', req.socket.remoteAddress, `${frame.tmId}: ${frame.proof === undefined ? 'no proof of the cluster secret' : 'wrong proof of the cluster secret'}`);
+              return void ws.close(1008, 'authentication failed: the cluster secret is required');
+            }
             peer = frame.tmId;
           } else if (!peer) throw new ProtocolError(`"${frame.t}" before hello`);
           else this.onFrame(frame, peer);
@@ -74,7 +89,7 @@ export class DataServer {
   }
 }
 
-/** A dialled connection to one peer TM; frames wait in order until it is open. */
+/** A dialled connection to one peer TM; frames wait in order until it has answered the challenge. */
 export class PeerConnection {
   private ws: WebSocket;
   private readonly backlog: Buffer[] = [];
@@ -85,6 +100,7 @@ export class PeerConnection {
   constructor(
     readonly address: string,
     private readonly tmId: string,
+    private readonly security: Security,
     /** Called once when the connection breaks (or never opens) without `close()`. */
     private readonly onLost: (why: string) => void,
   ) {
@@ -92,21 +108,28 @@ export class PeerConnection {
   }
 
   private dial(): WebSocket {
-    const ws = new WebSocket(this.address, { maxPayload: MAX_FRAME_BYTES });
+    const ws = new WebSocket(this.address, { maxPayload: MAX_FRAME_BYTES, ca: this.security.tls.ca });
     ws.binaryType = 'nodebuffer';
-    ws.on('open', () => {
-      this.open = true;
-      ws.send(encodeFrame({ t: 'hello', tmId: this.tmId }));
-      for (const b of this.backlog.splice(0)) ws.send(b);
+    ws.on('message', (data) => {
+      try {
+        if (this.open) throw new ProtocolError('a data connection carries nothing back after the challenge');
+        const { nonce } = decodeFrame(ChallengeFrame, data);
+        this.open = true;
+        ws.send(encodeFrame({ t: 'hello', tmId: this.tmId, proof: this.security.secret?.proof('tm-data', nonce) }));
+        for (const b of this.backlog.splice(0)) ws.send(b);
+      } catch (err) {
+        log.warn('closing data connection', { peer: this.address, reason: (err as Error).message });
+        ws.close(1008, (err as Error).message.slice(0, 120));
+      }
     });
     let error = '';
     ws.on('error', (err) => {
       error = err.message;
       log.warn('data connection failed', { peer: this.address, error: err.message });
     });
-    ws.on('close', (code) => {
+    ws.on('close', (code, reason) => {
       this.open = false;
-      this.lost(error || `closed with code ${code}`);
+      this.lost(error || `closed with code ${code}${reason.length ? `: ${reason.toString()}` : ''}`);
     });
     return ws;
   }
