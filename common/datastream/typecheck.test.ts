@@ -90,3 +90,11 @@ test('a window sum over a misspelled field, or reading a field the result lacks,
   const wrongTime = typecheck((s) => s.replace("field: 'ts'", "field: 'tss'"), WINDOWED_SUM);
   expect(wrongTime.output).toMatch(/Type '"tss"' is not assignable to type '"shop" \| "amount" \| "ts"'/);
 });
+
+test("the README's windowed job type-checks, and not with a timestamp field the records lack", () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const code = /```ts\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('### Event time, windows and process functions in the API')))![1];
+  expect(typecheck((s) => s, code)).toEqual({ status: 0, output: '' });
+  const r = typecheck((s) => s.replace("field: 'ts'", "field: 'tss'"), code);
+  expect(r.output).toMatch(/Type '"tss"' is not assignable to type '"word" \| "ts"'/);
+});
