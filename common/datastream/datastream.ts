@@ -1,5 +1,5 @@
 /**
- * DataStream, KeyedStream and their operators. Each call records a Transformation with its record
+ * DataStream and its operators. Each call records a Transformation with its record
  * type flowing through the generics, so `keyBy('wrod')` on a stream of `{word: string}` does not
  * compile, and `sum` only takes numeric fields. Keyed streams, windows and keyed process functions
  * are in keyed-stream.ts and windowed-stream.ts.

@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OperatorTestHarness } from '../../taskmanager/testing/operator-test-harness';
 import { quietSensors, type Alert, type Reading } from '../../jobs/quiet-sensors/quiet';
+import type { ProcessContext as RuntimeContext } from '../../taskmanager/operators/process/process-operator';
 import { parseJobSpec } from '../jobfile';
 import { captureJob } from './execution-context';
-import { EventTimeSessionWindows, SlidingProcessingTimeWindows, StreamExecutionEnvironment, TumblingEventTimeWindows } from './index';
+import { EventTimeSessionWindows, type KeyedProcessContext, SlidingProcessingTimeWindows, StreamExecutionEnvironment, TumblingEventTimeWindows } from './index';
 
 const ROOT = join(__dirname, '..', '..');
 const jobFile = (name: string) => parseJobSpec(JSON.parse(readFileSync(join(ROOT, 'jobs', name, 'job.json'), 'utf8')));
@@ -49,6 +50,10 @@ describe('event time, windows and process functions build the job file nodes', (
 
 type Word = { word: string; n: number };
 
+// The API's context type is what the runtime's process node hands over: this stops compiling if they drift.
+const _sameContext = (c: RuntimeContext): KeyedProcessContext<unknown, unknown> => c;
+void _sameContext;
+
 describe('windowed pipelines in the harness', () => {
   it('a tumbling sum fires at the watermark; a record past the lateness goes to the late output', () => {
     const h = OperatorTestHarness.of((s: import('./datastream').DataStream<Word>) => {
@@ -77,6 +82,25 @@ describe('windowed pipelines in the harness', () => {
       }));
     h.processElement({ word: 'x', n: 0 }, 1).processElement({ word: 'X', n: 0 }, 2).processWatermark(9);
     expect(h.extractOutputValues()).toEqual([{ key: 'X', windowStart: 0, windowEnd: 10, result: 'x+X' }]);
+  });
+
+  it('a key selector: count and reduce results carry `key`; late records come out as they went in', () => {
+    // The late output reads "<window>.late" through a map that unwraps the selector's envelope.
+    const env = StreamExecutionEnvironment.getExecutionEnvironment();
+    const windowed = env.readTextFile('in').map((l) => ({ ts: l.length, l })).assignTimestampsAndWatermarks({ field: 'ts' })
+      .keyBy((r) => r.l.length).window(TumblingEventTimeWindows.of(10)).count().uid('w');
+    windowed.getSideOutput('late').print();
+    const { spec, functions } = env.buildJob('late');
+    expect(spec.nodes.slice(-2).map((n) => [n.id, n.inputs])).toEqual([['w-late', ['w.late']], ['sink', ['w-late']]]);
+    expect((functions.get('w-late') as (r: unknown) => unknown)({ __flinkxKey: 2, value: { ts: 2, l: 'cd' } })).toEqual({ ts: 2, l: 'cd' });
+    const reduced = OperatorTestHarness.of((s: import('./datastream').DataStream<Word>) =>
+      s.keyBy((w) => w.word).window(TumblingEventTimeWindows.of(10)).reduce((a, b) => ({ word: a.word, n: a.n + b.n })));
+    reduced.processElement({ word: 'a', n: 1 }, 1).processElement({ word: 'a', n: 2 }, 2).processWatermark(9);
+    expect(reduced.extractOutputValues()).toEqual([{ key: 'a', windowStart: 0, windowEnd: 10, reduce: { word: 'a', n: 3 } }]);
+    const counts = OperatorTestHarness.of((s: import('./datastream').DataStream<string>) =>
+      s.keyBy((w) => w.length).window(TumblingEventTimeWindows.of(10)).count());
+    counts.processElement('ab', 1).processElement('cd', 2).processWatermark(9);
+    expect(counts.extractOutputValues()).toEqual([{ key: 2, windowStart: 0, windowEnd: 10, count: 2 }]);
   });
 
   it("quiet-sensors' process function alerts when the watermark passes a quiet 10 s, with state per key", () => {
