@@ -146,3 +146,38 @@ describe('flinkx submit job.ts to a cluster of two TaskManagers', () => {
     expect(counts).toEqual(expected(dir));
   });
 });
+
+describe('the TS twins of the event-time examples give the job files\' results', () => {
+  /** Every record of a file sink folder's part files, as sorted JSON. */
+  const rows = (folder: string) => readdirSync(folder).filter((n) => /^part-.*\.jsonl$/.test(n)).sort()
+    .flatMap((n) => readFileSync(join(folder, n), 'utf8').split('\n').filter(Boolean)).map((l) => JSON.stringify(JSON.parse(l))).sort();
+  /** `flinkx run` of `file` in a copy of the example's folder; the folder. */
+  const run = (name: string, file: string) => {
+    const dir = tempDir();
+    for (const f of readdirSync(join(ROOT, 'jobs', name)).filter((f) => f !== 'out')) copyFileSync(join(ROOT, 'jobs', name, f), join(dir, f));
+    const r = flinkx(['run', join(dir, file)]);
+    expect({ status: r.status, stderr: r.status === 0 ? '' : r.stderr }).toEqual({ status: 0, stderr: '' });
+    return dir;
+  };
+
+  test('jobs/windowed-wordcount: job.ts writes the counts per 30 s window of job.json, and the same late records', () => {
+    const [ts, json] = [run('windowed-wordcount', 'job.ts'), run('windowed-wordcount', 'job.json')];
+    const counts = new Map<string, number>();
+    for (const line of readFileSync(join(ts, 'events.jsonl'), 'utf8').split('\n').filter(Boolean)) {
+      const { word, ts: t } = JSON.parse(line) as { word: string; ts: number };
+      const start = Math.floor(t / 30_000) * 30_000;
+      const k = JSON.stringify({ word, windowStart: start, windowEnd: start + 30_000 });
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+    const expected = [...counts].map(([k, count]) => JSON.stringify({ ...JSON.parse(k), count })).sort();
+    expect(rows(join(ts, 'out'))).toEqual(expected);
+    expect(rows(join(ts, 'out'))).toEqual(rows(join(json, 'out')));
+    expect(rows(join(ts, 'out', 'late'))).toEqual(rows(join(json, 'out', 'late')));
+  });
+
+  test('jobs/quiet-sensors: job.ts raises the alerts of job.json', () => {
+    const [ts, json] = [run('quiet-sensors', 'job.ts'), run('quiet-sensors', 'job.json')];
+    expect(rows(join(ts, 'out')).length).toBeGreaterThan(0);
+    expect(rows(join(ts, 'out'))).toEqual(rows(join(json, 'out')));
+  });
+});

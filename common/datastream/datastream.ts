@@ -1,9 +1,12 @@
 /**
- * DataStream, KeyedStream and their operators. Each call records a Transformation with its record
+ * DataStream and its operators. Each call records a Transformation with its record
  * type flowing through the generics, so `keyBy('wrod')` on a stream of `{word: string}` does not
- * compile, and `sum` only takes numeric fields.
+ * compile, and `sum` only takes numeric fields. Keyed streams, windows and keyed process functions
+ * are in keyed-stream.ts and windowed-stream.ts.
  */
 import type { Sink } from './connectors';
+import { KeyedStream } from './keyed-stream';
+import type { WatermarkStrategy } from './time';
 import type { AnyFunction, AsyncOptions, NodeType, Partition, Transformation } from './transformation';
 
 /** Names of T's fields, for `keyBy`. */
@@ -29,10 +32,12 @@ export class DataStream<T> {
     /** The transformation whose output this stream is. */
     readonly transformation: Transformation,
     private readonly partition?: Partition,
+    /** A side output of `transformation` (a window's late records) rather than its main output. */
+    protected readonly tag?: string,
   ) {}
 
   private operator<O>(type: NodeType, fn: AnyFunction, async?: AsyncOptions): SingleOutputStreamOperator<O> {
-    const t = this.graph.add({ type, inputs: [this.transformation], fn, partition: this.partition, async });
+    const t = this.graph.add({ type, inputs: [this.transformation], inputTag: this.tag, fn, partition: this.partition, async });
     return new SingleOutputStreamOperator<O>(this.graph, t, t);
   }
 
@@ -61,8 +66,7 @@ export class DataStream<T> {
 
   /**
    * A function that emits any number of records through a collector. Without keyed state or timers it
-   * runs as a flatMap node. Extension point: once the job file has a `process` node, `ctx` (timestamp,
-   * side outputs) joins here.
+   * runs as a flatMap node; `keyBy(...).process(fn)` has both.
    */
   process<O>(fn: ProcessFunction<T, O>): SingleOutputStreamOperator<O> {
     return this.operator('flatMap', (value: T) => {
@@ -73,30 +77,30 @@ export class DataStream<T> {
   }
 
   /** Partitions by a field of the records, keeping them as they are. */
-  keyBy<F extends KeyField<T>>(field: F): KeyedStream<T, T[F], Pick<T, F> & { count: number }>;
-  /** Partitions by what `selector` returns for each record. */
-  keyBy<K>(selector: KeySelector<T, K>): KeyedStream<T, K, { key: K; count: number }>;
-  keyBy(key: string | KeySelector<T, unknown>): KeyedStream<T, unknown, unknown> {
-    return new KeyedStream(this.graph, this.transformation, key);
+  keyBy<F extends KeyField<T>>(field: F): KeyedStream<T, T[F], F>;
+  /** Partitions by what `selector` returns for each record; results carry it as `key`. */
+  keyBy<K>(selector: KeySelector<T, K>): KeyedStream<T, K, 'key'>;
+  keyBy(key: string | KeySelector<T, unknown>): unknown {
+    return new KeyedStream(this.graph, { transformation: this.transformation, tag: this.tag }, key);
   }
 
   /** The next operator reads this stream round-robin. */
   rebalance(): DataStream<T> {
-    return new DataStream<T>(this.graph, this.transformation, 'rebalance');
+    return new DataStream<T>(this.graph, this.transformation, 'rebalance', this.tag);
   }
 
   /** Every subtask of the next operator gets every record. */
   broadcast(): DataStream<T> {
-    return new DataStream<T>(this.graph, this.transformation, 'broadcast');
+    return new DataStream<T>(this.graph, this.transformation, 'broadcast', this.tag);
   }
 
   /** The next operator's subtask i reads this stream's subtask i (needs equal parallelism). */
   forward(): DataStream<T> {
-    return new DataStream<T>(this.graph, this.transformation, 'forward');
+    return new DataStream<T>(this.graph, this.transformation, 'forward', this.tag);
   }
 
   sinkTo(sink: Sink<T>): DataStreamSink<T> {
-    const t = this.graph.add({ type: 'sink', inputs: [this.transformation], connector: sink.connector, partition: this.partition });
+    const t = this.graph.add({ type: 'sink', inputs: [this.transformation], inputTag: this.tag, connector: sink.connector, partition: this.partition });
     return new DataStreamSink<T>(t);
   }
 
@@ -133,6 +137,21 @@ export class SingleOutputStreamOperator<T> extends DataStream<T> {
     this.operatorTransformation.parallelism = parallelism;
     return this;
   }
+
+  /**
+   * The records leaving this operator get their event time from `strategy.field` (or a Kafka
+   * source's record timestamps), with bounded-out-of-orderness watermarks: the job file's
+   * `timestamps` on this node.
+   */
+  assignTimestampsAndWatermarks(strategy: WatermarkStrategy<T>): this {
+    const { maxOutOfOrderness, idleTimeout } = strategy;
+    this.transformation.timestamps = {
+      ...('from' in strategy ? { from: strategy.from } : { field: strategy.field, ...(strategy.unit && { unit: strategy.unit }) }),
+      ...(maxOutOfOrderness !== undefined && { maxOutOfOrderness }),
+      ...(idleTimeout !== undefined && { idleTimeout }),
+    };
+    return this;
+  }
 }
 
 /** The end of a stream: name, uid and parallelism as for operators. */
@@ -153,87 +172,5 @@ export class DataStreamSink<T> {
   setParallelism(parallelism: number): this {
     this.sinkTransformation.parallelism = parallelism;
     return this;
-  }
-}
-
-/** Records of the key selector's key, in a field only the API's own helper maps see. */
-const KEY_FIELD = '__flinkxKey';
-type Keyed = Record<string, unknown>;
-
-/** How a keyed node's input carries a selector's key, and how its output loses it again. */
-interface KeyCarrier {
-  wrap(record: unknown, key: unknown): Keyed;
-  unwrap(result: Keyed): unknown;
-}
-/** sum / min / max read and keep the record's fields: the key rides along as one more field. */
-const besideFields: KeyCarrier = {
-  wrap: (r, key) => ({ ...(r as Keyed), [KEY_FIELD]: key }),
-  unwrap: ({ [KEY_FIELD]: _, ...r }) => r,
-};
-
-/**
- * A stream partitioned by key, with the keyed aggregations of the job file (running aggregates that
- * emit the updated value for every record). Extension point: `window(...)` and a keyed `process`
- * with state and timers map onto the job file's `window` and `process` nodes once it has them.
- */
-export class KeyedStream<T, K, Counted> {
-  declare readonly __key?: K;
-
-  constructor(
-    private readonly graph: TransformationSink,
-    private readonly input: Transformation,
-    private readonly key: string | KeySelector<T, unknown>,
-  ) {}
-
-  /**
-   * The engine keys on a record field. A key selector's key is computed into a field by a map chained
-   * to the input before the shuffle and removed by a map chained after the aggregation, so the user's
-   * functions and the results see records as they were. `carrier` is only used with a key selector.
-   */
-  private aggregate<O>(type: NodeType, extra: { field?: string; fn?: AnyFunction }, carrier: KeyCarrier): SingleOutputStreamOperator<O> {
-    if (typeof this.key === 'string') {
-      const t = this.graph.add({ type, inputs: [this.input], keyBy: this.key, ...extra });
-      return new SingleOutputStreamOperator<O>(this.graph, t, t);
-    }
-    const selector = this.key;
-    const inputs: Transformation[] = [];
-    const keyed: Transformation = { type, inputs, keyBy: KEY_FIELD, ...extra };
-    const withKey = this.graph.add({
-      type: 'map', inputs: [this.input], parallelismFrom: this.input, helperOf: { main: keyed, role: 'key' },
-      fn: (r: T) => carrier.wrap(r, selector(r)),
-    });
-    inputs.push(withKey);
-    this.graph.add(keyed);
-    const out = this.graph.add({
-      type: 'map', inputs: [keyed], parallelismFrom: keyed, helperOf: { main: keyed, role: 'unkey' }, fn: carrier.unwrap,
-    });
-    return new SingleOutputStreamOperator<O>(this.graph, out, keyed);
-  }
-
-  sum(field: NumberField<T>): SingleOutputStreamOperator<T> {
-    return this.aggregate('sum', { field }, besideFields);
-  }
-
-  min(field: NumberField<T>): SingleOutputStreamOperator<T> {
-    return this.aggregate('min', { field }, besideFields);
-  }
-
-  max(field: NumberField<T>): SingleOutputStreamOperator<T> {
-    return this.aggregate('max', { field }, besideFields);
-  }
-
-  /** `{<key field>: key, count}` per record, or `{key, count}` for a key selector. */
-  count(): SingleOutputStreamOperator<Counted> {
-    return this.aggregate('count', {}, {
-      wrap: (_, key) => ({ [KEY_FIELD]: key }),
-      unwrap: ({ [KEY_FIELD]: key, count }) => ({ key, count }),
-    });
-  }
-
-  reduce(fn: (accumulated: T, value: T) => T): SingleOutputStreamOperator<T> {
-    if (typeof this.key === 'string') return this.aggregate('reduce', { fn }, besideFields);
-    // Records of any type (strings too) travel in an envelope, so `fn` sees them as they are.
-    const inEnvelope = (a: Keyed, b: Keyed): Keyed => ({ [KEY_FIELD]: a[KEY_FIELD], value: fn(a.value as T, b.value as T) });
-    return this.aggregate('reduce', { fn: inEnvelope }, { wrap: (value, key) => ({ [KEY_FIELD]: key, value }), unwrap: (e) => e.value });
   }
 }

@@ -17,17 +17,32 @@ export type ConnectorInput = NonNullable<NodeSpecInput['connector']>;
 export type NodeType = NodeSpecInput['type'];
 export type Partition = NonNullable<NodeSpecInput['partition']>;
 export type AsyncOptions = NonNullable<NodeSpecInput['async']>;
+export type TimestampsInput = NonNullable<NodeSpecInput['timestamps']>;
+export type WindowInput = NonNullable<NodeSpecInput['window']>;
+export type AggregateKind = NonNullable<NodeSpecInput['aggregate']>;
+/** A duration as a job file writes it: ms, or a string with a unit ("30s"). */
+export type Duration = NonNullable<NodeSpecInput['allowedLateness']>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyFunction = (...args: any[]) => unknown;
+/** What a node's `fn` names: a function, or an object of them (process functions, aggregates). */
+export type UserCode = AnyFunction | Readonly<Record<string, AnyFunction>>;
 
 export interface Transformation {
   readonly type: NodeType;
   readonly inputs: readonly Transformation[];
   readonly connector?: ConnectorInput;
-  readonly fn?: AnyFunction;
+  readonly fn?: UserCode;
   readonly keyBy?: string;
   readonly field?: string;
   readonly async?: AsyncOptions;
+  readonly window?: WindowInput;
+  readonly time?: 'processing';
+  readonly aggregate?: AggregateKind;
+  readonly allowedLateness?: Duration;
+  /** Which output of the input this node reads: a window's `late` side output, else the main one. */
+  readonly inputTag?: string;
+  /** Event time of the records leaving this node (`assignTimestampsAndWatermarks`). */
+  timestamps?: TimestampsInput;
   /** The edge into this node, from `rebalance()` / `broadcast()` / `forward()` on its input. */
   readonly partition?: Partition;
   name?: string;
@@ -42,7 +57,7 @@ export interface Transformation {
 export interface BuiltJob {
   spec: JobSpecInput;
   /** User functions by the id their node's `fn` names. */
-  functions: Map<string, AnyFunction>;
+  functions: Map<string, UserCode>;
 }
 
 export interface JobSettings {
@@ -77,7 +92,7 @@ export function translate(settings: JobSettings, transformations: readonly Trans
   }
   for (const t of transformations) if (t.helperOf) assign(t, `${ids.get(t.helperOf.main)}-${t.helperOf.role}`);
 
-  const functions = new Map<string, AnyFunction>();
+  const functions = new Map<string, UserCode>();
   const nodes = transformations.map((t): NodeSpecInput => {
     const id = ids.get(t)!;
     if (t.fn) functions.set(id, t.fn);
@@ -86,7 +101,7 @@ export function translate(settings: JobSettings, transformations: readonly Trans
       id,
       type: t.type,
       ...(t.name !== undefined && t.name !== id && { name: t.name }),
-      ...(t.inputs.length > 0 && { inputs: t.inputs.map((i) => ids.get(i)!) }),
+      ...(t.inputs.length > 0 && { inputs: t.inputs.map((i) => ids.get(i)! + (t.inputTag ? `.${t.inputTag}` : '')) }),
       ...(t.connector && { connector: t.connector }),
       ...(t.fn && { fn: id }),
       ...(t.keyBy !== undefined && { keyBy: t.keyBy }),
@@ -94,6 +109,11 @@ export function translate(settings: JobSettings, transformations: readonly Trans
       ...(parallelism !== undefined && { parallelism }),
       ...(t.partition && { partition: t.partition }),
       ...(t.async && { async: t.async }),
+      ...(t.timestamps && { timestamps: t.timestamps }),
+      ...(t.window && { window: t.window }),
+      ...(t.time && { time: t.time }),
+      ...(t.aggregate && { aggregate: t.aggregate }),
+      ...(t.allowedLateness !== undefined && { allowedLateness: t.allowedLateness }),
     };
   });
   const spec: JobSpecInput = {

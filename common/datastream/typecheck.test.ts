@@ -64,3 +64,37 @@ test("the README's word count type-checks, and not with keyBy('wrod')", () => {
   expect(r.status).not.toBe(0);
   expect(r.output).toMatch(/Argument of type '"wrod"' is not assignable to parameter of type '"count" \| "word"'/);
 });
+
+/** A windowed sum whose result record is read by its typed fields. */
+const WINDOWED_SUM = `
+import { FileSink, StreamExecutionEnvironment, TumblingEventTimeWindows } from 'flinkx';
+interface Sale { shop: string; amount: number; ts: number }
+const env = StreamExecutionEnvironment.getExecutionEnvironment();
+const sums = env.readTextFile('sales.jsonl')
+  .map((line): Sale => JSON.parse(line))
+  .assignTimestampsAndWatermarks({ field: 'ts', maxOutOfOrderness: '5s' })
+  .keyBy('shop')
+  .window(TumblingEventTimeWindows.of('1m'))
+  .sum('amount');
+sums.map((r) => ({ shop: r.shop, from: r.windowStart, to: r.windowEnd, total: r.sum })).sinkTo(FileSink.jsonLines('out'));
+env.execute('sales');
+`;
+
+test('a window sum over a misspelled field, or reading a field the result lacks, does not compile', () => {
+  expect(typecheck((s) => s, WINDOWED_SUM)).toEqual({ status: 0, output: '' });
+  const misspelled = typecheck((s) => s.replace(".sum('amount')", ".sum('amonut')"), WINDOWED_SUM);
+  expect(misspelled.status).not.toBe(0);
+  expect(misspelled.output).toMatch(/Argument of type '"amonut"' is not assignable to parameter of type '"amount" \| "ts"'/);
+  const wrongResult = typecheck((s) => s.replace('total: r.sum', 'total: r.count'), WINDOWED_SUM);
+  expect(wrongResult.output).toMatch(/Property 'count' does not exist on type/);
+  const wrongTime = typecheck((s) => s.replace("field: 'ts'", "field: 'tss'"), WINDOWED_SUM);
+  expect(wrongTime.output).toMatch(/Type '"tss"' is not assignable to type '"shop" \| "amount" \| "ts"'/);
+});
+
+test("the README's windowed job type-checks, and not with a timestamp field the records lack", () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const code = /```ts\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('### Event time, windows and process functions in the API')))![1];
+  expect(typecheck((s) => s, code)).toEqual({ status: 0, output: '' });
+  const r = typecheck((s) => s.replace("field: 'ts'", "field: 'tss'"), code);
+  expect(r.output).toMatch(/Type '"tss"' is not assignable to type '"word" \| "ts"'/);
+});

@@ -51,8 +51,11 @@ export class OperatorTestHarness<I, O> {
    */
   static of<I, O>(pipeline: (input: DataStream<I>) => DataStream<O>, options: HarnessOptions = {}): OperatorTestHarness<I, O> {
     const env = StreamExecutionEnvironment.getExecutionEnvironment();
-    // The source is never run: records come from processElement.
-    const last = pipeline(env.fromSource<I>({ connector: { kind: 'generator', count: 0 } }).uid(INPUT));
+    // The source is never run: records come from processElement, with the event time it is given,
+    // which the source's `timestamps` stand for so that event-time windows validate.
+    const input = env.fromSource<I>({ connector: { kind: 'generator', count: 0 } }).uid(INPUT);
+    input.transformation.timestamps = { field: 'processElement(record, timestamp)' };
+    const last = pipeline(input);
     last.sinkTo({ connector: { kind: 'stdout' } }).uid(OUTPUT);
     const { spec, functions } = env.buildJob('harness');
     const nodes = parseJobSpec(spec).nodes.filter((n) => n.id !== INPUT && n.id !== OUTPUT);
