@@ -138,7 +138,7 @@ export class TaskManager {
         return;
       }
       case 'remote-data':
-        this.peer(m.dest.tm, m.ch)?.send({ t: 'data', ch: m.ch, slot: m.dest.slot, payload: m.payload });
+        this.peer(m.dest.tm, m.ch)?.send({ t: 'data', ch: m.ch, slot: m.dest.slot, payload: m.payload as Uint8Array<ArrayBuffer> });
         return;
       case 'remote-credit':
         this.peer(m.dest.tm, m.ch)?.send({ t: 'credit', ch: m.ch, slot: m.dest.slot, n: m.n });

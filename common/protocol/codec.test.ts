@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ProtocolError } from '../errors';
 import type { DeploymentPlan } from '../plan';
-import { decode, decodeFrame, encode, encodeFrame, PROTOCOL_VERSION } from './codec';
+import { decode, decodeFrame, encode, encodeFrame, PROTOCOL_VERSION, type Frame } from './codec';
 import {
   CancelFrame,
   DeployFrame,
@@ -11,10 +11,14 @@ import {
   RegisterFrame,
   TaskStateFrame,
   TmToJmFrame,
+  type Outgoing,
 } from './control';
 import { CreditFrame, DataConnectionFrame, DataFrame, HelloFrame } from './data';
 
 /** The ProtocolError decodeFrame throws, or a failure if it returns. */
+/** A frame that is not one of the protocol (encodeFrame would not compile it), as a peer could send it. */
+const raw = (frame: object): Buffer => encode({ v: PROTOCOL_VERSION, ...frame });
+
 function rejection(schema: z.ZodType, data: unknown): ProtocolError {
   try {
     decodeFrame(schema, data);
@@ -127,15 +131,15 @@ describe('decodeFrame rejects', () => {
   });
 
   it('an unknown type tag, naming it', () => {
-    const err = rejection(JmToTmFrame, encodeFrame({ t: 'self-destruct', jobId: 'x' }));
+    const err = rejection(JmToTmFrame, raw({ t: 'self-destruct', jobId: 'x' }));
     expect(err.message).toContain('self-destruct');
   });
 
   it('a frame kind this endpoint does not accept', () => {
     // a TM→JM frame arriving at a TM
-    rejection(JmToTmFrame, encodeFrame({ t: 'register', tmId: 'tm', slots: 2, dataAddress: 'ws://x' }));
+    rejection(JmToTmFrame, raw({ t: 'register', tmId: 'tm', slots: 2, dataAddress: 'ws://x' }));
     // a control frame on a data connection
-    rejection(DataConnectionFrame, encodeFrame({ t: 'cancel', jobId: 'x' }));
+    rejection(DataConnectionFrame, raw({ t: 'cancel', jobId: 'x' }));
   });
 
   it('a missing tag', () => {
@@ -143,27 +147,27 @@ describe('decodeFrame rejects', () => {
   });
 
   it('missing or mistyped fields, naming the field', () => {
-    expect(rejection(JmToTmFrame, encodeFrame({ t: 'cancel' })).message).toContain('jobId');
-    expect(rejection(TmToJmFrame, encodeFrame({ t: 'register', tmId: 'tm', dataAddress: 'ws://x' })).message).toContain('slots');
-    rejection(TmToJmFrame, encodeFrame({ t: 'register', tmId: 'tm', slots: 0, dataAddress: 'ws://x' }));
-    rejection(TmToJmFrame, encodeFrame({ t: 'register', tmId: '', slots: 2, dataAddress: 'ws://x' }));
-    rejection(TmToJmFrame, encodeFrame({ t: 'register', tmId: 'tm', slots: 1.5, dataAddress: 'ws://x' }));
-    rejection(TmToJmFrame, encodeFrame({ t: 'heartbeat', tmId: 'tm', queuedBytes: 0, tasks: [{ jobId: 'j' }] }));
-    rejection(TmToJmFrame, encodeFrame({ t: 'task-state', jobId: 'j', attempt: 0, vertex: 'v', subtask: 0, state: 'EXPLODED' }));
-    rejection(JmToTmFrame, encodeFrame({ t: 'registered' }));
-    rejection(JmToTmFrame, encodeFrame({ t: 'deploy', plan: { ...plan, slots: undefined }, tasks: [] }));
-    rejection(JmToTmFrame, encodeFrame({ t: 'deploy', plan, tasks: [{ vertex: 'lines', subtask: -1 }] }));
-    expect(rejection(DataConnectionFrame, encodeFrame({ t: 'data', ch: 'c', slot: 0 })).message).toContain('payload');
-    rejection(DataConnectionFrame, encodeFrame({ t: 'data', ch: 'c', slot: 0, payload: 'not bytes' }));
-    rejection(DataConnectionFrame, encodeFrame({ t: 'credit', ch: 'c', slot: 0, n: 0 }));
-    rejection(DataConnectionFrame, encodeFrame({ t: 'credit', ch: 'c', slot: -1, n: 1 }));
-    rejection(DataConnectionFrame, encodeFrame({ t: 'hello' }));
+    expect(rejection(JmToTmFrame, raw({ t: 'cancel' })).message).toContain('jobId');
+    expect(rejection(TmToJmFrame, raw({ t: 'register', tmId: 'tm', dataAddress: 'ws://x' })).message).toContain('slots');
+    rejection(TmToJmFrame, raw({ t: 'register', tmId: 'tm', slots: 0, dataAddress: 'ws://x' }));
+    rejection(TmToJmFrame, raw({ t: 'register', tmId: '', slots: 2, dataAddress: 'ws://x' }));
+    rejection(TmToJmFrame, raw({ t: 'register', tmId: 'tm', slots: 1.5, dataAddress: 'ws://x' }));
+    rejection(TmToJmFrame, raw({ t: 'heartbeat', tmId: 'tm', queuedBytes: 0, tasks: [{ jobId: 'j' }] }));
+    rejection(TmToJmFrame, raw({ t: 'task-state', jobId: 'j', attempt: 0, vertex: 'v', subtask: 0, state: 'EXPLODED' }));
+    rejection(JmToTmFrame, raw({ t: 'registered' }));
+    rejection(JmToTmFrame, raw({ t: 'deploy', plan: { ...plan, slots: undefined }, tasks: [] }));
+    rejection(JmToTmFrame, raw({ t: 'deploy', plan, tasks: [{ vertex: 'lines', subtask: -1 }] }));
+    expect(rejection(DataConnectionFrame, raw({ t: 'data', ch: 'c', slot: 0 })).message).toContain('payload');
+    rejection(DataConnectionFrame, raw({ t: 'data', ch: 'c', slot: 0, payload: 'not bytes' }));
+    rejection(DataConnectionFrame, raw({ t: 'credit', ch: 'c', slot: 0, n: 0 }));
+    rejection(DataConnectionFrame, raw({ t: 'credit', ch: 'c', slot: -1, n: 1 }));
+    rejection(DataConnectionFrame, raw({ t: 'hello' }));
   });
 });
 
 describe('decodeFrame round-trips every frame kind', () => {
   /** encodeFrame → decodeFrame through both the single-kind schema and the endpoint's union. */
-  function roundTrip(single: z.ZodType, union: z.ZodType, frame: { t: string } & Record<string, unknown>): unknown {
+  function roundTrip(single: z.ZodType, union: z.ZodType, frame: Outgoing<Frame>): unknown {
     const bytes = encodeFrame(frame);
     const viaSingle = decodeFrame(single, bytes);
     const viaUnion = decodeFrame(union, bytes);
@@ -237,5 +241,34 @@ describe('decodeFrame round-trips every frame kind', () => {
   it('data: credit', () => {
     const frame = { t: 'credit', ch: 'job-1/0/words->counts/1/0', slot: 3, n: 4 };
     expect(roundTrip(CreditFrame, DataConnectionFrame, frame)).toEqual({ v: 1, ...frame });
+  });
+});
+
+/**
+ * The bytes of one frame of each kind. A change here is a change of the wire format: bump
+ * PROTOCOL_VERSION or make sure both ends still understand each other, then update the fixture.
+ */
+const FIXTURE_REGISTER = 'de0005a17601a174a87265676973746572a4746d4964a4746d2d31a5736c6f747302ab6461746141646472657373a877733a2f2f683a31';
+const FIXTURE_REGISTERED = 'de0003a17601a174aa72656769737465726564b3686561727462656174496e74657276616c4d73cd03e8';
+const FIXTURE_CANCEL = 'de0003a17601a174a663616e63656ca56a6f624964a16a';
+const FIXTURE_TRIGGER = 'de0006a17601a174b2747269676765722d636865636b706f696e74a56a6f624964a16aa7617474656d707400ac636865636b706f696e74496401a974696d657374616d7005';
+const FIXTURE_HELLO = 'de0003a17601a174a568656c6c6fa4746d4964a4746d2d31';
+const FIXTURE_CREDIT = 'de0005a17601a174a6637265646974a26368a96a2f302f652f302f31a4736c6f7400a16e04';
+const FIXTURE_DATA = 'de0005a17601a174a464617461a26368a96a2f302f652f302f31a4736c6f7401a77061796c6f6164c4020102';
+const FIXTURE_CHALLENGE = 'de0003a17601a174a96368616c6c656e6765a56e6f6e6365b030313233343536373839616263646566';
+
+describe('wire fixtures', () => {
+  const fixtures: [Outgoing<Frame>, string][] = [
+    [{ t: 'register', tmId: 'tm-1', slots: 2, dataAddress: 'ws://h:1' }, FIXTURE_REGISTER],
+    [{ t: 'registered', heartbeatIntervalMs: 1000 }, FIXTURE_REGISTERED],
+    [{ t: 'cancel', jobId: 'j' }, FIXTURE_CANCEL],
+    [{ t: 'trigger-checkpoint', jobId: 'j', attempt: 0, checkpointId: 1, timestamp: 5 }, FIXTURE_TRIGGER],
+    [{ t: 'hello', tmId: 'tm-1' }, FIXTURE_HELLO],
+    [{ t: 'credit', ch: 'j/0/e/0/1', slot: 0, n: 4 }, FIXTURE_CREDIT],
+    [{ t: 'data', ch: 'j/0/e/0/1', slot: 1, payload: new Uint8Array([1, 2]) }, FIXTURE_DATA],
+    [{ t: 'challenge', nonce: '0123456789abcdef' }, FIXTURE_CHALLENGE],
+  ];
+  it.each(fixtures.map(([f, hex]) => [f.t, f, hex] as const))('%s', (_, frame, hex) => {
+    expect(encodeFrame(frame).toString('hex')).toBe(hex);
   });
 });

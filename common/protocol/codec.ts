@@ -9,6 +9,9 @@
  */
 import { Packr } from 'msgpackr';
 import type { z } from 'zod';
+import type { ChallengeFrame } from './auth';
+import type { JmToTmFrame, Outgoing, TmToJmFrame } from './control';
+import type { DataConnectionFrame } from './data';
 import { ProtocolError } from '../errors';
 
 export const PROTOCOL_VERSION = 1;
@@ -47,6 +50,10 @@ export function decodeFrame<S extends z.ZodType>(schema: S, data: unknown): z.in
   return parsed.data;
 }
 
-export function encodeFrame<F extends { t: string }>(frame: F): Buffer {
+/** Every frame of the protocol, whatever the connection. */
+export type Frame = TmToJmFrame | JmToTmFrame | DataConnectionFrame | z.infer<typeof ChallengeFrame>;
+
+/** Encode a frame of the protocol (the version is added here); anything else does not compile. */
+export function encodeFrame(frame: Outgoing<Frame>): Buffer {
   return packr.pack({ v: PROTOCOL_VERSION, ...frame });
 }

@@ -20,6 +20,7 @@ import type { Security } from '../../common/net/security-options';
 import { DEFAULT_SERVER_LIMITS, guardedServer, type Server } from '../../common/net/server-guard';
 import { decodeFrame, encodeFrame, MAX_FRAME_BYTES } from '../../common/protocol/codec';
 import { ChallengeFrame, DataConnectionFrame } from '../../common/protocol/data';
+import type { Outgoing } from '../../common/protocol/control';
 
 const log = new Logger('data');
 
@@ -149,7 +150,7 @@ export class PeerConnection {
     return this.ws.readyState === WebSocket.CLOSED || this.ws.readyState === WebSocket.CLOSING;
   }
 
-  send<F extends { t: string }>(frame: F): void {
+  send(frame: Outgoing<DataConnectionFrame>): void {
     const bytes = encodeFrame(frame);
     if (this.open) this.ws.send(bytes);
     else this.backlog.push(bytes);
