@@ -177,7 +177,7 @@ describe('decodeFrame round-trips every frame kind', () => {
     return viaSingle;
   }
 
-  type AnyFrame = { t: string } & Record<string, unknown>;
+  type AnyFrame = Outgoing<Frame>;
   const controlFrames: [string, z.ZodType, z.ZodType, AnyFrame][] = [
     ['register', RegisterFrame, TmToJmFrame, { t: 'register', tmId: 'tm-1', slots: 4, dataAddress: 'ws://10.0.0.2:6121' }],
     ['heartbeat', HeartbeatFrame, TmToJmFrame, { t: 'heartbeat', tmId: 'tm-1', queuedBytes: 1024, tasks: [counters] }],
@@ -215,13 +215,13 @@ describe('decodeFrame round-trips every frame kind', () => {
   }
 
   it('data: hello', () => {
-    const frame = { t: 'hello', tmId: 'tm-2' };
+    const frame = { t: 'hello', tmId: 'tm-2' } as const;
     expect(roundTrip(HelloFrame, DataConnectionFrame, frame)).toEqual({ v: 1, ...frame });
   });
 
   it('data: data, with its binary payload intact', () => {
     const payload = encode({ records: ['a', { word: 'b', count: 2 }], bytes: 0 });
-    const frame = { t: 'data', ch: 'job-1/0/words->counts/1/0', slot: 1, payload };
+    const frame = { t: 'data', ch: 'job-1/0/words->counts/1/0', slot: 1, payload: payload as Uint8Array<ArrayBuffer> } as const;
     const got = roundTrip(DataFrame, DataConnectionFrame, frame) as z.infer<typeof DataFrame>;
     expect(got.t).toBe('data');
     expect(got.ch).toBe(frame.ch);
@@ -239,7 +239,7 @@ describe('decodeFrame round-trips every frame kind', () => {
   });
 
   it('data: credit', () => {
-    const frame = { t: 'credit', ch: 'job-1/0/words->counts/1/0', slot: 3, n: 4 };
+    const frame = { t: 'credit' as const, ch: 'job-1/0/words->counts/1/0', slot: 3, n: 4 };
     expect(roundTrip(CreditFrame, DataConnectionFrame, frame)).toEqual({ v: 1, ...frame });
   });
 });
