@@ -3,29 +3,11 @@
  * (taskmanager/operators/process/) hands a user function. State is scoped to the current key,
  * kept in checkpoints, and must be plain data (it travels as msgpack).
  */
+import type { ListState, MapState, ValueState } from '../../taskmanager/state/state-handles';
 import type { Duration } from './transformation';
 
-export interface ValueState<V> {
-  value(): V | undefined;
-  update(value: V): void;
-  clear(): void;
-}
-
-export interface ListState<V> {
-  get(): V[];
-  add(value: V): void;
-  update(values: V[]): void;
-  clear(): void;
-}
-
-export interface MapState<V> {
-  get(key: string): V | undefined;
-  put(key: string, value: V): void;
-  remove(key: string): void;
-  contains(key: string): boolean;
-  entries(): [string, V][];
-  clear(): void;
-}
+// The handles are the runtime's own (the process node hands these very objects to the function).
+export type { ListState, MapState, ValueState } from '../../taskmanager/state/state-handles';
 
 /** Time to live of a state entry, in processing time since its last write. */
 export interface StateOptions {
