@@ -9,26 +9,26 @@
 import { UserFunctionError } from '../../../common/errors';
 import { keyField, type NodeSpec } from '../../../common/jobfile';
 import { KeyedState } from '../../state/keyed-state';
-import { InternalTimerService, type Timer, type TimerSnapshot } from '../../time/timer-service';
-import type { OperatorContext, OperatorState, Output } from '../output';
+import type { Timer } from '../../time/timer-service';
+import type { OperatorContext, Output } from '../output';
+import { TimerOperator } from '../timer-operator';
 
 /** A key's buffered records per side: [time, record]. */
 type Buffers = [first: [number, unknown][], second: [number, unknown][]];
 
-export class IntervalJoinOperator implements Output, OperatorState {
+export class IntervalJoinOperator extends TimerOperator {
   readonly buffers: KeyedState<Buffers>;
-  private readonly timers: InternalTimerService;
   private readonly lower: number;
   private readonly upper: number;
 
   constructor(
     private readonly node: NodeSpec,
     ctx: OperatorContext,
-    private readonly out: Output,
+    out: Output,
   ) {
+    super(ctx, out);
     [this.lower, this.upper] = node.between!;
     this.buffers = new KeyedState(ctx.maxParallelism);
-    this.timers = new InternalTimerService(ctx.maxParallelism, ctx.time, (t) => this.cleanUp(t), () => undefined);
   }
 
   push(record: unknown, timestamp?: number, input?: string): void {
@@ -55,31 +55,13 @@ export class IntervalJoinOperator implements Output, OperatorState {
     }
   }
 
-  /** No later record can join those of this side and time any more. */
-  private cleanUp(timer: Timer): void {
+  /** No later record can join those of this side and time any more: drop them. */
+  protected onEventTime(timer: Timer): void {
     const buffers = this.buffers.get(timer.key);
     if (!buffers) return;
     const side = timer.namespace === 'first' ? 0 : 1;
     const time = side === 0 ? timer.timestamp - Math.max(this.upper, 0) : timer.timestamp - Math.max(-this.lower, 0);
     buffers[side] = buffers[side].filter(([t]) => t !== time);
     if (buffers[0].length === 0 && buffers[1].length === 0) this.buffers.remove(timer.key);
-  }
-
-  watermark(watermark: number): void {
-    if (watermark <= this.timers.currentWatermark) return;
-    this.timers.advanceWatermark(watermark);
-    this.out.watermark(watermark);
-  }
-
-  status(idle: boolean): void {
-    this.out.status(idle);
-  }
-
-  snapshot(): TimerSnapshot {
-    return this.timers.snapshot();
-  }
-
-  restore(state: unknown): void {
-    this.timers.restore(state as TimerSnapshot);
   }
 }

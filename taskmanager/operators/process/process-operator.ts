@@ -11,9 +11,10 @@ import { parseDuration } from '../../../common/duration';
 import { keyField, type NodeSpec } from '../../../common/jobfile';
 import { KeyedState } from '../../state/keyed-state';
 import { StateHandles, type KeyStates, type ListState, type MapState, type ValueState } from '../../state/state-handles';
-import { InternalTimerService, type Timer, type TimerSnapshot } from '../../time/timer-service';
+import type { Timer } from '../../time/timer-service';
 import type { UserFunction } from '../functions';
-import type { OperatorContext, OperatorState, Output } from '../output';
+import type { OperatorContext, Output } from '../output';
+import { TimerOperator } from '../timer-operator';
 
 /** What a process function sees besides the record. */
 export interface ProcessContext {
@@ -36,9 +37,8 @@ export interface ProcessContext {
 
 const TIMER_NAMESPACE = '';
 
-export class ProcessOperator implements Output, OperatorState {
+export class ProcessOperator extends TimerOperator {
   readonly store: KeyedState<KeyStates>;
-  private readonly timers: InternalTimerService;
   private readonly handles: StateHandles;
   private readonly processElement: UserFunction;
   private readonly onTimer: UserFunction | undefined;
@@ -50,8 +50,9 @@ export class ProcessOperator implements Output, OperatorState {
   constructor(
     private readonly node: NodeSpec,
     ctx: OperatorContext,
-    private readonly out: Output,
+    out: Output,
   ) {
+    super(ctx, out);
     const exported = ctx.fns.exported(node.fn!) as UserFunction | { processElement?: unknown; onTimer?: unknown } | undefined;
     if (typeof exported === 'function') this.processElement = exported;
     else if (typeof exported?.processElement === 'function') {
@@ -62,7 +63,6 @@ export class ProcessOperator implements Output, OperatorState {
     }
     this.store = new KeyedState(ctx.maxParallelism);
     this.handles = new StateHandles(this.store, ctx.time, () => this.key);
-    this.timers = new InternalTimerService(ctx.maxParallelism, ctx.time, (t) => this.fire(t, 'event'), (t) => this.fire(t, 'processing'));
     this.context = this.createContext(ctx);
   }
 
@@ -106,6 +106,14 @@ export class ProcessOperator implements Output, OperatorState {
     this.call(this.processElement, record, this.context);
   }
 
+  protected onEventTime(timer: Timer): void {
+    this.fire(timer, 'event');
+  }
+
+  protected override onProcessingTime(timer: Timer): void {
+    this.fire(timer, 'processing');
+  }
+
   private fire(timer: Timer, domain: 'event' | 'processing'): void {
     if (!this.onTimer) throw new UserFunctionError(this.node.id, new TypeError(`a timer fired but "${this.node.fn}" has no onTimer`));
     this.key = timer.key;
@@ -113,23 +121,5 @@ export class ProcessOperator implements Output, OperatorState {
     this.timestamp = domain === 'event' ? timer.timestamp : undefined;
     this.timeDomain = domain;
     this.call(this.onTimer, timer.timestamp, this.context);
-  }
-
-  watermark(watermark: number): void {
-    if (watermark <= this.timers.currentWatermark) return;
-    this.timers.advanceWatermark(watermark);
-    this.out.watermark(watermark);
-  }
-
-  status(idle: boolean): void {
-    this.out.status(idle);
-  }
-
-  snapshot(): TimerSnapshot {
-    return this.timers.snapshot();
-  }
-
-  restore(state: unknown): void {
-    this.timers.restore(state as TimerSnapshot);
   }
 }

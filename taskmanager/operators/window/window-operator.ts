@@ -13,8 +13,9 @@
 import { UserFunctionError } from '../../../common/errors';
 import { keyField, LATE_OUTPUT, resultField, type NodeSpec } from '../../../common/jobfile';
 import { KeyedState } from '../../state/keyed-state';
-import { InternalTimerService, type Timer, type TimerSnapshot } from '../../time/timer-service';
-import type { OperatorContext, OperatorState, Output } from '../output';
+import type { Timer } from '../../time/timer-service';
+import type { OperatorContext, Output } from '../output';
+import { TimerOperator } from '../timer-operator';
 import { createAggregate, type AggregateFunction } from './aggregates';
 import { createAssigner, intersects, maxTimestamp, type TimeWindow, type WindowAssigner } from './assigners';
 
@@ -27,9 +28,8 @@ const windowOf = (namespace: string): TimeWindow => {
   return { start, end };
 };
 
-export class WindowOperator implements Output, OperatorState {
+export class WindowOperator extends TimerOperator {
   readonly contents: KeyedState<WindowEntry[]>;
-  private readonly timers: InternalTimerService;
   private readonly assigner: WindowAssigner;
   private readonly aggregate: AggregateFunction;
   private readonly eventTime: boolean;
@@ -41,19 +41,15 @@ export class WindowOperator implements Output, OperatorState {
   constructor(
     private readonly node: NodeSpec,
     private readonly ctx: OperatorContext,
-    private readonly out: Output,
+    out: Output,
   ) {
+    super(ctx, out);
     this.contents = new KeyedState(ctx.maxParallelism);
     this.assigner = createAssigner(node.window!);
     this.aggregate = createAggregate(node, ctx.fns);
     this.eventTime = node.time !== 'processing';
     this.lateness = this.eventTime ? (node.allowedLateness ?? 0) : 0;
     this.result = node.type === 'windowJoin' ? '' : resultField(node);
-    this.timers = new InternalTimerService(ctx.maxParallelism, ctx.time, (t) => this.onEventTime(t), (t) => this.onProcessingTime(t));
-  }
-
-  get currentWatermark(): number {
-    return this.timers.currentWatermark;
   }
 
   push(record: unknown, timestamp?: number, input?: string): void {
@@ -73,16 +69,6 @@ export class WindowOperator implements Output, OperatorState {
     }
     if (list.length > 0) this.contents.put(key, list);
     if (!taken) this.ctx.side(LATE_OUTPUT, record, timestamp);
-  }
-
-  watermark(watermark: number): void {
-    if (watermark <= this.currentWatermark) return;
-    this.timers.advanceWatermark(watermark);
-    this.out.watermark(watermark);
-  }
-
-  status(idle: boolean): void {
-    this.out.status(idle);
   }
 
   /** Past its last timestamp plus the lateness: the window has been dropped, records for it are late. */
@@ -144,7 +130,7 @@ export class WindowOperator implements Output, OperatorState {
     return list && entry ? { list, entry, w } : undefined;
   }
 
-  private onEventTime(timer: Timer): void {
+  protected onEventTime(timer: Timer): void {
     const found = this.entryOf(timer);
     if (!found) return;
     const { list, entry, w } = found;
@@ -152,7 +138,7 @@ export class WindowOperator implements Output, OperatorState {
     if (timer.timestamp === maxTimestamp(w) + this.lateness) this.drop(timer.key, list, entry);
   }
 
-  private onProcessingTime(timer: Timer): void {
+  protected override onProcessingTime(timer: Timer): void {
     const found = this.entryOf(timer);
     if (!found) return;
     this.emit(timer.key, found.entry);
@@ -175,13 +161,9 @@ export class WindowOperator implements Output, OperatorState {
     this.out.push(record, end - 1);
   }
 
-  snapshot(): TimerSnapshot {
-    return this.timers.snapshot();
-  }
-
   /** After the window contents (keyed state) were restored. */
-  restore(state: unknown): void {
-    this.timers.restore(state as TimerSnapshot);
+  override restore(state: unknown): void {
+    super.restore(state);
     this.openWindows = 0;
     for (const [, entries] of this.contents.snapshot()) for (const [, list] of entries) this.openWindows += list.length;
   }
