@@ -1,4 +1,4 @@
-import type { DataStream } from '../../common/datastream';
+import { type DataStream, TumblingEventTimeWindows } from '../../common/datastream';
 import { OperatorTestHarness } from './operator-test-harness';
 
 interface Reading {
@@ -56,5 +56,15 @@ describe('OperatorTestHarness', () => {
     expect(() => OperatorTestHarness.of<string, string>((s) => { s.map((x) => x).uid('other'); return s.map((x) => x); })).toThrow(/one line of operators: "map" reads \["harness-input"\], not only "other"/);
     expect(() => OperatorTestHarness.of<string, string>((s) => s.map((x) => x).setParallelism(0))).toThrow(/nodes\[1\]\.parallelism: must be >= 1/);
     expect(() => OperatorTestHarness.of<string, string>((s) => { const m = s.map((x) => x); m.print().uid('console'); return m; })).toThrow(/"console" is a sink/);
+  });
+
+  it('keeps a window\'s late records by tag, as they came in, with a key field or a key selector', () => {
+    const byField = OperatorTestHarness.of((s: DataStream<Reading>) => s.keyBy('sensor').window(TumblingEventTimeWindows.of(10)).sum('value').uid('sums'));
+    const bySelector = OperatorTestHarness.of((s: DataStream<Reading>) => s.keyBy((r) => r.sensor).window(TumblingEventTimeWindows.of(10)).sum('value').uid('sums'));
+    for (const h of [byField, bySelector] as OperatorTestHarness<Reading, unknown>[]) {
+      h.processElement({ sensor: 'a', value: 1 }, 3).processWatermark(20).processElement({ sensor: 'a', value: 7 }, 4);
+      expect(h.sideOutput<Reading>('late')).toEqual([{ sensor: 'a', value: 7 }]);
+      expect(h.extractOutputValues()).toHaveLength(1);
+    }
   });
 });

@@ -33,6 +33,8 @@ function keyedOperator(chain: Chain, id: string): KeyedState<unknown> {
 
 const INPUT = 'harness-input';
 const OUTPUT = 'harness-output';
+const LATE = 'late';
+const LATE_OUTPUT = 'harness-late-output';
 
 export class OperatorTestHarness<I, O> {
   private readonly chain: Chain;
@@ -57,8 +59,14 @@ export class OperatorTestHarness<I, O> {
     input.transformation.timestamps = { field: 'processElement(record, timestamp)' };
     const last = pipeline(input);
     last.sinkTo({ connector: { kind: 'stdout' } }).uid(OUTPUT);
+    // A window keyed by a selector emits its late records wrapped, as its input is; the job's
+    // getSideOutput adds the map that unwraps them, so the harness asks for it and runs it too.
+    const withSide = last as DataStream<O> & { getSideOutput?: (tag: typeof LATE) => DataStream<unknown> };
+    withSide.getSideOutput?.(LATE).sinkTo({ connector: { kind: 'stdout' } }).uid(LATE_OUTPUT);
     const { spec, functions } = env.buildJob('harness');
-    const nodes = parseJobSpec(spec).nodes.filter((n) => n.id !== INPUT && n.id !== OUTPUT);
+    const all = parseJobSpec(spec).nodes.filter((n) => n.id !== INPUT && n.id !== OUTPUT && n.id !== LATE_OUTPUT);
+    const sideMaps = all.filter((n) => n.inputs.some((i) => i.endsWith(`.${LATE}`)));
+    const nodes = all.filter((n) => !sideMaps.includes(n));
     let previous = INPUT;
     for (const n of nodes) {
       if (n.type === 'sink') throw new Error(`the harness collects the last operator's output itself; "${n.id}" is a sink`);
@@ -69,14 +77,19 @@ export class OperatorTestHarness<I, O> {
     }
     const maxParallelism = options.maxParallelism ?? 128;
     return new OperatorTestHarness<I, O>((h) => {
+      const keep = (tag: string, r: unknown) => void (h.sides.get(tag) ?? h.sides.set(tag, []).get(tag)!).push(r);
+      let unwrap: Chain | undefined;
       const ctx = {
         fns: FunctionRegistry.ofJobModule(functions),
         maxParallelism,
         time: h.time,
-        side: (tag: string, r: unknown) => void (h.sides.get(tag) ?? h.sides.set(tag, []).get(tag)!).push(r),
+        side: (tag: string, r: unknown, ts?: number) => (tag === LATE && unwrap ? unwrap.push(r, ts) : keep(tag, r)),
       };
       const out = { push: (r: unknown) => void h.output.push(r as O), watermark: (w: number) => void h.watermarks.push(w), status: () => undefined };
       const chain = createChain(nodes, ctx, out);
+      if (sideMaps.length > 0) {
+        unwrap = createChain(sideMaps, ctx, { push: (r) => keep(LATE, r), watermark: () => undefined, status: () => undefined });
+      }
       for (const [id, state] of Object.entries(options.restore ?? {})) keyedOperator(chain, id).restore(state);
       return chain;
     });
