@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NexmarkConnectorSchema } from '../common/jobfile';
+import { NexmarkConnectorSchema } from '../taskmanager/connectors/nexmark/options';
 import { nexmarkEvent, type Bid } from '../taskmanager/connectors/nexmark/events';
 import { ROOT, tempDir } from './harness';
 

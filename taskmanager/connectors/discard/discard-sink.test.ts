@@ -1,5 +1,5 @@
 import { createSink, createSource } from '../index';
-import { NexmarkConnectorSchema } from '../../../common/jobfile';
+import { NexmarkConnectorSchema } from '../nexmark/options';
 import { NexmarkSource } from '../nexmark/nexmark-source';
 import type { SubtaskInfo } from '../types';
 import { DiscardSink } from './discard-sink';

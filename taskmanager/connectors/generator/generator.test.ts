@@ -1,4 +1,4 @@
-import { GeneratorConnectorSchema, type GeneratorConnector } from '../../../common/jobfile';
+import { GeneratorConnectorSchema, type GeneratorConnector } from './options';
 import { GeneratorSource, generatorRecord, vocabularyWord } from './generator';
 import type { SubtaskInfo } from '../types';
 

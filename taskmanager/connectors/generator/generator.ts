@@ -5,7 +5,7 @@
  *   format "sequence": {seq: n}
  * `count` bounds the total (absent = unbounded); `rate` limits records/s over all subtasks.
  */
-import type { GeneratorConnector } from '../../../common/jobfile';
+import type { GeneratorConnector } from './options';
 import type { SourceReader, SubtaskInfo } from '../types';
 
 const SYLLABLES = ['ka', 'lo', 'mi', 'ne', 'ru', 'sa', 'ti', 'vo', 'ze', 'pu', 'da', 'fe', 'go', 'hi', 'ju', 'be'];

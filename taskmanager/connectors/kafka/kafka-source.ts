@@ -23,7 +23,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConnectorError } from '../../../common/errors';
-import type { KafkaConnector } from '../../../common/jobfile';
+import type { KafkaConnector } from './options';
 import { Logger } from '../../../common/log';
 import { reason } from './client-settings';
 import { KafkaClient } from './kafka-client';

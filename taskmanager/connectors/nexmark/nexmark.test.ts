@@ -1,4 +1,5 @@
-import { NexmarkConnectorSchema, parseJobSpec, type NexmarkConnector } from '../../../common/jobfile';
+import { parseJobSpec } from '../../../common/jobfile';
+import { NexmarkConnectorSchema, type NexmarkConnector } from './options';
 import type { SubtaskInfo } from '../types';
 import { FIRST_AUCTION_ID, FIRST_PERSON_ID, nexmarkEvent, type Auction, type Bid, type NexmarkEvent, type Person } from './events';
 import { NexmarkSource } from './nexmark-source';

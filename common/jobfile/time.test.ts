@@ -1,5 +1,5 @@
-import { JobFileError, type Problem } from './errors';
-import { parseJobSpec } from './jobfile';
+import { JobFileError, type Problem } from '../errors';
+import { parseJobSpec } from '.';
 
 type Json = any;
 

@@ -2,8 +2,8 @@
  * The job-file checks of event time and windows: where `timestamps` and the window fields may be,
  * what each aggregate needs, and that an event-time window has timestamps upstream.
  */
-import type { Problem } from './errors';
-import type { JobSpec, NodeSpec } from './jobfile';
+import type { Problem } from '../errors';
+import type { JobSpec, NodeSpec } from './schema';
 
 /** A window's records beyond the allowed lateness, read as input `"<window id>.late"`. */
 export const LATE_OUTPUT = 'late';
