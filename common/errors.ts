@@ -117,3 +117,17 @@ export class CorruptCheckpointError extends FlinkxError {
     super('CHECKPOINT_CORRUPT', message, { retriable: true, cause });
   }
 }
+
+/** Bytes that are not a snapshot or savepoint metadata of a version this build reads (truncated, garbage, too new). */
+export class SnapshotFormatError extends FlinkxError {
+  constructor(message: string, cause?: unknown) {
+    super('SNAPSHOT_FORMAT', message, { cause });
+  }
+}
+
+/** A savepoint that cannot be restored into this job (unreadable, another maxParallelism, state no operator takes). */
+export class SavepointRestoreError extends FlinkxError {
+  constructor(message: string, cause?: unknown) {
+    super('SAVEPOINT_RESTORE', message, { cause });
+  }
+}

@@ -66,11 +66,21 @@ export const StateHandleSchema = z.object({
 });
 export type StateHandle = z.infer<typeof StateHandleSchema>;
 
+/** A snapshot of a savepoint that one restoring task takes state from: written by subtask `subtask` of `parallelism`. */
+export const PriorSnapshotSchema = z.object({
+  subtask: z.number().int().nonnegative(),
+  parallelism: z.number().int().positive(),
+  handle: StateHandleSchema,
+});
+export type PriorSnapshot = z.infer<typeof PriorSnapshotSchema>;
+
 export const TaskRefSchema = z.object({
   vertex: z.string(),
   subtask: z.number().int().nonnegative(),
-  /** The task's snapshot in the checkpoint this attempt restores (msgpack, see taskmanager/checkpoint/snapshot.ts). */
+  /** The task's snapshot in the checkpoint this attempt restores (format: common/protocol/snapshot.ts). */
   state: StateHandleSchema.optional(),
+  /** Restoring a savepoint: the snapshots this task's state is split and merged from (taskmanager/checkpoint/rescale.ts). */
+  priors: z.array(PriorSnapshotSchema).optional(),
 });
 export type TaskRef = z.infer<typeof TaskRefSchema>;
 

@@ -8,7 +8,11 @@ import { UnknownJobError } from '../common/errors';
 import { parseJobSpec, type JobSpec } from '../common/jobfile';
 import { Logger } from '../common/log';
 import type { TmToJmFrame } from '../common/protocol/control';
+import { join } from 'node:path';
 import { checkpointDirFor, CheckpointStorage } from './checkpoint/checkpoint-storage';
+import { planSavepointRestore, type SavepointRestore } from './checkpoint/savepoint-restore';
+import { loadSavepoint } from './checkpoint/savepoint-storage';
+import { buildJobGraph } from './compiler';
 import { deliverToJobMaster } from './gateway/websocket';
 import { JobStore } from './ha/job-store';
 import { isTerminal } from './job-state';
@@ -20,7 +24,18 @@ import type { RegisteredTaskManager, TaskManagerRegistry } from './scheduler/tm-
 const log = new Logger('dispatcher');
 
 /** The JM's config; checkpoints go to `<dataDir>/checkpoints/<jobId>/` unless the job names a storage. */
-export type DispatcherOptions = Pick<JobManagerConfig, 'heartbeatIntervalMs' | 'heartbeatTimeoutMs' | 'dataDir'>;
+export type DispatcherOptions = Pick<JobManagerConfig, 'heartbeatIntervalMs' | 'heartbeatTimeoutMs' | 'dataDir'> & Partial<Pick<JobManagerConfig, 'savepointDir'>>;
+
+/** The savepoint a job is submitted from (`--from-savepoint`, `--allow-non-restored-state`). */
+export interface SavepointSettings {
+  path: string;
+  allowNonRestoredState: boolean;
+}
+
+async function restoreFor(spec: JobSpec, s: SavepointSettings): Promise<SavepointRestore> {
+  const graph = buildJobGraph(spec);
+  return planSavepointRestore(await loadSavepoint(s.path), graph, s.allowNonRestoredState);
+}
 
 export class Dispatcher {
   readonly jobs = new Map<string, JobMaster>();
@@ -40,11 +55,13 @@ export class Dispatcher {
     return this.resourceManager.registry;
   }
 
-  submit(input: unknown, functionsCode: string | undefined): JobMaster {
+  /** A new job; with `savepoint` its first attempt restores that savepoint (checked here, before the job exists). */
+  async submit(input: unknown, functionsCode: string | undefined, savepoint?: SavepointSettings): Promise<JobMaster> {
     const spec = parseJobSpec(input, 'submitted job');
+    const fromSavepoint = savepoint && (await restoreFor(spec, savepoint));
     const id = randomBytes(8).toString('hex');
-    const job = this.jobMaster(id, spec, functionsCode);
-    this.store.saveJob({ id, spec, functionsCode, createdAt: job.createdAt });
+    const job = this.jobMaster(id, spec, functionsCode, fromSavepoint);
+    this.store.saveJob({ id, spec, functionsCode, createdAt: job.createdAt, ...(savepoint && { savepoint }) });
     this.jobs.set(id, job);
     log.info('job submitted', { job: id, name: spec.name, slots: job.slotsNeeded });
     job.start();
@@ -55,23 +72,32 @@ export class Dispatcher {
    * After a JobManager failover: every stored job that had not ended resumes under its id from its
    * latest completed checkpoint. Ended jobs stay on disk and are not listed again.
    */
-  recover(): void {
+  async recover(): Promise<void> {
     for (const { job: stored, status } of this.store.load()) {
       if (status && isTerminal(status.state)) continue;
       const spec = parseJobSpec(stored.spec, `stored job ${stored.id}`);
-      const job = this.jobMaster(stored.id, spec, stored.functionsCode);
+      // Until its first checkpoint a job resumes from the savepoint it was submitted with.
+      let fromSavepoint: SavepointRestore | undefined;
+      try {
+        fromSavepoint = stored.savepoint && (await restoreFor(spec, stored.savepoint));
+      } catch (err) {
+        log.error('the savepoint of a stored job cannot be read; it resumes from its checkpoints only', { job: stored.id, error: (err as Error).message });
+      }
+      const job = this.jobMaster(stored.id, spec, stored.functionsCode, fromSavepoint);
       this.jobs.set(stored.id, job);
       job.resume(status ?? { state: 'CREATED', attempt: -1, restarts: 0, latestCheckpoint: null });
     }
   }
 
-  private jobMaster(id: string, spec: JobSpec, functionsCode: string | undefined): JobMaster {
+  private jobMaster(id: string, spec: JobSpec, functionsCode: string | undefined, fromSavepoint?: SavepointRestore): JobMaster {
     const checkpointStorage = spec.checkpointing
       ? new CheckpointStorage(checkpointDirFor(this.options.dataDir, id, spec.checkpointing.storage))
       : undefined;
     return new JobMaster(id, spec, functionsCode, {
       resourceManager: this.resourceManager,
       checkpointStorage,
+      savepointDir: this.options.savepointDir ?? join(this.options.dataDir, 'savepoints'),
+      fromSavepoint,
       persist: (status) => {
         try {
           this.store.saveStatus(id, status);

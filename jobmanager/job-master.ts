@@ -2,14 +2,18 @@
  * The JobMaster of one job (Flink's JobMaster): its state machine (./job-state.ts), scheduling of
  * each attempt on slots from the ResourceManager, the subtasks' states, the restart strategy
  * (./failover/), and the checkpoint coordinator, restoring a restarted attempt from the latest
- * completed checkpoint. TaskManagers report to it through its JobMasterGateway methods.
+ * completed checkpoint (./checkpoint/restore-state.ts), and its savepoints (./checkpoint/savepoints.ts).
+ * TaskManagers report to it through its JobMasterGateway methods.
  */
 import type { JobSpec, RestartSpec } from '../common/jobfile';
 import { Logger } from '../common/log';
 import type { DeploymentPlan, SlotRef, StateHandle } from '../common/plan';
+import { coordinatorFor, triggerSavepoint } from './checkpoint/savepoints';
+import { stateToRestore, taskRestore, type RestoreState } from './checkpoint/restore-state';
+import type { SavepointRestore } from './checkpoint/savepoint-restore';
 import type { ErrorInfo, TaskCounters } from '../common/protocol/control';
 import type { JobException } from '../common/protocol/rest';
-import { CheckpointCoordinator } from './checkpoint/checkpoint-coordinator';
+import type { CheckpointCoordinator } from './checkpoint/checkpoint-coordinator';
 import type { CheckpointStorage } from './checkpoint/checkpoint-storage';
 import { systemClock, systemTimers, type Clock, type Timers } from './clock';
 import { buildExecutionGraph, buildJobGraph, type ExecutionGraph } from './compiler';
@@ -24,16 +28,14 @@ const log = new Logger('jobmaster');
 /** How long a cancelled job waits for its tasks to confirm before it counts them as stopped. */
 export const CANCEL_TIMEOUT_MS = 10_000;
 
-/** The completed checkpoint an attempt starts from: its id and every task's snapshot handle. */
-export interface RestoreState {
-  checkpointId: number;
-  handles: Map<string, StateHandle>;
-}
-
 export interface JobMasterServices {
   resourceManager: ResourceManagerGateway;
   /** Where a job with `checkpointing` keeps its checkpoints. */
   checkpointStorage?: CheckpointStorage;
+  /** Where savepoints go when the request names no directory (`--savepoint-dir`). */
+  savepointDir?: string;
+  /** The savepoint the job was submitted with: its first attempt restores it. */
+  fromSavepoint?: SavepointRestore;
   /** Records the job's status durably (jobmanager/ha/job-store.ts) on every change, for a JobManager that takes over. */
   persist?: (status: Omit<JobStatus, 'version'>) => void;
   clock?: Clock;
@@ -80,28 +82,11 @@ export class JobMaster implements JobMasterGateway {
     this.tasks = new Executions(this.clock);
     this.restart = effectiveRestart(spec);
     this.restartStrategy = createRestartStrategy(this.restart, this.clock);
-    if (spec.checkpointing && services.checkpointStorage) {
-      this.checkpoints = new CheckpointCoordinator(
-        {
-          jobId: id,
-          attempt: () => this.attempt,
-          allTasksRunning: () => this.allTasksRunning(),
-          tasks: () => this.execution.subtasks,
-          broadcast: (frame) => {
-            for (const gw of this.taskExecutors()) {
-              if (frame.t === 'trigger-checkpoint') gw.triggerCheckpoint(id, frame.attempt, frame.checkpointId, frame.timestamp);
-              else gw.notifyCheckpointComplete(id, frame.attempt, frame.checkpointId);
-            }
-          },
-          completed: (checkpointId, metadata) => {
-            this.latestCheckpoint = { id: checkpointId, metadata };
-            this.persist();
-          },
-        },
-        spec.checkpointing,
-        services.checkpointStorage,
-      );
-    }
+    this.checkpoints = coordinatorFor(this, services.checkpointStorage, () => this.taskExecutors(), (checkpointId, metadata) => {
+      this.latestCheckpoint = { id: checkpointId, metadata };
+      this.persist();
+    });
+    if (services.fromSavepoint) this.checkpoints?.continueAfter(services.fromSavepoint.checkpointId);
   }
 
   /** Where the job's tasks write their snapshots. */
@@ -113,11 +98,26 @@ export class JobMaster implements JobMasterGateway {
     return this.execution.slotsNeeded;
   }
 
-  /** Starts checkpointing and asks for the slots of the first attempt. */
+  /** Starts checkpointing and asks for the slots of the first attempt (after loading its savepoint, if any). */
   start(): void {
     this.persist();
     this.checkpoints?.start();
-    this.requestSlots();
+    if (this.services.fromSavepoint) void this.restoreAndSchedule();
+    else this.requestSlots();
+  }
+
+  /**
+   * Takes a savepoint into `dir` (default: the JobManager's savepoint directory) and resolves with its
+   * path. With `stop` the job stops with it: sources end at its barrier, sinks commit it, FINISHED.
+   * A stop whose savepoint fails restarts the attempt from the latest checkpoint (Flink resumes the job).
+   */
+  async triggerSavepoint(dir: string | undefined, stop: boolean): Promise<string> {
+    try {
+      return await triggerSavepoint(this, dir ?? this.services.savepointDir, stop);
+    } catch (err) {
+      if (stop && this.state === 'RUNNING') this.failAttempt({ message: `stop-with-savepoint failed: ${(err as Error).message}` });
+      throw err;
+    }
   }
 
   /**
@@ -259,12 +259,7 @@ export class JobMaster implements JobMasterGateway {
     this.startedAt ??= this.clock.now();
     this.transition('RUNNING');
     for (const [tm, gw] of gateways) {
-      const tasks = this.execution.subtasks
-        .filter((t) => slots[t.subtask].tm === tm)
-        .map((t) => {
-          const state = restore?.handles.get(`${t.vertex}/${t.subtask}`);
-          return state ? { ...t, state } : t;
-        });
+      const tasks = this.execution.subtasks.filter((t) => slots[t.subtask].tm === tm).map((t) => ({ ...t, ...taskRestore(restore, t.vertex, t.subtask) }));
       gw.submitTasks(plan, tasks);
     }
   }
@@ -292,15 +287,13 @@ export class JobMaster implements JobMasterGateway {
     }, delay);
   }
 
-  /** A restarted job loads its latest completed checkpoint (staying CREATED meanwhile), then asks for slots. */
+  /** A restarted job loads its latest completed checkpoint or its savepoint (staying CREATED meanwhile), then asks for slots. */
   private async restoreAndSchedule(): Promise<void> {
-    if (!this.checkpoints) return this.requestSlots();
     this.reason = 'loading the latest completed checkpoint';
     let restore: RestoreState | undefined;
     let failure: ErrorInfo | undefined;
     try {
-      const checkpoint = await this.checkpoints.latestForRestore();
-      if (checkpoint) restore = { checkpointId: checkpoint.metadata.checkpointId, handles: checkpoint.handles() };
+      restore = await stateToRestore(this.checkpoints, this.services.fromSavepoint);
     } catch (err) {
       // Starting from scratch would silently break the job's guarantees; failing says why.
       failure = { message: `cannot load the latest checkpoint: ${(err as Error).message}` };
@@ -311,7 +304,7 @@ export class JobMaster implements JobMasterGateway {
       this.failure = failure;
       return this.transition('FAILED', failure.message);
     }
-    if (restore) log.info('restoring from checkpoint', { job: this.id, attempt: this.attempt, checkpoint: restore.checkpointId });
+    if (restore) log.info('restoring', { job: this.id, attempt: this.attempt, checkpoint: restore.checkpointId, ...(restore.savepoint && { savepoint: restore.savepoint }) });
     else log.info('no completed checkpoint: the attempt starts from scratch', { job: this.id, attempt: this.attempt });
     this.restore = restore;
     this.reason = undefined;

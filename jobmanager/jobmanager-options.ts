@@ -22,6 +22,8 @@ export const JobManagerOptionsSchema = z
     port: intOption(0, 65535).default(JOBMANAGER_DEFAULTS.port),
     /** Where checkpoints and job data are kept. @default ".flinkx/jm" */
     dataDir: z.string().min(1, 'must not be empty').default(JOBMANAGER_DEFAULTS.dataDir),
+    /** Where savepoints go when the request names no directory (Flink's state.savepoints.dir). @default "<dataDir>/savepoints" */
+    savepointDir: z.string().min(1, 'must not be empty').optional(),
     /** How often TaskManagers send heartbeats (ms); the JM tells them at registration. @default 1000 */
     heartbeatIntervalMs: intOption(10).default(JOBMANAGER_DEFAULTS.heartbeatIntervalMs),
     /** A TaskManager silent this long (ms) is lost. @default 5000 */

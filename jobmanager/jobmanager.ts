@@ -126,7 +126,7 @@ export class JobManager {
     const port = (this.http.address() as AddressInfo).port;
     this.port = port;
     this.lock.update({ ...me, port });
-    this.dispatcher.recover();
+    await this.dispatcher.recover();
     const s = this.security.tls.cert ? 's' : '';
     log.info('started', { rest: `http${s}://${this.options.host}:${port}`, taskmanagers: `ws${s}://${this.options.host}:${port}/tm`, secret: this.security.secret ? 'required' : 'none' });
     return port;

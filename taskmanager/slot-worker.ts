@@ -12,7 +12,8 @@ import type { TaskCounters } from '../common/protocol/control';
 import type { DeploymentPlan, SlotRef, TaskRef } from '../common/plan';
 import type { Batch, ChannelTransport, InputGate, Marker, OutputChannel } from './network/channels';
 import { FunctionRegistry, loadFunctions } from './operators/functions';
-import { readSnapshotFile, snapshotPath, writeSnapshotFile } from './checkpoint/state-files';
+import { snapshotPath, writeSnapshotFile } from './checkpoint/state-files';
+import { restoreReader } from './checkpoint/restore';
 import { StreamTask } from './task';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './worker-messages';
 
@@ -63,9 +64,9 @@ class Slot implements ChannelTransport {
         for (const t of [...this.tasks.values()].flat()) if (t.usesTaskManager(m.tm)) t.fail(new Error(m.reason));
         return;
       case 'trigger-checkpoint':
-        return this.triggerCheckpoint(m.jobId, m.attempt, m.checkpointId);
+        return this.triggerCheckpoint(m.jobId, m.attempt, m.checkpointId, m.terminate);
       case 'checkpoint-complete':
-        for (const t of this.tasksOf(m.jobId, m.attempt)) void t.checkpointComplete(m.checkpointId);
+        for (const t of this.tasksOf(m.jobId, m.attempt)) void t.checkpointComplete(m.checkpointId, m.terminate);
         return;
       case 'data':
         this.gates.get(m.ch)?.deliver(m.ch, decodeBatch(m.payload));
@@ -128,8 +129,7 @@ class Slot implements ChannelTransport {
       try {
         const functions = this.functionsFor(plan, functionsPath);
         const acknowledge = (checkpointId: number, state: Uint8Array) => void this.persist(plan, ref, checkpointId, state);
-        const handle = ref.state;
-        const restoreState = handle && (() => readSnapshotFile(handle));
+        const restoreState = restoreReader(plan, vertex, ref);
         task = new StreamTask({ plan, vertex, subtask: ref.subtask, network: this.init.network, transport: this, functions, report, acknowledge, restoreState });
       } catch (err) {
         report('FAILED', errorInfo(err));
@@ -182,9 +182,9 @@ class Slot implements ChannelTransport {
     return (this.tasks.get(jobId) ?? []).filter((t) => t.counters.attempt === attempt);
   }
 
-  private triggerCheckpoint(jobId: string, attempt: number, checkpointId: number): void {
+  private triggerCheckpoint(jobId: string, attempt: number, checkpointId: number, terminate?: boolean): void {
     for (const t of this.tasksOf(jobId, attempt).filter((t) => t.isSource)) {
-      if (t.triggerCheckpoint(checkpointId)) continue;
+      if (t.triggerCheckpoint(checkpointId, terminate)) continue;
       const { vertex, subtask } = t.counters;
       this.post({ kind: 'decline-checkpoint', jobId, attempt, checkpointId, vertex, subtask, reason: `source ${vertex}[${subtask}] is not running` });
     }

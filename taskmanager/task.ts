@@ -10,6 +10,9 @@
  * Checkpoints: a source, when triggered, records its position between two reads and emits barrier
  * n behind what it sent. Another task snapshots once ./checkpoint/barrier-aligner says barrier n
  * has come on every input; then it forwards the barrier and acknowledges with its snapshot.
+ * Stop-with-savepoint (a terminal checkpoint): the source reads nothing after its barrier, and
+ * once the savepoint completes every task commits and ends FINISHED without ending its input
+ * (no +infinity watermark: windows keep their contents in the savepoint, as in Flink's stop without --drain).
  *
  * Time: watermarks and watermark status arrive as markers; the task's input watermark is the
  * minimum over its channels (StatusWatermarkValve) and goes through the chain, whose watermarks go
@@ -30,7 +33,9 @@ import { LATE_OUTPUT } from '../common/jobfile';
 import { createChain, type Chain, type Collector } from './operators/operators';
 import type { Output } from './operators/output';
 import { BarrierAligner } from './checkpoint/barrier-aligner';
-import { decodeSnapshot, encodeSnapshot, type TaskSnapshot } from './checkpoint/snapshot';
+import { encodeSnapshot, type TaskSnapshot } from '../common/protocol/snapshot';
+import { operatorUid } from '../common/operator-uids';
+import type { RestoredState } from './checkpoint/restore';
 import { StatusWatermarkValve, type ValveOutput } from './time/watermark-valve';
 import { Mailbox } from './time/mailbox';
 
@@ -44,8 +49,8 @@ export interface TaskEnvironment {
   subtask: number;
   transport: ChannelTransport;
   functions: FunctionRegistry;
-  /** Reads this subtask's snapshot bytes of the checkpoint `plan.restoredCheckpoint`. */
-  restoreState?: () => Promise<Uint8Array>;
+  /** This subtask's state in the checkpoint or savepoint `plan.restoredCheckpoint` (./checkpoint/restore.ts). */
+  restoreState?: () => Promise<RestoredState>;
   report(state: TaskState, error?: ErrorInfo): void;
   acknowledge(checkpointId: number, state: Uint8Array): void;
 }
@@ -66,6 +71,10 @@ export class StreamTask {
   private triggered: number | undefined;
   private readonly aligner: BarrierAligner;
   private running = false;
+  /** The terminal savepoint this task was asked to stop with; set once it completed, the task ends. */
+  private stopWith: number | undefined;
+  private stopped = false;
+  private stopWaiter: (() => void) | undefined;
   private sinkBuffer: unknown[] = [];
   private canceled = false;
   /** Set by `fail`: the task stops and reports FAILED with this cause (a lost data connection, say). */
@@ -143,35 +152,49 @@ export class StreamTask {
     return this.source !== undefined;
   }
 
-  /** A source takes checkpoint n between two reads; false if this task can no longer take one. */
-  triggerCheckpoint(id: number): boolean {
+  /**
+   * A source takes checkpoint n between two reads; false if this task can no longer take one. With
+   * `terminate` (stop-with-savepoint) it reads nothing after it.
+   */
+  triggerCheckpoint(id: number, terminate = false): boolean {
     if (!this.source || !this.running) return false;
     this.triggered = Math.max(id, this.triggered ?? 0);
+    if (terminate) this.stopWith = id;
     return true;
   }
 
-  async checkpointComplete(id: number): Promise<void> {
+  /** Checkpoint n completed: commit; after a terminal savepoint the task then ends. */
+  async checkpointComplete(id: number, terminate = false): Promise<void> {
     try {
       await this.sink?.commit(id);
       await this.source?.commit?.(id);
     } catch (err) {
       this.env.report('FAILED', { message: `commit of checkpoint ${id} failed: ${(err as Error).message}`, stack: (err as Error).stack });
-      this.cancel();
+      return this.cancel();
     }
+    if (!terminate) return;
+    this.stopped = true;
+    this.stopWaiter?.();
+    this.gate.interrupt();
   }
 
-  private async restore(bytes: Uint8Array): Promise<void> {
-    const snapshot = decodeSnapshot(bytes);
-    if (snapshot.source !== undefined) this.source?.restore(snapshot.source);
-    for (const [node, keyed] of Object.entries(snapshot.keyed)) this.chain.states.get(node)?.restore(keyed);
-    this.chain.async.restore(snapshot.async);
-    for (const [node, state] of Object.entries(snapshot.operators ?? {})) this.chain.operatorStates.get(node)?.restore(state);
-    await this.sink?.restore(snapshot.sink ?? null, this.env.plan.restoredCheckpoint!);
+  private async restore(state: RestoredState): Promise<void> {
+    const { vertex, plan } = this.env;
+    const head = vertex.nodes[0];
+    const tail = vertex.nodes[vertex.nodes.length - 1];
+    if (state.source && state.source.uid === operatorUid(head)) this.source?.restore(state.source.position);
+    for (const [uid, keyed] of Object.entries(state.keyed)) this.chain.states.get(uid)?.restore(keyed);
+    this.chain.async.restore(state.async);
+    for (const [uid, s] of Object.entries(state.operators ?? {})) this.chain.operatorStates.get(uid)?.restore(s);
+    const sinks = state.sinks.filter((s) => s.uid === operatorUid(tail));
+    for (const s of sinks.length > 0 ? sinks : [{ state: null }]) await this.sink?.restore(s.state, plan.restoredCheckpoint!);
   }
 
   /** Snapshot this task for checkpoint n, pass the barrier on, acknowledge. */
   private async checkpoint(id: number): Promise<void> {
-    const snapshot: TaskSnapshot = { source: this.source?.position(id), keyed: {} };
+    const head = this.env.vertex.nodes[0];
+    const snapshot: Omit<TaskSnapshot, 'version'> = { keyed: {} };
+    if (this.source) snapshot.source = { uid: operatorUid(head), position: this.source.position(id) };
     for (const [node, state] of this.chain.states) snapshot.keyed[node] = state.snapshot();
     snapshot.async = this.chain.async.snapshot();
     if (this.chain.operatorStates.size > 0) snapshot.operators = {};
@@ -179,7 +202,8 @@ export class StreamTask {
     for (const c of this.outputChannels) c.seal({ kind: 'barrier', id });
     if (this.sink) {
       await this.flushSink();
-      snapshot.sink = await this.sink.snapshot(id);
+      const tail = this.env.vertex.nodes[this.env.vertex.nodes.length - 1];
+      snapshot.sink = { uid: operatorUid(tail), state: await this.sink.snapshot(id) };
     }
     this.env.acknowledge(id, encodeSnapshot(snapshot));
   }
@@ -198,7 +222,7 @@ export class StreamTask {
       this.env.report('RUNNING');
       if (this.source) await this.runSource(this.source);
       else await this.runInputs();
-      await this.endOfInput();
+      if (!this.stopped) await this.endOfInput();
       this.env.report('FINISHED');
     } catch (err) {
       if (this.failure) this.env.report('FAILED', errorInfo(this.failure));
@@ -218,6 +242,7 @@ export class StreamTask {
     this.canceled = true;
     this.gate.interrupt();
     this.writableWaiter?.();
+    this.stopWaiter?.();
     this.chain.async.interrupt();
   }
 
@@ -249,6 +274,7 @@ export class StreamTask {
         const id = this.triggered;
         this.triggered = undefined;
         await this.checkpoint(id);
+        if (this.stopWith === id) return this.awaitStop();
         continue;
       }
       await this.runMails();
@@ -275,7 +301,7 @@ export class StreamTask {
 
   private async runInputs(): Promise<void> {
     this.gate.open();
-    while (!this.gate.allEnded) {
+    while (!this.gate.allEnded && !this.stopped) {
       // A cancel that arrived while this task waited on something else must not be missed here.
       this.checkCanceled();
       const next = await this.gate.next();
@@ -302,6 +328,15 @@ export class StreamTask {
       if (marker?.kind === 'barrier') await this.aligned(this.aligner.onBarrier(channel, marker.id));
       else if (marker?.kind === 'eop') await this.aligned(this.aligner.onEndOfPartition());
       await this.awaitWritable();
+    }
+  }
+
+  /** After its terminal savepoint a source waits, reading nothing, until the savepoint completes (or a cancel). */
+  private async awaitStop(): Promise<void> {
+    while (!this.stopped) {
+      this.checkCanceled();
+      await new Promise<void>((resolve) => (this.stopWaiter = resolve));
+      this.stopWaiter = undefined;
     }
   }
 

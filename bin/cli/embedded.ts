@@ -9,10 +9,10 @@ import { TaskManager } from '../../taskmanager/taskmanager';
 import { TaskManagerOptionsSchema } from '../../taskmanager/taskmanager-options';
 import { RestClient } from './client';
 import { duration } from './format';
-import { loadJob, submitJob, waitForJob } from './submit';
+import { loadJob, submitJob, waitForJob, type FromSavepoint } from './submit';
 import { parseOptions } from './options';
 
-export async function runEmbedded(file: string, cores: number): Promise<boolean> {
+export async function runEmbedded(file: string, cores: number, from: FromSavepoint = {}): Promise<boolean> {
   const loaded = await loadJob(file);
   const { spec } = loaded;
   const needed = buildExecutionGraph(buildJobGraph(spec)).slotsNeeded;
@@ -30,7 +30,7 @@ export async function runEmbedded(file: string, cores: number): Promise<boolean>
   try {
     await tm.start();
     const client = new RestClient(`http://127.0.0.1:${port}`);
-    const jobId = await submitJob(client, loaded);
+    const jobId = await submitJob(client, loaded, from);
     process.stderr.write(`running ${spec.name} (job ${jobId}) embedded with ${Math.max(cores, needed)} slots\n`);
     const job = await waitForJob(client, jobId);
     if (job.state !== 'FINISHED') {

@@ -1,5 +1,6 @@
 /** `flinkx`: submit, list, status, cancel, and run a job embedded. */
 import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { InvalidOptionsError } from '../../common/errors';
 import { configureLogging } from '../../common/log';
@@ -8,7 +9,13 @@ import { jobsTable, jobStatus } from './format';
 import { main } from './main';
 import { planMermaid, planOf, planText } from './plan';
 import { runEmbedded } from './embedded';
-import { loadJob, submitJob, waitForJob } from './submit';
+import { loadJob, submitJob, waitForJob, type FromSavepoint } from './submit';
+import type { SavepointResponse } from '../../common/protocol/rest';
+
+/** The directory is resolved here: the JobManager writes it, and a relative path means this command's. */
+const savepointBody = (dir: string | undefined) => (dir ? { dir: resolve(dir) } : {});
+/** No progress lines while `stop` waits for the job to end. */
+const nowhere = { isTTY: false, write: () => true } as unknown as NodeJS.WriteStream;
 import { parseSecurity, securityFlags } from './options';
 
 const DEFAULT_JM = 'http://127.0.0.1:8081';
@@ -22,11 +29,17 @@ const clientOf = (opts: { jobmanager: string }) => {
   return new RestClient(opts.jobmanager, secret?.restToken, tls.ca);
 };
 
-jmOption(program.command('submit <job>').description('submit a job file (JSON) or job module (.ts/.js); prints the job id'))
+/** Restore flags of submit and run (Flink's -s/--fromSavepoint and -n/--allowNonRestoredState). */
+const savepointOptions = (c: Command) =>
+  c
+    .option('-s, --from-savepoint <path>', 'start from this savepoint (its directory or _metadata), at any parallelism up to maxParallelism')
+    .option('-n, --allow-non-restored-state', 'drop savepoint state whose uid matches no operator of the job instead of refusing');
+
+savepointOptions(jmOption(program.command('submit <job>').description('submit a job file (JSON) or job module (.ts/.js); prints the job id')))
   .option('--wait', 'wait until the job ends; exit non-zero unless it FINISHED')
-  .action(async (file: string, opts: { jobmanager: string; wait?: boolean }) => {
+  .action(async (file: string, opts: { jobmanager: string; wait?: boolean } & FromSavepoint) => {
     const client = clientOf(opts);
-    const jobId = await submitJob(client, await loadJob(file));
+    const jobId = await submitJob(client, await loadJob(file), opts);
     process.stdout.write(jobId + '\n');
     if (opts.wait) {
       const job = await waitForJob(client, jobId);
@@ -49,6 +62,27 @@ jmOption(program.command('status <job-id>').description('vertices, subtasks, the
   .action(async (id: string, opts: { jobmanager: string; json?: boolean }) => {
     const job = await clientOf(opts).request<JobDetails>('GET', `/jobs/${encodeURIComponent(id)}`);
     process.stdout.write((opts.json ? JSON.stringify(job, null, 2) : jobStatus(job)) + '\n');
+  });
+
+jmOption(program.command('savepoint <job-id>').description('take a savepoint of a running job; prints its path'))
+  .option('--dir <dir>', "where to put it (default: the JobManager's --savepoint-dir)")
+  .action(async (id: string, opts: { jobmanager: string; dir?: string }) => {
+    const r = await clientOf(opts).request<SavepointResponse>('POST', `/jobs/${encodeURIComponent(id)}/savepoints`, savepointBody(opts.dir));
+    process.stdout.write(r.path + '\n');
+  });
+
+jmOption(program.command('stop <job-id>').description('stop a job with a final savepoint (sources stop, sinks commit, FINISHED); prints its path'))
+  .option('--savepoint', 'take the final savepoint (always, as Flink\'s stop does)')
+  .option('--dir <dir>', "where to put it (default: the JobManager's --savepoint-dir)")
+  .action(async (id: string, opts: { jobmanager: string; dir?: string }) => {
+    const client = clientOf(opts);
+    const r = await client.request<SavepointResponse>('POST', `/jobs/${encodeURIComponent(id)}/stop`, savepointBody(opts.dir));
+    const job = await waitForJob(client, r.jobId, nowhere);
+    process.stdout.write(r.path + '\n');
+    if (job.state !== 'FINISHED') {
+      process.stderr.write(`job ${r.jobId} ${job.state} after its savepoint${job.failure ? `: ${job.failure.message}` : ''}\n`);
+      process.exitCode = 1;
+    }
   });
 
 jmOption(program.command('cancel <job-id>').description('cancel a job'))
@@ -77,14 +111,13 @@ program
     process.stdout.write(text + '\n');
   });
 
-program
-  .command('run <job>')
+savepointOptions(program.command('run <job>'))
   .description('run a job in this process: an embedded JobManager and TaskManager, no cluster needed')
   .option('--slots <n>', 'slots of the embedded TaskManager (default: CPU cores, at least the job needs)', (v) => parseInt(v, 10))
   .option('--log-level <level>', 'debug, info, warn or error', 'warn')
-  .action(async (file: string, opts: { slots?: number; logLevel: 'debug' | 'info' | 'warn' | 'error' }) => {
+  .action(async (file: string, opts: { slots?: number; logLevel: 'debug' | 'info' | 'warn' | 'error' } & FromSavepoint) => {
     configureLogging(opts.logLevel, 'text');
-    const ok = await runEmbedded(file, opts.slots ?? availableParallelism());
+    const ok = await runEmbedded(file, opts.slots ?? availableParallelism(), opts);
     if (!ok) process.exitCode = 1;
   });
 

@@ -13,13 +13,14 @@ securityFlags(program.command('start'), true)
   .option('--host <host>', `address to listen on (default: ${D.host})`)
   .option('--port <port>', `port for REST and TaskManagers (default: ${D.port})`)
   .option('--data-dir <dir>', `where checkpoints and job data are kept (default: ${D.dataDir})`)
+  .option('--savepoint-dir <dir>', 'where savepoints go when `flinkx savepoint` names no --dir (default: <data-dir>/savepoints)')
   .option('--heartbeat-interval <ms>', `how often TaskManagers send heartbeats (default: ${D.heartbeatIntervalMs})`)
   .option('--heartbeat-timeout <ms>', `a TaskManager silent this long is lost (default: ${D.heartbeatTimeoutMs})`)
   .option('--log-level <level>', 'debug, info, warn or error', 'info')
   .option('--log-format <format>', 'text or json', 'text')
   .action(async (o: Record<string, string | undefined> & { logLevel: LogLevel; metricsPublic?: boolean; insecure?: boolean; logFormat: 'text' | 'json' }) => {
     const config = parseOptions(JobManagerOptionsSchema, {
-      host: o.host, port: o.port, dataDir: o.dataDir, heartbeatIntervalMs: o.heartbeatInterval, heartbeatTimeoutMs: o.heartbeatTimeout,
+      host: o.host, port: o.port, dataDir: o.dataDir, savepointDir: o.savepointDir, heartbeatIntervalMs: o.heartbeatInterval, heartbeatTimeoutMs: o.heartbeatTimeout,
     });
     const security = parseSecurity(o, config.host);
     configureLogging(o.logLevel, o.logFormat);

@@ -1,4 +1,5 @@
 /** Load a job (a job file and its functions module, or a job module), submit it, and follow it. */
+import { resolve } from 'node:path';
 import { FlinkxError } from '../../common/errors';
 import { loadJobFile, type JobSpec } from '../../common/jobfile';
 import { JOB_MODULE, bundleModule, loadJobModule } from './job-module';
@@ -33,8 +34,19 @@ export async function loadJob(path: string): Promise<LoadedJob> {
   return { spec, functionsCode: await bundleFunctions(spec) };
 }
 
-export async function submitJob(client: RestClient, job: LoadedJob): Promise<string> {
-  const { jobId } = await client.request<{ jobId: string }>('POST', '/jobs', { job: job.spec, functionsCode: job.functionsCode });
+/** `--from-savepoint PATH [--allow-non-restored-state]`: the job's first attempt restores that savepoint. */
+export interface FromSavepoint {
+  fromSavepoint?: string;
+  allowNonRestoredState?: boolean;
+}
+
+export async function submitJob(client: RestClient, job: LoadedJob, from: FromSavepoint = {}): Promise<string> {
+  const { jobId } = await client.request<{ jobId: string }>('POST', '/jobs', {
+    job: job.spec,
+    functionsCode: job.functionsCode,
+    // The JobManager reads the savepoint, so a relative path means the one this command sees.
+    ...(from.fromSavepoint && { savepointPath: resolve(from.fromSavepoint), allowNonRestoredState: from.allowNonRestoredState === true }),
+  });
   return jobId;
 }
 

@@ -40,6 +40,7 @@ function expectProblem(input: unknown, path: string, message: string | RegExp): 
 describe('parseJobSpec: graph checks', () => {
   const cases: Array<[string, (job: Json) => void, string, string | RegExp]> = [
     ['duplicate id', (j) => (j.nodes[3].id = 'words'), 'nodes[3].id', 'duplicate id "words" (also nodes[1])'],
+    ['duplicate uid', (j) => (j.nodes[3].uid = 'words'), 'nodes[3].uid', 'duplicate uid "words" (also nodes[1])'],
     ['unknown input', (j) => (j.nodes[1].inputs = ['lnes']), 'nodes[1].inputs[0]', 'unknown node "lnes" (did you mean "lines"?)'],
     ['input listed twice', (j) => (j.nodes[2].inputs = ['words', 'words']), 'nodes[2].inputs[1]', '"words" is already an input'],
     ['source with inputs', (j) => (j.nodes[0].inputs = ['out']), 'nodes[0].inputs', 'a source has no inputs'],

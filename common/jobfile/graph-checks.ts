@@ -33,6 +33,13 @@ export function graphProblems(job: JobSpec): Problem[] {
     if (first === undefined) index.set(n.id, i);
     else add(`nodes[${i}].id`, `duplicate id "${n.id}" (also nodes[${first}])`);
   });
+  const uids = new Map<string, number>();
+  job.nodes.forEach((n, i) => {
+    const uid = n.uid ?? n.id;
+    const first = uids.get(uid);
+    if (first === undefined) uids.set(uid, i);
+    else if (index.get(n.id) === i) add(`nodes[${i}].uid`, `duplicate uid "${uid}" (also nodes[${first}])`);
+  });
   const parallelismOf = (n: NodeSpec) => n.parallelism ?? job.parallelism;
 
   if (job.parallelism > job.maxParallelism) {

@@ -52,8 +52,10 @@ export const AsyncSchema = strict({
 export const NodeSpecSchema = strict({
   id: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, "_", "." or "-"'),
   type: NodeTypeSchema,
-  /** Display name (plans, dashboard, status); `id` identifies the node and its state. */
+  /** Display name (plans, dashboard, status); `id` identifies the node. */
   name: nonEmpty.optional(),
+  /** Names the node's state in savepoints across versions of a job (Flink's uid); default: `id`. */
+  uid: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, "_", "." or "-"').optional(),
   inputs: z.array(z.string()).default([]),
   connector: ConnectorSchema.optional(),
   fn: nonEmpty.optional(),

@@ -119,8 +119,10 @@ const CheckpointFields = {
   attempt: z.number().int(),
   checkpointId: z.number().int().positive(),
 };
-export const TriggerCheckpointFrame = z.object({ ...CheckpointFields, t: z.literal('trigger-checkpoint'), timestamp: z.number() });
-export const CheckpointCompleteFrame = z.object({ ...CheckpointFields, t: z.literal('checkpoint-complete') });
+/** `terminate`: a stop-with-savepoint's savepoint; sources read nothing after it, tasks end once it completed. */
+const terminate = z.boolean().optional();
+export const TriggerCheckpointFrame = z.object({ ...CheckpointFields, t: z.literal('trigger-checkpoint'), timestamp: z.number(), terminate });
+export const CheckpointCompleteFrame = z.object({ ...CheckpointFields, t: z.literal('checkpoint-complete'), terminate });
 export const JmToTmFrame = z.discriminatedUnion('t', [
   ChallengeFrame,
   RegisteredFrame,

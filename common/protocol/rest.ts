@@ -7,6 +7,8 @@
  *   GET  /jobs                      JobSummary[]       GET /jobs/:id/checkpoints  Checkpoints
  *   GET  /jobs/:id                  JobDetails         POST /jobs/:id/cancel      SubmitResponse
  *   GET  /taskmanagers              TaskManagerInfo[]  any error (4xx/5xx)        ErrorResponse
+ *   POST /jobs/:id/savepoints {dir?}  SavepointResponse  POST /jobs/:id/stop {dir?}  SavepointResponse
+ *   (POST /jobs also takes {savepointPath?, allowNonRestoredState?} beside the job)
  */
 import { z } from 'zod';
 import { CheckpointingSchema, RestartSchema } from '../jobfile';
@@ -150,6 +152,9 @@ export const TaskManagerInfoSchema = z.object({
 
 export const SubmitResponseSchema = z.object({ jobId: z.string(), state: JobStateSchema });
 
+/** `POST /jobs/:id/savepoints` and `POST /jobs/:id/stop`: where the savepoint is (its directory). */
+export const SavepointResponseSchema = z.object({ jobId: z.string(), path: z.string() });
+
 export const ErrorResponseSchema = z.object({
   error: z.object({
     code: z.string(),
@@ -169,11 +174,13 @@ export type Checkpoints = z.output<typeof CheckpointsSchema>;
 export type CheckpointsSummary = z.output<typeof CheckpointsSummarySchema>;
 export type TaskManagerInfo = z.output<typeof TaskManagerInfoSchema>;
 export type SubmitResponse = z.output<typeof SubmitResponseSchema>;
+export type SavepointResponse = z.output<typeof SavepointResponseSchema>;
 export type ErrorResponse = z.output<typeof ErrorResponseSchema>;
 
 /** The schema of a successful answer to `method path`, for clients that check every answer. */
 export function responseSchemaFor(method: string, path: string): z.ZodType | undefined {
   const p = path.replace(/[?#].*$/, '').replace(/(.)\/$/, '$1');
+  if (method === 'POST' && /^\/jobs\/[^/]+\/(savepoints|stop)$/.test(p)) return SavepointResponseSchema;
   if (method === 'POST') return p === '/jobs' || /^\/jobs\/[^/]+\/cancel$/.test(p) ? SubmitResponseSchema : undefined;
   if (p === '/jobs') return z.array(JobSummarySchema);
   if (p === '/taskmanagers') return z.array(TaskManagerInfoSchema);

@@ -6,13 +6,17 @@
  * One checkpoint at a time. Checkpoint n is COMPLETED when every subtask of the attempt acked it and
  * its metadata is on disk; a decline, the timeout, or a restart FAILS it, not the job.
  * Ids keep increasing across attempts: the coordinator lives as long as the job.
+ *
+ * A savepoint is a checkpoint asked for (./savepoints.ts): triggered at the next chance, its
+ * files copied into the savepoint's directory before it counts as completed. A terminal one
+ * (stop-with-savepoint) is the job's last: no checkpoint is triggered after it.
  */
 import type { JobSpec } from '../../common/jobfile';
 import { FlinkxError } from '../../common/errors';
 import { Logger } from '../../common/log';
 import type { StateHandle } from '../../common/plan';
 import type { JmToTmFrame, Outgoing } from '../../common/protocol/control';
-import type { CheckpointStorage, CheckpointWriter, CompletedCheckpoint } from './checkpoint-storage';
+import type { CheckpointMetadata, CheckpointStorage, CheckpointWriter, CompletedCheckpoint } from './checkpoint-storage';
 import type { CheckpointEntry, Checkpoints, CheckpointsSummary } from '../../common/protocol/rest';
 import { CHECKPOINT_STATES } from './checkpoint-state';
 
@@ -34,6 +38,16 @@ export interface CheckpointTarget {
   broadcast(frame: Extract<Outgoing<JmToTmFrame>, { t: 'trigger-checkpoint' | 'checkpoint-complete' }>): void;
   /** Checkpoint `id` completed, its metadata at `metadataPath` (the JobManager records the pointer). */
   completed?(id: number, metadataPath: string): void;
+  /** Writes a savepoint from the completed checkpoint in `chkDir` into `dir`; returns its path. */
+  writeSavepoint?(dir: string, chkDir: string, metadata: CheckpointMetadata): Promise<string>;
+}
+
+/** A savepoint asked for: where to, whether the job stops with it, and who waits for its path. */
+export interface SavepointRequest {
+  dir: string;
+  terminate: boolean;
+  resolve(path: string): void;
+  reject(err: Error): void;
 }
 
 export type { CheckpointEntry };
@@ -52,6 +66,7 @@ interface Pending {
   timeout: NodeJS.Timeout;
   /** Set once every task acked: files are being finalized. */
   finalizing?: Promise<void>;
+  savepoint?: SavepointRequest;
 }
 
 export class CheckpointCoordinator {
@@ -63,6 +78,10 @@ export class CheckpointCoordinator {
   private latestCompleted: CheckpointEntry | undefined;
   /** Resolves when no checkpoint files are being finalized or discarded. */
   private settled: Promise<void> = Promise.resolve();
+  /** A savepoint waiting for the checkpoint in progress to end. */
+  private requested: SavepointRequest | undefined;
+  /** A terminal savepoint was triggered: the job takes no more checkpoints. */
+  private terminating = false;
 
   constructor(
     private readonly target: CheckpointTarget,
@@ -78,6 +97,25 @@ export class CheckpointCoordinator {
     this.nextId = Math.max(this.nextId, (await this.storage.highestId()) + 1);
   }
 
+  /** A job restored from a savepoint continues after the savepoint's checkpoint id, as in Flink. */
+  continueAfter(checkpointId: number): void {
+    this.nextId = Math.max(this.nextId, checkpointId + 1);
+  }
+
+  /**
+   * Takes a savepoint at the next chance (now, or once the checkpoint in progress ended); resolves
+   * with its path. Refused while another savepoint is asked for or the job is stopping.
+   */
+  triggerSavepoint(dir: string, terminate: boolean): Promise<string> {
+    if (this.requested || this.pending?.savepoint || this.terminating) {
+      return Promise.reject(new CheckpointFailedError(this.nextId, 'a savepoint is already in progress'));
+    }
+    if (!this.target.allTasksRunning()) return Promise.reject(new CheckpointFailedError(this.nextId, 'not every task of the job is running'));
+    const done = new Promise<string>((resolve, reject) => (this.requested = { dir, terminate, resolve, reject }));
+    this.tick();
+    return done;
+  }
+
   /** Starts the periodic trigger; each tick checks whether the job can take a checkpoint. */
   start(): void {
     if (this.timer) return;
@@ -90,11 +128,16 @@ export class CheckpointCoordinator {
     clearInterval(this.timer);
     this.timer = undefined;
     this.abort(reason);
+    this.requested?.reject(new CheckpointFailedError(this.nextId, reason));
+    this.requested = undefined;
   }
 
   /** Triggers the next checkpoint if the attempt is fully running and none is in progress. */
   tick(): CheckpointEntry | undefined {
-    if (this.pending || !this.target.allTasksRunning()) return undefined;
+    if (this.pending || this.terminating || !this.target.allTasksRunning()) return undefined;
+    const savepoint = this.requested;
+    this.requested = undefined;
+    if (savepoint?.terminate) this.terminating = true;
     const tasks = this.target.tasks();
     const id = this.nextId++;
     const entry: CheckpointEntry = {
@@ -103,10 +146,11 @@ export class CheckpointCoordinator {
     };
     const timeout = setTimeout(() => this.fail(id, `timed out after ${this.config.timeout} ms`), this.config.timeout);
     timeout.unref();
-    this.pending = { entry, writer: this.storage.begin(id), waiting: new Set(tasks.map((t) => `${t.vertex}/${t.subtask}`)), timeout };
+    this.pending = { entry, writer: this.storage.begin(id), waiting: new Set(tasks.map((t) => `${t.vertex}/${t.subtask}`)), timeout, savepoint };
     this.record(entry);
-    log.info('checkpoint triggered', { job: this.target.jobId, checkpoint: id, attempt: entry.attempt, tasks: entry.total });
-    this.target.broadcast({ t: 'trigger-checkpoint', jobId: this.target.jobId, attempt: entry.attempt, checkpointId: id, timestamp: entry.triggerTime });
+    log.info(savepoint ? 'savepoint triggered' : 'checkpoint triggered', { job: this.target.jobId, checkpoint: id, attempt: entry.attempt, tasks: entry.total });
+    const terminate = savepoint?.terminate ? { terminate: true } : {};
+    this.target.broadcast({ t: 'trigger-checkpoint', jobId: this.target.jobId, attempt: entry.attempt, checkpointId: id, timestamp: entry.triggerTime, ...terminate });
     return entry;
   }
 
@@ -169,6 +213,16 @@ export class CheckpointCoordinator {
     const done = p.writer.finalize(meta).then(
       async (metadata) => {
         if (this.pending !== p) return this.discard(p); // aborted meanwhile
+        let savepointPath: string | undefined;
+        if (p.savepoint) {
+          try {
+            savepointPath = await this.target.writeSavepoint!(p.savepoint.dir, p.writer.dir, metadata);
+          } catch (err) {
+            this.fail(entry.id, (err as Error).message);
+            return this.discard(p);
+          }
+          if (this.pending !== p) return this.discard(p); // aborted while copying
+        }
         this.pending = undefined;
         entry.status = CHECKPOINT_STATES.transition(`checkpoint ${entry.id}`, entry.status, 'COMPLETED');
         entry.duration = Date.now() - entry.triggerTime;
@@ -176,7 +230,9 @@ export class CheckpointCoordinator {
         this.latestCompleted = entry;
         log.info('checkpoint completed', { job: this.target.jobId, checkpoint: entry.id, durationMs: entry.duration, bytes: entry.size });
         this.target.completed?.(metadata.checkpointId, p.writer.metadataPath);
-        this.target.broadcast({ t: 'checkpoint-complete', jobId: this.target.jobId, attempt: entry.attempt, checkpointId: entry.id });
+        const terminate = p.savepoint?.terminate ? { terminate: true } : {};
+        this.target.broadcast({ t: 'checkpoint-complete', jobId: this.target.jobId, attempt: entry.attempt, checkpointId: entry.id, ...terminate });
+        if (savepointPath) p.savepoint!.resolve(savepointPath);
       },
       async (err: unknown) => {
         this.fail(entry.id, (err as Error).message);
@@ -204,6 +260,10 @@ export class CheckpointCoordinator {
     entry.duration = Date.now() - entry.triggerTime;
     entry.failureReason = reason;
     this.counts.failed++;
+    if (p.savepoint) {
+      this.terminating = false;
+      p.savepoint.reject(new CheckpointFailedError(checkpointId, reason));
+    }
     log.warn('checkpoint failed', { job: this.target.jobId, checkpoint: entry.id, reason });
     // While finalizing, finalize() discards the files itself once the metadata write is done.
     if (p.finalizing) return;

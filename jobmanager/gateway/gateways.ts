@@ -15,10 +15,10 @@ export interface TaskExecutorGateway {
   submitTasks(plan: DeploymentPlan, tasks: TaskRef[]): void;
   /** Stop every task of the job. */
   cancelJob(jobId: string): void;
-  /** Sources of the attempt emit barrier `checkpointId`. */
-  triggerCheckpoint(jobId: string, attempt: number, checkpointId: number, timestamp: number): void;
-  /** Checkpoint `checkpointId` is complete: committing sinks commit. */
-  notifyCheckpointComplete(jobId: string, attempt: number, checkpointId: number): void;
+  /** Sources of the attempt emit barrier `checkpointId` (with `terminate`, the last: stop-with-savepoint). */
+  triggerCheckpoint(jobId: string, attempt: number, checkpointId: number, timestamp: number, terminate?: boolean): void;
+  /** Checkpoint `checkpointId` is complete: committing sinks commit (and with `terminate` the tasks end). */
+  notifyCheckpointComplete(jobId: string, attempt: number, checkpointId: number, terminate?: boolean): void;
 }
 
 /** A subtask's report of its state; `counters` come with a terminal state. */

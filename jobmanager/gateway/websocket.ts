@@ -19,11 +19,11 @@ export class WebSocketTaskExecutorGateway implements TaskExecutorGateway {
   cancelJob(jobId: string): void {
     this.send({ t: 'cancel', jobId });
   }
-  triggerCheckpoint(jobId: string, attempt: number, checkpointId: number, timestamp: number): void {
-    this.send({ t: 'trigger-checkpoint', jobId, attempt, checkpointId, timestamp });
+  triggerCheckpoint(jobId: string, attempt: number, checkpointId: number, timestamp: number, terminate?: boolean): void {
+    this.send({ t: 'trigger-checkpoint', jobId, attempt, checkpointId, timestamp, ...(terminate && { terminate }) });
   }
-  notifyCheckpointComplete(jobId: string, attempt: number, checkpointId: number): void {
-    this.send({ t: 'checkpoint-complete', jobId, attempt, checkpointId });
+  notifyCheckpointComplete(jobId: string, attempt: number, checkpointId: number, terminate?: boolean): void {
+    this.send({ t: 'checkpoint-complete', jobId, attempt, checkpointId, ...(terminate && { terminate }) });
   }
   close(): void {
     this.ws.terminate();

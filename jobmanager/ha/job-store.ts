@@ -23,6 +23,8 @@ export interface StoredJob {
   spec: JobSpec;
   functionsCode?: string;
   createdAt: number;
+  /** The savepoint the job was submitted from. */
+  savepoint?: { path: string; allowNonRestoredState: boolean };
 }
 
 export interface JobStatus {

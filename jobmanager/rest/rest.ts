@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FlinkxError, JobFileError } from '../../common/errors';
-import type { Checkpoints, ErrorResponse, SubmitResponse, TaskManagerInfo } from '../../common/protocol/rest';
+import type { Checkpoints, ErrorResponse, SavepointResponse, SubmitResponse, TaskManagerInfo } from '../../common/protocol/rest';
 import { serveDashboard } from '../dashboard/dashboard';
 import type { Dispatcher } from '../dispatcher';
 import { jobDetails, jobSummary } from './job-views';
@@ -42,9 +42,17 @@ export function sendJson<T>(res: ServerResponse, status: number, body: T): void 
   res.end(text);
 }
 
+const optionalString = (v: unknown): v is string | undefined => v === undefined || (typeof v === 'string' && v.length > 0);
+
+/** Savepoint errors the request can fix (400) or that the job's state explains (409). */
+const BAD_SAVEPOINT = new Set(['SAVEPOINT_RESTORE', 'SAVEPOINT_STORAGE', 'SNAPSHOT_FORMAT']);
+const CONFLICT = new Set(['SAVEPOINT_UNAVAILABLE', 'CHECKPOINT_FAILED']);
+
 function statusOf(err: unknown): number {
   if (err instanceof HttpError) return err.status;
   if (err instanceof JobFileError) return 400;
+  if (err instanceof FlinkxError && BAD_SAVEPOINT.has(err.code)) return 400;
+  if (err instanceof FlinkxError && CONFLICT.has(err.code)) return 409;
   if (err instanceof FlinkxError && err.code === 'UNKNOWN_JOB') return 404;
   return 500;
 }
@@ -57,12 +65,13 @@ export function restRoutes(dispatcher: Dispatcher): [string, RegExp, Route][] {
       'POST',
       /^\/jobs\/?$/,
       async (req, res) => {
-        const body = (await readJson(req)) as { job?: unknown; functionsCode?: unknown } | null;
-        if (typeof body !== 'object' || body === null || body.job === undefined) {
-          throw new HttpError(400, 'INVALID_REQUEST', 'expected {"job": <job file>, "functionsCode"?: <string>}');
+        const body = (await readJson(req)) as { job?: unknown; functionsCode?: unknown; savepointPath?: unknown; allowNonRestoredState?: unknown } | null;
+        if (typeof body !== 'object' || body === null || body.job === undefined || !optionalString(body.savepointPath)) {
+          throw new HttpError(400, 'INVALID_REQUEST', 'expected {"job": <job file>, "functionsCode"?: <string>, "savepointPath"?: <string>, "allowNonRestoredState"?: <boolean>}');
         }
         const code = typeof body.functionsCode === 'string' ? body.functionsCode : undefined;
-        const job = dispatcher.submit(body.job, code);
+        const savepoint = body.savepointPath === undefined ? undefined : { path: body.savepointPath, allowNonRestoredState: body.allowNonRestoredState === true };
+        const job = await dispatcher.submit(body.job, code, savepoint);
         sendJson<SubmitResponse>(res, 201, { jobId: job.id, state: job.state });
       },
     ],
@@ -83,6 +92,17 @@ export function restRoutes(dispatcher: Dispatcher): [string, RegExp, Route][] {
         sendJson<SubmitResponse>(res, 202, { jobId: job.id, state: job.state });
       },
     ],
+    ...(['savepoints', 'stop'] as const).map((what): [string, RegExp, Route] => [
+      'POST',
+      new RegExp(`^/jobs/([^/]+)/${what}/?$`),
+      async (req, res, [id]) => {
+        const job = dispatcher.get(id);
+        const body = (await readJson(req)) as { dir?: unknown } | null;
+        if (typeof body !== 'object' || body === null || !optionalString(body.dir)) throw new HttpError(400, 'INVALID_REQUEST', 'expected {"dir"?: <string>}');
+        const path = await job.triggerSavepoint(body.dir, what === 'stop');
+        sendJson<SavepointResponse>(res, 200, { jobId: job.id, path });
+      },
+    ]),
     [
       'GET',
       /^\/taskmanagers\/?$/,

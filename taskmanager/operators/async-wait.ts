@@ -11,6 +11,7 @@
  */
 import { FlinkxError, UserFunctionError } from '../../common/errors';
 import type { AsyncSpec, NodeSpec } from '../../common/jobfile';
+import { operatorUid } from '../../common/operator-uids';
 import type { UserFunction } from './functions';
 
 export class AsyncTimeoutError extends FlinkxError {
@@ -183,11 +184,11 @@ export class AsyncOperators {
   }
 
   snapshot(): Record<string, unknown[]> | undefined {
-    return this.list.length > 0 ? Object.fromEntries(this.list.map((op) => [op.node.id, op.snapshot()])) : undefined;
+    return this.list.length > 0 ? Object.fromEntries(this.list.map((op) => [operatorUid(op.node), op.snapshot()])) : undefined;
   }
 
   restore(snapshot: Record<string, unknown[]> | undefined): void {
-    for (const op of this.list) op.restore(snapshot?.[op.node.id] ?? []);
+    for (const op of this.list) op.restore(snapshot?.[operatorUid(op.node)] ?? []);
   }
 
   close(): void {

@@ -9,6 +9,7 @@
  */
 import { UserFunctionError } from '../../common/errors';
 import { keyField, type NodeSpec } from '../../common/jobfile';
+import { operatorUid, timestampsUid } from '../../common/operator-uids';
 import type { UserFunction } from './functions';
 import { KeyedState } from '../state/keyed-state';
 import { AsyncOperators, AsyncWaitOperator } from './async-wait';
@@ -20,7 +21,7 @@ import { WindowOperator } from './window/window-operator';
 
 export type Collector = (record: unknown, timestamp?: number, input?: string) => void;
 
-/** A chain ready to take records, with the keyed state and other operator state of its nodes by node id. */
+/** A chain ready to take records, with the keyed state and other operator state of its nodes by uid (common/operator-uids.ts). */
 export interface Chain extends Output {
   states: Map<string, KeyedState<unknown>>;
   /** Its asyncMap operators; the task drains them (see async-wait.ts). */
@@ -70,7 +71,7 @@ export function createOperator(
   const fns = ctx.fns;
   const keyedState = <V>() => {
     const state = new KeyedState<V>(ctx.maxParallelism);
-    states.set(node.id, state as KeyedState<unknown>);
+    states.set(operatorUid(node), state as KeyedState<unknown>);
     return state;
   };
   const keyOf = (r: unknown) => field(r, keyField(node)) ?? null;
@@ -120,21 +121,21 @@ export function createOperator(
     }
     case 'intervalJoin': {
       const op = new IntervalJoinOperator(node, ctx, out);
-      states.set(node.id, op.buffers as KeyedState<unknown>);
-      operatorStates.set(node.id, op);
+      states.set(operatorUid(node), op.buffers as KeyedState<unknown>);
+      operatorStates.set(operatorUid(node), op);
       return op;
     }
     case 'windowJoin':
     case 'window': {
       const op = new WindowOperator(node, ctx, out);
-      states.set(node.id, op.contents as KeyedState<unknown>);
-      operatorStates.set(node.id, op);
+      states.set(operatorUid(node), op.contents as KeyedState<unknown>);
+      operatorStates.set(operatorUid(node), op);
       return op;
     }
     case 'process': {
       const op = new ProcessOperator(node, ctx, out);
-      states.set(node.id, op.store as KeyedState<unknown>);
-      operatorStates.set(node.id, op);
+      states.set(operatorUid(node), op.store as KeyedState<unknown>);
+      operatorStates.set(operatorUid(node), op);
       return op;
     }
     default:
@@ -156,8 +157,8 @@ export function createChain(nodes: NodeSpec[], ctx: OperatorContext, out: Output
     const node = nodes[i];
     if (node.timestamps) {
       const op = new TimestampsOperator(node, ctx, next);
-      // A node's own state is under its id; its timestamps stage is beside it.
-      operatorStates.set(`${node.id}.timestamps`, op);
+      // A node's own state is under its uid; its timestamps stage is beside it.
+      operatorStates.set(timestampsUid(node), op);
       if (node.timestamps.from) sourceTimestamps = op;
       next = op;
     }

@@ -7,6 +7,8 @@
  *
  * Restoring checkpoint n commits the pending files n's state lists (the commit may have been lost in
  * the crash) and deletes everything of this subtask written after n: those records are replayed.
+ * The state names the subtask that wrote it: restored at another parallelism, a subtask may
+ * commit the pending files of another old subtask (taskmanager/checkpoint/rescale.ts).
  */
 import { readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -28,12 +30,12 @@ export class CommittingFileSink implements SinkWriter {
     this.currentName = `.part-${task.subtask}-attempt${task.attempt}.inprogress`;
   }
 
-  private pendingName(id: number): string {
-    return `.part-${this.task.subtask}-${id}.pending`;
+  private pendingName(id: number, subtask = this.task.subtask): string {
+    return `.part-${subtask}-${id}.pending`;
   }
 
-  private committedName(id: number | 'final'): string {
-    return `part-${this.task.subtask}-${id === 'final' ? 'final' : pad(id)}.jsonl`;
+  private committedName(id: number | 'final', subtask = this.task.subtask): string {
+    return `part-${subtask}-${id === 'final' ? 'final' : pad(id)}.jsonl`;
   }
 
   async write(records: unknown[]): Promise<void> {
@@ -53,7 +55,7 @@ export class CommittingFileSink implements SinkWriter {
 
   async snapshot(checkpointId: number): Promise<unknown> {
     await this.seal(checkpointId);
-    return { pending: [...this.pending] };
+    return { subtask: this.task.subtask, pending: [...this.pending] };
   }
 
   async commit(checkpointId: number): Promise<void> {
@@ -73,8 +75,12 @@ export class CommittingFileSink implements SinkWriter {
   }
 
   async restore(state: unknown, checkpointId: number): Promise<void> {
-    this.pending = [...((state as { pending?: number[] } | null)?.pending ?? [])];
-    await this.commit(checkpointId);
+    const restored = state as { subtask?: number; pending?: number[] } | null;
+    const writer = restored?.subtask ?? this.task.subtask;
+    for (const id of restored?.pending ?? []) {
+      if (id <= checkpointId) await this.publish(this.pendingName(id, writer), this.committedName(id, writer));
+    }
+    this.pending = [];
     const mine = new RegExp(`^\\.?part-${this.task.subtask}-(\\d+|final|attempt\\d+)\\.(jsonl|pending|inprogress)$`);
     let names: string[] = [];
     try {

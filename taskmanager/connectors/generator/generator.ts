@@ -41,12 +41,20 @@ export function generatorRecord(c: GeneratorConnector, n: number): unknown {
   return words.join(' ');
 }
 
+/** The records n = next, next+stride, ... one subtask has left to produce (one old subtask's share after a rescale). */
+export interface SequenceSplit {
+  next: number;
+  stride: number;
+}
+
 /**
  * A source whose record n is a pure function of n: subtask i of p reads n = i, i+p, i+2p... below
  * `count` (absent = unbounded), at most `rate` records/s over all subtasks (absent = as fast as it can).
+ * Its position is its splits: one at first; restored at another parallelism, a subtask takes the
+ * splits of the old subtasks assigned to it (taskmanager/checkpoint/rescale.ts) and reads them in turn.
  */
 export class SequenceSource implements SourceReader {
-  private next: number;
+  private splits: SequenceSplit[];
   private emitted = 0;
   private readonly started = Date.now();
 
@@ -55,12 +63,16 @@ export class SequenceSource implements SourceReader {
     private readonly task: SubtaskInfo,
     private readonly record: (n: number) => unknown,
   ) {
-    this.next = task.subtask;
+    this.splits = [{ next: task.subtask, stride: task.parallelism }];
+  }
+
+  private live(s: SequenceSplit): boolean {
+    return this.bounds.count === undefined || s.next < this.bounds.count;
   }
 
   async read(max: number): Promise<unknown[] | null> {
-    const { count, rate } = this.bounds;
-    if (count !== undefined && this.next >= count) return null;
+    const { rate } = this.bounds;
+    if (!this.splits.some((s) => this.live(s))) return null;
     let n = max;
     if (rate !== undefined) {
       const allowed = Math.floor(((Date.now() - this.started) * rate) / 1000 / this.task.parallelism) - this.emitted;
@@ -71,20 +83,25 @@ export class SequenceSource implements SourceReader {
       n = Math.min(n, allowed);
     }
     const out: unknown[] = [];
-    while (out.length < n && (count === undefined || this.next < count)) {
-      out.push(this.record(this.next));
-      this.next += this.task.parallelism;
+    for (let more = true; more && out.length < n; ) {
+      more = false;
+      for (const s of this.splits) {
+        if (out.length >= n || !this.live(s)) continue;
+        out.push(this.record(s.next));
+        s.next += s.stride;
+        more = true;
+      }
     }
     this.emitted += out.length;
     return out;
   }
 
   position(): unknown {
-    return { next: this.next };
+    return { splits: this.splits.map((s) => ({ ...s })) };
   }
 
   restore(position: unknown): void {
-    this.next = (position as { next: number }).next;
+    this.splits = (position as { splits: SequenceSplit[] }).splits.map((s) => ({ ...s }));
   }
 
   async close(): Promise<void> {}

@@ -61,6 +61,20 @@ interface KafkaSourcePosition {
   createdAt?: number;
 }
 
+/**
+ * Restoring at another parallelism: partitions are assigned anew, so each subtask takes the union of
+ * every old subtask's position (Flink's union list state) and keeps the partitions it now owns.
+ */
+export function unionKafkaPositions(positions: unknown[]): KafkaSourcePosition {
+  const union: KafkaSourcePosition = {};
+  for (const p of positions as (KafkaSourcePosition | null)[]) {
+    if (p?.offsets) union.offsets = { ...union.offsets, ...p.offsets };
+    if (p?.ends) union.ends = { ...union.ends, ...p.ends };
+    if (p?.createdAt !== undefined) union.createdAt = Math.min(union.createdAt ?? Infinity, p.createdAt);
+  }
+  return union;
+}
+
 export class KafkaSource implements SourceReader {
   private readonly client: KafkaClient;
   private starting: Promise<void> | undefined;

@@ -1,0 +1,63 @@
+/**
+ * A job's checkpoint coordinator wired to its JobMaster, and its savepoints (Flink's
+ * `flink savepoint` and `flink stop --savepointPath`): a savepoint is a checkpoint asked for,
+ * copied into its own directory (./savepoint-storage.ts) before it counts as completed.
+ */
+import { resolve } from 'node:path';
+import { FlinkxError } from '../../common/errors';
+import { statefulUids } from '../../common/operator-uids';
+import type { TaskExecutorGateway } from '../gateway/gateways';
+import type { JobMaster } from '../job-master';
+import { CheckpointCoordinator } from './checkpoint-coordinator';
+import type { CheckpointStorage } from './checkpoint-storage';
+import { writeSavepoint } from './savepoint-storage';
+
+/** A savepoint cannot be taken of this job now (no checkpointing, not running, no directory). */
+export class SavepointUnavailableError extends FlinkxError {
+  constructor(message: string) {
+    super('SAVEPOINT_UNAVAILABLE', message);
+  }
+}
+
+/** The coordinator of a job with `checkpointing` (undefined without). */
+export function coordinatorFor(
+  job: JobMaster,
+  storage: CheckpointStorage | undefined,
+  gateways: () => TaskExecutorGateway[],
+  completed: (checkpointId: number, metadataPath: string) => void,
+): CheckpointCoordinator | undefined {
+  const { spec, execution, id } = job;
+  if (!spec.checkpointing || !storage) return undefined;
+  const vertices = new Map(execution.jobGraph.vertices.map((v) => [v.id, { parallelism: v.parallelism, uids: statefulUids(v.nodes) }]));
+  return new CheckpointCoordinator(
+    {
+      jobId: id,
+      attempt: () => job.attempt,
+      allTasksRunning: () => job.allTasksRunning(),
+      tasks: () => execution.subtasks,
+      broadcast: (frame) => {
+        for (const gw of gateways()) {
+          if (frame.t === 'trigger-checkpoint') gw.triggerCheckpoint(id, frame.attempt, frame.checkpointId, frame.timestamp, frame.terminate);
+          else gw.notifyCheckpointComplete(id, frame.attempt, frame.checkpointId, frame.terminate);
+        }
+      },
+      completed,
+      writeSavepoint: (dir, chkDir, metadata) =>
+        writeSavepoint(dir, chkDir, metadata, { jobId: id, jobName: spec.name, maxParallelism: execution.jobGraph.maxParallelism, vertices }),
+    },
+    spec.checkpointing,
+    storage,
+  );
+}
+
+/** Takes a savepoint of `job` into `dir`; resolves with its path. */
+export function triggerSavepoint(job: JobMaster, dir: string | undefined, terminate: boolean): Promise<string> {
+  // Flink also takes savepoints of jobs without periodic checkpoints; here the barriers, snapshot
+  // files and sink commits that a savepoint needs come with `checkpointing`, so it is required.
+  if (!job.checkpoints) {
+    return Promise.reject(new SavepointUnavailableError(`job ${job.id} has no "checkpointing": savepoints are taken as checkpoints, so the job needs it`));
+  }
+  if (!dir) return Promise.reject(new SavepointUnavailableError('no savepoint directory: pass --dir or start the JobManager with --savepoint-dir'));
+  if (job.state !== 'RUNNING') return Promise.reject(new SavepointUnavailableError(`job ${job.id} is ${job.state}: a savepoint needs it RUNNING`));
+  return job.checkpoints.triggerSavepoint(resolve(dir), terminate);
+}
