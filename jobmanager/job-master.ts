@@ -304,7 +304,7 @@ export class JobMaster implements JobMasterGateway {
       this.failure = failure;
       return this.transition('FAILED', failure.message);
     }
-    if (restore) log.info('restoring', { job: this.id, attempt: this.attempt, checkpoint: restore.checkpointId, ...(restore.savepoint && { savepoint: restore.savepoint }) });
+    if (restore) log.info(`restoring from ${restore.savepoint ? 'savepoint' : 'checkpoint'}`, { job: this.id, attempt: this.attempt, checkpoint: restore.checkpointId, ...(restore.savepoint && { savepoint: restore.savepoint }) });
     else log.info('no completed checkpoint: the attempt starts from scratch', { job: this.id, attempt: this.attempt });
     this.restore = restore;
     this.reason = undefined;

@@ -12,6 +12,49 @@ jest.setTimeout(300_000);
 
 const MiB = 1024 * 1024;
 
+const KEYS = 120_000;
+const PER_KEY = 4;
+
+/** A job with KEYS keys whose values carry 1 KiB of padding once reduced: KEYS KiB of keyed state. */
+function bigStateJob(dir: string) {
+  writeFileSync(
+    join(dir, 'fns.js'),
+    `const PAD = 'x'.repeat(1024);\n` +
+      `exports.toKey = (r) => ({ key: r.seq % ${KEYS}, n: 1 });\n` +
+      `exports.add = (a, b) => ({ key: b.key, n: a.n + b.n, pad: PAD });\n` +
+      `exports.slim = (r) => ({ key: r.key, n: r.n });\n`,
+  );
+  const spec = {
+    name: 'big-state',
+    parallelism: 2,
+    functions: 'fns.js',
+    checkpointing: { interval: 1000, mode: 'exactly-once', storage: join(dir, 'checkpoints') },
+    nodes: [
+      { id: 'gen', type: 'source', connector: { kind: 'generator', format: 'sequence', count: KEYS * PER_KEY, rate: 40_000 } },
+      { id: 'keys', type: 'map', inputs: ['gen'], fn: 'toKey' },
+      { id: 'sums', type: 'reduce', inputs: ['keys'], keyBy: 'key', fn: 'add' },
+      { id: 'slim', type: 'map', inputs: ['sums'], fn: 'slim' },
+      { id: 'out', type: 'sink', inputs: ['slim'], connector: { kind: 'file', path: join(dir, 'out') } },
+    ],
+  };
+  writeFileSync(join(dir, 'job.json'), JSON.stringify(spec));
+  return join(dir, 'job.json');
+}
+
+/** Each key's changelog n = 1, 2, ... in the committed output: the keys out of step, and the final n per key. */
+function keyChangelog(out: string): { outOfStep: string[]; seen: Map<number, number> } {
+  const seen = new Map<number, number>();
+  const outOfStep: string[] = [];
+  for (const f of readdirSync(out).filter((n) => /^part-\d+-(\d+|final)\.jsonl$/.test(n)).sort()) {
+    for (const line of readFileSync(join(out, f), 'utf8').split('\n').filter(Boolean)) {
+      const { key, n } = JSON.parse(line) as { key: number; n: number };
+      if (n !== (seen.get(key) ?? 0) + 1) outOfStep.push(`${key}: ${seen.get(key)} then ${n}`);
+      seen.set(key, n);
+    }
+  }
+  return { outOfStep, seen };
+}
+
 /** The completed checkpoints in a job's storage folder, newest first. */
 function completedOnDisk(jobDir: string): number[] {
   if (!existsSync(jobDir)) return [];
@@ -31,31 +74,7 @@ describe('checkpoint storage', () => {
 
   test('more than 100 MiB of keyed state is checkpointed and restored after a TaskManager is killed: final counts and changelog exact', async () => {
     const dir = tempDir();
-    const KEYS = 120_000;
-    const PER_KEY = 4;
-    // Every key's value carries 1 KiB of padding once it has been reduced: KEYS KiB of keyed state.
-    writeFileSync(
-      join(dir, 'fns.js'),
-      `const PAD = 'x'.repeat(1024);\n` +
-        `exports.toKey = (r) => ({ key: r.seq % ${KEYS}, n: 1 });\n` +
-        `exports.add = (a, b) => ({ key: b.key, n: a.n + b.n, pad: PAD });\n` +
-        `exports.slim = (r) => ({ key: r.key, n: r.n });\n`,
-    );
-    const spec = {
-      name: 'big-state',
-      parallelism: 2,
-      functions: 'fns.js',
-      checkpointing: { interval: 1000, mode: 'exactly-once', storage: join(dir, 'checkpoints') },
-      nodes: [
-        { id: 'gen', type: 'source', connector: { kind: 'generator', format: 'sequence', count: KEYS * PER_KEY, rate: 40_000 } },
-        { id: 'keys', type: 'map', inputs: ['gen'], fn: 'toKey' },
-        { id: 'sums', type: 'reduce', inputs: ['keys'], keyBy: 'key', fn: 'add' },
-        { id: 'slim', type: 'map', inputs: ['sums'], fn: 'slim' },
-        { id: 'out', type: 'sink', inputs: ['slim'], connector: { kind: 'file', path: join(dir, 'out') } },
-      ],
-    };
-    writeFileSync(join(dir, 'job.json'), JSON.stringify(spec));
-    const jobId = await cluster.submit(join(dir, 'job.json'));
+    const jobId = await cluster.submit(bigStateJob(dir));
 
     const big = await waitFor('a completed checkpoint of more than 100 MiB', async () => {
       const cps = await cluster.get(`/jobs/${jobId}/checkpoints`);
@@ -71,15 +90,7 @@ describe('checkpoint storage', () => {
     expect(done.restarts).toBe(1);
     // The restore read the snapshot files by handle: the JM never held them (its frames are capped at 64 MiB).
     expect(cluster.procs[0].output).toMatch(new RegExp(`restoring from checkpoint .*checkpoint=(${big.id}|${big.id + 1}|${big.id + 2})`));
-    const seen = new Map<number, number>();
-    const outOfStep: string[] = [];
-    for (const f of readdirSync(join(dir, 'out')).filter((n) => /^part-\d+-(\d+|final)\.jsonl$/.test(n)).sort()) {
-      for (const line of readFileSync(join(dir, 'out', f), 'utf8').split('\n').filter(Boolean)) {
-        const { key, n } = JSON.parse(line) as { key: number; n: number };
-        if (n !== (seen.get(key) ?? 0) + 1) outOfStep.push(`${key}: ${seen.get(key)} then ${n}`);
-        seen.set(key, n);
-      }
-    }
+    const { outOfStep, seen } = keyChangelog(join(dir, 'out'));
     expect(outOfStep.slice(0, 10)).toEqual([]);
     expect(seen.size).toBe(KEYS);
     expect([...seen.values()].filter((n) => n !== PER_KEY)).toEqual([]);
@@ -121,5 +132,53 @@ describe('checkpoint storage', () => {
     expect(cluster.procs[0].output).toMatch(new RegExp(`restoring from checkpoint .*checkpoint=${previous}\\b`));
     expect(sinkCounts(join(dir, 'out'))).toEqual(expectedCounts(readFileSync(input, 'utf8')));
     expect(changelogOutOfStep(join(dir, 'out')).slice(0, 10)).toEqual([]);
+  });
+
+  test('a TaskManager killed with SIGKILL while it writes its snapshot file leaves the previous checkpoint in use, exactly', async () => {
+    const dir = tempDir();
+    const jobId = await cluster.submit(bigStateJob(dir));
+    const jobDir = join(dir, 'checkpoints', jobId);
+    // Once the state is large, writing a task's snapshot takes a while: long enough to be caught at it.
+    await waitFor('a completed checkpoint of more than 50 MiB', async () => {
+      const cps = await cluster.get(`/jobs/${jobId}/checkpoints`);
+      return cps.history.find((c: any) => c.status === 'COMPLETED' && c.size > 50 * MiB);
+    }, 120_000, cluster.logs);
+    const job = await cluster.get(`/jobs/${jobId}`);
+    const [previous] = completedOnDisk(jobDir);
+    // A snapshot file of a later checkpoint that is there (being written) while its checkpoint has no metadata yet.
+    // Polled without a pause (waitFor's 100 ms could miss the write): the test fails if it never sees one.
+    const findWriting = () => {
+      for (const n of readdirSync(jobDir)) {
+        const m = /^chk-(\d+)$/.exec(n);
+        if (!m || Number(m[1]) <= previous) continue;
+        const files = readdirSync(join(jobDir, n));
+        const file = files.find((f) => /^sums-\d+\.bin$/.test(f));
+        if (file && !files.includes('_metadata.json')) return { id: Number(m[1]), file };
+      }
+      return undefined;
+    };
+    const deadline = Date.now() + 60_000;
+    let writing = findWriting();
+    while (!writing && Date.now() < deadline) {
+      await new Promise((r) => setImmediate(r));
+      writing = findWriting();
+    }
+    if (!writing) throw new Error('no snapshot file seen while being written');
+    const subtask = Number(/-(\d+)\.bin$/.exec(writing.file)![1]);
+    const tm = job.vertices.find((v: any) => v.id === 'sums').subtasks[subtask].tm;
+    cluster.taskManager(tm)!.kill('SIGKILL');
+    cluster.startTaskManager(2);
+
+    const done = await cluster.waitForState(jobId, ['FINISHED', 'FAILED', 'CANCELED'], 240_000);
+    expect(done.state).toBe('FINISHED');
+    expect(done.restarts).toBe(1);
+    // The checkpoint cut short never completed; the restore took the one before it.
+    expect(existsSync(join(jobDir, `chk-${writing.id}`, '_metadata.json'))).toBe(false);
+    const restored = /restoring from checkpoint .*checkpoint=(\d+)/.exec(cluster.procs[0].output);
+    expect(Number(restored?.[1])).toBeLessThan(writing.id);
+    const { outOfStep, seen } = keyChangelog(join(dir, 'out'));
+    expect(outOfStep.slice(0, 10)).toEqual([]);
+    expect(seen.size).toBe(KEYS);
+    expect([...seen.values()].filter((n) => n !== PER_KEY)).toEqual([]);
   });
 });
