@@ -289,6 +289,7 @@ export class JobMaster implements JobMasterGateway {
 
   /** A restarted job loads its latest completed checkpoint or its savepoint (staying CREATED meanwhile), then asks for slots. */
   private async restoreAndSchedule(): Promise<void> {
+    if (!this.checkpoints && !this.services.fromSavepoint) return this.requestSlots();
     this.reason = 'loading the latest completed checkpoint';
     let restore: RestoreState | undefined;
     let failure: ErrorInfo | undefined;
