@@ -7,9 +7,10 @@
  */
 import type { JobSpec, RestartSpec } from '../common/jobfile';
 import { Logger } from '../common/log';
-import type { DeploymentPlan, SlotRef, StateHandle } from '../common/plan';
+import type { SlotRef, StateHandle } from '../common/plan';
 import { coordinatorFor, triggerSavepoint } from './checkpoint/savepoints';
-import { stateToRestore, taskRestore, type RestoreState } from './checkpoint/restore-state';
+import { loadRestore, type RestoreState } from './checkpoint/restore-state';
+import { deployment } from './deployment';
 import type { SavepointRestore } from './checkpoint/savepoint-restore';
 import type { ErrorInfo, TaskCounters } from '../common/protocol/control';
 import type { JobException } from '../common/protocol/rest';
@@ -237,31 +238,15 @@ export class JobMaster implements JobMasterGateway {
     const gateways = new Map([...new Set(slots.map((s) => s.tm))].map((tm) => [tm, rm.taskExecutor(tm)!]));
     log.info('deploying job', { job: this.id, attempt: this.attempt, slots: slots.map((s) => `${s.tm}#${s.slot}`).join(',') });
     this.slots = slots;
-    const jobGraph = this.execution.jobGraph;
     const restore = this.restore;
     this.restore = undefined;
     this.restoredCheckpoint = restore?.checkpointId;
-    const plan: DeploymentPlan = {
-      jobId: this.id,
-      attempt: this.attempt,
-      name: this.spec.name,
-      maxParallelism: jobGraph.maxParallelism,
-      vertices: jobGraph.vertices,
-      edges: jobGraph.edges,
-      slots,
-      peers: Object.fromEntries([...gateways].map(([tm, gw]) => [tm, gw.dataAddress])),
-      functionsCode: this.functionsCode,
-      checkpointing: this.spec.checkpointing,
-      ...(this.checkpointDir && { checkpointDir: this.checkpointDir }),
-      ...(restore && { restoredCheckpoint: restore.checkpointId }),
-    };
+    const peers = Object.fromEntries([...gateways].map(([tm, gw]) => [tm, gw.dataAddress]));
+    const { plan, tasks } = deployment(this, slots, peers, restore);
     this.tasks.schedule(this.execution.subtasks, slots);
     this.startedAt ??= this.clock.now();
     this.transition('RUNNING');
-    for (const [tm, gw] of gateways) {
-      const tasks = this.execution.subtasks.filter((t) => slots[t.subtask].tm === tm).map((t) => ({ ...t, ...taskRestore(restore, t.vertex, t.subtask) }));
-      gw.submitTasks(plan, tasks);
-    }
+    for (const [tm, gw] of gateways) gw.submitTasks(plan, tasks.get(tm)!);
   }
 
   /** A task failed or its TM died: restart if the restart strategy allows it, else the job FAILED. */
@@ -291,22 +276,13 @@ export class JobMaster implements JobMasterGateway {
   private async restoreAndSchedule(): Promise<void> {
     if (!this.checkpoints && !this.services.fromSavepoint) return this.requestSlots();
     this.reason = 'loading the latest completed checkpoint';
-    let restore: RestoreState | undefined;
-    let failure: ErrorInfo | undefined;
-    try {
-      restore = await stateToRestore(this.checkpoints, this.services.fromSavepoint);
-    } catch (err) {
-      // Starting from scratch would silently break the job's guarantees; failing says why.
-      failure = { message: `cannot load the latest checkpoint: ${(err as Error).message}` };
-    }
+    const loaded = await loadRestore(this.id, this.attempt, this.checkpoints, this.services.fromSavepoint);
     if (this.state !== 'CREATED') return; // cancelled while loading
-    if (failure) {
-      log.error('restore failed', { job: this.id, attempt: this.attempt, reason: failure.message });
-      this.failure = failure;
-      return this.transition('FAILED', failure.message);
+    if ('failure' in loaded) {
+      this.failure = loaded.failure;
+      return this.transition('FAILED', loaded.failure.message);
     }
-    if (restore) log.info(`restoring from ${restore.savepoint ? 'savepoint' : 'checkpoint'}`, { job: this.id, attempt: this.attempt, checkpoint: restore.checkpointId, ...(restore.savepoint && { savepoint: restore.savepoint }) });
-    else log.info('no completed checkpoint: the attempt starts from scratch', { job: this.id, attempt: this.attempt });
+    const { restore } = loaded;
     this.restore = restore;
     this.reason = undefined;
     this.requestSlots();

@@ -2,7 +2,9 @@
  * What a (re)started attempt of a job deploys with: the latest completed checkpoint; before the
  * job's first one, the savepoint it was submitted with; else nothing (it starts from scratch).
  */
+import { Logger } from '../../common/log';
 import type { PriorSnapshot, StateHandle } from '../../common/plan';
+import type { ErrorInfo } from '../../common/protocol/control';
 import type { CheckpointCoordinator } from './checkpoint-coordinator';
 import type { SavepointRestore } from './savepoint-restore';
 
@@ -22,6 +24,28 @@ export async function stateToRestore(checkpoints: CheckpointCoordinator | undefi
   if (checkpoint) return { checkpointId: checkpoint.metadata.checkpointId, handles: checkpoint.handles() };
   if (savepoint) return { checkpointId: savepoint.checkpointId, priors: savepoint.priors, savepoint: savepoint.path };
   return undefined;
+}
+
+const log = new Logger('jobmaster');
+
+/** stateToRestore, logged; a failure to load is the job's failure (starting from scratch would silently break its guarantees). */
+export async function loadRestore(
+  jobId: string,
+  attempt: number,
+  checkpoints: CheckpointCoordinator | undefined,
+  savepoint: SavepointRestore | undefined,
+): Promise<{ restore: RestoreState | undefined } | { failure: ErrorInfo }> {
+  let restore: RestoreState | undefined;
+  try {
+    restore = await stateToRestore(checkpoints, savepoint);
+  } catch (err) {
+    const failure = { message: `cannot load the latest checkpoint: ${(err as Error).message}` };
+    log.error('restore failed', { job: jobId, attempt, reason: failure.message });
+    return { failure };
+  }
+  if (restore) log.info(`restoring from ${restore.savepoint ? 'savepoint' : 'checkpoint'}`, { job: jobId, attempt, checkpoint: restore.checkpointId, ...(restore.savepoint && { savepoint: restore.savepoint }) });
+  else log.info('no completed checkpoint: the attempt starts from scratch', { job: jobId, attempt });
+  return { restore };
 }
 
 /** The restore part of a task's deployment. */
