@@ -12,6 +12,7 @@ import { execFile } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, Partitioners, logLevel, type Admin } from 'kafkajs';
+import type { FetchBuffer } from '../taskmanager/connectors/kafka/fetch-buffer';
 import { KafkaSource } from '../taskmanager/connectors/kafka/kafka-source';
 import type { SubtaskInfo } from '../taskmanager/connectors/types';
 import { Cluster, ROOT, freePort, tempDir, waitFor } from './harness';
@@ -258,7 +259,7 @@ describe('the Kafka source on its own', () => {
       expect(first[0]).toBe('0'.padEnd(200, '.'));
       // Nobody reads for a while: the consumer is paused instead of buffering the whole topic.
       await new Promise((r) => setTimeout(r, 2_000));
-      expect((s as unknown as { buffered: number }).buffered).toBeLessThan(45_000);
+      expect((s as unknown as { buffer: FetchBuffer }).buffer.buffered).toBeLessThan(45_000);
       const rest = await drain(s);
       await producer.send({ topic, messages: [{ value: 'after the end' }] });
       expect([...first, ...rest]).toEqual(Array.from({ length: N }, (_, i) => String(i).padEnd(200, '.')));

@@ -13,7 +13,8 @@
  * - `bounded: true` reads up to the end offsets seen when the first attempt started (kept in the
  *   checkpointed position, so a restored attempt stops at the same offsets), then ends (read()
  *   gives null), so the job can FINISH. Unbounded sources pick up new partitions (metadata every 5 s).
- * - A full downstream pauses the fetching: at most about HIGH_WATER records are buffered.
+ * - A full downstream pauses the fetching: at most about HIGH_WATER records are buffered
+ *   (fetch-buffer.ts, which also moves the positions with the records handed out).
  * - When checkpoint n completes, the offsets recorded for n are committed to `groupId` (if set), and
  *   a bounded source commits its end offsets when it is done, for lag tools and for a later
  *   `startFrom: committed`. Correctness never depends on them: restores use the checkpoint.
@@ -23,31 +24,21 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConnectorError } from '../../../common/errors';
-import type { KafkaConnector } from './options';
 import { Logger } from '../../../common/log';
 import { reason } from './client-settings';
+import { FetchBuffer } from './fetch-buffer';
 import { KafkaClient } from './kafka-client';
+import type { KafkaConnector } from './options';
 import type { FetchedBatch, KafkaRecord, PartitionFetcher } from './partition-fetcher';
 import { GroupOffsetCommitter, ownsPartition, startOffsets } from './source-offsets';
 import type { SourceReader, SubtaskInfo } from '../types';
 
 const log = new Logger('kafka-source');
 
-/** Pause fetching above this many buffered records, resume below LOW_WATER. */
-const HIGH_WATER = 20_000;
-const LOW_WATER = 5_000;
 /** How long an empty read waits for records before returning none (a checkpoint may be waiting). */
 const IDLE_WAIT_MS = 50;
 /** How often an unbounded source looks for new partitions. */
 const DISCOVERY_MS = 5_000;
-
-interface Chunk {
-  partition: number;
-  records: KafkaRecord[];
-  index: number;
-  /** The partition's position once every record of the chunk is handed out. */
-  next: number;
-}
 
 /**
  * Checkpointed state: next offset per partition of this subtask (keys are partition ids), or, for
@@ -83,16 +74,8 @@ export class KafkaSource implements SourceReader {
   private restoredEnds: Map<number, number> | undefined;
   private restoredCreatedAt: number | undefined;
   private readonly createdAt = Date.now();
-  /** Next offset to hand out per partition: the checkpointed position. */
-  private readonly positions = new Map<number, number>();
-  /** Next offset wanted from the fetcher per partition (past what is buffered). */
-  private readonly expected = new Map<number, number>();
   private readonly owned = new Set<number>();
-  /** Bounded: where each partition ends. */
-  private ends: Map<number, number> | undefined;
-  private readonly queue: Chunk[] = [];
-  private buffered = 0;
-  private backPressured = false;
+  private readonly buffer = new FetchBuffer(this.owned, () => this.fetcher, (r, p) => this.decode(r, p));
   private fetcher: PartitionFetcher | undefined;
   private startingFetcher: Promise<void> | undefined;
   private error: Error | undefined;
@@ -100,9 +83,6 @@ export class KafkaSource implements SourceReader {
   private discovery: NodeJS.Timeout | undefined;
   private readonly committer: GroupOffsetCommitter | undefined;
   private closed = false;
-  /** Record timestamps and partitions of the last `take`, index for index. */
-  private lastTimestamps: number[] = [];
-  private lastSplits: string[] = [];
 
   constructor(
     private readonly c: KafkaConnector,
@@ -124,10 +104,10 @@ export class KafkaSource implements SourceReader {
     this.starting ??= this.start();
     await this.starting;
     this.throwIfFailed();
-    let out = this.take(max);
+    const out = this.buffer.take(max);
     if (out.length > 0) return out;
-    if (this.exhausted()) {
-      await this.committer?.endOfInput(new Map(this.positions));
+    if (this.buffer.exhausted()) {
+      await this.committer?.endOfInput(new Map(this.buffer.positions));
       return null;
     }
     await new Promise<void>((resolve) => {
@@ -139,8 +119,7 @@ export class KafkaSource implements SourceReader {
     });
     this.wake = undefined;
     this.throwIfFailed();
-    out = this.take(max);
-    return out;
+    return this.buffer.take(max);
   }
 
   private throwIfFailed(): void {
@@ -152,18 +131,16 @@ export class KafkaSource implements SourceReader {
     const all = await this.client.partitions(c.topic);
     for (const p of all) if (this.mine(p)) this.owned.add(p);
     const { start, high } = await startOffsets(this.client, c, this.restored, this.restoredCreatedAt);
-    for (const p of this.owned) {
-      this.positions.set(p, start(p));
-      this.expected.set(p, start(p));
-    }
-    if (c.bounded) this.ends = new Map([...this.owned].map((p) => [p, this.restoredEnds?.get(p) ?? high(p)]));
+    const { buffer } = this;
+    for (const p of this.owned) buffer.startAt(p, start(p));
+    if (c.bounded) buffer.ends = new Map([...this.owned].map((p) => [p, this.restoredEnds?.get(p) ?? high(p)]));
     this.ready = true;
     log.info('reading', {
       topic: c.topic,
       subtask: this.task.subtask,
-      partitions: Object.fromEntries([...this.positions].map(([p, o]) => [p, this.ends ? `${o}..${this.ends.get(p)}` : o])),
+      partitions: Object.fromEntries([...buffer.positions].map(([p, o]) => [p, buffer.ends ? `${o}..${buffer.ends.get(p)}` : o])),
     });
-    if (this.owned.size > 0 && !this.exhausted()) await this.startFetcher();
+    if (this.owned.size > 0 && !buffer.exhausted()) await this.startFetcher();
     if (!c.bounded) {
       this.discovery = setInterval(() => void this.discover(), DISCOVERY_MS);
       this.discovery.unref();
@@ -189,7 +166,7 @@ export class KafkaSource implements SourceReader {
         topic: this.c.topic,
         groupId: `flinkx-${this.task.jobId}-${this.task.node}-${this.task.subtask}-a${this.task.attempt}-${randomUUID().slice(0, 8)}`,
         select: (partitions) => fixed ?? partitions.filter((p) => this.mine(p)),
-        startOffset: (p) => this.expected.get(p),
+        startOffset: (p) => this.buffer.startOffset(p),
         onAssigned: (partitions) => this.onAssigned(partitions),
         onBatch: (b) => this.onBatch(b),
         onError: (err) => this.fail(err),
@@ -214,75 +191,18 @@ export class KafkaSource implements SourceReader {
     this.wake?.();
   }
 
-  private isDone(p: number): boolean {
-    const end = this.ends?.get(p);
-    return end !== undefined && (this.expected.get(p) ?? 0) >= end;
-  }
-
   /** Partitions (re)assigned to the fetcher: keep finished ones and, while back-pressured, all paused. */
   private onAssigned(partitions: number[]): void {
-    for (const p of partitions) if (!this.ends) this.owned.add(p);
-    const paused = partitions.filter((p) => this.backPressured || this.isDone(p));
-    this.fetcher?.pause(paused);
+    for (const p of partitions) if (!this.buffer.ends) this.owned.add(p);
+    this.fetcher?.pause(this.buffer.paused(partitions));
   }
 
   private onBatch(b: FetchedBatch): void {
-    const p = b.partition;
-    if (this.closed || !this.owned.has(p)) return;
-    const exp = this.expected.get(p);
-    const end = this.ends?.get(p);
-    let records = b.records;
-    // A fetch from before a seek, or the part of a fetch that lies past a bounded end, is dropped.
-    if (exp !== undefined && records.length > 0 && records[0].offset < exp) records = records.filter((r) => r.offset >= exp);
-    if (end !== undefined && records.length > 0 && records[records.length - 1].offset >= end) records = records.filter((r) => r.offset < end);
-    let next = end !== undefined ? Math.min(b.next, end) : b.next;
-    if (exp !== undefined) next = Math.max(next, exp);
-    if (records.length === 0 && exp !== undefined && next <= exp) return;
-    this.expected.set(p, next);
-    this.queue.push({ partition: p, records, index: 0, next });
-    this.buffered += records.length;
-    if (this.isDone(p)) this.fetcher?.pause([p]);
-    if (!this.backPressured && this.buffered > HIGH_WATER) {
-      this.backPressured = true;
-      this.fetcher?.pause([...this.owned]);
-    }
-    this.wake?.();
-  }
-
-  /** Up to `max` records from the buffer; positions move with what is handed out. */
-  private take(max: number): unknown[] {
-    const out: unknown[] = [];
-    this.lastTimestamps = [];
-    this.lastSplits = [];
-    let taken = 0;
-    while (out.length < max && this.queue.length > 0) {
-      const chunk = this.queue[0];
-      const p = chunk.partition;
-      while (chunk.index < chunk.records.length && out.length < max) {
-        const r = chunk.records[chunk.index++];
-        taken++;
-        if (r.value !== null) {
-          out.push(this.decode(r, p));
-          this.lastTimestamps.push(r.timestamp);
-          this.lastSplits.push(String(p));
-        }
-        this.positions.set(p, r.offset + 1);
-      }
-      if (chunk.index >= chunk.records.length) {
-        this.positions.set(p, Math.max(this.positions.get(p) ?? 0, chunk.next));
-        this.queue.shift();
-      }
-    }
-    this.buffered -= taken;
-    if (this.backPressured && this.buffered < LOW_WATER) {
-      this.backPressured = false;
-      this.fetcher?.resume([...this.owned].filter((p) => !this.isDone(p)));
-    }
-    return out;
+    if (!this.closed && this.buffer.add(b)) this.wake?.();
   }
 
   eventTime(): { timestamps: number[]; splits: string[]; owned: string[] } {
-    return { timestamps: this.lastTimestamps, splits: this.lastSplits, owned: [...this.owned].map(String) };
+    return { timestamps: this.buffer.lastTimestamps, splits: this.buffer.lastSplits, owned: [...this.owned].map(String) };
   }
 
   private decode(r: KafkaRecord, partition: number): unknown {
@@ -298,13 +218,6 @@ export class KafkaSource implements SourceReader {
     }
   }
 
-  /** Bounded and every partition handed out up to its end. */
-  private exhausted(): boolean {
-    if (!this.ends || this.queue.length > 0) return false;
-    for (const [p, end] of this.ends) if ((this.positions.get(p) ?? 0) < end) return false;
-    return true;
-  }
-
   position(checkpointId?: number): unknown {
     if (!this.ready) {
       // Nothing read yet: restoring this starts where this attempt would have started.
@@ -312,10 +225,10 @@ export class KafkaSource implements SourceReader {
       if (this.restored) return { offsets: Object.fromEntries(this.restored), ends } satisfies KafkaSourcePosition;
       return { createdAt: this.restoredCreatedAt ?? this.createdAt, ends } satisfies KafkaSourcePosition;
     }
-    const offsets = new Map(this.positions);
+    const offsets = new Map(this.buffer.positions);
     if (checkpointId !== undefined) this.committer?.record(checkpointId, offsets);
     const position: KafkaSourcePosition = { offsets: Object.fromEntries(offsets) };
-    if (this.ends) position.ends = Object.fromEntries(this.ends);
+    if (this.buffer.ends) position.ends = Object.fromEntries(this.buffer.ends);
     return position;
   }
 
