@@ -11,6 +11,7 @@
  */
 import { StreamExecutionEnvironment, type DataStream } from '../../common/datastream';
 import { parseJobSpec } from '../../common/jobfile';
+import { DEFAULT_MAX_PARALLELISM } from '../state/key-groups';
 import type { KeyedState, KeyedStateSnapshot } from '../state/keyed-state';
 import { FunctionRegistry } from '../operators/functions';
 import { createChain, type Chain } from '../operators/operators';
@@ -67,7 +68,7 @@ export class OperatorTestHarness<I, O> {
       }
       previous = n.id;
     }
-    const maxParallelism = options.maxParallelism ?? 128;
+    const maxParallelism = options.maxParallelism ?? DEFAULT_MAX_PARALLELISM;
     return new OperatorTestHarness<I, O>((h) => {
       const ctx = {
         fns: FunctionRegistry.ofJobModule(functions),
