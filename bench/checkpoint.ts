@@ -14,7 +14,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { BenchFailure, BIN, Cluster, freePort, generateInput, intEnv, load, log, waitForTaskManagers } from './run';
+import { BenchFailure, BIN, Cluster, freePort, intEnv, load, log, waitForTaskManagers } from './processes';
+import { generateInput } from './wordcount/input';
 
 const RUNS = intEnv('BENCH_RUNS', 3);
 

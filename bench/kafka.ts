@@ -27,7 +27,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, Partitioners, logLevel, type Admin } from 'kafkajs';
-import { BIN, Cluster, freePort, intEnv, load, log, ROOT } from './run';
+import { BIN, Cluster, freePort, intEnv, load, log, ROOT } from './processes';
 
 const MESSAGES = intEnv('BENCH_KAFKA_MESSAGES', 1_000_000);
 const PARTITIONS = intEnv('BENCH_KAFKA_PARTITIONS', 4);

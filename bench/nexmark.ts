@@ -19,7 +19,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildFlinkPeer, flinkMissing, runFlink } from './flink';
-import { BenchFailure, BIN, intEnv, load, log, mustSucceed, parseSeconds, ROOT, runNode, table } from './run';
+import { BenchFailure, BIN, intEnv, load, log, mustSucceed, parseSeconds, ROOT, runNode, table } from './processes';
 
 const EVENTS = intEnv('NEXMARK_EVENTS', 1_000_000);
 const CHECK_EVENTS = intEnv('NEXMARK_CHECK_EVENTS', 100_000);

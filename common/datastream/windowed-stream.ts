@@ -7,11 +7,12 @@
  */
 import { DataStream, SingleOutputStreamOperator, type NumberField } from './datastream';
 import { besideFields, inEnvelope, KEY_FIELD, type KeyCarrier, type Keyed, type KeyedStream } from './keyed-stream';
+import type { LATE_OUTPUT } from '../jobfile';
 import type { WindowAssigner } from './time';
 import type { AggregateKind, Duration, Transformation } from './transformation';
 
 /** The runtime's side output of records too late for every window they belong to. */
-export type LateOutput = 'late';
+export type LateOutput = typeof LATE_OUTPUT;
 
 export type WindowResult<KF extends string, K, A extends string, V> = { [P in KF]: K } & { windowStart: number; windowEnd: number } & { [P in A]: V };
 

@@ -10,6 +10,7 @@ import { GeneratorConnectorSchema } from '../../taskmanager/connectors/generator
 import { KafkaConnectorSchema } from '../../taskmanager/connectors/kafka/options';
 import { NexmarkConnectorSchema } from '../../taskmanager/connectors/nexmark/options';
 import { StdoutConnectorSchema } from '../../taskmanager/connectors/stdout/options';
+import { DEFAULT_MAX_PARALLELISM, MAX_MAX_PARALLELISM } from '../../taskmanager/state/key-groups';
 import { durationSchema } from '../duration';
 import { strict } from './messages';
 
@@ -119,7 +120,8 @@ export type RestartInput = z.input<typeof RestartStrategySchema> | { attempts?: 
 export const JobSpecSchema = strict({
   name: nonEmpty,
   parallelism: int.min(1).default(1),
-  maxParallelism: int.min(1).max(32768).default(128),
+  /** Key groups of keyed state: the bound for rescaling. @default 128 */
+  maxParallelism: int.min(1).max(MAX_MAX_PARALLELISM).default(DEFAULT_MAX_PARALLELISM),
   functions: nonEmpty.optional(),
   checkpointing: CheckpointingSchema.optional(),
   restart: RestartSchema.optional(),

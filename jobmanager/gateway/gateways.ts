@@ -4,7 +4,8 @@
  * unit tests use hand-written fakes (jobmanager/testing/).
  */
 import type { DeploymentPlan, StateHandle, TaskRef } from '../../common/plan';
-import type { ErrorInfo, TaskCounters, TaskState } from '../../common/protocol/control';
+import type { z } from 'zod';
+import type { TaskCounters, TaskStateFrame } from '../../common/protocol/control';
 
 /** What a JobMaster asks of one TaskManager. */
 export interface TaskExecutorGateway {
@@ -21,15 +22,8 @@ export interface TaskExecutorGateway {
   notifyCheckpointComplete(jobId: string, attempt: number, checkpointId: number, terminate?: boolean): void;
 }
 
-/** A subtask's report of its state; `counters` come with a terminal state. */
-export interface TaskExecutionState {
-  attempt: number;
-  vertex: string;
-  subtask: number;
-  state: TaskState;
-  error?: ErrorInfo;
-  counters?: TaskCounters;
-}
+/** A subtask's report of its state: the `task-state` frame's fields, without the job it is routed by. */
+export type TaskExecutionState = Omit<z.infer<typeof TaskStateFrame>, 'v' | 't' | 'jobId'>;
 
 /** What TaskManagers tell one job's JobMaster; `tm` is the TaskManager the report came from. */
 export interface JobMasterGateway {

@@ -4,7 +4,10 @@
  * the unit of keyed state: rescaling moves whole key groups, never single keys.
  */
 
+/** Flink's default lower bound of maxParallelism; the job file's default. */
 export const DEFAULT_MAX_PARALLELISM = 128;
+/** Flink's upper bound of maxParallelism (2^15). */
+export const MAX_MAX_PARALLELISM = 32768;
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;

@@ -11,6 +11,7 @@
  */
 import { StreamExecutionEnvironment, type DataStream } from '../../common/datastream';
 import { parseJobSpec } from '../../common/jobfile';
+import { DEFAULT_MAX_PARALLELISM } from '../state/key-groups';
 import type { KeyedState, KeyedStateSnapshot } from '../state/keyed-state';
 import { FunctionRegistry } from '../operators/functions';
 import { createChain, type Chain } from '../operators/operators';
@@ -75,7 +76,7 @@ export class OperatorTestHarness<I, O> {
       }
       previous = n.id;
     }
-    const maxParallelism = options.maxParallelism ?? 128;
+    const maxParallelism = options.maxParallelism ?? DEFAULT_MAX_PARALLELISM;
     return new OperatorTestHarness<I, O>((h) => {
       const keep = (tag: string, r: unknown) => void (h.sides.get(tag) ?? h.sides.set(tag, []).get(tag)!).push(r);
       let unwrap: Chain | undefined;
