@@ -108,4 +108,31 @@ describe('CheckpointStorage', () => {
     expect((await storage.latest())?.metadata.checkpointId).toBe(1);
     expect(readdirSync(join(root, 'job', 'chk-2')).sort()).toEqual(['_metadata.corrupt.json', 'sink-1.bin', 'src-0.bin']);
   });
+
+  it('latest() sets aside a checkpoint whose metadata is garbage, truncated, of another version or names another id, and takes the one before', async () => {
+    const storage = new CheckpointStorage(join(root, 'job'));
+    await complete(storage, 1);
+    const good = readFileSync(join(root, 'job', 'chk-1', '_metadata.json'), 'utf8');
+    const bad = [
+      '\u0000\u00ffnot json',
+      good.slice(0, good.length / 2),
+      good.replace('"version": 1', '"version": 99'),
+      good.replace('"checkpointId": 1', '"checkpointId": 7'),
+      good.replace(/"file": "[^"]+"/, '"file": "../../etc/passwd"'),
+      JSON.stringify({ ...JSON.parse(good), tasks: 'none' }),
+    ];
+    for (const [i, text] of bad.entries()) {
+      await complete(storage, 2 + i);
+      writeFileSync(join(root, 'job', `chk-${2 + i}`, '_metadata.json'), text);
+      expect((await storage.latest())?.metadata.checkpointId).toBe(1);
+      expect(readdirSync(join(root, 'job', `chk-${2 + i}`))).toContain('_metadata.corrupt.json');
+    }
+  });
+
+  it('latest() fails with a typed error when no completed checkpoint reads back, rather than starting from scratch', async () => {
+    const storage = new CheckpointStorage(join(root, 'job'));
+    await complete(storage, 1);
+    writeFileSync(join(root, 'job', 'chk-1', '_metadata.json'), '{');
+    await expect(storage.latest()).rejects.toBeInstanceOf(CheckpointStorageError);
+  });
 });

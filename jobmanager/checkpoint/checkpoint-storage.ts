@@ -13,7 +13,9 @@
  */
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { z } from 'zod';
 import { FlinkxError } from '../../common/errors';
+import { Logger } from '../../common/log';
 import type { StateHandle } from '../../common/plan';
 
 export const RETAINED_CHECKPOINTS = 3;
@@ -29,25 +31,33 @@ export class CheckpointStorageError extends FlinkxError {
   }
 }
 
-export interface TaskSnapshotMeta {
-  vertex: string;
-  subtask: number;
-  /** File name inside the chk folder. */
-  file: string;
-  size: number;
-  sha256: string;
-}
+const int = z.number().int().nonnegative();
 
-export interface CheckpointMetadata {
-  version: number;
-  jobId: string;
-  checkpointId: number;
-  attempt: number;
-  triggerTime: number;
-  completedAt: number;
-  size: number;
-  tasks: TaskSnapshotMeta[];
-}
+/** One task's snapshot in `_metadata.json`. */
+const TaskSnapshotMetaSchema = z.object({
+  vertex: z.string().min(1),
+  subtask: int,
+  /** File name inside the chk folder (no path: a handle never points elsewhere). */
+  file: z.string().regex(/^[^/\\]+$/, 'must be a file name'),
+  size: int,
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 in hex'),
+});
+export type TaskSnapshotMeta = z.infer<typeof TaskSnapshotMetaSchema>;
+
+/** `_metadata.json`: read back from disk, so checked like any input from outside. */
+const CheckpointMetadataSchema = z.object({
+  version: z.literal(METADATA_VERSION),
+  jobId: z.string().min(1),
+  checkpointId: int,
+  attempt: int,
+  triggerTime: z.number(),
+  completedAt: z.number(),
+  size: int,
+  tasks: z.array(TaskSnapshotMetaSchema),
+});
+export type CheckpointMetadata = z.infer<typeof CheckpointMetadataSchema>;
+
+const log = new Logger('checkpoint-storage');
 
 export interface CompletedCheckpoint {
   metadata: CheckpointMetadata;
@@ -179,10 +189,26 @@ export class CheckpointStorage {
     }
   }
 
-  /** The latest completed checkpoint, or undefined when there is none. */
+  /**
+   * The latest completed checkpoint whose metadata reads back, or undefined when there is none. One
+   * with unreadable metadata (truncated, garbage, another version) is set aside and the one before it
+   * taken; when every one is unreadable this throws, since starting from scratch would break the
+   * job's guarantees.
+   */
   async latest(): Promise<CompletedCheckpoint | undefined> {
-    const [id] = await this.completed();
-    return id === undefined ? undefined : this.load(id);
+    const ids = await this.completed();
+    let lastError: unknown;
+    for (const id of ids) {
+      try {
+        return await this.load(id);
+      } catch (err) {
+        lastError = err;
+        log.warn('unreadable checkpoint metadata; setting it aside and trying the previous checkpoint', { checkpoint: id, reason: (err as Error).message });
+        await this.setAside(id);
+      }
+    }
+    if (lastError) throw lastError;
+    return undefined;
   }
 
   /** Completed checkpoint `id` as its metadata says. */
@@ -190,7 +216,10 @@ export class CheckpointStorage {
     const dir = join(this.dir, chkDir(id));
     let metadata: CheckpointMetadata;
     try {
-      metadata = JSON.parse(await readFile(join(dir, METADATA), 'utf8')) as CheckpointMetadata;
+      const parsed = CheckpointMetadataSchema.safeParse(JSON.parse(await readFile(join(dir, METADATA), 'utf8')));
+      if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; '));
+      metadata = parsed.data;
+      if (metadata.checkpointId !== id) throw new Error(`names checkpoint ${metadata.checkpointId}, not ${id}`);
     } catch (err) {
       throw new CheckpointStorageError(`cannot read ${join(dir, METADATA)}: ${(err as Error).message}`, err);
     }
