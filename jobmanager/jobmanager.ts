@@ -119,14 +119,21 @@ export class JobManager {
     mkdirSync(this.options.dataDir, { recursive: true });
     const me = { pid: process.pid, host: this.options.host, port: this.options.port };
     await this.lock.acquire(me);
-    await new Promise<void>((resolve, reject) => {
-      this.http.once('error', reject);
-      this.http.listen(this.options.port, this.options.host, () => resolve());
-    });
-    const port = (this.http.address() as AddressInfo).port;
-    this.port = port;
-    this.lock.update({ ...me, port });
-    await this.dispatcher.recover();
+    let port: number;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.http.once('error', reject);
+        this.http.listen(this.options.port, this.options.host, () => resolve());
+      });
+      port = (this.http.address() as AddressInfo).port;
+      this.port = port;
+      this.lock.update({ ...me, port });
+      await this.dispatcher.recover();
+    } catch (err) {
+      // A JobManager that cannot serve or recover its jobs must not hold the port and the lock.
+      await this.stop().catch(() => undefined);
+      throw err;
+    }
     const s = this.security.tls.cert ? 's' : '';
     log.info('started', { rest: `http${s}://${this.options.host}:${port}`, taskmanagers: `ws${s}://${this.options.host}:${port}/tm`, secret: this.security.secret ? 'required' : 'none' });
     return port;

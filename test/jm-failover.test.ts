@@ -4,9 +4,10 @@
  * times; and a standby on the same data dir that takes over when the active one dies. The committed
  * output is checked against counts computed here.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { Cluster, freePort, tempDir, waitFor, type Proc } from './harness';
+import { Cluster, freePort, ROOT, tempDir, waitFor, type Proc } from './harness';
 import { changelogOutOfStep, expectedCounts, sinkCounts, wordcountJob, writeText } from './wordcount';
 
 jest.setTimeout(300_000);
@@ -106,5 +107,15 @@ describe('JobManager failover', () => {
     } finally {
       await cluster.stop();
     }
+  });
+
+  test('a data dir whose stored job status is garbage: the JobManager says which file and exits non-zero, releasing port and lock', () => {
+    const dataDir = tempDir();
+    mkdirSync(join(dataDir, 'jobs', 'j'), { recursive: true });
+    writeFileSync(join(dataDir, 'jobs', 'j', 'job.json'), JSON.stringify({ version: 1, id: 'j', spec: {}, createdAt: 1 }));
+    writeFileSync(join(dataDir, 'jobs', 'j', 'status.json'), 'garbage');
+    const run = spawnSync(process.execPath, [join(ROOT, 'bin', 'flinkx-jm.js'), 'start', '--port', '0', '--data-dir', dataDir], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`error: cannot read ${join(dataDir, 'jobs', 'j', 'status.json')}`);
   });
 });

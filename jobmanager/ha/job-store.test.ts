@@ -39,4 +39,19 @@ describe('JobStore', () => {
     expect(() => new JobStore(dir).load()).toThrow(JobStoreError);
     expect(() => new JobStore(dir).load()).toThrow(/version 2; this JobManager reads 1/);
   });
+
+  it('refuses a job.json or status.json that is garbage, truncated or of the wrong shape, naming the file', () => {
+    const store = new JobStore(dir);
+    store.saveJob({ id: 'j', spec: { name: 'x' } as never, createdAt: 1 });
+    const status = join(dir, 'jobs', 'j', 'status.json');
+    for (const text of ['\u0000\u00ff', '{"version": 1, "state": "RUN', '{"version": 1, "state": "NAPPING", "attempt": 0, "restarts": 0, "latestCheckpoint": null}', '[]']) {
+      writeFileSync(status, text);
+      expect(() => store.load()).toThrow(JobStoreError);
+      expect(() => store.load()).toThrow(status);
+    }
+    writeFileSync(status, '{"version": 1, "state": "RUNNING", "attempt": 0, "restarts": "x", "latestCheckpoint": null}');
+    expect(() => store.load()).toThrow(/restarts: /);
+    writeFileSync(join(dir, 'jobs', 'j', 'job.json'), '{"version": 1, "id": "j", "spec": 3, "createdAt": 1}');
+    expect(() => store.load()).toThrow(/spec: must be a job spec object/);
+  });
 });

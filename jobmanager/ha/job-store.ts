@@ -11,30 +11,35 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { FlinkxError } from '../../common/errors';
 import type { JobSpec } from '../../common/jobfile';
-import type { JobState } from '../job-state';
+import { JobStateSchema } from '../../common/protocol/rest';
 
 export const JOB_STORE_VERSION = 1;
 
-export interface StoredJob {
-  version: number;
-  id: string;
-  spec: JobSpec;
-  functionsCode?: string;
-  createdAt: number;
+/** `job.json`; the spec is checked again by parseJobSpec when the job is recovered. */
+const StoredJobSchema = z.object({
+  version: z.literal(JOB_STORE_VERSION),
+  id: z.string().min(1),
+  spec: z.custom<JobSpec>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'must be a job spec object'),
+  functionsCode: z.string().optional(),
+  createdAt: z.number(),
   /** The savepoint the job was submitted from. */
-  savepoint?: { path: string; allowNonRestoredState: boolean };
-}
+  savepoint: z.object({ path: z.string().min(1), allowNonRestoredState: z.boolean() }).optional(),
+});
+export type StoredJob = z.infer<typeof StoredJobSchema>;
 
-export interface JobStatus {
-  version: number;
-  state: JobState;
-  attempt: number;
-  restarts: number;
+/** `status.json`. */
+const JobStatusSchema = z.object({
+  version: z.literal(JOB_STORE_VERSION),
+  state: JobStateSchema,
+  attempt: z.number().int().min(-1),
+  restarts: z.number().int().nonnegative(),
   /** The latest completed checkpoint: its id and the path of its `_metadata.json`. */
-  latestCheckpoint: { id: number; metadata: string } | null;
-}
+  latestCheckpoint: z.object({ id: z.number().int().nonnegative(), metadata: z.string().min(1) }).nullable(),
+});
+export type JobStatus = z.infer<typeof JobStatusSchema>;
 
 /** The job store could not be written or read. */
 export class JobStoreError extends FlinkxError {
@@ -93,20 +98,26 @@ export class JobStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw new JobStoreError(`cannot list jobs in ${this.root}: ${(err as Error).message}`, err);
     }
-    const read = <T>(id: string, file: string): T | undefined => {
+    const read = <T>(id: string, file: string, schema: z.ZodType<T>): T | undefined => {
+      const path = join(this.dir(id), file);
+      let json: unknown;
       try {
-        return JSON.parse(readFileSync(join(this.dir(id), file), 'utf8')) as T;
+        json = JSON.parse(readFileSync(path, 'utf8'));
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-        throw new JobStoreError(`cannot read ${join(this.dir(id), file)}: ${(err as Error).message}`, err);
+        throw new JobStoreError(`cannot read ${path}: ${(err as Error).message}`, err);
       }
+      const parsed = schema.safeParse(json);
+      if (parsed.success) return parsed.data;
+      const version = (json as { version?: unknown } | null)?.version;
+      if (version !== JOB_STORE_VERSION) throw new JobStoreError(`${path} has version ${JSON.stringify(version)}; this JobManager reads ${JOB_STORE_VERSION}`);
+      throw new JobStoreError(`${path} is not a stored job's file: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`);
     };
     return ids
       .flatMap((id) => {
-        const job = read<StoredJob>(id, 'job.json');
+        const job = read(id, 'job.json', StoredJobSchema);
         if (!job) return []; // cut short before its rename: never accepted
-        if (job.version !== JOB_STORE_VERSION) throw new JobStoreError(`${join(this.dir(id), 'job.json')} has version ${job.version}; this JobManager reads ${JOB_STORE_VERSION}`);
-        return [{ job, status: read<JobStatus>(id, 'status.json') }];
+        return [{ job, status: read(id, 'status.json', JobStatusSchema) }];
       })
       .sort((a, b) => a.job.createdAt - b.job.createdAt);
   }
