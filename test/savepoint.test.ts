@@ -48,7 +48,7 @@ describe('savepoints and rescaling', () => {
   beforeAll(async () => {
     cluster = await Cluster.start([2, 2]);
     input = join(tempDir(), 'input.txt');
-    writeText(input, 3_000_000, 7);
+    writeText(input, 1_500_000, 7);
     expected = expectedCounts(readFileSync(input, 'utf8'));
   });
   afterAll(() => cluster.stop());
