@@ -36,7 +36,7 @@ export class StreamExecutionEnvironment implements TransformationSink {
 
   /**
    * Checkpoints every `interval` ms. The mode defaults to exactly-once, as Flink's
-   * `enableCheckpointing` does (a job file's `checkpointing.mode` defaults to at-least-once).
+   * `enableCheckpointing` does (and a job file's `checkpointing.mode`).
    */
   enableCheckpointing(
     interval: number,

@@ -43,7 +43,8 @@ describe('parseJobSpec: valid jobs', () => {
     expect(job.parallelism).toBe(4);
     expect(job.maxParallelism).toBe(128);
     expect(job.restart).toBeUndefined(); // the JobManager picks the default from checkpointing
-    expect(job.checkpointing).toEqual({ interval: 1000, mode: 'at-least-once', timeout: 60000 });
+    // Flink's default mode (CheckpointingMode.EXACTLY_ONCE).
+    expect(job.checkpointing).toEqual({ interval: 1000, mode: 'exactly-once', timeout: 60000 });
     expect(job.nodes.map((n) => n.inputs)).toEqual([[], ['lines'], ['words'], ['counts']]);
     expect(job.functions).toBeUndefined();
   });

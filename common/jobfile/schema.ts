@@ -79,7 +79,8 @@ export const NodeSpecSchema = strict({
 
 export const CheckpointingSchema = strict({
   interval: durationSchema({ min: 10 }),
-  mode: z.enum(['exactly-once', 'at-least-once']).default('at-least-once'),
+  /** Flink's default (CheckpointingMode.EXACTLY_ONCE), as the DataStream API's enableCheckpointing. */
+  mode: z.enum(['exactly-once', 'at-least-once']).default('exactly-once'),
   timeout: durationSchema({ min: 1 }).default(60000),
   storage: nonEmpty.optional(),
 });
