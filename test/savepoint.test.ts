@@ -11,6 +11,14 @@ import { expectedCounts, wordcountJob, writeText } from './wordcount';
 
 jest.setTimeout(300_000);
 
+const LINES = 150_000;
+/** Milliseconds the stopped job's source blocks per line: 75 000 lines per subtask ≈ 15 s at least. */
+const PACE_MS = 0.2;
+const PACE_JS =
+  'const cell = new Int32Array(new SharedArrayBuffer(4));\n' +
+  `exports.pace = (line) => { Atomics.wait(cell, 0, 0, ${PACE_MS}); return line; };\n` +
+  'exports.pass = (line) => line;\n';
+
 /**
  * Every committed record of a file sink in commit order: by checkpoint id (the jobs restored from a
  * savepoint continue its ids), the final files last. With rescaling a word moves between subtasks,
@@ -44,11 +52,23 @@ describe('savepoints and rescaling', () => {
   let stoppedOutput: string;
   let savepoint: string;
   const checkpointing = { interval: 200, mode: 'exactly-once' };
+  /**
+   * The word count with a map between source and tokenizer: `pace` blocks the source's slot
+   * thread PACE_MS per line, so the stopped job is surely mid-stream when it is stopped on a short
+   * input; the resumed jobs `pass` lines straight on (same uids, same state).
+   */
+  const pacedJob = (out: string, p: number, fn: 'pace' | 'pass', extra: Record<string, unknown> = {}) => {
+    const spec = wordcountJob(input, out, p, { checkpointing, functions: 'pace.js', ...extra });
+    const nodes: Record<string, unknown>[] = spec.nodes;
+    nodes.splice(1, 0, { id: 'paced', type: 'map', inputs: ['lines'], fn });
+    nodes[2] = { ...nodes[2], inputs: ['paced'] };
+    return { ...spec, nodes };
+  };
 
   beforeAll(async () => {
     cluster = await Cluster.start([2, 2]);
     input = join(tempDir(), 'input.txt');
-    writeText(input, 1_500_000, 7);
+    writeText(input, LINES, 7);
     expected = expectedCounts(readFileSync(input, 'utf8'));
   });
   afterAll(() => cluster.stop());
@@ -56,13 +76,14 @@ describe('savepoints and rescaling', () => {
   const writeJob = (dir: string, spec: object) => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'job.json'), JSON.stringify(spec));
+    writeFileSync(join(dir, 'pace.js'), PACE_JS);
     return join(dir, 'job.json');
   };
 
   test('a p=2 word count: savepoint, then stop --savepoint mid-stream; the job ends FINISHED with what it committed', async () => {
     const dir = tempDir();
     stoppedOutput = join(dir, 'out');
-    const jobId = await cluster.submit(writeJob(dir, wordcountJob(input, stoppedOutput, 2, { checkpointing })));
+    const jobId = await cluster.submit(writeJob(dir, pacedJob(stoppedOutput, 2, 'pace')));
     await waitFor('a completed checkpoint', async () => {
       const j = await cluster.get(`/jobs/${jobId}`);
       if (j.state === 'FINISHED') throw new Error('the job finished before the savepoint: make the input longer');
@@ -99,7 +120,7 @@ describe('savepoints and rescaling', () => {
     const dir = tempDir();
     const out = join(dir, 'out');
     cpSync(stoppedOutput, out, { recursive: true });
-    const r = cluster.cli(['submit', writeJob(dir, wordcountJob(input, out, p, { checkpointing })), '--from-savepoint', savepoint]);
+    const r = cluster.cli(['submit', writeJob(dir, pacedJob(out, p, 'pass')), '--from-savepoint', savepoint]);
     expect(r.stderr).toBe('');
     const jobId = r.stdout.trim();
     const done = await cluster.waitForState(jobId, ['FINISHED']);
@@ -110,21 +131,21 @@ describe('savepoints and rescaling', () => {
   });
 
   test('state matches operators by uid: renamed with the old uid restores; state of a uid no operator has refuses unless --allow-non-restored-state', async () => {
-    const job = (out: string, counts: object) => {
-      const spec = wordcountJob(input, out, 2, { checkpointing });
-      spec.nodes[2] = { ...spec.nodes[2], ...counts };
-      spec.nodes[3] = { ...spec.nodes[3], inputs: [spec.nodes[2].id] };
+    const withCounts = (out: string, counts: { id?: string; uid: string }) => {
+      const spec = pacedJob(out, 2, 'pass');
+      spec.nodes[3] = { ...spec.nodes[3], ...counts };
+      spec.nodes[4] = { ...spec.nodes[4], inputs: [spec.nodes[3].id] };
       return spec;
     };
     const renamed = tempDir();
     cpSync(stoppedOutput, join(renamed, 'out'), { recursive: true });
-    const ok = cluster.cli(['submit', writeJob(renamed, job(join(renamed, 'out'), { id: 'totals', uid: 'counts' })), '-s', savepoint]);
+    const ok = cluster.cli(['submit', writeJob(renamed, withCounts(join(renamed, 'out'), { id: 'totals', uid: 'counts' })), '-s', savepoint]);
     expect(ok.status).toBe(0);
     await cluster.waitForState(ok.stdout.trim(), ['FINISHED']);
     expect(check(join(renamed, 'out')).counts).toEqual(expected);
 
     const other = tempDir();
-    const refused = cluster.cli(['submit', writeJob(other, job(join(other, 'out'), { uid: 'counts-v2' })), '--from-savepoint', savepoint]);
+    const refused = cluster.cli(['submit', writeJob(other, withCounts(join(other, 'out'), { uid: 'counts-v2' })), '--from-savepoint', savepoint]);
     expect(refused.status).not.toBe(0);
     expect(refused.stderr).toMatch(/uid "counts"/);
     expect(refused.stderr).toMatch(/--allow-non-restored-state/);
@@ -136,7 +157,7 @@ describe('savepoints and rescaling', () => {
 
   test('another maxParallelism, and a garbage, truncated or newer _metadata, are refused with a clear error; the cluster stays up', async () => {
     const dir = tempDir();
-    const jobFile = writeJob(dir, wordcountJob(input, join(dir, 'out'), 2, { checkpointing, maxParallelism: 64 }));
+    const jobFile = writeJob(dir, pacedJob(join(dir, 'out'), 2, 'pass', { maxParallelism: 64 }));
     const r = cluster.cli(['submit', jobFile, '--from-savepoint', savepoint]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/maxParallelism 128 .* 64/);
@@ -148,7 +169,7 @@ describe('savepoints and rescaling', () => {
       ['newer', JSON.stringify({ ...JSON.parse(good), version: 99 }), /version 99 \(this build reads version 1\)/],
       ['missing fields', JSON.stringify({ version: 1 }), /not valid/],
     ];
-    const plainJob = writeJob(join(dir, 'plain'), wordcountJob(input, join(dir, 'plain', 'out'), 2, { checkpointing }));
+    const plainJob = writeJob(join(dir, 'plain'), pacedJob(join(dir, 'plain', 'out'), 2, 'pass'));
     for (const [name, text, message] of bad) {
       const sp = join(dir, name);
       mkdirSync(sp);
