@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Packr } from 'msgpackr';
 import WebSocket from 'ws';
-import { Cluster, tempDir, waitFor } from './harness';
+import { Cluster, paceModule, tempDir, waitFor } from './harness';
 import { expectedCounts, sinkCounts, wordcountJob, writeText } from './wordcount';
 
 jest.setTimeout(180_000);
@@ -68,10 +68,7 @@ describe('JobManager + 2 TaskManagers × 2 slots', () => {
   test('a slow sink behind a fast generator back-pressures the source and bounds queued bytes', async () => {
     const dir = tempDir();
     // Blocks the slot's thread 1 ms per record: a deliberately slow consumer.
-    writeFileSync(
-      join(dir, 'slow.js'),
-      'const cell = new Int32Array(new SharedArrayBuffer(4));\nexports.slow = (r) => { Atomics.wait(cell, 0, 0, 1); return r; };\n',
-    );
+    writeFileSync(join(dir, 'slow.js'), paceModule(1));
     const job = {
       name: 'slow-sink',
       parallelism: 2,
@@ -82,7 +79,7 @@ describe('JobManager + 2 TaskManagers × 2 slots', () => {
         // One consumer: generator subtask 1 runs in another slot (on the other TM), so only credits
         // can hold it back; subtask 0 shares the consumer's blocked thread.
         { id: 'counts', type: 'sum', inputs: ['words'], keyBy: 'word', field: 'count', parallelism: 1 },
-        { id: 'slow', type: 'map', inputs: ['counts'], fn: 'slow', parallelism: 1 },
+        { id: 'slow', type: 'map', inputs: ['counts'], fn: 'pace', parallelism: 1 },
         { id: 'out', type: 'sink', inputs: ['slow'], connector: { kind: 'file', path: join(dir, 'out') }, parallelism: 1 },
       ],
     };

@@ -18,6 +18,19 @@ export function tempDir(prefix = 'flinkx-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+/**
+ * A job's functions module (write it beside the job file): `pace` blocks its slot's thread `ms`
+ * per record (Atomics.wait, no busy loop), for a job that must still run when a test acts on it or
+ * a deliberately slow consumer; `pass` hands records on, for the same job without the pacing.
+ */
+export function paceModule(ms: number): string {
+  return (
+    'const cell = new Int32Array(new SharedArrayBuffer(4));\n' +
+    `exports.pace = (r) => { Atomics.wait(cell, 0, 0, ${ms}); return r; };\n` +
+    'exports.pass = (r) => r;\n'
+  );
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();

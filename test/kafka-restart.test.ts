@@ -20,7 +20,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { Cluster, ROOT, freePort, tempDir, waitFor } from './harness';
+import { Cluster, ROOT, freePort, paceModule, tempDir, waitFor } from './harness';
 import { logCreator, produceText, readCommitted, unique } from './kafka-io';
 
 const KAFKA_DIR = join(ROOT, 'deploy', 'kafka');
@@ -162,11 +162,7 @@ async function createTopic(admin: Admin, topic: string, numPartitions: number): 
 function writeJob(input: string, output: string): string {
   const dir = tempDir();
   // Blocks the source's slot thread PACE_MS per line, so the job surely still runs when the broker stops.
-  writeFileSync(
-    join(dir, 'pace.js'),
-    'const cell = new Int32Array(new SharedArrayBuffer(4));\n' +
-      `exports.pace = (line) => { Atomics.wait(cell, 0, 0, ${PACE_MS}); return line; };\n`,
-  );
+  writeFileSync(join(dir, 'pace.js'), paceModule(PACE_MS));
   const job = {
     name: `kafka-broker-restart-${MODE}`,
     parallelism: 4,

@@ -31,14 +31,12 @@ function runQuery(query: string, source: { count: number; eventsPerSecond?: numb
   return readdirSync(out).flatMap((f) => readFileSync(join(out, f), 'utf8').split('\n').filter(Boolean)).sort();
 }
 
-const bids = (): Bid[] => {
-  const c = NexmarkConnectorSchema.parse({ kind: 'nexmark' });
-  return Array.from({ length: COUNT }, (_, n) => nexmarkEvent(c, n)).filter((e): e is Bid => e.type === 'bid');
-};
-const events = ({ count, eventsPerSecond }: typeof WINDOWED): NexmarkEvent[] => {
+/** The events the job's source generates with these settings (the connector's own nexmarkEvent). */
+const events = ({ count, eventsPerSecond }: { count: number; eventsPerSecond?: number }): NexmarkEvent[] => {
   const c = NexmarkConnectorSchema.parse({ kind: 'nexmark', eventsPerSecond });
   return Array.from({ length: count }, (_, n) => nexmarkEvent(c, n));
 };
+const bids = (): Bid[] => events({ count: COUNT }).filter((e): e is Bid => e.type === 'bid');
 const rows = (xs: object[]) => xs.map((x) => JSON.stringify(x)).sort();
 
 test('q0 passes every bid through: auction, bidder, price, dateTime, extra', () => {

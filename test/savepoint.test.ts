@@ -6,7 +6,7 @@
  */
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Cluster, tempDir, waitFor } from './harness';
+import { Cluster, paceModule, tempDir, waitFor } from './harness';
 import { expectedCounts, wordcountJob, writeText } from './wordcount';
 
 jest.setTimeout(300_000);
@@ -14,10 +14,6 @@ jest.setTimeout(300_000);
 const LINES = 150_000;
 /** Milliseconds the stopped job's source blocks per line: 75 000 lines per subtask ≈ 15 s at least. */
 const PACE_MS = 0.2;
-const PACE_JS =
-  'const cell = new Int32Array(new SharedArrayBuffer(4));\n' +
-  `exports.pace = (line) => { Atomics.wait(cell, 0, 0, ${PACE_MS}); return line; };\n` +
-  'exports.pass = (line) => line;\n';
 
 /**
  * Every committed record of a file sink in commit order: by checkpoint id (the jobs restored from a
@@ -76,7 +72,7 @@ describe('savepoints and rescaling', () => {
   const writeJob = (dir: string, spec: object) => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'job.json'), JSON.stringify(spec));
-    writeFileSync(join(dir, 'pace.js'), PACE_JS);
+    writeFileSync(join(dir, 'pace.js'), paceModule(PACE_MS));
     return join(dir, 'job.json');
   };
 
