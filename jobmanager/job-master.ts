@@ -4,6 +4,12 @@
  * (./failover/), and the checkpoint coordinator, restoring a restarted attempt from the latest
  * completed checkpoint (./checkpoint/restore-state.ts), and its savepoints (./checkpoint/savepoints.ts).
  * TaskManagers report to it through its JobMasterGateway methods.
+ *
+ * Over 300 lines on purpose: it is one state machine. Every method reads or moves `state`, `attempt`
+ * and `slots`, and deploy, restart and cancel each end in a transition; a split would hand its
+ * private transition to another file. What stands on its own is already outside: the plan
+ * (./deployment.ts), the subtasks' states (./executions.ts), the restart strategy (./failover/),
+ * checkpoints, restore and savepoints (./checkpoint/).
  */
 import type { JobSpec, RestartSpec } from '../common/jobfile';
 import { Logger } from '../common/log';

@@ -14,7 +14,7 @@ import type { Batch, ChannelTransport, InputGate, Marker, OutputChannel } from '
 import { FunctionRegistry, loadFunctions } from './operators/functions';
 import { snapshotPath, writeSnapshotFile } from './checkpoint/state-files';
 import { restoreReader } from './checkpoint/restore';
-import { StreamTask } from './task';
+import { StreamTask } from './tasks/stream-task';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './worker-messages';
 
 interface WireBatch {

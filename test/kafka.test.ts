@@ -7,6 +7,9 @@
  * deploy/kafka/start.sh on free ports and a temp data dir, and stops it afterwards.
  *
  *   npx tsc -p tsconfig.json && npx jest test/kafka.test.ts
+ *
+ * Over 300 lines because its cases share one broker and one cluster (started once, in beforeAll);
+ * a second file would start them again.
  */
 import { execFile } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';

@@ -3,6 +3,8 @@
  * window results at parallelism 4 over out-of-order input, late records in the side output only,
  * an idle source subtask that does not stall windows, and exactly-once window results across a
  * SIGKILL of a TaskManager. Every expectation is computed here, independently of the runtime.
+ * Over 300 lines because its cases share one cluster (started once, in beforeAll); a second file
+ * would start a second one.
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -10,6 +10,7 @@
  * A savepoint is a checkpoint asked for (./savepoints.ts): triggered at the next chance, its
  * files copied into the savepoint's directory before it counts as completed. A terminal one
  * (stop-with-savepoint) is the job's last: no checkpoint is triggered after it.
+ * History and counts: ./checkpoint-stats-tracker.ts.
  */
 import type { JobSpec } from '../../common/jobfile';
 import { FlinkxError } from '../../common/errors';
@@ -19,9 +20,9 @@ import type { JmToTmFrame, Outgoing } from '../../common/protocol/control';
 import type { CheckpointMetadata, CheckpointStorage, CheckpointWriter, CompletedCheckpoint } from './checkpoint-storage';
 import type { CheckpointEntry, Checkpoints, CheckpointsSummary } from '../../common/protocol/rest';
 import { CHECKPOINT_STATES } from './checkpoint-state';
+import { CheckpointStatsTracker } from './checkpoint-stats-tracker';
 
 const log = new Logger('checkpoints');
-const HISTORY_SIZE = 100;
 
 export type CheckpointingConfig = NonNullable<JobSpec['checkpointing']>;
 
@@ -73,9 +74,7 @@ export class CheckpointCoordinator {
   private nextId = 1;
   private pending: Pending | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private readonly history: CheckpointEntry[] = [];
-  private readonly counts = { completed: 0, failed: 0 };
-  private latestCompleted: CheckpointEntry | undefined;
+  private readonly stats = new CheckpointStatsTracker();
   /** Resolves when no checkpoint files are being finalized or discarded. */
   private settled: Promise<void> = Promise.resolve();
   /** A savepoint waiting for the checkpoint in progress to end. */
@@ -147,7 +146,7 @@ export class CheckpointCoordinator {
     const timeout = setTimeout(() => this.fail(id, `timed out after ${this.config.timeout} ms`), this.config.timeout);
     timeout.unref();
     this.pending = { entry, writer: this.storage.begin(id), waiting: new Set(tasks.map((t) => `${t.vertex}/${t.subtask}`)), timeout, savepoint };
-    this.record(entry);
+    this.stats.reportPending(entry);
     log.info(savepoint ? 'savepoint triggered' : 'checkpoint triggered', { job: this.target.jobId, checkpoint: id, attempt: entry.attempt, tasks: entry.total });
     const terminate = savepoint?.terminate ? { terminate: true } : {};
     this.target.broadcast({ t: 'trigger-checkpoint', jobId: this.target.jobId, attempt: entry.attempt, checkpointId: id, timestamp: entry.triggerTime, ...terminate });
@@ -226,8 +225,7 @@ export class CheckpointCoordinator {
         this.pending = undefined;
         entry.status = CHECKPOINT_STATES.transition(`checkpoint ${entry.id}`, entry.status, 'COMPLETED');
         entry.duration = Date.now() - entry.triggerTime;
-        this.counts.completed++;
-        this.latestCompleted = entry;
+        this.stats.reportCompleted(entry);
         log.info('checkpoint completed', { job: this.target.jobId, checkpoint: entry.id, durationMs: entry.duration, bytes: entry.size });
         this.target.completed?.(metadata.checkpointId, p.writer.metadataPath);
         const terminate = p.savepoint?.terminate ? { terminate: true } : {};
@@ -259,7 +257,7 @@ export class CheckpointCoordinator {
     entry.status = CHECKPOINT_STATES.transition(`checkpoint ${entry.id}`, entry.status, 'FAILED');
     entry.duration = Date.now() - entry.triggerTime;
     entry.failureReason = reason;
-    this.counts.failed++;
+    this.stats.reportFailed();
     if (p.savepoint) {
       this.terminating = false;
       p.savepoint.reject(new CheckpointFailedError(checkpointId, reason));
@@ -271,31 +269,13 @@ export class CheckpointCoordinator {
     this.settled = this.settled.then(() => discard);
   }
 
-  private record(entry: CheckpointEntry): void {
-    this.history.push(entry);
-    if (this.history.length > HISTORY_SIZE) this.history.shift();
-  }
-
   /** The `GET /jobs/:id/checkpoints` body. */
   snapshot(): Checkpoints {
-    const now = Date.now();
-    const view = (e: CheckpointEntry): CheckpointEntry => (e.status === 'IN_PROGRESS' ? { ...e, duration: now - e.triggerTime } : { ...e });
-    return {
-      counts: { completed: this.counts.completed, failed: this.counts.failed, inProgress: this.pending ? 1 : 0 },
-      latest: this.latestCompleted ? view(this.latestCompleted) : null,
-      history: [...this.history].reverse().map(view),
-    };
+    return this.stats.snapshot(this.pending ? 1 : 0);
   }
 
   /** The checkpoint part of `GET /jobs/:id`. */
   summary(): CheckpointsSummary {
-    const l = this.latestCompleted;
-    return {
-      latestCompleted: l?.id ?? null,
-      completed: this.counts.completed,
-      failed: this.counts.failed,
-      latestCompletedAt: l ? l.triggerTime + l.duration : null,
-      latestCompletedSize: l?.size ?? null,
-    };
+    return this.stats.summary();
   }
 }

@@ -1,3 +1,7 @@
+/**
+ * OutputChannel, InputGate and their options (./channels.ts), one file like the module they test;
+ * a little over 300 lines, which a split would not make easier to read.
+ */
 import type { SlotRef } from '../../common/plan';
 import {
   BATCH_RECORDS,
