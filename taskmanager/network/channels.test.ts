@@ -1,11 +1,11 @@
 import type { SlotRef } from '../../common/plan';
+import type { Batch } from '../../common/protocol/batch';
 import {
   BATCH_RECORDS,
   INITIAL_CREDITS,
   InputChannel,
   InputGate,
   OutputChannel,
-  type Batch,
   type ChannelTransport,
 } from './channels';
 

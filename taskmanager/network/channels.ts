@@ -7,24 +7,11 @@
  * (same slot, another slot of this TM, another TM), and a slow consumer stops its producers.
  *
  * Markers (end of partition, checkpoint barriers, watermarks and watermark status) travel in-band
- * as the last element of a batch, so they stay behind every record sent before them. Records that
- * have an event time carry it in `timestamps`, index for index (null for a record without one).
+ * as the last element of a batch, so they stay behind every record sent before them. The batch and
+ * its wire format: common/protocol/batch.ts.
  */
 import type { SlotRef } from '../../common/plan';
-
-export type Marker =
-  | { kind: 'eop' }
-  | { kind: 'barrier'; id: number }
-  | { kind: 'watermark'; timestamp: number }
-  | { kind: 'status'; idle: boolean };
-
-export interface Batch {
-  records: unknown[];
-  timestamps?: (number | null)[];
-  marker?: Marker;
-  /** Encoded size when the batch crossed a thread; 0 for same-slot channels. */
-  bytes: number;
-}
+import type { Batch, Marker } from '../../common/protocol/batch';
 
 /** Batches a producer may have in flight per channel. */
 export const INITIAL_CREDITS = 4;
