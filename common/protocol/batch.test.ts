@@ -14,7 +14,13 @@ function rejection(payload: unknown): BatchFormatError {
   throw new Error(`decodeBatch accepted ${String(payload)}`);
 }
 
-const batch: Batch = { records: [{ word: 'a', count: 1 }, 'b', 3, null], timestamps: [5, null, 7, 8], marker: { kind: 'barrier', id: 2 }, bytes: 0 };
+const batch: Batch = {
+  records: [{ word: 'a', count: 1 }, 'b', 3, null],
+  timestamps: [5, null, 7, 8],
+  keyGroups: [0, 127, 5, 32767],
+  marker: { kind: 'barrier', id: 2 },
+  bytes: 0,
+};
 const good = encodeBatch(batch);
 
 describe('decodeBatch', () => {
@@ -55,6 +61,12 @@ describe('decodeBatch', () => {
       { v: 1, r: ['a', 'b'], t: [1] },
       { v: 1, r: ['a'], t: ['noon'] },
       { v: 1, r: ['a'], t: 5 },
+      { v: 1, r: ['a', 'b'], k: [1] },
+      { v: 1, r: ['a'], k: [-1] },
+      { v: 1, r: ['a'], k: [1.5] },
+      { v: 1, r: ['a'], k: [32768] },
+      { v: 1, r: ['a'], k: ['1'] },
+      { v: 1, r: ['a'], k: 1 },
       { v: 1, r: [], m: 'eop' },
       { v: 1, r: [], m: { kind: 'explode' } },
       { v: 1, r: [], m: { kind: 'barrier' } },
@@ -66,6 +78,7 @@ describe('decodeBatch', () => {
     ];
     for (const w of bad) expect(rejection(encode(w)).message).toMatch(/batch is not valid: \S+/);
     expect(rejection(encode({ v: 1, r: ['a', 'b'], t: [1] })).message).toContain('t: must be 2 numbers or nulls');
+    expect(rejection(encode({ v: 1, r: ['a', 'b'], k: [1, -1] })).message).toContain('k: must be 2 key groups');
   });
 
   it('does not look into the records: any value is a record', () => {

@@ -6,6 +6,8 @@
  *   v   BATCH_VERSION                  the format's version; a reader refuses any other
  *   r   unknown[]                      the records, in order
  *   t?  (number | null)[]              event time of r[i] (null: that record has none); absent when no record has one
+ *   k?  number[]                       key group of r[i]'s key, on hash-partitioned channels: the partitioner
+ *                                      computed it to pick the channel, so the keyed operator need not hash again
  *   m?  Marker                         an in-band marker behind every record of the batch
  *
  * Absent fields are left out, not sent as nil. Markers keep their order with the records: a
@@ -16,6 +18,7 @@
  */
 import { z } from 'zod';
 import { BatchFormatError } from '../errors';
+import { MAX_MAX_PARALLELISM } from '../../taskmanager/state/key-groups';
 import { decode, encode } from './codec';
 
 export const BATCH_VERSION = 1;
@@ -38,6 +41,8 @@ export type Marker = z.infer<typeof MarkerSchema>;
 export interface Batch {
   records: unknown[];
   timestamps?: (number | null)[];
+  /** Key group of each record's key, index for index, when a hash partitioner sent it. */
+  keyGroups?: number[];
   marker?: Marker;
   /** Encoded size when the batch crossed a thread; 0 for same-slot channels. Not on the wire. */
   bytes: number;
@@ -51,6 +56,7 @@ export const WireBatchSchema = z
     v: z.literal(BATCH_VERSION),
     r: array<unknown>('records'),
     t: array<number | null>('timestamps').optional(),
+    k: array<number>('key groups').optional(),
     m: MarkerSchema.optional(),
   })
   .superRefine((w, ctx) => {
@@ -59,6 +65,10 @@ export const WireBatchSchema = z
     if (t && (t.length !== n || !t.every((x) => x === null || typeof x === 'number'))) {
       ctx.addIssue({ code: 'custom', path: ['t'], message: `must be ${n} numbers or nulls, one per record` });
     }
+    const k = w.k;
+    if (k && (k.length !== n || !k.every((x) => Number.isInteger(x) && x >= 0 && x < MAX_MAX_PARALLELISM))) {
+      ctx.addIssue({ code: 'custom', path: ['k'], message: `must be ${n} key groups (integers 0…${MAX_MAX_PARALLELISM - 1}), one per record` });
+    }
   });
 export type WireBatch = z.infer<typeof WireBatchSchema>;
 
@@ -66,6 +76,7 @@ export type WireBatch = z.infer<typeof WireBatchSchema>;
 export function encodeBatch(batch: Batch): Uint8Array {
   const w: WireBatch = { v: BATCH_VERSION, r: batch.records };
   if (batch.timestamps) w.t = batch.timestamps;
+  if (batch.keyGroups) w.k = batch.keyGroups;
   if (batch.marker) w.m = batch.marker;
   return Uint8Array.prototype.slice.call(encode(w));
 }
@@ -87,5 +98,5 @@ export function decodeBatch(payload: unknown): Batch {
     throw new BatchFormatError(`batch is not valid: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
   const w = r.data;
-  return { records: w.r, timestamps: w.t, marker: w.m, bytes: payload.byteLength };
+  return { records: w.r, timestamps: w.t, keyGroups: w.k, marker: w.m, bytes: payload.byteLength };
 }

@@ -39,6 +39,8 @@ export class OutputChannel {
   private buffer: unknown[] = [];
   /** Event times of `buffer`, created when the first record with one arrives. */
   private timestamps: (number | null)[] | undefined;
+  /** Key groups of `buffer`, on a hash-partitioned channel (every record has one there, or none does). */
+  private keyGroups: number[] | undefined;
   private readonly sealed: Batch[] = [];
   private credits = 0;
 
@@ -50,9 +52,10 @@ export class OutputChannel {
     private readonly batchRecords = BATCH_RECORDS,
   ) {}
 
-  emit(record: unknown, timestamp?: number): void {
+  emit(record: unknown, timestamp?: number, keyGroup?: number): void {
     if (timestamp !== undefined) (this.timestamps ??= new Array<number | null>(this.buffer.length).fill(null)).push(timestamp);
     else this.timestamps?.push(null);
+    if (keyGroup !== undefined) (this.keyGroups ??= []).push(keyGroup);
     this.buffer.push(record);
     if (this.buffer.length >= this.batchRecords) this.seal();
   }
@@ -69,9 +72,10 @@ export class OutputChannel {
   /** Close the current batch, with an optional marker behind its records, and send what credit allows. */
   seal(marker?: Marker): void {
     if (this.buffer.length === 0 && !marker) return;
-    this.sealed.push({ records: this.buffer, timestamps: this.timestamps, marker, bytes: 0 });
+    this.sealed.push({ records: this.buffer, timestamps: this.timestamps, keyGroups: this.keyGroups, marker, bytes: 0 });
     this.buffer = [];
     this.timestamps = undefined;
+    this.keyGroups = undefined;
     this.send();
   }
 
