@@ -125,6 +125,17 @@ export class SnapshotFormatError extends FlinkxError {
   }
 }
 
+/**
+ * Bytes on a channel that are not a data-plane batch of a version this build reads (truncated,
+ * garbage, another version). The consuming task fails with it and the job restarts per its
+ * restart strategy; the slot worker and its TaskManager carry on.
+ */
+export class BatchFormatError extends FlinkxError {
+  constructor(message: string, cause?: unknown) {
+    super('BATCH_FORMAT', message, { retriable: true, cause });
+  }
+}
+
 /** A savepoint that cannot be restored into this job (unreadable, another maxParallelism, state no operator takes). */
 export class SavepointRestoreError extends FlinkxError {
   constructor(message: string, cause?: unknown) {

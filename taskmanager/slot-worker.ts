@@ -4,38 +4,23 @@
  *   same slot      → straight into the consumer's input gate (records are not serialized)
  *   other slot     → msgpack batch over a MessagePort to that slot's worker (buffer transferred)
  *   other TM       → msgpack batch to the TM main thread, which owns the TM↔TM WebSockets
+ * A batch's wire format: common/protocol/batch.ts.
  */
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { errorInfo, NonRetriableError } from '../common/errors';
-import { decode, encode } from '../common/protocol/codec';
+import { decodeBatch, encodeBatch, type Batch } from '../common/protocol/batch';
 import type { TaskCounters } from '../common/protocol/control';
 import type { DeploymentPlan, SlotRef, TaskRef } from '../common/plan';
-import type { Batch, ChannelTransport, InputGate, Marker, OutputChannel } from './network/channels';
+import type { ChannelTransport, OutputChannel } from './network/channels';
 import { FunctionRegistry, loadFunctions } from './operators/functions';
 import { snapshotPath, writeSnapshotFile } from './checkpoint/state-files';
 import { restoreReader } from './checkpoint/restore';
 import { StreamTask } from './tasks/stream-task';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './worker-messages';
 
-interface WireBatch {
-  r: unknown[];
-  t?: (number | null)[];
-  m?: Marker;
-}
-
-/** Copy into a buffer of its own: msgpackr reuses its output buffer, and we transfer ours. */
-function encodeBatch(batch: Batch): Uint8Array {
-  const packed = encode({ r: batch.records, t: batch.timestamps, m: batch.marker } satisfies WireBatch);
-  return Uint8Array.prototype.slice.call(packed);
-}
-
-function decodeBatch(payload: Uint8Array): Batch {
-  const w = decode(payload) as WireBatch;
-  return { records: w.r, timestamps: w.t ?? undefined, marker: w.m, bytes: payload.byteLength };
-}
-
 class Slot implements ChannelTransport {
-  private readonly gates = new Map<string, InputGate>();
+  /** The task consuming each input channel of this slot. */
+  private readonly consumers = new Map<string, StreamTask>();
   private readonly outputs = new Map<string, OutputChannel>();
   private readonly pendingCredits = new Map<string, number>();
   private readonly tasks = new Map<string, StreamTask[]>();
@@ -69,8 +54,7 @@ class Slot implements ChannelTransport {
         for (const t of this.tasksOf(m.jobId, m.attempt)) void t.checkpointComplete(m.checkpointId, m.terminate);
         return;
       case 'data':
-        this.gates.get(m.ch)?.deliver(m.ch, decodeBatch(m.payload));
-        return;
+        return this.data(m.ch, m.payload);
       case 'credit':
         return this.credit(m.ch, m.n);
     }
@@ -78,12 +62,26 @@ class Slot implements ChannelTransport {
 
   sendBatch(dest: SlotRef, ch: string, batch: Batch): void {
     if (dest.tm === this.init.tmId && dest.slot === this.init.slot) {
-      this.gates.get(ch)?.deliver(ch, batch);
+      this.consumers.get(ch)?.gate.deliver(ch, batch);
       return;
     }
     const payload = encodeBatch(batch);
     if (dest.tm === this.init.tmId) this.peers[dest.slot]!.postMessage({ kind: 'data', ch, payload }, [payload.buffer as ArrayBuffer]);
     else this.post({ kind: 'remote-data', dest, ch, payload }, [payload.buffer as ArrayBuffer]);
+  }
+
+  /** A batch from a peer slot or another TM; one that does not decode fails its consumer, nothing else. */
+  private data(ch: string, payload: Uint8Array): void {
+    const task = this.consumers.get(ch);
+    if (!task) return;
+    let batch: Batch;
+    try {
+      batch = decodeBatch(payload);
+    } catch (err) {
+      task.fail(err as Error);
+      return;
+    }
+    task.gate.deliver(ch, batch);
   }
 
   sendCredit(dest: SlotRef, ch: string, n: number): void {
@@ -145,7 +143,7 @@ class Slot implements ChannelTransport {
           c.addCredit(pending);
         }
       }
-      for (const ch of started.gate.channelIds()) this.gates.set(ch, started.gate);
+      for (const ch of started.gate.channelIds()) this.consumers.set(ch, started);
       void started.run().finally(() => this.forget(plan.jobId, started));
     }
   }
@@ -171,7 +169,7 @@ class Slot implements ChannelTransport {
     if (!list) return;
     list.splice(list.indexOf(task), 1);
     for (const c of task.outputChannels) this.outputs.delete(c.id);
-    for (const ch of task.gate.channelIds()) this.gates.delete(ch);
+    for (const ch of task.gate.channelIds()) this.consumers.delete(ch);
     if (list.length === 0) {
       this.tasks.delete(jobId);
       for (const key of this.functionModules.keys()) if (key.startsWith(`${jobId}/`)) this.functionModules.delete(key);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ProtocolError } from '../errors';
 import type { DeploymentPlan } from '../plan';
+import { decodeBatch, encodeBatch, type Batch } from './batch';
 import { decode, decodeFrame, encode, encodeFrame, PROTOCOL_VERSION, type Frame } from './codec';
 import {
   CancelFrame,
@@ -270,5 +271,31 @@ describe('wire fixtures', () => {
   ];
   it.each(fixtures.map(([f, hex]) => [f.t, f, hex] as const))('%s', (_, frame, hex) => {
     expect(encodeFrame(frame).toString('hex')).toBe(hex);
+  });
+});
+
+/**
+ * The bytes of data-plane batches (./batch.ts), one per shape a channel sends. A change here is a
+ * change of the batch format: bump BATCH_VERSION, then update the fixture.
+ */
+describe('batch wire fixtures', () => {
+  const fixtures: [string, Omit<Batch, 'bytes'>, string][] = [
+    ['records', { records: ['a', { word: 'b', count: 2 }] }, 'de0002a17601a17292a161de0002a4776f7264a162a5636f756e7402'],
+    ['timestamps', { records: [{ n: 1 }, { n: 2 }], timestamps: [1000, null] }, 'de0003a17601a17292de0001a16e01de0001a16e02a17492cd03e8c0'],
+    // keyGroupFor('a', 128) = 81, keyGroupFor('b', 128) = 22: a hash-partitioned channel's batch
+    ['key groups', { records: [{ word: 'a', count: 1 }, { word: 'b', count: 1 }], keyGroups: [81, 22] }, 'de0003a17601a17292de0002a4776f7264a161a5636f756e7401de0002a4776f7264a162a5636f756e7401a16b925116'],
+    ['eop', { records: [], marker: { kind: 'eop' } }, 'de0003a17601a17290a16dde0001a46b696e64a3656f70'],
+    ['barrier', { records: ['x'], marker: { kind: 'barrier', id: 7 } }, 'de0003a17601a17291a178a16dde0002a46b696e64a762617272696572a2696407'],
+    ['watermark', { records: [], marker: { kind: 'watermark', timestamp: 1500 } }, 'de0003a17601a17290a16dde0002a46b696e64a977617465726d61726ba974696d657374616d70cd05dc'],
+    [
+      'watermark +Infinity (end of input)',
+      { records: [], marker: { kind: 'watermark', timestamp: Infinity } },
+      'de0003a17601a17290a16dde0002a46b696e64a977617465726d61726ba974696d657374616d70cb7ff0000000000000',
+    ],
+    ['status', { records: [], marker: { kind: 'status', idle: true } }, 'de0003a17601a17290a16dde0002a46b696e64a6737461747573a469646c65c3'],
+  ];
+  it.each(fixtures)('%s', (_, batch, hex) => {
+    expect(Buffer.from(encodeBatch({ ...batch, bytes: 0 })).toString('hex')).toBe(hex);
+    expect(decodeBatch(Buffer.from(hex, 'hex'))).toEqual({ ...batch, bytes: hex.length / 2 });
   });
 });

@@ -3,13 +3,13 @@
  * a little over 300 lines, which a split would not make easier to read.
  */
 import type { SlotRef } from '../../common/plan';
+import type { Batch } from '../../common/protocol/batch';
 import {
   BATCH_RECORDS,
   INITIAL_CREDITS,
   InputChannel,
   InputGate,
   OutputChannel,
-  type Batch,
   type ChannelTransport,
 } from './channels';
 
@@ -71,6 +71,21 @@ describe('OutputChannel', () => {
       { records: ['b'], marker: { kind: 'status', idle: true }, bytes: 0 },
     ]);
     expect(t.batches[1].batch.timestamps).toBeUndefined();
+  });
+
+  it('carries key groups index for index, and none in the next batch without them', () => {
+    const { ch, t } = output();
+    ch.addCredit(2);
+    ch.emit('a', undefined, 7);
+    ch.emit('b', 5, 0);
+    ch.seal();
+    ch.emit('c');
+    ch.seal();
+    expect(t.batches.map((b) => b.batch)).toEqual([
+      { records: ['a', 'b'], timestamps: [null, 5], keyGroups: [7, 0], bytes: 0 },
+      { records: ['c'], bytes: 0 },
+    ]);
+    expect(t.batches[1].batch.keyGroups).toBeUndefined();
   });
 
   it('seals a batch by itself once it reaches BATCH_RECORDS records', () => {

@@ -7,24 +7,11 @@
  * (same slot, another slot of this TM, another TM), and a slow consumer stops its producers.
  *
  * Markers (end of partition, checkpoint barriers, watermarks and watermark status) travel in-band
- * as the last element of a batch, so they stay behind every record sent before them. Records that
- * have an event time carry it in `timestamps`, index for index (null for a record without one).
+ * as the last element of a batch, so they stay behind every record sent before them. The batch and
+ * its wire format: common/protocol/batch.ts.
  */
 import type { SlotRef } from '../../common/plan';
-
-export type Marker =
-  | { kind: 'eop' }
-  | { kind: 'barrier'; id: number }
-  | { kind: 'watermark'; timestamp: number }
-  | { kind: 'status'; idle: boolean };
-
-export interface Batch {
-  records: unknown[];
-  timestamps?: (number | null)[];
-  marker?: Marker;
-  /** Encoded size when the batch crossed a thread; 0 for same-slot channels. */
-  bytes: number;
-}
+import type { Batch, Marker } from '../../common/protocol/batch';
 
 /** Batches a producer may have in flight per channel. */
 export const INITIAL_CREDITS = 4;
@@ -52,6 +39,8 @@ export class OutputChannel {
   private buffer: unknown[] = [];
   /** Event times of `buffer`, created when the first record with one arrives. */
   private timestamps: (number | null)[] | undefined;
+  /** Key groups of `buffer`, on a hash-partitioned channel (every record has one there, or none does). */
+  private keyGroups: number[] | undefined;
   private readonly sealed: Batch[] = [];
   private credits = 0;
 
@@ -63,9 +52,10 @@ export class OutputChannel {
     private readonly batchRecords = BATCH_RECORDS,
   ) {}
 
-  emit(record: unknown, timestamp?: number): void {
+  emit(record: unknown, timestamp?: number, keyGroup?: number): void {
     if (timestamp !== undefined) (this.timestamps ??= new Array<number | null>(this.buffer.length).fill(null)).push(timestamp);
     else this.timestamps?.push(null);
+    if (keyGroup !== undefined) (this.keyGroups ??= []).push(keyGroup);
     this.buffer.push(record);
     if (this.buffer.length >= this.batchRecords) this.seal();
   }
@@ -82,9 +72,10 @@ export class OutputChannel {
   /** Close the current batch, with an optional marker behind its records, and send what credit allows. */
   seal(marker?: Marker): void {
     if (this.buffer.length === 0 && !marker) return;
-    this.sealed.push({ records: this.buffer, timestamps: this.timestamps, marker, bytes: 0 });
+    this.sealed.push({ records: this.buffer, timestamps: this.timestamps, keyGroups: this.keyGroups, marker, bytes: 0 });
     this.buffer = [];
     this.timestamps = undefined;
+    this.keyGroups = undefined;
     this.send();
   }
 

@@ -1,13 +1,14 @@
-import { subtaskForKey } from '../state/key-groups';
+import { keyGroupFor, subtaskForKey } from '../state/key-groups';
 import type { PlanEdge } from '../../common/plan';
 import type { OutputChannel } from './channels';
 import { OutputEdge } from './output-edge';
 
-/** Channels that only record what they were given. */
-function channels(n: number): { got: unknown[][]; list: OutputChannel[] } {
+/** Channels that only record what they were given (and the key group, for `keyGroups`). */
+function channels(n: number): { got: unknown[][]; keyGroups: (number | undefined)[][]; list: OutputChannel[] } {
   const got: unknown[][] = Array.from({ length: n }, () => []);
-  const list = got.map((g) => ({ emit: (r: unknown) => g.push(r) }) as unknown as OutputChannel);
-  return { got, list };
+  const keyGroups: (number | undefined)[][] = got.map(() => []);
+  const list = got.map((g, i) => ({ emit: (r: unknown, _ts?: number, kg?: number) => (g.push(r), keyGroups[i].push(kg)) }) as unknown as OutputChannel);
+  return { got, keyGroups, list };
 }
 
 const edge = (partitioner: PlanEdge['partitioner'], keyBy?: string): PlanEdge => ({ id: 'a->b', source: 'a', target: 'b', partitioner, keyBy });
@@ -19,6 +20,27 @@ test('hash sends each key to the subtask owning its key group', () => {
   for (const word of words) out.emit({ word });
   words.forEach((word) => expect(got[subtaskForKey(word, 128, 4)]).toContainEqual({ word }));
   expect(got[1].filter((r) => (r as { word: string }).word === 'hello')).toHaveLength(2);
+});
+
+test('hash sends each record with the key group of its key; a record without the field or not an object has key null', () => {
+  const { got, keyGroups, list } = channels(4);
+  const out = new OutputEdge(list, edge('hash', 'word'), 128, 0);
+  for (const r of [{ word: 'hello' }, { word: 42 }, { other: 1 }, 'length', null]) out.emit(r);
+  got.forEach((records, i) =>
+    records.forEach((r, j) => {
+      const key = typeof r === 'object' && r !== null ? ((r as { word?: unknown }).word ?? null) : null;
+      expect(keyGroups[i][j]).toBe(keyGroupFor(key, 128));
+    }),
+  );
+  expect(got.flat()).toHaveLength(5);
+});
+
+test('other partitioners send no key group', () => {
+  for (const p of ['rebalance', 'broadcast', 'forward'] as const) {
+    const { keyGroups, list } = channels(p === 'forward' ? 1 : 2);
+    new OutputEdge(list, edge(p), 128, 0).emit({ word: 'x' });
+    expect(keyGroups.flat().every((kg) => kg === undefined)).toBe(true);
+  }
 });
 
 test('rebalance goes round-robin, starting at the producer subtask', () => {

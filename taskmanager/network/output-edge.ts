@@ -1,8 +1,9 @@
 /**
  * The output channels of one edge of a task and how a record picks among them: its partitioner.
- * `hash` routes by key group exactly as Flink does, so a key reaches the same subtask on every run.
+ * `hash` routes by key group exactly as Flink does, so a key reaches the same subtask on every run;
+ * the key group goes with the record, so the keyed operator at the other end does not hash again.
  */
-import { subtaskForKey } from '../state/key-groups';
+import { keyGroupFor, keyOf, operatorIndexForKeyGroup } from '../state/key-groups';
 import type { PlanEdge } from '../../common/plan';
 import type { OutputChannel } from './channels';
 
@@ -28,8 +29,8 @@ export class OutputEdge {
         this.next = (this.next + 1) % cs.length;
         return;
       case 'hash': {
-        const key = (record as Record<string, unknown> | null)?.[this.edge.keyBy!] ?? null;
-        cs[subtaskForKey(key, this.maxParallelism, cs.length)].emit(record, timestamp);
+        const keyGroup = keyGroupFor(keyOf(record, this.edge.keyBy!), this.maxParallelism);
+        cs[operatorIndexForKeyGroup(this.maxParallelism, cs.length, keyGroup)].emit(record, timestamp, keyGroup);
         return;
       }
       case 'broadcast':

@@ -12,6 +12,7 @@ import { keyField, type NodeSpec } from '../../common/jobfile';
 import { operatorUid, timestampsUid } from '../../common/operator-uids';
 import type { UserFunction } from './functions';
 import { KeyedState } from '../state/keyed-state';
+import { keyOf as keyOfRecord } from '../state/key-groups';
 import { AsyncOperators, AsyncWaitOperator } from './async-wait';
 import { TimestampsOperator } from '../time/timestamps-operator';
 import type { OperatorContext, OperatorState, Output } from './output';
@@ -19,7 +20,7 @@ import { IntervalJoinOperator } from './join/interval-join-operator';
 import { ProcessOperator } from './process/process-operator';
 import { WindowOperator } from './window/window-operator';
 
-export type Collector = (record: unknown, timestamp?: number, input?: string) => void;
+export type Collector = Output['push'];
 
 /** A chain ready to take records, with the keyed state and other operator state of its nodes by uid (common/operator-uids.ts). */
 export interface Chain extends Output {
@@ -56,7 +57,7 @@ function withField(record: unknown, name: string, value: unknown): Record<string
 }
 
 /** An operator that maps each record to what it pushes and passes watermarks and status on. */
-function stateless(out: Output, push: (record: unknown, timestamp?: number) => void): Output {
+function stateless(out: Output, push: Output['push']): Output {
   return { push, watermark: (w) => out.watermark(w), status: (idle) => out.status(idle) };
 }
 
@@ -74,7 +75,7 @@ export function createOperator(
     states.set(operatorUid(node), state as KeyedState<unknown>);
     return state;
   };
-  const keyOf = (r: unknown) => field(r, keyField(node)) ?? null;
+  const keyOf = (r: unknown) => keyOfRecord(r, keyField(node));
   switch (node.type) {
     case 'map': {
       const fn = fns.resolve(node.fn!);
@@ -101,23 +102,23 @@ export function createOperator(
       const combine =
         node.type === 'sum' ? (a: number, b: number) => a + b : node.type === 'min' ? Math.min : Math.max;
       const state = keyedState<Record<string, unknown>>();
-      return stateless(out, (r, ts) => {
+      return stateless(out, (r, ts, _, kg) => {
         const v = numberField(node, r, f);
-        out.push(state.update(keyOf(r), (prev) => (prev ? withField(prev, f, combine(prev[f] as number, v)) : withField(r, f, v))), ts);
+        out.push(state.update(keyOf(r), (prev) => (prev ? withField(prev, f, combine(prev[f] as number, v)) : withField(r, f, v)), kg), ts);
       });
     }
     case 'count': {
       const f = node.field ?? 'count';
       const state = keyedState<number>();
-      return stateless(out, (r, ts) => {
+      return stateless(out, (r, ts, _, kg) => {
         const key = keyOf(r);
-        out.push({ [keyField(node)]: key, [f]: state.update(key, (n) => (n ?? 0) + 1) }, ts);
+        out.push({ [keyField(node)]: key, [f]: state.update(key, (n) => (n ?? 0) + 1, kg) }, ts);
       });
     }
     case 'reduce': {
       const fn = fns.resolve(node.fn!);
       const state = keyedState<unknown>();
-      return stateless(out, (r, ts) => out.push(state.update(keyOf(r), (prev) => (prev === undefined ? r : call(node, fn, prev, r))), ts));
+      return stateless(out, (r, ts, _, kg) => out.push(state.update(keyOf(r), (prev) => (prev === undefined ? r : call(node, fn, prev, r)), kg), ts));
     }
     case 'intervalJoin': {
       const op = new IntervalJoinOperator(node, ctx, out);
@@ -171,7 +172,7 @@ export function createChain(nodes: NodeSpec[], ctx: OperatorContext, out: Output
   }
   const head = next;
   return {
-    push: (r, ts, input) => head.push(r, ts, input),
+    push: (r, ts, input, kg) => head.push(r, ts, input, kg),
     watermark: (w) => head.watermark(w),
     status: (idle) => head.status(idle),
     states,

@@ -6,8 +6,12 @@ import type { FunctionRegistry } from './functions';
 import type { ProcessingTimeService } from '../time/timer-service';
 
 export interface Output {
-  /** `input`: which input of a join the record came from, or which split (Kafka partition) of a source. */
-  push(record: unknown, timestamp?: number, input?: string): void;
+  /**
+   * `input`: which input of a join the record came from, or which split (Kafka partition) of a source.
+   * `keyGroup`: the key group of the record's key, at the head of a keyed vertex when the hash
+   * partitioner sent it; keyed operators use it instead of hashing the key again.
+   */
+  push(record: unknown, timestamp?: number, input?: string, keyGroup?: number): void;
   watermark(watermark: number): void;
   /** Flink's WatermarkStatus: true when the stream goes idle, false when it is active again. */
   status(idle: boolean): void;

@@ -16,7 +16,7 @@ export abstract class TimerOperator implements Output, OperatorState {
     this.timers = new InternalTimerService(ctx.maxParallelism, ctx.time, (t) => this.onEventTime(t), (t) => this.onProcessingTime(t));
   }
 
-  abstract push(record: unknown, timestamp?: number, input?: string): void;
+  abstract push(record: unknown, timestamp?: number, input?: string, keyGroup?: number): void;
 
   protected abstract onEventTime(timer: Timer): void;
 

@@ -56,6 +56,15 @@ export function murmurHash(code: number): number {
   return h !== INT32_MIN ? -h : 0;
 }
 
+/**
+ * The key of a record by its key field; null for a record without the field, or that is not an
+ * object. The hash partitioner and the keyed operators take keys this one way, so a key group the
+ * partitioner computed is the one the operator's state would compute.
+ */
+export function keyOf(record: unknown, field: string): unknown {
+  return typeof record === 'object' && record !== null ? ((record as Record<string, unknown>)[field] ?? null) : null;
+}
+
 export function keyGroupFor(key: unknown, maxParallelism: number): number {
   return murmurHash(keyHash(key)) % maxParallelism;
 }

@@ -9,6 +9,18 @@ describe('KeyedState', () => {
     expect(flat).toEqual(new Map<unknown, number>([['a', 2], [1, 1], ['1', 1], ['{"x":1}', 2]]));
   });
 
+  test('a key group given with the key is where the value lives: the key is not hashed again', () => {
+    const s = new KeyedState<number>(128);
+    const kg = (keyGroupFor('a', 128) + 1) % 128;
+    s.update('a', () => 1, kg);
+    expect(s.snapshot()).toEqual([[kg, [['a', 1]]]]);
+    expect(s.get('a', kg)).toBe(1);
+    s.put('a', 2, kg);
+    expect(s.update('a', (v) => v! + 1, kg)).toBe(3);
+    // Without one, the key is hashed: its own group, where nothing is yet.
+    expect(s.get('a')).toBeUndefined();
+  });
+
   test('snapshots group entries by key group, and a restore brings every value back', () => {
     const s = new KeyedState<number>(128);
     const words = Array.from({ length: 500 }, (_, i) => `w${i}`);

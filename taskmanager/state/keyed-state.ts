@@ -1,6 +1,10 @@
 /**
  * Keyed state of one operator, kept per key group so that it can be split by key-group range when
  * a job is restored at another parallelism.
+ *
+ * Every access takes the key's key group when the caller has it (the hash partitioner computed it
+ * and it came with the batch, common/protocol/batch.ts), so the key is hashed once per record; without
+ * it the key is hashed here.
  */
 import { keyGroupFor } from './key-groups';
 
@@ -16,28 +20,27 @@ export class KeyedState<V> {
     return typeof key === 'object' && key !== null ? JSON.stringify(key) : key;
   }
 
-  private group(key: unknown): Map<unknown, V> {
-    const kg = keyGroupFor(key, this.maxParallelism);
+  private group(key: unknown, kg = keyGroupFor(key, this.maxParallelism)): Map<unknown, V> {
     let g = this.groups.get(kg);
     if (!g) this.groups.set(kg, (g = new Map()));
     return g;
   }
 
-  /** Replace the key's value with `next(previous)` and return it, hashing the key once. */
-  update(key: unknown, next: (prev: V | undefined) => V): V {
-    const g = this.group(key);
+  /** Replace the key's value with `next(previous)` and return it, hashing the key at most once. */
+  update(key: unknown, next: (prev: V | undefined) => V, keyGroup?: number): V {
+    const g = this.group(key, keyGroup);
     const k = KeyedState.mapKey(key);
     const v = next(g.get(k));
     g.set(k, v);
     return v;
   }
 
-  get(key: unknown): V | undefined {
-    return this.group(key).get(KeyedState.mapKey(key));
+  get(key: unknown, keyGroup?: number): V | undefined {
+    return this.group(key, keyGroup).get(KeyedState.mapKey(key));
   }
 
-  put(key: unknown, value: V): void {
-    this.group(key).set(KeyedState.mapKey(key), value);
+  put(key: unknown, value: V, keyGroup?: number): void {
+    this.group(key, keyGroup).set(KeyedState.mapKey(key), value);
   }
 
   remove(key: unknown): void {

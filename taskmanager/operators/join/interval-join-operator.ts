@@ -8,6 +8,7 @@
  */
 import { UserFunctionError } from '../../../common/errors';
 import { keyField, type NodeSpec } from '../../../common/jobfile';
+import { keyOf } from '../../state/key-groups';
 import { KeyedState } from '../../state/keyed-state';
 import type { Timer } from '../../time/timer-service';
 import type { OperatorContext, Output } from '../output';
@@ -31,16 +32,16 @@ export class IntervalJoinOperator extends TimerOperator {
     this.buffers = new KeyedState(ctx.maxParallelism);
   }
 
-  push(record: unknown, timestamp?: number, input?: string): void {
+  push(record: unknown, timestamp?: number, input?: string, keyGroup?: number): void {
     if (timestamp === undefined) {
       throw new UserFunctionError(this.node.id, new TypeError(`record ${JSON.stringify(record)} has no event time (no "timestamps" before this join)`));
     }
     if (timestamp < this.timers.currentWatermark) return;
     const side = input === this.node.inputs[0] ? 0 : 1;
-    const key = (record as Record<string, unknown> | null)?.[keyField(this.node, input)] ?? null;
-    const buffers = this.buffers.get(key) ?? [[], []];
+    const key = keyOf(record, keyField(this.node, input));
+    const buffers = this.buffers.get(key, keyGroup) ?? [[], []];
     buffers[side].push([timestamp, record]);
-    this.buffers.put(key, buffers);
+    this.buffers.put(key, buffers, keyGroup);
     const [first, second] = this.node.inputs;
     if (side === 0) {
       for (const [t, other] of buffers[1]) {

@@ -9,6 +9,7 @@
 import { UserFunctionError } from '../../../common/errors';
 import { parseDuration } from '../../../common/duration';
 import { keyField, type NodeSpec } from '../../../common/jobfile';
+import { keyOf } from '../../state/key-groups';
 import { KeyedState } from '../../state/keyed-state';
 import { StateHandles, type KeyStates, type ListState, type MapState, type ValueState } from '../../state/state-handles';
 import type { Timer } from '../../time/timer-service';
@@ -100,7 +101,7 @@ export class ProcessOperator extends TimerOperator {
   }
 
   push(record: unknown, timestamp?: number): void {
-    this.key = (record as Record<string, unknown> | null)?.[keyField(this.node)] ?? null;
+    this.key = keyOf(record, keyField(this.node));
     this.timestamp = timestamp;
     this.timeDomain = undefined;
     this.call(this.processElement, record, this.context);

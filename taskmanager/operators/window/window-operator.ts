@@ -12,6 +12,7 @@
  */
 import { UserFunctionError } from '../../../common/errors';
 import { keyField, LATE_OUTPUT, resultField, type NodeSpec } from '../../../common/jobfile';
+import { keyOf } from '../../state/key-groups';
 import { KeyedState } from '../../state/keyed-state';
 import type { Timer } from '../../time/timer-service';
 import type { OperatorContext, Output } from '../output';
@@ -52,13 +53,13 @@ export class WindowOperator extends TimerOperator {
     this.result = node.type === 'windowJoin' ? '' : resultField(node);
   }
 
-  push(record: unknown, timestamp?: number, input?: string): void {
+  push(record: unknown, timestamp?: number, input?: string, keyGroup?: number): void {
     if (this.eventTime && timestamp === undefined) {
       throw new UserFunctionError(this.node.id, new TypeError(`record ${JSON.stringify(record)} has no event time (no "timestamps" before this window)`));
     }
     const t = this.eventTime ? timestamp! : this.ctx.time.now();
-    const key = (record as Record<string, unknown> | null)?.[keyField(this.node, input)] ?? null;
-    const list = this.contents.get(key) ?? [];
+    const key = keyOf(record, keyField(this.node, input));
+    const list = this.contents.get(key, keyGroup) ?? [];
     let taken = false;
     for (const w of this.assigner.assign(t)) {
       const entry = this.assigner.merging ? this.mergeSession(key, list, w) : this.windowFor(key, list, w);
@@ -67,7 +68,7 @@ export class WindowOperator extends TimerOperator {
       entry[2] = this.aggregate.add(entry[2], record, input);
       if (this.eventTime && maxTimestamp({ start: entry[0], end: entry[1] }) <= this.currentWatermark) this.emit(key, entry);
     }
-    if (list.length > 0) this.contents.put(key, list);
+    if (list.length > 0) this.contents.put(key, list, keyGroup);
     if (!taken) this.ctx.side(LATE_OUTPUT, record, timestamp);
   }
 
