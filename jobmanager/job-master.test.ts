@@ -60,7 +60,7 @@ describe('JobMaster', () => {
     expect(rm.pending.size).toBe(0);
   });
 
-  it('restarts a failed attempt after the fixed delay, ignoring reports of the old attempt', () => {
+  it('restarts a failed attempt after the fixed delay once its tasks have ended, ignoring reports of the old attempt after that', () => {
     const { clock, rm, job } = setup({ restart: { attempts: 1, delay: 500 } });
     const tm = rm.addTaskManager('tm1', 2);
     job.start();
@@ -68,21 +68,49 @@ describe('JobMaster', () => {
     job.updateTaskExecutionState('tm1', { attempt: 0, vertex: 'cnt', subtask: 1, state: 'FAILED', error: { message: 'boom' } });
     expect(job.state).toBe('RESTARTING');
     expect(tm.callsOf('cancelJob')).toHaveLength(1);
-    expect(job.tasks.list().map((t) => t.state).sort()).toEqual(['CANCELED', 'CANCELED', 'CANCELED', 'FAILED']);
-    // late reports of the attempt that is over change nothing
-    job.updateTaskExecutionState('tm1', { attempt: 0, vertex: 'src', subtask: 0, state: 'FAILED' });
-    clock.advance(499);
+    expect(job.tasks.list().map((t) => t.state).sort()).toEqual(['FAILED', 'RUNNING', 'RUNNING', 'RUNNING']);
+    clock.advance(500);
+    // the backoff has passed, but three tasks of the failed attempt still run (closing their sinks, say)
     expect(job.state).toBe('RESTARTING');
-    clock.advance(1);
+    job.updateTaskExecutionState('tm1', { attempt: 0, vertex: 'src', subtask: 0, state: 'CANCELED' });
+    job.updateTaskExecutionState('tm1', { attempt: 0, vertex: 'src', subtask: 1, state: 'FAILED', error: { message: 'also' } });
+    expect(job.state).toBe('RESTARTING');
+    job.updateTaskExecutionState('tm1', { attempt: 0, vertex: 'cnt', subtask: 0, state: 'CANCELED' });
     expect(job.state).toBe('RUNNING');
     expect(job.attempt).toBe(1);
     expect(job.restarts).toBe(1);
     expect(tm.callsOf('submitTasks').map((c) => c.plan.attempt)).toEqual([0, 1]);
+    // late reports of the attempt that is over change nothing
+    job.updateTaskExecutionState('tm1', { attempt: 0, vertex: 'src', subtask: 0, state: 'FAILED' });
+    expect(job.tasks.list().map((t) => t.state)).toEqual(['SCHEDULED', 'SCHEDULED', 'SCHEDULED', 'SCHEDULED']);
     reportAll(job, 'RUNNING');
     job.updateTaskExecutionState('tm1', { attempt: 1, vertex: 'src', subtask: 0, state: 'FAILED', error: { message: 'again' } });
     expect(job.state).toBe('FAILED');
     expect(job.failure).toEqual({ message: 'again' });
     expect(job.exceptions.map((e) => [e.attempt, e.task, e.message])).toEqual([[0, 'cnt[1]', 'boom'], [1, 'src[0]', 'again']]);
+  });
+
+  it('a restart waits for the failed attempt\'s tasks at most the cancel timeout, or until their TaskManager is lost', () => {
+    const silent = setup({ restart: { attempts: 1, delay: 500 } });
+    silent.rm.addTaskManager('tm1', 2);
+    silent.job.start();
+    reportAll(silent.job, 'RUNNING');
+    silent.job.updateTaskExecutionState('tm1', { attempt: 0, vertex: 'cnt', subtask: 1, state: 'FAILED', error: { message: 'boom' } });
+    silent.clock.advance(CANCEL_TIMEOUT_MS - 1);
+    expect(silent.job.state).toBe('RESTARTING');
+    silent.clock.advance(1);
+    expect(silent.job.state).toBe('RUNNING');
+    expect(silent.job.attempt).toBe(1);
+
+    const lost = setup({ restart: { attempts: 1, delay: 500 } });
+    lost.rm.addTaskManager('tm1', 2);
+    lost.job.start();
+    reportAll(lost.job, 'RUNNING');
+    lost.job.updateTaskExecutionState('tm1', { attempt: 0, vertex: 'cnt', subtask: 1, state: 'FAILED', error: { message: 'boom' } });
+    lost.clock.advance(500);
+    expect(lost.job.state).toBe('RESTARTING');
+    lost.job.taskManagerLost('tm1', 'connection closed');
+    expect(lost.job.state).toBe('RUNNING');
   });
 
   it('without checkpointing or a restart block, the first failure fails the job', () => {
@@ -220,6 +248,7 @@ describe('JobMaster with checkpoints', () => {
     expect(tasks.map((t) => t.state?.path).sort()).toEqual(job.tasks.list().map((t) => join(root, 'j1', `chk-${cp.id}`, `${t.vertex}-${t.subtask}.bin`)).sort());
     // The restored attempt finds a snapshot corrupt: that checkpoint is set aside, the next restore has none left.
     job.updateTaskExecutionState('tm1', { attempt: 1, vertex: tasks[0].vertex, subtask: tasks[0].subtask, state: 'FAILED', error: { message: 'bad', code: 'CHECKPOINT_CORRUPT' } });
+    reportAll(job, 'CANCELED');
     clock.advance(5000);
     const third = await eventually('the attempt after', () => (tm.callsOf('submitTasks').length === 3 ? tm.callsOf('submitTasks')[2] : undefined));
     expect(third.plan.restoredCheckpoint).toBeUndefined();

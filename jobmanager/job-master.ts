@@ -25,6 +25,7 @@ import type { CheckpointStorage } from './checkpoint/checkpoint-storage';
 import { systemClock, systemTimers, type Clock, type Timers } from './clock';
 import { buildExecutionGraph, buildJobGraph, type ExecutionGraph } from './compiler';
 import { Executions } from './executions';
+import { EXECUTION_STATES } from './execution-state';
 import { createRestartStrategy, effectiveRestart, type RestartStrategy } from './failover/restart-strategy';
 import type { JobMasterGateway, TaskExecutionState } from './gateway/gateways';
 import { isTerminal, JOB_STATES, type JobState } from './job-state';
@@ -75,6 +76,8 @@ export class JobMaster implements JobMasterGateway {
   private latestCheckpoint: JobStatus['latestCheckpoint'] = null;
   private cancelTimer: (() => void) | undefined;
   private restartTimer: (() => void) | undefined;
+  /** While RESTARTING: called when a task of the failed attempt ends; restarts once all have. */
+  private tasksStopped: (() => void) | undefined;
 
   constructor(
     readonly id: string,
@@ -169,8 +172,17 @@ export class JobMaster implements JobMasterGateway {
 
   /** Reports of an attempt that is over are stale and dropped; an impossible transition throws. */
   updateTaskExecutionState(tm: string, u: TaskExecutionState): void {
-    if (u.attempt !== this.attempt || (this.state !== 'RUNNING' && this.state !== 'CANCELLING')) return;
+    if (u.attempt !== this.attempt) return;
     const st = this.tasks.get(u.vertex, u.subtask);
+    if (this.state === 'RESTARTING') {
+      // The failed attempt's tasks ending: the restart waits for them.
+      if (st?.slot?.tm === tm && EXECUTION_STATES.isTerminal(u.state) && !EXECUTION_STATES.isTerminal(st.state)) {
+        this.tasks.update(st, u.state, u.error);
+        this.tasksStopped?.();
+      }
+      return;
+    }
+    if (this.state !== 'RUNNING' && this.state !== 'CANCELLING') return;
     if (!st || st.slot?.tm !== tm) return void log.warn('task report from a TaskManager that does not run the task', { job: this.id, tm, task: `${u.vertex}[${u.subtask}]` });
     this.tasks.update(st, u.state, u.error);
     if (u.counters) this.tasks.updateCounters(this.attempt, [u.counters], true);
@@ -203,6 +215,7 @@ export class JobMaster implements JobMasterGateway {
     if (!this.runsOn(tm)) return;
     this.tasks.abandon(tm);
     if (this.state === 'CANCELLING') this.settle();
+    else if (this.state === 'RESTARTING') this.tasksStopped?.();
     else this.failAttempt({ message: `TaskManager ${tm} was lost: ${reason}` });
   }
 
@@ -260,22 +273,51 @@ export class JobMaster implements JobMasterGateway {
     if (this.state !== 'RUNNING') return;
     if (!this.exceptions.some((e) => e.attempt === this.attempt)) this.exceptions.push({ time: this.clock.now(), attempt: this.attempt, ...cause });
     this.sendCancel();
-    this.tasks.abandon();
+    // A TM that died will never report; its tasks count as stopped.
+    for (const tm of this.taskManagers()) if (!this.services.resourceManager.taskExecutor(tm)) this.tasks.abandon(tm);
     this.restartStrategy.notifyFailure();
     if (cause.nonRetriable || !this.restartStrategy.canRestart()) {
+      this.tasks.abandon();
       this.failure = cause;
       return this.transition('FAILED', cause.message);
     }
     const delay = this.restartStrategy.backoffTime();
     log.info('restarting job', { job: this.id, strategy: this.restart.strategy, delayMs: delay });
     this.transition('RESTARTING', cause.message);
-    this.restartTimer = this.timers.schedule(() => {
+    this.scheduleRestart(delay);
+  }
+
+  /**
+   * Flink's failover: the next attempt starts once the backoff has passed and every task of the
+   * failed one has reported its end (after closing its sources and sinks, so no Kafka producer of
+   * the old attempt acts beside the new one), or CANCEL_TIMEOUT_MS after the failure, when the
+   * silent ones count as stopped.
+   */
+  private scheduleRestart(delay: number): void {
+    let backedOff = false;
+    const restart = () => {
+      if (this.state !== 'RESTARTING' || !backedOff || !this.tasks.every(EXECUTION_STATES.isTerminal)) return;
+      this.restartTimer?.();
       this.restartTimer = undefined;
       this.restarts++;
       this.attempt++;
       this.transition('CREATED');
       void this.restoreAndSchedule();
+    };
+    this.tasksStopped = restart;
+    const backoff = this.timers.schedule(() => {
+      backedOff = true;
+      restart();
     }, delay);
+    const silent = this.timers.schedule(() => {
+      if (!this.tasks.every(EXECUTION_STATES.isTerminal)) log.warn('tasks of the failed attempt did not confirm their end; treating them as stopped', { job: this.id, afterMs: CANCEL_TIMEOUT_MS });
+      this.tasks.abandon();
+      restart();
+    }, CANCEL_TIMEOUT_MS);
+    this.restartTimer = () => {
+      backoff();
+      silent();
+    };
   }
 
   /** A restarted job loads its latest completed checkpoint or its savepoint (staying CREATED meanwhile), then asks for slots. */

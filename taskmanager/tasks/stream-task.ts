@@ -116,32 +116,40 @@ export class StreamTask {
     try {
       await this.checkpoints.notifyCheckpointComplete(id);
     } catch (err) {
-      this.env.report('FAILED', { message: `commit of checkpoint ${id} failed: ${(err as Error).message}`, stack: (err as Error).stack });
-      return this.cancel();
+      const failure = new Error(`commit of checkpoint ${id} failed: ${(err as Error).message}`, { cause: err });
+      failure.stack = (err as Error).stack;
+      return this.fail(failure);
     }
     if (!terminate) return;
     this.checkpoints.stop();
     this.gate.interrupt();
   }
 
+  /**
+   * Runs the task. Its final state is reported only once its source and sink are closed (as
+   * Flink's Task reports it after releasing its resources): the JobMaster starts the next attempt
+   * after that, so nothing of this attempt (a Kafka producer of it, say) acts beside the next one.
+   */
   async run(): Promise<void> {
+    let final: [TaskState, ErrorInfo?];
     try {
       if (this.env.restoreState) await this.checkpoints.restore(await this.env.restoreState());
       this.running = true;
       this.env.report('RUNNING');
       await this.input.run();
       if (!this.checkpoints.isStopped) await this.chain.endOfInput();
-      this.env.report('FINISHED');
+      final = ['FINISHED'];
     } catch (err) {
-      if (this.failure) this.env.report('FAILED', errorInfo(this.failure));
-      else if (this.canceled) this.env.report('CANCELED');
-      else this.env.report('FAILED', errorInfo(err));
+      if (this.failure) final = ['FAILED', errorInfo(this.failure)];
+      else if (this.canceled) final = ['CANCELED'];
+      else final = ['FAILED', errorInfo(err)];
     } finally {
       this.running = false;
       this.chain.close();
       await this.source?.close().catch(() => undefined);
       await this.sink?.close().catch(() => undefined);
     }
+    this.env.report(...final);
   }
 
   cancel(): void {

@@ -9,7 +9,8 @@
  *    commits the transactions its checkpoint lists as pending, whose commit may have been lost in
  *    the crash (what Flink's KafkaSink does with resumeTransaction).
  */
-import type { Admin, Kafka } from 'kafkajs';
+import { Socket } from 'node:net';
+import type { Admin, ISocketFactory, Kafka } from 'kafkajs';
 import { ConnectorError } from '../../../common/errors';
 import { CONNECTION_TIMEOUT_MS, REQUEST_TIMEOUT_MS, RETRY, logCreator, reason } from './client-settings';
 import { install, type InternalCluster } from './kafkajs-workarounds';
@@ -25,15 +26,34 @@ export class KafkaClient {
   private adminConnecting: Promise<Admin> | undefined;
   private cluster: Promise<InternalCluster> | undefined;
   private readonly closers = new Set<() => Promise<void>>();
+  /** The sockets of every producer, consumer and admin of this client, until they close. */
+  private readonly sockets = new Set<Socket>();
+  private severed = false;
+  /** kafkajs's own socket factory, except that a severed client opens no socket. */
+  private readonly socketFactory: ISocketFactory;
 
   constructor(
     readonly brokers: string[],
     readonly clientId: string,
   ) {
-    const { Kafka, logLevel } = install().lib;
+    const { lib, socketFactory } = install();
+    const { Kafka, logLevel } = lib;
+    const open = socketFactory() as ISocketFactory;
+    this.socketFactory = (args) => {
+      if (this.severed) {
+        const refused = new Socket();
+        process.nextTick(() => refused.destroy(new Error(`Kafka client ${clientId} is closed`)));
+        return refused;
+      }
+      const socket = open(args) as Socket;
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+      return socket;
+    };
     this.kafka = new Kafka({
       clientId,
       brokers,
+      socketFactory: this.socketFactory,
       connectionTimeout: CONNECTION_TIMEOUT_MS,
       requestTimeout: REQUEST_TIMEOUT_MS,
       retry: RETRY,
@@ -118,10 +138,10 @@ export class KafkaClient {
 
   private internalCluster(): Promise<InternalCluster> {
     this.cluster ??= (async () => {
-      const { Cluster, socketFactory } = install();
+      const { Cluster } = install();
       const cluster = new Cluster({
         logger: this.kafka.logger(),
-        socketFactory: socketFactory(),
+        socketFactory: this.socketFactory,
         brokers: this.brokers,
         clientId: this.clientId,
         connectionTimeout: CONNECTION_TIMEOUT_MS,
@@ -206,6 +226,17 @@ export class KafkaClient {
         await close();
       },
     });
+  }
+
+  /**
+   * From now on nothing of this client reaches a broker: its sockets are destroyed and no new one
+   * is opened, so a request still being retried (against a broker that is away, say) fails instead
+   * of landing later. What was in flight on a socket has an unknown outcome.
+   */
+  sever(): void {
+    this.severed = true;
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
   }
 
   async close(): Promise<void> {

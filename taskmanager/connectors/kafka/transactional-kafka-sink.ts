@@ -230,9 +230,15 @@ export class TransactionalKafkaSink implements SinkWriter {
       );
       clearTimeout(timer);
     }
-    // Pending transactions are left open: a restored attempt commits them (or they time out).
-    await this.committing.catch(() => undefined);
-    await Promise.all([...this.spares.values()].map((p) => p.then((tx) => tx.close(), () => undefined)));
+    // The attempt that replaces this one uses the same transactional ids. A spare still being
+    // initialized (retrying against a broker that is away, say) would, if it got through later,
+    // bump an id's epoch and abort that attempt's transaction on it, and a restore cannot tell an
+    // aborted transaction from a committed one. So this task reaches no broker after it closes:
+    // what it has not finished is never finished. Pending transactions are left open: a restored
+    // attempt commits them (or they time out).
+    this.client.sever();
+    this.committing.catch(() => undefined);
+    for (const p of this.spares.values()) void p.then((tx) => tx.close(), () => undefined);
     this.spares.clear();
     await this.client.close();
   }
