@@ -1,7 +1,7 @@
 /**
  * The data-plane batch: what one channel carries per credit, from a producer subtask to a
  * consumer subtask in another slot or on another TaskManager (./data.ts carries its bytes between
- * TaskManagers as a `data` frame's payload). A msgpack map:
+ * TaskManagers as a `data` frame's payload). A msgpack map (or a msgpackr record, see below):
  *
  *   v   BATCH_VERSION                  the format's version; a reader refuses any other
  *   r   unknown[]                      the records, in order
@@ -13,15 +13,22 @@
  * Absent fields are left out, not sent as nil. Markers keep their order with the records: a
  * barrier or watermark never overtakes a record sent before it.
  *
+ * Version 2 writes every object (the envelope, records, nested objects) with msgpackr's record
+ * extension scoped to the batch: the first object of a shape is preceded by that shape's field
+ * names (`d4 72 <id> [names…]`), later ones of that shape are `<id>` and their values only. Version 1
+ * wrote every record as a map with its field names. Definitions never outlive their batch: a batch
+ * decodes alone, on any thread or TaskManager, before or after a restart. A reader also takes the
+ * envelope and records as plain msgpack maps.
+ *
  * `decodeBatch` checks the envelope and the markers on every receive, not the records: those are
  * the user's values, and walking them would cost as much as decoding them again.
  */
 import { z } from 'zod';
 import { BatchFormatError } from '../errors';
 import { MAX_MAX_PARALLELISM } from '../../taskmanager/state/key-groups';
-import { decode, encode } from './codec';
+import { decodeWithShapes, encodeWithShapes } from './codec';
 
-export const BATCH_VERSION = 1;
+export const BATCH_VERSION = 2;
 
 /** A watermark's time; +Infinity is the end of input (every window fires). */
 const WatermarkTime = z.custom<number>((x) => typeof x === 'number' && !Number.isNaN(x), 'expected a number');
@@ -78,7 +85,7 @@ export function encodeBatch(batch: Batch): Uint8Array {
   if (batch.timestamps) w.t = batch.timestamps;
   if (batch.keyGroups) w.k = batch.keyGroups;
   if (batch.marker) w.m = batch.marker;
-  return Uint8Array.prototype.slice.call(encode(w));
+  return Uint8Array.prototype.slice.call(encodeWithShapes(w));
 }
 
 /** A batch from its bytes; a BatchFormatError (code BATCH_FORMAT) for anything else. */
@@ -86,7 +93,7 @@ export function decodeBatch(payload: unknown): Batch {
   if (!(payload instanceof Uint8Array)) throw new BatchFormatError('a batch must be bytes');
   let value: unknown;
   try {
-    value = decode(payload);
+    value = decodeWithShapes(payload);
   } catch (err) {
     throw new BatchFormatError(`batch is not msgpack: ${(err as Error).message}`, err);
   }

@@ -29,6 +29,22 @@ export function decode(bytes: Uint8Array): unknown {
   return packr.unpack(bytes);
 }
 
+// Data-plane batches (./batch.ts) use msgpackr's record extension with no shared structures: each
+// pack writes an object shape's field names once, inline before its first object, and later objects
+// of that shape as a one-byte reference; each unpack starts with no structures. So a batch decodes
+// alone, whatever was packed or unpacked before it. Maps still decode as plain objects.
+const recordPackr = new Packr({ useRecords: true, moreTypes: false, mapsAsObjects: true });
+
+/** `value` with each object shape's field names written once (see above). */
+export function encodeWithShapes(value: unknown): Buffer {
+  return recordPackr.pack(value);
+}
+
+/** What `encodeWithShapes` or `encode` wrote. */
+export function decodeWithShapes(bytes: Uint8Array): unknown {
+  return recordPackr.unpack(bytes);
+}
+
 /** Decode one frame and check it against the schema of the frame kinds this endpoint accepts. */
 export function decodeFrame<S extends z.ZodType>(schema: S, data: unknown): z.infer<S> {
   if (!(data instanceof Uint8Array)) throw new ProtocolError('expected a binary msgpack frame');
