@@ -77,11 +77,15 @@ async function main(): Promise<void> {
       clusters.push(c);
       cluster.set(p, await runCluster(c, input, dir, p, RUNS, a.expected));
     }
+    const embeddedMiniBatch = await runEmbedded(input, dir, PARALLELISM, RUNS, a.expected, true);
+    const c = new Cluster(dir);
+    clusters.push(c);
+    const clusterMiniBatch = await runCluster(c, input, dir, PARALLELISM, RUNS, a.expected, true);
     const flink = await runFlinkVariant(input, dir, PARALLELISM, RUNS, a.expected);
 
     printReport({
       tokens: a.expected.tokens, lines: LINES, distinct: a.expected.counts.size, bytes, runs: RUNS, p: PARALLELISM,
-      a: a.runs, embedded, cluster, flink,
+      a: a.runs, embedded, cluster, embeddedMiniBatch, clusterMiniBatch, flink,
     });
     ok = true;
   } catch (err) {

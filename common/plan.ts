@@ -46,6 +46,7 @@ export const DeploymentPlanSchema = z.object({
   peers: z.record(z.string(), z.string()),
   functionsCode: z.string().optional(),
   checkpointing: z.custom<JobSpec['checkpointing']>().optional(),
+  miniBatch: z.custom<JobSpec['miniBatch']>().optional(),
   /** Id of the completed checkpoint this attempt starts from, if any. */
   restoredCheckpoint: z.number().int().optional(),
   /** Absolute path of the job's checkpoint storage: tasks write their snapshots under it. */

@@ -10,7 +10,7 @@ import {
   BenchFailure, BIN, type Cluster, freePort, load, log, mustSucceed, parseSeconds, runNode, waitForTaskManagers,
 } from '../processes';
 import { handWritten } from './input';
-import { verify, writeJob } from './verify';
+import { BENCH_MINI_BATCH, verify, writeJob } from './verify';
 
 export interface Run {
   /** Wall-clock of what the variant times (see the header of bench/run.ts). */
@@ -51,19 +51,22 @@ export function runHandWritten(input: string, dir: string, runs: number): { runs
   return { runs: out, expected };
 }
 
-export async function runEmbedded(input: string, dir: string, p: number, runs: number, expected: Expected): Promise<Run[]> {
+/** (b), or with `miniBatch` (b'): the job with the bench's mini-batch. */
+export async function runEmbedded(input: string, dir: string, p: number, runs: number, expected: Expected, miniBatch = false): Promise<Run[]> {
   const out: Run[] = [];
+  const v = miniBatch ? `(b') miniBatch` : '(b)';
   for (let i = 1; i <= runs; i++) {
-    const outDir = join(dir, `b-p${p}-out-${i}`);
-    const job = join(dir, `b-p${p}-job-${i}.json`);
-    writeJob(job, 'bench-wordcount-embedded', input, outDir, p);
-    log(`(b) flinkx run (embedded, parallelism ${p}), run ${i}/${runs} ... (${load()})`);
-    const r = await runNode([BIN('flinkx.js'), 'run', job], 600_000, join(dir, `b-p${p}-cpu-${i}.json`));
-    mustSucceed('(b) flinkx run', r);
+    const tag = `b${miniBatch ? 'mb' : ''}-p${p}`;
+    const outDir = join(dir, `${tag}-out-${i}`);
+    const job = join(dir, `${tag}-job-${i}.json`);
+    writeJob(job, 'bench-wordcount-embedded', input, outDir, p, miniBatch ? BENCH_MINI_BATCH : undefined);
+    log(`${v} flinkx run (embedded, parallelism ${p}), run ${i}/${runs} ... (${load()})`);
+    const r = await runNode([BIN('flinkx.js'), 'run', job], 600_000, join(dir, `${tag}-cpu-${i}.json`));
+    mustSucceed(`${v} flinkx run`, r);
     const jobMs = parseSeconds(r.stdout);
     out.push({ ms: r.ms, cpuMs: r.cpuMs, rssKb: r.maxRssKb, jobMs });
-    log(`(b) p=${p} run ${i}/${runs}: ${sec(r.ms)} wall-clock of the process, CPU ${optSec(r.cpuMs)}, peak RSS ${mb(r.maxRssKb)} (job itself ${optSec(jobMs)} as it reports)`);
-    verify(`(b) p=${p} run ${i}`, outDir, expected.counts, expected.tokens);
+    log(`${v} p=${p} run ${i}/${runs}: ${sec(r.ms)} wall-clock of the process, CPU ${optSec(r.cpuMs)}, peak RSS ${mb(r.maxRssKb)} (job itself ${optSec(jobMs)} as it reports)`);
+    verify(`${v} p=${p} run ${i}`, outDir, expected.counts, expected.tokens, miniBatch);
     rmSync(outDir, { recursive: true, force: true });
   }
   return out;
@@ -93,11 +96,15 @@ function taskTimes(d: JobDetailsLite): string[] {
   return lines;
 }
 
-/** `cluster` is empty and started here: a JobManager and two TaskManagers with ⌈p/2⌉ slots each; stopped at the end. */
-export async function runCluster(cluster: Cluster, input: string, dir: string, p: number, runs: number, expected: Expected): Promise<Run[]> {
+/**
+ * `cluster` is empty and started here: a JobManager and two TaskManagers with ⌈p/2⌉ slots each; stopped
+ * at the end. (c), or with `miniBatch` (c'): the job with the bench's mini-batch.
+ */
+export async function runCluster(cluster: Cluster, input: string, dir: string, p: number, runs: number, expected: Expected, miniBatch = false): Promise<Run[]> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const jmData = join(dir, `jm-data-p${p}`);
+  const v = miniBatch ? `(c') miniBatch` : '(c)';
+  const jmData = join(dir, `jm-data-p${p}${miniBatch ? '-mb' : ''}`);
   mkdirSync(jmData);
   const slots = Math.ceil(p / 2);
   log(`(c) starting a JobManager on port ${port} and two TaskManagers with ${slots} slot(s) each`);
@@ -108,13 +115,14 @@ export async function runCluster(cluster: Cluster, input: string, dir: string, p
   await waitForTaskManagers(base, 2, cluster, 30_000);
   const out: Run[] = [];
   for (let i = 1; i <= runs; i++) {
-    const outDir = join(dir, `c-p${p}-out-${i}`);
-    const job = join(dir, `c-p${p}-job-${i}.json`);
-    writeJob(job, 'bench-wordcount-cluster', input, outDir, p);
-    log(`(c) flinkx submit --wait (cluster, parallelism ${p}), run ${i}/${runs} ... (${load()})`);
+    const tag = `c${miniBatch ? 'mb' : ''}-p${p}`;
+    const outDir = join(dir, `${tag}-out-${i}`);
+    const job = join(dir, `${tag}-job-${i}.json`);
+    writeJob(job, 'bench-wordcount-cluster', input, outDir, p, miniBatch ? BENCH_MINI_BATCH : undefined);
+    log(`${v} flinkx submit --wait (cluster, parallelism ${p}), run ${i}/${runs} ... (${load()})`);
     const rssReset = cluster.resetPeakRss();
     const clusterCpu0 = cluster.cpuMs();
-    const r = await runNode([BIN('flinkx.js'), 'submit', job, '--jobmanager', base, '--wait'], 600_000, join(dir, `c-p${p}-cpu-${i}.json`));
+    const r = await runNode([BIN('flinkx.js'), 'submit', job, '--jobmanager', base, '--wait'], 600_000, join(dir, `${tag}-cpu-${i}.json`));
     const clusterCpu1 = cluster.cpuMs();
     const clusterRss = cluster.peakRssKb();
     mustSucceed('(c) flinkx submit --wait', r);
@@ -133,10 +141,10 @@ export async function runCluster(cluster: Cluster, input: string, dir: string, p
     const cpuMs = clusterCpu !== undefined && r.cpuMs !== undefined ? clusterCpu + r.cpuMs : undefined;
     const rssKb = clusterRss !== undefined && r.maxRssKb !== undefined ? clusterRss + r.maxRssKb : undefined;
     out.push({ ms: r.ms, cpuMs, rssKb, jobMs });
-    log(`(c) p=${p} run ${i}/${runs}: ${sec(r.ms)} from submit to FINISHED, CPU ${optSec(cpuMs)} = JM + TMs ${optSec(clusterCpu)} + client ${optSec(r.cpuMs)}, ` +
+    log(`${v} p=${p} run ${i}/${runs}: ${sec(r.ms)} from submit to FINISHED, CPU ${optSec(cpuMs)} = JM + TMs ${optSec(clusterCpu)} + client ${optSec(r.cpuMs)}, ` +
       `peak RSS ${mb(rssKb)} = JM + TMs ${mb(clusterRss)}${rssReset ? '' : ' (since they started)'} + client ${mb(r.maxRssKb)} (job ${jobId}: ${optSec(jobMs)} as the JobManager reports)`);
-    for (const l of taskLines) log(`(c) p=${p} run ${i}:   ${l}`);
-    verify(`(c) p=${p} run ${i}`, outDir, expected.counts, expected.tokens);
+    for (const l of taskLines) log(`${v} p=${p} run ${i}:   ${l}`);
+    verify(`${v} p=${p} run ${i}`, outDir, expected.counts, expected.tokens, miniBatch);
     rmSync(outDir, { recursive: true, force: true });
     const dead = cluster.dead();
     if (dead) throw new BenchFailure(`${dead.name} exited with ${dead.code} during the bench\n${cluster.logs()}`);

@@ -28,6 +28,12 @@ describe('the DataStream API builds the job spec a job file would', () => {
     expect(functions.get('words')).toBe(tokenize);
   });
 
+  it('enableMiniBatch sets the job\'s miniBatch', () => {
+    const env = StreamExecutionEnvironment.getExecutionEnvironment().enableMiniBatch(500, 1000);
+    env.readTextFile('input.txt').flatMap(tokenize).keyBy('word').sum('count').sinkTo(FileSink.jsonLines('out'));
+    expect(parseJobSpec(env.buildJob('batched').spec).miniBatch).toEqual({ latency: 500, size: 1000 });
+  });
+
   it('jobs/kafka-wordcount: Kafka source and sink, checkpointing and restarts', () => {
     const brokers = ['127.0.0.1:9092'];
     const env = StreamExecutionEnvironment.getExecutionEnvironment()

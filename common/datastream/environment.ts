@@ -53,6 +53,16 @@ export class StreamExecutionEnvironment implements TransformationSink {
     return this;
   }
 
+  /**
+   * Mini-batch for the job's keyed aggregations (a job file's `miniBatch`, Flink SQL's
+   * `table.exec.mini-batch.*`): each key emits one update per bundle of at most `size` records
+   * or `latency` ms, instead of one per record.
+   */
+  enableMiniBatch(latency: number, size: number): this {
+    this.settings.miniBatch = { latency, size };
+    return this;
+  }
+
   fromSource<T>(source: Source<T>): SingleOutputStreamOperator<T> {
     const t = this.add({ type: 'source', inputs: [], connector: source.connector });
     return new SingleOutputStreamOperator<T>(this, t, t);

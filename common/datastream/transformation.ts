@@ -66,6 +66,7 @@ export interface JobSettings {
   maxParallelism?: number;
   checkpointing?: JobSpecInput['checkpointing'];
   restart?: RestartInput;
+  miniBatch?: JobSpecInput['miniBatch'];
 }
 
 const ID_CHARS = /[^A-Za-z0-9_.-]+/g;
@@ -122,6 +123,7 @@ export function translate(settings: JobSettings, transformations: readonly Trans
     ...(settings.maxParallelism !== undefined && { maxParallelism: settings.maxParallelism }),
     ...(settings.checkpointing && { checkpointing: settings.checkpointing }),
     ...(settings.restart && { restart: settings.restart }),
+    ...(settings.miniBatch && { miniBatch: settings.miniBatch }),
     nodes,
   };
   return { spec, functions };

@@ -111,6 +111,14 @@ describe('parseJobSpec: shape problems', () => {
     expectProblem(withRestart({ strategy: 'exponential-delay', jitterFactor: 2 }), 'restart.jitterFactor', 'must be <= 1');
   });
 
+  it('miniBatch: latency (a duration) and size, both required as in Flink SQL', () => {
+    const withMiniBatch = (miniBatch: unknown) => ({ ...wordcount(), miniBatch });
+    expect(parseJobSpec(withMiniBatch({ latency: '2s', size: 5000 })).miniBatch).toEqual({ latency: 2000, size: 5000 });
+    expectProblem(withMiniBatch({ latency: 1000 }), 'miniBatch.size', 'required');
+    expectProblem(withMiniBatch({ size: 10 }), 'miniBatch.latency', 'required');
+    expectProblem(withMiniBatch({ latency: 1000, size: 0 }), 'miniBatch.size', 'must be >= 1');
+  });
+
   it('says "required" for missing fields and names ranges', () => {
     const job = wordcount();
     delete job.name;

@@ -118,6 +118,21 @@ export const RestartSchema = z.preprocess(
 /** What a job may write under `restart`: a strategy, or the older `{attempts, delay}` (fixed delay). */
 export type RestartInput = z.input<typeof RestartStrategySchema> | { attempts?: number; delay?: number };
 
+/**
+ * Flink SQL's mini-batch (`table.exec.mini-batch.allow-latency` and `.size`) for every keyed
+ * aggregation of the job (sum, min, max, count, reduce): a subtask folds its input per key into a
+ * bundle and emits one update per key when the bundle is `size` records old, `latency` has passed
+ * since its first record, or a watermark, a checkpoint barrier or the end of input arrives. Fewer
+ * changelog records, the same final values and the same guarantees. As in Flink, enabling it takes
+ * both settings; without it every input record emits an update.
+ */
+export const MiniBatchSchema = strict({
+  /** How long a record may wait in a bundle before its key's update is emitted. */
+  latency: durationSchema({ min: 1 }),
+  /** Input records per bundle. */
+  size: int.min(1),
+});
+
 export const JobSpecSchema = strict({
   name: nonEmpty,
   parallelism: int.min(1).default(1),
@@ -126,6 +141,7 @@ export const JobSpecSchema = strict({
   functions: nonEmpty.optional(),
   checkpointing: CheckpointingSchema.optional(),
   restart: RestartSchema.optional(),
+  miniBatch: MiniBatchSchema.optional(),
   nodes: z.array(NodeSpecSchema).min(1),
 });
 
@@ -137,4 +153,5 @@ export type TimestampsSpec = z.infer<typeof TimestampsSchema>;
 export type WindowSpec = z.infer<typeof WindowSchema>;
 export type Aggregate = z.infer<typeof AggregateSchema>;
 export type JobSpec = z.infer<typeof JobSpecSchema>;
+export type MiniBatchSpec = z.infer<typeof MiniBatchSchema>;
 export type RestartSpec = z.infer<typeof RestartSchema>;

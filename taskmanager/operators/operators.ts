@@ -19,6 +19,7 @@ import type { OperatorContext, OperatorState, Output } from './output';
 import { IntervalJoinOperator } from './join/interval-join-operator';
 import { ProcessOperator } from './process/process-operator';
 import { WindowOperator } from './window/window-operator';
+import { MiniBatchAggregation, perRecord, type Aggregation } from './mini-batch';
 
 export type Collector = Output['push'];
 
@@ -30,6 +31,8 @@ export interface Chain extends Output {
   operatorStates: Map<string, OperatorState>;
   /** The `timestamps` stage of a source taking the source's record timestamps (`from: "kafka"`). */
   sourceTimestamps?: TimestampsOperator;
+  /** Emit what mini-batch aggregations hold, head first (before a snapshot and at the end of input). */
+  flush(): void;
   /** Windows the chain's window operators hold open. */
   openWindows(): number;
 }
@@ -68,6 +71,7 @@ export function createOperator(
   out: Output,
   states: Map<string, KeyedState<unknown>>,
   operatorStates: Map<string, OperatorState>,
+  bundles: MiniBatchAggregation<unknown>[],
 ): Output {
   const fns = ctx.fns;
   const keyedState = <V>() => {
@@ -76,6 +80,13 @@ export function createOperator(
     return state;
   };
   const keyOf = (r: unknown) => keyOfRecord(r, keyField(node));
+  const aggregation = <V>(agg: Aggregation<V>): Output => {
+    const state = keyedState<V>();
+    if (!ctx.miniBatch) return perRecord(agg, state, out);
+    const op = new MiniBatchAggregation(agg, state, ctx.miniBatch, ctx.time, out);
+    bundles.push(op as MiniBatchAggregation<unknown>);
+    return op;
+  };
   switch (node.type) {
     case 'map': {
       const fn = fns.resolve(node.fn!);
@@ -101,24 +112,23 @@ export function createOperator(
       const f = node.field!;
       const combine =
         node.type === 'sum' ? (a: number, b: number) => a + b : node.type === 'min' ? Math.min : Math.max;
-      const state = keyedState<Record<string, unknown>>();
-      return stateless(out, (r, ts, _, kg) => {
-        const v = numberField(node, r, f);
-        out.push(state.update(keyOf(r), (prev) => (prev ? withField(prev, f, combine(prev[f] as number, v)) : withField(r, f, v)), kg), ts);
+      return aggregation<Record<string, unknown>>({
+        key: keyOf,
+        fold: (prev, r) => {
+          const v = numberField(node, r, f);
+          return prev ? withField(prev, f, combine(prev[f] as number, v)) : withField(r, f, v);
+        },
+        result: (_, value) => value,
       });
     }
     case 'count': {
       const f = node.field ?? 'count';
-      const state = keyedState<number>();
-      return stateless(out, (r, ts, _, kg) => {
-        const key = keyOf(r);
-        out.push({ [keyField(node)]: key, [f]: state.update(key, (n) => (n ?? 0) + 1, kg) }, ts);
-      });
+      const k = keyField(node);
+      return aggregation<number>({ key: keyOf, fold: (n) => (n ?? 0) + 1, result: (key, n) => ({ [k]: key, [f]: n }) });
     }
     case 'reduce': {
       const fn = fns.resolve(node.fn!);
-      const state = keyedState<unknown>();
-      return stateless(out, (r, ts, _, kg) => out.push(state.update(keyOf(r), (prev) => (prev === undefined ? r : call(node, fn, prev, r)), kg), ts));
+      return aggregation<unknown>({ key: keyOf, fold: (prev, r) => (prev === undefined ? r : call(node, fn, prev, r)), result: (_, value) => value });
     }
     case 'intervalJoin': {
       const op = new IntervalJoinOperator(node, ctx, out);
@@ -151,6 +161,8 @@ export function createOperator(
 export function createChain(nodes: NodeSpec[], ctx: OperatorContext, out: Output, onAsyncSettled: () => void = () => undefined): Chain {
   const states = new Map<string, KeyedState<unknown>>();
   const operatorStates = new Map<string, OperatorState>();
+  // Built tail first: the last one pushed is the head.
+  const bundles: MiniBatchAggregation<unknown>[] = [];
   const async = new AsyncOperators(onAsyncSettled);
   let sourceTimestamps: TimestampsOperator | undefined;
   let next = out;
@@ -168,7 +180,7 @@ export function createChain(nodes: NodeSpec[], ctx: OperatorContext, out: Output
       const op = new AsyncWaitOperator(node, ctx.fns.resolve(node.fn!), node.async!, (r, ts) => down.push(r, ts), async.onSettled, (w) => down.watermark(w));
       async.list.unshift(op);
       next = { push: (r, ts) => op.push(r, ts), watermark: (w) => op.watermark(w), status: (idle) => down.status(idle) };
-    } else if (node.type !== 'source' && node.type !== 'sink') next = createOperator(node, ctx, next, states, operatorStates);
+    } else if (node.type !== 'source' && node.type !== 'sink') next = createOperator(node, ctx, next, states, operatorStates, bundles);
   }
   const head = next;
   return {
@@ -179,6 +191,9 @@ export function createChain(nodes: NodeSpec[], ctx: OperatorContext, out: Output
     operatorStates,
     async,
     sourceTimestamps,
+    flush: () => {
+      for (let i = bundles.length - 1; i >= 0; i--) bundles[i].flush();
+    },
     openWindows: () => {
       let n = 0;
       for (const op of operatorStates.values()) if (op instanceof WindowOperator) n += op.openWindows;

@@ -2,6 +2,7 @@
  * What flows between the operators of a chain: records with their event time (if any), watermarks,
  * and the watermark status (idle/active). Each operator is the Output of the one before it.
  */
+import type { MiniBatchSpec } from '../../common/jobfile';
 import type { FunctionRegistry } from './functions';
 import type { ProcessingTimeService } from '../time/timer-service';
 
@@ -21,6 +22,8 @@ export interface Output {
 export interface OperatorContext {
   fns: FunctionRegistry;
   maxParallelism: number;
+  /** The job's mini-batch for keyed aggregations (./mini-batch.ts); absent: one update per record. */
+  miniBatch?: MiniBatchSpec;
   time: ProcessingTimeService;
   /** A side output of the chain's last operator, e.g. a window's late records. */
   side(tag: string, record: unknown, timestamp?: number): void;

@@ -8,17 +8,17 @@
  */
 import { keyGroupFor } from './key-groups';
 
+/** How state tells keys apart: objects and arrays by their JSON form, primitives by value (so 1 and "1" differ). */
+export function stateKey(key: unknown): unknown {
+  return typeof key === 'object' && key !== null ? JSON.stringify(key) : key;
+}
+
 export type KeyedStateSnapshot<V> = [keyGroup: number, entries: [key: unknown, value: V][]][];
 
 export class KeyedState<V> {
   private readonly groups = new Map<number, Map<unknown, V>>();
 
   constructor(private readonly maxParallelism: number) {}
-
-  /** Objects and arrays are keyed by their JSON form; primitives by value (so 1 and "1" differ). */
-  private static mapKey(key: unknown): unknown {
-    return typeof key === 'object' && key !== null ? JSON.stringify(key) : key;
-  }
 
   private group(key: unknown, kg = keyGroupFor(key, this.maxParallelism)): Map<unknown, V> {
     let g = this.groups.get(kg);
@@ -29,22 +29,22 @@ export class KeyedState<V> {
   /** Replace the key's value with `next(previous)` and return it, hashing the key at most once. */
   update(key: unknown, next: (prev: V | undefined) => V, keyGroup?: number): V {
     const g = this.group(key, keyGroup);
-    const k = KeyedState.mapKey(key);
+    const k = stateKey(key);
     const v = next(g.get(k));
     g.set(k, v);
     return v;
   }
 
   get(key: unknown, keyGroup?: number): V | undefined {
-    return this.group(key, keyGroup).get(KeyedState.mapKey(key));
+    return this.group(key, keyGroup).get(stateKey(key));
   }
 
   put(key: unknown, value: V, keyGroup?: number): void {
-    this.group(key, keyGroup).set(KeyedState.mapKey(key), value);
+    this.group(key, keyGroup).set(stateKey(key), value);
   }
 
   remove(key: unknown): void {
-    this.group(key).delete(KeyedState.mapKey(key));
+    this.group(key).delete(stateKey(key));
   }
 
   /** Replace every value by `next(value)`, removing those for which it returns undefined. */

@@ -56,7 +56,7 @@ export class OperatorChain {
       if (tag === LATE_OUTPUT) counters.lateRecords = (counters.lateRecords ?? 0) + 1;
       this.outputs.side(tag, r, ts);
     };
-    this.operators = createChain(vertex.nodes, { fns: env.functions, maxParallelism: plan.maxParallelism, time: this.mailbox, side }, out, interrupt);
+    this.operators = createChain(vertex.nodes, { fns: env.functions, maxParallelism: plan.maxParallelism, miniBatch: plan.miniBatch, time: this.mailbox, side }, out, interrupt);
     this.push = this.operators.push;
   }
 
@@ -130,8 +130,11 @@ export class OperatorChain {
     this.writableWaiter?.();
   }
 
-  /** End of input: async results out, the sink finished, end-of-partition on every channel, all sent. */
+  /** End of input: mini-batches and async results out, the sink finished, end-of-partition on every channel, all sent. */
   async endOfInput(): Promise<void> {
+    const t0 = performance.now();
+    this.operators.flush();
+    await this.afterBatch(t0);
     await this.awaitAsync('idle');
     await this.sink?.finish();
     for (const c of this.outputChannels) c.seal({ kind: 'eop' });

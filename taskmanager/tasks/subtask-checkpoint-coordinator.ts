@@ -68,6 +68,8 @@ export class SubtaskCheckpointCoordinator {
   async checkpoint(id: number): Promise<void> {
     const head = this.env.vertex.nodes[0];
     const operators = this.chain.operators;
+    // Mini-batch bundles go into state and downstream first: ahead of the barrier, out of the snapshot.
+    operators.flush();
     const snapshot: Omit<TaskSnapshot, 'version'> = { keyed: {} };
     if (this.source) snapshot.source = { uid: operatorUid(head), position: this.source.position(id) };
     for (const [node, state] of operators.states) snapshot.keyed[node] = state.snapshot();
