@@ -17,8 +17,10 @@ describe('KeyedState', () => {
     expect(s.get('a', kg)).toBe(1);
     s.put('a', 2, kg);
     expect(s.update('a', (v) => v! + 1, kg)).toBe(3);
-    // Without one, the key is hashed: its own group, where nothing is yet.
-    expect(s.get('a')).toBeUndefined();
+    // A known key is found without its key group, and stays in the group it was inserted with.
+    expect(s.get('a')).toBe(3);
+    s.put('a', 4);
+    expect(s.snapshot()).toEqual([[kg, [['a', 4]]]]);
   });
 
   test('snapshots group entries by key group, and a restore brings every value back', () => {

@@ -2,9 +2,9 @@
  * Keyed state of one operator, kept per key group so that it can be split by key-group range when
  * a job is restored at another parallelism.
  *
- * Every access takes the key's key group when the caller has it (the hash partitioner computed it
- * and it came with the batch, common/protocol/batch.ts), so the key is hashed once per record; without
- * it the key is hashed here.
+ * A new key takes its key group from the caller when it has it (the hash partitioner computed it
+ * and it came with the batch, common/protocol/batch.ts), so a key is hashed once per record at most;
+ * without it the key is hashed here. Reads and updates of a known key need no key group.
  */
 import { keyGroupFor } from './key-groups';
 
@@ -15,55 +15,68 @@ export function stateKey(key: unknown): unknown {
 
 export type KeyedStateSnapshot<V> = [keyGroup: number, entries: [key: unknown, value: V][]][];
 
+/** A key's value and its key group; updated in place, so a record costs one map lookup. */
+interface Entry<V> {
+  value: V;
+  keyGroup: number;
+}
+
 export class KeyedState<V> {
-  private readonly groups = new Map<number, Map<unknown, V>>();
+  /** One map over all keys (by stateKey): the key group is needed only on insert and in snapshots. */
+  private readonly entries = new Map<unknown, Entry<V>>();
 
   constructor(private readonly maxParallelism: number) {}
 
-  private group(key: unknown, kg = keyGroupFor(key, this.maxParallelism)): Map<unknown, V> {
-    let g = this.groups.get(kg);
-    if (!g) this.groups.set(kg, (g = new Map()));
-    return g;
+  private insert(key: unknown, k: unknown, value: V, keyGroup = keyGroupFor(key, this.maxParallelism)): void {
+    this.entries.set(k, { value, keyGroup });
   }
 
   /** Replace the key's value with `next(previous)` and return it, hashing the key at most once. */
   update(key: unknown, next: (prev: V | undefined) => V, keyGroup?: number): V {
-    const g = this.group(key, keyGroup);
     const k = stateKey(key);
-    const v = next(g.get(k));
-    g.set(k, v);
+    const e = this.entries.get(k);
+    if (e) return (e.value = next(e.value));
+    const v = next(undefined);
+    this.insert(key, k, v, keyGroup);
     return v;
   }
 
-  get(key: unknown, keyGroup?: number): V | undefined {
-    return this.group(key, keyGroup).get(stateKey(key));
+  get(key: unknown, _keyGroup?: number): V | undefined {
+    return this.entries.get(stateKey(key))?.value;
   }
 
   put(key: unknown, value: V, keyGroup?: number): void {
-    this.group(key, keyGroup).set(stateKey(key), value);
+    const k = stateKey(key);
+    const e = this.entries.get(k);
+    if (e) e.value = value;
+    else this.insert(key, k, value, keyGroup);
   }
 
   remove(key: unknown): void {
-    this.group(key).delete(stateKey(key));
+    this.entries.delete(stateKey(key));
   }
 
   /** Replace every value by `next(value)`, removing those for which it returns undefined. */
   sweep(next: (value: V) => V | undefined): void {
-    for (const g of this.groups.values()) {
-      for (const [k, v] of g) {
-        const n = next(v);
-        if (n === undefined) g.delete(k);
-        else g.set(k, n);
-      }
+    for (const [k, e] of this.entries) {
+      const n = next(e.value);
+      if (n === undefined) this.entries.delete(k);
+      else e.value = n;
     }
   }
 
   /** Entries per key group, as stored (object keys in their JSON form). */
   snapshot(): KeyedStateSnapshot<V> {
-    return [...this.groups].map(([kg, g]) => [kg, [...g]]);
+    const groups = new Map<number, [unknown, V][]>();
+    for (const [k, e] of this.entries) {
+      let g = groups.get(e.keyGroup);
+      if (!g) groups.set(e.keyGroup, (g = []));
+      g.push([k, e.value]);
+    }
+    return [...groups];
   }
 
   restore(snapshot: KeyedStateSnapshot<V>): void {
-    for (const [kg, entries] of snapshot) this.groups.set(kg, new Map(entries));
+    for (const [keyGroup, entries] of snapshot) for (const [k, value] of entries) this.entries.set(k, { value, keyGroup });
   }
 }

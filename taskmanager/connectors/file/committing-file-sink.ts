@@ -10,15 +10,16 @@
  * The state names the subtask that wrote it: restored at another parallelism, a subtask may
  * commit the pending files of another old subtask (taskmanager/checkpoint/rescale.ts).
  */
-import { readdir, rename, rm, type FileHandle } from 'node:fs/promises';
+import { readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { jsonLines, openIn } from './file-sink';
+import type { WriteBehind } from './write-behind';
 import type { SinkWriter, SubtaskInfo } from '../types';
 
 const pad = (id: number) => String(id).padStart(10, '0');
 
 export class CommittingFileSink implements SinkWriter {
-  private current: FileHandle | undefined;
+  private current: WriteBehind | undefined;
   private readonly currentName: string;
   /** Checkpoint ids whose files are pending, oldest first. */
   private pending: number[] = [];
@@ -40,13 +41,14 @@ export class CommittingFileSink implements SinkWriter {
 
   async write(records: unknown[]): Promise<void> {
     this.current ??= await openIn(this.folder, this.currentName, 'w');
-    await this.current.write(jsonLines(records));
+    await this.current.append(jsonLines(records));
   }
 
   /** Close the in-progress file as pending for checkpoint n. */
   private async seal(id: number): Promise<void> {
     if (!this.current) return;
-    await this.current.sync();
+    await this.current.drain();
+    await this.current.handle.sync();
     await this.current.close();
     this.current = undefined;
     await rename(join(this.folder, this.currentName), join(this.folder, this.pendingName(id)));
@@ -100,7 +102,8 @@ export class CommittingFileSink implements SinkWriter {
   async finish(): Promise<void> {
     await this.commit(Number.MAX_SAFE_INTEGER);
     if (!this.current) return;
-    await this.current.sync();
+    await this.current.drain();
+    await this.current.handle.sync();
     await this.current.close();
     this.current = undefined;
     await rename(join(this.folder, this.currentName), join(this.folder, this.committedName('final')));

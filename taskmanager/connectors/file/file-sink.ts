@@ -3,10 +3,11 @@
  * Without checkpoints a run starts the file afresh. At-least-once: every checkpoint syncs the file
  * to disk, and a restored attempt appends to it (records after the checkpoint are written again).
  */
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConnectorError } from '../../../common/errors';
 import type { SinkWriter, SubtaskInfo } from '../types';
+import { WriteBehind } from './write-behind';
 
 export function partFileName(subtask: number): string {
   return `part-${subtask}.jsonl`;
@@ -18,18 +19,18 @@ export function jsonLines(records: unknown[]): string {
   return text;
 }
 
-export async function openIn(folder: string, name: string, flags: string): Promise<FileHandle> {
+export async function openIn(folder: string, name: string, flags: string): Promise<WriteBehind> {
   const path = join(folder, name);
   try {
     await mkdir(folder, { recursive: true });
-    return await open(path, flags);
+    return new WriteBehind(await open(path, flags));
   } catch (err) {
     throw new ConnectorError(`file sink cannot write ${path}: ${(err as Error).message}`, { cause: err });
   }
 }
 
 export class FileSink implements SinkWriter {
-  private handle: FileHandle | undefined;
+  private handle: WriteBehind | undefined;
   private restored = false;
 
   constructor(
@@ -37,17 +38,19 @@ export class FileSink implements SinkWriter {
     private readonly task: SubtaskInfo,
   ) {}
 
-  private async file(): Promise<FileHandle> {
+  private async file(): Promise<WriteBehind> {
     this.handle ??= await openIn(this.folder, partFileName(this.task.subtask), this.restored ? 'a' : 'w');
     return this.handle;
   }
 
   async write(records: unknown[]): Promise<void> {
-    await (await this.file()).write(jsonLines(records));
+    await (await this.file()).append(jsonLines(records));
   }
 
   async snapshot(): Promise<unknown> {
-    await (await this.file()).datasync();
+    const file = await this.file();
+    await file.drain();
+    await file.handle.datasync();
     return null;
   }
 
@@ -58,7 +61,9 @@ export class FileSink implements SinkWriter {
   }
 
   async finish(): Promise<void> {
-    await (await this.file()).sync();
+    const file = await this.file();
+    await file.drain();
+    await file.handle.sync();
   }
 
   async close(): Promise<void> {
