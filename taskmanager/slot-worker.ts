@@ -1,36 +1,38 @@
 /**
  * One slot: a worker thread running the subtasks deployed into it (with slot sharing, subtask i of
- * every vertex of a job). It routes channel traffic itself:
- *   same slot      → straight into the consumer's input gate (records are not serialized)
- *   other slot     → msgpack batch over a MessagePort to that slot's worker (buffer transferred)
- *   other TM       → msgpack batch to the TM main thread, which owns the TM↔TM WebSockets
- * A batch's wire format: common/protocol/batch.ts.
+ * every vertex of a job). Its tasks send through a TransportRouter (network/transports.ts: same
+ * slot, another slot of this TM, another TM); batches and credits that arrive are handed to the
+ * consuming task's input gate or the producing task's output channel here.
  */
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { errorInfo, NonRetriableError } from '../common/errors';
-import { decodeBatch, encodeBatch, type Batch } from '../common/protocol/batch';
+import { decodeBatch, type Batch } from '../common/protocol/batch';
 import type { TaskCounters } from '../common/protocol/control';
-import type { DeploymentPlan, SlotRef, TaskRef } from '../common/plan';
-import type { ChannelTransport, OutputChannel } from './network/channels';
+import type { DeploymentPlan, TaskRef } from '../common/plan';
+import type { OutputChannel } from './network/channels';
+import { PeerSlotTransport, RemoteTransport, SameSlotTransport, TransportRouter } from './network/transports';
 import { FunctionRegistry, loadFunctions } from './operators/functions';
 import { snapshotPath, writeSnapshotFile } from './checkpoint/state-files';
 import { restoreReader } from './checkpoint/restore';
 import { StreamTask } from './tasks/stream-task';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './worker-messages';
 
-class Slot implements ChannelTransport {
+class Slot {
   /** The task consuming each input channel of this slot. */
   private readonly consumers = new Map<string, StreamTask>();
   private readonly outputs = new Map<string, OutputChannel>();
   private readonly pendingCredits = new Map<string, number>();
   private readonly tasks = new Map<string, StreamTask[]>();
   private readonly functionModules = new Map<string, FunctionRegistry>();
+  private readonly transport: TransportRouter;
 
   constructor(
     private readonly init: WorkerInit,
     private readonly peers: (MessagePort | undefined)[],
     private readonly main: MessagePort,
   ) {
+    const local = { deliver: (ch: string, batch: Batch) => this.consumers.get(ch)?.gate.deliver(ch, batch), credit: (ch: string, n: number) => this.credit(ch, n) };
+    this.transport = new TransportRouter({ tm: init.tmId, slot: init.slot }, new SameSlotTransport(local), new PeerSlotTransport(peers), new RemoteTransport(main));
     for (const port of peers) port?.on('message', (m: MainToWorker) => this.onMessage(m));
     setInterval(() => this.post({ kind: 'stats', tasks: this.counters(), queuedBytes: this.queuedBytes() }), 500).unref();
   }
@@ -60,16 +62,6 @@ class Slot implements ChannelTransport {
     }
   }
 
-  sendBatch(dest: SlotRef, ch: string, batch: Batch): void {
-    if (dest.tm === this.init.tmId && dest.slot === this.init.slot) {
-      this.consumers.get(ch)?.gate.deliver(ch, batch);
-      return;
-    }
-    const payload = encodeBatch(batch);
-    if (dest.tm === this.init.tmId) this.peers[dest.slot]!.postMessage({ kind: 'data', ch, payload }, [payload.buffer as ArrayBuffer]);
-    else this.post({ kind: 'remote-data', dest, ch, payload }, [payload.buffer as ArrayBuffer]);
-  }
-
   /** A batch from a peer slot or another TM; one that does not decode fails its consumer, nothing else. */
   private data(ch: string, payload: Uint8Array): void {
     const task = this.consumers.get(ch);
@@ -82,12 +74,6 @@ class Slot implements ChannelTransport {
       return;
     }
     task.gate.deliver(ch, batch);
-  }
-
-  sendCredit(dest: SlotRef, ch: string, n: number): void {
-    if (dest.tm === this.init.tmId && dest.slot === this.init.slot) this.credit(ch, n);
-    else if (dest.tm === this.init.tmId) this.peers[dest.slot]!.postMessage({ kind: 'credit', ch, n });
-    else this.post({ kind: 'remote-credit', dest, ch, n });
   }
 
   /** Credit may arrive before the producer is deployed here; it is kept until then. */
@@ -128,7 +114,7 @@ class Slot implements ChannelTransport {
         const functions = this.functionsFor(plan, functionsPath);
         const acknowledge = (checkpointId: number, state: Uint8Array) => void this.persist(plan, ref, checkpointId, state);
         const restoreState = restoreReader(plan, vertex, ref);
-        task = new StreamTask({ plan, vertex, subtask: ref.subtask, network: this.init.network, transport: this, functions, report, acknowledge, restoreState });
+        task = new StreamTask({ plan, vertex, subtask: ref.subtask, network: this.init.network, transport: this.transport, functions, report, acknowledge, restoreState });
       } catch (err) {
         report('FAILED', errorInfo(err));
         continue;

@@ -1,0 +1,65 @@
+import { MessageChannel } from 'node:worker_threads';
+import { decodeBatch, type Batch } from '../../common/protocol/batch';
+import type { SlotRef } from '../../common/plan';
+import type { ChannelTransport } from './channels';
+import { PeerSlotTransport, RemoteTransport, SameSlotTransport, TransportRouter } from './transports';
+
+class Recording implements ChannelTransport {
+  readonly sent: string[] = [];
+  sendBatch(dest: SlotRef, ch: string): void {
+    this.sent.push(`batch ${dest.tm}/${dest.slot} ${ch}`);
+  }
+  sendCredit(dest: SlotRef, ch: string, n: number): void {
+    this.sent.push(`credit ${dest.tm}/${dest.slot} ${ch} ${n}`);
+  }
+}
+
+const batch = (): Batch => ({ records: [{ word: 'a', count: 1 }, 'b'], keyGroups: [3, 4], bytes: 0 });
+const next = (port: MessageChannel['port2']) => new Promise<any>((resolve) => port.once('message', resolve));
+
+describe('channel transports', () => {
+  test('the router picks the same slot, another slot of this TM, or another TM by the destination', () => {
+    const [same, peer, remote] = [new Recording(), new Recording(), new Recording()];
+    const router = new TransportRouter({ tm: 'tm-1', slot: 0 }, same, peer, remote);
+    router.sendBatch({ tm: 'tm-1', slot: 0 }, 'c0', batch());
+    router.sendCredit({ tm: 'tm-1', slot: 1 }, 'c1', 2);
+    router.sendBatch({ tm: 'tm-2', slot: 0 }, 'c2', batch());
+    router.sendCredit({ tm: 'tm-2', slot: 1 }, 'c3', 4);
+    expect(same.sent).toEqual(['batch tm-1/0 c0']);
+    expect(peer.sent).toEqual(['credit tm-1/1 c1 2']);
+    expect(remote.sent).toEqual(['batch tm-2/0 c2', 'credit tm-2/1 c3 4']);
+  });
+
+  test('the same slot hands the batch object itself to the gate: nothing is serialized', () => {
+    const got: [string, unknown][] = [];
+    const t = new SameSlotTransport({ deliver: (ch, b) => got.push([ch, b]), credit: (ch, n) => got.push([ch, n]) });
+    const b = batch();
+    t.sendBatch({ tm: 'x', slot: 0 }, 'c', b);
+    t.sendCredit({ tm: 'x', slot: 0 }, 'c', 3);
+    expect(got[0]![1]).toBe(b);
+    expect(got[1]).toEqual(['c', 3]);
+  });
+
+  test('another slot gets the encoded batch over its port; a slot with no port is an error', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const t = new PeerSlotTransport([undefined, port1]);
+    const arrived = next(port2);
+    t.sendBatch({ tm: 'x', slot: 1 }, 'c', batch());
+    const m = await arrived;
+    expect(m.kind).toBe('data');
+    expect(decodeBatch(m.payload)).toMatchObject({ records: [{ word: 'a', count: 1 }, 'b'], keyGroups: [3, 4] });
+    expect(() => t.sendCredit({ tm: 'x', slot: 2 }, 'c', 1)).toThrow(/no port to slot 2/);
+    port1.close();
+  });
+
+  test('another TM: the encoded batch goes to the main thread with its destination', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const t = new RemoteTransport(port1 as never);
+    const arrived = next(port2);
+    t.sendBatch({ tm: 'tm-9', slot: 3 }, 'c', batch());
+    const m = await arrived;
+    expect(m).toMatchObject({ kind: 'remote-data', dest: { tm: 'tm-9', slot: 3 }, ch: 'c' });
+    expect(decodeBatch(m.payload).records).toEqual([{ word: 'a', count: 1 }, 'b']);
+    port1.close();
+  });
+});
