@@ -138,7 +138,7 @@ export class TaskManager {
         return;
       }
       case 'remote-data':
-        this.peer(m.dest.tm, m.ch)?.send({ t: 'data', ch: m.ch, slot: m.dest.slot, payload: m.payload as Uint8Array<ArrayBuffer> });
+        this.peer(m.dest.tm, m.ch)?.sendEncoded(m.frame);
         return;
       case 'remote-credit':
         this.peer(m.dest.tm, m.ch)?.send({ t: 'credit', ch: m.ch, slot: m.dest.slot, n: m.n });

@@ -32,7 +32,8 @@ export type MainToWorker =
 export type WorkerToMain =
   | { kind: 'ready' }
   | Relayed<typeof TaskStateFrame>
-  | { kind: 'remote-data'; dest: SlotRef; ch: string; payload: Uint8Array }
+  /** `frame`: a whole encoded data frame (common/protocol/data.ts) for TaskManager `dest.tm`. */
+  | { kind: 'remote-data'; dest: SlotRef; ch: string; frame: Uint8Array<ArrayBuffer> }
   | { kind: 'remote-credit'; dest: SlotRef; ch: string; n: number }
   | { kind: 'stats'; tasks: TaskCounters[]; queuedBytes: number }
   | Relayed<typeof AckCheckpointFrame>

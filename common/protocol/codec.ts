@@ -73,3 +73,11 @@ export type Frame = TmToJmFrame | JmToTmFrame | DataConnectionFrame | z.infer<ty
 export function encodeFrame(frame: Outgoing<Frame>): Buffer {
   return packr.pack({ v: PROTOCOL_VERSION, ...frame });
 }
+
+/**
+ * A frame in bytes of its own (not a view of the encoder's buffer), so it can be moved to another
+ * thread: the slot worker encodes a TM↔TM data frame whole and the main thread only writes it.
+ */
+export function encodeFrameOwned(frame: Outgoing<Frame>): Uint8Array<ArrayBuffer> {
+  return Uint8Array.prototype.slice.call(encodeFrame(frame)) as Uint8Array<ArrayBuffer>;
+}

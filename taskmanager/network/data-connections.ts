@@ -93,7 +93,7 @@ export class DataServer {
 /** A dialled connection to one peer TM; frames wait in order until it has answered the challenge. */
 export class PeerConnection {
   private ws: WebSocket;
-  private readonly backlog: Buffer[] = [];
+  private readonly backlog: Uint8Array[] = [];
   private open = false;
   private closedByUs = false;
   private lostReported = false;
@@ -151,7 +151,11 @@ export class PeerConnection {
   }
 
   send(frame: Outgoing<DataConnectionFrame>): void {
-    const bytes = encodeFrame(frame);
+    this.sendEncoded(encodeFrame(frame));
+  }
+
+  /** A frame already encoded (a data frame from a slot worker). */
+  sendEncoded(bytes: Uint8Array): void {
     if (this.open) this.ws.send(bytes);
     else this.backlog.push(bytes);
   }

@@ -1,5 +1,7 @@
 import { MessageChannel } from 'node:worker_threads';
-import { decodeBatch, type Batch } from '../../common/protocol/batch';
+import { decodeBatch, encodeBatch, type Batch } from '../../common/protocol/batch';
+import { decodeFrame, encodeFrame } from '../../common/protocol/codec';
+import { DataConnectionFrame } from '../../common/protocol/data';
 import type { SlotRef } from '../../common/plan';
 import type { ChannelTransport } from './channels';
 import { PeerSlotTransport, RemoteTransport, SameSlotTransport, TransportRouter } from './transports';
@@ -52,14 +54,18 @@ describe('channel transports', () => {
     port1.close();
   });
 
-  test('another TM: the encoded batch goes to the main thread with its destination', async () => {
+  test('another TM: the whole data frame is encoded in the slot, the same bytes encodeFrame writes', async () => {
     const { port1, port2 } = new MessageChannel();
     const t = new RemoteTransport(port1 as never);
     const arrived = next(port2);
-    t.sendBatch({ tm: 'tm-9', slot: 3 }, 'c', batch());
+    const b = batch();
+    t.sendBatch({ tm: 'tm-9', slot: 3 }, 'c', b);
     const m = await arrived;
     expect(m).toMatchObject({ kind: 'remote-data', dest: { tm: 'tm-9', slot: 3 }, ch: 'c' });
-    expect(decodeBatch(m.payload).records).toEqual([{ word: 'a', count: 1 }, 'b']);
+    expect(Buffer.from(m.frame)).toEqual(encodeFrame({ t: 'data', ch: 'c', slot: 3, payload: encodeBatch(b) as Uint8Array<ArrayBuffer> }));
+    const frame = decodeFrame(DataConnectionFrame, m.frame);
+    expect(frame).toMatchObject({ t: 'data', ch: 'c', slot: 3 });
+    expect(decodeBatch((frame as { payload: Uint8Array }).payload).records).toEqual([{ word: 'a', count: 1 }, 'b']);
     port1.close();
   });
 });

@@ -3,11 +3,13 @@
  * router that picks one by where the other end runs:
  *   same slot   → straight into the consumer's input gate or output channel (nothing serialized)
  *   other slot  → a msgpack batch over the MessagePort to that slot's worker (buffer transferred)
- *   other TM    → a msgpack batch to the TM main thread, which owns the TM↔TM data connections
+ *   other TM    → the whole data frame, encoded here, to the TM main thread, which writes it to
+ *                 its data connection with that TM
  * A batch's wire format: common/protocol/batch.ts.
  */
 import type { MessagePort } from 'node:worker_threads';
 import { encodeBatch, type Batch } from '../../common/protocol/batch';
+import { encodeFrameOwned } from '../../common/protocol/codec';
 import type { SlotRef } from '../../common/plan';
 import type { MainToWorker, WorkerToMain } from '../worker-messages';
 import type { ChannelTransport } from './channels';
@@ -54,8 +56,9 @@ export class RemoteTransport implements ChannelTransport {
   constructor(private readonly main: MessagePort) {}
 
   sendBatch(dest: SlotRef, ch: string, batch: Batch): void {
-    const payload = encodeBatch(batch);
-    this.main.postMessage({ kind: 'remote-data', dest, ch, payload } satisfies WorkerToMain, [payload.buffer as ArrayBuffer]);
+    // The whole data frame is encoded here: the main thread writes it to the socket as it is.
+    const frame = encodeFrameOwned({ t: 'data', ch, slot: dest.slot, payload: encodeBatch(batch) as Uint8Array<ArrayBuffer> });
+    this.main.postMessage({ kind: 'remote-data', dest, ch, frame } satisfies WorkerToMain, [frame.buffer]);
   }
 
   sendCredit(dest: SlotRef, ch: string, n: number): void {
