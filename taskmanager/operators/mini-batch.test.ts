@@ -30,6 +30,18 @@ function randomWords(n: number, seed: number): { word: string; count: number }[]
   return Array.from({ length: n }, () => w(`w${Math.floor(next() * 17)}`, 1 + Math.floor(next() * 3)));
 }
 
+/** The same input through `agg` with one update per record and with a mini-batch of `size` (flushed at the end). */
+function withAndWithout(agg: NodeSpec, size: number, input: unknown[]) {
+  const plain = chainOf([agg]);
+  const batched = chainOf([agg], { latency: 60_000, size });
+  for (const r of input) {
+    plain.chain.push(r);
+    batched.chain.push(r);
+  }
+  batched.chain.flush();
+  return { plain, batched };
+}
+
 describe('mini-batch keyed aggregation', () => {
   it('emits one update per key per bundle of `size` records, in the order keys came', () => {
     const { chain, events } = chainOf([sum], { latency: 60_000, size: 4 });
@@ -77,14 +89,7 @@ describe('mini-batch keyed aggregation', () => {
   });
 
   it('keeps the state a snapshot takes after flush equal to one update per record', () => {
-    const input = randomWords(500, 7);
-    const plain = chainOf([sum]);
-    const batched = chainOf([sum], { latency: 60_000, size: 37 });
-    for (const r of input) {
-      plain.chain.push(r);
-      batched.chain.push(r);
-    }
-    batched.chain.flush();
+    const { plain, batched } = withAndWithout(sum, 37, randomWords(500, 7));
     expect(batched.chain.states.get('counts')!.snapshot()).toEqual(plain.chain.states.get('counts')!.snapshot());
     expect(finalValues(batched.events)).toEqual(finalValues(plain.events));
     expect(records(batched.events).length).toBeLessThan(records(plain.events).length);
@@ -100,13 +105,7 @@ describe('mini-batch keyed aggregation', () => {
       node({ id: 'r', type: 'reduce', keyBy: 'word', fn: 'longest' }),
     ];
     for (const agg of cases) {
-      const plain = chainOf([agg]);
-      const batched = chainOf([agg], { latency: 60_000, size: 23 });
-      for (const r of input) {
-        plain.chain.push(r);
-        batched.chain.push(r);
-      }
-      batched.chain.flush();
+      const { plain, batched } = withAndWithout(agg, 23, input);
       expect([agg.type, finalValues(batched.events)]).toEqual([agg.type, finalValues(plain.events)]);
     }
   });
