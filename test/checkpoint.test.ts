@@ -36,7 +36,7 @@ describe('checkpoints and recovery', () => {
   beforeAll(async () => {
     cluster = await Cluster.start([2, 2]);
     input = join(tempDir(), 'input.txt');
-    writeText(input, 2_000_000, 21);
+    writeText(input, 1_000_000, 21);
     expected = expectedCounts(readFileSync(input, 'utf8'));
   });
   afterAll(() => cluster.stop());
