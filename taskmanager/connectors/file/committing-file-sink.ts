@@ -47,8 +47,7 @@ export class CommittingFileSink implements SinkWriter {
   /** Close the in-progress file as pending for checkpoint n. */
   private async seal(id: number): Promise<void> {
     if (!this.current) return;
-    await this.current.drain();
-    await this.current.handle.sync();
+    await this.current.sync();
     await this.current.close();
     this.current = undefined;
     await rename(join(this.folder, this.currentName), join(this.folder, this.pendingName(id)));
@@ -102,8 +101,7 @@ export class CommittingFileSink implements SinkWriter {
   async finish(): Promise<void> {
     await this.commit(Number.MAX_SAFE_INTEGER);
     if (!this.current) return;
-    await this.current.drain();
-    await this.current.handle.sync();
+    await this.current.sync();
     await this.current.close();
     this.current = undefined;
     await rename(join(this.folder, this.currentName), join(this.folder, this.committedName('final')));

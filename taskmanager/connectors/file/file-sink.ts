@@ -48,9 +48,7 @@ export class FileSink implements SinkWriter {
   }
 
   async snapshot(): Promise<unknown> {
-    const file = await this.file();
-    await file.drain();
-    await file.handle.datasync();
+    await (await this.file()).sync(true);
     return null;
   }
 
@@ -61,9 +59,7 @@ export class FileSink implements SinkWriter {
   }
 
   async finish(): Promise<void> {
-    const file = await this.file();
-    await file.drain();
-    await file.handle.sync();
+    await (await this.file()).sync();
   }
 
   async close(): Promise<void> {

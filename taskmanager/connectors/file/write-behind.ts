@@ -2,8 +2,9 @@
  * A file written behind its caller: `append` queues text and starts a write when none is in flight,
  * so the task serializes its next batch while the last one is written (an awaited write per batch
  * left the slot thread idle for a fifth of a word count). The caller waits only when `limit`
- * characters are queued, and `drain` waits for everything: the sinks drain before every sync, close
- * and snapshot, so what a checkpoint covers is on disk as before. A failed write fails the next call.
+ * characters are queued; `sync` writes everything queued and then syncs the file, which the sinks do
+ * at every snapshot and at the end, so what a checkpoint covers is on disk as before. A failed write
+ * fails the next call.
  */
 import type { FileHandle } from 'node:fs/promises';
 
@@ -17,7 +18,7 @@ export class WriteBehind {
   private failure: unknown;
 
   constructor(
-    readonly handle: FileHandle,
+    private readonly handle: FileHandle,
     private readonly limit = WRITE_BEHIND_LIMIT,
   ) {}
 
@@ -32,14 +33,24 @@ export class WriteBehind {
 
   /** Every queued text written (or the first write's failure thrown). */
   async drain(): Promise<void> {
-    while (this.inFlight) await this.inFlight;
+    await this.settle();
     this.rethrow();
   }
 
-  /** Drain, then close the file; a write that failed is not reported again here. */
+  /** Drain, then flush the file to disk: its data only (`datasync`) or with its metadata (`sync`). */
+  async sync(dataOnly = false): Promise<void> {
+    await this.drain();
+    await (dataOnly ? this.handle.datasync() : this.handle.sync());
+  }
+
+  /** Wait for the writes, then close the file; a write that failed is not reported again here. */
   async close(): Promise<void> {
-    while (this.inFlight) await this.inFlight;
+    await this.settle();
     await this.handle.close();
+  }
+
+  private async settle(): Promise<void> {
+    while (this.inFlight) await this.inFlight;
   }
 
   private async pump(): Promise<void> {
