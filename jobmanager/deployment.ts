@@ -35,7 +35,7 @@ export function deployment(
     peers,
     functionsCode: job.functionsCode,
     checkpointing: job.spec.checkpointing,
-    ...(job.spec.miniBatch && { miniBatch: job.spec.miniBatch }),
+    miniBatch: job.spec.miniBatch,
     ...(job.checkpointDir && { checkpointDir: job.checkpointDir }),
     ...(restore && { restoredCheckpoint: restore.checkpointId }),
   };

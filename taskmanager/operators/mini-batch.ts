@@ -66,7 +66,7 @@ export class MiniBatchAggregation<V> implements Output {
       pending.timestamp = timestamp;
     } else {
       if (this.bundle.size === 0) this.armLatency();
-      const value = this.agg.fold(this.state.get(key, keyGroup), record);
+      const value = this.agg.fold(this.state.get(key), record);
       this.bundle.set(id, { key, value, timestamp, keyGroup });
     }
     if (++this.records >= this.options.size) this.flush();

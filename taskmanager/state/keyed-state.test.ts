@@ -14,7 +14,7 @@ describe('KeyedState', () => {
     const kg = (keyGroupFor('a', 128) + 1) % 128;
     s.update('a', () => 1, kg);
     expect(s.snapshot()).toEqual([[kg, [['a', 1]]]]);
-    expect(s.get('a', kg)).toBe(1);
+    expect(s.get('a')).toBe(1);
     s.put('a', 2, kg);
     expect(s.update('a', (v) => v! + 1, kg)).toBe(3);
     // A known key is found without its key group, and stays in the group it was inserted with.

@@ -41,7 +41,7 @@ export class KeyedState<V> {
     return v;
   }
 
-  get(key: unknown, _keyGroup?: number): V | undefined {
+  get(key: unknown): V | undefined {
     return this.entries.get(stateKey(key))?.value;
   }
 

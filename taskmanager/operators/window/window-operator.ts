@@ -59,7 +59,7 @@ export class WindowOperator extends TimerOperator {
     }
     const t = this.eventTime ? timestamp! : this.ctx.time.now();
     const key = keyOf(record, keyField(this.node, input));
-    const list = this.contents.get(key, keyGroup) ?? [];
+    const list = this.contents.get(key) ?? [];
     let taken = false;
     for (const w of this.assigner.assign(t)) {
       const entry = this.assigner.merging ? this.mergeSession(key, list, w) : this.windowFor(key, list, w);
