@@ -12,23 +12,12 @@ import {
   OutputChannel,
   type ChannelTransport,
 } from './channels';
-
-/** A transport that only records what it is asked to send. */
-class RecordingTransport implements ChannelTransport {
-  readonly batches: { dest: SlotRef; ch: string; batch: Batch }[] = [];
-  readonly credits: { dest: SlotRef; ch: string; n: number }[] = [];
-  sendBatch(dest: SlotRef, ch: string, batch: Batch): void {
-    this.batches.push({ dest, ch, batch });
-  }
-  sendCredit(dest: SlotRef, ch: string, n: number): void {
-    this.credits.push({ dest, ch, n });
-  }
-}
+import { TestingChannelTransport } from './testing-channel-transport';
 
 const consumer: SlotRef = { tm: 'tm-b', slot: 3 };
 
-function output(): { ch: OutputChannel; t: RecordingTransport; writable: jest.Mock } {
-  const t = new RecordingTransport();
+function output(): { ch: OutputChannel; t: TestingChannelTransport; writable: jest.Mock } {
+  const t = new TestingChannelTransport();
   const writable = jest.fn();
   return { ch: new OutputChannel('job/0/a->b/0/1', consumer, t, writable), t, writable };
 }
@@ -193,8 +182,8 @@ describe('InputGate', () => {
   const producerA: SlotRef = { tm: 'tm-a', slot: 0 };
   const producerB: SlotRef = { tm: 'tm-a', slot: 1 };
 
-  function gate(): { g: InputGate; t: RecordingTransport; a: InputChannel; b: InputChannel } {
-    const t = new RecordingTransport();
+  function gate(): { g: InputGate; t: TestingChannelTransport; a: InputChannel; b: InputChannel } {
+    const t = new TestingChannelTransport();
     const g = new InputGate(t);
     const a = new InputChannel('ch-a', producerA);
     const b = new InputChannel('ch-b', producerB);
@@ -287,8 +276,8 @@ describe('InputGate', () => {
 
   it('round-trips with an OutputChannel: at most INITIAL_CREDITS batches in flight until released', async () => {
     // wire a producer to a gate through recording transports, delivering by hand
-    const toConsumer = new RecordingTransport();
-    const toProducer = new RecordingTransport();
+    const toConsumer = new TestingChannelTransport();
+    const toProducer = new TestingChannelTransport();
     const out = new OutputChannel('ch-a', consumer, toConsumer, () => undefined);
     const g = new InputGate(toProducer);
     const inCh = new InputChannel('ch-a', producerA);
@@ -311,7 +300,7 @@ describe('InputGate', () => {
 
 describe('network options', () => {
   it('a channel seals at its configured batch size; a gate grants its configured credits', () => {
-    const t = new RecordingTransport();
+    const t = new TestingChannelTransport();
     const ch = new OutputChannel('job/0/e/0/0', consumer, t, () => undefined, 3);
     ch.addCredit(10);
     for (let i = 0; i < 7; i++) ch.emit(i);

@@ -2,34 +2,25 @@ import { MessageChannel } from 'node:worker_threads';
 import { decodeBatch, encodeBatch, type Batch } from '../../common/protocol/batch';
 import { decodeFrame, encodeFrame } from '../../common/protocol/codec';
 import { DataConnectionFrame } from '../../common/protocol/data';
-import type { SlotRef } from '../../common/plan';
-import type { ChannelTransport } from './channels';
+import { TestingChannelTransport } from './testing-channel-transport';
 import { PeerSlotTransport, RemoteTransport, SameSlotTransport, TransportRouter } from './transports';
-
-class Recording implements ChannelTransport {
-  readonly sent: string[] = [];
-  sendBatch(dest: SlotRef, ch: string): void {
-    this.sent.push(`batch ${dest.tm}/${dest.slot} ${ch}`);
-  }
-  sendCredit(dest: SlotRef, ch: string, n: number): void {
-    this.sent.push(`credit ${dest.tm}/${dest.slot} ${ch} ${n}`);
-  }
-}
 
 const batch = (): Batch => ({ records: [{ word: 'a', count: 1 }, 'b'], keyGroups: [3, 4], bytes: 0 });
 const next = (port: MessageChannel['port2']) => new Promise<any>((resolve) => port.once('message', resolve));
 
 describe('channel transports', () => {
   test('the router picks the same slot, another slot of this TM, or another TM by the destination', () => {
-    const [same, peer, remote] = [new Recording(), new Recording(), new Recording()];
+    const [same, peer, remote] = [new TestingChannelTransport(), new TestingChannelTransport(), new TestingChannelTransport()];
     const router = new TransportRouter({ tm: 'tm-1', slot: 0 }, same, peer, remote);
-    router.sendBatch({ tm: 'tm-1', slot: 0 }, 'c0', batch());
+    const b0 = batch();
+    const b2 = batch();
+    router.sendBatch({ tm: 'tm-1', slot: 0 }, 'c0', b0);
     router.sendCredit({ tm: 'tm-1', slot: 1 }, 'c1', 2);
-    router.sendBatch({ tm: 'tm-2', slot: 0 }, 'c2', batch());
+    router.sendBatch({ tm: 'tm-2', slot: 0 }, 'c2', b2);
     router.sendCredit({ tm: 'tm-2', slot: 1 }, 'c3', 4);
-    expect(same.sent).toEqual(['batch tm-1/0 c0']);
-    expect(peer.sent).toEqual(['credit tm-1/1 c1 2']);
-    expect(remote.sent).toEqual(['batch tm-2/0 c2', 'credit tm-2/1 c3 4']);
+    expect([same.batches, same.credits]).toEqual([[{ dest: { tm: 'tm-1', slot: 0 }, ch: 'c0', batch: b0 }], []]);
+    expect([peer.batches, peer.credits]).toEqual([[], [{ dest: { tm: 'tm-1', slot: 1 }, ch: 'c1', n: 2 }]]);
+    expect([remote.batches, remote.credits]).toEqual([[{ dest: { tm: 'tm-2', slot: 0 }, ch: 'c2', batch: b2 }], [{ dest: { tm: 'tm-2', slot: 1 }, ch: 'c3', n: 4 }]]);
   });
 
   test('the same slot hands the batch object itself to the gate: nothing is serialized', () => {
