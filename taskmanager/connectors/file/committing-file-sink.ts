@@ -12,7 +12,8 @@
  */
 import { readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { jsonLines, openIn } from './file-sink';
+import { JsonLinesEncoder } from '../json-lines';
+import { openIn } from './file-sink';
 import type { WriteBehind } from './write-behind';
 import type { SinkWriter, SubtaskInfo } from '../types';
 
@@ -23,6 +24,7 @@ export class CommittingFileSink implements SinkWriter {
   private readonly currentName: string;
   /** Checkpoint ids whose files are pending, oldest first. */
   private pending: number[] = [];
+  private readonly json = new JsonLinesEncoder();
 
   constructor(
     private readonly folder: string,
@@ -41,7 +43,7 @@ export class CommittingFileSink implements SinkWriter {
 
   async write(records: unknown[]): Promise<void> {
     this.current ??= await openIn(this.folder, this.currentName, 'w');
-    await this.current.append(jsonLines(records));
+    await this.current.append(this.json.lines(records));
   }
 
   /** Close the in-progress file as pending for checkpoint n. */

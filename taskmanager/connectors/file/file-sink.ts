@@ -7,16 +7,11 @@ import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConnectorError } from '../../../common/errors';
 import type { SinkWriter, SubtaskInfo } from '../types';
+import { JsonLinesEncoder } from '../json-lines';
 import { WriteBehind } from './write-behind';
 
 export function partFileName(subtask: number): string {
   return `part-${subtask}.jsonl`;
-}
-
-export function jsonLines(records: unknown[]): string {
-  let text = '';
-  for (const r of records) text += JSON.stringify(r) + '\n';
-  return text;
 }
 
 export async function openIn(folder: string, name: string, flags: string): Promise<WriteBehind> {
@@ -32,6 +27,7 @@ export async function openIn(folder: string, name: string, flags: string): Promi
 export class FileSink implements SinkWriter {
   private handle: WriteBehind | undefined;
   private restored = false;
+  private readonly json = new JsonLinesEncoder();
 
   constructor(
     private readonly folder: string,
@@ -44,7 +40,7 @@ export class FileSink implements SinkWriter {
   }
 
   async write(records: unknown[]): Promise<void> {
-    await (await this.file()).append(jsonLines(records));
+    await (await this.file()).append(this.json.lines(records));
   }
 
   async snapshot(): Promise<unknown> {

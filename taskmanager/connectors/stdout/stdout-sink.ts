@@ -1,10 +1,12 @@
 /** Each record as one JSON line on the TaskManager's standard output (at-least-once on restart). */
+import { JsonLinesEncoder } from '../json-lines';
 import type { SinkWriter } from '../types';
 
 export class StdoutSink implements SinkWriter {
+  private readonly json = new JsonLinesEncoder();
+
   async write(records: unknown[]): Promise<void> {
-    let text = '';
-    for (const r of records) text += JSON.stringify(r) + '\n';
+    const text = this.json.lines(records);
     if (!process.stdout.write(text)) await new Promise((r) => process.stdout.once('drain', r));
   }
   async snapshot(): Promise<unknown> {

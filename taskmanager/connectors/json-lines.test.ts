@@ -1,0 +1,77 @@
+import { Packr } from 'msgpackr';
+import { JsonLinesEncoder } from './json-lines';
+
+/** What the sinks wrote before: JSON.stringify per record (a value it cannot write: `null`). */
+const reference = (records: unknown[]) => records.map((r) => (JSON.stringify(r) ?? 'null') + '\n').join('');
+
+/** mulberry32 */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const STRINGS = ['', 'word', 'é数据', 'quote " and \\ backslash', 'nl\nand\ttab\u0001', 'lone \ud800 surrogate', '\u2028', '😀'];
+const KEYS = ['word', 'count', '1', '0', 'a b', 'ключ', '"q"', '__proto__x', 'toJSON'];
+const ODD: unknown[] = [undefined, NaN, Infinity, -Infinity, -0, 1e21, 5e-324, new Date(0), [1, 'x', null], { nested: { deep: [true] } }, () => 1, Symbol('s'), 12345678901234567890n];
+
+function value(rnd: () => number): unknown {
+  const r = rnd();
+  if (r < 0.35) return STRINGS[Math.floor(rnd() * STRINGS.length)];
+  if (r < 0.65) return rnd() < 0.5 ? Math.floor(rnd() * 1e6) - 5e5 : (rnd() - 0.5) * 1e9;
+  if (r < 0.75) return rnd() < 0.5;
+  if (r < 0.85) return null;
+  const odd = ODD[Math.floor(rnd() * ODD.length)];
+  return typeof odd === 'bigint' ? 1 : odd; // a BigInt makes JSON.stringify throw: not a record a sink can get from a batch
+}
+
+function record(rnd: () => number, shapes: string[][]): unknown {
+  const r = rnd();
+  if (r < 0.05) return STRINGS[Math.floor(rnd() * STRINGS.length)];
+  if (r < 0.08) return [value(rnd), value(rnd)];
+  if (r < 0.1) return rnd() < 0.5 ? null : 42;
+  if (r < 0.12) return Object.assign(Object.create(null), { a: 1 });
+  const keys = shapes[Math.floor(rnd() * shapes.length)];
+  const o: Record<string, unknown> = {};
+  for (const k of keys) o[k] = value(rnd);
+  return o;
+}
+
+describe('JsonLinesEncoder', () => {
+  test('writes exactly what JSON.stringify writes, over random records of changing shapes and odd values', () => {
+    const rnd = prng(7);
+    for (let round = 0; round < 200; round++) {
+      const shapes = Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => KEYS.filter(() => rnd() < 0.4));
+      const records = Array.from({ length: Math.floor(rnd() * 64) }, () => record(rnd, shapes));
+      const enc = new JsonLinesEncoder();
+      expect(enc.lines(records)).toBe(reference(records));
+      expect(enc.lines(records)).toBe(reference(records)); // with the shape of the last batch cached
+    }
+  });
+
+  test('records decoded from a batch (msgpackr records) and class instances', () => {
+    class Point {
+      constructor(
+        readonly x: number,
+        readonly y: number,
+      ) {}
+      toJSON() {
+        return [this.x, this.y];
+      }
+    }
+    const packr = new Packr({ useRecords: true });
+    const decoded = packr.unpack(packr.pack([{ word: 'a', count: 1 }, { word: 'b', count: 2 }])) as unknown[];
+    const records = [...decoded, new Point(1, 2), { at: new Point(3, 4) }, { word: 'c', count: 3 }];
+    expect(new JsonLinesEncoder().lines(records)).toBe(reference(records));
+  });
+
+  test('no records, no text; a value JSON cannot write is the line null', () => {
+    const enc = new JsonLinesEncoder();
+    expect(enc.lines([])).toBe('');
+    expect(enc.lines([undefined, () => 1, { a: 1 }])).toBe('null\nnull\n{"a":1}\n');
+  });
+});
