@@ -4,6 +4,13 @@ import { JsonLinesEncoder } from './json-lines';
 /** What the sinks wrote before: JSON.stringify per record (a value it cannot write: `null`). */
 const reference = (records: unknown[]) => records.map((r) => (JSON.stringify(r) ?? 'null') + '\n').join('');
 
+/** The encoder's bytes are the reference's UTF-8, byte for byte. */
+function expectSame(enc: JsonLinesEncoder, records: unknown[]): void {
+  const bytes = enc.lines(records);
+  expect(bytes.toString('utf8')).toBe(reference(records));
+  expect(Buffer.compare(bytes, Buffer.from(reference(records), 'utf8'))).toBe(0);
+}
+
 /** mulberry32 */
 function prng(seed: number): () => number {
   let a = seed >>> 0;
@@ -15,14 +22,20 @@ function prng(seed: number): () => number {
   };
 }
 
-const STRINGS = ['', 'word', 'é数据', 'quote " and \\ backslash', 'nl\nand\ttab\u0001', 'lone \ud800 surrogate', '\u2028', '😀'];
+const STRINGS = ['', 'word', 'é数据', 'quote " and \\ backslash', 'nl\nand\ttab\u0001\b\f\r\u001f\u007f', 'lone \ud800 surrogate', 'low \udc00 first', 'end \udbff', '\u2028\u2029', '😀', 'ü'.repeat(40) + '"', 'x'.repeat(200)];
 const KEYS = ['word', 'count', '1', '0', 'a b', 'ключ', '"q"', '__proto__x', 'toJSON'];
 const ODD: unknown[] = [undefined, NaN, Infinity, -Infinity, -0, 1e21, 5e-324, new Date(0), [1, 'x', null], { nested: { deep: [true] } }, () => 1, Symbol('s'), 12345678901234567890n];
 
 function value(rnd: () => number): unknown {
   const r = rnd();
   if (r < 0.35) return STRINGS[Math.floor(rnd() * STRINGS.length)];
-  if (r < 0.65) return rnd() < 0.5 ? Math.floor(rnd() * 1e6) - 5e5 : (rnd() - 0.5) * 1e9;
+  if (r < 0.65) {
+    const k = rnd();
+    if (k < 0.4) return Math.floor(rnd() * 1e6) - 5e5;
+    if (k < 0.6) return Math.floor((rnd() - 0.5) * 2 ** 54); // beyond the safe integers too
+    if (k < 0.7) return [0, -0, 9, 10, 99, 100, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 2 ** 53][Math.floor(rnd() * 9)];
+    return (rnd() - 0.5) * 1e9;
+  }
   if (r < 0.75) return rnd() < 0.5;
   if (r < 0.85) return null;
   const odd = ODD[Math.floor(rnd() * ODD.length)];
@@ -48,8 +61,8 @@ describe('JsonLinesEncoder', () => {
       const shapes = Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => KEYS.filter(() => rnd() < 0.4));
       const records = Array.from({ length: Math.floor(rnd() * 64) }, () => record(rnd, shapes));
       const enc = new JsonLinesEncoder();
-      expect(enc.lines(records)).toBe(reference(records));
-      expect(enc.lines(records)).toBe(reference(records)); // with the shape of the last batch cached
+      expectSame(enc, records);
+      expectSame(enc, records); // with the shape of the last batch cached
     }
   });
 
@@ -66,12 +79,14 @@ describe('JsonLinesEncoder', () => {
     const packr = new Packr({ useRecords: true });
     const decoded = packr.unpack(packr.pack([{ word: 'a', count: 1 }, { word: 'b', count: 2 }])) as unknown[];
     const records = [...decoded, new Point(1, 2), { at: new Point(3, 4) }, { word: 'c', count: 3 }];
-    expect(new JsonLinesEncoder().lines(records)).toBe(reference(records));
+    expectSame(new JsonLinesEncoder(), records);
   });
 
-  test('no records, no text; a value JSON cannot write is the line null', () => {
+  test('no records, no bytes; a value JSON cannot write is the line null; {} and batches past the first buffer', () => {
     const enc = new JsonLinesEncoder();
-    expect(enc.lines([])).toBe('');
-    expect(enc.lines([undefined, () => 1, { a: 1 }])).toBe('null\nnull\n{"a":1}\n');
+    expect(enc.lines([]).length).toBe(0);
+    expect(enc.lines([undefined, () => 1, { a: 1 }, {}]).toString()).toBe('null\nnull\n{"a":1}\n{}\n');
+    const big = Array.from({ length: 5000 }, (_, i) => ({ word: 'ü'.repeat(i % 70), count: i }));
+    expectSame(enc, big); // > 64 KiB: the buffer grows
   });
 });

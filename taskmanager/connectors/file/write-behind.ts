@@ -1,19 +1,19 @@
 /**
- * A file written behind its caller: `append` queues text and starts a write when none is in flight,
+ * A file written behind its caller: `append` queues bytes and starts a write when none is in flight,
  * so the task serializes its next batch while the last one is written (an awaited write per batch
  * left the slot thread idle for a fifth of a word count). The caller waits only when `limit`
- * characters are queued; `sync` writes everything queued and then syncs the file, which the sinks do
+ * bytes are queued; `sync` writes everything queued and then syncs the file, which the sinks do
  * at every snapshot and at the end, so what a checkpoint covers is on disk as before. A failed write
  * fails the next call.
  */
 import type { FileHandle } from 'node:fs/promises';
 
-/** Queued characters past which `append` waits for the writes (back-pressure). */
+/** Queued bytes past which `append` waits for the writes (back-pressure). */
 export const WRITE_BEHIND_LIMIT = 1 << 20;
 
 export class WriteBehind {
-  private queued: string[] = [];
-  private queuedChars = 0;
+  private queued: Uint8Array[] = [];
+  private queuedBytes = 0;
   private inFlight: Promise<void> | undefined;
   private failure: unknown;
 
@@ -22,16 +22,17 @@ export class WriteBehind {
     private readonly limit = WRITE_BEHIND_LIMIT,
   ) {}
 
-  async append(text: string): Promise<void> {
+  /** Queues `bytes`, which the caller must not change afterwards. */
+  async append(bytes: Uint8Array): Promise<void> {
     this.rethrow();
-    if (text.length === 0) return;
-    this.queued.push(text);
-    this.queuedChars += text.length;
+    if (bytes.length === 0) return;
+    this.queued.push(bytes);
+    this.queuedBytes += bytes.length;
     this.inFlight ??= this.pump();
-    if (this.queuedChars >= this.limit) await this.drain();
+    if (this.queuedBytes >= this.limit) await this.drain();
   }
 
-  /** Every queued text written (or the first write's failure thrown). */
+  /** Every queued byte written (or the first write's failure thrown). */
   async drain(): Promise<void> {
     await this.settle();
     this.rethrow();
@@ -56,15 +57,20 @@ export class WriteBehind {
   private async pump(): Promise<void> {
     try {
       while (this.queued.length > 0) {
-        const text = this.queued.length === 1 ? this.queued[0]! : this.queued.join('');
+        const bytes = this.queued.length === 1 ? this.queued[0]! : Buffer.concat(this.queued, this.queuedBytes);
         this.queued = [];
-        this.queuedChars = 0;
-        await this.handle.write(text);
+        this.queuedBytes = 0;
+        // A regular file takes a whole write unless it fails; a short write is written on from where it stopped.
+        for (let done = 0; done < bytes.length; ) {
+          const { bytesWritten } = await this.handle.write(bytes, done);
+          if (bytesWritten === 0) throw new Error(`the file took none of ${bytes.length - done} bytes`);
+          done += bytesWritten;
+        }
       }
     } catch (err) {
       this.failure = err;
       this.queued = [];
-      this.queuedChars = 0;
+      this.queuedBytes = 0;
     } finally {
       this.inFlight = undefined;
     }

@@ -6,8 +6,9 @@ export class StdoutSink implements SinkWriter {
   private readonly json = new JsonLinesEncoder();
 
   async write(records: unknown[]): Promise<void> {
-    const text = this.json.lines(records);
-    if (!process.stdout.write(text)) await new Promise((r) => process.stdout.once('drain', r));
+    const bytes = this.json.lines(records);
+    if (bytes.length === 0) return;
+    if (!process.stdout.write(bytes)) await new Promise((r) => process.stdout.once('drain', r));
   }
   async snapshot(): Promise<unknown> {
     return null;
