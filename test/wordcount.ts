@@ -80,3 +80,16 @@ export function wordcountJob(input: string, output: string, parallelism: number,
     ],
   };
 }
+
+/**
+ * wordcountJob with a map between the source and the tokenizer that calls `fn` of the job's
+ * functions module pace.js (test/harness.ts's paceModule, written by writePacedJob): `pace` keeps
+ * the job mid-stream on a short input for as long as a test needs, `pass` runs it unpaced.
+ */
+export function pacedWordcountJob(input: string, output: string, parallelism: number, extra: Record<string, unknown> = {}, fn: 'pace' | 'pass' = 'pace') {
+  const spec = wordcountJob(input, output, parallelism, { functions: 'pace.js', ...extra });
+  const nodes: Record<string, unknown>[] = [...spec.nodes];
+  nodes.splice(1, 0, { id: 'paced', type: 'map', inputs: ['lines'], fn });
+  nodes[2] = { ...nodes[2], inputs: ['paced'] };
+  return { ...spec, nodes };
+}
