@@ -2,6 +2,9 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+// Looked up once: a global's property read per call is slow in jest's sandbox.
+const { imul } = Math;
+
 /** Deterministic text with Unicode words, digits and punctuation runs. */
 export function writeText(path: string, lines: number, seed = 1): void {
   const vocab = ['alpha', 'Beta', 'γάμμα', 'Straße', '東京', 'naïve', 'x1', '42', 'flink', 'STREAM', 'über', 'ok'];
@@ -9,7 +12,7 @@ export function writeText(path: string, lines: number, seed = 1): void {
   const seps = [' ', ', ', ' -- ', '!?', '\t', "'", '. '];
   let s = seed >>> 0;
   const rand = (n: number) => {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    s = (imul(s, 1103515245) + 12345) >>> 0;
     return (s >>> 8) % n;
   };
   const out: string[] = [];
