@@ -5,8 +5,8 @@
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Cluster, tempDir, waitFor } from './harness';
-import { changelogOutOfStep, expectedCounts, sinkCounts, wordcountJob, writeText } from './wordcount';
+import { Cluster, tempDir, waitFor, writePacedJob } from './harness';
+import { changelogOutOfStep, expectedCounts, pacedWordcountJob, sinkCounts, writeText } from './wordcount';
 
 jest.setTimeout(300_000);
 
@@ -99,11 +99,13 @@ describe('checkpoint storage', () => {
   test('a snapshot file corrupted after its checkpoint completed is detected by its checksum; the previous checkpoint is used, exactly', async () => {
     const dir = tempDir();
     const input = join(dir, 'input.txt');
-    writeText(input, 600_000, 5);
+    // Paced 1 ms per line (25 000 lines per source subtask) until the restore from the corrupt
+    // checkpoint is under way: the job surely runs until its TaskManagers are killed.
+    writeText(input, 100_000, 5);
     const storage = join(dir, 'checkpoints');
-    const spec = wordcountJob(input, join(dir, 'out'), 4, { checkpointing: { interval: 200, mode: 'exactly-once', storage } });
-    writeFileSync(join(dir, 'job.json'), JSON.stringify(spec));
-    const jobId = await cluster.submit(join(dir, 'job.json'));
+    const spec = pacedWordcountJob(input, join(dir, 'out'), 4, { checkpointing: { interval: 200, mode: 'exactly-once', storage } });
+    const { jobFile, release } = writePacedJob(dir, spec, 1);
+    const jobId = await cluster.submit(jobFile);
     const jobDir = join(storage, jobId);
 
     await waitFor('two completed checkpoints', async () => {
@@ -124,6 +126,7 @@ describe('checkpoint storage', () => {
     writeFileSync(victim, bytes);
     cluster.startTaskManager(2);
     cluster.startTaskManager(2);
+    release();
 
     const done = await cluster.waitForState(jobId, ['FINISHED', 'FAILED', 'CANCELED']);
     expect(done.state).toBe('FINISHED');
