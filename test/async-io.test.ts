@@ -81,7 +81,7 @@ describe('asyncMap', () => {
   // The service runs in this process: the job is followed with async waits, never a blocking CLI call.
   test('enriches every record, in input order, with at most `capacity` calls open per subtask', async () => {
     const dir = tempDir();
-    writeText(join(dir, 'input.txt'), 3000, 5);
+    writeText(join(dir, 'input.txt'), 1000, 5);
     const before = service.stats.requests;
     const jobId = await cluster.submit(jobModule(dir, service.url, { capacity: 4, checkpointing: false, rebalance: false }));
     expect((await cluster.waitForState(jobId, ['FINISHED'])).state).toBe('FINISHED');
@@ -94,7 +94,7 @@ describe('asyncMap', () => {
 
   test('exactly-once, a TaskManager SIGKILLed mid-job: every record enriched exactly once', async () => {
     const dir = tempDir();
-    writeText(join(dir, 'input.txt'), 20_000, 9);
+    writeText(join(dir, 'input.txt'), 6000, 9);
     const jobId = await cluster.submit(jobModule(dir, service.url, { capacity: 16, checkpointing: true, rebalance: true }));
     const running = await waitFor('a completed checkpoint', async () => {
       const j = await cluster.get(`/jobs/${jobId}`);

@@ -1,13 +1,19 @@
 /**
  * Checkpoints and recovery with real processes: TaskManagers SIGKILLed after a completed
  * checkpoint, new ones joining, and the committed output checked against counts computed here.
+ * The word counts' sources are paced (test/harness.ts's paceModule) until the last kill, so a short
+ * input keeps each job mid-stream through its kills; then it runs the rest at full speed.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Cluster, tempDir, waitFor } from './harness';
-import { changelog, changelogOutOfStep, expectedCounts, sinkCounts, wordcountJob, writeText } from './wordcount';
+import { Cluster, tempDir, waitFor, writePacedJob } from './harness';
+import { changelog, changelogOutOfStep, expectedCounts, pacedWordcountJob, sinkCounts, writeText } from './wordcount';
 
 jest.setTimeout(300_000);
+
+const LINES = 100_000;
+/** Milliseconds each source subtask blocks per line until released: 25 000 lines per subtask ≈ 25 s of pacing at least. */
+const PACE_MS = 1;
 
 /**
  * Once the job runs its `restarts`-th restart and a checkpoint of that attempt has completed, kill a
@@ -36,19 +42,20 @@ describe('checkpoints and recovery', () => {
   beforeAll(async () => {
     cluster = await Cluster.start([2, 2]);
     input = join(tempDir(), 'input.txt');
-    writeText(input, 1_000_000, 21);
+    writeText(input, LINES, 21);
     expected = expectedCounts(readFileSync(input, 'utf8'));
   });
   afterAll(() => cluster.stop());
 
   const job = (out: string, mode: string) =>
-    wordcountJob(input, out, 4, { checkpointing: { interval: 200, mode }, restart: { attempts: 10, delay: 200 } });
+    pacedWordcountJob(input, out, 4, { checkpointing: { interval: 200, mode }, restart: { attempts: 10, delay: 200 } });
 
   test('exactly-once: three TaskManagers killed with SIGKILL, the committed output counts every word once', async () => {
     const dir = tempDir();
-    writeFileSync(join(dir, 'job.json'), JSON.stringify(job(join(dir, 'out'), 'exactly-once')));
-    const jobId = await cluster.submit(join(dir, 'job.json'));
+    const { jobFile, release } = writePacedJob(dir, job(join(dir, 'out'), 'exactly-once'), PACE_MS);
+    const jobId = await cluster.submit(jobFile);
     for (let kill = 0; kill < 3; kill++) await killAfterCheckpoint(cluster, jobId, kill);
+    release();
 
     const done = await cluster.waitForState(jobId, ['FINISHED', 'FAILED', 'CANCELED']);
     expect(done.state).toBe('FINISHED');
@@ -60,11 +67,12 @@ describe('checkpoints and recovery', () => {
 
   test('exactly-once with no restart block: a TaskManager killed with SIGKILL, the default exponential delay restarts it exactly', async () => {
     const dir = tempDir();
-    const spec = wordcountJob(input, join(dir, 'out'), 4, { checkpointing: { interval: 200, mode: 'exactly-once' } });
+    const spec = pacedWordcountJob(input, join(dir, 'out'), 4, { checkpointing: { interval: 200, mode: 'exactly-once' } });
     expect(spec).not.toHaveProperty('restart');
-    writeFileSync(join(dir, 'job.json'), JSON.stringify(spec));
-    const jobId = await cluster.submit(join(dir, 'job.json'));
+    const { jobFile, release } = writePacedJob(dir, spec, PACE_MS);
+    const jobId = await cluster.submit(jobFile);
     await killAfterCheckpoint(cluster, jobId, 0);
+    release();
 
     const done = await cluster.waitForState(jobId, ['FINISHED', 'FAILED', 'CANCELED']);
     expect(done.state).toBe('FINISHED');
@@ -77,14 +85,15 @@ describe('checkpoints and recovery', () => {
 
   test('exactly-once with miniBatch: a TaskManager killed with SIGKILL, fewer updates, each word\'s committed counts rise to the exact total', async () => {
     const dir = tempDir();
-    const spec = wordcountJob(input, join(dir, 'out'), 4, {
+    const spec = pacedWordcountJob(input, join(dir, 'out'), 4, {
       checkpointing: { interval: 200, mode: 'exactly-once' },
       restart: { attempts: 10, delay: 200 },
       miniBatch: { latency: 50, size: 2000 },
     });
-    writeFileSync(join(dir, 'job.json'), JSON.stringify(spec));
-    const jobId = await cluster.submit(join(dir, 'job.json'));
+    const { jobFile, release } = writePacedJob(dir, spec, PACE_MS);
+    const jobId = await cluster.submit(jobFile);
     await killAfterCheckpoint(cluster, jobId, 0);
+    release();
 
     const done = await cluster.waitForState(jobId, ['FINISHED', 'FAILED', 'CANCELED']);
     expect(done.state).toBe('FINISHED');
@@ -105,9 +114,10 @@ describe('checkpoints and recovery', () => {
 
   test('at-least-once: a TaskManager killed with SIGKILL, no word is lost', async () => {
     const dir = tempDir();
-    writeFileSync(join(dir, 'job.json'), JSON.stringify(job(join(dir, 'out'), 'at-least-once')));
-    const jobId = await cluster.submit(join(dir, 'job.json'));
+    const { jobFile, release } = writePacedJob(dir, job(join(dir, 'out'), 'at-least-once'), PACE_MS);
+    const jobId = await cluster.submit(jobFile);
     await killAfterCheckpoint(cluster, jobId, 0);
+    release();
 
     const done = await cluster.waitForState(jobId, ['FINISHED', 'FAILED', 'CANCELED']);
     expect(done.state).toBe('FINISHED');

@@ -4,19 +4,23 @@
  * gone, so the tasks that used it must fail and recover from a checkpoint, and the exactly-once
  * output must still count every word once. Bytes on a data connection that are not a batch
  * (common/protocol/batch.ts) fail the task they were sent to, and that task only: the job restarts,
- * the slot worker and its TaskManager stay up.
+ * the slot worker and its TaskManager stay up. The word counts' sources are paced (test/harness.ts's
+ * paceModule) until the last cut or bad batch, so a short input keeps each job mid-stream until then.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { channelId } from '../common/plan';
 import { BATCH_VERSION } from '../common/protocol/batch';
 import { encode, encodeFrame } from '../common/protocol/codec';
-import { Cluster, tempDir, waitFor } from './harness';
-import { changelogOutOfStep, expectedCounts, sinkCounts, wordcountJob, writeText } from './wordcount';
+import { Cluster, tempDir, waitFor, writePacedJob } from './harness';
+import { changelogOutOfStep, expectedCounts, pacedWordcountJob, sinkCounts, writeText } from './wordcount';
 
 jest.setTimeout(300_000);
+
+/** Milliseconds each source subtask blocks per line until released. */
+const PACE_MS = 1;
 
 /**
  * Kill every TCP connection to or from one of `ports` in one `ss -K` (needs root), so that no
@@ -40,12 +44,13 @@ describe('a cut data connection between TaskManagers', () => {
     const dataPorts = tms.map((t) => Number(new URL(t.dataAddress).port));
     const dir = tempDir();
     const input = join(dir, 'input.txt');
-    writeText(input, 1_000_000, 7);
+    // 25 000 lines per source subtask: ≈ 25 s of pacing at least, for three cuts and restarts.
+    writeText(input, 100_000, 7);
     const expected = expectedCounts(readFileSync(input, 'utf8'));
-    const spec = wordcountJob(input, join(dir, 'out'), 4, { checkpointing: { interval: 200, mode: 'exactly-once' }, restart: { attempts: 10, delay: 200 } });
-    writeFileSync(join(dir, 'job.json'), JSON.stringify(spec));
+    const spec = pacedWordcountJob(input, join(dir, 'out'), 4, { checkpointing: { interval: 200, mode: 'exactly-once' }, restart: { attempts: 10, delay: 200 } });
+    const { jobFile, release } = writePacedJob(dir, spec, PACE_MS);
 
-    const jobId = await cluster.submit(join(dir, 'job.json'));
+    const jobId = await cluster.submit(jobFile);
     for (let cut = 0; cut < 3; cut++) {
       // Cut only once the current attempt has completed a checkpoint, so each cut is its own restart.
       const before: number = await waitFor(`cut ${cut + 1}: an attempt running with a completed checkpoint`, async () => {
@@ -62,6 +67,7 @@ describe('a cut data connection between TaskManagers', () => {
         if (j.state === 'FINISHED' || j.state === 'FAILED') throw new Error(`job ended ${j.state} without failing after the cut`);
       }, 60_000, cluster.logs);
     }
+    release();
 
     const done = await cluster.waitForState(jobId, ['FINISHED']);
     expect(done.restarts).toBeGreaterThanOrEqual(3);
@@ -86,10 +92,11 @@ describe('bytes on a data connection that are not a batch', () => {
     const tms = await cluster.get<{ dataAddress: string }[]>('/taskmanagers');
     const dir = tempDir();
     const input = join(dir, 'input.txt');
-    writeText(input, 300_000, 11);
-    const spec = wordcountJob(input, join(dir, 'out'), 4, { checkpointing: { interval: 200, mode: 'exactly-once' }, restart: { attempts: 5, delay: 200 } });
-    writeFileSync(join(dir, 'job.json'), JSON.stringify(spec));
-    const jobId = await cluster.submit(join(dir, 'job.json'));
+    // 15 000 lines per source subtask: ≈ 15 s of pacing at least, until the job has restarted.
+    writeText(input, 60_000, 11);
+    const spec = pacedWordcountJob(input, join(dir, 'out'), 4, { checkpointing: { interval: 200, mode: 'exactly-once' }, restart: { attempts: 5, delay: 200 } });
+    const { jobFile, release } = writePacedJob(dir, spec, PACE_MS);
+    const jobId = await cluster.submit(jobFile);
     const running = await waitFor('the job running with a completed checkpoint', async () => {
       const j = await cluster.get(`/jobs/${jobId}`);
       if (j.state === 'FINISHED' || j.state === 'FAILED') throw new Error(`job is ${j.state} before any batch was sent`);
@@ -126,6 +133,7 @@ describe('bytes on a data connection that are not a batch', () => {
       if (j.restarts > running.restarts) return true;
       if (j.state === 'FINISHED' || j.state === 'FAILED') throw new Error(`job ended ${j.state} without a failure`);
     }, 60_000, cluster.logs);
+    release();
     const done = await cluster.waitForState(jobId, ['FINISHED']);
     expect(done.failure ?? null).toBeNull();
     const exceptions = await cluster.get<{ attempt: number; task?: string; message: string; code?: string }[]>(`/jobs/${jobId}/exceptions`);

@@ -22,13 +22,46 @@ export function tempDir(prefix = 'flinkx-test-'): string {
  * A job's functions module (write it beside the job file): `pace` blocks its slot's thread `ms`
  * per record (Atomics.wait, no busy loop), for a job that must still run when a test acts on it or
  * a deliberately slow consumer; `pass` hands records on, for the same job without the pacing.
+ *
+ * With `until`, a file path, `pace` stops blocking once that file exists (looked for at most every
+ * 50 ms): a test paces its job until it has done what must land mid-job (kills, cuts), then
+ * `release`s it to run the rest of its input at full speed.
  */
-export function paceModule(ms: number): string {
+export function paceModule(ms: number, until?: string): string {
+  const cell = 'const cell = new Int32Array(new SharedArrayBuffer(4));\n';
+  const pass = 'exports.pass = (r) => r;\n';
+  if (until === undefined) return cell + `exports.pace = (r) => { Atomics.wait(cell, 0, 0, ${ms}); return r; };\n` + pass;
   return (
-    'const cell = new Int32Array(new SharedArrayBuffer(4));\n' +
-    `exports.pace = (r) => { Atomics.wait(cell, 0, 0, ${ms}); return r; };\n` +
-    'exports.pass = (r) => r;\n'
+    cell +
+    `const { existsSync } = require('node:fs');\n` +
+    'let released = false;\n' +
+    'let lastLook = 0;\n' +
+    'exports.pace = (r) => {\n' +
+    '  if (released) return r;\n' +
+    '  const now = Date.now();\n' +
+    `  if (now - lastLook >= 50) { lastLook = now; released = existsSync(${JSON.stringify(until)}); }\n` +
+    `  if (!released) Atomics.wait(cell, 0, 0, ${ms});\n` +
+    '  return r;\n' +
+    '};\n' +
+    pass
   );
+}
+
+/** Ends the pacing of every job whose `paceModule` waits `until` this file. */
+export function release(until: string): void {
+  writeFileSync(until, '');
+}
+
+/**
+ * Writes `spec` as `dir`/job.json and beside it pace.js, a paceModule of `ms` per record that paces
+ * until `release()` is called: the job file and that function.
+ */
+export function writePacedJob(dir: string, spec: object, ms: number): { jobFile: string; release: () => void } {
+  const jobFile = join(dir, 'job.json');
+  const until = join(dir, 'pace-released');
+  writeFileSync(jobFile, JSON.stringify(spec));
+  writeFileSync(join(dir, 'pace.js'), paceModule(ms, until));
+  return { jobFile, release: () => release(until) };
 }
 
 export async function freePort(): Promise<number> {

@@ -2,15 +2,21 @@
  * JobManager failover with real processes, as Flink's test_ha_datastream.sh: the JobManager
  * SIGKILLed during an exactly-once word count and a new one started on the same data dir, three
  * times; and a standby on the same data dir that takes over when the active one dies. The committed
- * output is checked against counts computed here.
+ * output is checked against counts computed here. The word count's source is paced (test/harness.ts's
+ * paceModule) until the last kill, so a short input keeps the job mid-stream through every kill;
+ * then it runs the rest at full speed.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { Cluster, freePort, ROOT, tempDir, waitFor, type Proc } from './harness';
-import { changelogOutOfStep, expectedCounts, sinkCounts, wordcountJob, writeText } from './wordcount';
+import { Cluster, freePort, ROOT, tempDir, waitFor, writePacedJob, type Proc } from './harness';
+import { changelogOutOfStep, expectedCounts, pacedWordcountJob, sinkCounts, writeText } from './wordcount';
 
 jest.setTimeout(300_000);
+
+const LINES = 100_000;
+/** Milliseconds each source subtask blocks per line until released: 25 000 lines per subtask ≈ 25 s of pacing at least. */
+const PACE_MS = 1;
 
 /** GET on a JobManager at `url`, undefined while it does not answer. */
 async function get(url: string, path: string): Promise<any> {
@@ -43,27 +49,29 @@ describe('JobManager failover', () => {
   let expected: Map<string, number>;
   beforeAll(() => {
     input = join(tempDir(), 'input.txt');
-    writeText(input, 1_500_000, 31);
+    writeText(input, LINES, 31);
     expected = expectedCounts(readFileSync(input, 'utf8'));
   });
 
-  function submitWordcount(cluster: Cluster): Promise<{ jobId: string; out: string }> {
+  /** The paced word count, and the function that lets it run at full speed. */
+  async function submitWordcount(cluster: Cluster): Promise<{ jobId: string; out: string; release: () => void }> {
     const dir = tempDir();
     const out = join(dir, 'out');
     // No restart block: a JobManager failover is not a job failure and needs none.
-    writeFileSync(join(dir, 'job.json'), JSON.stringify(wordcountJob(input, out, 4, { checkpointing: { interval: 200, mode: 'exactly-once' } })));
-    return cluster.submit(join(dir, 'job.json')).then((jobId) => ({ jobId, out }));
+    const { jobFile, release } = writePacedJob(dir, pacedWordcountJob(input, out, 4, { checkpointing: { interval: 200, mode: 'exactly-once' } }), PACE_MS);
+    return { jobId: await cluster.submit(jobFile), out, release };
   }
 
   test('the JobManager SIGKILLed three times, a new one each time on the same data dir: the job resumes under its id and the committed output is exact', async () => {
     const cluster = await Cluster.start([2, 2]);
     try {
-      const { jobId, out } = await submitWordcount(cluster);
+      const { jobId, out, release } = await submitWordcount(cluster);
       for (let kill = 0; kill < 3; kill++) {
         await checkpointOfCurrentAttempt(cluster.url, jobId, cluster);
         await killed(cluster.jobManagers[cluster.jobManagers.length - 1]);
         cluster.startJobManager();
       }
+      release();
       const done = await cluster.waitForState(jobId, ['FINISHED', 'FAILED', 'CANCELED']);
       expect(done.state).toBe('FINISHED');
       expect(done.restarts).toBe(0);
@@ -91,9 +99,10 @@ describe('JobManager failover', () => {
       cluster.startTaskManager(2, { jobmanager: both });
       cluster.startTaskManager(2, { jobmanager: both });
       await cluster.waitForTaskManagers(2);
-      const { jobId, out } = await submitWordcount(cluster);
+      const { jobId, out, release } = await submitWordcount(cluster);
       await checkpointOfCurrentAttempt(cluster.url, jobId, cluster);
       await killed(cluster.jobManagers[0]);
+      release();
 
       const done = await waitFor('the job to finish under the standby', async () => {
         const j = await get(standbyUrl, `/jobs/${jobId}`);

@@ -16,17 +16,17 @@
  *   npx tsc -p tsconfig.json && npx jest test/kafka-restart.test.ts
  */
 import { execFile } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { Cluster, ROOT, freePort, paceModule, tempDir, waitFor } from './harness';
+import { Cluster, ROOT, freePort, tempDir, waitFor, writePacedJob } from './harness';
 import { logCreator, produceText, readCommitted, unique } from './kafka-io';
 
 const KAFKA_DIR = join(ROOT, 'deploy', 'kafka');
 const LINES = 100_000;
 const PARTITIONS = 4;
-/** Milliseconds each source subtask blocks per line: 25 000 lines per subtask ≈ 15 s of work at least. */
+/** Milliseconds each source subtask blocks per line until the broker is back: 25 000 lines per subtask ≈ 15 s of work at least. */
 const PACE_MS = 0.6;
 /** The checks below are exactly-once's: every word's changelog is exactly 1..n. */
 const MODE = 'exactly-once' as const;
@@ -158,11 +158,10 @@ async function createTopic(admin: Admin, topic: string, numPartitions: number): 
   });
 }
 
-/** The job, its paced functions module beside it; returns the job file's path. */
-function writeJob(input: string, output: string): string {
+/** The job, its paced functions module beside it; the job file's path, and the function that ends the pacing. */
+function writeJob(input: string, output: string): { jobFile: string; release: () => void } {
   const dir = tempDir();
-  // Blocks the source's slot thread PACE_MS per line, so the job surely still runs when the broker stops.
-  writeFileSync(join(dir, 'pace.js'), paceModule(PACE_MS));
+  // Blocks the source's slot thread PACE_MS per line until released, so the job surely still runs when the broker stops.
   const job = {
     name: `kafka-broker-restart-${MODE}`,
     parallelism: 4,
@@ -177,9 +176,7 @@ function writeJob(input: string, output: string): string {
       { id: 'out', type: 'sink', inputs: ['counts'], connector: { kind: 'kafka', brokers, topic: output, format: 'json', key: 'word' } },
     ],
   };
-  const path = join(dir, 'job.json');
-  writeFileSync(path, JSON.stringify(job, null, 2));
-  return path;
+  return writePacedJob(dir, job, PACE_MS);
 }
 
 test(`${MODE}: a broker stopped and restarted mid-job; the job restarts, finishes, and every count is written once, in order`, async () => {
@@ -192,7 +189,8 @@ test(`${MODE}: a broker stopped and restarted mid-job; the job restarts, finishe
   });
   const expected = await produceText(kafka(), input, LINES, 11, PARTITIONS);
 
-  const jobId = await c.submit(writeJob(input, output));
+  const { jobFile, release } = writeJob(input, output);
+  const jobId = await c.submit(jobFile);
   const jobPoll = async () => {
     const job = await c.get(`/jobs/${jobId}`);
     if (['FINISHED', 'FAILED', 'CANCELED'].includes(job.state)) {
@@ -245,6 +243,8 @@ test(`${MODE}: a broker stopped and restarted mid-job; the job restarts, finishe
   expect(failures.find((e) => e.attempt === 0)?.message).toMatch(KAFKA_ERROR);
 
   await startBroker();
+  // The broker is back: the rest of the input may run at full speed.
+  release();
 
   const job = await c.waitForState(jobId, ['FINISHED', 'FAILED', 'CANCELED'], 120_000);
   if (job.state !== 'FINISHED') throw new Error(`job ${job.state}: ${JSON.stringify(job.failure ?? job.exceptions)}`);

@@ -18,7 +18,7 @@ import { Kafka, Partitioners, logLevel, type Admin } from 'kafkajs';
 import type { FetchBuffer } from '../taskmanager/connectors/kafka/fetch-buffer';
 import { KafkaSource } from '../taskmanager/connectors/kafka/kafka-source';
 import type { SubtaskInfo } from '../taskmanager/connectors/types';
-import { Cluster, ROOT, freePort, tempDir, waitFor } from './harness';
+import { Cluster, ROOT, freePort, tempDir, waitFor, writePacedJob } from './harness';
 import { logCreator, produceText, readCommitted, unique } from './kafka-io';
 
 jest.setTimeout(600_000);
@@ -76,15 +76,21 @@ async function createTopic(topic: string, numPartitions: number): Promise<void> 
   });
 }
 
+/** Milliseconds each source subtask blocks per line until the kill (test/harness.ts's paceModule). */
+const PACE_MS = 1;
+
+/** The word count; `paced` (pace.js beside the job file) slows the sources until it is released. */
 function wordcountJob(input: string, output: string, groupId: string, mode: 'exactly-once' | 'at-least-once') {
   return {
     name: `kafka-wordcount-${mode}`,
     parallelism: 4,
+    functions: 'pace.js',
     checkpointing: { interval: 200, mode },
     restart: { attempts: 5, delay: 200 },
     nodes: [
       { id: 'lines', type: 'source', connector: { kind: 'kafka', brokers, topic: input, bounded: true, groupId } },
-      { id: 'words', type: 'flatMap', inputs: ['lines'], fn: 'tokenize' },
+      { id: 'paced', type: 'map', inputs: ['lines'], fn: 'pace' },
+      { id: 'words', type: 'flatMap', inputs: ['paced'], fn: 'tokenize' },
       { id: 'counts', type: 'sum', inputs: ['words'], keyBy: 'word', field: 'count' },
       { id: 'out', type: 'sink', inputs: ['counts'], connector: { kind: 'kafka', brokers, topic: output, format: 'json', key: 'word' } },
     ],
@@ -122,8 +128,11 @@ async function runWordcount(mode: 'exactly-once' | 'at-least-once', lines: numbe
   await createTopic(output, 4);
   const expected = await produceText(kafka, input, lines, seed, 4);
 
-  const jobId = await cluster.submit(writeJob(wordcountJob(input, output, groupId, mode)));
+  // Paced until the kill, so that it surely lands mid-job; then the rest runs at full speed.
+  const { jobFile, release } = writePacedJob(tempDir(), wordcountJob(input, output, groupId, mode), PACE_MS);
+  const jobId = await cluster.submit(jobFile);
   await killTaskManagerAfterCheckpoint(jobId);
+  release();
   const job = await cluster.waitForState(jobId, ['FINISHED', 'FAILED', 'CANCELED'], 400_000);
   if (job.state !== 'FINISHED') throw new Error(`job ${job.state}: ${JSON.stringify(job.failure ?? job.exceptions)}`);
   expect(job.restarts).toBeGreaterThanOrEqual(1);
@@ -146,7 +155,8 @@ async function runWordcount(mode: 'exactly-once' | 'at-least-once', lines: numbe
 }
 
 test('exactly-once: Kafka → word count → Kafka with a TaskManager killed; each count is written once, in order', async () => {
-  const { expected, output } = await runWordcount('exactly-once', 200_000, 7);
+  // 12 500 lines per source subtask: ≈ 12 s of pacing at least, for one checkpoint and the kill.
+  const { expected, output } = await runWordcount('exactly-once', 50_000, 7);
   expect(output.size).toBe(expected.size);
   const wrong: string[] = [];
   for (const [word, n] of expected) {
@@ -158,7 +168,7 @@ test('exactly-once: Kafka → word count → Kafka with a TaskManager killed; ea
 });
 
 test('at-least-once: no word is missing and no count is below the truth', async () => {
-  const { expected, output } = await runWordcount('at-least-once', 60_000, 8);
+  const { expected, output } = await runWordcount('at-least-once', 50_000, 8);
   const wrong: string[] = [];
   for (const [word, n] of expected) {
     const values = output.get(word);

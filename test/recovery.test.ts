@@ -4,8 +4,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Cluster, tempDir, waitFor } from './harness';
-import { expectedCounts, sinkCounts, wordcountJob, writeText } from './wordcount';
+import { Cluster, tempDir, waitFor, writePacedJob } from './harness';
+import { expectedCounts, pacedWordcountJob, sinkCounts, writeText } from './wordcount';
 
 jest.setTimeout(180_000);
 
@@ -18,9 +18,10 @@ describe('recovery', () => {
 
   test('a TaskManager killed with SIGKILL mid-run: the job restarts on a new one and the counts are exact', async () => {
     const dir = tempDir();
-    writeText(join(dir, 'input.txt'), 400_000, 11);
-    const jobFile = join(dir, 'job.json');
-    writeFileSync(jobFile, JSON.stringify(wordcountJob(join(dir, 'input.txt'), join(dir, 'out'), 4, { restart: { attempts: 3, delay: 200 } })));
+    // Paced 1 ms per line (25 000 lines per source subtask) until the kill: the job surely still runs then.
+    writeText(join(dir, 'input.txt'), 100_000, 11);
+    const spec = pacedWordcountJob(join(dir, 'input.txt'), join(dir, 'out'), 4, { restart: { attempts: 3, delay: 200 } });
+    const { jobFile, release } = writePacedJob(dir, spec, 1);
     const jobId = await cluster.submit(jobFile);
     await waitFor('records flowing', async () => {
       const j = await cluster.get(`/jobs/${jobId}`);
@@ -28,6 +29,7 @@ describe('recovery', () => {
     });
     cluster.taskManagers[0].kill('SIGKILL');
     cluster.startTaskManager(2);
+    release();
 
     const job = await cluster.waitForState(jobId, ['FINISHED', 'FAILED', 'CANCELED']);
     expect(job.state).toBe('FINISHED');

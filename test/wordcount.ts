@@ -2,6 +2,11 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+// Looked up once: a global's property read per call is slow in jest's sandbox (a word count's
+// output is a million lines or so).
+const { imul } = Math;
+const { parse } = JSON;
+
 /** Deterministic text with Unicode words, digits and punctuation runs. */
 export function writeText(path: string, lines: number, seed = 1): void {
   const vocab = ['alpha', 'Beta', 'γάμμα', 'Straße', '東京', 'naïve', 'x1', '42', 'flink', 'STREAM', 'über', 'ok'];
@@ -9,7 +14,7 @@ export function writeText(path: string, lines: number, seed = 1): void {
   const seps = [' ', ', ', ' -- ', '!?', '\t', "'", '. '];
   let s = seed >>> 0;
   const rand = (n: number) => {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    s = (imul(s, 1103515245) + 12345) >>> 0;
     return (s >>> 8) % n;
   };
   const out: string[] = [];
@@ -38,7 +43,7 @@ export function sinkCounts(folder: string): Map<string, number> {
   for (const f of readdirSync(folder).filter((n) => /^part-\d+(-(\d+|final))?\.jsonl$/.test(n)).sort()) {
     for (const line of readFileSync(join(folder, f), 'utf8').split('\n')) {
       if (!line) continue;
-      const r = JSON.parse(line) as { word: string; count: number };
+      const r = parse(line) as { word: string; count: number };
       counts.set(r.word, r.count);
     }
   }
@@ -48,12 +53,11 @@ export function sinkCounts(folder: string): Map<string, number> {
 /** Every visible record of a file sink, in commit order per subtask. */
 export function changelog(folder: string): { word: string; count: number }[] {
   const names = readdirSync(folder).filter((n) => /^part-\d+(-(\d+|final))?\.jsonl$/.test(n)).sort();
-  return names.flatMap((n) =>
-    readFileSync(join(folder, n), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l)),
-  );
+  const records: { word: string; count: number }[] = [];
+  for (const n of names) {
+    for (const line of readFileSync(join(folder, n), 'utf8').split('\n')) if (line) records.push(parse(line));
+  }
+  return records;
 }
 
 /** Exactly once: each word's updates, in commit order, must be 1, 2, ..., n; these are not. */
@@ -79,4 +83,17 @@ export function wordcountJob(input: string, output: string, parallelism: number,
       { id: 'out', type: 'sink', inputs: ['counts'], connector: { kind: 'file', path: output } },
     ],
   };
+}
+
+/**
+ * wordcountJob with a map between the source and the tokenizer that calls `fn` of the job's
+ * functions module pace.js (test/harness.ts's paceModule, written by writePacedJob): `pace` keeps
+ * the job mid-stream on a short input for as long as a test needs, `pass` runs it unpaced.
+ */
+export function pacedWordcountJob(input: string, output: string, parallelism: number, extra: Record<string, unknown> = {}, fn: 'pace' | 'pass' = 'pace') {
+  const spec = wordcountJob(input, output, parallelism, { functions: 'pace.js', ...extra });
+  const nodes: Record<string, unknown>[] = [...spec.nodes];
+  nodes.splice(1, 0, { id: 'paced', type: 'map', inputs: ['lines'], fn });
+  nodes[2] = { ...nodes[2], inputs: ['paced'] };
+  return { ...spec, nodes };
 }
