@@ -85,10 +85,12 @@ describe('JobManager + 2 TaskManagers × 2 slots', () => {
     };
     const jobId = await cluster.submit(writeJob(dir, job));
     const vertex = (j: any, id: string) => j.vertices.find((v: any) => v.id === id);
+    // A task that always has input still reports its counters: it yields to its thread's event loop
+    // (stream-input-processor.ts). Without that its stats starved and this took ~47 s.
     await waitFor('the slow sink to be consuming', async () => {
       const j = await cluster.get(`/jobs/${jobId}`);
       return vertex(j, 'counts').recordsIn > 1000 ? j : undefined;
-    });
+    }, 30_000, cluster.logs);
 
     let maxQueued = 0;
     let maxInFlight = 0;

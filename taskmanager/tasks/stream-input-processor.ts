@@ -7,12 +7,20 @@
  * has sent what it sealed: back-pressure. It ends when every channel ended, or at a completed
  * terminal savepoint.
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { TaskCounters } from '../../common/protocol/control';
 import type { InputChannel, InputGate } from '../network/channels';
 import { BarrierAligner } from '../checkpoint/barrier-aligner';
 import { StatusWatermarkValve, type ValveOutput } from '../time/watermark-valve';
 import type { OperatorChain } from './operator-chain';
 import type { SubtaskCheckpointCoordinator } from './subtask-checkpoint-coordinator';
+
+/**
+ * A task whose input never runs dry would go from batch to batch in microtasks and starve its
+ * thread's event loop: the slot's stats, flush timers and messages. It yields when this long has
+ * passed since it last did (the source loop yields after every read).
+ */
+const YIELD_AFTER_MS = 5;
 
 export class StreamInputProcessor {
   private readonly valve: StatusWatermarkValve<InputChannel>;
@@ -33,7 +41,12 @@ export class StreamInputProcessor {
   async run(): Promise<void> {
     const { gate, chain } = this;
     gate.open();
+    let yielded = performance.now();
     while (!gate.allEnded && !this.checkpoints.isStopped) {
+      if (performance.now() - yielded >= YIELD_AFTER_MS) {
+        await yieldToEventLoop();
+        yielded = performance.now();
+      }
       // A cancel that arrived while this task waited on something else must not be missed here.
       this.checkCanceled();
       const next = await gate.next();
