@@ -84,7 +84,8 @@ function printCostShape(r: Results): void {
   w('');
   const ps = [...r.embedded.keys()];
   const first = ps[0];
-  for (const [label, byP] of [['embedded', r.embedded], ['cluster', r.cluster]] as const) {
+  // With one parallelism there is nothing to scale against.
+  for (const [label, byP] of ps.length > 1 ? ([['embedded', r.embedded], ['cluster', r.cluster]] as const) : []) {
     const base = best(byP.get(first)!);
     const parts = ps.slice(1).map((p) => {
       const x = best(byP.get(p)!);
