@@ -4,21 +4,11 @@
  */
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { intEnv } from '../processes';
+import { mulberry32 } from '../../common/prng';
 
 export const LINES = intEnv('BENCH_LINES', 500_000);
 export const WORDS_PER_LINE = intEnv('BENCH_WORDS_PER_LINE', 10);
 export const VOCABULARY = intEnv('BENCH_VOCABULARY', 10_000);
-
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SYLLABLES = ['ka', 'lo', 'mi', 'ne', 'ru', 'sa', 'ti', 'vo', 'ze', 'pu', 'da', 'fe', 'go', 'hi', 'ju', 'be', 'str', 'an', 'or', 'el'];
 const ACCENTED = ['é', 'ü', 'ñ', 'ø', 'å', 'ç'];
@@ -59,7 +49,7 @@ function capitalize(w: string): string {
 
 /** Writes the input file; returns how many vocabulary words it contains (= tokens). */
 export function generateInput(path: string): number {
-  const rnd = prng(20240611);
+  const rnd = mulberry32(20240611);
   const vocab = vocabulary(VOCABULARY, rnd);
   // Zipf (s = 1): P(rank k) ∝ 1/k. Sample by binary search over the cumulative weights.
   const cdf = new Float64Array(vocab.length);

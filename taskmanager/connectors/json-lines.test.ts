@@ -1,5 +1,6 @@
 import { Packr } from 'msgpackr';
 import { JsonLinesEncoder } from './json-lines';
+import { mulberry32 } from '../../common/prng';
 
 /** What the sinks wrote before: JSON.stringify per record (a value it cannot write: `null`). */
 const reference = (records: unknown[]) => records.map((r) => (JSON.stringify(r) ?? 'null') + '\n').join('');
@@ -9,17 +10,6 @@ function expectSame(enc: JsonLinesEncoder, records: unknown[]): void {
   const bytes = enc.lines(records);
   expect(bytes.toString('utf8')).toBe(reference(records));
   expect(Buffer.compare(bytes, Buffer.from(reference(records), 'utf8'))).toBe(0);
-}
-
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const STRINGS = ['', 'word', 'é数据', 'quote " and \\ backslash', 'nl\nand\ttab\u0001\b\f\r\u001f\u007f', 'lone \ud800 surrogate', 'low \udc00 first', 'end \udbff', '\u2028\u2029', '😀', 'ü'.repeat(40) + '"', 'x'.repeat(200)];
@@ -56,7 +46,7 @@ function record(rnd: () => number, shapes: string[][]): unknown {
 
 describe('JsonLinesEncoder', () => {
   test('writes exactly what JSON.stringify writes, over random records of changing shapes and odd values', () => {
-    const rnd = prng(7);
+    const rnd = mulberry32(7);
     for (let round = 0; round < 200; round++) {
       const shapes = Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => KEYS.filter(() => rnd() < 0.4));
       const records = Array.from({ length: Math.floor(rnd() * 64) }, () => record(rnd, shapes));
