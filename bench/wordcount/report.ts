@@ -85,7 +85,7 @@ function printCostShape(r: Results): void {
   const ps = [...r.embedded.keys()];
   const first = ps[0];
   // With one parallelism there is nothing to scale against.
-  for (const [label, byP] of ps.length > 1 ? ([['embedded', r.embedded], ['cluster', r.cluster]] as const) : []) {
+  if (ps.length > 1) for (const [label, byP] of [['embedded', r.embedded], ['cluster', r.cluster]] as const) {
     const base = best(byP.get(first)!);
     const parts = ps.slice(1).map((p) => {
       const x = best(byP.get(p)!);

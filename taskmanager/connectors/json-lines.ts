@@ -19,7 +19,7 @@ function shapeOf(keys: string[]): Shape {
 }
 
 const HEX = '0123456789abcdef';
-const [NULL, TRUE, FALSE] = ['null', 'true', 'false'].map((t) => Buffer.from(t));
+const [NULL, TRUE, FALSE, EMPTY_OBJECT] = ['null', 'true', 'false', '{}'].map((t) => Buffer.from(t));
 /** Strings longer than this are quoted by JSON.stringify and encoded natively: a byte loop only pays for short ones. */
 const LONG_STRING = 64;
 
@@ -43,6 +43,7 @@ export class JsonLinesEncoder {
     const r = record as Record<string, unknown>;
     const keys = Object.keys(r);
     const n = keys.length;
+    if (n === 0) return this.bytes(EMPTY_OBJECT);
     let shape = this.shape;
     let same = n === shape.keys.length;
     for (let i = 0; same && i < n; i++) same = keys[i] === shape.keys[i];
@@ -65,8 +66,7 @@ export class JsonLinesEncoder {
         return this.text(JSON.stringify(r));
       }
     }
-    this.byte(n === 0 ? 0x7b : 0x7d); // '{}' has no prefix to open it
-    if (n === 0) this.byte(0x7d);
+    this.byte(0x7d);
   }
 
   private room(n: number): void {
