@@ -7,7 +7,7 @@
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cluster, paceModule, tempDir, waitFor } from './harness';
-import { expectedCounts, wordcountJob, writeText } from './wordcount';
+import { expectedCounts, pacedWordcountJob, writeText } from './wordcount';
 
 jest.setTimeout(300_000);
 
@@ -53,13 +53,8 @@ describe('savepoints and rescaling', () => {
    * thread PACE_MS per line, so the stopped job is surely mid-stream when it is stopped on a short
    * input; the resumed jobs `pass` lines straight on (same uids, same state).
    */
-  const pacedJob = (out: string, p: number, fn: 'pace' | 'pass', extra: Record<string, unknown> = {}) => {
-    const spec = wordcountJob(input, out, p, { checkpointing, functions: 'pace.js', ...extra });
-    const nodes: Record<string, unknown>[] = spec.nodes;
-    nodes.splice(1, 0, { id: 'paced', type: 'map', inputs: ['lines'], fn });
-    nodes[2] = { ...nodes[2], inputs: ['paced'] };
-    return { ...spec, nodes };
-  };
+  const pacedJob = (out: string, p: number, fn: 'pace' | 'pass', extra: Record<string, unknown> = {}) =>
+    pacedWordcountJob(input, out, p, { checkpointing, ...extra }, fn);
 
   beforeAll(async () => {
     cluster = await Cluster.start([2, 2]);

@@ -40,13 +40,7 @@ export function expectedCounts(text: string): Map<string, number> {
  */
 export function sinkCounts(folder: string): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const f of readdirSync(folder).filter((n) => /^part-\d+(-(\d+|final))?\.jsonl$/.test(n)).sort()) {
-    for (const line of readFileSync(join(folder, f), 'utf8').split('\n')) {
-      if (!line) continue;
-      const r = parse(line) as { word: string; count: number };
-      counts.set(r.word, r.count);
-    }
-  }
+  for (const r of changelog(folder)) counts.set(r.word, r.count);
   return counts;
 }
 

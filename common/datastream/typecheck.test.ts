@@ -44,26 +44,28 @@ sums.map((r) => ({ shop: r.shop, from: r.windowStart, to: r.windowEnd, total: r.
 env.execute('sales');
 `;
 
-/** `edit` applied to `source`, failing if it changes nothing (a case that silently checks the original). */
+/** `source` with `from` replaced by `to`, failing if it has no `from` (a case that silently checks the original). */
 function edited(source: string, from: string, to: string): string {
   if (!source.includes(from)) throw new Error(`the source has no ${from}`);
   return source.replace(from, to);
 }
 
 const jobTs = readFileSync(join(JOB, 'job.ts'), 'utf8');
+const readme = readmeWordCount();
+const readmeWindowedJob = readmeWindowed();
 /** Every job.ts checked, by name. */
 const CASES: Record<string, string> = {
   job: jobTs,
   jobWrod: edited(jobTs, "keyBy('word')", "keyBy('wrod')"),
   jobSumWord: edited(jobTs, ".sum('count')", ".sum('word')"),
-  readme: readmeWordCount(),
-  readmeWrod: edited(readmeWordCount(), ".keyBy('word')", ".keyBy('wrod')"),
+  readme,
+  readmeWrod: edited(readme, ".keyBy('word')", ".keyBy('wrod')"),
   windowed: WINDOWED_SUM,
   windowedMisspelled: edited(WINDOWED_SUM, ".sum('amount')", ".sum('amonut')"),
   windowedWrongResult: edited(WINDOWED_SUM, 'total: r.sum', 'total: r.count'),
   windowedWrongTime: edited(WINDOWED_SUM, "field: 'ts'", "field: 'tss'"),
-  readmeWindowed: readmeWindowed(),
-  readmeWindowedWrongTime: edited(readmeWindowed(), "field: 'ts'", "field: 'tss'"),
+  readmeWindowed: readmeWindowedJob,
+  readmeWindowedWrongTime: edited(readmeWindowedJob, "field: 'ts'", "field: 'tss'"),
 };
 
 /** What `tsc -p <case folder>` reports, per case: exit status 0 or 2 (errors), and its output. */
