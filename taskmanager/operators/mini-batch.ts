@@ -26,10 +26,11 @@ export interface Aggregation<V> {
 
 /** One update per record. */
 export function perRecord<V>(agg: Aggregation<V>, state: KeyedState<V>, out: Output): Output {
+  const fold = (prev: V | undefined, r: unknown) => agg.fold(prev, r);
   return {
     push: (r, ts, _, kg) => {
       const key = agg.key(r);
-      out.push(agg.result(key, state.update(key, (prev) => agg.fold(prev, r), kg)), ts);
+      out.push(agg.result(key, state.update(key, fold, r, kg)), ts);
     },
     watermark: (w) => out.watermark(w),
     status: (idle) => out.status(idle),

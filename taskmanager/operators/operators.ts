@@ -115,13 +115,17 @@ export function createOperator(
       const f = node.field!;
       const combine =
         node.type === 'sum' ? (a: number, b: number) => a + b : node.type === 'min' ? Math.min : Math.max;
+      // The state owns its record and updates it in place; downstream gets a copy. A new record per
+      // update kept in state would outlive the young generation for every key not updated again soon.
       return aggregation<Record<string, unknown>>({
         key: keyOf,
         fold: (prev, r) => {
           const v = numberField(node, r, f);
-          return prev ? withField(prev, f, combine(prev[f] as number, v)) : withField(r, f, v);
+          if (!prev) return withField(r, f, v);
+          prev[f] = combine(prev[f] as number, v);
+          return prev;
         },
-        result: (_, value) => value,
+        result: (_, value) => ({ ...value }),
       });
     }
     case 'count': {

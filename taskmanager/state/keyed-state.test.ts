@@ -4,7 +4,7 @@ import { KeyedState } from './keyed-state';
 describe('KeyedState', () => {
   test('update keeps one value per key; 1 and "1" are different keys; object keys by JSON', () => {
     const s = new KeyedState<number>(128);
-    for (const k of ['a', 'a', 1, '1', { x: 1 }, { x: 1 }]) s.update(k, (n) => (n ?? 0) + 1);
+    for (const k of ['a', 'a', 1, '1', { x: 1 }, { x: 1 }]) s.update(k, (n) => (n ?? 0) + 1, undefined);
     const flat = new Map(s.snapshot().flatMap(([, entries]) => entries));
     expect(flat).toEqual(new Map<unknown, number>([['a', 2], [1, 1], ['1', 1], ['{"x":1}', 2]]));
   });
@@ -12,11 +12,11 @@ describe('KeyedState', () => {
   test('a key group given with the key is where the value lives: the key is not hashed again', () => {
     const s = new KeyedState<number>(128);
     const kg = (keyGroupFor('a', 128) + 1) % 128;
-    s.update('a', () => 1, kg);
+    s.update('a', () => 1, undefined, kg);
     expect(s.snapshot()).toEqual([[kg, [['a', 1]]]]);
     expect(s.get('a')).toBe(1);
     s.put('a', 2, kg);
-    expect(s.update('a', (v) => v! + 1, kg)).toBe(3);
+    expect(s.update('a', (v) => v! + 1, undefined, kg)).toBe(3);
     // A known key is found without its key group, and stays in the group it was inserted with.
     expect(s.get('a')).toBe(3);
     s.put('a', 4);
@@ -26,12 +26,12 @@ describe('KeyedState', () => {
   test('snapshots group entries by key group, and a restore brings every value back', () => {
     const s = new KeyedState<number>(128);
     const words = Array.from({ length: 500 }, (_, i) => `w${i}`);
-    words.forEach((w, i) => s.update(w, () => i));
+    words.forEach((w, i) => s.update(w, () => i, undefined));
     const snap = s.snapshot();
     for (const [kg, entries] of snap) for (const [k] of entries) expect(keyGroupFor(k, 128)).toBe(kg);
 
     const restored = new KeyedState<number>(128);
     restored.restore(snap);
-    words.forEach((w, i) => expect(restored.update(w, (v) => v!)).toBe(i));
+    words.forEach((w, i) => expect(restored.update(w, (v) => v!, undefined)).toBe(i));
   });
 });

@@ -31,12 +31,15 @@ export class KeyedState<V> {
     this.entries.set(k, { value, keyGroup });
   }
 
-  /** Replace the key's value with `next(previous)` and return it, hashing the key at most once. */
-  update(key: unknown, next: (prev: V | undefined) => V, keyGroup?: number): V {
+  /**
+   * Replace the key's value with `next(previous, input)` and return it, hashing the key at most once.
+   * `input` is passed through so that callers need no closure per record.
+   */
+  update<I>(key: unknown, next: (prev: V | undefined, input: I) => V, input: I, keyGroup?: number): V {
     const k = stateKey(key);
     const e = this.entries.get(k);
-    if (e) return (e.value = next(e.value));
-    const v = next(undefined);
+    if (e) return (e.value = next(e.value, input));
+    const v = next(undefined, input);
     this.insert(key, k, v, keyGroup);
     return v;
   }
