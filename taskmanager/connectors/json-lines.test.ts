@@ -77,6 +77,23 @@ describe('JsonLinesEncoder', () => {
     expect(enc.lines([]).length).toBe(0);
     expect(enc.lines([undefined, () => 1, { a: 1 }, {}]).toString()).toBe('null\nnull\n{"a":1}\n{}\n');
     const big = Array.from({ length: 5000 }, (_, i) => ({ word: 'ü'.repeat(i % 70), count: i }));
-    expectSame(enc, big); // > 64 KiB: the buffer grows
+    expectSame(enc, big); // > 256 KiB: a new slab in the middle of the batch
+  });
+
+  test('bytes handed out stay as they were while later batches fill new slabs, records falling back to JSON.stringify among them', () => {
+    const enc = new JsonLinesEncoder();
+    const first = enc.lines([{ word: 'first', count: 1 }]);
+    const copy = Buffer.from(first);
+    const rnd = mulberry32(11);
+    const held: [Buffer, Buffer][] = [];
+    for (let batch = 0; batch < 40; batch++) {
+      // ~45 KiB a batch, about 1.8 MiB in all: several new slabs, some while a nested record is half written.
+      const records = Array.from({ length: 300 }, (_, i) => ({ text: 'é'.repeat(Math.floor(rnd() * 100)), n: i, ...(rnd() < 0.3 && { nested: { i } }) }));
+      const bytes = enc.lines(records);
+      expect(bytes.toString('utf8')).toBe(reference(records));
+      held.push([bytes, Buffer.from(bytes)]);
+    }
+    expect(first.equals(copy)).toBe(true);
+    for (const [bytes, was] of held) expect(bytes.equals(was)).toBe(true);
   });
 });

@@ -23,32 +23,54 @@ const [NULL, TRUE, FALSE, EMPTY_OBJECT] = ['null', 'true', 'false', '{}'].map((t
 /** Strings longer than this are quoted by JSON.stringify and encoded natively: a byte loop only pays for short ones. */
 const LONG_STRING = 64;
 
+/**
+ * Lines are written into a slab, and each batch's lines are a view of it that is never written
+ * again: no buffer is allocated and copied per batch (an ArrayBuffer each time cost more than
+ * the copy). A full slab is left to the views that still hold it.
+ */
+const SLAB = 1 << 18;
+
 export class JsonLinesEncoder {
-  private buf = Buffer.allocUnsafe(1 << 16);
+  private buf = Buffer.allocUnsafe(SLAB);
   private pos = 0;
+  /** Where the current batch starts in `buf`. */
+  private start = 0;
   private shape: Shape = shapeOf([]);
 
-  /** The records as JSON Lines, each line ended by a newline; a value JSON cannot write (undefined, a function) is the line `null`. */
+  /**
+   * The records as JSON Lines, each line ended by a newline; a value JSON cannot write (undefined, a
+   * function) is the line `null`. The bytes are the caller's: this encoder never writes them again.
+   */
   lines(records: readonly unknown[]): Buffer {
-    this.pos = 0;
+    this.start = this.pos;
     for (let i = 0; i < records.length; i++) {
       this.record(records[i]);
       this.byte(0x0a);
     }
-    return Buffer.from(this.buf.subarray(0, this.pos));
+    return this.buf.subarray(this.start, this.pos);
   }
 
   private record(record: unknown): void {
     if (typeof record !== 'object' || record === null || Object.getPrototypeOf(record) !== Object.prototype) return this.text(JSON.stringify(record) ?? 'null');
     const r = record as Record<string, unknown>;
-    const keys = Object.keys(r);
-    const n = keys.length;
-    if (n === 0) return this.bytes(EMPTY_OBJECT);
     let shape = this.shape;
-    let same = n === shape.keys.length;
-    for (let i = 0; same && i < n; i++) same = keys[i] === shape.keys[i];
-    if (!same) this.shape = shape = shapeOf(keys);
-    const start = this.pos;
+    // for-in walks V8's enum cache without allocating, where Object.keys copies it for every record.
+    // An inherited enumerable key (a polluted Object.prototype) is a mismatch: Object.keys decides.
+    let n = 0;
+    let same = true;
+    for (const key in r) {
+      if (key !== shape.keys[n]) {
+        same = false;
+        break;
+      }
+      n++;
+    }
+    if (!same || n !== shape.keys.length) this.shape = shape = shapeOf(Object.keys(r));
+    const keys = shape.keys;
+    n = keys.length;
+    if (n === 0) return this.bytes(EMPTY_OBJECT);
+    // From the batch's start: a new slab may move the batch while the record is written.
+    const offset = this.pos - this.start;
     for (let i = 0; i < n; i++) {
       const v = r[keys[i]];
       if (typeof v === 'string') {
@@ -62,18 +84,22 @@ export class JsonLinesEncoder {
         this.bytes(v === null ? NULL : v ? TRUE : FALSE);
       } else {
         // Nested values, undefined (a dropped key), toJSON: JSON.stringify's own rules, on the whole record.
-        this.pos = start;
+        this.pos = this.start + offset;
         return this.text(JSON.stringify(r));
       }
     }
     this.byte(0x7d);
   }
 
+  /** Room for n more bytes: when the slab is full, a new one, with the batch so far moved to its start. */
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
-    this.buf.copy(bigger, 0, 0, this.pos);
-    this.buf = bigger;
+    const batch = this.pos - this.start;
+    const next = Buffer.allocUnsafe(Math.max(SLAB, 2 * (batch + n)));
+    this.buf.copy(next, 0, this.start, this.pos);
+    this.buf = next;
+    this.start = 0;
+    this.pos = batch;
   }
 
   private byte(b: number): void {
@@ -82,10 +108,12 @@ export class JsonLinesEncoder {
   }
 
   private bytes(b: Buffer): void {
-    this.room(b.length);
+    const n = b.length;
+    this.room(n);
     const buf = this.buf;
-    for (let i = 0; i < b.length; i++) buf[this.pos + i] = b[i];
-    this.pos += b.length;
+    const p = this.pos;
+    for (let i = 0; i < n; i++) buf[p + i] = b[i];
+    this.pos = p + n;
   }
 
   /** Text that is already JSON (or ASCII), encoded as UTF-8. */
@@ -103,10 +131,20 @@ export class JsonLinesEncoder {
       v = -v;
     }
     let digits = 1;
-    for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
-    for (let i = this.pos + digits - 1; i >= this.pos; i--) {
-      buf[i] = 0x30 + (v % 10);
-      v = Math.floor(v / 10);
+    if (v <= 0x7fffffff) {
+      // int32 arithmetic: V8 divides by the constant with a multiply, where doubles take a division.
+      for (let x = v; x >= 10; x = (x / 10) | 0) digits++;
+      for (let i = this.pos + digits - 1; i >= this.pos; i--) {
+        const q = (v / 10) | 0;
+        buf[i] = 0x30 + v - q * 10;
+        v = q;
+      }
+    } else {
+      for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
+      for (let i = this.pos + digits - 1; i >= this.pos; i--) {
+        buf[i] = 0x30 + (v % 10);
+        v = Math.floor(v / 10);
+      }
     }
     this.pos += digits;
   }
