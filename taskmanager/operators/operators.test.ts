@@ -197,6 +197,16 @@ describe('keyed aggregations emit a changelog record per input', () => {
     expect(concat).toHaveBeenCalledTimes(2);
     expect(concat).toHaveBeenNthCalledWith(1, { k: 'x', s: 'a' }, { k: 'x', s: 'c' });
   });
+
+  it('reduce: a function that changes its first argument and returns it (Flink allows it) changes no record already emitted, nor an input', () => {
+    const add = (a: { n: number }, b: { n: number }) => ((a.n += b.n), a);
+    const input = [{ k: 'x', n: 1, tags: ['t'] }, { k: 'x', n: 2, tags: ['t'] }, { k: 'x', n: 3, tags: ['t'] }];
+    const out = run([node({ id: 'r', type: 'reduce', keyBy: 'k', fn: 'add' })], input, { add });
+    expect(out.map((r) => (r as { n: number }).n)).toEqual([1, 3, 6]);
+    expect(input.map((r) => r.n)).toEqual([1, 2, 3]);
+    expect(out[0]).not.toBe(input[0]);
+    expect((out[0] as { tags: unknown }).tags).not.toBe(input[0].tags);
+  });
 });
 
 describe('errors', () => {

@@ -20,6 +20,7 @@ import { IntervalJoinOperator } from './join/interval-join-operator';
 import { ProcessOperator } from './process/process-operator';
 import { WindowOperator } from './window/window-operator';
 import { MiniBatchAggregation, perRecord, type Aggregation } from './mini-batch';
+import { copyRecord } from './copy-record';
 
 export type Collector = Output['push'];
 
@@ -135,7 +136,13 @@ export function createOperator(
     }
     case 'reduce': {
       const fn = fns.resolve(node.fn!);
-      return aggregation<unknown>({ key: keyOf, fold: (prev, r) => (prev === undefined ? r : call(node, fn, prev, r)), result: (_, value) => value });
+      // A reduce function may change its first argument and return it (as Flink allows): the state owns
+      // its value from the first record on, and what goes downstream is a copy that nothing changes later.
+      return aggregation<unknown>({
+        key: keyOf,
+        fold: (prev, r) => (prev === undefined ? copyRecord(r) : call(node, fn, prev, r)),
+        result: (_, value) => copyRecord(value),
+      });
     }
     case 'intervalJoin': {
       const op = new IntervalJoinOperator(node, ctx, out);

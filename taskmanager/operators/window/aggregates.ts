@@ -6,6 +6,7 @@
 import { UserFunctionError } from '../../../common/errors';
 import type { NodeSpec } from '../../../common/jobfile';
 import type { FunctionRegistry, UserFunction } from '../functions';
+import { copyRecord } from '../copy-record';
 
 export interface AggregateFunction {
   create(): unknown;
@@ -74,9 +75,12 @@ export function createAggregate(node: NodeSpec, fns: FunctionRegistry): Aggregat
       };
     case 'reduce': {
       const fn = guarded(node, fns.resolve(node.fn!));
-      // `null` stands for "no record yet": msgpack keeps null, not undefined, in checkpoints.
-      const combine = (a: unknown, b: unknown) => (a === null ? b : b === null ? a : fn(a, b));
-      return { create: () => null, add: combine, merge: combine, result: (acc) => acc };
+      // `null` stands for "no record yet": msgpack keeps null, not undefined, in checkpoints. A reduce
+      // function may change its first argument: a window's accumulator is its own copy of its first
+      // record (a sliding window's record is in several windows), and a result is a copy, since a late
+      // record can fire the window again.
+      const combine = (a: unknown, b: unknown) => (a === null ? copyRecord(b) : b === null ? a : fn(a, b));
+      return { create: () => null, add: combine, merge: combine, result: copyRecord };
     }
     case 'custom': {
       const user = fns.exported(node.fn!) as Partial<Record<keyof AggregateFunction, UserFunction>> | undefined;

@@ -184,6 +184,19 @@ describe('window operator', () => {
     expect(cus.results).toEqual([{ k: 'a', windowStart: 1, windowEnd: 1009, distinctV: 2 }]);
   });
 
+  it('a reduce function that changes its first argument: each sliding window keeps its own sum, results and inputs stay as they were', () => {
+    const module = { addV: (a: Row, b: Row) => ((a.v = (a.v as number) + (b.v as number)), a) };
+    const { chain, results } = windowChain({ window: { kind: 'sliding', size: 30, slide: 10 }, aggregate: 'reduce', fn: 'addV' }, module);
+    const events = [{ k: 'a', ts: 5, v: 1 }, { k: 'a', ts: 15, v: 10 }, { k: 'a', ts: 25, v: 100 }];
+    for (const e of events) chain.push(e);
+    chain.watermark(Infinity);
+    // Each window's sum of v, computed from the events it holds.
+    const sums = results.map((r) => events.filter((e) => e.ts >= (r.windowStart as number) && e.ts < (r.windowEnd as number)).reduce((n, e) => n + e.v, 0));
+    expect(results.map((r) => (r.reduce as Row).v)).toEqual(sums);
+    expect(sums).toEqual([1, 11, 111, 110, 100]);
+    expect(events.map((e) => e.v)).toEqual([1, 10, 100]);
+  });
+
   it('processing time: windows by the clock, emitted when the clock passes their end', () => {
     const { ctx, nodes, out, results, time } = windowChain({ window: { kind: 'tumbling', size: 1000 }, time: 'processing' });
     const chain = createChain([nodes[1]], ctx, out);
