@@ -21,13 +21,19 @@ describe('copyRecord', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
-  it('other objects through structuredClone; what cannot be cloned is kept', () => {
+  it('other objects are kept as they are: a Date, a class instance with its toJSON', () => {
+    class Point {
+      constructor(readonly x: number) {}
+      toJSON() {
+        return [this.x];
+      }
+    }
     const d = new Date(5);
-    const c = copyRecord({ at: d });
-    expect(c.at).toEqual(d);
-    expect(c.at).not.toBe(d);
-    const fn = () => 1;
-    const withFn = Object.assign(Object.create({}), { fn }) as { fn: () => number };
-    expect(copyRecord(withFn)).toBe(withFn);
+    const p = new Point(1);
+    const c = copyRecord({ at: d, p, list: [p] });
+    expect(c.at).toBe(d);
+    expect(c.p).toBe(p);
+    expect(c.list[0]).toBe(p);
+    expect(JSON.stringify(c)).toBe('{"at":"1970-01-01T00:00:00.005Z","p":[1],"list":[[1]]}');
   });
 });
