@@ -10,9 +10,10 @@ export function copyRecord<T>(value: T): T {
   if (Object.getPrototypeOf(value) !== Object.prototype) return value;
   // Spread defines own properties, so a key named "__proto__" stays a key (assignment would set the prototype).
   const copy = { ...(value as Record<string, unknown>) };
-  for (const key of Object.keys(copy)) {
+  // for-in allocates no key array; an inherited enumerable key (a polluted prototype) is not the record's.
+  for (const key in copy) {
     const v = copy[key];
-    if (typeof v === 'object' && v !== null) copy[key] = copyRecord(v);
+    if (typeof v === 'object' && v !== null && Object.hasOwn(copy, key)) copy[key] = copyRecord(v);
   }
   return copy as T;
 }
