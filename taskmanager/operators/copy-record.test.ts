@@ -21,6 +21,18 @@ describe('copyRecord', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it('an enumerable key on Object.prototype does not become a key of the copy', () => {
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.injected = { x: 1 };
+    try {
+      const c = copyRecord({ a: { b: 1 } });
+      expect(Object.keys(c)).toEqual(['a']);
+      expect(Object.hasOwn(c, 'injected')).toBe(false);
+    } finally {
+      delete proto.injected;
+    }
+  });
+
   it('other objects are kept as they are: a Date, a class instance with its toJSON', () => {
     class Point {
       constructor(readonly x: number) {}
