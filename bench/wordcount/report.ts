@@ -1,5 +1,6 @@
 /** The word count's tables: the variants against (a) and Flink, and the cost shape over parallelism. */
 import { availableParallelism, loadavg } from 'node:os';
+import { POLL_MS } from '../../bin/cli/submit';
 import { table } from '../processes';
 import type { Run } from './variants';
 
@@ -108,7 +109,7 @@ function printNotes(r: Results, reported: [string, Run, Run[]][]): void {
   w('  (b) wall-clock of the whole `node bin/flinkx.js run` child process: node start-up, embedded JobManager and');
   w('      TaskManager (one slot worker thread per subtask) start-up, job, teardown. CPU and peak RSS: that process, all threads.');
   w('  (c) wall-clock of `node bin/flinkx.js submit --wait` against an already running cluster (two TaskManagers with ⌈p/2⌉');
-  w("      slots each): client start-up, submission, deployment, job, and until the client's status poll (every 500 ms) sees FINISHED.");
+  w(`      slots each): client start-up, submission, deployment, job, and until the client's status poll (every ${POLL_MS} ms) sees FINISHED.`);
   w('      CPU: JobManager + both TaskManagers over that interval (from /proc) + the submit client. Peak RSS: the sum of');
   w("      each process's peak over the run (VmHWM, reset before it) + the client's.");
   w('  (d) wall-clock of the whole `java flinkx.peer.Main wordcount` JVM: JVM and MiniCluster start-up, job, exit.');

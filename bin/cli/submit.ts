@@ -50,7 +50,8 @@ export async function submitJob(client: RestClient, job: LoadedJob, from: FromSa
   return jobId;
 }
 
-const POLL_MS = 200;
+/** How often `waitForJob` asks the JobManager for the job's state. */
+export const POLL_MS = 200;
 
 /** Poll until the job ends; progress on one rewritten line on a terminal, plain lines otherwise. */
 export async function waitForJob(client: RestClient, jobId: string, out: NodeJS.WriteStream = process.stderr): Promise<JobDetails> {
