@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { configureLogging, Logger, type LogLevel } from '../../common/log';
 import { securityAdvice } from '../../common/net/security-options';
 import { parseOptions, parseSecurity, securityFlags } from './options';
+import { MAX_WINDOW_GROWTH, WINDOW_BYTES } from '../../taskmanager/network/channels';
 import { TaskManager } from '../../taskmanager/taskmanager';
 import { TASKMANAGER_DEFAULTS as D, TaskManagerOptionsSchema } from '../../taskmanager/taskmanager-options';
 import { main } from './main';
@@ -17,7 +18,7 @@ securityFlags(program.command('start'), true)
   .option('--metrics-port <port>', `port for Prometheus /metrics; 0: any free port (default: ${D.metricsPort})`)
   .option('--batch-records <n>', `records per channel batch (default: ${D.batchRecords})`)
   .option('--flush-interval <ms>', `send a partly filled batch after this long (default: ${D.flushInterval})`)
-  .option('--credits-per-channel <n>', `batches in flight per channel (default: ${D.creditsPerChannel})`)
+  .option('--credits-per-channel <n>', `batches in flight per channel, at least; up to ${MAX_WINDOW_GROWTH}x that while they fit in ${WINDOW_BYTES / 1024} KiB (default: ${D.creditsPerChannel})`)
   .option('--log-level <level>', 'debug, info, warn or error', 'info')
   .option('--log-format <format>', 'text or json', 'text')
   .action(async (o: Record<string, string | undefined> & { logLevel: LogLevel; metricsPublic?: boolean; insecure?: boolean; logFormat: 'text' | 'json' }) => {

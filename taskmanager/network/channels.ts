@@ -2,9 +2,11 @@
  * Channels between subtasks that are not chained, with credit-based flow control.
  *
  * A consumer grants each of its input channels INITIAL_CREDITS batches and returns one credit for
- * every batch it has processed; a producer sends a sealed batch only while it holds a credit. So at
- * most INITIAL_CREDITS batches are in flight or queued per channel, whatever the transport
- * (same slot, another slot of this TM, another TM), and a slow consumer stops its producers.
+ * every batch it has processed; a producer sends a sealed batch only while it holds a credit. So a
+ * channel has a window of INITIAL_CREDITS batches in flight or queued, whatever the transport (same
+ * slot, another slot of this TM, another TM), and a slow consumer stops its producers. A channel
+ * whose batches come encoded and small gets a wider window: what fits in WINDOW_BYTES, at most
+ * MAX_WINDOW_GROWTH times as many batches.
  *
  * Markers (end of partition, checkpoint barriers, watermarks and watermark status) travel in-band
  * as the last element of a batch, so they stay behind every record sent before them. The batch and
@@ -13,8 +15,16 @@
 import type { SlotRef } from '../../common/plan';
 import type { Batch, Marker } from '../../common/protocol/batch';
 
-/** Batches a producer may have in flight per channel. */
+/** Batches a producer may have in flight per channel, at least. */
 export const INITIAL_CREDITS = 4;
+/**
+ * Encoded bytes a channel of small batches may have in flight: while a channel's batches (from
+ * another slot or TaskManager) are small, its consumer grants it more credits, up to
+ * MAX_WINDOW_GROWTH × its credits. Flink bounds a channel by bytes too (buffers of 32 KiB); a
+ * window of 4 batches of small records kept two slots waiting on each other for credit.
+ */
+export const WINDOW_BYTES = 128 * 1024;
+export const MAX_WINDOW_GROWTH = 4;
 /** Records per batch before it is sealed and sent. */
 export const BATCH_RECORDS = 512;
 /** A partly filled batch is sent after this long, so slow streams still flow. */
@@ -96,6 +106,10 @@ export class OutputChannel {
 export class InputChannel {
   readonly queue: Batch[] = [];
   ended = false;
+  /** Running mean of the encoded size of its batches with records; 0 while none came encoded (same slot). */
+  meanBytes = 0;
+  /** Credits granted beyond the gate's credits per channel: how far its window has grown. */
+  extraCredits = 0;
   /** Held back during exactly-once barrier alignment: it delivered the barrier, others have not yet. */
   blocked = false;
 
@@ -118,6 +132,8 @@ export class InputGate {
   private readonly channelsById = new Map<string, InputChannel>();
   private readonly ready: InputChannel[] = [];
   private wake: (() => void) | null = null;
+  /** Running mean of the encoded size of batches with records, over all its channels; 0 while none came encoded. */
+  private meanBytes = 0;
 
   constructor(
     private readonly transport: ChannelTransport,
@@ -178,9 +194,35 @@ export class InputGate {
     this.wake?.();
   }
 
-  /** The batch has been processed: give its credit back to the producer. */
-  release(channel: InputChannel): void {
-    if (!channel.ended) this.transport.sendCredit(channel.producer, channel.id, 1);
+  /**
+   * The batch has been processed: give its credit back to the producer, with more while the channel's
+   * batches are small (its window grows), or none while its window shrinks after they grew.
+   */
+  release(channel: InputChannel, batch?: Batch): void {
+    if (channel.ended) return;
+    if (batch && batch.bytes > 0 && batch.records.length > 0) {
+      channel.meanBytes = channel.meanBytes === 0 ? batch.bytes : channel.meanBytes + (batch.bytes - channel.meanBytes) / 8;
+      this.meanBytes = this.meanBytes === 0 ? batch.bytes : this.meanBytes + (batch.bytes - this.meanBytes) / 8;
+    }
+    const extra = this.windowOf(channel) - this.credits;
+    const n = 1 + extra - channel.extraCredits;
+    if (n < 0) {
+      channel.extraCredits--;
+      return;
+    }
+    channel.extraCredits = extra;
+    if (n > 0) this.transport.sendCredit(channel.producer, channel.id, n);
+  }
+
+  /**
+   * Credits a channel should hold: the gate's credits, or as many batches of its mean size as fit in
+   * WINDOW_BYTES. A same-slot channel's batches are never encoded: it goes by the gate's other
+   * channels, which carry the same edge's records (and by the gate's credits when there are none).
+   */
+  private windowOf(channel: InputChannel): number {
+    const bytes = channel.meanBytes || this.meanBytes;
+    if (bytes === 0) return this.credits;
+    return Math.max(this.credits, Math.min(this.credits * MAX_WINDOW_GROWTH, Math.floor(WINDOW_BYTES / bytes)));
   }
 
   interrupt(): void {

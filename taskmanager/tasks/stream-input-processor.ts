@@ -69,7 +69,7 @@ export class StreamInputProcessor {
       }
       chain.observeOperators(t0);
       await chain.afterBatch(t0);
-      gate.release(channel);
+      gate.release(channel, batch);
       if (marker?.kind === 'barrier') await this.aligned(this.aligner.onBarrier(channel, marker.id));
       else if (marker?.kind === 'eop') await this.aligned(this.aligner.onEndOfPartition());
       await chain.awaitWritable();
