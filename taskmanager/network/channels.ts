@@ -128,6 +128,11 @@ export class InputChannel {
 }
 
 /** All input channels of one task; hands out batches in arrival order across channels. */
+/** A mean that follows the last few batches (each weighs 1/8); 0 means none yet. */
+function runningMean(mean: number, x: number): number {
+  return mean === 0 ? x : mean + (x - mean) / 8;
+}
+
 export class InputGate {
   private readonly channelsById = new Map<string, InputChannel>();
   private readonly ready: InputChannel[] = [];
@@ -201,8 +206,8 @@ export class InputGate {
   release(channel: InputChannel, batch?: Batch): void {
     if (channel.ended) return;
     if (batch && batch.bytes > 0 && batch.records.length > 0) {
-      channel.meanBytes = channel.meanBytes === 0 ? batch.bytes : channel.meanBytes + (batch.bytes - channel.meanBytes) / 8;
-      this.meanBytes = this.meanBytes === 0 ? batch.bytes : this.meanBytes + (batch.bytes - this.meanBytes) / 8;
+      channel.meanBytes = runningMean(channel.meanBytes, batch.bytes);
+      this.meanBytes = runningMean(this.meanBytes, batch.bytes);
     }
     const extra = this.windowOf(channel) - this.credits;
     const n = 1 + extra - channel.extraCredits;
