@@ -5,6 +5,9 @@
  */
 import type { ProcessingTimeService } from './timer-service';
 
+/** setTimeout's longest delay; it runs a longer one (a timer days ahead, or at Infinity) after 1 ms. */
+const MAX_DELAY = 2 ** 31 - 1;
+
 export class Mailbox implements ProcessingTimeService {
   private mails: (() => void)[] = [];
   private readonly timeouts = new Set<NodeJS.Timeout>();
@@ -16,11 +19,14 @@ export class Mailbox implements ProcessingTimeService {
   }
 
   schedule(at: number, callback: () => void): void {
+    const delay = Math.max(0, at - Date.now());
     const timeout = setTimeout(() => {
       this.timeouts.delete(timeout);
+      // Too far ahead for one timeout: wait out the longest one, then what is left.
+      if (delay > MAX_DELAY) return this.schedule(at, callback);
       this.mails.push(callback);
       this.wake();
-    }, Math.max(0, at - Date.now()));
+    }, Math.min(delay, MAX_DELAY));
     this.timeouts.add(timeout);
   }
 

@@ -1,6 +1,7 @@
-import { UserFunctionError } from '../../common/errors';
+import { errorInfo, UserFunctionError } from '../../common/errors';
+import { Mailbox } from './mailbox';
 import { ManualTime } from './manual-time';
-import { InternalTimerService, type Timer } from './timer-service';
+import { InternalTimerService, InvalidTimerError, type Timer } from './timer-service';
 import { BoundedOutOfOrdernessWatermarks, extractTimestamp } from './watermark-generator';
 import { StatusWatermarkValve } from './watermark-valve';
 
@@ -132,5 +133,93 @@ describe('InternalTimerService', () => {
     expect(restored.currentWatermark).toBe(10);
     restored.advanceWatermark(50);
     expect(fired).toEqual(['event k w 20', 'event 7 w 40']);
+  });
+  it('refuses a timer at a time that is no number, to register or to delete, saying where event time comes from', () => {
+    const s = new InternalTimerService(128, new ManualTime(), log('event'), log('proc'));
+    const noTime = undefined as unknown as number;
+    for (const t of [NaN, noTime, '1000' as unknown as number]) {
+      expect(() => s.registerEventTimeTimer('k', '', t)).toThrow(InvalidTimerError);
+      expect(() => s.deleteEventTimeTimer('k', '', t)).toThrow(InvalidTimerError);
+      expect(() => s.registerProcessingTimeTimer('k', '', t)).toThrow(InvalidTimerError);
+      expect(() => s.deleteProcessingTimeTimer('k', '', t)).toThrow(InvalidTimerError);
+    }
+    expect(() => s.registerEventTimeTimer('k', '', noTime + 60_000)).toThrow(
+      /event-time timer at NaN: .*ctx\.timestamp is undefined for a record without event time: .*assignTimestampsAndWatermarks.*"timestamps"/,
+    );
+    expect(() => s.registerProcessingTimeTimer('k', '', NaN)).toThrow(/processing-time timer at NaN: .*ctx\.currentProcessingTime\(\)/);
+    // A restart cannot fix it: the job fails at once, with the code.
+    const err = (() => {
+      try {
+        s.registerEventTimeTimer('k', '', NaN);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(errorInfo(new UserFunctionError('alerts', err))).toMatchObject({ nonRetriable: true, message: expect.stringMatching(/^operator "alerts" threw: event-time timer at NaN/) });
+    expect(err).toMatchObject({ code: 'INVALID_TIMER' });
+    s.advanceWatermark(Infinity);
+    expect(fired).toEqual([]);
+  });
+
+  it('takes the ends of time: -Infinity fires at the next watermark, Infinity at the end of input, as distinct timers', () => {
+    const s = new InternalTimerService(128, new ManualTime(), log('event'), log('proc'));
+    s.registerEventTimeTimer('k', '', Infinity);
+    s.registerEventTimeTimer('k', '', -Infinity);
+    s.advanceWatermark(0);
+    expect(fired).toEqual(['event k  -Infinity']);
+    s.advanceWatermark(Number.MAX_SAFE_INTEGER);
+    expect(fired).toHaveLength(1);
+    s.advanceWatermark(Infinity);
+    expect(fired).toEqual(['event k  -Infinity', 'event k  Infinity']);
+    expect(new InternalTimerService(128, new ManualTime(), log('event'), log('proc')).snapshot()).toEqual({ watermark: -Infinity, event: [], processing: [] });
+  });
+
+  it('fires an event-time timer already behind the watermark at the next watermark, a processing-time one at the next chance', () => {
+    const time = new ManualTime(100);
+    const s = new InternalTimerService(128, time, log('event'), log('proc'));
+    s.advanceWatermark(50);
+    s.registerEventTimeTimer('k', '', 10);
+    s.registerProcessingTimeTimer('k', '', 20);
+    expect(fired).toEqual([]);
+    time.advance(0);
+    expect(fired).toEqual(['proc k  20']);
+    s.advanceWatermark(51);
+    expect(fired).toEqual(['proc k  20', 'event k  10']);
+  });
+
+  it('processing-time timers at Infinity or beyond setTimeout\'s range do not wake the task', () => {
+    const time = new ManualTime();
+    const s = new InternalTimerService(128, time, log('event'), log('proc'));
+    s.registerProcessingTimeTimer('k', '', Infinity);
+    s.registerProcessingTimeTimer('k', '', 10);
+    time.advance(1e15);
+    expect(fired).toEqual(['proc k  10']);
+  });
+});
+
+describe('Mailbox', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('runs a callback due in the past at the next chance, and one beyond setTimeout\'s range only when it is due', () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    let wakes = 0;
+    const ran: string[] = [];
+    const mailbox = new Mailbox(() => wakes++);
+    mailbox.schedule(0, () => ran.push('past'));
+    mailbox.schedule(Date.now() + 2 ** 31 + 10, () => ran.push('far'));
+    mailbox.schedule(Infinity, () => ran.push('never'));
+    jest.advanceTimersByTime(0);
+    expect(mailbox.runDue()).toBe(true);
+    expect(ran).toEqual(['past']);
+    // setTimeout runs a delay over 2^31 - 1 ms after 1 ms: that would wake the task every ms.
+    jest.advanceTimersByTime(1000);
+    expect([wakes, mailbox.runDue()]).toEqual([1, false]);
+    jest.advanceTimersByTime(2 ** 31 + 9 - 1000);
+    expect(mailbox.runDue()).toBe(false);
+    jest.advanceTimersByTime(1);
+    expect(mailbox.runDue()).toBe(true);
+    expect(ran).toEqual(['past', 'far']);
+    mailbox.close();
+    expect(jest.getTimerCount()).toBe(0);
   });
 });

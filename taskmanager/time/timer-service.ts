@@ -4,6 +4,7 @@
  * namespace, timestamp) and is kept once however often it is registered. Timers are keyed state:
  * a snapshot holds them per key group, with the operator's current watermark.
  */
+import { NonRetriableError } from '../../common/errors';
 import { keyGroupFor } from '../state/key-groups';
 
 /** The task's clock and its way of running a callback later, between two batches (the task's mailbox). */
@@ -16,6 +17,28 @@ export interface Timer {
   key: unknown;
   namespace: string;
   timestamp: number;
+}
+
+/**
+ * A timer at a time that is no number (NaN, undefined: e.g. `ctx.timestamp + 60000` on a record
+ * without event time) would never fire, and the job would end as if nothing were due. A restart
+ * cannot fix the function, so the job fails at once. In Flink a time is a long and cannot be NaN.
+ */
+export class InvalidTimerError extends NonRetriableError {
+  constructor(domain: 'event' | 'processing', timestamp: unknown) {
+    const hint =
+      domain === 'event'
+        ? 'ctx.timestamp is undefined for a record without event time: give the stream event time with ' +
+          'assignTimestampsAndWatermarks(...) in a job module, or "timestamps" on a node before this one in a job file'
+        : 'processing time is a number of epoch ms, e.g. ctx.currentProcessingTime() + 60000';
+    const shown = typeof timestamp === 'string' ? JSON.stringify(timestamp) : String(timestamp);
+    super(`${domain}-time timer at ${shown}: a timer's time must be a number of ms (${hint})`, { code: 'INVALID_TIMER' });
+  }
+}
+
+/** -Infinity and Infinity are the ends of time, as the watermark's: a timer there fires at the next watermark, or at the end of input. */
+function checkTime(domain: 'event' | 'processing', timestamp: number): void {
+  if (typeof timestamp !== 'number' || Number.isNaN(timestamp)) throw new InvalidTimerError(domain, timestamp);
 }
 
 type TimerList = [keyGroup: number, timers: [key: unknown, namespace: string, timestamp: number][]][];
@@ -32,7 +55,8 @@ class TimerQueue {
   private heap: Timer[] = [];
 
   private static id(t: Timer): string {
-    return JSON.stringify([t.key, t.namespace, t.timestamp]);
+    // The time outside the JSON, which writes both infinities as null.
+    return `${t.timestamp} ${JSON.stringify([t.key, t.namespace])}`;
   }
 
   add(t: Timer): boolean {
@@ -120,18 +144,22 @@ export class InternalTimerService {
   ) {}
 
   registerEventTimeTimer(key: unknown, namespace: string, timestamp: number): void {
+    checkTime('event', timestamp);
     this.eventTimers.add({ key, namespace, timestamp });
   }
 
   deleteEventTimeTimer(key: unknown, namespace: string, timestamp: number): void {
+    checkTime('event', timestamp);
     this.eventTimers.delete({ key, namespace, timestamp });
   }
 
   registerProcessingTimeTimer(key: unknown, namespace: string, timestamp: number): void {
+    checkTime('processing', timestamp);
     if (this.processingTimers.add({ key, namespace, timestamp })) this.scheduleWake();
   }
 
   deleteProcessingTimeTimer(key: unknown, namespace: string, timestamp: number): void {
+    checkTime('processing', timestamp);
     this.processingTimers.delete({ key, namespace, timestamp });
   }
 

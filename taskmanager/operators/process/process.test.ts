@@ -1,4 +1,4 @@
-import { UserFunctionError } from '../../../common/errors';
+import { isNonRetriable, UserFunctionError } from '../../../common/errors';
 import type { NodeSpec } from '../../../common/jobfile';
 import { ManualTime } from '../../time/manual-time';
 import { FunctionRegistry } from '../functions';
@@ -105,5 +105,49 @@ describe('process operator', () => {
     const { chain } = processChain({ f: (_r: Row, ctx: ProcessContext) => ctx.registerEventTimeTimer(5) });
     chain.push({ k: 'a' }, 0);
     expect(() => chain.watermark(10)).toThrow(UserFunctionError);
+  });
+  it('a timer at ctx.timestamp + n for a record without event time fails, naming the node and where event time comes from', () => {
+    const f = {
+      processElement(_r: Row, ctx: ProcessContext) {
+        ctx.registerEventTimeTimer((ctx.timestamp as number) + 60_000);
+      },
+      onTimer() {},
+    };
+    const { chain } = processChain({ f });
+    let error: unknown;
+    try {
+      chain.push({ k: 'a' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(UserFunctionError);
+    expect((error as Error).message).toMatch(/^operator "p" threw: event-time timer at NaN: .*assignTimestampsAndWatermarks/);
+    expect(isNonRetriable(error)).toBe(true);
+    expect(chain.operatorStates.get('p')!.snapshot()).toMatchObject({ event: [], processing: [] });
+  });
+
+  it('a checkpoint holds the timers of every key, of both clocks, and they fire after a restore', () => {
+    const f = {
+      processElement(r: Row, ctx: ProcessContext) {
+        ctx.registerEventTimeTimer(ctx.timestamp! + 10);
+        ctx.registerProcessingTimeTimer(ctx.currentProcessingTime() + r.after);
+      },
+      onTimer(t: number, ctx: ProcessContext) {
+        ctx.emit(`${ctx.key} ${ctx.timeDomain} ${t}`);
+      },
+    };
+    const first = processChain({ f });
+    first.chain.push({ k: 'a', after: 5 }, 1);
+    first.chain.push({ k: 'b', after: 7 }, 2);
+    first.chain.push({ k: 'c', after: 9 }, 3);
+    const timers = structuredClone(first.chain.operatorStates.get('p')!.snapshot());
+    const second = processChain({ f });
+    second.chain.operatorStates.get('p')!.restore(timers);
+    second.time.advance(8);
+    second.chain.watermark(12);
+    expect(second.out.map((o) => o.record)).toEqual(['a processing 1005', 'b processing 1007', 'a event 11', 'b event 12']);
+    second.time.advance(1);
+    second.chain.watermark(Infinity);
+    expect(second.out.slice(4).map((o) => o.record)).toEqual(['c processing 1009', 'c event 13']);
   });
 });
