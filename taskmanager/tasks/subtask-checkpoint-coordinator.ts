@@ -9,8 +9,34 @@ import { encodeSnapshot, type TaskSnapshot } from '../../common/protocol/snapsho
 import { operatorUid } from '../../common/operator-uids';
 import type { SinkWriter, SourceReader } from '../connectors/types';
 import type { RestoredState } from '../checkpoint/restore';
+import type { Chain } from '../operators/operators';
 import type { OperatorChain } from './operator-chain';
 import type { TaskEnvironment } from './stream-task';
+
+/** What a snapshot holds of a chain's operators, by uid: keyed state, asyncMap inputs, timers with the watermark and other operator state. */
+export type OperatorsSnapshot = Pick<TaskSnapshot, 'keyed' | 'async' | 'operators'>;
+
+/**
+ * Snapshot the operators of a chain (a task's, or the test harness's: flinkx/testing snapshots
+ * through here, so that it holds what a checkpoint does).
+ */
+export function snapshotOperators(operators: Chain): OperatorsSnapshot {
+  // Mini-batch bundles go into state and downstream first: ahead of the barrier, out of the snapshot.
+  operators.flush();
+  const snapshot: OperatorsSnapshot = { keyed: {} };
+  for (const [node, state] of operators.states) snapshot.keyed[node] = state.snapshot();
+  snapshot.async = operators.async.snapshot();
+  if (operators.operatorStates.size > 0) snapshot.operators = {};
+  for (const [node, state] of operators.operatorStates) snapshot.operators![node] = state.snapshot();
+  return snapshot;
+}
+
+/** Restore what `snapshotOperators` took; keyed state first, which a window's restore counts. */
+export function restoreOperators(operators: Chain, state: OperatorsSnapshot): void {
+  for (const [uid, keyed] of Object.entries(state.keyed)) operators.states.get(uid)?.restore(keyed);
+  operators.async.restore(state.async);
+  for (const [uid, s] of Object.entries(state.operators ?? {})) operators.operatorStates.get(uid)?.restore(s);
+}
 
 export class SubtaskCheckpointCoordinator {
   /** Checkpoint a source was asked to take at its next chance. */
@@ -37,11 +63,8 @@ export class SubtaskCheckpointCoordinator {
     const { vertex, plan } = this.env;
     const head = vertex.nodes[0];
     const tail = vertex.nodes[vertex.nodes.length - 1];
-    const operators = this.chain.operators;
     if (state.source && state.source.uid === operatorUid(head)) this.source?.restore(state.source.position);
-    for (const [uid, keyed] of Object.entries(state.keyed)) operators.states.get(uid)?.restore(keyed);
-    operators.async.restore(state.async);
-    for (const [uid, s] of Object.entries(state.operators ?? {})) operators.operatorStates.get(uid)?.restore(s);
+    restoreOperators(this.chain.operators, state);
     const sinks = state.sinks.filter((s) => s.uid === operatorUid(tail));
     for (const s of sinks.length > 0 ? sinks : [{ state: null }]) await this.sink?.restore(s.state, plan.restoredCheckpoint!);
   }
@@ -67,15 +90,9 @@ export class SubtaskCheckpointCoordinator {
   /** Snapshot this task for checkpoint n, pass the barrier on, acknowledge. */
   async checkpoint(id: number): Promise<void> {
     const head = this.env.vertex.nodes[0];
-    const operators = this.chain.operators;
-    // Mini-batch bundles go into state and downstream first: ahead of the barrier, out of the snapshot.
-    operators.flush();
-    const snapshot: Omit<TaskSnapshot, 'version'> = { keyed: {} };
-    if (this.source) snapshot.source = { uid: operatorUid(head), position: this.source.position(id) };
-    for (const [node, state] of operators.states) snapshot.keyed[node] = state.snapshot();
-    snapshot.async = operators.async.snapshot();
-    if (operators.operatorStates.size > 0) snapshot.operators = {};
-    for (const [node, state] of operators.operatorStates) snapshot.operators![node] = state.snapshot();
+    const operators = snapshotOperators(this.chain.operators);
+    const source = this.source && { uid: operatorUid(head), position: this.source.position(id) };
+    const snapshot: Omit<TaskSnapshot, 'version'> = { ...(source && { source }), ...operators };
     for (const c of this.chain.outputChannels) c.seal({ kind: 'barrier', id });
     if (this.sink) {
       await this.chain.flushSink();

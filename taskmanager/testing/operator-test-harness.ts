@@ -2,7 +2,11 @@
  * `flinkx/testing`: runs user functions through the real operators (taskmanager/operators) in this
  * thread, as Flink's OneInputStreamOperatorTestHarness does: no TaskManager, threads or sockets.
  * A pipeline is written with the DataStream API on a test input; records pushed in come out of
- * its last operator synchronously, and each keyed operator's state can be read and snapshotted.
+ * its last operator synchronously, each with its event time, and each keyed operator's state can be
+ * read. `snapshot()` takes what a checkpoint of the task would (through the task's own snapshot
+ * path): keyed state, timers with the watermark, operator state, asyncMap inputs; a harness
+ * restored from it goes on as a restored task does (as in Flink's harness, whose snapshot is
+ * the operator's checkpointed state).
  *
  * It runs one subtask: every key is local, so the shuffle of `keyBy` is not exercised here.
  * asyncMap calls run for real; `settle()` waits for them. Watermarks are fed by hand
@@ -11,18 +15,32 @@
  */
 import { StreamExecutionEnvironment, type DataStream } from '../../common/datastream';
 import { parseJobSpec } from '../../common/jobfile';
+import { operatorUid } from '../../common/operator-uids';
+import { decodeSnapshot, encodeSnapshot } from '../../common/protocol/snapshot';
 import { DEFAULT_MAX_PARALLELISM } from '../state/key-groups';
-import type { KeyedState, KeyedStateSnapshot } from '../state/keyed-state';
+import type { KeyedState } from '../state/keyed-state';
 import { FunctionRegistry } from '../operators/functions';
 import { createChain, type Chain } from '../operators/operators';
+import { restoreOperators, snapshotOperators, type OperatorsSnapshot } from '../tasks/subtask-checkpoint-coordinator';
 import { ManualTime } from '../time/manual-time';
 
-/** Keyed state of every stateful operator, by operator id. */
-export type HarnessSnapshot = Record<string, KeyedStateSnapshot<unknown>>;
+/** A record with its event time, if it has one (Flink's StreamRecord). */
+export interface StreamRecord<T> {
+  value: T;
+  timestamp?: number;
+}
+
+const record = <T>(value: T, timestamp: number | undefined): StreamRecord<T> => (timestamp === undefined ? { value } : { value, timestamp });
+
+/**
+ * What a task's checkpoint holds of these operators, by uid: keyed state, timers with the
+ * watermark, operator state and asyncMap inputs.
+ */
+export type HarnessSnapshot = OperatorsSnapshot;
 
 export interface HarnessOptions {
   maxParallelism?: number;
-  /** State from `snapshot()` of an earlier harness, as a restore from a checkpoint. */
+  /** State from `snapshot()` of an earlier harness: the operators start as a task restored from a checkpoint does. */
   restore?: HarnessSnapshot;
 }
 
@@ -32,6 +50,15 @@ function keyedOperator(chain: Chain, id: string): KeyedState<unknown> {
   return state;
 }
 
+/** As a task restores, but state of an operator not in the pipeline is an error (a task's is checked at submission). */
+function restore(chain: Chain, snapshot: HarnessSnapshot): void {
+  const uids = new Set([...chain.states.keys(), ...chain.operatorStates.keys(), ...chain.async.list.map((op) => operatorUid(op.node))]);
+  for (const uid of [...Object.keys(snapshot.keyed), ...Object.keys(snapshot.operators ?? {}), ...Object.keys(snapshot.async ?? {})]) {
+    if (!uids.has(uid)) throw new Error(`the snapshot holds state of "${uid}", which is no operator of this pipeline (operators with state: ${[...uids].join(', ') || 'none'})`);
+  }
+  restoreOperators(chain, snapshot);
+}
+
 const INPUT = 'harness-input';
 const OUTPUT = 'harness-output';
 const LATE = 'late';
@@ -39,9 +66,9 @@ const LATE_OUTPUT = 'harness-late-output';
 
 export class OperatorTestHarness<I, O> {
   private readonly chain: Chain;
-  private readonly output: O[] = [];
+  private readonly output: StreamRecord<O>[] = [];
   private readonly watermarks: number[] = [];
-  private readonly sides = new Map<string, unknown[]>();
+  private readonly sides = new Map<string, StreamRecord<unknown>[]>();
   private readonly time = new ManualTime();
 
   private constructor(build: (harness: OperatorTestHarness<I, O>) => Chain) {
@@ -78,27 +105,29 @@ export class OperatorTestHarness<I, O> {
     }
     const maxParallelism = options.maxParallelism ?? DEFAULT_MAX_PARALLELISM;
     return new OperatorTestHarness<I, O>((h) => {
-      const keep = (tag: string, r: unknown) => void (h.sides.get(tag) ?? h.sides.set(tag, []).get(tag)!).push(r);
+      const keep = (tag: string, r: unknown, ts?: number) => void (h.sides.get(tag) ?? h.sides.set(tag, []).get(tag)!).push(record(r, ts));
       let unwrap: Chain | undefined;
       const ctx = {
         fns: FunctionRegistry.ofJobModule(functions),
         maxParallelism,
         time: h.time,
-        side: (tag: string, r: unknown, ts?: number) => (tag === LATE && unwrap ? unwrap.push(r, ts) : keep(tag, r)),
+        side: (tag: string, r: unknown, ts?: number) => (tag === LATE && unwrap ? unwrap.push(r, ts) : keep(tag, r, ts)),
       };
-      const out = { push: (r: unknown) => void h.output.push(r as O), watermark: (w: number) => void h.watermarks.push(w), status: () => undefined };
+      const out = { push: (r: unknown, ts?: number) => void h.output.push(record(r as O, ts)), watermark: (w: number) => void h.watermarks.push(w), status: () => undefined };
       const chain = createChain(nodes, ctx, out);
       if (sideMaps.length > 0) {
-        unwrap = createChain(sideMaps, ctx, { push: (r) => keep(LATE, r), watermark: () => undefined, status: () => undefined });
+        unwrap = createChain(sideMaps, ctx, { push: (r, ts) => keep(LATE, r, ts), watermark: () => undefined, status: () => undefined });
       }
-      for (const [id, state] of Object.entries(options.restore ?? {})) keyedOperator(chain, id).restore(state);
+      if (options.restore) restore(chain, options.restore);
       return chain;
     });
   }
 
   /** One record, with its event time if the pipeline works in event time. */
-  processElement(record: I, timestamp?: number): this {
-    this.chain.push(record, timestamp);
+  processElement(value: I, timestamp?: number): this {
+    // A source's timestamps stage gives a record a finite time or fails; so does the harness.
+    if (timestamp !== undefined && !Number.isFinite(timestamp)) throw new TypeError(`event time ${timestamp} of ${JSON.stringify(value)} is not a number of ms`);
+    this.chain.push(value, timestamp);
     return this;
   }
 
@@ -121,7 +150,12 @@ export class OperatorTestHarness<I, O> {
 
   /** Records sent to side output `tag` (e.g. "late"), in order. */
   sideOutput<T = unknown>(tag: string): T[] {
-    return [...(this.sides.get(tag) ?? [])] as T[];
+    return this.sideOutputStreamRecords<T>(tag).map((r) => r.value);
+  }
+
+  /** Records sent to side output `tag`, each with its event time. */
+  sideOutputStreamRecords<T = unknown>(tag: string): StreamRecord<T>[] {
+    return [...(this.sides.get(tag) ?? [])] as StreamRecord<T>[];
   }
 
   processElements(records: Iterable<I>): this {
@@ -144,6 +178,11 @@ export class OperatorTestHarness<I, O> {
 
   /** Every record the last operator emitted so far, in order. */
   extractOutputValues(): O[] {
+    return this.output.map((r) => r.value);
+  }
+
+  /** Every record the last operator emitted so far, in order, each with its event time (none: no `timestamp`). */
+  extractOutputStreamRecords(): StreamRecord<O>[] {
     return [...this.output];
   }
 
@@ -157,8 +196,12 @@ export class OperatorTestHarness<I, O> {
     return new Map(keyedOperator(this.chain, id).snapshot().flatMap(([, entries]) => entries) as [unknown, V][]);
   }
 
-  /** The keyed state as a checkpoint holds it, for `OperatorTestHarness.of(..., { restore })`. */
+  /**
+   * The operators' state as a checkpoint of the task holds it, for `OperatorTestHarness.of(..., { restore })`.
+   * Encoded and decoded as a checkpoint's is: it is what a restore reads, however the operators go on.
+   */
   snapshot(): HarnessSnapshot {
-    return Object.fromEntries([...this.chain.states].map(([id, s]) => [id, s.snapshot()]));
+    const { keyed, async, operators } = decodeSnapshot(encodeSnapshot(snapshotOperators(this.chain)), 'harness snapshot');
+    return { keyed, ...(async && { async }), ...(operators && { operators }) };
   }
 }
