@@ -17,7 +17,11 @@ export interface StateOptions {
 /** The context of one call: the current key's state and timers, and the output. */
 export interface KeyedProcessContext<K, O> {
   readonly key: K;
-  /** Event time of the record, or of the event-time timer, being processed (if it has one). */
+  /**
+   * Event time of the record, or of the event-time timer, being processed. Undefined for a record
+   * without one (no `assignTimestampsAndWatermarks` / `timestamps` before this node) and in onTimer
+   * of a processing-time timer: `ctx.timestamp + 60000` is then NaN, and a timer at it fails the job.
+   */
   readonly timestamp: number | undefined;
   /** In onTimer: which clock fired the timer. */
   readonly timeDomain: 'event' | 'processing' | undefined;
@@ -25,8 +29,14 @@ export interface KeyedProcessContext<K, O> {
   emit(record: O): void;
   currentWatermark(): number;
   currentProcessingTime(): number;
+  /**
+   * A timer of this key that fires once the watermark reaches `timestamp` (ms; at or behind the
+   * watermark: at the next one). A timestamp that is no number (NaN, undefined) throws
+   * (INVALID_TIMER, non-retriable); -Infinity and Infinity are the ends of time.
+   */
   registerEventTimeTimer(timestamp: number): void;
   deleteEventTimeTimer(timestamp: number): void;
+  /** A timer of this key that fires when the clock reaches `timestamp` (epoch ms; in the past: at once). NaN throws as above. */
   registerProcessingTimeTimer(timestamp: number): void;
   deleteProcessingTimeTimer(timestamp: number): void;
   valueState<V>(name: string, options?: StateOptions): ValueState<V>;

@@ -20,15 +20,25 @@ import { TimerOperator } from '../timer-operator';
 /** What a process function sees besides the record. */
 export interface ProcessContext {
   readonly key: unknown;
-  /** Event time of the record (or of the event-time timer) being processed, if it has one. */
+  /**
+   * Event time of the record, or of the event-time timer, being processed. Undefined for a record
+   * without one (no `assignTimestampsAndWatermarks` / `timestamps` before this node) and in onTimer
+   * of a processing-time timer: `ctx.timestamp + 60000` is then NaN, and a timer at it fails the job.
+   */
   readonly timestamp: number | undefined;
   /** In onTimer: which clock fired the timer. */
   readonly timeDomain: 'event' | 'processing' | undefined;
   emit(record: unknown): void;
   currentWatermark(): number;
   currentProcessingTime(): number;
+  /**
+   * A timer of this key that fires once the watermark reaches `timestamp` (ms; at or behind the
+   * watermark: at the next one). A timestamp that is no number (NaN, undefined) throws
+   * (INVALID_TIMER, non-retriable); -Infinity and Infinity are the ends of time.
+   */
   registerEventTimeTimer(timestamp: number): void;
   deleteEventTimeTimer(timestamp: number): void;
+  /** A timer of this key that fires when the clock reaches `timestamp` (epoch ms; in the past: at once). NaN throws as above. */
   registerProcessingTimeTimer(timestamp: number): void;
   deleteProcessingTimeTimer(timestamp: number): void;
   valueState<V>(name: string, options?: { ttl?: number | string }): ValueState<V>;
