@@ -5,8 +5,8 @@
  * its last operator synchronously, each with its event time, and each keyed operator's state can be
  * read. `snapshot()` takes what a checkpoint of the task would (through the task's own snapshot
  * path): keyed state, timers with the watermark, operator state, asyncMap inputs; a harness
- * restored from it goes on as a restored task does (as in Flink's harness, whose snapshot is
- * the operator's checkpointed state).
+ * restored from it goes on as a restored task does, its windows and timers firing at the next
+ * watermarks. Unlike Flink's, whose checkpoints leave it out, it also starts from the watermark it had.
  *
  * It runs one subtask: every key is local, so the shuffle of `keyBy` is not exercised here.
  * asyncMap calls run for real; `settle()` waits for them. Watermarks are fed by hand
