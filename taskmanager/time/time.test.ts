@@ -187,7 +187,7 @@ describe('InternalTimerService', () => {
     expect(fired).toEqual(['proc k  20', 'event k  10']);
   });
 
-  it('processing-time timers at Infinity or beyond setTimeout\'s range do not wake the task', () => {
+  it('a processing-time timer at Infinity never fires and holds no earlier one back', () => {
     const time = new ManualTime();
     const s = new InternalTimerService(128, time, log('event'), log('proc'));
     s.registerProcessingTimeTimer('k', '', Infinity);
