@@ -56,22 +56,28 @@ describe('Deployments', () => {
     expect(lines[1]).toMatch(/job=j attempt=1 peer=tm-c/);
   });
 
-  test('a lost JobManager orphans every job with a task here, including one deployed a moment ago; the last one ending is logged', () => {
+  test('a lost JobManager orphans every job with a task here, including one deployed a moment ago; the last one ending is logged and resolves orphansGone', async () => {
     const d = new Deployments();
     d.deployed('j', 1, [], tasks);
     d.deployed('k', 3, [], [{ vertex: 'src', subtask: 1 }]);
     expect(d.orphan().sort()).toEqual(['j', 'k']);
     expect(d.taskCount).toBe(3);
+    let gone = false;
+    const whenGone = d.orphansGone().then(() => (gone = true));
     configureLogging('info', 'text');
     try {
       d.taskState('k', 3, 'src', 1, 'CANCELED');
       d.taskState('j', 1, 'src', 0, 'CANCELED');
       expect(stderr.mock.calls.some((c) => String(c[0]).includes('every task of the lost JobManager ended'))).toBe(false);
+      await Promise.resolve();
+      expect(gone).toBe(false);
       d.taskState('j', 1, 'sink', 0, 'CANCELED');
       expect(stderr.mock.calls.some((c) => String(c[0]).includes('every task of the lost JobManager ended'))).toBe(true);
     } finally {
       configureLogging('warn', 'text');
     }
+    await whenGone;
     expect(d.orphan()).toEqual([]);
+    await d.orphansGone(); // none left: at once
   });
 });

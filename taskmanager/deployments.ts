@@ -33,6 +33,7 @@ export class Deployments {
   private readonly byPrefix = new Map<string, Deployment>();
   /** Attempts of a lost JobManager, cancelled here, whose tasks have not all ended yet. */
   private readonly orphans = new Set<string>();
+  private orphansEnded: (() => void)[] = [];
 
   deployed(jobId: string, attempt: number, peers: Iterable<string>, tasks: readonly TaskRef[]): void {
     const prefix = attemptPrefix(jobId, attempt);
@@ -54,7 +55,15 @@ export class Deployments {
     d.tasks.delete(`${vertex}/${subtask}`);
     if (d.tasks.size > 0) return;
     this.byPrefix.delete(prefix);
-    if (this.orphans.delete(prefix) && this.orphans.size === 0) log.info('every task of the lost JobManager ended');
+    if (!this.orphans.delete(prefix) || this.orphans.size > 0) return;
+    log.info('every task of the lost JobManager ended');
+    for (const resolve of this.orphansEnded.splice(0)) resolve();
+  }
+
+  /** Resolves once no task of a lost JobManager runs here any more. */
+  orphansGone(): Promise<void> {
+    if (this.orphans.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.orphansEnded.push(resolve));
   }
 
   /** The jobs with a task here, for a JobManager that is gone; their attempts are watched until they ended. */

@@ -211,7 +211,12 @@ export class TaskManager {
       // A JobManager that went away may have a standby at the next address.
       this.jmIndex = (this.jmIndex + 1) % this.jmAddresses.length;
       for (const jobId of jobs) for (const sw of this.workers) sw.worker.postMessage({ kind: 'cancel', jobId } satisfies MainToWorker);
-      setTimeout(() => this.connect(), RECONNECT_MS).unref();
+      // As a slot in Flink stays allocated until its task terminated: no JobManager is offered these
+      // slots while a task of the lost one still runs in them (a Kafka sink of it could still fence
+      // the next attempt's producer).
+      const left = this.deployments.taskCount;
+      if (left > 0) log.info('registering again once the cancelled tasks ended', { tasks: left });
+      void this.deployments.orphansGone().then(() => setTimeout(() => this.connect(), RECONNECT_MS).unref());
     });
   }
 

@@ -3,6 +3,7 @@
  * of deployments: here the JobManager is SIGKILLed the moment the TaskManager logs a deployment,
  * before the slot worker's first 500 ms stats can name the new tasks.
  */
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cluster, tempDir, waitFor, writePacedJob } from './harness';
 import { pacedWordcountJob, writeText } from './wordcount';
@@ -49,6 +50,37 @@ describe('orphaned tasks', () => {
       }, 30_000, cluster.logs);
       expect(tm.output).toMatch(new RegExp(`lost the JobManager; cancelling local tasks and reconnecting .*jobs=${orphan} tasks=[1-9]`));
       expect(tm.output).toMatch(/every task of the lost JobManager ended/);
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  test('a TaskManager registers with the next JobManager only once the tasks of the lost one ended', async () => {
+    const cluster = await Cluster.start([1]);
+    try {
+      const [tm] = cluster.taskManagers;
+      const [jm] = cluster.jobManagers;
+      // Two lines, each held 2 s by the map: a task of the lost JobManager still runs seconds after the loss.
+      const dir = tempDir();
+      const started = join(dir, 'started');
+      writeFileSync(join(dir, 'input.txt'), 'slow line\nslower line\n');
+      writeFileSync(
+        join(dir, 'pace.js'),
+        `const cell = new Int32Array(new SharedArrayBuffer(4));\n` +
+          `exports.pace = (r) => { require('node:fs').writeFileSync(${JSON.stringify(started)}, ''); Atomics.wait(cell, 0, 0, 2000); return r; };\n`,
+      );
+      writeFileSync(join(dir, 'job.json'), JSON.stringify(pacedWordcountJob(join(dir, 'input.txt'), join(dir, 'out'), 1)));
+      await cluster.submit(join(dir, 'job.json'));
+      await waitFor('the first record in the slow map', () => existsSync(started), 30_000, cluster.logs);
+      jm.kill('SIGKILL');
+      await jm.exited();
+
+      cluster.spawn('flinkx-jm', ['start', '--port', String(cluster.port), '--data-dir', tempDir()]);
+      await cluster.waitForTaskManagers(1);
+      const ended = tm.output.indexOf('every task of the lost JobManager ended');
+      expect(ended).toBeGreaterThan(0);
+      expect(tm.output.lastIndexOf('registered with the JobManager')).toBeGreaterThan(ended);
+      expect(tm.output).toMatch(/registering again once the cancelled tasks ended tasks=2/);
     } finally {
       await cluster.stop();
     }
