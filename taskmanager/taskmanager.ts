@@ -16,7 +16,8 @@ import { requireToken } from '../common/net/cluster-secret';
 import { NO_SECURITY, type Security } from '../common/net/security-options';
 import { decodeFrame, encodeFrame, MAX_FRAME_BYTES } from '../common/protocol/codec';
 import { JmToTmFrame, type TaskCounters, type TmToJmFrame, type Outgoing } from '../common/protocol/control';
-import { attemptPrefix, type DeploymentPlan, type TaskRef } from '../common/plan';
+import type { DeploymentPlan, TaskRef } from '../common/plan';
+import { Deployments } from './deployments';
 import { DataServer, PeerConnection } from './network/data-connections';
 import { JobNames, TaskManagerMetrics } from './metrics';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './worker-messages';
@@ -54,10 +55,8 @@ export class TaskManager {
   private readonly peers = new Map<string, PeerConnection>();
   /** Data address of every peer TM named in a deployed plan. */
   private readonly peerAddresses = new Map<string, string>();
-  /** The latest attempt of each job deployed here, and the TMs it spans. */
-  private readonly attempts = new Map<string, { attempt: number; peers: Set<string> }>();
-  /** Per peer TM: attempts (channel-id prefixes) that lost a data connection with it. */
-  private readonly cutOff = new Map<string, Set<string>>();
+  /** What runs here, from deploy frames and final task states; the attempts' cut-offs. */
+  private readonly deployments = new Deployments();
   private readonly functionsDir = mkdtempSync(join(tmpdir(), 'flinkx-tm-'));
   private jm: WebSocket | undefined;
   /** The JobManager addresses, and which one the current or next connection uses. */
@@ -86,7 +85,7 @@ export class TaskManager {
     this.tmId = options.tmId ?? `tm-${randomUUID().slice(0, 8)}`;
     this.jmAddresses = options.jobmanager.split(',');
     this.dataServer = new DataServer(security, (f, peer) => {
-      if (this.isCutOff(peer, f.ch)) return;
+      if (this.deployments.isCutOff(peer, f.ch)) return;
       if (f.t === 'credit') return this.toWorker(f.slot, { kind: 'credit', ch: f.ch, n: f.n });
       // One copy out of the WebSocket message, then moved (not cloned) into the worker.
       const payload = copy(f.payload);
@@ -132,6 +131,7 @@ export class TaskManager {
       case 'task-state':
       case 'ack-checkpoint':
       case 'decline-checkpoint': {
+        if (m.kind === 'task-state') this.deployments.taskState(m.jobId, m.attempt, m.vertex, m.subtask, m.state);
         // Reports for the JM have the shape of their frame, tagged by `kind` instead of `t`.
         const { kind, ...rest } = m;
         this.sendToJm({ t: kind, ...rest } as Outgoing<TmToJmFrame>);
@@ -154,7 +154,7 @@ export class TaskManager {
   private peer(tm: string, ch: string): PeerConnection | undefined {
     let p = this.peers.get(tm);
     if (p?.closed) p.lost('connection closed');
-    if (this.isCutOff(tm, ch)) return undefined;
+    if (this.deployments.isCutOff(tm, ch)) return undefined;
     if (!p || p.closed) {
       const address = this.peerAddresses.get(tm);
       if (!address) {
@@ -175,19 +175,10 @@ export class TaskManager {
    */
   private dataConnectionLost(tm: string, why: string): void {
     if (this.stopped) return;
-    const cut = this.cutOff.get(tm) ?? new Set<string>();
-    this.cutOff.set(tm, cut);
-    for (const [jobId, a] of this.attempts) if (a.peers.has(tm)) cut.add(attemptPrefix(jobId, a.attempt));
+    this.deployments.cut(tm);
     const reason = `data connection with TaskManager ${tm} (${this.peerAddresses.get(tm) ?? 'unknown address'}) was lost: ${why}`;
     log.warn('data connection lost; failing the tasks that use it', { peer: tm, why });
     for (const sw of this.workers) sw.worker.postMessage({ kind: 'taskmanager-unreachable', tm, reason } satisfies MainToWorker);
-  }
-
-  private isCutOff(tm: string, ch: string): boolean {
-    const cut = this.cutOff.get(tm);
-    if (!cut || cut.size === 0) return false;
-    const attemptEnd = ch.indexOf('/', ch.indexOf('/') + 1);
-    return cut.has(ch.slice(0, attemptEnd + 1));
   }
 
   private toWorker(slot: number, m: MainToWorker, transfer?: ArrayBuffer[]): void {
@@ -213,11 +204,19 @@ export class TaskManager {
     ws.on('close', (code, reason) => {
       clearInterval(this.heartbeat);
       if (this.stopped) return;
-      log.warn('lost the JobManager; cancelling local tasks and reconnecting', { jobmanager, code, reason: reason.toString() });
+      // As Flink's TaskExecutor on losing a job's leader: every task deployed here for it stops, from
+      // this TM's own record (the workers' stats lag up to 500 ms behind a deployment).
+      const jobs = this.deployments.orphan();
+      log.warn('lost the JobManager; cancelling local tasks and reconnecting', { jobmanager, code, reason: reason.toString(), jobs: jobs.join(',') || 'none', tasks: this.deployments.taskCount });
       // A JobManager that went away may have a standby at the next address.
       this.jmIndex = (this.jmIndex + 1) % this.jmAddresses.length;
-      for (const sw of this.workers) for (const jobId of new Set(sw.counters.map((c) => c.jobId))) sw.worker.postMessage({ kind: 'cancel', jobId });
-      setTimeout(() => this.connect(), RECONNECT_MS).unref();
+      for (const jobId of jobs) for (const sw of this.workers) sw.worker.postMessage({ kind: 'cancel', jobId } satisfies MainToWorker);
+      // As a slot in Flink stays allocated until its task terminated: no JobManager is offered these
+      // slots while a task of the lost one still runs in them (a Kafka sink of it could still fence
+      // the next attempt's producer).
+      const left = this.deployments.taskCount;
+      if (left > 0) log.info('registering again once the cancelled tasks ended', { tasks: left });
+      void this.deployments.orphansGone().then(() => setTimeout(() => this.connect(), RECONNECT_MS).unref());
     });
   }
 
@@ -263,7 +262,7 @@ export class TaskManager {
 
   private deploy(plan: DeploymentPlan, tasks: TaskRef[]): void {
     for (const [tm, address] of Object.entries(plan.peers)) this.peerAddresses.set(tm, address);
-    this.attempts.set(plan.jobId, { attempt: plan.attempt, peers: new Set(Object.keys(plan.peers).filter((tm) => tm !== this.tmId)) });
+    this.deployments.deployed(plan.jobId, plan.attempt, Object.keys(plan.peers).filter((tm) => tm !== this.tmId), tasks);
     this.jobNames.set(plan.jobId, plan.name);
     let functionsPath: string | undefined;
     if (plan.functionsCode !== undefined) {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { configureLogging } from '../../common/log';
 import { CheckpointCoordinator, type CheckpointEntry, type CheckpointTarget } from './checkpoint-coordinator';
 import { CheckpointStorage } from './checkpoint-storage';
+import { snapshotPath, writeSnapshotFile } from '../../taskmanager/checkpoint/state-files';
 
 configureLogging('error', 'text');
 
@@ -115,6 +116,36 @@ describe('CheckpointCoordinator', () => {
     await eventually('files deleted', () => !existsSync(join(storage.dir, `chk-${id}`)));
     expect(job.sentOf('checkpoint-complete')).toHaveLength(0);
     expect(coord.snapshot().counts).toEqual({ completed: 0, failed: 1, inProgress: 0 });
+  });
+
+  it('a declined checkpoint written into late: each late answer deletes the folder again, so the last one leaves nothing behind', async () => {
+    const { coord, storage } = setup();
+    const { id } = coord.tick()!;
+    const chk = join(storage.dir, `chk-${id}`);
+    // src[0] wrote its snapshot in time; src[1] and sink[0] still write when the checkpoint fails.
+    const early = await writeSnapshotFile(snapshotPath(storage.dir, id, 'src', 0), new Uint8Array([1]));
+    coord.acknowledge(0, id, 'src', 0, early);
+    coord.decline(0, id, 'sink', 0, 'disk full');
+    await coord.latestForRestore(); // the folder is deleted
+    expect(existsSync(chk)).toBe(false);
+
+    // A writer that was still at work recreates the folder and acknowledges late.
+    coord.acknowledge(0, id, 'src', 1, await writeSnapshotFile(snapshotPath(storage.dir, id, 'src', 1), new Uint8Array([2])));
+    await coord.latestForRestore();
+    expect(existsSync(chk)).toBe(false);
+    expect(entry(coord, id)).toMatchObject({ status: 'FAILED', acknowledged: 1 });
+  });
+
+  it('late answers count only for a failed checkpoint\'s tasks that had not answered: a completed checkpoint\'s files stay', async () => {
+    const { job, coord, storage } = setup();
+    const { id } = coord.tick()!;
+    for (const t of job.tasks()) coord.acknowledge(0, id, t.vertex, t.subtask, await writeSnapshotFile(snapshotPath(storage.dir, id, t.vertex, t.subtask), new Uint8Array([3])));
+    await eventually('COMPLETED', () => entry(coord, id)?.status === 'COMPLETED');
+    coord.acknowledge(0, id, 'src', 0, handle(storage, id, 'src', 0, 1)); // a duplicate
+    coord.decline(0, id, 'sink', 0, 'late');
+    await coord.latestForRestore();
+    expect((await storage.latest())?.metadata.checkpointId).toBe(id);
+    expect(existsSync(snapshotPath(storage.dir, id, 'src', 0))).toBe(true);
   });
 
   it('a timeout fails the checkpoint and the next one can trigger', async () => {

@@ -70,6 +70,20 @@ interface Pending {
   savepoint?: SavepointRequest;
 }
 
+/**
+ * A failed checkpoint some of whose tasks had not answered: they may still be writing into its
+ * folder (and recreate it), so each late answer deletes the folder again, as Flink discards the
+ * state of a late acknowledgement.
+ */
+interface Unanswered {
+  attempt: number;
+  writer: CheckpointWriter;
+  waiting: Set<string>;
+}
+
+/** Failed checkpoints whose late answers are waited for; beyond that the oldest is forgotten (its tasks' TMs may be gone). */
+const MAX_UNANSWERED = 8;
+
 export class CheckpointCoordinator {
   private nextId = 1;
   private pending: Pending | undefined;
@@ -81,6 +95,8 @@ export class CheckpointCoordinator {
   private requested: SavepointRequest | undefined;
   /** A terminal savepoint was triggered: the job takes no more checkpoints. */
   private terminating = false;
+  /** By checkpoint id, oldest first. */
+  private readonly unanswered = new Map<number, Unanswered>();
 
   constructor(
     private readonly target: CheckpointTarget,
@@ -153,10 +169,14 @@ export class CheckpointCoordinator {
     return entry;
   }
 
-  /** A task's snapshot handle. Acks of another attempt, an unknown id, or a task that already acked are ignored. */
+  /**
+   * A task's snapshot handle. Acks of another attempt, an unknown id, or a task that already acked
+   * are ignored; a late one for a failed checkpoint deletes its files.
+   */
   acknowledge(attempt: number, checkpointId: number, vertex: string, subtask: number, handle: StateHandle): void {
     const p = this.pendingFor(attempt, checkpointId);
-    if (!p || p.finalizing || !p.waiting.delete(`${vertex}/${subtask}`)) return;
+    if (!p) return this.lateAnswer(attempt, checkpointId, vertex, subtask);
+    if (p.finalizing || !p.waiting.delete(`${vertex}/${subtask}`)) return;
     try {
       p.writer.add(vertex, subtask, handle);
     } catch (err) {
@@ -169,8 +189,19 @@ export class CheckpointCoordinator {
 
   /** A task could not snapshot: the checkpoint fails, the job goes on. */
   decline(attempt: number, checkpointId: number, vertex: string, subtask: number, reason: string): void {
-    if (!this.pendingFor(attempt, checkpointId)) return;
+    const p = this.pendingFor(attempt, checkpointId);
+    if (!p) return this.lateAnswer(attempt, checkpointId, vertex, subtask);
+    p.waiting.delete(`${vertex}/${subtask}`);
     this.fail(checkpointId, `${vertex}[${subtask}] declined: ${reason}`);
+  }
+
+  /** A task answered a checkpoint that failed before it did: whatever it wrote is deleted. */
+  private lateAnswer(attempt: number, checkpointId: number, vertex: string, subtask: number): void {
+    const u = this.unanswered.get(checkpointId);
+    if (!u || u.attempt !== attempt || !u.waiting.delete(`${vertex}/${subtask}`)) return;
+    if (u.waiting.size === 0) this.unanswered.delete(checkpointId);
+    const discard = this.discard(checkpointId, u.writer);
+    this.settled = this.settled.then(() => discard);
   }
 
   /** The attempt is over (restart, cancel): the checkpoint in progress fails. */
@@ -211,16 +242,16 @@ export class CheckpointCoordinator {
     const meta = { jobId: this.target.jobId, attempt: entry.attempt, triggerTime: entry.triggerTime, completedAt: Date.now() };
     const done = p.writer.finalize(meta).then(
       async (metadata) => {
-        if (this.pending !== p) return this.discard(p); // aborted meanwhile
+        if (this.pending !== p) return this.discard(entry.id, p.writer); // aborted meanwhile
         let savepointPath: string | undefined;
         if (p.savepoint) {
           try {
             savepointPath = await this.target.writeSavepoint!(p.savepoint.dir, p.writer.dir, metadata);
           } catch (err) {
             this.fail(entry.id, (err as Error).message);
-            return this.discard(p);
+            return this.discard(entry.id, p.writer);
           }
-          if (this.pending !== p) return this.discard(p); // aborted while copying
+          if (this.pending !== p) return this.discard(entry.id, p.writer); // aborted while copying
         }
         this.pending = undefined;
         entry.status = CHECKPOINT_STATES.transition(`checkpoint ${entry.id}`, entry.status, 'COMPLETED');
@@ -234,7 +265,7 @@ export class CheckpointCoordinator {
       },
       async (err: unknown) => {
         this.fail(entry.id, (err as Error).message);
-        await this.discard(p);
+        await this.discard(entry.id, p.writer);
       },
     );
     this.settled = this.settled.then(() => done);
@@ -242,9 +273,9 @@ export class CheckpointCoordinator {
   }
 
   /** Deletes a failed checkpoint's files; never rejects. */
-  private async discard(p: Pending): Promise<void> {
-    await p.writer.discard().catch((err: unknown) =>
-      log.warn('cannot delete failed checkpoint', { job: this.target.jobId, checkpoint: p.entry.id, error: (err as Error).message }),
+  private async discard(checkpointId: number, writer: CheckpointWriter): Promise<void> {
+    await writer.discard().catch((err: unknown) =>
+      log.warn('cannot delete failed checkpoint', { job: this.target.jobId, checkpoint: checkpointId, error: (err as Error).message }),
     );
   }
 
@@ -263,9 +294,13 @@ export class CheckpointCoordinator {
       p.savepoint.reject(new CheckpointFailedError(checkpointId, reason));
     }
     log.warn('checkpoint failed', { job: this.target.jobId, checkpoint: entry.id, reason });
+    if (p.waiting.size > 0) {
+      this.unanswered.set(checkpointId, { attempt: entry.attempt, writer: p.writer, waiting: p.waiting });
+      if (this.unanswered.size > MAX_UNANSWERED) this.unanswered.delete(this.unanswered.keys().next().value!);
+    }
     // While finalizing, finalize() discards the files itself once the metadata write is done.
     if (p.finalizing) return;
-    const discard = this.discard(p);
+    const discard = this.discard(checkpointId, p.writer);
     this.settled = this.settled.then(() => discard);
   }
 
