@@ -2,9 +2,10 @@
  * The `window` node (Flink's WindowOperator with the default event-time or processing-time
  * trigger). Per key it keeps the open windows with their accumulators, and timers: one at the
  * window's last timestamp that emits the result, and with allowed lateness one at last timestamp +
- * lateness that drops the window. A record for a window already emitted but within the lateness
- * emits an updated result; a record whose windows are all past the lateness goes to the side output
- * `late`. Session windows merge with every window of the key they overlap or touch.
+ * lateness that drops the window (Flink's cleanup time). A record for a window whose end the
+ * watermark has passed, but not its lateness, emits the window's result at once, updated, and only
+ * then; a record whose windows are all past the lateness goes to the side output `late`. Session
+ * windows merge with every window of the key they overlap or touch.
  *
  * Window contents and timers are keyed state in key groups, so they are part of checkpoints.
  * A `windowJoin` is this operator with an accumulator that keeps both inputs' records and emits
@@ -113,7 +114,9 @@ export class WindowOperator extends TimerOperator {
   private registerTimers(key: unknown, w: TimeWindow): void {
     const ns = namespaceOf(w);
     if (!this.eventTime) return this.timers.registerProcessingTimeTimer(key, ns, maxTimestamp(w));
-    this.timers.registerEventTimeTimer(key, ns, maxTimestamp(w));
+    // As Flink's EventTimeTrigger (onElement, onMerge): a window the watermark has passed fires on its
+    // record (push), and a timer at its end, already due, would fire it again at the next watermark.
+    if (maxTimestamp(w) > this.currentWatermark) this.timers.registerEventTimeTimer(key, ns, maxTimestamp(w));
     if (this.lateness > 0) this.timers.registerEventTimeTimer(key, ns, maxTimestamp(w) + this.lateness);
   }
 

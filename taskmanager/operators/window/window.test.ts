@@ -223,3 +223,112 @@ describe('window operator', () => {
     expect(second.results).toEqual([{ k: 'a', windowStart: 0, windowEnd: 100, count: 3 }]);
   });
 });
+
+/** The window node alone (no timestamps stage): the test gives each record its time and sets the watermark. */
+function bareWindow(window: Row) {
+  const { ctx, nodes, out, results, late } = windowChain(window);
+  return { chain: createChain([nodes[1]], ctx, out), results, late };
+}
+
+describe('late records within the allowed lateness fire a window once (Flink EventTimeTrigger)', () => {
+  it("Flink's SideOutputITCase#testKeyedWindowLateArrivingEvents: 1 ms windows, lateness 2 ms, watermark = each record's time", () => {
+    for (const window of [{ kind: 'tumbling', size: 1 }, { kind: 'sliding', size: 1, slide: 1 }]) {
+      const { chain, results, late } = bareWindow({ window, allowedLateness: 2 });
+      for (const v of [1, 2, 5, 3, 4]) {
+        chain.push({ k: v, ts: v }, v);
+        chain.watermark(v);
+      }
+      expect(results.map((r) => r.k)).toEqual([1, 2, 5, 4]);
+      expect(late).toEqual([{ k: 3, ts: 3 }]);
+      // Window [4, 5) fired on its record, past its end: no timer may fire it again.
+      chain.watermark(Infinity);
+      expect(results.map((r) => r.k)).toEqual([1, 2, 5, 4]);
+      expect(chain.openWindows()).toBe(0);
+    }
+  });
+
+  it('a record for a window already fired re-fires it once with the record, and the cleanup timer drops it at end + lateness', () => {
+    const { chain, results, late } = bareWindow({ window: { kind: 'tumbling', size: 10 }, allowedLateness: 5 });
+    chain.push({ k: 'a' }, 1);
+    chain.watermark(9);
+    chain.push({ k: 'a' }, 2);
+    chain.push({ k: 'a' }, 3);
+    chain.watermark(13);
+    expect(results.map((r) => r.count)).toEqual([1, 2, 3]);
+    chain.watermark(14); // cleanup time 9 + 5: the window is gone
+    expect(chain.openWindows()).toBe(0);
+    chain.push({ k: 'a' }, 4);
+    expect(late).toEqual([{ k: 'a' }]);
+    chain.watermark(Infinity);
+    expect(results.map((r) => r.count)).toEqual([1, 2, 3]);
+  });
+
+  it("Flink's WindowOperatorTest#testDropDueToLatenessSliding: lateness 0, a record's windows already past are skipped, the others kept", () => {
+    const { chain, results, late } = bareWindow({ window: { kind: 'sliding', size: 3000, slide: 1000 }, aggregate: 'sum', field: 'v' });
+    const row = (k: string, v: number, windowEnd: number) => ({ k, windowStart: windowEnd - 3000, windowEnd, sum: v });
+    chain.push({ k: 'key2', v: 1 }, 1000);
+    chain.watermark(1999);
+    expect(results).toEqual([row('key2', 1, 2000)]);
+    chain.push({ k: 'key2', v: 1 }, 2000);
+    chain.watermark(3000);
+    expect(results.slice(1)).toEqual([row('key2', 2, 3000)]);
+    chain.push({ k: 'key1', v: 1 }, 3001);
+    chain.push({ k: 'key2', v: 1 }, 2400); // windows ending at 2999 (skipped), 3999 and 4999
+    chain.push({ k: 'key2', v: 1 }, 2400);
+    chain.push({ k: 'key1', v: 1 }, 3001);
+    chain.push({ k: 'key2', v: 1 }, 3900);
+    chain.watermark(6000);
+    expect(sortRows(results.slice(2))).toEqual(
+      sortRows([row('key2', 5, 4000), row('key1', 2, 4000), row('key2', 4, 5000), row('key1', 2, 5000), row('key2', 1, 6000), row('key1', 2, 6000)]),
+    );
+    chain.push({ k: 'key1', v: 1 }, 3001); // every window of it is past: late
+    chain.watermark(25_000);
+    expect(results).toHaveLength(8);
+    expect(late).toEqual([{ k: 'key1', v: 1 }]);
+  });
+
+  /** Flink's WindowOperatorTest session-with-lateness cases: gap 3 s, an accumulating EventTimeTrigger. */
+  function sessionsUpTo14600(lateness: number) {
+    const s = bareWindow({ window: { kind: 'session', gap: 3000 }, allowedLateness: lateness });
+    const row = (count: number, windowStart: number, windowEnd: number) => ({ k: 'key2', windowStart, windowEnd, count });
+    s.chain.push({ k: 'key2' }, 1000);
+    s.chain.watermark(1999);
+    s.chain.push({ k: 'key2' }, 2000);
+    s.chain.watermark(4998);
+    s.chain.push({ k: 'key2' }, 4500); // its session's end is after the watermark: not late
+    s.chain.push({ k: 'key2' }, 8500); // a new session
+    s.chain.watermark(7400);
+    s.chain.push({ k: 'key2' }, 7000); // merges the two sessions into one
+    s.chain.watermark(11_501);
+    expect(s.results).toEqual([row(5, 1000, 11_500)]);
+    s.chain.push({ k: 'key2' }, 11_600); // a new session
+    s.chain.watermark(14_600);
+    expect(s.results.slice(1)).toEqual([row(1, 11_600, 14_600)]);
+    return { ...s, row };
+  }
+
+  it("Flink's testDropDueToLatenessSessionWithLateness: a late record merged into a fired session fires the merged session at once", () => {
+    const { chain, results, late, row } = sessionsUpTo14600(10);
+    chain.push({ k: 'key2' }, 10_000); // merges into (11600-14600), whose cleanup (14609) is still ahead
+    chain.push({ k: 'key2' }, 14_500);
+    expect(results.slice(2)).toEqual([row(2, 10_000, 14_600)]);
+    chain.watermark(20_000);
+    expect(results.slice(3)).toEqual([row(3, 10_000, 17_500)]);
+    chain.watermark(100_000);
+    expect(results).toHaveLength(4);
+    expect(late).toEqual([]);
+  });
+
+  it("Flink's testDropDueToLatenessSessionWithHugeLateness, and a merged session already past its end fires once, not again at the next watermark", () => {
+    const { chain, results, row } = sessionsUpTo14600(10_000);
+    chain.push({ k: 'key2' }, 10_000); // merges all three sessions: (1000-14600), already past its end
+    expect(results.slice(2)).toEqual([row(7, 1000, 14_600)]);
+    chain.watermark(14_700);
+    expect(results).toHaveLength(3);
+    chain.push({ k: 'key2' }, 14_500);
+    chain.watermark(20_000);
+    expect(results.slice(3)).toEqual([row(8, 1000, 17_500)]);
+    chain.watermark(100_000);
+    expect(results).toHaveLength(4);
+  });
+});
