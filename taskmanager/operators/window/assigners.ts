@@ -2,7 +2,7 @@
  * Window assigners (Flink's TumblingEventTimeWindows, SlidingEventTimeWindows, EventTimeSessionWindows
  * and their processing-time twins): which windows a timestamp belongs to. A window is [start, end),
  * end exclusive; its last timestamp `end - 1` is when its trigger fires. Window starts are aligned to
- * the epoch (plus the tumbling offset), as in Flink's TimeWindow.getWindowStartWithOffset.
+ * the epoch plus the offset (either sign, |offset| < size or slide), as Flink's TimeWindow.getWindowStartWithOffset.
  */
 import type { WindowSpec } from '../../../common/jobfile';
 
@@ -40,8 +40,8 @@ export function createAssigner(spec: WindowSpec): WindowAssigner {
         merging: false,
         assign: (t) => {
           const windows: TimeWindow[] = [];
-          // The latest window holding t starts at the slide boundary at or before t; earlier ones step back by `slide`.
-          for (let start = windowStart(t, 0, spec.slide); start > t - spec.size; start -= spec.slide) {
+          // The latest window holding t starts at the (offset) slide boundary at or before t; earlier ones step back by `slide`.
+          for (let start = windowStart(t, spec.offset, spec.slide); start > t - spec.size; start -= spec.slide) {
             windows.push({ start, end: start + spec.size });
           }
           return windows;

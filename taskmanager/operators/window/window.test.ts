@@ -18,9 +18,44 @@ describe('window assigners', () => {
   });
 
   it('sliding: every window of `size` stepping by `slide` that holds the timestamp', () => {
-    const a = createAssigner({ kind: 'sliding', size: 30, slide: 10 });
+    const a = createAssigner({ kind: 'sliding', size: 30, slide: 10, offset: 0 });
     expect(a.assign(25)).toEqual([{ start: 20, end: 50 }, { start: 10, end: 40 }, { start: 0, end: 30 }]);
-    expect(createAssigner({ kind: 'sliding', size: 10, slide: 20 }).assign(15)).toEqual([]);
+    expect(createAssigner({ kind: 'sliding', size: 10, slide: 20, offset: 0 }).assign(15)).toEqual([]);
+  });
+
+  const byStart = (ws: { start: number; end: number }[]) => [...ws].sort((a, b) => a.start - b.start);
+  const w = (start: number, end: number) => ({ start, end });
+
+  it("tumbling with offsets: Flink's TumblingEventTimeWindowsTest (global offset, negative offset, time units)", () => {
+    const at = (size: number, offset: number, t: number) => createAssigner({ kind: 'tumbling', size, offset }).assign(t);
+    expect([at(5000, 0, 0), at(5000, 0, 4999), at(5000, 0, 5000)]).toEqual([[w(0, 5000)], [w(0, 5000)], [w(5000, 10_000)]]);
+    expect([at(5000, 100, 100), at(5000, 100, 5099), at(5000, 100, 5100)]).toEqual([[w(100, 5100)], [w(100, 5100)], [w(5100, 10_100)]]);
+    expect([at(5000, -100, 0), at(5000, -100, 4899), at(5000, -100, 4900)]).toEqual([[w(-100, 4900)], [w(-100, 4900)], [w(4900, 9900)]]);
+    expect([at(5000, 1000, 1000), at(5000, 1000, 5999), at(5000, 1000, 6000)]).toEqual([[w(1000, 6000)], [w(1000, 6000)], [w(6000, 11_000)]]);
+    // Negative timestamps with either sign of offset: the window still holds the timestamp.
+    expect([at(5000, -100, -1), at(5000, -100, -100), at(5000, -100, -101), at(5000, -100, -5101)]).toEqual([
+      [w(-100, 4900)], [w(-100, 4900)], [w(-5100, -100)], [w(-10_100, -5100)],
+    ]);
+    expect([at(5000, 100, -1), at(5000, 100, -4900), at(5000, 100, -4901)]).toEqual([[w(-4900, 100)], [w(-4900, 100)], [w(-9900, -4900)]]);
+    // A day in UTC+8, Flink's documented use of a negative offset: midnight local time is 16:00 UTC.
+    expect(at(86_400_000, -28_800_000, Date.UTC(2024, 0, 2, 3))).toEqual([w(Date.UTC(2024, 0, 1, 16), Date.UTC(2024, 0, 2, 16))]);
+  });
+
+  it("sliding with offsets: Flink's SlidingEventTimeWindowsTest (assignment, offset, negative offset, time units)", () => {
+    const at = (size: number, slide: number, offset: number, t: number) => byStart(createAssigner({ kind: 'sliding', size, slide, offset }).assign(t));
+    const starts = (size: number, ...s: number[]) => s.map((x) => w(x, x + size));
+    expect(at(5000, 1000, 0, 0)).toEqual(starts(5000, -4000, -3000, -2000, -1000, 0));
+    expect(at(5000, 1000, 0, 4999)).toEqual(starts(5000, 0, 1000, 2000, 3000, 4000));
+    expect(at(5000, 1000, 0, 5000)).toEqual(starts(5000, 1000, 2000, 3000, 4000, 5000));
+    expect(at(5000, 1000, 100, 100)).toEqual(starts(5000, -3900, -2900, -1900, -900, 100));
+    expect(at(5000, 1000, 100, 5099)).toEqual(starts(5000, 100, 1100, 2100, 3100, 4100));
+    expect(at(5000, 1000, 100, 5100)).toEqual(starts(5000, 1100, 2100, 3100, 4100, 5100));
+    expect(at(5000, 1000, -100, 0)).toEqual(starts(5000, -4100, -3100, -2100, -1100, -100));
+    expect(at(5000, 1000, -100, 4899)).toEqual(starts(5000, -100, 900, 1900, 2900, 3900));
+    expect(at(5000, 1000, -100, 4900)).toEqual(starts(5000, 900, 1900, 2900, 3900, 4900));
+    expect(at(5000, 1000, 500, 100)).toEqual(starts(5000, -4500, -3500, -2500, -1500, -500));
+    expect(at(5000, 1000, 500, 5499)).toEqual(starts(5000, 500, 1500, 2500, 3500, 4500));
+    expect(at(5000, 1000, -100, -1101)).toEqual(starts(5000, -6100, -5100, -4100, -3100, -2100));
   });
 
   it('session: one window [t, t + gap) per element, to be merged', () => {
