@@ -6,13 +6,13 @@
  * Records behind the watermark are late and dropped, as in Flink. A pair is
  * `{<first input>: a, <second input>: b}` with the later of the two times as its event time.
  */
-import { UserFunctionError } from '../../../common/errors';
 import { keyField, type NodeSpec } from '../../../common/jobfile';
 import { keyOf } from '../../state/key-groups';
 import { KeyedState } from '../../state/keyed-state';
 import type { Timer } from '../../time/timer-service';
 import type { OperatorContext, Output } from '../output';
 import { TimerOperator } from '../timer-operator';
+import { eventTimeOf } from '../window/assigners';
 
 /** A key's buffered records per side: [time, record]. */
 type Buffers = [first: [number, unknown][], second: [number, unknown][]];
@@ -33,9 +33,7 @@ export class IntervalJoinOperator extends TimerOperator {
   }
 
   push(record: unknown, timestamp?: number, input?: string, keyGroup?: number): void {
-    if (timestamp === undefined) {
-      throw new UserFunctionError(this.node.id, new TypeError(`record ${JSON.stringify(record)} has no event time (no "timestamps" before this join)`));
-    }
+    timestamp = eventTimeOf(this.node.id, 'join', record, timestamp);
     if (timestamp < this.timers.currentWatermark) return;
     const side = input === this.node.inputs[0] ? 0 : 1;
     const key = keyOf(record, keyField(this.node, input));

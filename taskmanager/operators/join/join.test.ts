@@ -73,4 +73,14 @@ describe('joins', () => {
     chain.push({ uid: 'u', ts: 600 }, 600, 'b');
     expect(out).toEqual([{ a: { user: 'u', ts: 100 }, b: { uid: 'u', ts: 600 } }]);
   });
+
+  it('intervalJoin fails a record whose event time is not a finite number of ms, naming it, where it would buffer it under NaN', () => {
+    const { chain, out } = joinChain({ type: 'intervalJoin', between: ['-1s', '1s'] });
+    expect(() => chain.push({ user: 'u', ts: 1 }, NaN, 'a')).toThrow('operator "j" threw: record {"user":"u","ts":1} has event time NaN, not a number of ms within ±Number.MAX_SAFE_INTEGER');
+    expect(() => chain.push({ uid: 'u' }, undefined, 'b')).toThrow('operator "j" threw: record {"uid":"u"} has no event time (no "timestamps" before this join)');
+    chain.push({ uid: 'u', ts: 5 }, 5, 'b');
+    chain.watermark(Infinity);
+    expect(out).toEqual([]);
+    expect(chain.states.get('j')!.snapshot()).toEqual([]);
+  });
 });

@@ -4,6 +4,7 @@
  * end exclusive; its last timestamp `end - 1` is when its trigger fires. Window starts are aligned to
  * the epoch plus the offset (either sign, |offset| < size or slide), as Flink's TimeWindow.getWindowStartWithOffset.
  */
+import { UserFunctionError } from '../../../common/errors';
 import type { WindowSpec } from '../../../common/jobfile';
 
 export interface TimeWindow {
@@ -12,6 +13,21 @@ export interface TimeWindow {
 }
 
 export const maxTimestamp = (w: TimeWindow): number => w.end - 1;
+
+/**
+ * A record's event time for a window or join `node`. Flink fails a record without one; so does this,
+ * and one that is not a whole-number range of ms (NaN, infinite, beyond 2^53) for which window
+ * bounds and timers would silently come out NaN or rounded.
+ */
+export function eventTimeOf(node: string, kind: 'window' | 'join', record: unknown, timestamp: number | undefined): number {
+  if (timestamp === undefined) {
+    throw new UserFunctionError(node, new TypeError(`record ${JSON.stringify(record)} has no event time (no "timestamps" before this ${kind})`));
+  }
+  if (!(Math.abs(timestamp) <= Number.MAX_SAFE_INTEGER)) {
+    throw new UserFunctionError(node, new RangeError(`record ${JSON.stringify(record)} has event time ${timestamp}, not a number of ms within ±Number.MAX_SAFE_INTEGER`));
+  }
+  return timestamp;
+}
 
 /** The start of the window of `size` (shifted by `offset`) that holds `timestamp`; exact for negatives too. */
 export function windowStart(timestamp: number, offset: number, size: number): number {

@@ -11,7 +11,6 @@
  * A `windowJoin` is this operator with an accumulator that keeps both inputs' records and emits
  * their pairs (see aggregates.ts).
  */
-import { UserFunctionError } from '../../../common/errors';
 import { keyField, LATE_OUTPUT, resultField, type NodeSpec } from '../../../common/jobfile';
 import { keyOf } from '../../state/key-groups';
 import { KeyedState } from '../../state/keyed-state';
@@ -19,7 +18,7 @@ import type { Timer } from '../../time/timer-service';
 import type { OperatorContext, Output } from '../output';
 import { TimerOperator } from '../timer-operator';
 import { createAggregate, type AggregateFunction } from './aggregates';
-import { createAssigner, intersects, maxTimestamp, type TimeWindow, type WindowAssigner } from './assigners';
+import { createAssigner, eventTimeOf, intersects, maxTimestamp, type TimeWindow, type WindowAssigner } from './assigners';
 
 /** An open window of a key: [start, end, accumulator]. */
 type WindowEntry = [start: number, end: number, acc: unknown];
@@ -55,10 +54,7 @@ export class WindowOperator extends TimerOperator {
   }
 
   push(record: unknown, timestamp?: number, input?: string, keyGroup?: number): void {
-    if (this.eventTime && timestamp === undefined) {
-      throw new UserFunctionError(this.node.id, new TypeError(`record ${JSON.stringify(record)} has no event time (no "timestamps" before this window)`));
-    }
-    const t = this.eventTime ? timestamp! : this.ctx.time.now();
+    const t = this.eventTime ? eventTimeOf(this.node.id, 'window', record, timestamp) : this.ctx.time.now();
     const key = keyOf(record, keyField(this.node, input));
     const list = this.contents.get(key) ?? [];
     let taken = false;

@@ -342,6 +342,22 @@ describe('late records within the allowed lateness fire a window once (Flink Eve
     return { ...s, row };
   }
 
+  it('a record within a fired session (no merge that extends it) re-fires the session once, and no timer fires it again', () => {
+    const { chain, results } = bareWindow({ window: { kind: 'session', gap: 10 }, allowedLateness: 100 });
+    chain.push({ k: 'a' }, 1);
+    chain.push({ k: 'a' }, 5);
+    chain.watermark(20);
+    chain.push({ k: 'a' }, 3); // window [3, 13) lies within the fired session [1, 15)
+    chain.watermark(30);
+    chain.push({ k: 'a' }, 4); // and again, now with the watermark past that window's end too
+    chain.watermark(113);
+    expect(results).toEqual([2, 3, 4].map((count) => ({ k: 'a', windowStart: 1, windowEnd: 15, count })));
+    expect(chain.openWindows()).toBe(1);
+    chain.watermark(114); // cleanup time: 14 + 100
+    expect(chain.openWindows()).toBe(0);
+    expect(results).toHaveLength(3);
+  });
+
   it("Flink's testDropDueToLatenessSessionWithLateness: a late record merged into a fired session fires the merged session at once", () => {
     const { chain, results, late, row } = sessionsUpTo14600(10);
     chain.push({ k: 'key2' }, 10_000); // merges into (11600-14600), whose cleanup (14609) is still ahead
@@ -365,5 +381,38 @@ describe('late records within the allowed lateness fire a window once (Flink Eve
     expect(results.slice(3)).toEqual([row(8, 1000, 17_500)]);
     chain.watermark(100_000);
     expect(results).toHaveLength(4);
+  });
+});
+
+describe('what the window operator refuses, where a value would silently become NaN or undefined', () => {
+  it('an event time that is not a finite number fails the window, naming it (as Flink fails a record without a timestamp)', () => {
+    for (const t of [NaN, Infinity, -Infinity, 2 ** 60]) {
+      const { chain, results } = bareWindow({ window: { kind: 'tumbling', size: 10 } });
+      expect(() => chain.push({ k: 'a' }, t)).toThrow(`operator "w" threw: record {"k":"a"} has event time ${t}, not a number of ms within ±Number.MAX_SAFE_INTEGER`);
+      chain.watermark(Infinity);
+      expect(results).toEqual([]);
+    }
+  });
+
+  it('a custom aggregate whose create, add or merge returns undefined, or a reduce that returns nothing, fails naming the function', () => {
+    const module = {
+      noReturn: { create: () => ({ n: 0 }), add: (acc: { n: number }) => void acc.n++, merge: (a: unknown) => a, result: (acc: { n: number }) => acc?.n },
+      noCreate: { create: () => undefined, add: (acc: unknown) => acc, merge: (a: unknown) => a, result: (acc: unknown) => acc },
+      noMerge: { create: () => 0, add: (n: number) => n + 1, merge: () => undefined, result: (n: number) => n },
+      noResult: { create: () => 0, add: (n: number) => n + 1, merge: (a: number, b: number) => a + b, result: () => undefined },
+      forgetful: (a: Row, b: Row) => void (a.v = (a.v as number) + (b.v as number)),
+    };
+    const run = (window: Row, aggregate: string, fn: string, times: number[]) => () => {
+      const { ctx, nodes, out } = windowChain({ window, aggregate, fn }, module);
+      const chain = createChain([nodes[1]], ctx, out);
+      for (const t of times) chain.push({ k: 'a', v: 1 }, t);
+      chain.watermark(Infinity);
+    };
+    const tumbling = { kind: 'tumbling', size: 100 };
+    expect(run(tumbling, 'custom', 'noReturn', [1])).toThrow('operator "w" threw: "noReturn".add returned undefined; an accumulator must be returned');
+    expect(run(tumbling, 'custom', 'noCreate', [1])).toThrow('operator "w" threw: "noCreate".create returned undefined; an accumulator must be returned');
+    expect(run({ kind: 'session', gap: 10 }, 'custom', 'noMerge', [1, 20, 10])).toThrow('operator "w" threw: "noMerge".merge returned undefined');
+    expect(run(tumbling, 'custom', 'noResult', [1])).toThrow('operator "w" threw: "noResult".result returned undefined');
+    expect(run(tumbling, 'reduce', 'forgetful', [1, 2])).toThrow('operator "w" threw: reduce function "forgetful" returned undefined; it must return the combined record');
   });
 });
