@@ -49,7 +49,8 @@ function joinAggregate(node: NodeSpec): AggregateFunction {
       return acc;
     },
     merge: (a, b) => [[...(a as Sides)[0], ...(b as Sides)[0]], [...(a as Sides)[1], ...(b as Sides)[1]]],
-    result: (acc) => (acc as Sides)[0].flatMap((l) => (acc as Sides)[1].map((r) => ({ [first]: l, [second]: r }))),
+    // Each pair has copies of its records, as a record is in several pairs (Flink: object reuse off).
+    result: (acc) => (acc as Sides)[0].flatMap((l) => (acc as Sides)[1].map((r) => ({ [first]: copyRecord(l), [second]: copyRecord(r) }))),
   };
 }
 
@@ -107,7 +108,9 @@ export function createAggregate(node: NodeSpec, fns: FunctionRegistry): Aggregat
         };
       };
       const acc = '; an accumulator must be returned';
-      return { create: returning('create', acc), add: returning('add', acc), merge: returning('merge', acc), result: returning('result', '') };
+      const result = returning('result', '');
+      // A copy: a result may be (or hold) the accumulator, which a late record changes after the emit.
+      return { create: returning('create', acc), add: returning('add', acc), merge: returning('merge', acc), result: (a) => copyRecord(result(a)) };
     }
     default:
       throw new Error(`no aggregate "${String(node.aggregate)}"`);

@@ -384,7 +384,7 @@ describe('late records within the allowed lateness fire a window once (Flink Eve
   });
 });
 
-describe('what the window operator refuses, where a value would silently become NaN or undefined', () => {
+describe('values that would silently become NaN or undefined, or change after they were emitted', () => {
   it('an event time that is not a finite number fails the window, naming it (as Flink fails a record without a timestamp)', () => {
     for (const t of [NaN, Infinity, -Infinity, 2 ** 60]) {
       const { chain, results } = bareWindow({ window: { kind: 'tumbling', size: 10 } });
@@ -414,5 +414,15 @@ describe('what the window operator refuses, where a value would silently become 
     expect(run({ kind: 'session', gap: 10 }, 'custom', 'noMerge', [1, 20, 10])).toThrow('operator "w" threw: "noMerge".merge returned undefined');
     expect(run(tumbling, 'custom', 'noResult', [1])).toThrow('operator "w" threw: "noResult".result returned undefined');
     expect(run(tumbling, 'reduce', 'forgetful', [1, 2])).toThrow('operator "w" threw: reduce function "forgetful" returned undefined; it must return the combined record');
+  });
+
+  it("a custom aggregate whose result is its accumulator: a result once emitted does not change when a late record updates the window", () => {
+    const module = { tally: { create: () => ({ n: 0 }), add: (acc: { n: number }) => (acc.n++, acc), merge: (a: unknown) => a, result: (acc: unknown) => acc } };
+    const { ctx, nodes, out, results } = windowChain({ window: { kind: 'tumbling', size: 10 }, aggregate: 'custom', fn: 'tally', allowedLateness: 100 }, module);
+    const chain = createChain([nodes[1]], ctx, out);
+    chain.push({ k: 'a' }, 1);
+    chain.watermark(9);
+    chain.push({ k: 'a' }, 2);
+    expect(results.map((r) => r.tally)).toEqual([{ n: 1 }, { n: 2 }]);
   });
 });
