@@ -4,14 +4,14 @@
  * (`between: [lower, upper]`). Each side keeps its records per key until the watermark passes the
  * last time a partner could have (a's time + upper, b's time - lower), by an event-time timer.
  * Records behind the watermark are late and dropped, as in Flink. A pair is
- * `{<first input>: a, <second input>: b}` with the later of the two times as its event time.
+ * `{<first input>: a, <second input>: b}` (copies) with the later of the two times as its event time.
  */
 import { keyField, type NodeSpec } from '../../../common/jobfile';
 import { keyOf } from '../../state/key-groups';
 import { KeyedState } from '../../state/keyed-state';
 import type { Timer } from '../../time/timer-service';
-import type { OperatorContext, Output } from '../output';
 import { copyRecord } from '../copy-record';
+import type { OperatorContext, Output } from '../output';
 import { TimerOperator } from '../timer-operator';
 import { eventTimeOf } from '../window/assigners';
 

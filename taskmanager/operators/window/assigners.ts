@@ -16,8 +16,8 @@ export const maxTimestamp = (w: TimeWindow): number => w.end - 1;
 
 /**
  * A record's event time for a window or join `node`. Flink fails a record without one; so does this,
- * and one that is not a whole-number range of ms (NaN, infinite, beyond 2^53) for which window
- * bounds and timers would silently come out NaN or rounded.
+ * and one that is NaN, infinite or beyond ±2^53 ms, for which window bounds and timers would
+ * silently come out NaN or rounded.
  */
 export function eventTimeOf(node: string, kind: 'window' | 'join', record: unknown, timestamp: number | undefined): number {
   if (timestamp === undefined) {
