@@ -146,6 +146,53 @@ describe('event time and windows on a cluster', () => {
     expect(sorted(sinkRows(join(dir, 'out')))).toEqual(tumblingCounts(all.filter((e) => e.ts !== 5), 500, 'k'));
   });
 
+  test("a window first reached past its end, within the allowed lateness, fires once (Flink's SideOutputITCase#testKeyedWindowLateArrivingEvents)", async () => {
+    const dir = tempDir();
+    const released = join(dir, 'released');
+    // Events at 1, 2, 6 and 4 ms in 1 ms windows, lateness 2 ms. The ordered async call holds the 4
+    // (and so every later record) back until window [2, 3) has fired, that is until the watermark 5
+    // (6 - 1) has reached the window: then [4, 5) is past its end but not its cleanup time (6), and
+    // fires at once, on its record. Then 500, and 1000 for ever after: the watermark 999 fires [500,
+    // 501), after the 4's window would have fired again from a stale timer. The source runs on, so
+    // that checkpoints commit the results.
+    writeFileSync(
+      join(dir, 'functions.js'),
+      `const { existsSync } = require('node:fs');
+exports.toEvent = (r) => ({ k: 'k', ts: [1, 2, 6, 4, 500][r.seq] ?? 1000 });
+exports.hold = (e) => new Promise((resolve) => {
+  const look = () => (e.ts !== 4 || existsSync(${JSON.stringify(released)}) ? resolve(e) : setTimeout(look, 20));
+  look();
+});
+`,
+    );
+    writeFileSync(
+      join(dir, 'job.json'),
+      JSON.stringify({
+        name: 'late-once',
+        functions: 'functions.js',
+        checkpointing: { interval: '100ms' },
+        nodes: [
+          { id: 'gen', type: 'source', connector: { kind: 'generator', format: 'sequence', rate: 20 } },
+          { id: 'events', type: 'map', inputs: ['gen'], fn: 'toEvent' },
+          { id: 'held', type: 'asyncMap', inputs: ['events'], fn: 'hold', async: { timeout: 120_000, capacity: 10_000 }, timestamps: { field: 'ts' } },
+          { id: 'w', type: 'window', inputs: ['held'], keyBy: 'k', window: { kind: 'tumbling', size: 1 }, aggregate: 'count', allowedLateness: 2 },
+          { id: 'out', type: 'sink', inputs: ['w'], connector: { kind: 'file', path: join(dir, 'out') } },
+          { id: 'late', type: 'sink', inputs: ['w.late'], connector: { kind: 'file', path: join(dir, 'late') } },
+        ],
+      }),
+    );
+    const jobId = await cluster.submit(join(dir, 'job.json'));
+    const fired = (start: number) => () => sinkRows(join(dir, 'out')).some((r) => r.windowStart === start) || undefined;
+    await waitFor('window [2, 3) fired (the watermark is 5)', fired(2), 120_000, cluster.logs);
+    release(released);
+    await waitFor('window [500, 501) fired (the watermark is 999)', fired(500), 120_000, cluster.logs);
+    expect(cluster.cli(['cancel', jobId]).status).toBe(0);
+    await cluster.waitForState(jobId, ['CANCELED']);
+    const row = (windowStart: number) => ({ k: 'k', windowStart, windowEnd: windowStart + 1, count: 1 });
+    expect(sorted(sinkRows(join(dir, 'out')))).toEqual(sorted([row(1), row(2), row(4), row(6), row(500)]));
+    expect(sinkRows(join(dir, 'late'))).toEqual([]);
+  });
+
   test('an idle source subtask does not stall the windows', async () => {
     const dir = tempDir();
     // Subtask 1 of the generator makes the odd numbers, all filtered out: its events stage sees nothing.

@@ -25,15 +25,21 @@ export interface WindowAssigner {
 }
 
 const tumbling = (time: WindowAssigner['time']) => ({
-  /** Windows of `size` one after another; `offset` shifts their starts (e.g. for time zones). */
+  /**
+   * Windows of `size` one after another; `offset` (|offset| < size, either sign) shifts their starts,
+   * e.g. `of('24h', '-8h')` for days from midnight in UTC+8.
+   */
   of: (size: Duration, offset?: Duration): WindowAssigner => ({
     window: { kind: 'tumbling', size, ...(offset !== undefined && { offset }) },
     time,
   }),
 });
 const sliding = (time: WindowAssigner['time']) => ({
-  /** Windows of `size` starting every `slide`: each record falls into size / slide of them. */
-  of: (size: Duration, slide: Duration): WindowAssigner => ({ window: { kind: 'sliding', size, slide }, time }),
+  /** Windows of `size` starting every `slide`, each record in size / slide of them; `offset` (|offset| < slide) shifts their starts. */
+  of: (size: Duration, slide: Duration, offset?: Duration): WindowAssigner => ({
+    window: { kind: 'sliding', size, slide, ...(offset !== undefined && { offset }) },
+    time,
+  }),
 });
 const session = (time: WindowAssigner['time']) => ({
   /** A window per burst of a key's records, closed after `gap` without one. */

@@ -5,7 +5,9 @@ import { quietSensors, type Alert, type Reading } from '../../jobs/quiet-sensors
 import type { ProcessContext as RuntimeContext } from '../../taskmanager/operators/process/process-operator';
 import { parseJobSpec } from '../jobfile';
 import { captureJob } from './execution-context';
-import { EventTimeSessionWindows, type KeyedProcessContext, SlidingProcessingTimeWindows, StreamExecutionEnvironment, TumblingEventTimeWindows } from './index';
+import {
+  EventTimeSessionWindows, type KeyedProcessContext, SlidingEventTimeWindows, SlidingProcessingTimeWindows, StreamExecutionEnvironment, TumblingEventTimeWindows,
+} from './index';
 
 const ROOT = join(__dirname, '..', '..');
 const jobFile = (name: string) => parseJobSpec(JSON.parse(readFileSync(join(ROOT, 'jobs', name, 'job.json'), 'utf8')));
@@ -41,10 +43,37 @@ describe('event time, windows and process functions build the job file nodes', (
     const windows = nodes.filter((n) => n.type === 'window');
     expect(windows.map((n) => [n.window, n.time, n.aggregate, n.field])).toEqual([
       [{ kind: 'tumbling', size: 60_000, offset: 10_000 }, undefined, 'sum', 'n'],
-      [{ kind: 'sliding', size: 10_000, slide: 5_000 }, 'processing', 'max', 'n'],
+      [{ kind: 'sliding', size: 10_000, slide: 5_000, offset: 0 }, 'processing', 'max', 'n'],
       [{ kind: 'session', gap: 500 }, undefined, 'avg', 'n'],
     ]);
     expect(nodes.map((n) => n.id).slice(-4)).toEqual(['window-3-key', 'window-3', 'window-3-unkey', 'sink-3']);
+  });
+
+  it("offsets as Flink's: negative ones (a day in UTC+8), sliding windows too; one not within the size or slide fails naming the field", () => {
+    const env = StreamExecutionEnvironment.getExecutionEnvironment();
+    const events = env.readTextFile('in').map((l) => ({ word: l, n: l.length, ts: 0 })).assignTimestampsAndWatermarks({ field: 'ts' });
+    events.keyBy('word').window(TumblingEventTimeWindows.of('24h', '-8h')).count().print();
+    events.keyBy('word').window(SlidingEventTimeWindows.of('1h', '15m', '-5m')).count().print();
+    events.keyBy('word').window(SlidingProcessingTimeWindows.of(10, 5, 2)).count().print();
+    const windows = parseJobSpec(env.buildJob('w').spec).nodes.filter((n) => n.type === 'window');
+    expect(windows.map((n) => n.window)).toEqual([
+      { kind: 'tumbling', size: 86_400_000, offset: -28_800_000 },
+      { kind: 'sliding', size: 3_600_000, slide: 900_000, offset: -300_000 },
+      { kind: 'sliding', size: 10, slide: 5, offset: 2 },
+    ]);
+    const refused = (assigner: ReturnType<typeof SlidingEventTimeWindows.of>) => {
+      const bad = StreamExecutionEnvironment.getExecutionEnvironment();
+      bad.readTextFile('in').map((l) => ({ ts: l.length })).assignTimestampsAndWatermarks({ field: 'ts' }).keyBy('ts').window(assigner).count().print();
+      return () => parseJobSpec(bad.buildJob('w').spec);
+    };
+    expect(refused(SlidingEventTimeWindows.of('20s', '10s', '-10s'))).toThrow(/window\.offset.*\|offset\| must be less than the slide/);
+    expect(refused(TumblingEventTimeWindows.of('10s', '-11s'))).toThrow(/window\.offset.*\|offset\| must be less than the size/);
+  });
+
+  it('a sliding event-time window with a negative offset in the harness: results per window start', () => {
+    const h = OperatorTestHarness.of((s: import('./datastream').DataStream<Word>) => s.keyBy('word').window(SlidingEventTimeWindows.of(10, 5, -2)).sum('n'));
+    h.processElement({ word: 'a', n: 1 }, -3).processElement({ word: 'a', n: 2 }, 2).processElement({ word: 'a', n: 4 }, 3).processWatermark(Infinity);
+    expect(h.extractOutputValues().map((r) => [r.windowStart, r.sum])).toEqual([[-12, 1], [-7, 3], [-2, 6], [3, 4]]);
   });
 });
 

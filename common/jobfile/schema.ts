@@ -34,9 +34,12 @@ export const TimestampsSchema = strict({
   idleTimeout: durationSchema({ min: 1 }).optional(),
 });
 
+/** A window's `offset` shifts its starts, either way (Flink's, e.g. "-8h" for days in UTC+8); graph checks bound it. */
+const offsetSchema = durationSchema({ signed: true }).default(0);
+
 export const WindowSchema = z.discriminatedUnion('kind', [
-  strict({ kind: z.literal('tumbling'), size: durationSchema({ min: 1 }), offset: durationSchema().default(0) }),
-  strict({ kind: z.literal('sliding'), size: durationSchema({ min: 1 }), slide: durationSchema({ min: 1 }) }),
+  strict({ kind: z.literal('tumbling'), size: durationSchema({ min: 1 }), offset: offsetSchema }),
+  strict({ kind: z.literal('sliding'), size: durationSchema({ min: 1 }), slide: durationSchema({ min: 1 }), offset: offsetSchema }),
   strict({ kind: z.literal('session'), gap: durationSchema({ min: 1 }) }),
 ]);
 

@@ -86,12 +86,47 @@ describe('job files with event time and windows', () => {
   it('checks window shapes', () => {
     const job = windowed();
     job.nodes[2].window = { kind: 'tumbling', size: '10s', offset: '10s' };
-    expect(problemsOf(job)).toEqual([{ path: 'nodes[2].window.offset', message: 'must be less than the size (10000 ms)' }]);
+    expect(problemsOf(job)).toEqual([{ path: 'nodes[2].window.offset', message: '|offset| must be less than the size (10000 ms, size 10000 ms)' }]);
     job.nodes[2].window = { kind: 'sliding', size: '10s' };
     expect(problemsOf(job)).toEqual([{ path: 'nodes[2].window.slide', message: 'required' }]);
     job.nodes[2].window = { kind: 'session', gap: '1m' };
     job.nodes[2].allowedLateness = '5s';
     expect(parseJobSpec(job).nodes[2]).toMatchObject({ window: { kind: 'session', gap: 60_000 }, allowedLateness: 5000 });
+  });
+
+  it("window offsets as Flink's: negative ones too (time zones), |offset| < size, and for sliding windows |offset| < slide", () => {
+    const job = windowed();
+    const offsetOf = (window: Json) => {
+      job.nodes[2].window = window;
+      return parseJobSpec(job).nodes[2].window;
+    };
+    expect(offsetOf({ kind: 'tumbling', size: '24h', offset: '-8h' })).toEqual({ kind: 'tumbling', size: 86_400_000, offset: -28_800_000 });
+    expect(offsetOf({ kind: 'tumbling', size: 5000, offset: -4999 })).toMatchObject({ offset: -4999 });
+    expect(offsetOf({ kind: 'sliding', size: '10s', slide: '5s' })).toEqual({ kind: 'sliding', size: 10_000, slide: 5000, offset: 0 });
+    expect(offsetOf({ kind: 'sliding', size: '1h', slide: '15m', offset: '-5m' })).toMatchObject({ offset: -300_000 });
+    const refused = (window: Json) => {
+      job.nodes[2].window = window;
+      return problemsOf(job);
+    };
+    expect(refused({ kind: 'tumbling', size: '10s', offset: '-10s' })).toEqual([
+      { path: 'nodes[2].window.offset', message: '|offset| must be less than the size (-10000 ms, size 10000 ms)' },
+    ]);
+    expect(refused({ kind: 'tumbling', size: '10s', offset: '11s' })).toEqual([
+      { path: 'nodes[2].window.offset', message: '|offset| must be less than the size (11000 ms, size 10000 ms)' },
+    ]);
+    // Flink's SlidingEventTimeWindowsTest#testInvalidParameters, each refused at the field it names.
+    expect(refused({ kind: 'sliding', size: '20s', slide: '10s', offset: '-11s' })).toEqual([
+      { path: 'nodes[2].window.offset', message: '|offset| must be less than the slide (-11000 ms, slide 10000 ms)' },
+    ]);
+    expect(refused({ kind: 'sliding', size: '20s', slide: '10s', offset: '10s' })).toEqual([
+      { path: 'nodes[2].window.offset', message: '|offset| must be less than the slide (10000 ms, slide 10000 ms)' },
+    ]);
+    expect(refused({ kind: 'sliding', size: '-2s', slide: '1s' })).toEqual([{ path: 'nodes[2].window.size', message: 'must be a number of ms or a string like "500ms", "30s", "5m", "1h"' }]);
+    expect(refused({ kind: 'sliding', size: '2s', slide: 0 })).toEqual([{ path: 'nodes[2].window.slide', message: 'must be >= 1' }]);
+    expect(refused({ kind: 'tumbling', size: 0 })).toEqual([{ path: 'nodes[2].window.size', message: 'must be >= 1' }]);
+    expect(refused({ kind: 'sliding', size: '3h', slide: 1 })).toEqual([
+      { path: 'nodes[2].window.slide', message: 'size / slide must be at most 10000000 (Flink\'s limit of windows per record), here 10800000' },
+    ]);
   });
 
   it('checks joins: two inputs, a key field per input, bounds in order, event time', () => {

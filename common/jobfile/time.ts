@@ -3,7 +3,7 @@
  * what each aggregate needs, and that an event-time window has timestamps upstream.
  */
 import type { Problem } from '../errors';
-import type { JobSpec, NodeSpec } from './schema';
+import type { JobSpec, NodeSpec, WindowSpec } from './schema';
 
 /** A window's records beyond the allowed lateness, read as input `"<window id>.late"`. */
 export const LATE_OUTPUT = 'late';
@@ -78,11 +78,28 @@ export function timeProblems(job: JobSpec, i: number, index: Map<string, number>
     if (!NEEDS_FN.has(n.aggregate) && n.fn) add('fn', `not used by aggregate "${n.aggregate}"`);
   }
   const w = n.window;
-  if (w?.kind === 'tumbling' && w.offset >= w.size) add('window.offset', `must be less than the size (${w.size} ms)`);
+  if (w) windowShapeProblems(w).forEach(([field, message]) => add(field, message));
   if (n.time === 'processing') {
     if (n.allowedLateness) add('allowedLateness', 'only for event-time windows (processing time is never late)');
   } else if (!hasTimestampsUpstream(job, n.id, index)) {
     add('time', 'an event-time window needs "timestamps" on a node before it (or "time": "processing")');
+  }
+  return problems;
+}
+
+/** Flink's SlidingEventTimeWindows.MAX_WINDOW_NUM: the most windows one record may fall into. */
+const MAX_WINDOW_NUM = 10_000_000;
+
+/** Flink's checks of window assigners' parameters (sizes are >= 1 by the schema). */
+function windowShapeProblems(w: WindowSpec): [field: string, message: string][] {
+  if (w.kind === 'tumbling' && Math.abs(w.offset) >= w.size) {
+    return [['window.offset', `|offset| must be less than the size (${w.offset} ms, size ${w.size} ms)`]];
+  }
+  if (w.kind !== 'sliding') return [];
+  const problems: [string, string][] = [];
+  if (Math.abs(w.offset) >= w.slide) problems.push(['window.offset', `|offset| must be less than the slide (${w.offset} ms, slide ${w.slide} ms)`]);
+  if (Math.floor(w.size / w.slide) > MAX_WINDOW_NUM) {
+    problems.push(['window.slide', `size / slide must be at most ${MAX_WINDOW_NUM} (Flink's limit of windows per record), here ${Math.floor(w.size / w.slide)}`]);
   }
   return problems;
 }

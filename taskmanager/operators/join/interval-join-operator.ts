@@ -4,15 +4,22 @@
  * (`between: [lower, upper]`). Each side keeps its records per key until the watermark passes the
  * last time a partner could have (a's time + upper, b's time - lower), by an event-time timer.
  * Records behind the watermark are late and dropped, as in Flink. A pair is
- * `{<first input>: a, <second input>: b}` with the later of the two times as its event time.
+ * `{<first input>: a, <second input>: b}` (copies) with the later of the two times as its event time.
  */
-import { UserFunctionError } from '../../../common/errors';
 import { keyField, type NodeSpec } from '../../../common/jobfile';
 import { keyOf } from '../../state/key-groups';
 import { KeyedState } from '../../state/keyed-state';
 import type { Timer } from '../../time/timer-service';
+import { copyRecord } from '../copy-record';
 import type { OperatorContext, Output } from '../output';
 import { TimerOperator } from '../timer-operator';
+import { eventTimeOf } from '../window/assigners';
+
+/**
+ * A pair of copies: its records stay buffered and join again, so a chained operator after the join
+ * that changes its input must change no buffered record and no other pair (Flink: object reuse off).
+ */
+const pair = (first: string, a: unknown, second: string, b: unknown) => ({ [first]: copyRecord(a), [second]: copyRecord(b) });
 
 /** A key's buffered records per side: [time, record]. */
 type Buffers = [first: [number, unknown][], second: [number, unknown][]];
@@ -33,9 +40,7 @@ export class IntervalJoinOperator extends TimerOperator {
   }
 
   push(record: unknown, timestamp?: number, input?: string, keyGroup?: number): void {
-    if (timestamp === undefined) {
-      throw new UserFunctionError(this.node.id, new TypeError(`record ${JSON.stringify(record)} has no event time (no "timestamps" before this join)`));
-    }
+    timestamp = eventTimeOf(this.node.id, 'join', record, timestamp);
     if (timestamp < this.timers.currentWatermark) return;
     const side = input === this.node.inputs[0] ? 0 : 1;
     const key = keyOf(record, keyField(this.node, input));
@@ -45,12 +50,12 @@ export class IntervalJoinOperator extends TimerOperator {
     const [first, second] = this.node.inputs;
     if (side === 0) {
       for (const [t, other] of buffers[1]) {
-        if (timestamp + this.lower <= t && t <= timestamp + this.upper) this.out.push({ [first]: record, [second]: other }, Math.max(timestamp, t));
+        if (timestamp + this.lower <= t && t <= timestamp + this.upper) this.out.push(pair(first, record, second, other), Math.max(timestamp, t));
       }
       this.timers.registerEventTimeTimer(key, 'first', timestamp + Math.max(this.upper, 0));
     } else {
       for (const [t, other] of buffers[0]) {
-        if (t + this.lower <= timestamp && timestamp <= t + this.upper) this.out.push({ [first]: other, [second]: record }, Math.max(timestamp, t));
+        if (t + this.lower <= timestamp && timestamp <= t + this.upper) this.out.push(pair(first, other, second, record), Math.max(timestamp, t));
       }
       this.timers.registerEventTimeTimer(key, 'second', timestamp + Math.max(-this.lower, 0));
     }

@@ -73,4 +73,45 @@ describe('joins', () => {
     chain.push({ uid: 'u', ts: 600 }, 600, 'b');
     expect(out).toEqual([{ a: { user: 'u', ts: 100 }, b: { uid: 'u', ts: 600 } }]);
   });
+
+  it('intervalJoin fails a record whose event time is not a finite number of ms, naming it, where it would buffer it under NaN', () => {
+    const { chain, out } = joinChain({ type: 'intervalJoin', between: ['-1s', '1s'] });
+    expect(() => chain.push({ user: 'u', ts: 1 }, NaN, 'a')).toThrow('operator "j" threw: record {"user":"u","ts":1} has event time NaN, not a number of ms within ±Number.MAX_SAFE_INTEGER');
+    expect(() => chain.push({ uid: 'u' }, undefined, 'b')).toThrow('operator "j" threw: record {"uid":"u"} has no event time (no "timestamps" before this join)');
+    chain.push({ uid: 'u', ts: 5 }, 5, 'b');
+    chain.watermark(Infinity);
+    expect(out).toEqual([]);
+    expect(chain.states.get('j')!.snapshot()).toEqual([]);
+  });
+
+  it('a join emits each pair with records of its own: a map after it that changes them changes no other pair and no buffered record', () => {
+    // As Flink's default (object reuse off) hands a chained operator a copy of each record.
+    const bump = (p: Row) => ((p.a.n += 100), (p.b.m += 100), p);
+    const run = (join: Row) => {
+      const spec = parseJobSpec({
+        name: 't',
+        nodes: [
+          { id: 'a', type: 'source', connector: { kind: 'generator' }, timestamps: { field: 'ts' } },
+          { id: 'b', type: 'source', connector: { kind: 'generator' }, timestamps: { field: 'ts' } },
+          { id: 'j', inputs: ['a', 'b'], keyBy: { a: 'user', b: 'uid' }, ...join },
+          { id: 'bump', type: 'map', inputs: ['j'], fn: 'bump' },
+          { id: 'out', type: 'sink', inputs: ['bump'], connector: { kind: 'stdout' } },
+        ],
+      });
+      const out: Row[] = [];
+      const output = { push: (r: unknown) => out.push(structuredClone(r) as Row), watermark: () => undefined, status: () => undefined };
+      const ctx = { fns: new FunctionRegistry({ bump }), maxParallelism: 128, time: new ManualTime(), side: () => undefined };
+      const chain = createChain(spec.nodes.slice(2, 4), ctx, output);
+      chain.push({ user: 'u', ts: 1, n: 1 }, 1, 'a');
+      chain.push({ uid: 'u', ts: 2, m: 1 }, 2, 'b');
+      chain.push({ uid: 'u', ts: 3, m: 2 }, 3, 'b');
+      chain.push({ user: 'u', ts: 4, n: 2 }, 4, 'a');
+      chain.watermark(Infinity);
+      return out.map((p) => `${p.a.n}/${p.b.m}`).sort();
+    };
+    // Every pair of a (n 1, 2) and b (m 1, 2), each record bumped once, in its own pair only.
+    const pairs = ['101/101', '101/102', '102/101', '102/102'];
+    expect(run({ type: 'intervalJoin', between: ['-10ms', '10ms'] })).toEqual(pairs);
+    expect(run({ type: 'windowJoin', window: { kind: 'tumbling', size: 100 } })).toEqual(pairs);
+  });
 });

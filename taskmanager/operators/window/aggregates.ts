@@ -49,7 +49,8 @@ function joinAggregate(node: NodeSpec): AggregateFunction {
       return acc;
     },
     merge: (a, b) => [[...(a as Sides)[0], ...(b as Sides)[0]], [...(a as Sides)[1], ...(b as Sides)[1]]],
-    result: (acc) => (acc as Sides)[0].flatMap((l) => (acc as Sides)[1].map((r) => ({ [first]: l, [second]: r }))),
+    // Each pair has copies of its records, as a record is in several pairs (Flink: object reuse off).
+    result: (acc) => (acc as Sides)[0].flatMap((l) => (acc as Sides)[1].map((r) => ({ [first]: copyRecord(l), [second]: copyRecord(r) }))),
   };
 }
 
@@ -78,8 +79,15 @@ export function createAggregate(node: NodeSpec, fns: FunctionRegistry): Aggregat
       // `null` stands for "no record yet": msgpack keeps null, not undefined, in checkpoints. A reduce
       // function may change its first argument: a window's accumulator is its own copy of its first
       // record (a sliding window's record is in several windows), and a result is a copy, since a late
-      // record can fire the window again.
-      const combine = (a: unknown, b: unknown) => (a === null ? copyRecord(b) : b === null ? a : fn(a, b));
+      // record can fire the window again. One that returns nothing would empty the window: it fails.
+      const reduced = (a: unknown, b: unknown) => {
+        const r = fn(a, b);
+        if (r === undefined || r === null) {
+          throw new UserFunctionError(node.id, new TypeError(`reduce function "${node.fn}" returned ${r}; it must return the combined record`));
+        }
+        return r;
+      };
+      const combine = (a: unknown, b: unknown) => (a === null ? copyRecord(b) : b === null ? a : reduced(a, b));
       return { create: () => null, add: combine, merge: combine, result: copyRecord };
     }
     case 'custom': {
@@ -89,7 +97,20 @@ export function createAggregate(node: NodeSpec, fns: FunctionRegistry): Aggregat
         throw new UserFunctionError(node.id, new TypeError(`"${node.fn}" must be an object with create/add/merge/result functions (missing ${missing.join(', ')})`));
       }
       const u = user as Record<keyof AggregateFunction, UserFunction>;
-      return { create: guarded(node, u.create), add: guarded(node, u.add), merge: guarded(node, u.merge), result: guarded(node, u.result) };
+      // A JavaScript `add` that changes its accumulator and forgets to return it would leave undefined
+      // in its place (and nothing in a checkpoint): each step must return a value.
+      const returning = (m: keyof AggregateFunction, what: string): UserFunction => {
+        const f = guarded(node, u[m]);
+        return (...args) => {
+          const r = f(...args);
+          if (r === undefined) throw new UserFunctionError(node.id, new TypeError(`"${node.fn}".${m} returned undefined${what}`));
+          return r;
+        };
+      };
+      const acc = '; an accumulator must be returned';
+      const result = returning('result', '');
+      // A copy: a result may be (or hold) the accumulator, which a late record changes after the emit.
+      return { create: returning('create', acc), add: returning('add', acc), merge: returning('merge', acc), result: (a) => copyRecord(result(a)) };
     }
     default:
       throw new Error(`no aggregate "${String(node.aggregate)}"`);

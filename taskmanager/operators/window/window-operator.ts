@@ -2,15 +2,15 @@
  * The `window` node (Flink's WindowOperator with the default event-time or processing-time
  * trigger). Per key it keeps the open windows with their accumulators, and timers: one at the
  * window's last timestamp that emits the result, and with allowed lateness one at last timestamp +
- * lateness that drops the window. A record for a window already emitted but within the lateness
- * emits an updated result; a record whose windows are all past the lateness goes to the side output
- * `late`. Session windows merge with every window of the key they overlap or touch.
+ * lateness that drops the window (Flink's cleanup time). A record for a window whose end the
+ * watermark has passed, but not its lateness, emits the window's result at once, updated, and only
+ * then; a record whose windows are all past the lateness goes to the side output `late`. Session
+ * windows merge with every window of the key they overlap or touch.
  *
  * Window contents and timers are keyed state in key groups, so they are part of checkpoints.
  * A `windowJoin` is this operator with an accumulator that keeps both inputs' records and emits
  * their pairs (see aggregates.ts).
  */
-import { UserFunctionError } from '../../../common/errors';
 import { keyField, LATE_OUTPUT, resultField, type NodeSpec } from '../../../common/jobfile';
 import { keyOf } from '../../state/key-groups';
 import { KeyedState } from '../../state/keyed-state';
@@ -18,7 +18,7 @@ import type { Timer } from '../../time/timer-service';
 import type { OperatorContext, Output } from '../output';
 import { TimerOperator } from '../timer-operator';
 import { createAggregate, type AggregateFunction } from './aggregates';
-import { createAssigner, intersects, maxTimestamp, type TimeWindow, type WindowAssigner } from './assigners';
+import { createAssigner, eventTimeOf, intersects, maxTimestamp, type TimeWindow, type WindowAssigner } from './assigners';
 
 /** An open window of a key: [start, end, accumulator]. */
 type WindowEntry = [start: number, end: number, acc: unknown];
@@ -54,10 +54,7 @@ export class WindowOperator extends TimerOperator {
   }
 
   push(record: unknown, timestamp?: number, input?: string, keyGroup?: number): void {
-    if (this.eventTime && timestamp === undefined) {
-      throw new UserFunctionError(this.node.id, new TypeError(`record ${JSON.stringify(record)} has no event time (no "timestamps" before this window)`));
-    }
-    const t = this.eventTime ? timestamp! : this.ctx.time.now();
+    const t = this.eventTime ? eventTimeOf(this.node.id, 'window', record, timestamp) : this.ctx.time.now();
     const key = keyOf(record, keyField(this.node, input));
     const list = this.contents.get(key) ?? [];
     let taken = false;
@@ -113,7 +110,9 @@ export class WindowOperator extends TimerOperator {
   private registerTimers(key: unknown, w: TimeWindow): void {
     const ns = namespaceOf(w);
     if (!this.eventTime) return this.timers.registerProcessingTimeTimer(key, ns, maxTimestamp(w));
-    this.timers.registerEventTimeTimer(key, ns, maxTimestamp(w));
+    // As Flink's EventTimeTrigger (onElement, onMerge): a window the watermark has passed fires on its
+    // record (push), and a timer at its end, already due, would fire it again at the next watermark.
+    if (maxTimestamp(w) > this.currentWatermark) this.timers.registerEventTimeTimer(key, ns, maxTimestamp(w));
     if (this.lateness > 0) this.timers.registerEventTimeTimer(key, ns, maxTimestamp(w) + this.lateness);
   }
 

@@ -18,9 +18,44 @@ describe('window assigners', () => {
   });
 
   it('sliding: every window of `size` stepping by `slide` that holds the timestamp', () => {
-    const a = createAssigner({ kind: 'sliding', size: 30, slide: 10 });
+    const a = createAssigner({ kind: 'sliding', size: 30, slide: 10, offset: 0 });
     expect(a.assign(25)).toEqual([{ start: 20, end: 50 }, { start: 10, end: 40 }, { start: 0, end: 30 }]);
-    expect(createAssigner({ kind: 'sliding', size: 10, slide: 20 }).assign(15)).toEqual([]);
+    expect(createAssigner({ kind: 'sliding', size: 10, slide: 20, offset: 0 }).assign(15)).toEqual([]);
+  });
+
+  const byStart = (ws: { start: number; end: number }[]) => [...ws].sort((a, b) => a.start - b.start);
+  const w = (start: number, end: number) => ({ start, end });
+
+  it("tumbling with offsets: Flink's TumblingEventTimeWindowsTest (global offset, negative offset, time units)", () => {
+    const at = (size: number, offset: number, t: number) => createAssigner({ kind: 'tumbling', size, offset }).assign(t);
+    expect([at(5000, 0, 0), at(5000, 0, 4999), at(5000, 0, 5000)]).toEqual([[w(0, 5000)], [w(0, 5000)], [w(5000, 10_000)]]);
+    expect([at(5000, 100, 100), at(5000, 100, 5099), at(5000, 100, 5100)]).toEqual([[w(100, 5100)], [w(100, 5100)], [w(5100, 10_100)]]);
+    expect([at(5000, -100, 0), at(5000, -100, 4899), at(5000, -100, 4900)]).toEqual([[w(-100, 4900)], [w(-100, 4900)], [w(4900, 9900)]]);
+    expect([at(5000, 1000, 1000), at(5000, 1000, 5999), at(5000, 1000, 6000)]).toEqual([[w(1000, 6000)], [w(1000, 6000)], [w(6000, 11_000)]]);
+    // Negative timestamps with either sign of offset: the window still holds the timestamp.
+    expect([at(5000, -100, -1), at(5000, -100, -100), at(5000, -100, -101), at(5000, -100, -5101)]).toEqual([
+      [w(-100, 4900)], [w(-100, 4900)], [w(-5100, -100)], [w(-10_100, -5100)],
+    ]);
+    expect([at(5000, 100, -1), at(5000, 100, -4900), at(5000, 100, -4901)]).toEqual([[w(-4900, 100)], [w(-4900, 100)], [w(-9900, -4900)]]);
+    // A day in UTC+8, Flink's documented use of a negative offset: midnight local time is 16:00 UTC.
+    expect(at(86_400_000, -28_800_000, Date.UTC(2024, 0, 2, 3))).toEqual([w(Date.UTC(2024, 0, 1, 16), Date.UTC(2024, 0, 2, 16))]);
+  });
+
+  it("sliding with offsets: Flink's SlidingEventTimeWindowsTest (assignment, offset, negative offset, time units)", () => {
+    const at = (size: number, slide: number, offset: number, t: number) => byStart(createAssigner({ kind: 'sliding', size, slide, offset }).assign(t));
+    const starts = (size: number, ...s: number[]) => s.map((x) => w(x, x + size));
+    expect(at(5000, 1000, 0, 0)).toEqual(starts(5000, -4000, -3000, -2000, -1000, 0));
+    expect(at(5000, 1000, 0, 4999)).toEqual(starts(5000, 0, 1000, 2000, 3000, 4000));
+    expect(at(5000, 1000, 0, 5000)).toEqual(starts(5000, 1000, 2000, 3000, 4000, 5000));
+    expect(at(5000, 1000, 100, 100)).toEqual(starts(5000, -3900, -2900, -1900, -900, 100));
+    expect(at(5000, 1000, 100, 5099)).toEqual(starts(5000, 100, 1100, 2100, 3100, 4100));
+    expect(at(5000, 1000, 100, 5100)).toEqual(starts(5000, 1100, 2100, 3100, 4100, 5100));
+    expect(at(5000, 1000, -100, 0)).toEqual(starts(5000, -4100, -3100, -2100, -1100, -100));
+    expect(at(5000, 1000, -100, 4899)).toEqual(starts(5000, -100, 900, 1900, 2900, 3900));
+    expect(at(5000, 1000, -100, 4900)).toEqual(starts(5000, 900, 1900, 2900, 3900, 4900));
+    expect(at(5000, 1000, 500, 100)).toEqual(starts(5000, -4500, -3500, -2500, -1500, -500));
+    expect(at(5000, 1000, 500, 5499)).toEqual(starts(5000, 500, 1500, 2500, 3500, 4500));
+    expect(at(5000, 1000, -100, -1101)).toEqual(starts(5000, -6100, -5100, -4100, -3100, -2100));
   });
 
   it('session: one window [t, t + gap) per element, to be merged', () => {
@@ -221,5 +256,173 @@ describe('window operator', () => {
     c2.push({ k: 'a' }, 30);
     c2.watermark(99);
     expect(second.results).toEqual([{ k: 'a', windowStart: 0, windowEnd: 100, count: 3 }]);
+  });
+});
+
+/** The window node alone (no timestamps stage): the test gives each record its time and sets the watermark. */
+function bareWindow(window: Row) {
+  const { ctx, nodes, out, results, late } = windowChain(window);
+  return { chain: createChain([nodes[1]], ctx, out), results, late };
+}
+
+describe('late records within the allowed lateness fire a window once (Flink EventTimeTrigger)', () => {
+  it("Flink's SideOutputITCase#testKeyedWindowLateArrivingEvents: 1 ms windows, lateness 2 ms, watermark = each record's time", () => {
+    for (const window of [{ kind: 'tumbling', size: 1 }, { kind: 'sliding', size: 1, slide: 1 }]) {
+      const { chain, results, late } = bareWindow({ window, allowedLateness: 2 });
+      for (const v of [1, 2, 5, 3, 4]) {
+        chain.push({ k: v, ts: v }, v);
+        chain.watermark(v);
+      }
+      expect(results.map((r) => r.k)).toEqual([1, 2, 5, 4]);
+      expect(late).toEqual([{ k: 3, ts: 3 }]);
+      // Window [4, 5) fired on its record, past its end: no timer may fire it again.
+      chain.watermark(Infinity);
+      expect(results.map((r) => r.k)).toEqual([1, 2, 5, 4]);
+      expect(chain.openWindows()).toBe(0);
+    }
+  });
+
+  it('a record for a window already fired re-fires it once with the record, and the cleanup timer drops it at end + lateness', () => {
+    const { chain, results, late } = bareWindow({ window: { kind: 'tumbling', size: 10 }, allowedLateness: 5 });
+    chain.push({ k: 'a' }, 1);
+    chain.watermark(9);
+    chain.push({ k: 'a' }, 2);
+    chain.push({ k: 'a' }, 3);
+    chain.watermark(13);
+    expect(results.map((r) => r.count)).toEqual([1, 2, 3]);
+    chain.watermark(14); // cleanup time 9 + 5: the window is gone
+    expect(chain.openWindows()).toBe(0);
+    chain.push({ k: 'a' }, 4);
+    expect(late).toEqual([{ k: 'a' }]);
+    chain.watermark(Infinity);
+    expect(results.map((r) => r.count)).toEqual([1, 2, 3]);
+  });
+
+  it("Flink's WindowOperatorTest#testDropDueToLatenessSliding: lateness 0, a record's windows already past are skipped, the others kept", () => {
+    const { chain, results, late } = bareWindow({ window: { kind: 'sliding', size: 3000, slide: 1000 }, aggregate: 'sum', field: 'v' });
+    const row = (k: string, v: number, windowEnd: number) => ({ k, windowStart: windowEnd - 3000, windowEnd, sum: v });
+    chain.push({ k: 'key2', v: 1 }, 1000);
+    chain.watermark(1999);
+    expect(results).toEqual([row('key2', 1, 2000)]);
+    chain.push({ k: 'key2', v: 1 }, 2000);
+    chain.watermark(3000);
+    expect(results.slice(1)).toEqual([row('key2', 2, 3000)]);
+    chain.push({ k: 'key1', v: 1 }, 3001);
+    chain.push({ k: 'key2', v: 1 }, 2400); // windows ending at 2999 (skipped), 3999 and 4999
+    chain.push({ k: 'key2', v: 1 }, 2400);
+    chain.push({ k: 'key1', v: 1 }, 3001);
+    chain.push({ k: 'key2', v: 1 }, 3900);
+    chain.watermark(6000);
+    expect(sortRows(results.slice(2))).toEqual(
+      sortRows([row('key2', 5, 4000), row('key1', 2, 4000), row('key2', 4, 5000), row('key1', 2, 5000), row('key2', 1, 6000), row('key1', 2, 6000)]),
+    );
+    chain.push({ k: 'key1', v: 1 }, 3001); // every window of it is past: late
+    chain.watermark(25_000);
+    expect(results).toHaveLength(8);
+    expect(late).toEqual([{ k: 'key1', v: 1 }]);
+  });
+
+  /** Flink's WindowOperatorTest session-with-lateness cases: gap 3 s, an accumulating EventTimeTrigger. */
+  function sessionsUpTo14600(lateness: number) {
+    const s = bareWindow({ window: { kind: 'session', gap: 3000 }, allowedLateness: lateness });
+    const row = (count: number, windowStart: number, windowEnd: number) => ({ k: 'key2', windowStart, windowEnd, count });
+    s.chain.push({ k: 'key2' }, 1000);
+    s.chain.watermark(1999);
+    s.chain.push({ k: 'key2' }, 2000);
+    s.chain.watermark(4998);
+    s.chain.push({ k: 'key2' }, 4500); // its session's end is after the watermark: not late
+    s.chain.push({ k: 'key2' }, 8500); // a new session
+    s.chain.watermark(7400);
+    s.chain.push({ k: 'key2' }, 7000); // merges the two sessions into one
+    s.chain.watermark(11_501);
+    expect(s.results).toEqual([row(5, 1000, 11_500)]);
+    s.chain.push({ k: 'key2' }, 11_600); // a new session
+    s.chain.watermark(14_600);
+    expect(s.results.slice(1)).toEqual([row(1, 11_600, 14_600)]);
+    return { ...s, row };
+  }
+
+  it('a record within a fired session (no merge that extends it) re-fires the session once, and no timer fires it again', () => {
+    const { chain, results } = bareWindow({ window: { kind: 'session', gap: 10 }, allowedLateness: 100 });
+    chain.push({ k: 'a' }, 1);
+    chain.push({ k: 'a' }, 5);
+    chain.watermark(20);
+    chain.push({ k: 'a' }, 3); // window [3, 13) lies within the fired session [1, 15)
+    chain.watermark(30);
+    chain.push({ k: 'a' }, 4); // and again, now with the watermark past that window's end too
+    chain.watermark(113);
+    expect(results).toEqual([2, 3, 4].map((count) => ({ k: 'a', windowStart: 1, windowEnd: 15, count })));
+    expect(chain.openWindows()).toBe(1);
+    chain.watermark(114); // cleanup time: 14 + 100
+    expect(chain.openWindows()).toBe(0);
+    expect(results).toHaveLength(3);
+  });
+
+  it("Flink's testDropDueToLatenessSessionWithLateness: a late record merged into a fired session fires the merged session at once", () => {
+    const { chain, results, late, row } = sessionsUpTo14600(10);
+    chain.push({ k: 'key2' }, 10_000); // merges into (11600-14600), whose cleanup (14609) is still ahead
+    chain.push({ k: 'key2' }, 14_500);
+    expect(results.slice(2)).toEqual([row(2, 10_000, 14_600)]);
+    chain.watermark(20_000);
+    expect(results.slice(3)).toEqual([row(3, 10_000, 17_500)]);
+    chain.watermark(100_000);
+    expect(results).toHaveLength(4);
+    expect(late).toEqual([]);
+  });
+
+  it("Flink's testDropDueToLatenessSessionWithHugeLateness, and a merged session already past its end fires once, not again at the next watermark", () => {
+    const { chain, results, row } = sessionsUpTo14600(10_000);
+    chain.push({ k: 'key2' }, 10_000); // merges all three sessions: (1000-14600), already past its end
+    expect(results.slice(2)).toEqual([row(7, 1000, 14_600)]);
+    chain.watermark(14_700);
+    expect(results).toHaveLength(3);
+    chain.push({ k: 'key2' }, 14_500);
+    chain.watermark(20_000);
+    expect(results.slice(3)).toEqual([row(8, 1000, 17_500)]);
+    chain.watermark(100_000);
+    expect(results).toHaveLength(4);
+  });
+});
+
+describe('values that would silently become NaN or undefined, or change after they were emitted', () => {
+  it('an event time that is not a finite number fails the window, naming it (as Flink fails a record without a timestamp)', () => {
+    for (const t of [NaN, Infinity, -Infinity, 2 ** 60]) {
+      const { chain, results } = bareWindow({ window: { kind: 'tumbling', size: 10 } });
+      expect(() => chain.push({ k: 'a' }, t)).toThrow(`operator "w" threw: record {"k":"a"} has event time ${t}, not a number of ms within ±Number.MAX_SAFE_INTEGER`);
+      chain.watermark(Infinity);
+      expect(results).toEqual([]);
+    }
+  });
+
+  it('a custom aggregate whose create, add or merge returns undefined, or a reduce that returns nothing, fails naming the function', () => {
+    const module = {
+      noReturn: { create: () => ({ n: 0 }), add: (acc: { n: number }) => void acc.n++, merge: (a: unknown) => a, result: (acc: { n: number }) => acc?.n },
+      noCreate: { create: () => undefined, add: (acc: unknown) => acc, merge: (a: unknown) => a, result: (acc: unknown) => acc },
+      noMerge: { create: () => 0, add: (n: number) => n + 1, merge: () => undefined, result: (n: number) => n },
+      noResult: { create: () => 0, add: (n: number) => n + 1, merge: (a: number, b: number) => a + b, result: () => undefined },
+      forgetful: (a: Row, b: Row) => void (a.v = (a.v as number) + (b.v as number)),
+    };
+    const run = (window: Row, aggregate: string, fn: string, times: number[]) => () => {
+      const { ctx, nodes, out } = windowChain({ window, aggregate, fn }, module);
+      const chain = createChain([nodes[1]], ctx, out);
+      for (const t of times) chain.push({ k: 'a', v: 1 }, t);
+      chain.watermark(Infinity);
+    };
+    const tumbling = { kind: 'tumbling', size: 100 };
+    expect(run(tumbling, 'custom', 'noReturn', [1])).toThrow('operator "w" threw: "noReturn".add returned undefined; an accumulator must be returned');
+    expect(run(tumbling, 'custom', 'noCreate', [1])).toThrow('operator "w" threw: "noCreate".create returned undefined; an accumulator must be returned');
+    expect(run({ kind: 'session', gap: 10 }, 'custom', 'noMerge', [1, 20, 10])).toThrow('operator "w" threw: "noMerge".merge returned undefined');
+    expect(run(tumbling, 'custom', 'noResult', [1])).toThrow('operator "w" threw: "noResult".result returned undefined');
+    expect(run(tumbling, 'reduce', 'forgetful', [1, 2])).toThrow('operator "w" threw: reduce function "forgetful" returned undefined; it must return the combined record');
+  });
+
+  it("a custom aggregate whose result is its accumulator: a result once emitted does not change when a late record updates the window", () => {
+    const module = { tally: { create: () => ({ n: 0 }), add: (acc: { n: number }) => (acc.n++, acc), merge: (a: unknown) => a, result: (acc: unknown) => acc } };
+    const { ctx, nodes, out, results } = windowChain({ window: { kind: 'tumbling', size: 10 }, aggregate: 'custom', fn: 'tally', allowedLateness: 100 }, module);
+    const chain = createChain([nodes[1]], ctx, out);
+    chain.push({ k: 'a' }, 1);
+    chain.watermark(9);
+    chain.push({ k: 'a' }, 2);
+    expect(results.map((r) => r.tally)).toEqual([{ n: 1 }, { n: 2 }]);
   });
 });
