@@ -48,10 +48,10 @@ const JobStatusSchema = z.object({
 });
 export type JobStatus = z.infer<typeof JobStatusSchema>;
 
-/** The job store could not be written or read. */
+/** The job store could not be written or read; retriable when the disk is full. */
 export class JobStoreError extends FlinkxError {
   constructor(message: string, cause?: unknown) {
-    super('JOB_STORE', message, { cause });
+    super('JOB_STORE', message, { cause, retriable: isDiskFull(cause) });
   }
 }
 
