@@ -8,6 +8,7 @@ import { UnknownJobError } from '../common/errors';
 import { parseJobSpec, type JobSpec } from '../common/jobfile';
 import { Logger } from '../common/log';
 import type { TmToJmFrame } from '../common/protocol/control';
+import type { HealthProblem } from '../common/protocol/rest';
 import { join } from 'node:path';
 import { checkpointDirFor, CheckpointStorage } from './checkpoint/checkpoint-storage';
 import { planSavepointRestore, type SavepointRestore } from './checkpoint/savepoint-restore';
@@ -83,13 +84,13 @@ export class Dispatcher {
       } catch (err) {
         log.error('the savepoint of a stored job cannot be read; it resumes from its checkpoints only', { job: stored.id, error: (err as Error).message });
       }
-      const job = this.jobMaster(stored.id, spec, stored.functionsCode, fromSavepoint);
+      const job = this.jobMaster(stored.id, spec, stored.functionsCode, fromSavepoint, stored.createdAt);
       this.jobs.set(stored.id, job);
       job.resume(status ?? { state: 'CREATED', attempt: -1, restarts: 0, latestCheckpoint: null });
     }
   }
 
-  private jobMaster(id: string, spec: JobSpec, functionsCode: string | undefined, fromSavepoint?: SavepointRestore): JobMaster {
+  private jobMaster(id: string, spec: JobSpec, functionsCode: string | undefined, fromSavepoint?: SavepointRestore, createdAt?: number): JobMaster {
     const checkpointStorage = spec.checkpointing
       ? new CheckpointStorage(checkpointDirFor(this.options.dataDir, id, spec.checkpointing.storage))
       : undefined;
@@ -98,14 +99,17 @@ export class Dispatcher {
       checkpointStorage,
       savepointDir: this.options.savepointDir ?? join(this.options.dataDir, 'savepoints'),
       fromSavepoint,
-      persist: (status) => {
-        try {
-          this.store.saveStatus(id, status);
-        } catch (err) {
-          // The job runs on; only a failover would miss this change.
-          log.error('cannot persist job status', { job: id, error: (err as Error).message });
-        }
-      },
+      createdAt,
+      // Throws when it cannot write: the JobMaster retries, and deploys no attempt the store does not hold.
+      persist: (status) => this.store.saveStatus(id, status),
+    });
+  }
+
+  /** The jobs whose latest status is not on disk (a full data dir), for GET /health. */
+  storeProblems(): HealthProblem[] {
+    return [...this.jobs.values()].flatMap((job) => {
+      const f = job.statusFailure;
+      return f ? [{ what: `the status of job ${job.id}`, code: f.error.code, message: f.error.message, since: f.since }] : [];
     });
   }
 

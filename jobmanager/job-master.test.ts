@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { configureLogging } from '../common/log';
 import { parseJobSpec } from '../common/jobfile';
 import { CheckpointStorage } from './checkpoint/checkpoint-storage';
-import { CANCEL_TIMEOUT_MS, JobMaster } from './job-master';
+import { JobStoreError } from './ha/job-store';
+import { WRITE_RETRY } from './ha/retried-write';
+import type { StatusToWrite } from './ha/status-writer';
+import { CANCEL_TIMEOUT_MS, EXCEPTION_HISTORY_SIZE, JobMaster } from './job-master';
+import { jobDetails } from './rest/job-views';
 import { IllegalStateTransitionError } from './state-machine';
 import { ManualClock } from './testing/manual-clock';
 import { TestingResourceManager } from './testing/testing-gateways';
@@ -272,12 +276,16 @@ describe('JobMaster with checkpoints', () => {
     }
     await eventually('the checkpoint to complete', () => tm.callsOf('notifyCheckpointComplete').length === 1);
     const saved = statuses[statuses.length - 1] as Parameters<JobMaster['resume']>[0];
-    expect(saved).toEqual({ state: 'RUNNING', attempt: 0, restarts: 0, latestCheckpoint: { id: cp.id, metadata: join(root, 'j1', `chk-${cp.id}`, '_metadata.json') } });
+    expect(saved).toEqual({
+      state: 'RUNNING', attempt: 0, restarts: 0, latestCheckpoint: { id: cp.id, metadata: join(root, 'j1', `chk-${cp.id}`, '_metadata.json') },
+      startedAt: clock.now(), checkpointCounts: { completed: 1, failed: 0 }, exceptions: [],
+    });
     job.close(); // the JobManager dies
 
     const rm2 = new TestingResourceManager();
     const resumed = new JobMaster('j1', spec({ checkpointing: { interval: 100_000_000 } }), undefined, { ...services, resourceManager: rm2 });
     const tm2 = rm2.addTaskManager('tm1', 2);
+    clock.advance(60_000);
     resumed.resume(saved);
     const [deploy] = await eventually('the resumed attempt', () => (tm2.callsOf('submitTasks').length === 1 ? tm2.callsOf('submitTasks') : undefined));
     expect(deploy.plan).toMatchObject({ attempt: 1, restoredCheckpoint: cp.id });
@@ -286,5 +294,133 @@ describe('JobMaster with checkpoints', () => {
     reportAll(resumed, 'RUNNING');
     expect(resumed.checkpoints!.tick()!.id).toBe(cp.id + 1);
     resumed.close();
+  });
+
+  it('a resumed job keeps its start time, its checkpoint counts and its exceptions (the latest EXCEPTION_HISTORY_SIZE), and stores them again', async () => {
+    const statuses: StatusToWrite[] = [];
+    const clock = new ManualClock();
+    const rm = new TestingResourceManager();
+    const exceptions = Array.from({ length: EXCEPTION_HISTORY_SIZE }, (_, i) => ({ time: i, attempt: i, message: `failure ${i}` }));
+    const saved: StatusToWrite = {
+      state: 'RUNNING', attempt: 20, restarts: 3, latestCheckpoint: null, startedAt: 12_345, checkpointCounts: { completed: 60, failed: 7 }, exceptions,
+    };
+    const job = new JobMaster('j1', spec({ checkpointing: { interval: 100_000_000 }, restart: { attempts: 10, delay: 0 } }), undefined, {
+      resourceManager: rm, clock, timers: clock, checkpointStorage: new CheckpointStorage(join(root, 'j1')), persist: (s) => statuses.push(s), createdAt: 11_111,
+    });
+    rm.addTaskManager('tm1', 2);
+    job.resume(saved);
+    await eventually('the resumed attempt', () => job.state === 'RUNNING');
+    expect(job.createdAt).toBe(11_111);
+    expect(jobDetails(job)).toMatchObject({ startTime: 12_345, attempt: 21, restarts: 3, checkpoints: { completed: 60, failed: 7 } });
+    expect(job.exceptions).toEqual(exceptions);
+    reportAll(job, 'RUNNING');
+    job.updateTaskExecutionState('tm1', { attempt: 21, vertex: 'src', subtask: 0, state: 'FAILED', error: { message: 'after the failover' } });
+    // the oldest exception makes room for the new one
+    expect(job.exceptions.map((e) => e.message)).toEqual([...exceptions.slice(1).map((e) => e.message), 'after the failover']);
+    expect(statuses[statuses.length - 1]).toMatchObject({ startedAt: 12_345, checkpointCounts: { completed: 60, failed: 7 }, exceptions: job.exceptions });
+    job.close();
+  });
+});
+
+/** A job store's write on a full disk: throws as JobStore.saveStatus does while `full`, else keeps the status. */
+function diskOf() {
+  const disk = { full: false, stored: undefined as StatusToWrite | undefined, tries: [] as number[] };
+  const persist = (s: StatusToWrite) => {
+    disk.tries.push(s.attempt);
+    if (disk.full) throw new JobStoreError('cannot store the status of job j1 under /data/jobs: ENOSPC: no space left on device, write');
+    disk.stored = s;
+  };
+  return { disk, persist };
+}
+
+describe('JobMaster whose status cannot be written (a full disk)', () => {
+  it('deploys no attempt the store does not hold: the restart waits, retrying the write with back-off, and says why; a failover would resume with an attempt never deployed', () => {
+    const { disk, persist } = diskOf();
+    const clock = new ManualClock();
+    const rm = new TestingResourceManager();
+    const job = new JobMaster('j1', spec({ restart: { attempts: 10, delay: 100 } }), undefined, { resourceManager: rm, clock, timers: clock, persist });
+    const tm = rm.addTaskManager('tm1', 2);
+    job.start();
+    reportAll(job, 'RUNNING');
+    expect(disk.stored).toMatchObject({ state: 'RUNNING', attempt: 0 });
+    const deployed = () => tm.callsOf('submitTasks').map((c) => c.plan.attempt);
+
+    disk.full = true;
+    job.taskManagerLost('tm1', 'connection closed');
+    clock.advance(100);
+    expect(job.state).toBe('CREATED');
+    expect(job.attempt).toBe(1);
+    expect(deployed()).toEqual([0]);
+    expect(job.reason).toMatch(/^attempt 1 is not deployed until the job status that holds it is written: .*ENOSPC: no space left on device.*\(retrying in \d+ ms\)$/);
+    expect(job.statusFailure?.error.code).toBe('JOB_STORE');
+    expect(job.exceptions.map((e) => e.code ?? e.message)).toEqual(['TaskManager tm1 was lost: connection closed', 'JOB_STORE']);
+    expect(job.exceptions[1].message).toMatch(/^cannot persist the job status: .*no space left on device/);
+
+    // retried with back-off, still nothing deployed: the store says attempt 0, so a JobManager taking over now resumes with 1
+    const tries = disk.tries.length;
+    clock.advance(WRITE_RETRY.initialMs * (1 + 2 + 4) + WRITE_RETRY.maxMs * 3);
+    expect(disk.tries.length - tries).toBe(3 + 3);
+    expect(deployed()).toEqual([0]);
+    expect(disk.stored!.attempt + 1).toBe(1);
+    expect(deployed()).not.toContain(disk.stored!.attempt + 1);
+
+    disk.full = false;
+    clock.advance(WRITE_RETRY.maxMs);
+    expect(deployed()).toEqual([0, 1]);
+    expect(job.state).toBe('RUNNING');
+    expect(job.reason).toBeUndefined();
+    expect(job.statusFailure).toBeUndefined();
+    expect(disk.stored).toMatchObject({ state: 'RUNNING', attempt: 1, restarts: 1 });
+    // the exception of the full disk is on disk too, now that it can be written
+    expect(disk.stored!.exceptions!.map((e) => e.code ?? '')).toEqual(['', 'JOB_STORE']);
+    job.close();
+  });
+
+  it('a resumed job whose new attempt cannot be written waits in CREATED; the first attempt of a new job as well', async () => {
+    const { disk, persist } = diskOf();
+    disk.full = true;
+    const clock = new ManualClock();
+    const rm = new TestingResourceManager();
+    const tm = rm.addTaskManager('tm1', 4);
+    const fresh = new JobMaster('j1', spec(), undefined, { resourceManager: rm, clock, timers: clock, persist });
+    fresh.start();
+    expect(fresh.state).toBe('CREATED');
+    expect(fresh.reason).toMatch(/^attempt 0 is not deployed until/);
+    const resumed = new JobMaster('j2', spec(), undefined, { resourceManager: rm, clock, timers: clock, persist });
+    resumed.resume({ state: 'RUNNING', attempt: 4, restarts: 0, latestCheckpoint: null });
+    await new Promise((r) => setImmediate(r)); // resume goes on asynchronously
+    expect(resumed.state).toBe('CREATED');
+    expect(resumed.reason).toMatch(/^attempt 5 is not deployed until/);
+    clock.advance(60_000);
+    expect(tm.callsOf('submitTasks')).toEqual([]);
+    disk.full = false;
+    clock.advance(WRITE_RETRY.maxMs);
+    expect(tm.callsOf('submitTasks').map((c) => `${c.plan.jobId}#${c.plan.attempt}`).sort()).toEqual(['j1#0', 'j2#5']);
+    fresh.close();
+    resumed.close();
+  });
+
+  it('a job cancelled while its attempt waits for the write is not deployed later; close() stops the retries', () => {
+    const { disk, persist } = diskOf();
+    disk.full = true;
+    const clock = new ManualClock();
+    const rm = new TestingResourceManager();
+    const tm = rm.addTaskManager('tm1', 2);
+    const job = new JobMaster('j1', spec(), undefined, { resourceManager: rm, clock, timers: clock, persist });
+    job.start();
+    job.cancel();
+    expect(job.state).toBe('CANCELED');
+    disk.full = false;
+    clock.advance(WRITE_RETRY.maxMs);
+    expect(tm.callsOf('submitTasks')).toEqual([]);
+    expect(disk.stored).toMatchObject({ state: 'CANCELED' });
+
+    disk.full = true;
+    const other = new JobMaster('j2', spec(), undefined, { resourceManager: rm, clock, timers: clock, persist });
+    other.start();
+    other.close();
+    const tries = disk.tries.length;
+    clock.advance(60_000);
+    expect(disk.tries.length).toBe(tries);
   });
 });

@@ -30,11 +30,15 @@ import { createRestartStrategy, effectiveRestart, type RestartStrategy } from '.
 import type { JobMasterGateway, TaskExecutionState } from './gateway/gateways';
 import { isTerminal, JOB_STATES, type JobState } from './job-state';
 import type { JobStatus } from './ha/job-store';
+import type { WriteFailure } from './ha/retried-write';
+import { StatusWriter, type StatusToWrite } from './ha/status-writer';
 import type { ResourceManagerGateway } from './scheduler/resource-manager';
 
 const log = new Logger('jobmaster');
 /** How long a cancelled job waits for its tasks to confirm before it counts them as stopped. */
 export const CANCEL_TIMEOUT_MS = 10_000;
+/** The exceptions a job keeps (Flink's web.exception-history-size). */
+export const EXCEPTION_HISTORY_SIZE = 16;
 
 export interface JobMasterServices {
   resourceManager: ResourceManagerGateway;
@@ -44,8 +48,13 @@ export interface JobMasterServices {
   savepointDir?: string;
   /** The savepoint the job was submitted with: its first attempt restores it. */
   fromSavepoint?: SavepointRestore;
-  /** Records the job's status durably (jobmanager/ha/job-store.ts) on every change, for a JobManager that takes over. */
-  persist?: (status: Omit<JobStatus, 'version'>) => void;
+  /**
+   * Records the job's status durably (jobmanager/ha/job-store.ts) on every change, for a JobManager
+   * that takes over; throws when it cannot, and the JobMaster retries (./ha/status-writer.ts).
+   */
+  persist?: (status: StatusToWrite) => void;
+  /** When the job was submitted; a resumed job's is the stored one. */
+  createdAt?: number;
   clock?: Clock;
   timers?: Timers;
 }
@@ -63,6 +72,7 @@ export class JobMaster implements JobMasterGateway {
   restarts = 0;
   slots: SlotRef[] | undefined;
   failure: ErrorInfo | undefined;
+  /** The latest EXCEPTION_HISTORY_SIZE, oldest first. */
   readonly exceptions: JobException[] = [];
   readonly createdAt: number;
   startedAt: number | undefined;
@@ -78,6 +88,7 @@ export class JobMaster implements JobMasterGateway {
   private restartTimer: (() => void) | undefined;
   /** While RESTARTING: called when a task of the failed attempt ends; restarts once all have. */
   private tasksStopped: (() => void) | undefined;
+  private readonly status: StatusWriter;
 
   constructor(
     readonly id: string,
@@ -87,7 +98,11 @@ export class JobMaster implements JobMasterGateway {
   ) {
     this.clock = services.clock ?? systemClock;
     this.timers = services.timers ?? systemTimers;
-    this.createdAt = this.clock.now();
+    this.createdAt = services.createdAt ?? this.clock.now();
+    this.status = new StatusWriter(() => this.statusToWrite(), (s) => services.persist?.(s), this.timers, () => this.clock.now(), {
+      failed: (f, first) => this.statusNotWritten(f, first),
+      recovered: (since) => log.info('job status written again', { job: this.id, attempt: this.attempt, failingForMs: this.clock.now() - since }),
+    });
     this.execution = buildExecutionGraph(buildJobGraph(spec));
     this.tasks = new Executions(this.clock);
     this.restart = effectiveRestart(spec);
@@ -112,8 +127,7 @@ export class JobMaster implements JobMasterGateway {
   start(): void {
     this.persist();
     this.checkpoints?.start();
-    if (this.services.fromSavepoint) void this.restoreAndSchedule();
-    else this.requestSlots();
+    this.whenAttemptDurable(() => (this.services.fromSavepoint ? void this.restoreAndSchedule() : this.requestSlots()));
   }
 
   /**
@@ -132,20 +146,25 @@ export class JobMaster implements JobMasterGateway {
 
   /**
    * Resumes a job that a previous JobManager ran (its status as stored): a new attempt, past every
-   * attempt the old JobManager may have deployed, from the latest completed checkpoint. Its tasks
-   * of the old attempt were cancelled by their TaskManagers when that JobManager went away.
+   * attempt the old JobManager may have deployed (it deployed none before storing it), from the
+   * latest completed checkpoint. Its tasks of the old attempt were cancelled by their TaskManagers
+   * when that JobManager went away. Its start time, checkpoint counts and exceptions go on.
    */
-  resume(saved: Pick<JobStatus, 'state' | 'attempt' | 'restarts' | 'latestCheckpoint'>): void {
+  resume(saved: StatusToWrite): void {
     this.attempt = saved.attempt + 1;
     this.restarts = saved.restarts;
     this.latestCheckpoint = saved.latestCheckpoint;
+    this.startedAt = saved.startedAt;
+    for (const e of saved.exceptions ?? []) this.recordException(e);
+    if (saved.checkpointCounts) this.checkpoints?.restoreCounts(saved.checkpointCounts);
     log.info('resuming job after a JobManager failover', { job: this.id, was: saved.state, attempt: this.attempt });
     // A cancel that was under way only needs its end: the old tasks are gone with the old JobManager.
     if (saved.state === 'CANCELLING') return this.cancel();
+    this.persist();
     void (async () => {
       await this.checkpoints?.continueIds();
       this.checkpoints?.start();
-      await this.restoreAndSchedule();
+      this.whenAttemptDurable(() => void this.restoreAndSchedule());
     })();
   }
 
@@ -192,8 +211,8 @@ export class JobMaster implements JobMasterGateway {
       // A snapshot this attempt restored is missing or corrupt: the next restore takes the checkpoint before it.
       if (u.error?.code === 'CHECKPOINT_CORRUPT' && this.restoredCheckpoint !== undefined) this.checkpoints?.invalidate(this.restoredCheckpoint);
       const failure = u.error ?? { message: `task ${u.vertex}[${u.subtask}] failed` };
-      this.exceptions.push({ time: this.clock.now(), attempt: u.attempt, task: `${u.vertex}[${u.subtask}]`, ...failure });
-      return this.failAttempt(failure);
+      this.recordException({ time: this.clock.now(), attempt: u.attempt, task: `${u.vertex}[${u.subtask}]`, ...failure });
+      return this.failAttempt(failure, true);
     }
     this.settle();
   }
@@ -233,11 +252,17 @@ export class JobMaster implements JobMasterGateway {
     return !isTerminal(this.state) && (this.slots?.some((s) => s.tm === tm) ?? false);
   }
 
-  /** The JobManager is stopping: no more timers or checkpoints. */
+  /** Why the job's latest status is not on disk yet (retried with back-off); undefined when it is. */
+  get statusFailure(): WriteFailure | undefined {
+    return this.status.failure;
+  }
+
+  /** The JobManager is stopping: no more timers, checkpoints or retried writes. */
   close(): void {
     this.cancelTimer?.();
     this.restartTimer?.();
     this.checkpoints?.stop('JobManager stopping');
+    this.status.close();
   }
 
   private requestSlots(): void {
@@ -268,10 +293,10 @@ export class JobMaster implements JobMasterGateway {
     for (const [tm, gw] of gateways) gw.submitTasks(plan, tasks.get(tm)!);
   }
 
-  /** A task failed or its TM died: restart if the restart strategy allows it, else the job FAILED. */
-  private failAttempt(cause: ErrorInfo): void {
+  /** A task failed or its TM died: restart if the restart strategy allows it, else the job FAILED. `recorded`: the cause is in `exceptions` already. */
+  private failAttempt(cause: ErrorInfo, recorded = false): void {
     if (this.state !== 'RUNNING') return;
-    if (!this.exceptions.some((e) => e.attempt === this.attempt)) this.exceptions.push({ time: this.clock.now(), attempt: this.attempt, ...cause });
+    if (!recorded) this.recordException({ time: this.clock.now(), attempt: this.attempt, ...cause });
     this.sendCancel();
     // A TM that died will never report; its tasks count as stopped.
     for (const tm of this.taskManagers()) if (!this.services.resourceManager.taskExecutor(tm)) this.tasks.abandon(tm);
@@ -302,7 +327,7 @@ export class JobMaster implements JobMasterGateway {
       this.restarts++;
       this.attempt++;
       this.transition('CREATED');
-      void this.restoreAndSchedule();
+      this.whenAttemptDurable(() => void this.restoreAndSchedule());
     };
     this.tasksStopped = restart;
     const backoff = this.timers.schedule(() => {
@@ -362,7 +387,47 @@ export class JobMaster implements JobMasterGateway {
   }
 
   private persist(): void {
-    this.services.persist?.({ state: this.state, attempt: this.attempt, restarts: this.restarts, latestCheckpoint: this.latestCheckpoint });
+    this.status.save();
+  }
+
+  private statusToWrite(): StatusToWrite {
+    const counts = this.checkpoints?.summary();
+    return {
+      state: this.state,
+      attempt: this.attempt,
+      restarts: this.restarts,
+      latestCheckpoint: this.latestCheckpoint,
+      startedAt: this.startedAt,
+      checkpointCounts: counts && { completed: counts.completed, failed: counts.failed },
+      exceptions: [...this.exceptions],
+    };
+  }
+
+  /**
+   * Goes on with the current attempt once a status that holds it is on disk: a JobManager that
+   * takes over then resumes with a later attempt, never one a TaskManager has seen.
+   */
+  private whenAttemptDurable(next: () => void): void {
+    const attempt = this.attempt;
+    this.status.whenDurable(attempt, () => {
+      if (this.state === 'CREATED' && this.attempt === attempt) next();
+    });
+  }
+
+  /** A status write failed (a full disk): the job says why in its exceptions and, while it waits to deploy, its reason. */
+  private statusNotWritten({ error, retryInMs }: WriteFailure, first: boolean): void {
+    if (first) {
+      log.error('cannot persist the job status; retrying with back-off', { job: this.id, attempt: this.attempt, error: error.message });
+      this.recordException({ time: this.clock.now(), attempt: this.attempt, code: error.code, message: `cannot persist the job status: ${error.message}` });
+    }
+    if (this.state === 'CREATED' && !this.status.isDurable(this.attempt)) {
+      this.reason = `attempt ${this.attempt} is not deployed until the job status that holds it is written: ${error.message} (retrying in ${retryInMs} ms)`;
+    }
+  }
+
+  private recordException(e: JobException): void {
+    this.exceptions.push(e);
+    if (this.exceptions.length > EXCEPTION_HISTORY_SIZE) this.exceptions.splice(0, this.exceptions.length - EXCEPTION_HISTORY_SIZE);
   }
 
   private taskExecutors() {

@@ -16,6 +16,7 @@ import { logRefused, newNonce, unauthorized } from '../common/net/cluster-secret
 import { NO_SECURITY, type Security } from '../common/net/security-options';
 import { DEFAULT_SERVER_LIMITS, guardedServer, pathOf } from '../common/net/server-guard';
 import { decodeFrame, encodeFrame, MAX_FRAME_BYTES } from '../common/protocol/codec';
+import type { HealthProblem } from '../common/protocol/rest';
 import { TmToJmFrame } from '../common/protocol/control';
 import { Dispatcher } from './dispatcher';
 import { LeaderLock } from './ha/leader-lock';
@@ -49,7 +50,7 @@ export class JobManager {
     this.dispatcher = new Dispatcher(options);
     this.lock = new LeaderLock(options.dataDir);
     this.metrics = new JobManagerMetrics(this.dispatcher);
-    const routes = restRoutes(this.dispatcher);
+    const routes = restRoutes(this.dispatcher, () => this.problems());
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
     this.http = guardedServer(
       'jobmanager',
@@ -112,6 +113,13 @@ export class JobManager {
       const reason = code === 1001 ? 'stopped' : 'connection closed';
       if (tm && this.dispatcher.registry.get(tm.id) === tm) this.dispatcher.registry.lose(tm.id, reason);
     });
+  }
+
+  /** Writes to the data dir that fail and are retried: the lock's and the jobs' statuses (GET /health). */
+  private problems(): HealthProblem[] {
+    const lock = this.lock.updateFailure;
+    const own = lock ? [{ what: `the lock ${this.lock.path}`, code: lock.error.code, message: lock.error.message, since: lock.since }] : [];
+    return [...own, ...this.dispatcher.storeProblems()];
   }
 
   /** Waits for the data dir's lock (a standby waits here), listens, then resumes the jobs a previous JobManager left. */

@@ -8,6 +8,7 @@
  *   GET  /jobs/:id                  JobDetails         POST /jobs/:id/cancel      SubmitResponse
  *   GET  /taskmanagers              TaskManagerInfo[]  any error (4xx/5xx)        ErrorResponse
  *   POST /jobs/:id/savepoints {dir?}  SavepointResponse  POST /jobs/:id/stop {dir?}  SavepointResponse
+ *   GET  /health                    Health (200 UP, 503 DEGRADED)
  *   (POST /jobs also takes {savepointPath?, allowNonRestoredState?} beside the job)
  */
 import { z } from 'zod';
@@ -164,6 +165,19 @@ export const ErrorResponseSchema = z.object({
   }),
 });
 
+/** A write to the JobManager's data dir that fails and is retried with back-off (a full disk). */
+export const HealthProblemSchema = z.object({
+  /** What is not written, e.g. `the status of job <id>`. */
+  what: z.string(),
+  code: z.string(),
+  message: z.string(),
+  /** When it began to fail. */
+  since: time,
+});
+
+/** `GET /health`: DEGRADED (503) while a write to the data dir fails; the JobManager keeps leading and retries. */
+export const HealthSchema = z.object({ status: z.enum(['UP', 'DEGRADED']), problems: z.array(HealthProblemSchema) });
+
 export type JobSummary = z.output<typeof JobSummarySchema>;
 export type JobDetails = z.output<typeof JobDetailsSchema>;
 export type SubtaskDetails = z.output<typeof SubtaskDetailsSchema>;
@@ -176,6 +190,8 @@ export type TaskManagerInfo = z.output<typeof TaskManagerInfoSchema>;
 export type SubmitResponse = z.output<typeof SubmitResponseSchema>;
 export type SavepointResponse = z.output<typeof SavepointResponseSchema>;
 export type ErrorResponse = z.output<typeof ErrorResponseSchema>;
+export type HealthProblem = z.output<typeof HealthProblemSchema>;
+export type Health = z.output<typeof HealthSchema>;
 
 /** The schema of a successful answer to `method path`, for clients that check every answer. */
 export function responseSchemaFor(method: string, path: string): z.ZodType | undefined {
@@ -184,6 +200,7 @@ export function responseSchemaFor(method: string, path: string): z.ZodType | und
   if (method === 'POST') return p === '/jobs' || /^\/jobs\/[^/]+\/cancel$/.test(p) ? SubmitResponseSchema : undefined;
   if (p === '/jobs') return z.array(JobSummarySchema);
   if (p === '/taskmanagers') return z.array(TaskManagerInfoSchema);
+  if (p === '/health') return HealthSchema;
   if (/^\/jobs\/[^/]+$/.test(p)) return JobDetailsSchema;
   if (/^\/jobs\/[^/]+\/exceptions$/.test(p)) return z.array(JobExceptionSchema);
   if (/^\/jobs\/[^/]+\/checkpoints$/.test(p)) return CheckpointsSchema;

@@ -117,6 +117,11 @@ export class CheckpointCoordinator {
     this.nextId = Math.max(this.nextId, checkpointId + 1);
   }
 
+  /** A job resumed by a new JobManager: its counts go on from the stored ones. */
+  restoreCounts(counts: { completed: number; failed: number }): void {
+    this.stats.restoreCounts(counts);
+  }
+
   /**
    * Takes a savepoint at the next chance (now, or once the checkpoint in progress ended); resolves
    * with its path. Refused while another savepoint is asked for or the job is stopping.

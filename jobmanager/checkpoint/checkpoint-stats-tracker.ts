@@ -12,6 +12,12 @@ export class CheckpointStatsTracker {
   private readonly counts = { completed: 0, failed: 0 };
   private latestCompleted: CheckpointEntry | undefined;
 
+  /** A job resumed by a new JobManager counts on from the counts it stored. */
+  restoreCounts(counts: { completed: number; failed: number }): void {
+    this.counts.completed = counts.completed;
+    this.counts.failed = counts.failed;
+  }
+
   /** A checkpoint was triggered. */
   reportPending(entry: CheckpointEntry): void {
     this.history.push(entry);

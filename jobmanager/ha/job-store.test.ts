@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseJobSpec } from '../../common/jobfile';
-import { JobStore, JobStoreError } from './job-store';
+import { isDiskFull, JobStore, JobStoreError, writeAtomically } from './job-store';
 
 let dir: string;
 beforeEach(() => {
@@ -53,5 +53,41 @@ describe('JobStore', () => {
     expect(() => store.load()).toThrow(/restarts: /);
     writeFileSync(join(dir, 'jobs', 'j', 'job.json'), '{"version": 1, "id": "j", "spec": 3, "createdAt": 1}');
     expect(() => store.load()).toThrow(/spec: must be a job spec object/);
+  });
+
+  it('keeps a job\'s start time, checkpoint counts and exceptions; a status written before them loads without them', () => {
+    const store = new JobStore(dir);
+    store.saveJob({ id: 'j', spec, createdAt: 1 });
+    const status = {
+      state: 'RUNNING' as const, attempt: 3, restarts: 2, latestCheckpoint: null, startedAt: 5,
+      checkpointCounts: { completed: 60, failed: 4 }, exceptions: [{ time: 7, attempt: 1, message: 'boom', task: 'src[0]', code: 'X' }],
+    };
+    store.saveStatus('j', status);
+    expect(store.load()[0].status).toEqual({ version: 1, ...status });
+    writeFileSync(join(dir, 'jobs', 'j', 'status.json'), JSON.stringify({ version: 1, state: 'RUNNING', attempt: 0, restarts: 0, latestCheckpoint: null }));
+    expect(store.load()[0].status).toEqual({ version: 1, state: 'RUNNING', attempt: 0, restarts: 0, latestCheckpoint: null });
+  });
+
+  it('a write that fails (a full disk) is a JobStoreError that says why, and leaves no temp file taking space', () => {
+    const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    expect(isDiskFull(enospc)).toBe(true);
+    expect(isDiskFull(Object.assign(new Error('quota'), { code: 'EDQUOT' }))).toBe(true);
+    expect(isDiskFull(Object.assign(new Error('denied'), { code: 'EACCES' }))).toBe(false);
+    const store = new JobStore(dir, () => {
+      throw enospc;
+    });
+    let error: unknown;
+    try {
+      store.saveStatus('j', { state: 'RUNNING', attempt: 0, restarts: 0, latestCheckpoint: null });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(JobStoreError);
+    expect(error).toMatchObject({ code: 'JOB_STORE', retriable: true, message: `cannot store the status of job j under ${join(dir, 'jobs')}: ENOSPC: no space left on device, write` });
+    expect(() => store.saveJob({ id: 'k', spec, createdAt: 1 })).toThrow(/cannot store job k under .*: ENOSPC: no space left on device/);
+    // the rename fails (a directory is in the way): the temp file written before it is removed
+    mkdirSync(join(dir, 'target', 'x'), { recursive: true });
+    expect(() => writeAtomically(join(dir, 'target'), 'data')).toThrow();
+    expect(readdirSync(dir).filter((f) => f.startsWith('target'))).toEqual(['target']);
   });
 });

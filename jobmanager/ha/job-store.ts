@@ -3,18 +3,19 @@
  * store, on the `--data-dir` filesystem instead of ZooKeeper):
  *
  *   <data-dir>/jobs/<jobId>/job.json      {version, id, spec, functionsCode?, createdAt}   written once, at submission
- *   <data-dir>/jobs/<jobId>/status.json   {version, state, attempt, restarts, latestCheckpoint}   on every change
+ *   <data-dir>/jobs/<jobId>/status.json   {version, state, attempt, restarts, latestCheckpoint,
+ *                                          startedAt?, checkpointCounts?, exceptions?}   on every change
  *
  * Every file is written to a temp file, fsynced and renamed over the old one, so a reader (the
  * next JobManager) sees the old or the new content, never a torn one. The checkpoints themselves
  * stay in the job's checkpoint storage; `latestCheckpoint` points at the latest completed one.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { FlinkxError } from '../../common/errors';
 import type { JobSpec } from '../../common/jobfile';
-import { JobStateSchema } from '../../common/protocol/rest';
+import { JobExceptionSchema, JobStateSchema } from '../../common/protocol/rest';
 
 export const JOB_STORE_VERSION = 1;
 
@@ -38,33 +39,54 @@ const JobStatusSchema = z.object({
   restarts: z.number().int().nonnegative(),
   /** The latest completed checkpoint: its id and the path of its `_metadata.json`. */
   latestCheckpoint: z.object({ id: z.number().int().nonnegative(), metadata: z.string().min(1) }).nullable(),
+  /** When the job's first attempt was deployed: its running time goes on across failovers. */
+  startedAt: z.number().optional(),
+  /** Completed and failed checkpoints so far (failed as of the latest write of this file). */
+  checkpointCounts: z.object({ completed: z.number().int().nonnegative(), failed: z.number().int().nonnegative() }).optional(),
+  /** The job's latest exceptions, at most EXCEPTION_HISTORY_SIZE. */
+  exceptions: z.array(JobExceptionSchema).optional(),
 });
 export type JobStatus = z.infer<typeof JobStatusSchema>;
 
-/** The job store could not be written or read. */
+/** The job store could not be written or read; retriable when the disk is full. */
 export class JobStoreError extends FlinkxError {
   constructor(message: string, cause?: unknown) {
-    super('JOB_STORE', message, { cause });
+    super('JOB_STORE', message, { cause, retriable: isDiskFull(cause) });
   }
 }
 
-/** Write `data` to `path` atomically: temp file, fsync, rename. */
+/** The filesystem is full (or the user's quota is): a write may succeed once space is freed. */
+export function isDiskFull(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/** Write `data` to `path` atomically: temp file, fsync, rename. A failed write leaves no temp file taking space. */
 export function writeAtomically(path: string, data: string): void {
   const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
   }
-  renameSync(tmp, path);
 }
 
 export class JobStore {
   private readonly root: string;
 
-  constructor(dataDir: string) {
+  /** `write`: injected by tests, to fail as a full disk does. */
+  constructor(
+    dataDir: string,
+    private readonly write: (path: string, data: string) => void = writeAtomically,
+  ) {
     this.root = join(dataDir, 'jobs');
   }
 
@@ -75,7 +97,7 @@ export class JobStore {
   saveJob(job: Omit<StoredJob, 'version'>): void {
     try {
       mkdirSync(this.dir(job.id), { recursive: true });
-      writeAtomically(join(this.dir(job.id), 'job.json'), JSON.stringify({ version: JOB_STORE_VERSION, ...job }));
+      this.write(join(this.dir(job.id), 'job.json'), JSON.stringify({ version: JOB_STORE_VERSION, ...job }));
     } catch (err) {
       throw new JobStoreError(`cannot store job ${job.id} under ${this.root}: ${(err as Error).message}`, err);
     }
@@ -83,7 +105,7 @@ export class JobStore {
 
   saveStatus(id: string, status: Omit<JobStatus, 'version'>): void {
     try {
-      writeAtomically(join(this.dir(id), 'status.json'), JSON.stringify({ version: JOB_STORE_VERSION, ...status }));
+      this.write(join(this.dir(id), 'status.json'), JSON.stringify({ version: JOB_STORE_VERSION, ...status }));
     } catch (err) {
       throw new JobStoreError(`cannot store the status of job ${id} under ${this.root}: ${(err as Error).message}`, err);
     }

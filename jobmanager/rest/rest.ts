@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FlinkxError, JobFileError } from '../../common/errors';
-import type { Checkpoints, ErrorResponse, SavepointResponse, SubmitResponse, TaskManagerInfo } from '../../common/protocol/rest';
+import type { Checkpoints, ErrorResponse, Health, HealthProblem, SavepointResponse, SubmitResponse, TaskManagerInfo } from '../../common/protocol/rest';
 import { serveDashboard } from '../dashboard/dashboard';
 import type { Dispatcher } from '../dispatcher';
 import { jobDetails, jobSummary } from './job-views';
@@ -54,13 +54,24 @@ function statusOf(err: unknown): number {
   if (err instanceof FlinkxError && BAD_SAVEPOINT.has(err.code)) return 400;
   if (err instanceof FlinkxError && CONFLICT.has(err.code)) return 409;
   if (err instanceof FlinkxError && err.code === 'UNKNOWN_JOB') return 404;
+  // The data dir cannot be written (a full disk): the request may succeed once space is freed.
+  if (err instanceof FlinkxError && err.code === 'JOB_STORE') return 503;
   return 500;
 }
 
 export type Route = (req: IncomingMessage, res: ServerResponse, params: string[]) => Promise<void> | void;
 
-export function restRoutes(dispatcher: Dispatcher): [string, RegExp, Route][] {
+/** `problems`: every write to the data dir that fails and is retried (the JobManager adds its lock's to the jobs'). */
+export function restRoutes(dispatcher: Dispatcher, problems: () => HealthProblem[] = () => dispatcher.storeProblems()): [string, RegExp, Route][] {
   return [
+    [
+      'GET',
+      /^\/health\/?$/,
+      (_, res) => {
+        const p = problems();
+        sendJson<Health>(res, p.length ? 503 : 200, { status: p.length ? 'DEGRADED' : 'UP', problems: p });
+      },
+    ],
     [
       'POST',
       /^\/jobs\/?$/,
