@@ -1,5 +1,5 @@
 /**
- * YAML files (the seed DAG, later KisFlow's) read with the `yaml` package (YAML 1.2, one document),
+ * YAML files (the seed DAG) read with the `yaml` package (YAML 1.2, one document),
  * keeping where each value was written so a problem can be named by file, line and column.
  * Warnings count as errors: an unknown tag would otherwise silently become a string.
  */
