@@ -14,6 +14,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { pollUntil } from '../common/async';
 import { BenchFailure, BIN, Cluster, freePort, intEnv, load, log, waitForTaskManagers } from './processes';
 import { generateInput } from './wordcount/input';
 
@@ -33,14 +34,11 @@ async function get<T>(url: string): Promise<T> {
   return (await res.json()) as T;
 }
 
+/** A probe that fails (the JobManager restarting) counts as not yet. */
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 300_000, everyMs = 20): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new BenchFailure(`timed out waiting for ${what}`);
+  const v = await pollUntil(() => probe().catch(() => undefined), timeoutMs, everyMs);
+  if (v === undefined) throw new BenchFailure(`timed out waiting for ${what}`);
+  return v;
 }
 
 function submit(base: string, job: unknown, dir: string, name: string): string {

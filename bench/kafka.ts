@@ -27,6 +27,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, Partitioners, logLevel, type Admin } from 'kafkajs';
+import { deferred, pollUntil } from '../common/async';
 import { BIN, Cluster, freePort, intEnv, load, log, ROOT } from './processes';
 
 const MESSAGES = intEnv('BENCH_KAFKA_MESSAGES', 1_000_000);
@@ -45,13 +46,9 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
 }
 
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+  const v = await pollUntil(probe, timeoutMs, everyMs);
+  if (v === undefined) throw new Error(`timed out waiting for ${what}`);
+  return v;
 }
 
 /** Lines of text like the word-count inputs: 8 words of a 2000-word vocabulary, ~60 bytes. */
@@ -87,18 +84,17 @@ async function kafkajsCopy(kafka: Kafka, from: string, to: string, concurrently:
   const t0 = performance.now();
   await Promise.all([consumer.connect(), producer.connect()]);
   let copied = 0;
-  let done!: () => void;
-  const finished = new Promise<void>((r) => (done = r));
+  const finished = deferred();
   await consumer.subscribe({ topics: [from], fromBeginning: true });
   await consumer.run({
     partitionsConsumedConcurrently: concurrently,
     eachBatch: async ({ batch }) => {
       await producer.send({ topic: to, acks: -1, messages: batch.messages.map((m) => ({ key: m.key, value: m.value })) });
       copied += batch.messages.length;
-      if (copied >= MESSAGES) done();
+      if (copied >= MESSAGES) finished.resolve();
     },
   });
-  await finished;
+  await finished.promise;
   const ms = performance.now() - t0;
   await Promise.all([consumer.disconnect(), producer.disconnect()]);
   return ms;

@@ -7,6 +7,7 @@ import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pollUntil } from '../common/async';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const BIN = (name: string) => join(ROOT, 'bin', name);
@@ -197,25 +198,22 @@ function tail(path: string, lines: number): string {
 }
 
 export async function waitForTaskManagers(base: string, n: number, cluster: Cluster, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   let seen = -1;
-  while (Date.now() < deadline) {
+  const up = await pollUntil(async () => {
     const dead = cluster.dead();
     if (dead) throw new BenchFailure(`${dead.name} exited with ${dead.code} before the cluster was up\n${cluster.logs()}`);
     try {
       const res = await fetch(`${base}/taskmanagers`, { signal: AbortSignal.timeout(2000) });
-      if (res.ok) {
-        const tms = (await res.json()) as unknown[];
-        if (tms.length !== seen) log(`(c) cluster: ${tms.length}/${n} TaskManagers registered`);
-        seen = tms.length;
-        if (tms.length >= n) return;
-      }
+      if (!res.ok) return undefined;
+      const tms = (await res.json()) as unknown[];
+      if (tms.length !== seen) log(`(c) cluster: ${tms.length}/${n} TaskManagers registered`);
+      seen = tms.length;
+      return tms.length >= n || undefined;
     } catch {
-      // the JobManager is not listening yet
+      return undefined; // the JobManager is not listening yet
     }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new BenchFailure(`the cluster did not come up within ${timeoutMs} ms\n${cluster.logs()}`);
+  }, timeoutMs, 100);
+  if (!up) throw new BenchFailure(`the cluster did not come up within ${timeoutMs} ms\n${cluster.logs()}`);
 }
 
 /** "FINISHED in 4.2s" (embedded) or the JobManager's job duration, in ms. */

@@ -18,6 +18,8 @@ export interface Problem {
   /** Where in the job file, e.g. `nodes[2].keyBy`. Empty for the file as a whole. */
   path: string;
   message: string;
+  /** The line it is written on, where the file format keeps positions (YAML). */
+  line?: number;
 }
 
 /** A job file that cannot run: every problem is named by its path in the file. */
@@ -25,7 +27,8 @@ export class JobFileError extends FlinkxError {
   readonly problems: Problem[];
   constructor(problems: Problem[], source?: string) {
     const where = source ? ` ${source}` : '';
-    const list = problems.map((p) => `  - ${p.path ? `${p.path}: ` : ''}${p.message}`).join('\n');
+    const at = (p: Problem) => (p.line === undefined ? p.path : `${p.path} (line ${p.line})`.trim());
+    const list = problems.map((p) => `  - ${at(p) ? `${at(p)}: ` : ''}${p.message}`).join('\n');
     super('INVALID_JOB_FILE', `invalid job file${where}:\n${list}`);
     this.problems = problems;
   }

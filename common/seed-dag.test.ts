@@ -53,17 +53,39 @@ describe('the seed DAG file', () => {
     expect(job.nodes[job.nodes.length - 1].connector).toEqual({ kind: 'file', path: join(path, '..', 'out') });
   });
 
-  it('refuses mode: off, and names bad settings by their path', async () => {
+  it('refuses mode: off, and names bad settings by their path and line', async () => {
     expect(await problemsOf(await variant((t) => t.replace('mode: on', 'mode: off')))).toEqual([
-      { path: 'mode', message: 'the DAG is switched off (mode: off); set mode: on to run it' },
+      { path: 'mode', line: 1, message: 'the DAG is switched off (mode: off); set mode: on to run it' },
     ]);
     const bad = await variant((t) => t.replace('func: sum', 'func: avg').replace('key: 0', 'key: 0\n  keys: 1'));
     expect(await problemsOf(bad)).toEqual([
-      { path: 'keyby', message: "unknown key keys (the seed's DAG has no such setting)" },
-      { path: 'window.func', message: 'must be "sum" or "max" or "min"' },
+      { path: 'keyby', line: 13, message: "unknown key keys (the seed's DAG has no such setting)" },
+      { path: 'window.func', line: 15, message: 'must be "sum" or "max" or "min"' },
     ]);
-    expect(await problemsOf(await variant((t) => t.replace('key: 0', 'key: 1')))).toEqual([{ path: 'keyby.key', message: 'the regexp has 1 key group(s): 0..0' }]);
-    expect(await problemsOf(await variant((t) => t.replace('assign: 30s', 'assign: soon')))).toEqual([{ path: 'window.assign', message: 'must be a duration like "30s"' }]);
-    expect(await problemsOf(await variant((t) => t.replace('source:', 'source: [1]')))).toEqual([{ path: '', message: expect.stringMatching(/^invalid YAML at line \d+: "\["/) }]);
+    expect(await problemsOf(await variant((t) => t.replace('key: 0', 'key: 1')))).toEqual([{ path: 'keyby.key', line: 12, message: 'the regexp has 1 key group(s): 0..0' }]);
+    expect(await problemsOf(await variant((t) => t.replace('assign: 30s', 'assign: soon')))).toEqual([{ path: 'window.assign', line: 16, message: 'must be a duration like "30s"' }]);
+    expect(await problemsOf(await variant((t) => t.replace('    - word_freq', '    - word_freq\n    - third')))).toEqual([
+      { path: 'window.table', line: 17, message: 'Too big: expected array to have <=2 items' },
+    ]);
+    expect(await problemsOf(await variant((t) => t.replace('source:', 'source: [1]')))).toEqual([
+      { path: '', message: expect.stringMatching(/^invalid YAML at line 3, column 1: All mapping items must start at the same column$/) },
+    ]);
+  });
+
+  it('names a missing setting at the line of its mapping, and the file and line in the message', async () => {
+    const path = await variant((t) => t.replace(/ {2}regexp: .*\n/, ''));
+    const err = await loadJobFile(path).catch((e: unknown) => e as JobFileError);
+    expect(err).toBeInstanceOf(JobFileError);
+    expect((err as JobFileError).problems).toEqual([{ path: 'map.regexp', line: 6, message: 'required' }]);
+    expect((err as JobFileError).message).toBe(`invalid job file ${path}:\n  - map.regexp (line 6): required`);
+  });
+
+  it('refuses keys such as constructor as unknown settings, and a duplicate key by its line', async () => {
+    expect(await problemsOf(await variant((t) => t.replace('  key: 0', '  key: 0\n  constructor: 1')))).toEqual([
+      { path: 'keyby', line: 13, message: "unknown key constructor (the seed's DAG has no such setting)" },
+    ]);
+    expect(await problemsOf(await variant((t) => t.replace('  key: 0', '  key: 0\n  num: 3')))).toEqual([
+      { path: '', message: expect.stringMatching(/^invalid YAML at line 13, column 3: .*unique/) },
+    ]);
   });
 });

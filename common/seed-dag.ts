@@ -23,6 +23,7 @@
 import { z } from 'zod';
 import { parseDuration } from './duration';
 import { JobFileError, type Problem } from './errors';
+import type { YamlPath, YamlPosition } from './yaml';
 
 const num = z.number().int().min(1).default(1);
 const DagSchema = z.strictObject({
@@ -52,28 +53,48 @@ function message(iss: z.core.$ZodIssue): string {
   return iss.message;
 }
 
-/** A job file (as JSON, to be validated like any other) for the seed DAG `dag` parsed from YAML. */
-export function seedDagJob(dag: unknown, name: string, source?: string): unknown {
+/** `window.table[1]`: keys joined by dots, indexes in brackets, as job-file paths are written. */
+function pathName(path: YamlPath): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+/**
+ * A job file (as JSON, to be validated like any other) for the seed DAG `dag` parsed from YAML;
+ * with `positionOf` (the YAML file's), every problem also names the line of its field.
+ */
+export function seedDagJob(dag: unknown, name: string, source?: string, positionOf?: (path: YamlPath) => YamlPosition): unknown {
+  const problem = (path: YamlPath, message: string, at: YamlPath = path): Problem => ({
+    path: pathName(path),
+    message,
+    ...(positionOf && { line: positionOf(at).line }),
+  });
   const parsed = DagSchema.safeParse(dag);
   if (!parsed.success) {
-    throw new JobFileError(parsed.error.issues.map((iss) => ({ path: iss.path.join('.'), message: message(iss) })), source);
+    throw new JobFileError(
+      parsed.error.issues.map((iss) => {
+        const path = iss.path as YamlPath;
+        // unknown keys: the line of the first of them, not of the mapping holding them
+        return problem(path, message(iss), iss.code === 'unrecognized_keys' ? [...path, iss.keys[0]] : path);
+      }),
+      source,
+    );
   }
   const d = parsed.data;
   const problems: Problem[] = [];
-  if (d.mode === 'off') problems.push({ path: 'mode', message: 'the DAG is switched off (mode: off); set mode: on to run it' });
+  if (d.mode === 'off') problems.push(problem(['mode'], 'the DAG is switched off (mode: off); set mode: on to run it'));
   let groups = 0;
   try {
     groups = new RegExp(`${d.map.regexp}|`).exec('')!.length - 1;
   } catch (err) {
-    problems.push({ path: 'map.regexp', message: `not a regular expression: ${(err as Error).message}` });
+    problems.push(problem(['map', 'regexp'], `not a regular expression: ${(err as Error).message}`));
   }
-  if (groups > 0 && groups < 2) problems.push({ path: 'map.regexp', message: 'needs a group for the key and a last group for the time in seconds' });
-  if (groups >= 2 && d.keyby.key > groups - 2) problems.push({ path: 'keyby.key', message: `the regexp has ${groups - 1} key group(s): 0..${groups - 2}` });
+  if (groups > 0 && groups < 2) problems.push(problem(['map', 'regexp'], 'needs a group for the key and a last group for the time in seconds'));
+  if (groups >= 2 && d.keyby.key > groups - 2) problems.push(problem(['keyby', 'key'], `the regexp has ${groups - 1} key group(s): 0..${groups - 2}`));
   const size = parseDuration(d.window.assign);
-  if (size === undefined || size <= 0) problems.push({ path: 'window.assign', message: 'must be a duration like "30s"' });
+  if (size === undefined || size <= 0) problems.push(problem(['window', 'assign'], 'must be a duration like "30s"'));
   const [countTable, freqTable] = d.window.table;
-  if (d.window.filter && !freqTable) problems.push({ path: 'window.table', message: 'filter: distinct needs a second table name (e.g. word_freq)' });
-  if (!d.window.filter && freqTable) problems.push({ path: 'window.table[1]', message: 'a second table needs window.filter: distinct' });
+  if (d.window.filter && !freqTable) problems.push(problem(['window', 'table'], 'filter: distinct needs a second table name (e.g. word_freq)'));
+  if (!d.window.filter && freqTable) problems.push(problem(['window', 'table', 1], 'a second table needs window.filter: distinct'));
   if (problems.length > 0) throw new JobFileError(problems, source);
 
   const key = `k${d.keyby.key}`;

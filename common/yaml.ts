@@ -1,119 +1,85 @@
 /**
- * The block subset of YAML that DAG files like the seed's use: nested mappings, sequences (of
- * scalars or mappings), `#` comments, plain/quoted scalars (numbers, true/false, null). Anything
- * else (flow collections, anchors, multi-line strings, several documents) is refused with its line,
- * rather than guessed at. A full YAML library would be a dependency for one small file format.
+ * YAML files (the seed DAG) read with the `yaml` package (YAML 1.2, one document),
+ * keeping where each value was written so a problem can be named by file, line and column.
+ * Warnings count as errors: an unknown tag would otherwise silently become a string.
  */
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type Node } from 'yaml';
+import { FlinkxError } from './errors';
 
-export class YamlError extends Error {
+export interface YamlPosition {
+  line: number;
+  col: number;
+}
+
+/** Keys and sequence indexes from the document's root down to a value, e.g. `['window', 'table', 1]`. */
+export type YamlPath = readonly (string | number)[];
+
+/** A file that is not valid YAML (or uses what we refuse); `line` and `col` count from 1. */
+export class YamlError extends FlinkxError {
   constructor(
+    readonly reason: string,
     readonly line: number,
-    message: string,
+    readonly col: number,
+    readonly source?: string,
   ) {
-    super(`line ${line}: ${message}`);
+    super('INVALID_YAML', `${source ? `${source}:` : ''}${line}:${col}: ${reason}`);
   }
 }
 
-interface Line {
-  indent: number;
-  text: string;
-  no: number;
+export interface ParsedYaml {
+  /** The document as plain JS objects (keys such as `__proto__` are own properties). */
+  value: unknown;
+  /**
+   * Where `path` is written: the key's position for a mapping value, the item's for a sequence
+   * element; for a path partly absent, the deepest part present (a missing field's mapping).
+   */
+  positionOf(path: YamlPath): YamlPosition;
 }
 
-/** The line without a trailing comment (a `#` at the start or after a space, outside quotes). */
-function stripComment(text: string): string {
-  let quote: string | undefined;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quote) {
-      if (c === quote) quote = undefined;
-    } else if (c === '"' || c === "'") {
-      if (i === 0 || /[\s:-]/.test(text[i - 1])) quote = c;
-    } else if (c === '#' && (i === 0 || /\s/.test(text[i - 1]))) return text.slice(0, i);
+/** Parses one YAML document; throws YamlError at the first error or warning. */
+export function parseYaml(text: string, source?: string): ParsedYaml {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, version: '1.2' });
+  const at = (offset: number): YamlPosition => lines.linePos(offset);
+  const first = doc.errors[0] ?? doc.warnings[0];
+  if (first) {
+    const { line, col } = at(first.pos[0]);
+    throw new YamlError(first.message, line, col, source);
   }
-  return text;
-}
-
-function scalar(raw: string, no: number): unknown {
-  const s = raw.trim();
-  if (/^["']/.test(s)) {
-    if (s.length < 2 || s[s.length - 1] !== s[0]) throw new YamlError(no, `unterminated quoted string ${s}`);
-    const body = s.slice(1, -1);
-    return s[0] === '"' ? JSON.parse(`"${body}"`) : body.replace(/''/g, "'");
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (err) {
+    // an alias to an anchor not (yet) defined, or too many aliases (the default limit)
+    const { line, col } = at(aliasOffset(doc));
+    throw new YamlError((err as Error).message, line, col, source);
   }
-  if (/^[[{&*!|>%@`]/.test(s)) throw new YamlError(no, `"${s[0]}" (flow collections, anchors, tags, block strings) is not supported; write the value in block style or quote it`);
-  if (s === '' || s === '~' || s === 'null') return null;
-  if (s === 'true' || s === 'false') return s === 'true';
-  if (/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(s)) return Number(s);
-  return s;
+  return { value, positionOf: (path) => at(offsetOf(doc.contents, path)) };
 }
 
-const isItem = (l: Line | undefined) => l !== undefined && (l.text === '-' || l.text.startsWith('- '));
-
-/** `key: rest` or `key:`; undefined when the line is not a mapping entry. */
-function entry(text: string): [string, string] | undefined {
-  const m = /^("[^"]*"|'[^']*'|[^\s'"][^:]*?)\s*:(?:\s+(.*))?$/.exec(text);
-  if (!m) return undefined;
-  return [m[1].replace(/^["']|["']$/g, ''), m[2] ?? ''];
+/** The alias that could not be resolved, else the first alias: where toJS fails. */
+function aliasOffset(doc: Document): number {
+  const aliases: Alias[] = [];
+  visit(doc, { Alias: (_key, node) => void aliases.push(node) });
+  const culprit = aliases.find((a) => a.resolve(doc) === undefined) ?? aliases[0];
+  return culprit?.range?.[0] ?? 0;
 }
 
-function parseBlock(lines: Line[], i: number, indent: number): [unknown, number] {
-  return isItem(lines[i]) ? parseSeq(lines, i, indent) : parseMap(lines, i, indent);
-}
-
-/** The value after `key:` or `-` when it is on the following lines. */
-function nested(lines: Line[], i: number, indent: number, allowSameIndentSeq: boolean): [unknown, number] {
-  const next = lines[i];
-  if (next && next.indent > indent) return parseBlock(lines, i, next.indent);
-  if (allowSameIndentSeq && next && next.indent === indent && isItem(next)) return parseSeq(lines, i, indent);
-  return [null, i];
-}
-
-function parseMap(lines: Line[], i: number, indent: number): [Record<string, unknown>, number] {
-  const map: Record<string, unknown> = {};
-  while (i < lines.length && lines[i].indent === indent && !isItem(lines[i])) {
-    const l = lines[i];
-    const kv = entry(l.text);
-    if (!kv) throw new YamlError(l.no, `expected "key: value", got "${l.text}"`);
-    const [key, rest] = kv;
-    if (key in map) throw new YamlError(l.no, `duplicate key "${key}"`);
-    if (rest.trim() === '') [map[key], i] = nested(lines, i + 1, indent, true);
-    else [map[key], i] = [scalar(rest, l.no), i + 1];
+function offsetOf(root: unknown, path: YamlPath): number {
+  let node = root;
+  let offset = (root as Node | null)?.range?.[0] ?? 0;
+  for (const step of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : undefined) === String(step));
+      if (!pair) break;
+      offset = (pair.key as Node).range?.[0] ?? offset;
+      node = pair.value;
+    } else if (isSeq(node) && typeof step === 'number') {
+      const item = node.items[step] as Node | undefined;
+      if (!item) break;
+      offset = item.range?.[0] ?? offset;
+      node = item;
+    } else break;
   }
-  if (i < lines.length && lines[i].indent > indent) throw new YamlError(lines[i].no, 'unexpected indentation');
-  return [map, i];
-}
-
-function parseSeq(lines: Line[], i: number, indent: number): [unknown[], number] {
-  const seq: unknown[] = [];
-  while (i < lines.length && lines[i].indent === indent && isItem(lines[i])) {
-    const l = lines[i];
-    const rest = l.text.slice(1).trimStart();
-    if (rest === '') [seq[seq.length], i] = nested(lines, i + 1, indent, false);
-    else if (entry(rest)) {
-      // "- key: value" starts a mapping whose keys line up with `key`.
-      const inner = indent + (l.text.length - rest.length);
-      const copy = [...lines];
-      copy[i] = { indent: inner, text: rest, no: l.no };
-      let item: unknown;
-      [item, i] = parseMap(copy, i, inner);
-      seq.push(item);
-    } else [seq[seq.length], i] = [scalar(rest, l.no), i + 1];
-  }
-  return [seq, i];
-}
-
-export function parseYaml(text: string): unknown {
-  const lines: Line[] = [];
-  text.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((raw, n) => {
-    if (/^\t/.test(raw)) throw new YamlError(n + 1, 'tabs are not allowed for indentation');
-    const body = stripComment(raw).trimEnd();
-    if (body.trim() === '') return;
-    if (body.trim() === '---' || body.trim() === '...') throw new YamlError(n + 1, 'document markers (several documents) are not supported');
-    lines.push({ indent: body.length - body.trimStart().length, text: body.trim(), no: n + 1 });
-  });
-  if (lines.length === 0) return null;
-  const [value, end] = parseBlock(lines, 0, lines[0].indent);
-  if (end < lines.length) throw new YamlError(lines[end].no, 'unexpected indentation');
-  return value;
+  return offset;
 }

@@ -19,3 +19,11 @@ export const systemTimers: Timers = {
     return () => clearTimeout(t);
   },
 };
+
+/** Timers for housekeeping (heartbeat checks) that must not keep the process alive on their own. */
+export const backgroundTimers: Timers = {
+  schedule(fn, delayMs) {
+    const t = setTimeout(fn, delayMs).unref();
+    return () => clearTimeout(t);
+  },
+};

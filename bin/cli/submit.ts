@@ -1,5 +1,6 @@
 /** Load a job (a job file and its functions module, or a job module), submit it, and follow it. */
 import { resolve } from 'node:path';
+import { delay } from '../../common/async';
 import { FlinkxError } from '../../common/errors';
 import { loadJobFile, type JobSpec } from '../../common/jobfile';
 import { JOB_MODULE, bundleModule, loadJobModule } from './job-module';
@@ -69,6 +70,6 @@ export async function waitForJob(client: RestClient, jobId: string, out: NodeJS.
       if (out.isTTY) out.write('\n');
       return job;
     }
-    await new Promise((r) => setTimeout(r, POLL_MS));
+    await delay(POLL_MS);
   }
 }

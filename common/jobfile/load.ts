@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { JobFileError, type Problem } from '../errors';
 import { seedDagJob } from '../seed-dag';
-import { parseYaml, YamlError } from '../yaml';
+import { parseYaml, YamlError, type ParsedYaml } from '../yaml';
 import { graphProblems } from './graph-checks';
 import { issueMessage, shapeProblems } from './messages';
 import { JobSpecSchema, type JobSpec } from './schema';
@@ -48,11 +48,13 @@ function jsonSyntaxProblem(text: string, err: Error): Problem {
   return { path: '', message: `invalid JSON at line ${before.length}, column ${before[before.length - 1].length + 1}: ${what}` };
 }
 
-function parseYamlFile(text: string, path: string): unknown {
+function parseYamlFile(text: string, path: string): ParsedYaml {
   try {
     return parseYaml(text);
   } catch (err) {
-    if (err instanceof YamlError) throw new JobFileError([{ path: '', message: `invalid YAML at ${err.message}` }], path);
+    if (err instanceof YamlError) {
+      throw new JobFileError([{ path: '', message: `invalid YAML at line ${err.line}, column ${err.col}: ${err.reason}` }], path);
+    }
     throw err;
   }
 }
@@ -73,8 +75,10 @@ export async function loadJobFile(path: string): Promise<JobSpec> {
   }
   text = text.replace(/^\uFEFF/, '');
   let json: unknown;
-  if (/\.ya?ml$/i.test(path)) json = seedDagJob(parseYamlFile(text, path), nodePath.basename(path).replace(/\.ya?ml$/i, ''), path);
-  else {
+  if (/\.ya?ml$/i.test(path)) {
+    const yaml = parseYamlFile(text, path);
+    json = seedDagJob(yaml.value, nodePath.basename(path).replace(/\.ya?ml$/i, ''), path, yaml.positionOf);
+  } else {
     try {
       json = JSON.parse(text);
     } catch (err) {

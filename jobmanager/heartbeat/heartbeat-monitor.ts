@@ -1,25 +1,31 @@
 /**
  * Heartbeats of the TaskManagers (Flink's HeartbeatManager on the ResourceManager side): each
  * monitored target must be heard from within the timeout, or it is reported once as timed out.
- * The check runs on a timer; tests call `check()` with a manual clock.
+ * The check runs on the timers given; tests drive both with a manual clock.
  */
-import { systemClock, type Clock } from '../clock';
+import type { Clock, Timers } from '../clock';
 
 export class HeartbeatMonitor {
   private readonly lastHeard = new Map<string, number>();
-  private timer: NodeJS.Timeout | undefined;
+  private cancelCheck: (() => void) | undefined;
 
   constructor(
     readonly intervalMs: number,
     readonly timeoutMs: number,
     private readonly onTimeout: (id: string) => void,
-    private readonly clock: Clock = systemClock,
+    private readonly clock: Clock,
+    private readonly timers: Timers,
   ) {}
 
   /** Checks twice per interval, so a timeout is noticed within half an interval of its deadline. */
   start(): void {
-    this.timer ??= setInterval(() => this.check(), Math.max(100, this.intervalMs / 2));
-    this.timer.unref();
+    if (this.cancelCheck) return;
+    const period = Math.max(100, this.intervalMs / 2);
+    const tick = () => {
+      this.cancelCheck = this.timers.schedule(tick, period);
+      this.check();
+    };
+    this.cancelCheck = this.timers.schedule(tick, period);
   }
 
   monitor(id: string): void {
@@ -45,8 +51,8 @@ export class HeartbeatMonitor {
   }
 
   close(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.cancelCheck?.();
+    this.cancelCheck = undefined;
     this.lastHeard.clear();
   }
 }

@@ -1,6 +1,7 @@
 import type WebSocket from 'ws';
 import { configureLogging } from '../../common/log';
 import type { SlotRef } from '../../common/plan';
+import { ManualClock } from '../testing/manual-clock';
 import { ResourceManager, type SlotRequest } from './resource-manager';
 
 configureLogging('error', 'text');
@@ -32,10 +33,12 @@ function request(jobId: string, slots: number, log: string[]): SlotRequest & { g
 
 describe('ResourceManager', () => {
   let rm: ResourceManager;
+  let clock: ManualClock;
   const lost: string[] = [];
   beforeEach(() => {
     lost.length = 0;
-    rm = new ResourceManager({ intervalMs: 1000, timeoutMs: 60_000 }, (tm, reason) => lost.push(`${tm.id}: ${reason}`));
+    clock = new ManualClock();
+    rm = new ResourceManager({ intervalMs: 1000, timeoutMs: 60_000 }, (tm, reason) => lost.push(`${tm.id}: ${reason}`), { clock, timers: clock });
   });
   afterEach(() => rm.close());
 
@@ -81,5 +84,25 @@ describe('ResourceManager', () => {
     expect(ws.terminated).toBe(true);
     expect(rm.slotPool.total).toBe(0);
     expect(rm.taskExecutor('tm1')).toBeUndefined();
+  });
+
+  it('loses a TaskManager whose heartbeats stop, on its own timers, and keeps one that beats', () => {
+    const start = clock.now();
+    const ws1 = join('tm1', 1);
+    join('tm2', 1);
+    expect(rm.registry.get('tm1')).toMatchObject({ registeredAt: start, lastHeartbeat: start });
+    for (let t = 0; t < 60_000; t += 1000) {
+      clock.advance(1000);
+      rm.registry.heartbeat('tm2', 7, []);
+    }
+    expect(lost).toEqual([]);
+    expect(rm.registry.get('tm2')).toMatchObject({ registeredAt: start, lastHeartbeat: start + 60_000, queuedBytes: 7 });
+    clock.advance(500); // the next check, half an interval later
+    expect(lost).toEqual(['tm1: no heartbeat for 60000 ms']);
+    expect(ws1.terminated).toBe(true);
+    expect(rm.slotPool.total).toBe(1);
+    rm.close();
+    clock.advance(120_000);
+    expect(lost).toEqual(['tm1: no heartbeat for 60000 ms']);
   });
 });

@@ -5,6 +5,7 @@
  */
 import { Logger } from '../../common/log';
 import type { SlotRef } from '../../common/plan';
+import { backgroundTimers, systemClock, type Clock, type Timers } from '../clock';
 import type { TaskExecutorGateway } from '../gateway/gateways';
 import { SlotPool } from './slot-pool';
 import { TaskManagerRegistry, type RegisteredTaskManager } from './tm-registry';
@@ -37,6 +38,7 @@ export class ResourceManager implements ResourceManagerGateway {
   constructor(
     heartbeat: { intervalMs: number; timeoutMs: number },
     private readonly onTaskManagerLost: (tm: RegisteredTaskManager, reason: string) => void,
+    time: { clock: Clock; timers: Timers } = { clock: systemClock, timers: backgroundTimers },
   ) {
     this.registry = new TaskManagerRegistry(
       {
@@ -52,6 +54,8 @@ export class ResourceManager implements ResourceManagerGateway {
       },
       heartbeat.intervalMs,
       heartbeat.timeoutMs,
+      time.clock,
+      time.timers,
     );
   }
 

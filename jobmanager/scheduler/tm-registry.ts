@@ -5,6 +5,7 @@
  */
 import type WebSocket from 'ws';
 import type { TaskCounters } from '../../common/protocol/control';
+import type { Clock, Timers } from '../clock';
 import { WebSocketTaskExecutorGateway } from '../gateway/websocket';
 import { HeartbeatMonitor } from '../heartbeat/heartbeat-monitor';
 
@@ -34,9 +35,15 @@ export class TaskManagerRegistry {
     private readonly listener: TaskManagerListener,
     readonly heartbeatIntervalMs: number,
     heartbeatTimeoutMs: number,
+    private readonly clock: Clock,
+    timers: Timers,
   ) {
-    this.heartbeats = new HeartbeatMonitor(heartbeatIntervalMs, heartbeatTimeoutMs, (id) =>
-      this.lose(id, `no heartbeat for ${heartbeatTimeoutMs} ms`),
+    this.heartbeats = new HeartbeatMonitor(
+      heartbeatIntervalMs,
+      heartbeatTimeoutMs,
+      (id) => this.lose(id, `no heartbeat for ${heartbeatTimeoutMs} ms`),
+      clock,
+      timers,
     );
     this.heartbeats.start();
   }
@@ -44,7 +51,7 @@ export class TaskManagerRegistry {
   /** A TM's `register` frame on connection `ws`; a TM registering again replaces (and loses) its old self. */
   register(ws: WebSocket, id: string, slots: number, dataAddress: string, metricsAddress?: string): RegisteredTaskManager {
     if (this.tms.has(id)) this.lose(id, 'registered again');
-    const now = Date.now();
+    const now = this.clock.now();
     const gateway = new WebSocketTaskExecutorGateway(id, dataAddress, ws);
     const tm: RegisteredTaskManager = { id, slots, dataAddress, metricsAddress, registeredAt: now, lastHeartbeat: now, queuedBytes: 0, counters: [], gateway };
     this.tms.set(id, tm);
@@ -58,7 +65,7 @@ export class TaskManagerRegistry {
     const tm = this.tms.get(id);
     if (!tm) return;
     this.heartbeats.receive(id);
-    tm.lastHeartbeat = Date.now();
+    tm.lastHeartbeat = this.clock.now();
     tm.queuedBytes = queuedBytes;
     tm.counters = counters;
   }

@@ -5,6 +5,7 @@
  *   format "sequence": {seq: n}
  * `count` bounds the total (absent = unbounded); `rate` limits records/s over all subtasks.
  */
+import { delay } from '../../../common/async';
 import type { GeneratorConnector } from './options';
 import type { SourceReader, SubtaskInfo } from '../types';
 
@@ -77,7 +78,7 @@ export class SequenceSource implements SourceReader {
     if (rate !== undefined) {
       const allowed = Math.floor(((Date.now() - this.started) * rate) / 1000 / this.task.parallelism) - this.emitted;
       if (allowed <= 0) {
-        await new Promise((r) => setTimeout(r, Math.max(1, Math.ceil((1000 * this.task.parallelism) / rate))));
+        await delay(Math.max(1, Math.ceil((1000 * this.task.parallelism) / rate)));
         return [];
       }
       n = Math.min(n, allowed);
