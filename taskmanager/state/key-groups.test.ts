@@ -3,10 +3,52 @@ import {
   keyGroupFor,
   keyGroupRange,
   keyHash,
+  keyOf,
   murmurHash,
   operatorIndexForKeyGroup,
   subtaskForKey,
 } from './key-groups';
+import { errorInfo } from '../../common/errors';
+
+/** What keyOf threw, as the JobManager sees a task's failure. */
+function failure(f: () => unknown) {
+  try {
+    f();
+  } catch (err) {
+    return errorInfo(err);
+  }
+  throw new Error('it did not throw');
+}
+
+describe('keyOf', () => {
+  it('takes the key field of a record, whatever its type (0, "", false and NaN are keys)', () => {
+    for (const key of ['a', 0, '', false, NaN, [1, 'x'], { a: 1 }]) expect(keyOf({ k: key, other: 1 }, 'k', 'op')).toBe(key);
+  });
+
+  it('fails for good, naming the operator, the field and the record, when the key is missing, undefined or null', () => {
+    const missing = failure(() => keyOf({ accountId: 'a1', amount: 3 }, 'acountId', 'sums'));
+    expect(missing).toMatchObject({ code: 'NULL_KEY', nonRetriable: true });
+    expect(missing.message).toBe(
+      'operator "sums": key field "acountId" is undefined for record {"accountId":"a1","amount":3}; a key must not be null or undefined',
+    );
+    expect(failure(() => keyOf({ k: null }, 'k', 'op')).message).toMatch(/^operator "op": key field "k" is null for record \{"k":null\}/);
+    expect(failure(() => keyOf({ k: undefined }, 'k', 'op')).code).toBe('NULL_KEY');
+  });
+
+  it('fails for a record that is not an object', () => {
+    for (const record of ['word', 42, null, undefined]) expect(failure(() => keyOf(record, 'k', 'op'))).toMatchObject({ code: 'NULL_KEY', nonRetriable: true });
+    expect(failure(() => keyOf('hello', 'word', 'counts')).message).toMatch(/key field "word" is undefined for record "hello"/);
+  });
+
+  it('shows at most a few hundred characters of a long record, and any record at all', () => {
+    const { message } = failure(() => keyOf({ text: 'x'.repeat(10_000) }, 'k', 'op'));
+    expect(message.length).toBeLessThan(400);
+    expect(message).toContain('... (10011 characters)');
+    const cyclic: Record<string, unknown> = { n: 1n };
+    cyclic.self = cyclic;
+    expect(failure(() => keyOf(cyclic, 'k', 'op')).message).toContain('for record [object Object]');
+  });
+});
 
 describe('keyHash', () => {
   it('matches Java String.hashCode', () => {

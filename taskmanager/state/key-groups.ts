@@ -3,6 +3,7 @@
  * lands in the same key group as it would in a Flink job with the same maxParallelism. Key groups are
  * the unit of keyed state: rescaling moves whole key groups, never single keys.
  */
+import { NonRetriableError } from '../../common/errors';
 
 /** Flink's default lower bound of maxParallelism; the job file's default. */
 export const DEFAULT_MAX_PARALLELISM = 128;
@@ -56,13 +57,39 @@ export function murmurHash(code: number): number {
   return h !== INT32_MIN ? -h : 0;
 }
 
+/** What a failure shows of a record: its JSON (or String form), cut to `max` characters. */
+export function shortRecord(record: unknown, max = 200): string {
+  let text: string;
+  try {
+    text = JSON.stringify(record) ?? String(record);
+  } catch {
+    text = String(record); // a BigInt or a cycle
+  }
+  return text.length > max ? `${text.slice(0, max)}... (${text.length} characters)` : text;
+}
+
+/** Code of the failure of a record whose key is null or undefined. */
+export const NULL_KEY = 'NULL_KEY';
+
 /**
- * The key of a record by its key field; null for a record without the field, or that is not an
- * object. The hash partitioner and the keyed operators take keys this one way, so a key group the
- * partitioner computed is the one the operator's state would compute.
+ * The failure of a record without a key. As in Flink ("Assigned key must not be null!"), the task
+ * fails and a restart cannot help: the same record comes again. Named NonRetriableError (not a
+ * subclass) because a job bundle's copy of this code throws it too, and the name is what counts.
  */
-export function keyOf(record: unknown, field: string): unknown {
-  return typeof record === 'object' && record !== null ? ((record as Record<string, unknown>)[field] ?? null) : null;
+export function nullKeyError(subject: string, found: null | undefined, record: unknown): NonRetriableError {
+  return new NonRetriableError(`${subject} ${String(found)} for record ${shortRecord(record)}; a key must not be null or undefined`, { code: NULL_KEY });
+}
+
+/**
+ * The key of a record by its key field, for the keyed node `operator`. The hash partitioner and the
+ * keyed operators take keys this one way, so a key group the partitioner computed is the one the
+ * operator's state would compute. A record without the field (or not an object) fails with
+ * NULL_KEY instead of being keyed by null: all of them would land in one key on one subtask.
+ */
+export function keyOf(record: unknown, field: string, operator: string): unknown {
+  const key = typeof record === 'object' && record !== null ? (record as Record<string, unknown>)[field] : undefined;
+  if (key == null) throw nullKeyError(`operator "${operator}": key field "${field}" is`, key, record);
+  return key;
 }
 
 export function keyGroupFor(key: unknown, maxParallelism: number): number {

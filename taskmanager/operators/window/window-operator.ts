@@ -58,7 +58,7 @@ export class WindowOperator extends TimerOperator {
       throw new UserFunctionError(this.node.id, new TypeError(`record ${JSON.stringify(record)} has no event time (no "timestamps" before this window)`));
     }
     const t = this.eventTime ? timestamp! : this.ctx.time.now();
-    const key = keyOf(record, keyField(this.node, input));
+    const key = keyOf(record, keyField(this.node, input), this.node.id);
     const list = this.contents.get(key) ?? [];
     let taken = false;
     for (const w of this.assigner.assign(t)) {
