@@ -50,6 +50,27 @@ test('flinkx run ships a TypeScript functions module and fails with the user err
   expect(r.stderr).toMatch(/operator "f" threw: kaboom/);
 });
 
+test('a job file whose keyBy names a field the records lack FAILS without a restart, naming the operator, the field and the record', () => {
+  const dir = tempDir();
+  writeFileSync(
+    join(dir, 'job.json'),
+    JSON.stringify({
+      name: 'unkeyed',
+      parallelism: 2,
+      restart: { strategy: 'fixed-delay', attempts: 5, delay: 10 },
+      nodes: [
+        { id: 'numbers', type: 'source', connector: { kind: 'generator', format: 'sequence', count: 20 } },
+        { id: 'counts', type: 'count', inputs: ['numbers'], keyBy: 'id' },
+        { id: 'out', type: 'sink', inputs: ['counts'], connector: { kind: 'file', path: 'out' } },
+      ],
+    }),
+  );
+  const r = flinkx(['run', join(dir, 'job.json')]);
+  expect(r.status).toBe(1);
+  expect(r.stderr).toMatch(/job FAILED: operator "counts": key field "id" is undefined for record \{"seq":\d+\}; a key must not be null or undefined/);
+  expect(r.stderr).toMatch(/\nFAILED: \d+ records read, .*, restarts 0\n/);
+});
+
 test('an invalid job file is refused with every problem named by its path', () => {
   const dir = tempDir();
   const file = join(dir, 'job.json');
