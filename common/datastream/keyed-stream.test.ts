@@ -40,3 +40,10 @@ test.each(['sums', 'counts', 'p'])('%s: a key selector returning undefined or nu
   );
   expect(failure(() => keyHelper((r) => r.accountId, id)({ accountId: null, amount: 1 })).message).toMatch(/returned null for record \{"accountId":null,"amount":1\}/);
 });
+
+test('a composite key with a missing part fails for good instead of keying every record by its other parts', () => {
+  const helper = keyHelper((r) => [r.accountId, (r as Record<string, unknown>).curency], 'sums');
+  const f = failure(() => helper({ accountId: 'a1', amount: 3 }));
+  expect(f).toMatchObject({ nonRetriable: true });
+  expect(f.message).toMatch(/returned \["a1",null\] for record \{"accountId":"a1","amount":3\}; it cannot be a key: it holds undefined \(a missing field\?\)$/);
+});

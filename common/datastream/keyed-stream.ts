@@ -7,7 +7,7 @@
  * chained to the input before the shuffle and removed by a map chained after the keyed node, so
  * the user's functions and the results see records as they were.
  */
-import { nullKeyError } from '../../taskmanager/state/key-groups';
+import { checkedKey } from '../../taskmanager/state/key-groups';
 import { SingleOutputStreamOperator, type KeySelector, type NumberField, type TransformationSink } from './datastream';
 import type { KeyedProcessFunction } from './process';
 import type { WindowAssigner } from './time';
@@ -137,12 +137,11 @@ export class KeyedStream<T, K, KF extends string> {
 
 /**
  * The selector's key of `record`. A selector that returns null or undefined (a misspelled field in a
- * job whose types nobody checked) fails the task for good, as a record without its key field does.
+ * job whose types nobody checked), or what cannot be a key, fails the task for good, as a record
+ * without its key field does.
  */
 function selectedKey<T>(selector: KeySelector<T, unknown>, record: T): unknown {
-  const key = selector(record);
-  if (key == null) throw nullKeyError(`key selector ${String(selector).replace(/\s+/g, ' ').slice(0, 100)} returned`, key, record);
-  return key;
+  return checkedKey(selector(record), `key selector ${String(selector).replace(/\s+/g, ' ').slice(0, 100)} returned`, record);
 }
 
 /** The object's functions with `this` bound, as the runtime calls them detached. */

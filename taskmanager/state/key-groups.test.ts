@@ -2,6 +2,7 @@ import {
   DEFAULT_MAX_PARALLELISM,
   keyGroupFor,
   keyGroupRange,
+  canonicalKey,
   keyHash,
   keyOf,
   murmurHash,
@@ -78,6 +79,50 @@ describe('keyHash', () => {
     expect(keyHash(null)).toBe(keyHash('null'));
     expect(keyHash({ a: 1 })).toBe(keyHash('{"a":1}'));
     expect(keyHash([1, 'x'])).toBe(keyHash('[1,"x"]'));
+  });
+
+  it('hashes every NaN alike: NaN is one key, as Java\'s Double.NaN is', () => {
+    expect(keyHash(NaN)).toBe(keyHash(0 / 0));
+    expect(keyGroupFor(NaN, 128)).toBe(keyGroupFor(Number('x'), 128));
+  });
+
+  it('hashes equal objects alike whatever their field order, nested too', () => {
+    expect(keyHash({ b: 2, a: [1, { d: 4, c: 3 }] })).toBe(keyHash({ a: [1, { c: 3, d: 4 }], b: 2 }));
+    expect(keyHash({ b: 2, a: 1 })).toBe(keyHash('{"a":1,"b":2}'));
+  });
+});
+
+describe('canonicalKey', () => {
+  it('is the JSON of an object with sorted fields, as before for such keys (so snapshots still match)', () => {
+    for (const key of [{ a: 1, b: 'x' }, [1, 'x', null, true], { a: { b: [1.5, -2] } }, [], {}]) expect(canonicalKey(key)).toBe(JSON.stringify(key));
+    expect(canonicalKey({ b: 1, a: { d: 1, c: 2 } })).toBe('{"a":{"c":2,"d":1},"b":1}');
+    expect(canonicalKey([new Date(0)])).toBe('["1970-01-01T00:00:00.000Z"]');
+  });
+
+  it('tells apart what JSON merges: null, NaN and the infinities', () => {
+    const forms = [[null], [NaN], [Infinity], [-Infinity]].map(canonicalKey);
+    expect(new Set(forms).size).toBe(4);
+  });
+});
+
+describe('keys that cannot be keys fail for good, naming the operator, the field, the key and the record', () => {
+  const cyclic: Record<string, unknown> = { a: 1 };
+  cyclic.self = cyclic;
+  const cases: [string, unknown, RegExp][] = [
+    ['undefined in an array (a misspelled field in a composite key)', ['de', undefined], /is \["de",null\] for record .*; it cannot be a key: it holds undefined \(a missing field\?\)$/],
+    ['undefined in an object', { country: 'de', city: undefined }, /it holds undefined/],
+    ['a bigint', 5n, /is 5 for record .*; a bigint cannot be a key$/],
+    ['a function', () => 1, /a function cannot be a key$/],
+    ['a symbol', Symbol('s'), /a symbol cannot be a key$/],
+    ['a Map', { m: new Map([[1, 2]]) }, /it holds a Map, which has no JSON form$/],
+    ['a Set', [new Set([1])], /it holds a Set, which has no JSON form$/],
+    ['a cycle', cyclic, /it contains itself$/],
+  ];
+  it.each(cases)('%s', (_, key, message) => {
+    const f = failure(() => keyOf({ k: key, n: 1 }, 'k', 'sums'));
+    expect(f).toMatchObject({ code: 'INVALID_KEY', nonRetriable: true });
+    expect(f.message).toMatch(/^operator "sums": key field "k" is /);
+    expect(f.message).toMatch(message);
   });
 });
 
