@@ -116,3 +116,57 @@ describe('parseJobSpec: graph checks', () => {
     expect(error?.message).toContain('nodes[2].keyBy: required for type "sum"');
   });
 });
+
+describe('a keyBy field that records of a known shape lack is refused before the job runs', () => {
+  /** source → (filter) → `keyed`, keyed by `keyBy`. */
+  const job = (source: Json, keyed: Json, filter = false): Json => ({
+    name: 'k',
+    nodes: [
+      { id: 'in', type: 'source', connector: source },
+      ...(filter ? [{ id: 'f', type: 'filter', inputs: ['in'], fn: 'keep' }] : []),
+      { id: 'k', inputs: [filter ? 'f' : 'in'], ...keyed },
+      { id: 'out', type: 'sink', inputs: ['k'], connector: { kind: 'stdout' } },
+    ],
+  });
+  const sequence = { kind: 'generator', format: 'sequence' };
+
+  it('records of a source of lines are strings', () => {
+    const lines = /^the records of "in" \(a file source\) are strings, which have no field "word": make them objects first/;
+    expectProblem(job({ kind: 'file', path: 'x' }, { type: 'count', keyBy: 'word' }), 'nodes[1].keyBy', lines);
+    expectProblem(job({ kind: 'generator' }, { type: 'count', keyBy: 'word' }), 'nodes[1].keyBy', /\(a text generator\) are strings/);
+    expectProblem(job({ kind: 'kafka', brokers: ['b:9092'], topic: 't' }, { type: 'count', keyBy: 'word' }), 'nodes[1].keyBy', /Kafka source of format "string"/);
+  });
+
+  it('the sequence generator, through a filter, has only "seq"', () => {
+    expectProblem(job(sequence, { type: 'count', keyBy: 'sq' }, true), 'nodes[2].keyBy', 'the records of "f" have the fields "seq", not "sq" (did you mean "seq"?)');
+    expect(() => parseJobSpec(job(sequence, { type: 'count', keyBy: 'seq' }, true))).not.toThrow();
+  });
+
+  it('a count or a window emits its key field and its result', () => {
+    const chained = (second: Json): Json => ({
+      name: 'k',
+      nodes: [
+        { id: 'in', type: 'source', connector: sequence, timestamps: { field: 'seq' } },
+        { id: 'c', type: 'window', inputs: ['in'], keyBy: 'seq', window: { kind: 'tumbling', size: 10 }, aggregate: 'count' },
+        { id: 'k', inputs: ['c'], ...second },
+        { id: 'out', type: 'sink', inputs: ['k'], connector: { kind: 'stdout' } },
+      ],
+    });
+    expectProblem(chained({ type: 'count', keyBy: 'cout' }), 'nodes[2].keyBy', 'the records of "c" have the fields "seq", "windowStart", "windowEnd", "count", not "cout" (did you mean "count"?)');
+    for (const keyBy of ['seq', 'windowStart', 'count']) expect(() => parseJobSpec(chained({ type: 'count', keyBy }))).not.toThrow();
+  });
+
+  it("a join names the input whose records lack the field; records of unknown shape (a map's) are not checked", () => {
+    const j: Json = {
+      name: 'j',
+      nodes: [
+        { id: 'a', type: 'source', connector: sequence, timestamps: { field: 'seq' } },
+        { id: 'b', type: 'source', connector: sequence, timestamps: { field: 'seq' } },
+        { id: 'm', type: 'map', inputs: ['b'], fn: 'f' },
+        { id: 'j', type: 'windowJoin', inputs: ['a', 'm'], keyBy: { a: 'id', m: 'id' }, window: { kind: 'tumbling', size: 10 } },
+        { id: 'out', type: 'sink', inputs: ['j'], connector: { kind: 'stdout' } },
+      ],
+    };
+    expect(problemsOf(j)).toEqual([{ path: 'nodes[3].keyBy.a', message: 'the records of "a" have the fields "seq", not "id"' }]);
+  });
+});

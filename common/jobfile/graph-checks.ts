@@ -5,7 +5,7 @@
 import type { Problem } from '../errors';
 import { hint } from './messages';
 import type { Connector, JobSpec, NodeSpec, NodeType } from './schema';
-import { resolveInput, timeProblems } from './time';
+import { keyField, resolveInput, resultField, timeProblems } from './time';
 
 const SOURCE_ONLY: ReadonlySet<Connector['kind']> = new Set(['generator', 'nexmark']);
 const SINK_ONLY: ReadonlySet<Connector['kind']> = new Set(['stdout', 'discard']);
@@ -77,6 +77,7 @@ export function graphProblems(job: JobSpec): Problem[] {
     if (n.type !== 'asyncMap' && n.async) add(at('async'), `not allowed for type "${n.type}" (only asyncMap)`);
     problems.push(...timeProblems(job, i, index));
     if (keyed && !n.keyBy) add(at('keyBy'), `required for type "${n.type}"`);
+    if (keyed && n.keyBy) problems.push(...keyFieldProblems(job, i, index));
     if (!keyed && n.keyBy) add(at('keyBy'), `not allowed for type "${n.type}" (only ${[...KEYED].join('/')} are keyed)`);
 
     if (n.parallelism !== undefined && n.parallelism > job.maxParallelism) {
@@ -99,6 +100,63 @@ export function graphProblems(job: JobSpec): Problem[] {
   if (!job.nodes.some((n) => n.type === 'sink')) add('nodes', 'the job has no sink; add a node of type "sink"');
   for (const cycle of findCycles(job.nodes, index)) {
     add(`nodes[${index.get(cycle[0])}].inputs`, `cycle: ${[...cycle, cycle[0]].map((id) => `"${id}"`).join(' → ')}`);
+  }
+  return problems;
+}
+
+/** What is known of the records a node emits: lines of text, or objects with just these fields. */
+type Shape = { text: string } | { fields: string[] } | undefined;
+
+/** The records of a built-in node whose output is known; `seen` stops at a cycle (reported elsewhere). */
+function shapeOf(job: JobSpec, n: NodeSpec, index: Map<string, number>, seen = new Set<string>()): Shape {
+  const c = n.connector;
+  switch (n.type) {
+    case 'source':
+      if (c?.kind === 'file') return { text: 'a file source' };
+      if (c?.kind === 'generator') {
+        if (c.count === 0) return undefined; // no records, so none without its key (the test harness's stand-in source)
+        return c.format === 'sequence' ? { fields: ['seq'] } : { text: 'a text generator' };
+      }
+      if (c?.kind === 'kafka' && c.format === 'string') return { text: 'a Kafka source of format "string"' };
+      return undefined;
+    case 'count':
+      return { fields: [keyField(n), n.field ?? 'count'] };
+    case 'window':
+      return { fields: [keyField(n), 'windowStart', 'windowEnd', resultField(n)] };
+    case 'filter': {
+      // Passes its input's records on as they are.
+      if (n.inputs.length !== 1) return undefined;
+      const { node, sideOutput } = resolveInput(n.inputs[0], index);
+      const up = index.get(node);
+      if (up === undefined || sideOutput || seen.has(node)) return undefined;
+      return shapeOf(job, job.nodes[up], index, seen.add(n.id));
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * A keyBy field that records of a known shape cannot have: each of them would fail the job at
+ * run time (a record without its key), so the job is refused before it runs.
+ */
+function keyFieldProblems(job: JobSpec, i: number, index: Map<string, number>): Problem[] {
+  const n = job.nodes[i];
+  const problems: Problem[] = [];
+  for (const input of n.inputs) {
+    const { node, sideOutput } = resolveInput(input, index);
+    const up = index.get(node);
+    if (up === undefined || sideOutput) continue;
+    const shape = shapeOf(job, job.nodes[up], index);
+    const field = keyField(n, input);
+    if (field === undefined) continue; // a join without this input's field: time.ts says so
+    const path = `nodes[${i}].keyBy${typeof n.keyBy === 'object' ? `.${input}` : ''}`;
+    if (shape && 'text' in shape) {
+      problems.push({ path, message: `the records of "${node}" (${shape.text}) are strings, which have no field "${field}": make them objects first (e.g. a map with fn "parseJson")` });
+    } else if (shape && !shape.fields.includes(field)) {
+      const fields = shape.fields.map((f) => `"${f}"`).join(', ');
+      problems.push({ path, message: `the records of "${node}" have the fields ${fields}, not "${field}"${hint(field, shape.fields)}` });
+    }
   }
   return problems;
 }
