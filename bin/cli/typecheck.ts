@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import type * as TS from 'typescript';
 import { FlinkxError } from '../../common/errors';
 
@@ -31,7 +31,7 @@ export function findTsconfig(modulePath: string): string | undefined {
 }
 
 /** The TypeScript compiler of the module's project, else flinkx's own; undefined if neither is installed. */
-function loadTypescript(modulePath: string): typeof TS | undefined {
+export function loadTypescript(modulePath: string): typeof TS | undefined {
   for (const from of [modulePath, __filename]) {
     try {
       return createRequire(from)('typescript') as typeof TS;
@@ -44,27 +44,31 @@ function loadTypescript(modulePath: string): typeof TS | undefined {
 
 /** This installation's API (its .d.ts after the build, its .ts in the source tree), for `import 'flinkx'`. */
 const FLINKX_API = join(dirname(require.resolve('../../common/datastream')), 'index');
+/** Where this installation's files are: what the user's options make of them is not the module's error. */
+const FLINKX_FILES = join(__dirname, '..', '..') + sep;
 
 /** "No inputs were found in config file": the module is the input here, whatever the tsconfig includes. */
 const NO_INPUTS = 18003;
 
-/** `file:line:col error TSnnnn: message`, the file relative to the working directory. */
+/** `file:line:col error TSnnnn: message`, the file relative to the working directory if it is inside it. */
 function formatDiagnostic(ts: typeof TS, d: TS.Diagnostic): string {
   const message = ts.flattenDiagnosticMessageText(d.messageText, '\n');
   if (!d.file || d.start === undefined) return `error TS${d.code}: ${message}`;
   const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
-  return `${relative(process.cwd(), d.file.fileName)}:${line + 1}:${character + 1} error TS${d.code}: ${message}`;
+  const inside = relative(process.cwd(), d.file.fileName);
+  const file = inside.startsWith('..') ? d.file.fileName : inside;
+  return `${file}:${line + 1}:${character + 1} error TS${d.code}: ${message}`;
 }
 
 /**
  * Checks `modulePath` if a tsconfig.json applies to it. Throws TypecheckError listing each error;
  * `warn` says why it could not check.
  */
-export function typecheckJobModule(modulePath: string, warn: (message: string) => void): void {
+export function typecheckJobModule(modulePath: string, warn: (message: string) => void, load = loadTypescript): void {
   const path = resolve(modulePath);
   const tsconfig = findTsconfig(path);
   if (!tsconfig) return;
-  const ts = loadTypescript(path);
+  const ts = load(path);
   if (!ts) {
     warn(`${tsconfig} applies to ${path}, but no TypeScript compiler is installed there or with flinkx: running it without a type check (npm i -D typescript)`);
     return;
@@ -77,7 +81,7 @@ export function typecheckJobModule(modulePath: string, warn: (message: string) =
   const roots = [path, ...config.fileNames.filter((f) => /\.d\.[cm]?ts$/.test(f))];
   const program = ts.createProgram(roots, options);
   const errors = [...config.errors, ...ts.getPreEmitDiagnostics(program)].filter(
-    (d) => d.category === ts.DiagnosticCategory.Error && d.code !== NO_INPUTS,
+    (d) => d.category === ts.DiagnosticCategory.Error && d.code !== NO_INPUTS && !d.file?.fileName.startsWith(FLINKX_FILES),
   );
   if (errors.length > 0) throw new TypecheckError(path, tsconfig, errors.map((d) => formatDiagnostic(ts, d)));
 }
