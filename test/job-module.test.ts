@@ -72,6 +72,12 @@ describe('bad job modules are refused with the reason, exit 1, no stack', () => 
         'env.readTextFile("in").uid("x").map((l) => l).uid("x").print();\nenv.execute("dup");',
       /nodes\[1\] \(map "x"\)\.id: duplicate id "x"/,
     ],
+    [
+      'keyed lines',
+      'import { StreamExecutionEnvironment } from "flinkx";\nconst env = StreamExecutionEnvironment.getExecutionEnvironment();\n' +
+        'env.readTextFile("in").keyBy("word" as never).count().print();\nenv.execute("lines");',
+      /nodes\[1\] \(count "count"\)\.keyBy: the records of "source" \(a file source\) are strings, which have no field "word"/,
+    ],
   ];
   test.each(cases)('%s', (_, code, message) => {
     const dir = tempDir();

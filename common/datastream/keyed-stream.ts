@@ -141,7 +141,9 @@ export class KeyedStream<T, K, KF extends string> {
  * without its key field does.
  */
 function selectedKey<T>(selector: KeySelector<T, unknown>, record: T): unknown {
-  return checkedKey(selector(record), `key selector ${String(selector).replace(/\s+/g, ' ').slice(0, 100)} returned`, record);
+  const key = selector(record);
+  if (typeof key === 'string' || typeof key === 'number' || typeof key === 'boolean') return key; // no message built per record
+  return checkedKey(key, `key selector ${String(selector).replace(/\s+/g, ' ').slice(0, 100)} returned`, record);
 }
 
 /** The object's functions with `this` bound, as the runtime calls them detached. */

@@ -77,7 +77,6 @@ export function graphProblems(job: JobSpec): Problem[] {
     if (n.type !== 'asyncMap' && n.async) add(at('async'), `not allowed for type "${n.type}" (only asyncMap)`);
     problems.push(...timeProblems(job, i, index));
     if (keyed && !n.keyBy) add(at('keyBy'), `required for type "${n.type}"`);
-    if (keyed && n.keyBy) problems.push(...keyFieldProblems(job, i, index));
     if (!keyed && n.keyBy) add(at('keyBy'), `not allowed for type "${n.type}" (only ${[...KEYED].join('/')} are keyed)`);
 
     if (n.parallelism !== undefined && n.parallelism > job.maxParallelism) {
@@ -113,10 +112,7 @@ function shapeOf(job: JobSpec, n: NodeSpec, index: Map<string, number>, seen = n
   switch (n.type) {
     case 'source':
       if (c?.kind === 'file') return { text: 'a file source' };
-      if (c?.kind === 'generator') {
-        if (c.count === 0) return undefined; // no records, so none without its key (the test harness's stand-in source)
-        return c.format === 'sequence' ? { fields: ['seq'] } : { text: 'a text generator' };
-      }
+      if (c?.kind === 'generator') return c.format === 'sequence' ? { fields: ['seq'] } : { text: 'a text generator' };
       if (c?.kind === 'kafka' && c.format === 'string') return { text: 'a Kafka source of format "string"' };
       return undefined;
     case 'count':
@@ -137,27 +133,31 @@ function shapeOf(job: JobSpec, n: NodeSpec, index: Map<string, number>, seen = n
 }
 
 /**
- * A keyBy field that records of a known shape cannot have: each of them would fail the job at
- * run time (a record without its key), so the job is refused before it runs.
+ * Each keyBy field that records of a known shape cannot have: every record would fail the job at run
+ * time (a record without its key), so the job files and modules a person runs are refused before they
+ * run (load.ts, the CLI). Not a graph check of every spec: a valid graph that cannot run is still a
+ * graph, and the run-time failure names the record.
  */
-function keyFieldProblems(job: JobSpec, i: number, index: Map<string, number>): Problem[] {
-  const n = job.nodes[i];
+export function keyByProblems(job: JobSpec): Problem[] {
+  const index = new Map(job.nodes.map((n, i) => [n.id, i]));
   const problems: Problem[] = [];
-  for (const input of n.inputs) {
-    const { node, sideOutput } = resolveInput(input, index);
-    const up = index.get(node);
-    if (up === undefined || sideOutput) continue;
-    const shape = shapeOf(job, job.nodes[up], index);
-    const field = keyField(n, input);
-    if (field === undefined) continue; // a join without this input's field: time.ts says so
-    const path = `nodes[${i}].keyBy${typeof n.keyBy === 'object' ? `.${input}` : ''}`;
-    if (shape && 'text' in shape) {
-      problems.push({ path, message: `the records of "${node}" (${shape.text}) are strings, which have no field "${field}": make them objects first (e.g. a map with fn "parseJson")` });
-    } else if (shape && !shape.fields.includes(field)) {
-      const fields = shape.fields.map((f) => `"${f}"`).join(', ');
-      problems.push({ path, message: `the records of "${node}" have the fields ${fields}, not "${field}"${hint(field, shape.fields)}` });
+  job.nodes.forEach((n, i) => {
+    if (!isKeyedType(n.type) || !n.keyBy) return;
+    for (const input of n.inputs) {
+      const { node, sideOutput } = resolveInput(input, index);
+      const up = index.get(node);
+      if (up === undefined || sideOutput) continue;
+      const shape = shapeOf(job, job.nodes[up], index);
+      const field = keyField(n, input);
+      const path = `nodes[${i}].keyBy${typeof n.keyBy === 'object' ? `.${input}` : ''}`;
+      if (shape && 'text' in shape) {
+        problems.push({ path, message: `the records of "${node}" (${shape.text}) are strings, which have no field "${field}": make them objects first (e.g. a map with fn "parseJson")` });
+      } else if (shape && !shape.fields.includes(field)) {
+        const fields = shape.fields.map((f) => `"${f}"`).join(', ');
+        problems.push({ path, message: `the records of "${node}" have the fields ${fields}, not "${field}"${hint(field, shape.fields)}` });
+      }
     }
-  }
+  });
   return problems;
 }
 

@@ -152,6 +152,7 @@ export function checkedKey(key: unknown, subject: string, record: unknown): unkn
  */
 export function keyOf(record: unknown, field: string, operator: string): unknown {
   const key = typeof record === 'object' && record !== null ? (record as Record<string, unknown>)[field] : undefined;
+  if (typeof key === 'string' || typeof key === 'number' || typeof key === 'boolean') return key; // no message built per record
   return checkedKey(key, `operator "${operator}": key field "${field}" is`, record);
 }
 
