@@ -106,8 +106,8 @@ export function graphProblems(job: JobSpec): Problem[] {
 /** What is known of the records a node emits: lines of text, or objects with just these fields. */
 type Shape = { text: string } | { fields: string[] } | undefined;
 
-/** The records of a built-in node whose output is known; `seen` stops at a cycle (reported elsewhere). */
-function shapeOf(job: JobSpec, n: NodeSpec, index: Map<string, number>, seen = new Set<string>()): Shape {
+/** The records of a built-in node whose output is known (in a valid job: no cycles). */
+function shapeOf(job: JobSpec, n: NodeSpec, index: Map<string, number>): Shape {
   const c = n.connector;
   switch (n.type) {
     case 'source':
@@ -123,9 +123,7 @@ function shapeOf(job: JobSpec, n: NodeSpec, index: Map<string, number>, seen = n
       // Passes its input's records on as they are.
       if (n.inputs.length !== 1) return undefined;
       const { node, sideOutput } = resolveInput(n.inputs[0], index);
-      const up = index.get(node);
-      if (up === undefined || sideOutput || seen.has(node)) return undefined;
-      return shapeOf(job, job.nodes[up], index, seen.add(n.id));
+      return sideOutput ? undefined : shapeOf(job, job.nodes[index.get(node)!], index);
     }
     default:
       return undefined;
@@ -133,10 +131,10 @@ function shapeOf(job: JobSpec, n: NodeSpec, index: Map<string, number>, seen = n
 }
 
 /**
- * Each keyBy field that records of a known shape cannot have: every record would fail the job at run
- * time (a record without its key), so the job files and modules a person runs are refused before they
- * run (load.ts, the CLI). Not a graph check of every spec: a valid graph that cannot run is still a
- * graph, and the run-time failure names the record.
+ * Each keyBy field that records of a known shape cannot have, in a valid job: every record would fail
+ * the job at run time (a record without its key), so the job files and modules a person runs are
+ * refused before they run (load.ts, the CLI). Not a graph check of every spec: a valid graph that
+ * cannot run is still a graph, and the run-time failure names the record.
  */
 export function keyByProblems(job: JobSpec): Problem[] {
   const index = new Map(job.nodes.map((n, i) => [n.id, i]));
@@ -145,13 +143,12 @@ export function keyByProblems(job: JobSpec): Problem[] {
     if (!isKeyedType(n.type) || !n.keyBy) return;
     for (const input of n.inputs) {
       const { node, sideOutput } = resolveInput(input, index);
-      const up = index.get(node);
-      if (up === undefined || sideOutput) continue;
-      const shape = shapeOf(job, job.nodes[up], index);
+      const shape = sideOutput ? undefined : shapeOf(job, job.nodes[index.get(node)!], index);
       const field = keyField(n, input);
       const path = `nodes[${i}].keyBy${typeof n.keyBy === 'object' ? `.${input}` : ''}`;
       if (shape && 'text' in shape) {
-        problems.push({ path, message: `the records of "${node}" (${shape.text}) are strings, which have no field "${field}": make them objects first (e.g. a map with fn "parseJson")` });
+        const message = `the records of "${node}" (${shape.text}) are strings, which have no field "${field}"`;
+        problems.push({ path, message: `${message}: make them objects first (e.g. a map with fn "parseJson")` });
       } else if (shape && !shape.fields.includes(field)) {
         const fields = shape.fields.map((f) => `"${f}"`).join(', ');
         problems.push({ path, message: `the records of "${node}" have the fields ${fields}, not "${field}"${hint(field, shape.fields)}` });
