@@ -49,3 +49,10 @@ test('with no TypeScript compiler to be found, a warning and no check', () => {
   expect(() => typecheckJobModule(job, warn, () => undefined)).not.toThrow();
   expect(warnings).toEqual([expect.stringMatching(/tsconfig\.json applies to .*job\.ts, but no TypeScript compiler is installed there or with flinkx: running it without a type check/)]);
 });
+
+test('a JavaScript module is checked only with checkJs, as tsc -p would', () => {
+  const job = project({ compilerOptions: { strict: true } });
+  const js = job.replace(/\.ts$/, '.js');
+  writeFileSync(js, 'const x = 1;\n');
+  expect(() => typecheckJobModule(js, warn)).not.toThrow();
+});

@@ -75,6 +75,8 @@ export function typecheckJobModule(modulePath: string, warn: (message: string) =
   }
   const config = ts.getParsedCommandLineOfConfigFile(tsconfig, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
   if (!config) throw new TypecheckError(path, tsconfig, [`cannot read ${tsconfig}`]);
+  // tsc -p checks JavaScript only with checkJs (and without allowJs would refuse the file).
+  if (!/\.[cm]?ts$/.test(path) && !config.options.checkJs) return;
   const options: TS.CompilerOptions = { ...config.options, paths: { ...config.options.paths, flinkx: [FLINKX_API] } };
   // The module and its imports, not every file the tsconfig includes (other jobs, tests); its
   // declaration files may declare what the module uses.
