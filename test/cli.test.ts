@@ -50,6 +50,39 @@ test('flinkx run ships a TypeScript functions module and fails with the user err
   expect(r.stderr).toMatch(/operator "f" threw: kaboom/);
 });
 
+test('a job file whose keyBy names a field the records lack FAILS without a restart, naming the operator, the field and the record', () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'payments.jsonl'), '{"accountId":"a1","amount":3}\n{"accountId":"a2","amount":4}\n');
+  const job = (source: object, keyBy: string) => ({
+    name: 'unkeyed',
+    parallelism: 2,
+    restart: { strategy: 'fixed-delay', attempts: 5, delay: 10 },
+    nodes: [
+      source,
+      { id: 'payments', type: 'map', inputs: ['in'], fn: 'parseJson' },
+      { id: 'counts', type: 'count', inputs: ['payments'], keyBy },
+      { id: 'out', type: 'sink', inputs: ['counts'], connector: { kind: 'file', path: 'out' } },
+    ],
+  });
+  writeFileSync(join(dir, 'job.json'), JSON.stringify(job({ id: 'in', type: 'source', connector: { kind: 'file', path: 'payments.jsonl' } }, 'acountId')));
+  const r = flinkx(['run', join(dir, 'job.json')]);
+  expect(r.status).toBe(1);
+  expect(r.stderr).toMatch(
+    /job FAILED: operator "counts": key field "acountId" is undefined for record \{"accountId":"a[12]","amount":\d\}; a key must not be null or undefined/,
+  );
+  expect(r.stderr).toMatch(/\nFAILED: \d+ records read, .*, restarts 0\n/);
+
+  // Where the records' fields are known (the sequence generator's {seq}, here through a filter), before anything runs.
+  const known = job({ id: 'in', type: 'source', connector: { kind: 'generator', format: 'sequence', count: 10 } }, 'sq');
+  known.nodes[1] = { id: 'payments', type: 'filter', inputs: ['in'], fn: 'identity' };
+  writeFileSync(join(dir, 'known.json'), JSON.stringify(known));
+  const refused = flinkx(['run', join(dir, 'known.json')]);
+  expect(refused.status).toBe(1);
+  expect(refused.stderr).toMatch(/nodes\[2\]\.keyBy: the records of "payments" have the fields "seq", not "sq" \(did you mean "seq"\?\)/);
+  expect(refused.stderr).not.toMatch(/running/);
+  noStack(refused.stderr);
+});
+
 test('an invalid job file is refused with every problem named by its path', () => {
   const dir = tempDir();
   const file = join(dir, 'job.json');

@@ -4,7 +4,7 @@
  * checked against an independent count; bad modules get named errors, exit 1 and no stack.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cluster, ROOT, tempDir } from './harness';
 import { expectedCounts, sinkCounts, writeText } from './wordcount';
@@ -24,6 +24,7 @@ function wordcountTs(lines: number, seed: number): string {
   return dir;
 }
 
+const noStack = (text: string) => expect(text).not.toMatch(/^\s+at /m);
 const expected = (dir: string) => expectedCounts(readFileSync(join(dir, 'input.txt'), 'utf8'));
 
 test('flinkx run jobs/wordcount-ts/job.ts on other input writes exact counts beside the file', () => {
@@ -71,6 +72,12 @@ describe('bad job modules are refused with the reason, exit 1, no stack', () => 
         'env.readTextFile("in").uid("x").map((l) => l).uid("x").print();\nenv.execute("dup");',
       /nodes\[1\] \(map "x"\)\.id: duplicate id "x"/,
     ],
+    [
+      'keyed lines',
+      'import { StreamExecutionEnvironment } from "flinkx";\nconst env = StreamExecutionEnvironment.getExecutionEnvironment();\n' +
+        'env.readTextFile("in").keyBy("word" as never).count().print();\nenv.execute("lines");',
+      /nodes\[1\] \(count "count"\)\.keyBy: the records of "source" \(a file source\) are strings, which have no field "word"/,
+    ],
   ];
   test.each(cases)('%s', (_, code, message) => {
     const dir = tempDir();
@@ -78,7 +85,84 @@ describe('bad job modules are refused with the reason, exit 1, no stack', () => 
     const r = flinkx(['run', join(dir, 'job.ts')]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(message);
-    expect(r.stderr).not.toMatch(/^\s+at /m);
+    noStack(r.stderr);
+  });
+});
+
+describe('a key that is not there: the job fails at once, or the type check stops it before it runs', () => {
+  /** Payments summed per account, keyed by `key` (a field name in quotes, or a selector), with restarts allowed. */
+  const paymentsJob = (key: string) => `import { FileSink, StreamExecutionEnvironment } from 'flinkx';
+interface Payment { accountId: string; amount: number }
+const env = StreamExecutionEnvironment.getExecutionEnvironment().setParallelism(2)
+  .setRestartStrategy({ strategy: 'fixed-delay', attempts: 5, delay: 10 });
+env.readTextFile('payments.jsonl').map((line): Payment => JSON.parse(line))
+  .keyBy(${key})
+  .sum('amount').uid('sums')
+  .sinkTo(FileSink.jsonLines('out'));
+env.execute('payments');
+`;
+  const PAYMENTS = [{ accountId: 'a1', amount: 3 }, { accountId: 'a2', amount: 4 }, { accountId: 'a1', amount: 5 }];
+  /** A folder with the job (in job/) and its input; `tsconfig`: a tsconfig.json in the folder above the job's. */
+  const project = (key: string, tsconfig: boolean) => {
+    const root = tempDir();
+    const dir = join(root, 'job');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'job.ts'), paymentsJob(key));
+    writeFileSync(join(dir, 'payments.jsonl'), PAYMENTS.map((p) => JSON.stringify(p)).join('\n') + '\n');
+    const options = { strict: true, target: 'ES2022', module: 'preserve', moduleResolution: 'bundler', skipLibCheck: true, noEmit: true };
+    if (tsconfig) writeFileSync(join(root, 'tsconfig.json'), JSON.stringify({ compilerOptions: options }));
+    return dir;
+  };
+  const failedAtOnce = (stderr: string) => expect(stderr).toMatch(/\nFAILED: \d+ records read, .*, restarts 0\n/);
+
+  test("keyBy('acountId') with --no-typecheck: FAILED without a restart, naming the operator, the field and the record", () => {
+    const dir = project("'acountId'", true);
+    const r = flinkx(['run', join(dir, 'job.ts'), '--no-typecheck']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(
+      /job FAILED: operator "sums": key field "acountId" is undefined for record \{"accountId":"a[12]","amount":\d\}; a key must not be null or undefined/,
+    );
+    failedAtOnce(r.stderr);
+  });
+
+  test('a key selector returning undefined, no tsconfig: FAILED without a restart, naming the selector and the record', () => {
+    const dir = project('(p) => p.acountId', false);
+    const r = flinkx(['run', join(dir, 'job.ts')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(
+      /job FAILED: operator "sums-key" threw: key selector \(p\) => p\.acountId returned undefined for record \{"accountId":"a[12]","amount":\d\}/,
+    );
+    failedAtOnce(r.stderr);
+  });
+
+  test("with a tsconfig.json above it, keyBy('acountId') is a type error at its line and column, and nothing runs", () => {
+    const dir = project("'acountId'", true);
+    const r = flinkx(['run', join(dir, 'job.ts')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/does not type-check with .*tsconfig\.json \(--no-typecheck runs it anyway\)/);
+    expect(r.stderr).toMatch(/job\/job\.ts:6:10 error TS2769: No overload matches this call/);
+    expect(r.stderr).toMatch(/Argument of type '"acountId"' is not assignable to parameter of type 'keyof Payment'/);
+    expect(r.stderr).not.toMatch(/running|RUNNING/);
+    noStack(r.stderr);
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+    const submitted = flinkx(['submit', join(dir, 'job.ts'), '--jobmanager', 'http://127.0.0.1:1']);
+    expect(submitted.stderr).toMatch(/job\/job\.ts:6:10 error TS2769/);
+    expect(submitted.status).toBe(1);
+  });
+
+  test("with a tsconfig.json, keyBy('accountId') type-checks and runs to exact sums", () => {
+    const dir = project("'accountId'", true);
+    const r = flinkx(['run', join(dir, 'job.ts')]);
+    expect(r.stderr).not.toMatch(/error|warning/);
+    expect(r.status).toBe(0);
+    const last = new Map<string, number>();
+    for (const f of readdirSync(join(dir, 'out')).filter((n) => n.endsWith('.jsonl'))) {
+      for (const line of readFileSync(join(dir, 'out', f), 'utf8').split('\n').filter(Boolean)) {
+        const p = JSON.parse(line) as { accountId: string; amount: number };
+        last.set(p.accountId, p.amount);
+      }
+    }
+    expect(last).toEqual(new Map([['a1', 8], ['a2', 4]]));
   });
 });
 

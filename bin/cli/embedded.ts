@@ -12,8 +12,8 @@ import { duration } from './format';
 import { loadJob, submitJob, waitForJob, type FromSavepoint } from './submit';
 import { parseOptions } from './options';
 
-export async function runEmbedded(file: string, cores: number, from: FromSavepoint = {}): Promise<boolean> {
-  const loaded = await loadJob(file);
+export async function runEmbedded(file: string, cores: number, from: FromSavepoint = {}, typecheck = true): Promise<boolean> {
+  const loaded = await loadJob(file, { typecheck });
   const { spec } = loaded;
   const needed = buildExecutionGraph(buildJobGraph(spec)).slotsNeeded;
   const dataDir = mkdtempSync(join(tmpdir(), 'flinkx-run-'));

@@ -35,11 +35,14 @@ const savepointOptions = (c: Command) =>
     .option('-s, --from-savepoint <path>', 'start from this savepoint (its directory or _metadata), at any parallelism up to maxParallelism')
     .option('-n, --allow-non-restored-state', 'drop savepoint state whose uid matches no operator of the job instead of refusing');
 
-savepointOptions(jmOption(program.command('submit <job>').description('submit a job file (JSON) or job module (.ts/.js); prints the job id')))
+/** `--no-typecheck` of submit and run. */
+const typecheckOption = (c: Command) => c.option('--no-typecheck', 'do not type-check a job module with the tsconfig.json beside or above it');
+
+typecheckOption(savepointOptions(jmOption(program.command('submit <job>').description('submit a job file (JSON) or job module (.ts/.js); prints the job id'))))
   .option('--wait', 'wait until the job ends; exit non-zero unless it FINISHED')
-  .action(async (file: string, opts: { jobmanager: string; wait?: boolean } & FromSavepoint) => {
+  .action(async (file: string, opts: { jobmanager: string; wait?: boolean; typecheck: boolean } & FromSavepoint) => {
     const client = clientOf(opts);
-    const jobId = await submitJob(client, await loadJob(file), opts);
+    const jobId = await submitJob(client, await loadJob(file, { typecheck: opts.typecheck }), opts);
     process.stdout.write(jobId + '\n');
     if (opts.wait) {
       const job = await waitForJob(client, jobId);
@@ -111,13 +114,13 @@ program
     process.stdout.write(text + '\n');
   });
 
-savepointOptions(program.command('run <job>'))
+typecheckOption(savepointOptions(program.command('run <job>')))
   .description('run a job in this process: an embedded JobManager and TaskManager, no cluster needed')
   .option('--slots <n>', 'slots of the embedded TaskManager (default: CPU cores, at least the job needs)', (v) => parseInt(v, 10))
   .option('--log-level <level>', 'debug, info, warn or error', 'warn')
-  .action(async (file: string, opts: { slots?: number; logLevel: 'debug' | 'info' | 'warn' | 'error' } & FromSavepoint) => {
+  .action(async (file: string, opts: { slots?: number; logLevel: 'debug' | 'info' | 'warn' | 'error'; typecheck: boolean } & FromSavepoint) => {
     configureLogging(opts.logLevel, 'text');
-    const ok = await runEmbedded(file, opts.slots ?? availableParallelism(), opts);
+    const ok = await runEmbedded(file, opts.slots ?? availableParallelism(), opts, opts.typecheck);
     if (!ok) process.exitCode = 1;
   });
 

@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { captureJob } from '../../common/datastream/execution-context';
 import { FlinkxError, JobFileError } from '../../common/errors';
-import { parseJobSpec, resolveJobPaths, type JobSpec } from '../../common/jobfile';
+import { keyByProblems, parseJobSpec, resolveJobPaths, type JobSpec } from '../../common/jobfile';
 
 /** Files run as job modules; anything else is a job file (JSON). */
 export const JOB_MODULE = /\.(ts|mts|cts|js|mjs|cjs)$/;
@@ -86,6 +86,8 @@ export async function loadJobModule(file: string): Promise<{ spec: JobSpec; func
   let spec: JobSpec;
   try {
     spec = parseJobSpec(job.spec, path);
+    const problems = keyByProblems(spec);
+    if (problems.length > 0) throw new JobFileError(problems, path);
   } catch (err) {
     throw err instanceof JobFileError ? nameNodes(err, job.spec, path) : err;
   }

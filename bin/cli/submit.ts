@@ -4,6 +4,7 @@ import { delay } from '../../common/async';
 import { FlinkxError } from '../../common/errors';
 import { loadJobFile, type JobSpec } from '../../common/jobfile';
 import { JOB_MODULE, bundleModule, loadJobModule } from './job-module';
+import { typecheckJobModule } from './typecheck';
 import { TERMINAL_STATES, type JobDetails, type RestClient } from './client';
 import { rate } from './format';
 
@@ -28,9 +29,15 @@ export interface LoadedJob {
   functionsCode: string | undefined;
 }
 
-/** A job file (JSON) with its functions module bundled, or a job module (`.ts`, `.js`, ...). */
-export async function loadJob(path: string): Promise<LoadedJob> {
-  if (JOB_MODULE.test(path)) return loadJobModule(path);
+/**
+ * A job file (JSON) with its functions module bundled, or a job module (`.ts`, `.js`, ...), which
+ * with `typecheck` is type-checked first when a tsconfig.json applies to it (see typecheck.ts).
+ */
+export async function loadJob(path: string, options: { typecheck?: boolean } = {}): Promise<LoadedJob> {
+  if (JOB_MODULE.test(path)) {
+    if (options.typecheck) typecheckJobModule(path, (message) => process.stderr.write(`warning: ${message}\n`));
+    return loadJobModule(path);
+  }
   const spec = await loadJobFile(path);
   return { spec, functionsCode: await bundleFunctions(spec) };
 }

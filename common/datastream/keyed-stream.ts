@@ -7,6 +7,7 @@
  * chained to the input before the shuffle and removed by a map chained after the keyed node, so
  * the user's functions and the results see records as they were.
  */
+import { checkedKey } from '../../taskmanager/state/key-groups';
 import { SingleOutputStreamOperator, type KeySelector, type NumberField, type TransformationSink } from './datastream';
 import type { KeyedProcessFunction } from './process';
 import type { WindowAssigner } from './time';
@@ -75,7 +76,7 @@ export class KeyedStream<T, K, KF extends string> {
     const keyed: Transformation = { type: node.type, inputs, keyBy: KEY_FIELD, ...node.extra };
     inputs.push(this.graph.add({
       type: 'map', inputs: [input], inputTag: tag, parallelismFrom: input, helperOf: { main: keyed, role: 'key' },
-      fn: (r: T) => node.carrier.wrap(r, selector(r)),
+      fn: (r: T) => node.carrier.wrap(r, selectedKey(selector, r)),
     }));
     this.graph.add(keyed);
     if (node.unkey === null) return result(keyed, keyed);
@@ -132,6 +133,17 @@ export class KeyedStream<T, K, KF extends string> {
     const unwrapped = { ...bound(code), processElement: (e: Keyed, ctx: unknown) => code.processElement((e as { value: T }).value, ctx as never) };
     return this.keyed({ type: 'process', extra: { fn: unwrapped }, carrier: inEnvelope, unkey: null });
   }
+}
+
+/**
+ * The selector's key of `record`. A selector that returns null or undefined (a misspelled field in a
+ * job whose types nobody checked), or what cannot be a key, fails the task for good, as a record
+ * without its key field does.
+ */
+function selectedKey<T>(selector: KeySelector<T, unknown>, record: T): unknown {
+  const key = selector(record);
+  if (typeof key === 'string' || typeof key === 'number' || typeof key === 'boolean') return key; // no message built per record
+  return checkedKey(key, `key selector ${String(selector).replace(/\s+/g, ' ').slice(0, 100)} returned`, record);
 }
 
 /** The object's functions with `this` bound, as the runtime calls them detached. */

@@ -1,6 +1,6 @@
 // The checks a well-shaped job must still pass (graph-checks.ts), through parseJobSpec.
 import { JobFileError, type Problem } from '../errors';
-import { parseJobSpec } from '.';
+import { keyByProblems, parseJobSpec } from '.';
 
 // Job files arrive as untyped JSON; tests build them the same way and then break them.
 type Json = any;
@@ -114,5 +114,66 @@ describe('parseJobSpec: graph checks', () => {
     expect(error?.problems.map((p) => p.path)).toEqual(['nodes[1].inputs[0]', 'nodes[2].keyBy', 'nodes[3].parallelism']);
     expect(error?.message).toContain('jobs/wc.json');
     expect(error?.message).toContain('nodes[2].keyBy: required for type "sum"');
+  });
+});
+
+describe('keyByProblems: a keyBy field that records of a known shape lack', () => {
+  /** The problem of the valid job `input` at `path`, the only one. */
+  const expectKeyProblem = (input: Json, path: string, message: string | RegExp) => {
+    const problems = keyByProblems(parseJobSpec(input));
+    expect(problems).toEqual([{ path, message: typeof message === 'string' ? message : expect.stringMatching(message) }]);
+  };
+  const fine = (input: Json) => expect(keyByProblems(parseJobSpec(input))).toEqual([]);
+  /** source → (filter) → `keyed`, keyed by `keyBy`. */
+  const job = (source: Json, keyed: Json, filter = false): Json => ({
+    name: 'k',
+    nodes: [
+      { id: 'in', type: 'source', connector: source },
+      ...(filter ? [{ id: 'f', type: 'filter', inputs: ['in'], fn: 'keep' }] : []),
+      { id: 'k', inputs: [filter ? 'f' : 'in'], ...keyed },
+      { id: 'out', type: 'sink', inputs: ['k'], connector: { kind: 'stdout' } },
+    ],
+  });
+  const sequence = { kind: 'generator', format: 'sequence' };
+
+  it('records of a source of lines are strings; such a graph is still valid (parseJobSpec takes it)', () => {
+    expect(() => parseJobSpec(job({ kind: 'file', path: 'x' }, { type: 'count', keyBy: 'word' }))).not.toThrow();
+    const lines = /^the records of "in" \(a file source\) are strings, which have no field "word": make them objects first/;
+    expectKeyProblem(job({ kind: 'file', path: 'x' }, { type: 'count', keyBy: 'word' }), 'nodes[1].keyBy', lines);
+    expectKeyProblem(job({ kind: 'generator' }, { type: 'count', keyBy: 'word' }), 'nodes[1].keyBy', /\(a text generator\) are strings/);
+    expectKeyProblem(job({ kind: 'kafka', brokers: ['b:9092'], topic: 't' }, { type: 'count', keyBy: 'word' }), 'nodes[1].keyBy', /Kafka source of format "string"/);
+  });
+
+  it('the sequence generator, through a filter, has only "seq"', () => {
+    expectKeyProblem(job(sequence, { type: 'count', keyBy: 'sq' }, true), 'nodes[2].keyBy', 'the records of "f" have the fields "seq", not "sq" (did you mean "seq"?)');
+    fine(job(sequence, { type: 'count', keyBy: 'seq' }, true));
+  });
+
+  it('a count or a window emits its key field and its result', () => {
+    const chained = (second: Json): Json => ({
+      name: 'k',
+      nodes: [
+        { id: 'in', type: 'source', connector: sequence, timestamps: { field: 'seq' } },
+        { id: 'c', type: 'window', inputs: ['in'], keyBy: 'seq', window: { kind: 'tumbling', size: 10 }, aggregate: 'count' },
+        { id: 'k', inputs: ['c'], ...second },
+        { id: 'out', type: 'sink', inputs: ['k'], connector: { kind: 'stdout' } },
+      ],
+    });
+    expectKeyProblem(chained({ type: 'count', keyBy: 'cout' }), 'nodes[2].keyBy', 'the records of "c" have the fields "seq", "windowStart", "windowEnd", "count", not "cout" (did you mean "count"?)');
+    for (const keyBy of ['seq', 'windowStart', 'count']) fine(chained({ type: 'count', keyBy }));
+  });
+
+  it("a join names the input whose records lack the field; records of unknown shape (a map's) are not checked", () => {
+    const j: Json = {
+      name: 'j',
+      nodes: [
+        { id: 'a', type: 'source', connector: sequence, timestamps: { field: 'seq' } },
+        { id: 'b', type: 'source', connector: sequence, timestamps: { field: 'seq' } },
+        { id: 'm', type: 'map', inputs: ['b'], fn: 'f' },
+        { id: 'j', type: 'windowJoin', inputs: ['a', 'm'], keyBy: { a: 'id', m: 'id' }, window: { kind: 'tumbling', size: 10 } },
+        { id: 'out', type: 'sink', inputs: ['j'], connector: { kind: 'stdout' } },
+      ],
+    };
+    expectKeyProblem(j, 'nodes[3].keyBy.a', 'the records of "a" have the fields "seq", not "id"');
   });
 });

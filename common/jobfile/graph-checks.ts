@@ -5,7 +5,7 @@
 import type { Problem } from '../errors';
 import { hint } from './messages';
 import type { Connector, JobSpec, NodeSpec, NodeType } from './schema';
-import { resolveInput, timeProblems } from './time';
+import { keyField, resolveInput, resultField, timeProblems } from './time';
 
 const SOURCE_ONLY: ReadonlySet<Connector['kind']> = new Set(['generator', 'nexmark']);
 const SINK_ONLY: ReadonlySet<Connector['kind']> = new Set(['stdout', 'discard']);
@@ -100,6 +100,61 @@ export function graphProblems(job: JobSpec): Problem[] {
   for (const cycle of findCycles(job.nodes, index)) {
     add(`nodes[${index.get(cycle[0])}].inputs`, `cycle: ${[...cycle, cycle[0]].map((id) => `"${id}"`).join(' → ')}`);
   }
+  return problems;
+}
+
+/** What is known of the records a node emits: lines of text, or objects with just these fields. */
+type Shape = { text: string } | { fields: string[] } | undefined;
+
+/** The records of a built-in node whose output is known (in a valid job: no cycles). */
+function shapeOf(job: JobSpec, n: NodeSpec, index: Map<string, number>): Shape {
+  const c = n.connector;
+  switch (n.type) {
+    case 'source':
+      if (c?.kind === 'file') return { text: 'a file source' };
+      if (c?.kind === 'generator') return c.format === 'sequence' ? { fields: ['seq'] } : { text: 'a text generator' };
+      if (c?.kind === 'kafka' && c.format === 'string') return { text: 'a Kafka source of format "string"' };
+      return undefined;
+    case 'count':
+      return { fields: [keyField(n), n.field ?? 'count'] };
+    case 'window':
+      return { fields: [keyField(n), 'windowStart', 'windowEnd', resultField(n)] };
+    case 'filter': {
+      // Passes its input's records on as they are.
+      if (n.inputs.length !== 1) return undefined;
+      const { node, sideOutput } = resolveInput(n.inputs[0], index);
+      return sideOutput ? undefined : shapeOf(job, job.nodes[index.get(node)!], index);
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Each keyBy field that records of a known shape cannot have, in a valid job: every record would fail
+ * the job at run time (a record without its key), so the job files and modules a person runs are
+ * refused before they run (load.ts, the CLI). Not a graph check of every spec: a valid graph that
+ * cannot run is still a graph, and the run-time failure names the record.
+ */
+export function keyByProblems(job: JobSpec): Problem[] {
+  const index = new Map(job.nodes.map((n, i) => [n.id, i]));
+  const problems: Problem[] = [];
+  job.nodes.forEach((n, i) => {
+    if (!isKeyedType(n.type) || !n.keyBy) return;
+    for (const input of n.inputs) {
+      const { node, sideOutput } = resolveInput(input, index);
+      const shape = sideOutput ? undefined : shapeOf(job, job.nodes[index.get(node)!], index);
+      const field = keyField(n, input);
+      const path = `nodes[${i}].keyBy${typeof n.keyBy === 'object' ? `.${input}` : ''}`;
+      if (shape && 'text' in shape) {
+        const message = `the records of "${node}" (${shape.text}) are strings, which have no field "${field}"`;
+        problems.push({ path, message: `${message}: make them objects first (e.g. a map with fn "parseJson")` });
+      } else if (shape && !shape.fields.includes(field)) {
+        const fields = shape.fields.map((f) => `"${f}"`).join(', ');
+        problems.push({ path, message: `the records of "${node}" have the fields ${fields}, not "${field}"${hint(field, shape.fields)}` });
+      }
+    }
+  });
   return problems;
 }
 

@@ -4,7 +4,7 @@
  * reading a file into a validated JobSpec (load.ts).
  */
 export * from './schema';
-export { isJoinType, isKeyedType } from './graph-checks';
+export { isJoinType, isKeyedType, keyByProblems } from './graph-checks';
 export { keyField, LATE_OUTPUT, resolveInput, resultField } from './time';
 export { loadJobFile, parseJobSpec, resolveJobPaths } from './load';
 export { DiscardConnectorSchema, type DiscardConnector } from '../../taskmanager/connectors/discard/options';

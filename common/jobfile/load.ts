@@ -7,7 +7,7 @@ import * as nodePath from 'node:path';
 import { JobFileError, type Problem } from '../errors';
 import { seedDagJob } from '../seed-dag';
 import { parseYaml, YamlError, type ParsedYaml } from '../yaml';
-import { graphProblems } from './graph-checks';
+import { graphProblems, keyByProblems } from './graph-checks';
 import { issueMessage, shapeProblems } from './messages';
 import { JobSpecSchema, type JobSpec } from './schema';
 
@@ -85,7 +85,10 @@ export async function loadJobFile(path: string): Promise<JobSpec> {
       throw new JobFileError([jsonSyntaxProblem(text, err as Error)], path);
     }
   }
-  return resolveJobPaths(parseJobSpec(json, path), nodePath.dirname(nodePath.resolve(path)));
+  const spec = parseJobSpec(json, path);
+  const problems = keyByProblems(spec);
+  if (problems.length > 0) throw new JobFileError(problems, path);
+  return resolveJobPaths(spec, nodePath.dirname(nodePath.resolve(path)));
 }
 
 /** The job with its relative paths made absolute against `dir` (the job file's or job module's folder). */

@@ -22,17 +22,21 @@ test('hash sends each key to the subtask owning its key group', () => {
   expect(got[1].filter((r) => (r as { word: string }).word === 'hello')).toHaveLength(2);
 });
 
-test('hash sends each record with the key group of its key; a record without the field or not an object has key null', () => {
+test('hash sends each record with the key group of its key', () => {
   const { got, keyGroups, list } = channels(4);
   const out = new OutputEdge(list, edge('hash', 'word'), 128, 0);
-  for (const r of [{ word: 'hello' }, { word: 42 }, { other: 1 }, 'length', null]) out.emit(r);
-  got.forEach((records, i) =>
-    records.forEach((r, j) => {
-      const key = typeof r === 'object' && r !== null ? ((r as { word?: unknown }).word ?? null) : null;
-      expect(keyGroups[i][j]).toBe(keyGroupFor(key, 128));
-    }),
-  );
-  expect(got.flat()).toHaveLength(5);
+  for (const r of [{ word: 'hello' }, { word: 42 }, { word: '' }]) out.emit(r);
+  got.forEach((records, i) => records.forEach((r, j) => expect(keyGroups[i][j]).toBe(keyGroupFor((r as { word: unknown }).word, 128))));
+  expect(got.flat()).toHaveLength(3);
+});
+
+test('hash fails a record without its key field, or not an object, naming the keyed operator; nothing is sent', () => {
+  const { got, list } = channels(4);
+  const out = new OutputEdge(list, edge('hash', 'word'), 128, 0);
+  for (const r of [{ wrod: 'hello' }, { word: null }, 'length', null]) {
+    expect(() => out.emit(r)).toThrow(expect.objectContaining({ code: 'NULL_KEY', message: expect.stringMatching(/^operator "b": key field "word" is (undefined|null) for record /) }));
+  }
+  expect(got.flat()).toEqual([]);
 });
 
 test('other partitioners send no key group', () => {

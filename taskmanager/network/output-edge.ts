@@ -29,7 +29,7 @@ export class OutputEdge {
         this.next = (this.next + 1) % cs.length;
         return;
       case 'hash': {
-        const keyGroup = keyGroupFor(keyOf(record, this.edge.keyBy!), this.maxParallelism);
+        const keyGroup = keyGroupFor(keyOf(record, this.edge.keyBy!, this.edge.target), this.maxParallelism);
         cs[operatorIndexForKeyGroup(this.maxParallelism, cs.length, keyGroup)].emit(record, timestamp, keyGroup);
         return;
       }

@@ -1,5 +1,6 @@
 import { FlinkxError, isNonRetriable, UserFunctionError } from '../../common/errors';
-import type { NodeSpec } from '../../common/jobfile';
+import { parseJobSpec, type NodeSpec } from '../../common/jobfile';
+import { ManualTime } from '../time/manual-time';
 import { FunctionRegistry, UnknownFunctionError } from './functions';
 import { createChain, type Collector } from './operators';
 
@@ -288,5 +289,48 @@ describe('errors', () => {
       expect((err as FlinkxError).code).toBe('UNKNOWN_FUNCTION');
       expect(isNonRetriable(err)).toBe(true); // no restart makes it appear
     }
+  });
+});
+
+describe('every keyed node takes its key one way: a record without it fails for good, naming the node', () => {
+  /** The keyed node `keyed` of a parsed job (so it has its defaults), fed from sources `a` and `b`. */
+  const keyedChain = (keyed: Record<string, unknown>) => {
+    const spec = parseJobSpec({
+      name: 't',
+      nodes: [
+        { id: 'a', type: 'source', connector: { kind: 'generator' }, timestamps: { field: 'ts' } },
+        { id: 'b', type: 'source', connector: { kind: 'generator' }, timestamps: { field: 'ts' } },
+        { id: 'k', inputs: ['a'], keyBy: 'user', ...keyed },
+        { id: 'out', type: 'sink', inputs: ['k'], connector: { kind: 'stdout' } },
+      ],
+    });
+    const fns = new FunctionRegistry({ keep: (a: unknown) => a, each: () => undefined });
+    const out = { push: () => undefined, watermark: () => undefined, status: () => undefined };
+    return createChain([spec.nodes[2]], { fns, maxParallelism: 128, time: new ManualTime(), side: () => undefined }, out);
+  };
+  const cases: [string, Record<string, unknown>, string][] = [
+    ['sum', { type: 'sum', field: 'n' }, 'a'],
+    ['count', { type: 'count' }, 'a'],
+    ['reduce', { type: 'reduce', fn: 'keep' }, 'a'],
+    ['window', { type: 'window', window: { kind: 'tumbling', size: 1000 }, aggregate: 'count' }, 'a'],
+    ['process', { type: 'process', fn: 'each' }, 'a'],
+    ['windowJoin', { type: 'windowJoin', inputs: ['a', 'b'], keyBy: { a: 'user', b: 'uid' }, window: { kind: 'tumbling', size: 1000 } }, 'b'],
+    ['intervalJoin', { type: 'intervalJoin', inputs: ['a', 'b'], keyBy: { a: 'user', b: 'uid' }, between: ['-1s', '+1s'] }, 'b'],
+  ];
+  it.each(cases)('%s', (_, keyed, input) => {
+    const chain = keyedChain(keyed);
+    const field = input === 'b' ? 'uid' : 'user';
+    chain.push({ [field]: 'u1', n: 1, ts: 5 }, 5, input);
+    let failure: unknown;
+    try {
+      chain.push({ usr: 'u1', n: 1, ts: 6 }, 6, input);
+    } catch (err) {
+      failure = err;
+    }
+    expect(isNonRetriable(failure)).toBe(true);
+    expect(failure).toMatchObject({
+      code: 'NULL_KEY',
+      message: `operator "k": key field "${field}" is undefined for record {"usr":"u1","n":1,"ts":6}; a key must not be null or undefined`,
+    });
   });
 });

@@ -83,7 +83,7 @@ export function createOperator(
     states.set(operatorUid(node), state as KeyedState<unknown>);
     return state;
   };
-  const keyOf = (r: unknown) => keyOfRecord(r, keyField(node));
+  const keyOf = (r: unknown) => keyOfRecord(r, keyField(node), node.id);
   const aggregation = <V>(agg: Aggregation<V>): Output => {
     const state = keyedState<V>();
     if (!ctx.miniBatch) return perRecord(agg, state, out);

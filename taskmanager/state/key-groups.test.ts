@@ -2,11 +2,54 @@ import {
   DEFAULT_MAX_PARALLELISM,
   keyGroupFor,
   keyGroupRange,
+  canonicalKey,
   keyHash,
+  keyOf,
   murmurHash,
   operatorIndexForKeyGroup,
   subtaskForKey,
 } from './key-groups';
+import { errorInfo } from '../../common/errors';
+
+/** What keyOf threw, as the JobManager sees a task's failure. */
+function failure(f: () => unknown) {
+  try {
+    f();
+  } catch (err) {
+    return errorInfo(err);
+  }
+  throw new Error('it did not throw');
+}
+
+describe('keyOf', () => {
+  it('takes the key field of a record, whatever its type (0, "", false and NaN are keys)', () => {
+    for (const key of ['a', 0, '', false, NaN, [1, 'x'], { a: 1 }]) expect(keyOf({ k: key, other: 1 }, 'k', 'op')).toBe(key);
+  });
+
+  it('fails for good, naming the operator, the field and the record, when the key is missing, undefined or null', () => {
+    const missing = failure(() => keyOf({ accountId: 'a1', amount: 3 }, 'acountId', 'sums'));
+    expect(missing).toMatchObject({ code: 'NULL_KEY', nonRetriable: true });
+    expect(missing.message).toBe(
+      'operator "sums": key field "acountId" is undefined for record {"accountId":"a1","amount":3}; a key must not be null or undefined',
+    );
+    expect(failure(() => keyOf({ k: null }, 'k', 'op')).message).toMatch(/^operator "op": key field "k" is null for record \{"k":null\}/);
+    expect(failure(() => keyOf({ k: undefined }, 'k', 'op')).code).toBe('NULL_KEY');
+  });
+
+  it('fails for a record that is not an object', () => {
+    for (const record of ['word', 42, null, undefined]) expect(failure(() => keyOf(record, 'k', 'op'))).toMatchObject({ code: 'NULL_KEY', nonRetriable: true });
+    expect(failure(() => keyOf('hello', 'word', 'counts')).message).toMatch(/key field "word" is undefined for record "hello"/);
+  });
+
+  it('shows at most a few hundred characters of a long record, and any record at all', () => {
+    const { message } = failure(() => keyOf({ text: 'x'.repeat(10_000) }, 'k', 'op'));
+    expect(message.length).toBeLessThan(400);
+    expect(message).toContain('... (10011 characters)');
+    const cyclic: Record<string, unknown> = { n: 1n };
+    cyclic.self = cyclic;
+    expect(failure(() => keyOf(cyclic, 'k', 'op')).message).toContain('for record [object Object]');
+  });
+});
 
 describe('keyHash', () => {
   it('matches Java String.hashCode', () => {
@@ -36,6 +79,50 @@ describe('keyHash', () => {
     expect(keyHash(null)).toBe(keyHash('null'));
     expect(keyHash({ a: 1 })).toBe(keyHash('{"a":1}'));
     expect(keyHash([1, 'x'])).toBe(keyHash('[1,"x"]'));
+  });
+
+  it('hashes every NaN alike: NaN is one key, as Java\'s Double.NaN is', () => {
+    expect(keyHash(NaN)).toBe(keyHash(0 / 0));
+    expect(keyGroupFor(NaN, 128)).toBe(keyGroupFor(Number('x'), 128));
+  });
+
+  it('hashes equal objects alike whatever their field order, nested too', () => {
+    expect(keyHash({ b: 2, a: [1, { d: 4, c: 3 }] })).toBe(keyHash({ a: [1, { c: 3, d: 4 }], b: 2 }));
+    expect(keyHash({ b: 2, a: 1 })).toBe(keyHash('{"a":1,"b":2}'));
+  });
+});
+
+describe('canonicalKey', () => {
+  it('is the JSON of an object with sorted fields, as before for such keys (so snapshots still match)', () => {
+    for (const key of [{ a: 1, b: 'x' }, [1, 'x', null, true], { a: { b: [1.5, -2] } }, [], {}]) expect(canonicalKey(key)).toBe(JSON.stringify(key));
+    expect(canonicalKey({ b: 1, a: { d: 1, c: 2 } })).toBe('{"a":{"c":2,"d":1},"b":1}');
+    expect(canonicalKey([new Date(0)])).toBe('["1970-01-01T00:00:00.000Z"]');
+  });
+
+  it('tells apart what JSON merges: null, NaN and the infinities', () => {
+    const forms = [[null], [NaN], [Infinity], [-Infinity]].map(canonicalKey);
+    expect(new Set(forms).size).toBe(4);
+  });
+});
+
+describe('keys that cannot be keys fail for good, naming the operator, the field, the key and the record', () => {
+  const cyclic: Record<string, unknown> = { a: 1 };
+  cyclic.self = cyclic;
+  const cases: [string, unknown, RegExp][] = [
+    ['undefined in an array (a misspelled field in a composite key)', ['de', undefined], /is \["de",null\] for record .*; it cannot be a key: it holds undefined \(a missing field\?\)$/],
+    ['undefined in an object', { country: 'de', city: undefined }, /it holds undefined/],
+    ['a bigint', 5n, /is 5 for record .*; a bigint cannot be a key$/],
+    ['a function', () => 1, /a function cannot be a key$/],
+    ['a symbol', Symbol('s'), /a symbol cannot be a key$/],
+    ['a Map', { m: new Map([[1, 2]]) }, /it holds a Map, which has no JSON form$/],
+    ['a Set', [new Set([1])], /it holds a Set, which has no JSON form$/],
+    ['a cycle', cyclic, /it contains itself$/],
+  ];
+  it.each(cases)('%s', (_, key, message) => {
+    const f = failure(() => keyOf({ k: key, n: 1 }, 'k', 'sums'));
+    expect(f).toMatchObject({ code: 'INVALID_KEY', nonRetriable: true });
+    expect(f.message).toMatch(/^operator "sums": key field "k" is /);
+    expect(f.message).toMatch(message);
   });
 });
 

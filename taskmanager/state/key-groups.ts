@@ -3,6 +3,7 @@
  * lands in the same key group as it would in a Flink job with the same maxParallelism. Key groups are
  * the unit of keyed state: rescaling moves whole key groups, never single keys.
  */
+import { NonRetriableError } from '../../common/errors';
 
 /** Flink's default lower bound of maxParallelism; the job file's default. */
 export const DEFAULT_MAX_PARALLELISM = 128;
@@ -19,16 +20,63 @@ function stringHash(s: string): number {
   return h;
 }
 
+/** Why a value cannot be (part of) a key. Caught where a key is taken, which names operator and record. */
+class KeyTypeError extends Error {}
+
+/** `v` in canonical form; `within`: the objects it is inside of, to refuse a cycle as JSON does. */
+function canonical(v: unknown, within: object[]): string {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return JSON.stringify(v);
+    case 'number':
+      // NaN and the infinities in their own words: JSON would write null for each of them.
+      return Number.isFinite(v) ? JSON.stringify(v) : String(v);
+    case 'object': {
+      if (v === null) return 'null';
+      if (within.includes(v)) throw new KeyTypeError('it contains itself');
+      if (v instanceof Map || v instanceof Set) throw new KeyTypeError(`it holds a ${v.constructor.name}, which has no JSON form`);
+      const toJSON = (v as { toJSON?: unknown }).toJSON;
+      if (typeof toJSON === 'function') return canonical(toJSON.call(v), within); // a Date, as JSON writes it
+      within.push(v);
+      let text: string;
+      if (Array.isArray(v)) {
+        const items: string[] = [];
+        for (let i = 0; i < v.length; i++) items.push(canonical(v[i], within));
+        text = `[${items.join(',')}]`;
+      } else {
+        const o = v as Record<string, unknown>;
+        text = `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k], within)}`).join(',')}}`;
+      }
+      within.pop();
+      return text;
+    }
+    default:
+      throw new KeyTypeError(`it holds ${v === undefined ? 'undefined (a missing field?)' : `a ${typeof v}`}`);
+  }
+}
+
+/**
+ * The form in which an object or array key is told apart and hashed: JSON with the fields of every
+ * object sorted, so equal keys are equal whatever their field order (NaN and the infinities written
+ * as such). A key holding undefined, a bigint, a function, a symbol, a Map or a Set has no such form
+ * (JSON would drop or merge them) and throws.
+ */
+export function canonicalKey(key: object): string {
+  return canonical(key, []);
+}
+
 /**
  * A Java-compatible hashCode of a key, so the common key types hash as the equivalent Java
- * String/Integer/Boolean would in Flink. Floats, integers outside int32, objects, arrays, null and
- * undefined have no single Java counterpart; they hash as the string of their `JSON.stringify` form
- * (undefined as "undefined"), which is stable across processes as long as field order is.
+ * String/Integer/Boolean would in Flink. Floats and integers outside int32 hash as the string of
+ * their `JSON.stringify` form (NaN as "null": every NaN is one key, as Java's Double.NaN is), objects
+ * and arrays as their canonicalKey: the same across processes whatever their field order.
  */
 export function keyHash(key: unknown): number {
   if (typeof key === 'string') return stringHash(key);
   if (typeof key === 'number' && Number.isInteger(key) && key >= INT32_MIN && key <= INT32_MAX) return key | 0;
   if (typeof key === 'boolean') return key ? 1231 : 1237;
+  if (typeof key === 'object' && key !== null) return stringHash(canonicalKey(key));
   return stringHash(JSON.stringify(key) ?? 'undefined');
 }
 
@@ -56,13 +104,56 @@ export function murmurHash(code: number): number {
   return h !== INT32_MIN ? -h : 0;
 }
 
+/** What a failure shows of a record: its JSON (or String form), cut to `max` characters. */
+export function shortRecord(record: unknown, max = 200): string {
+  let text: string;
+  try {
+    text = JSON.stringify(record) ?? String(record);
+  } catch {
+    text = String(record); // a BigInt or a cycle
+  }
+  return text.length > max ? `${text.slice(0, max)}... (${text.length} characters)` : text;
+}
+
+/** Code of the failure of a record whose key is null or undefined. */
+export const NULL_KEY = 'NULL_KEY';
+/** Code of the failure of a record whose key cannot be one (see canonicalKey). */
+export const INVALID_KEY = 'INVALID_KEY';
+
 /**
- * The key of a record by its key field; null for a record without the field, or that is not an
- * object. The hash partitioner and the keyed operators take keys this one way, so a key group the
- * partitioner computed is the one the operator's state would compute.
+ * `key` if it can be one; else the failure of the record, `subject` saying whose key it is. As in
+ * Flink ("Assigned key must not be null!"), the task fails and a restart cannot help: the same
+ * record comes again. Named NonRetriableError (not a subclass) because a job bundle's copy of this
+ * code throws it too, and the name is what counts.
  */
-export function keyOf(record: unknown, field: string): unknown {
-  return typeof record === 'object' && record !== null ? ((record as Record<string, unknown>)[field] ?? null) : null;
+export function checkedKey(key: unknown, subject: string, record: unknown): unknown {
+  if (key == null) {
+    throw new NonRetriableError(`${subject} ${String(key)} for record ${shortRecord(record)}; a key must not be null or undefined`, { code: NULL_KEY });
+  }
+  if (typeof key === 'string' || typeof key === 'number' || typeof key === 'boolean') return key;
+  let reason = `a ${typeof key} cannot be a key`;
+  if (typeof key === 'object') {
+    try {
+      canonicalKey(key);
+      return key;
+    } catch (err) {
+      if (!(err instanceof KeyTypeError)) throw err;
+      reason = `it cannot be a key: ${err.message}`;
+    }
+  }
+  throw new NonRetriableError(`${subject} ${shortRecord(key, 100)} for record ${shortRecord(record)}; ${reason}`, { code: INVALID_KEY });
+}
+
+/**
+ * The key of a record by its key field, for the keyed node `operator`. The hash partitioner and the
+ * keyed operators take keys this one way, so a key group the partitioner computed is the one the
+ * operator's state would compute. A record without the field (or not an object) fails with
+ * NULL_KEY instead of being keyed by null: all of them would land in one key on one subtask.
+ */
+export function keyOf(record: unknown, field: string, operator: string): unknown {
+  const key = typeof record === 'object' && record !== null ? (record as Record<string, unknown>)[field] : undefined;
+  if (typeof key === 'string' || typeof key === 'number' || typeof key === 'boolean') return key; // no message built per record
+  return checkedKey(key, `operator "${operator}": key field "${field}" is`, record);
 }
 
 export function keyGroupFor(key: unknown, maxParallelism: number): number {

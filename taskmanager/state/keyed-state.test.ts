@@ -9,6 +9,14 @@ describe('KeyedState', () => {
     expect(flat).toEqual(new Map<unknown, number>([['a', 2], [1, 1], ['1', 1], ['{"x":1}', 2]]));
   });
 
+  test('equal object keys are one key whatever their field order; [null] and [NaN] are two', () => {
+    const s = new KeyedState<number>(128);
+    for (const k of [{ x: 1, y: [2, { b: 1, a: 0 }] }, { y: [2, { a: 0, b: 1 }], x: 1 }, [null], [NaN], [NaN]]) s.update(k, (n) => (n ?? 0) + 1, undefined);
+    const flat = new Map(s.snapshot().flatMap(([, entries]) => entries));
+    expect(flat).toEqual(new Map<unknown, number>([['{"x":1,"y":[2,{"a":0,"b":1}]}', 2], ['[null]', 1], ['[NaN]', 2]]));
+    expect(s.get({ y: [2, { b: 1, a: 0 }], x: 1 })).toBe(2);
+  });
+
   test('a key group given with the key is where the value lives: the key is not hashed again', () => {
     const s = new KeyedState<number>(128);
     const kg = (keyGroupFor('a', 128) + 1) % 128;

@@ -43,7 +43,7 @@ export class IntervalJoinOperator extends TimerOperator {
     timestamp = eventTimeOf(this.node.id, 'join', record, timestamp);
     if (timestamp < this.timers.currentWatermark) return;
     const side = input === this.node.inputs[0] ? 0 : 1;
-    const key = keyOf(record, keyField(this.node, input));
+    const key = keyOf(record, keyField(this.node, input), this.node.id);
     const buffers = this.buffers.get(key) ?? [[], []];
     buffers[side].push([timestamp, record]);
     this.buffers.put(key, buffers, keyGroup);

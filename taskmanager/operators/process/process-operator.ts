@@ -111,7 +111,7 @@ export class ProcessOperator extends TimerOperator {
   }
 
   push(record: unknown, timestamp?: number): void {
-    this.key = keyOf(record, keyField(this.node));
+    this.key = keyOf(record, keyField(this.node), this.node.id);
     this.timestamp = timestamp;
     this.timeDomain = undefined;
     this.call(this.processElement, record, this.context);

@@ -55,7 +55,7 @@ export class WindowOperator extends TimerOperator {
 
   push(record: unknown, timestamp?: number, input?: string, keyGroup?: number): void {
     const t = this.eventTime ? eventTimeOf(this.node.id, 'window', record, timestamp) : this.ctx.time.now();
-    const key = keyOf(record, keyField(this.node, input));
+    const key = keyOf(record, keyField(this.node, input), this.node.id);
     const list = this.contents.get(key) ?? [];
     let taken = false;
     for (const w of this.assigner.assign(t)) {
