@@ -55,12 +55,18 @@ export function client(brokers: string[]): Kafka {
 }
 
 export async function createTopic(admin: Admin, topic: string): Promise<void> {
-  await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true });
+  // Not kafkajs's waitForLeaders: its metadata poll gives up on a topic the broker does not know yet.
+  await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: false });
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const parts = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions ?? [];
-    if (parts.length === PARTITIONS && parts.every((p) => p.leader >= 0)) return;
-    if (Date.now() > deadline) throw new Error(`no leaders for ${topic} after 30 s`);
+    let error = '';
+    try {
+      const parts = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions ?? [];
+      if (parts.length === PARTITIONS && parts.every((p) => p.leader >= 0)) return;
+    } catch (err) {
+      error = `: ${(err as Error).message}`; // a fresh topic may be unknown to the metadata for a moment
+    }
+    if (Date.now() > deadline) throw new Error(`no leaders for ${topic} after 30 s${error}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
