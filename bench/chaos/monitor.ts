@@ -29,7 +29,13 @@ export class JobMonitor {
   private stopped = false;
   private loop: Promise<void> | undefined;
 
-  constructor(private readonly cluster: ChaosCluster, private readonly jobId: string, private readonly say: (line: string) => void) {}
+  /** `context` says what a change of the job's state follows (which fault). */
+  constructor(
+    private readonly cluster: ChaosCluster,
+    private readonly jobId: string,
+    private readonly say: (line: string) => void,
+    private readonly context: () => string,
+  ) {}
 
   start(): void {
     this.loop = (async () => {
@@ -74,16 +80,17 @@ export class JobMonitor {
         attempt: job.attempt,
         restarts: job.restarts,
         completed: cps.counts.completed,
-        failure: job.failure?.message,
+        failure: job.failure?.message ?? job.reason,
         latest: l ? { id: l.id, triggerTime: l.triggerTime, completedAt: l.triggerTime + l.duration } : undefined,
       };
       const prev = this.status;
       if (prev && prev.jmName !== next.jmName) {
         this.takeovers++;
-        this.say(`active JobManager is now ${next.jmName} (was ${prev.jmName})`);
+        this.say(`active JobManager is now ${next.jmName} (was ${prev.jmName}; ${this.context()})`);
       }
       if (!prev || prev.state !== next.state || prev.attempt !== next.attempt) {
-        this.say(`job ${next.state}, attempt ${next.attempt}, restarts ${next.restarts}${next.failure && next.state !== 'RUNNING' ? ` (${next.failure})` : ''}`);
+        const why = next.failure && next.state !== 'RUNNING' ? `: ${next.failure}` : '';
+        this.say(`job ${next.state}, attempt ${next.attempt}, restarts ${next.restarts} (${this.context()})${why}`);
       }
       this.status = next;
     } catch {
