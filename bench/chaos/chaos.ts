@@ -24,7 +24,7 @@
  *
  * Knobs (environment): CHAOS_SEED (1), CHAOS_MINUTES (3, of faults), CHAOS_FAULTS (all:
  * tm-kill,jm-kill,pause,cut,broker-pause,disk-full), CHAOS_RATE (input lines/s, 200), CHAOS_STALL_S
- * (60), CHAOS_CATCHUP_S (120). The seed fixes the input and the sequence of choices; when each
+ * (60), CHAOS_CATCHUP_S (120), CHAOS_KEEP=1 keeps the logs (kept anyway when the run fails). The seed fixes the input and the sequence of choices; when each
  * fault lands in the job's life depends on the machine.
  */
 import { execFileSync } from 'node:child_process';
@@ -47,6 +47,7 @@ const RATE = intEnv('CHAOS_RATE', 200);
 const STALL_MS = intEnv('CHAOS_STALL_S', 60) * 1000;
 const CATCHUP_MS = intEnv('CHAOS_CATCHUP_S', 120) * 1000;
 const KINDS = faultKinds(process.env.CHAOS_FAULTS);
+const KEEP = process.env.CHAOS_KEEP === '1';
 const PARALLELISM = 4;
 const TASK_MANAGERS = 3;
 const CHECKPOINT_MS = 700;
@@ -110,7 +111,7 @@ function cleanup(keepDir: boolean): Promise<void> {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     say(`${signal}: stopping everything`);
-    void cleanup(false).finally(() => process.exit(130));
+    void cleanup(KEEP).finally(() => process.exit(130));
   });
 }
 
@@ -332,7 +333,7 @@ function report(faults: Fault[], recoveries: { fault: Fault; ms: number }[], fai
 
 main()
   .then(async (code) => {
-    await cleanup(code !== 0);
+    await cleanup(KEEP || code !== 0);
     process.exit(code);
   })
   .catch(async (err: Error) => {
