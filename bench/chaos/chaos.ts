@@ -24,8 +24,9 @@
  *
  * Knobs (environment): CHAOS_SEED (1), CHAOS_MINUTES (3, of faults), CHAOS_FAULTS (all:
  * tm-kill,jm-kill,pause,cut,broker-pause,disk-full), CHAOS_RATE (input lines/s, 200), CHAOS_STALL_S
- * (60), CHAOS_CATCHUP_S (120), CHAOS_KEEP=1 keeps the logs (kept anyway when the run fails). The seed fixes the input and the sequence of choices; when each
- * fault lands in the job's life depends on the machine.
+ * (60), CHAOS_CATCHUP_S (120), CHAOS_KEEP=1 keeps the logs (kept anyway when the run fails).
+ * The seed fixes the input and the sequence of choices; when each fault lands in the job's life
+ * depends on the machine. Root is needed for `cut` (ss -K) and `disk-full` (mount).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
