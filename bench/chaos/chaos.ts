@@ -84,6 +84,8 @@ const running: {
   monitor?: JobMonitor;
 } = {};
 
+/** Set on Ctrl-C: what the run sees after that (its processes going) is not a finding. */
+let interrupted = false;
 let cleaning: Promise<void> | undefined;
 function cleanup(keepDir: boolean): Promise<void> {
   cleaning ??= (async () => {
@@ -112,6 +114,8 @@ function cleanup(keepDir: boolean): Promise<void> {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     say(`${signal}: stopping everything`);
+    interrupted = true;
+    running.cluster?.closing();
     void cleanup(KEEP).finally(() => process.exit(130));
   });
 }
@@ -219,7 +223,7 @@ async function main(): Promise<number> {
   let lastProgress = 0;
 
   const fail = (f: Failure) => {
-    if (failures.some((g) => g.what === f.what)) return;
+    if (interrupted || failures.some((g) => g.what === f.what)) return;
     failures.push(f);
     say(`FAILURE: ${f.what}; ${describe(f.after)}`);
   };

@@ -52,11 +52,16 @@ export class ChaosCluster {
   }
 
   async startTaskManager(): Promise<Member> {
-    const port = await freePort();
+    return this.startTaskManagerOn(await freePort());
+  }
+
+  private startTaskManagerOn(port: number): Member {
     return this.start('tm', port, [BIN('flinkx-tm.js'), 'start', '--slots', '2', '--jobmanager', this.jobmanagerList, '--data-port', String(port)], this.taskManagers);
   }
 
   private start(kind: 'jm' | 'tm', port: number, args: string[], into: Member[]): Member {
+    // A fault still under way when the run stops must not leave a process behind.
+    if (this.stopping) throw new Error('the run is stopping');
     const name = `${kind}${++this.counter}:${port}`;
     this.procs.start(name, args);
     const p = this.procs.procs[this.procs.procs.length - 1];
@@ -69,12 +74,26 @@ export class ChaosCluster {
       const lastLines = lastMessages(p.log);
       this.exits.push({ at: Date.now(), name, how: signal ?? `code ${code}`, lastLines });
       this.say(`!! ${name} exited by itself (${signal ?? `code ${code}`}); its last lines:\n${lastLines}`);
-      if (kind === 'tm') void this.startTaskManager().then((tm) => this.say(`started ${tm.name} in place of ${name}`));
+      if (kind === 'tm') void this.replaceTaskManager(name);
     });
     return member;
   }
 
-  liveJobManagers(): Member[] {
+  private async replaceTaskManager(name: string): Promise<void> {
+    const port = await freePort();
+    if (this.stopping) return;
+    this.say(`started ${this.startTaskManagerOn(port).name} in place of ${name}`);
+  }
+
+  /**
+   * From now on no exit is reported or replaced. Called first thing on Ctrl-C: the terminal sends
+   * SIGINT to the processes of the run too, and those exits are not findings.
+   */
+  closing(): void {
+    this.stopping = true;
+  }
+
+    liveJobManagers(): Member[] {
     return this.jobManagers.filter((m) => m.alive());
   }
 
@@ -120,7 +139,7 @@ export class ChaosCluster {
 
   /** Every process of the run: resumed, then SIGTERM, SIGKILL after 5 s. */
   async stop(): Promise<void> {
-    this.stopping = true;
+    this.closing();
     for (const pid of this.paused) this.resume(pid);
     await this.procs.stop();
   }
