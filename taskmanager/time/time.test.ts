@@ -112,6 +112,14 @@ describe('InternalTimerService', () => {
     expect(fired).toEqual(['event j w1 10', 'event k w2 20']);
   });
 
+  it('holds one timer per key, namespace and time, whatever the field order of an object key', () => {
+    const s = new InternalTimerService(128, new ManualTime(), log('event'), log('proc'));
+    s.registerEventTimeTimer({ a: 1, b: 2 }, 'w', 10);
+    s.registerEventTimeTimer({ b: 2, a: 1 }, 'w', 10);
+    s.advanceWatermark(10);
+    expect(fired).toHaveLength(1);
+  });
+
   it('fires processing-time timers when the clock passes them', () => {
     const time = new ManualTime();
     const s = new InternalTimerService(128, time, log('event'), log('proc'));

@@ -6,6 +6,7 @@
  */
 import { NonRetriableError } from '../../common/errors';
 import { keyGroupFor } from '../state/key-groups';
+import { stateKey } from '../state/keyed-state';
 
 /** The task's clock and its way of running a callback later, between two batches (the task's mailbox). */
 export interface ProcessingTimeService {
@@ -55,8 +56,9 @@ class TimerQueue {
   private heap: Timer[] = [];
 
   private static id(t: Timer): string {
-    // The time outside the JSON, which writes both infinities as null.
-    return `${t.timestamp} ${JSON.stringify([t.key, t.namespace])}`;
+    // The time outside the JSON, which writes both infinities as null; the key as keyed state tells
+    // keys apart, so {a, b} and {b, a} are one key's timer.
+    return `${t.timestamp} ${JSON.stringify([stateKey(t.key), t.namespace])}`;
   }
 
   add(t: Timer): boolean {
