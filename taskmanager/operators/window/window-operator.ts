@@ -66,7 +66,9 @@ export class WindowOperator extends TimerOperator {
       if (this.eventTime && maxTimestamp({ start: entry[0], end: entry[1] }) <= this.currentWatermark) this.emit(key, entry);
     }
     if (list.length > 0) this.contents.put(key, list, keyGroup);
-    if (!taken) this.ctx.side(LATE_OUTPUT, record, timestamp);
+    // As Flink's WindowOperator: a record no window took is late only if its own time is; one that
+    // falls in a gap between sliding windows (size < slide) belongs to no window and is dropped.
+    if (!taken && this.eventTime && t + this.lateness <= this.currentWatermark) this.ctx.side(LATE_OUTPUT, record, timestamp);
   }
 
   /** Past its last timestamp plus the lateness: the window has been dropped, records for it are late. */

@@ -322,6 +322,17 @@ describe('late records within the allowed lateness fire a window once (Flink Eve
     expect(late).toEqual([{ k: 'key1', v: 1 }]);
   });
 
+  it('sliding windows with gaps (size < slide): a record in a gap is in no window and dropped, late only when its own time is late (Flink)', () => {
+    const { chain, results, late } = bareWindow({ window: { kind: 'sliding', size: 10, slide: 20 }, aggregate: 'sum', field: 'v' });
+    chain.push({ k: 'a', v: 1 }, 5);
+    chain.push({ k: 'a', v: 2 }, 15); // in the gap [10, 20): no window, not late
+    chain.watermark(30);
+    chain.push({ k: 'a', v: 4 }, 25); // in a gap and behind the watermark: late
+    chain.watermark(Infinity);
+    expect(results).toEqual([{ k: 'a', windowStart: 0, windowEnd: 10, sum: 1 }]);
+    expect(late).toEqual([{ k: 'a', v: 4 }]);
+  });
+
   /** Flink's WindowOperatorTest session-with-lateness cases: gap 3 s, an accumulating EventTimeTrigger. */
   function sessionsUpTo14600(lateness: number) {
     const s = bareWindow({ window: { kind: 'session', gap: 3000 }, allowedLateness: lateness });
