@@ -123,14 +123,10 @@ export class AsyncWaitOperator {
     for (const e of this.queue) if (!isWatermark(e)) clearTimeout(e.timer);
   }
 
-  /** Behind the records before it; right after another watermark it replaces it (Flink would emit both, to the same effect). */
+  /** Behind the records before it; the records after it are of the next segment. */
   private enqueueWatermark(w: number): void {
-    const last = this.queue[this.queue.length - 1];
-    if (last && isWatermark(last)) last.watermark = Math.max(last.watermark, w);
-    else {
-      this.queue.push({ watermark: w });
-      this.queuedWatermarks++;
-    }
+    this.queue.push({ watermark: w });
+    this.queuedWatermarks++;
   }
 
   private drainOrdered(): void {
