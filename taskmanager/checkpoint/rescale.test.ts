@@ -84,16 +84,23 @@ describe('rescale', () => {
     expect(seen.sort()).toEqual([...keys].sort());
   });
 
-  it('sink state and asyncMap queues of old subtask j go to new subtask j mod p', () => {
-    const priors = [0, 1, 2].map((j) => ({
-      subtask: j, parallelism: 3,
-      snapshot: { version: SNAPSHOT_VERSION, keyed: {}, async: { a: [`in${j}`] }, sink: { uid: 'out', state: { subtask: j } } } as TaskSnapshot,
+  it('sink state and asyncMap queues of old subtask j go to new subtask j mod p; a queue keeps its watermarks only at the same parallelism', () => {
+    const record = (value: string, timestamp: number) => ({ kind: 'record' as const, value, timestamp });
+    const priors = (parallelism: number) => [0, 1, 2].slice(0, parallelism).map((j) => ({
+      subtask: j, parallelism,
+      snapshot: {
+        version: SNAPSHOT_VERSION, keyed: {},
+        async: { a: [record(`in${j}`, j), { kind: 'watermark' as const, watermark: 10 + j }, record(`after${j}`, 20)] },
+        sink: { uid: 'out', state: { subtask: j } },
+      } as TaskSnapshot,
     }));
-    const r0 = rescale(priors, { subtask: 0, parallelism: 2, maxParallelism: MAX });
-    const r1 = rescale(priors, { subtask: 1, parallelism: 2, maxParallelism: MAX });
+    const r0 = rescale(priors(3), { subtask: 0, parallelism: 2, maxParallelism: MAX });
+    const r1 = rescale(priors(3), { subtask: 1, parallelism: 2, maxParallelism: MAX });
     expect(r0.sinks.map((s) => s.state)).toEqual([{ subtask: 0 }, { subtask: 2 }]);
-    expect(r0.async).toEqual({ a: ['in0', 'in2'] });
+    // Old subtask 2's watermark 12 would make the records of subtask 0's inputs late: upstream sends the new subtask's again.
+    expect(r0.async).toEqual({ a: [record('in0', 0), record('after0', 20), record('in2', 2), record('after2', 20)] });
     expect(r1.sinks.map((s) => s.state)).toEqual([{ subtask: 1 }]);
+    expect(rescale(priors(2), { subtask: 1, parallelism: 2, maxParallelism: MAX }).async).toEqual(priors(2)[1].snapshot.async);
   });
 
   it('Kafka positions: every new subtask takes the union of the old offsets', () => {

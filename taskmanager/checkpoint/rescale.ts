@@ -6,13 +6,14 @@
  *   subtasks held them (timers are keyed: they go with their key groups); an operator's watermark
  *   is the lowest of the old ones, so nothing is wrongly late;
  * - source splits (file ranges, generator sequences) and operator lists (asyncMap queues, sink
- *   state): old subtask j's go to new subtask j mod p (Flink's round-robin of split state);
+ *   state): old subtask j's go to new subtask j mod p (Flink's round-robin of split state); an
+ *   asyncMap queue keeps its watermarks only at the same parallelism;
  * - Kafka offsets: the union of all old positions; the new subtask keeps the partitions it owns.
  *
  * At the same parallelism each subtask gets exactly its own old state back.
  */
 import type { Connector } from '../../common/jobfile';
-import type { TaskSnapshot } from '../../common/protocol/snapshot';
+import type { AsyncElement, TaskSnapshot } from '../../common/protocol/snapshot';
 import { unionKafkaPositions } from '../connectors/kafka/kafka-source';
 import { keyGroupRange } from '../state/key-groups';
 import type { KeyedStateSnapshot } from '../state/keyed-state';
@@ -76,8 +77,13 @@ export function rescale(priors: Prior[], target: RescaleTarget): RestoredState {
   }
   if (Object.keys(operators).length > 0) out.operators = operators;
 
-  const async: Record<string, unknown[]> = {};
-  for (const p of priors.filter(assigned)) for (const [uid, inputs] of Object.entries(p.snapshot.async ?? {})) (async[uid] ??= []).push(...inputs);
+  // A queued watermark is the old subtask's, held for its inputs; a new subtask at another
+  // parallelism reads other inputs, so only the records go over and upstream sends watermarks again.
+  const sameInputs = priors.every((p) => p.parallelism === target.parallelism);
+  const async: Record<string, AsyncElement[]> = {};
+  for (const p of priors.filter(assigned)) {
+    for (const [uid, queue] of Object.entries(p.snapshot.async ?? {})) (async[uid] ??= []).push(...queue.filter((e) => sameInputs || e.kind === 'record'));
+  }
   if (Object.keys(async).length > 0) out.async = async;
 
   for (const p of priors.filter(assigned)) if (p.snapshot.sink) out.sinks.push(p.snapshot.sink);

@@ -1,4 +1,6 @@
 import { parseJobSpec, type AsyncSpec, type NodeSpec } from '../../common/jobfile';
+import { type DataStream, TumblingEventTimeWindows } from '../../common/datastream';
+import { OperatorTestHarness } from '../testing/operator-test-harness';
 import { AsyncOperators, AsyncWaitOperator } from './async-wait';
 
 /** Calls whose results the test hands out, in any order. */
@@ -23,24 +25,36 @@ function operator(async: Partial<AsyncSpec> & { timeout?: number }, fn: (x: unkn
     ],
   }).nodes[1];
   const out: unknown[] = [];
+  /** Results with their event time, and watermarks, in the order they left. */
+  const events: ({ r: unknown; ts?: number } | { w: number })[] = [];
   let settled = 0;
   let wake: (() => void) | undefined;
-  const op = new AsyncWaitOperator(node, fn, node.async!, (r) => out.push(r), () => {
-    settled++;
-    wake?.();
-  });
+  const op = new AsyncWaitOperator(
+    node,
+    fn,
+    node.async!,
+    (r, ts) => {
+      out.push(r);
+      events.push(ts === undefined ? { r } : { r, ts });
+    },
+    () => {
+      settled++;
+      wake?.();
+    },
+    (w) => events.push({ w }),
+  );
   created.push(op);
   /** Resolves once `n` calls in all have settled. */
   const settledCount = async (n: number) => {
     while (settled < n) await new Promise<void>((r) => (wake = r));
   };
-  return { op, out, settledCount };
+  return { op, out, events, settledCount };
 }
 
 test('ordered: results leave in input order whatever order the calls finish in', async () => {
   const calls = new Calls();
   const { op, out, settledCount } = operator({}, calls.fn);
-  [1, 2, 3].forEach(op.push);
+  [1, 2, 3].forEach((x) => op.push(x));
   calls.resolve(3);
   calls.resolve(2);
   await settledCount(2);
@@ -56,7 +70,7 @@ test('ordered: results leave in input order whatever order the calls finish in',
 test('unordered: results leave as the calls finish', async () => {
   const calls = new Calls();
   const { op, out, settledCount } = operator({ ordered: false }, calls.fn);
-  [1, 2, 3].forEach(op.push);
+  [1, 2, 3].forEach((x) => op.push(x));
   calls.resolve(3);
   await settledCount(1);
   op.drain();
@@ -64,7 +78,7 @@ test('unordered: results leave as the calls finish', async () => {
   await settledCount(2);
   op.drain();
   expect(out).toEqual(['r(3)', 'r(1)']);
-  expect(op.snapshot()).toEqual([2]);
+  expect(op.snapshot()).toEqual([{ kind: 'record', value: 2 }]);
 });
 
 test('at most `capacity` calls run; the queue is full at `capacity` records', async () => {
@@ -91,11 +105,11 @@ test('at most `capacity` calls run; the queue is full at `capacity` records', as
 test('a snapshot holds every input not emitted yet; a restore calls them again', async () => {
   const calls = new Calls();
   const { op, settledCount } = operator({ capacity: 2 }, calls.fn);
-  ['done', 'running', 'waiting'].forEach(op.push);
+  ['done', 'running', 'waiting'].forEach((x) => op.push(x));
   calls.resolve('running');
   await settledCount(1);
   op.drain();
-  expect(op.snapshot()).toEqual(['done', 'running', 'waiting']);
+  expect(op.snapshot()).toEqual(['done', 'running', 'waiting'].map((value) => ({ kind: 'record', value })));
 
   const again = new Calls();
   const restored = operator({ capacity: 2 }, again.fn);
@@ -111,6 +125,70 @@ test('a snapshot holds every input not emitted yet; a restore calls them again',
   expect(restored.out).toEqual(['r(done)', 'r(running)', 'r(waiting)']);
 });
 
+test('ordered: a watermark leaves once the records before it have, not when the whole queue is empty', async () => {
+  const calls = new Calls();
+  const { op, events, settledCount } = operator({}, calls.fn);
+  op.push(1, 10);
+  op.watermark(15);
+  op.push(2, 20);
+  op.watermark(25);
+  op.push(3, 30);
+  calls.resolve(1);
+  calls.resolve(3);
+  await settledCount(2);
+  op.drain();
+  // A queue that never empties under steady input must not hold watermarks back for good.
+  expect(events).toEqual([{ r: 'r(1)', ts: 10 }, { w: 15 }]);
+  calls.resolve(2);
+  await settledCount(3);
+  op.drain();
+  expect(events.slice(2)).toEqual([{ r: 'r(2)', ts: 20 }, { w: 25 }, { r: 'r(3)', ts: 30 }]);
+  expect(op.idle).toBe(true);
+});
+
+test('unordered: records complete in any order between watermarks, but never cross one (Flink\'s segments)', async () => {
+  const calls = new Calls();
+  const { op, events, settledCount } = operator({ ordered: false }, calls.fn);
+  op.push(1, 10);
+  op.push(2, 12);
+  op.watermark(15);
+  op.push(3, 14); // late at 15: it must stay behind the watermark, as it came
+  op.push(4, 20);
+  calls.resolve(4);
+  await settledCount(1);
+  calls.resolve(3);
+  await settledCount(2);
+  calls.resolve(2);
+  await settledCount(3);
+  op.drain();
+  expect(events).toEqual([{ r: 'r(2)', ts: 12 }]);
+  calls.resolve(1);
+  await settledCount(4);
+  op.drain();
+  expect(events.slice(1)).toEqual([{ r: 'r(1)', ts: 10 }, { w: 15 }, { r: 'r(4)', ts: 20 }, { r: 'r(3)', ts: 14 }]);
+  expect(op.idle).toBe(true);
+});
+
+test('a watermark with nothing before it leaves at once; queued ones each keep their place and count in the capacity', async () => {
+  const calls = new Calls();
+  const { op, events, settledCount } = operator({ capacity: 4 }, calls.fn);
+  op.watermark(5);
+  expect(events).toEqual([{ w: 5 }]);
+  op.push(1, 6);
+  op.watermark(7);
+  op.watermark(8);
+  expect(op.full).toBe(false);
+  // As Flink counts them: two records and two watermarks fill a queue of 4.
+  op.push(2, 10);
+  expect(op.full).toBe(true);
+  [1, 2].forEach((x) => calls.resolve(x));
+  await settledCount(2);
+  op.drain();
+  // Each watermark as it came: a process function's timer at 7 sees watermark 7, as in Flink.
+  expect(events.slice(1)).toEqual([{ r: 'r(1)', ts: 6 }, { w: 7 }, { w: 8 }, { r: 'r(2)', ts: 10 }]);
+  expect(op.idle).toBe(true);
+});
+
 test('a timeout fails the task by default, or drops the record with onTimeout "drop"', async () => {
   const never = () => new Promise(() => undefined);
   const failing = operator({ timeout: 20 }, never);
@@ -119,7 +197,7 @@ test('a timeout fails the task by default, or drops the record with onTimeout "d
   expect(() => failing.op.drain()).toThrow(/operator "enrich": no result within 20 ms for \{"id":7\}/);
 
   const dropping = operator({ timeout: 20, onTimeout: 'drop' }, (x) => (x === 'slow' ? never() : Promise.resolve(x)));
-  ['slow', 'fast'].forEach(dropping.op.push);
+  ['slow', 'fast'].forEach((x) => dropping.op.push(x));
   await dropping.settledCount(2);
   dropping.op.drain();
   expect(dropping.out).toEqual(['fast']);
@@ -183,5 +261,60 @@ describe('AsyncOperators (a chain of two asyncMaps as the task drives them)', ()
     }
     expect(out).toEqual(['b(a(1))']);
     expect(ops.snapshot()).toEqual({ a: [], b: [] });
+  });
+});
+
+describe('event time through a snapshot (Flink\'s AsyncWaitOperatorTest#testStateSnapshotAndRestore)', () => {
+  interface Reading {
+    sensor: string;
+    value: number;
+  }
+  /** The calls of every harness below, resolved by the test in the order it picks. */
+  let pending: { r: Reading; resolve: (r: Reading) => void }[] = [];
+  const call = (r: Reading) => new Promise<Reading>((resolve) => pending.push({ r, resolve }));
+  /** Resolves the calls made so far in this order, each call settled before the next is resolved. */
+  const resolveAll = async (order: number[]) => {
+    const now = pending;
+    pending = [];
+    for (const i of order) {
+      now[i].resolve(now[i].r);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  };
+  const a = (value: number): Reading => ({ sensor: 'a', value });
+  const lookup = (ordered: boolean) => (s: DataStream<Reading>) => s.asyncMap(call, { timeout: 60_000, ordered }).uid('lookup');
+  const sums = (ordered: boolean) => (s: DataStream<Reading>) =>
+    lookup(ordered)(s).keyBy('sensor').window(TumblingEventTimeWindows.of(10)).sum('value').uid('sums');
+
+  it.each([true, false])('ordered %s: records keep their event time and the watermark comes after the records before it', async (ordered) => {
+    const first = OperatorTestHarness.of(lookup(ordered));
+    first.processElement(a(1), 1).processElement(a(2), 2).processWatermark(9).processElement(a(3), 11);
+    const snapshot = first.snapshot();
+    await resolveAll([0, 1, 2]);
+    const restored = OperatorTestHarness.of(lookup(ordered), { restore: snapshot });
+    // The record after the watermark finishes first; the ones before it come out before it all the same.
+    await resolveAll([2, 1, 0]);
+    await restored.settle();
+    const records = restored.extractOutputStreamRecords();
+    expect(records.slice(0, 2)).toEqual(ordered ? [{ value: a(1), timestamp: 1 }, { value: a(2), timestamp: 2 }] : [{ value: a(2), timestamp: 2 }, { value: a(1), timestamp: 1 }]);
+    expect(records[2]).toEqual({ value: a(3), timestamp: 11 });
+    expect(restored.extractWatermarks()).toEqual([9]);
+  });
+
+  it.each([true, false])('ordered %s: an event-time window after it sums the restored records in their windows, none late', async (ordered) => {
+    const first = OperatorTestHarness.of(sums(ordered));
+    first.processElement(a(1), 1).processElement(a(2), 2).processWatermark(9).processElement(a(3), 8).processElement(a(4), 11);
+    const snapshot = first.snapshot();
+    await resolveAll([0, 1, 2, 3]);
+    const restored = OperatorTestHarness.of(sums(ordered), { restore: snapshot });
+    await resolveAll([3, 2, 1, 0]);
+    await restored.settle();
+    restored.processWatermark(19);
+    expect(restored.extractOutputStreamRecords()).toEqual([
+      { value: { sensor: 'a', windowStart: 0, windowEnd: 10, sum: 3 }, timestamp: 9 },
+      { value: { sensor: 'a', windowStart: 10, windowEnd: 20, sum: 4 }, timestamp: 19 },
+    ]);
+    // 8 came after watermark 9: late, as it was before the snapshot.
+    expect(restored.sideOutputStreamRecords('late')).toEqual([{ value: a(3), timestamp: 8 }]);
   });
 });

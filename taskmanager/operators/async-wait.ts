@@ -5,13 +5,19 @@
  * its own loop (`drain`), so output, flushing and barriers stay in the task's order: `ordered` emits
  * in input order, otherwise as calls complete.
  *
- * A checkpoint holds the inputs still in the queue (started, finished or not yet started), and a
- * restore starts them again, so each record's result is emitted once relative to the checkpoint.
- * A watermark never overtakes the records before it: it is held until the queue has emitted them.
+ * A watermark never overtakes the records before it, nor a record the watermark before it: it waits
+ * in the queue, in its place, and leaves once the records before it have (in unordered mode records
+ * complete in any order only between two watermarks, Flink's segments).
+ *
+ * A checkpoint holds the queue (records started, finished or not yet started, each with its event
+ * time, and the watermarks between them), and a restore puts it back in the same order and starts
+ * the calls again, so each record's result is emitted once relative to the checkpoint, with the
+ * event time it came with, and each watermark after the records before it.
  */
 import { FlinkxError, UserFunctionError } from '../../common/errors';
 import type { AsyncSpec, NodeSpec } from '../../common/jobfile';
 import { operatorUid } from '../../common/operator-uids';
+import type { AsyncElement } from '../../common/protocol/snapshot';
 import type { UserFunction } from './functions';
 
 export class AsyncTimeoutError extends FlinkxError {
@@ -20,10 +26,11 @@ export class AsyncTimeoutError extends FlinkxError {
   }
 }
 
-interface Entry {
+interface RecordEntry {
   input: unknown;
   timestamp?: number;
-  started: boolean;
+  /** The number of watermarks queued before it: unordered mode emits only the first segment's records. */
+  segment: number;
   done: boolean;
   /** false when the call timed out under onTimeout "drop". */
   emit: boolean;
@@ -31,17 +38,27 @@ interface Entry {
   timer?: NodeJS.Timeout;
 }
 
+interface WatermarkEntry {
+  watermark: number;
+}
+
+type Entry = RecordEntry | WatermarkEntry;
+
+const isWatermark = (e: Entry): e is WatermarkEntry => 'watermark' in e;
+
 export class AsyncWaitOperator {
-  /** Entries not yet emitted, in input order. */
+  /** Records not yet emitted and the watermarks between them, in input order. */
   private queue: Entry[] = [];
-  /** Finished entries not yet emitted, in completion order (unordered mode). */
-  private completed: Entry[] = [];
+  /** Records whose call has not started: more than `capacity` wait after a batch or a restore, in input order. */
+  private waiting: RecordEntry[] = [];
+  /** Finished records not yet emitted, in completion order (unordered mode). */
+  private completed: RecordEntry[] = [];
   private running = 0;
-  private nextToStart = 0;
+  /** Watermarks queued so far, and emitted from the queue so far: the segment of new records, and of the first. */
+  private queuedWatermarks = 0;
+  private emittedWatermarks = 0;
   private failure: Error | undefined;
   private closed = false;
-  /** The latest watermark that arrived while records were queued. */
-  private heldWatermark: number | undefined;
 
   constructor(
     readonly node: NodeSpec,
@@ -54,16 +71,18 @@ export class AsyncWaitOperator {
   ) {}
 
   readonly push = (input: unknown, timestamp?: number): void => {
-    this.queue.push({ input, timestamp, started: false, done: false, emit: false });
+    const e: RecordEntry = { input, timestamp, segment: this.queuedWatermarks, done: false, emit: false };
+    this.queue.push(e);
+    this.waiting.push(e);
     this.startWaiting();
   };
 
   watermark(w: number): void {
     if (this.queue.length === 0) this.outWatermark(w);
-    else this.heldWatermark = Math.max(w, this.heldWatermark ?? -Infinity);
+    else this.enqueueWatermark(w);
   }
 
-  /** Take no more input: the queue holds `capacity` records. */
+  /** Take no more input: the queue holds `capacity` elements (records and watermarks, as Flink counts). */
   get full(): boolean {
     return this.queue.length >= this.options.capacity;
   }
@@ -75,51 +94,78 @@ export class AsyncWaitOperator {
   /** Emit what is ready; a failed or timed-out call (under "fail") fails the task here. */
   drain(): void {
     if (this.failure) throw this.failure;
-    if (this.options.ordered) {
-      let n = 0;
-      while (n < this.queue.length && this.queue[n].done) n++;
-      const ready = this.queue.splice(0, n);
-      this.nextToStart -= n;
-      for (const e of ready) if (e.emit) this.out(e.result, e.timestamp);
-    } else if (this.completed.length > 0) {
-      const ready = this.completed;
-      this.completed = [];
-      const gone = new Set(ready);
-      this.queue = this.queue.filter((e) => !gone.has(e));
-      this.nextToStart = this.queue.findIndex((e) => !e.started);
-      if (this.nextToStart < 0) this.nextToStart = this.queue.length;
-      for (const e of ready) if (e.emit) this.out(e.result, e.timestamp);
-    }
-    if (this.queue.length === 0 && this.heldWatermark !== undefined) {
-      const w = this.heldWatermark;
-      this.heldWatermark = undefined;
-      this.outWatermark(w);
-    }
+    if (this.options.ordered) this.drainOrdered();
+    else this.drainUnordered();
   }
 
-  /** The inputs whose results are not emitted yet, for a checkpoint. */
-  snapshot(): unknown[] {
-    return this.queue.map((e) => e.input);
+  /** The queue, for a checkpoint. */
+  snapshot(): AsyncElement[] {
+    return this.queue.map((e): AsyncElement => {
+      if (isWatermark(e)) return { kind: 'watermark', watermark: e.watermark };
+      return e.timestamp === undefined ? { kind: 'record', value: e.input } : { kind: 'record', value: e.input, timestamp: e.timestamp };
+    });
   }
 
-  restore(inputs: unknown[]): void {
-    for (const input of inputs) this.push(input);
+  /**
+   * The queue of a checkpoint, in its order; nothing leaves before the task's first drain (the
+   * operators after this one are restored after it).
+   */
+  restore(elements: AsyncElement[]): void {
+    for (const e of elements) {
+      if (e.kind === 'watermark') this.enqueueWatermark(e.watermark);
+      else this.push(e.value, e.timestamp);
+    }
   }
 
   /** Stop: timers cleared, late results ignored. */
   close(): void {
     this.closed = true;
-    for (const e of this.queue) clearTimeout(e.timer);
+    for (const e of this.queue) if (!isWatermark(e)) clearTimeout(e.timer);
   }
 
-  private startWaiting(): void {
-    while (this.running < this.options.capacity && this.nextToStart < this.queue.length) {
-      this.start(this.queue[this.nextToStart++]);
+  /** Behind the records before it; the records after it are of the next segment. */
+  private enqueueWatermark(w: number): void {
+    this.queue.push({ watermark: w });
+    this.queuedWatermarks++;
+  }
+
+  private drainOrdered(): void {
+    let n = 0;
+    while (n < this.queue.length) {
+      const e = this.queue[n];
+      if (!isWatermark(e) && !e.done) break;
+      n++;
+    }
+    // Out of the queue first: an operator after this one that throws leaves no element emitted twice.
+    for (const e of this.queue.splice(0, n)) {
+      if (isWatermark(e)) this.outWatermark(e.watermark);
+      else if (e.emit) this.out(e.result, e.timestamp);
     }
   }
 
-  private start(e: Entry): void {
-    e.started = true;
+  private drainUnordered(): void {
+    for (;;) {
+      const first = this.emittedWatermarks;
+      const ready = this.completed.filter((e) => e.segment === first);
+      if (ready.length > 0) {
+        this.completed = this.completed.filter((e) => e.segment !== first);
+        const gone = new Set<Entry>(ready);
+        this.queue = this.queue.filter((e) => !gone.has(e));
+        for (const e of ready) if (e.emit) this.out(e.result, e.timestamp);
+      }
+      const head = this.queue[0];
+      if (!head || !isWatermark(head)) return;
+      this.queue.shift();
+      this.emittedWatermarks++;
+      this.outWatermark(head.watermark);
+    }
+  }
+
+  private startWaiting(): void {
+    while (this.running < this.options.capacity && this.waiting.length > 0) this.start(this.waiting.shift()!);
+  }
+
+  private start(e: RecordEntry): void {
     this.running++;
     e.timer = setTimeout(() => this.settle(e, 'timeout'), this.options.timeout);
     // A function that throws instead of rejecting fails the same way.
@@ -129,7 +175,7 @@ export class AsyncWaitOperator {
     );
   }
 
-  private settle(e: Entry, how: 'ok' | 'error' | 'timeout', value?: unknown): void {
+  private settle(e: RecordEntry, how: 'ok' | 'error' | 'timeout', value?: unknown): void {
     if (e.done || this.closed) return;
     clearTimeout(e.timer);
     e.done = true;
@@ -183,11 +229,11 @@ export class AsyncOperators {
     this.waiter?.();
   }
 
-  snapshot(): Record<string, unknown[]> | undefined {
+  snapshot(): Record<string, AsyncElement[]> | undefined {
     return this.list.length > 0 ? Object.fromEntries(this.list.map((op) => [operatorUid(op.node), op.snapshot()])) : undefined;
   }
 
-  restore(snapshot: Record<string, unknown[]> | undefined): void {
+  restore(snapshot: Record<string, AsyncElement[]> | undefined): void {
     for (const op of this.list) op.restore(snapshot?.[operatorUid(op.node)] ?? []);
   }
 

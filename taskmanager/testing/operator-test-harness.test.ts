@@ -136,7 +136,7 @@ describe('OperatorTestHarness', () => {
     h.processWatermark(3).processElement({ sensor: 'a', value: 1 }, 4);
     expect(h.snapshot()).toEqual({
       keyed: { sums: [] },
-      async: { lookup: [{ sensor: 'a', value: 1 }] },
+      async: { lookup: [{ kind: 'record', value: { sensor: 'a', value: 1 }, timestamp: 4 }] },
       operators: { sums: { watermark: 3, event: [], processing: [] } },
     });
     for (const call of calls) call();
