@@ -13,7 +13,7 @@ import type { Chain } from '../operators/operators';
 import type { OperatorChain } from './operator-chain';
 import type { TaskEnvironment } from './stream-task';
 
-/** What a snapshot holds of a chain's operators, by uid: keyed state, asyncMap inputs, timers with the watermark and other operator state. */
+/** What a snapshot holds of a chain's operators, by uid: keyed state, asyncMap queues, timers with the watermark and other operator state. */
 export type OperatorsSnapshot = Pick<TaskSnapshot, 'keyed' | 'async' | 'operators'>;
 
 /**

@@ -4,7 +4,7 @@
  * A pipeline is written with the DataStream API on a test input; records pushed in come out of
  * its last operator synchronously, each with its event time, and each keyed operator's state can be
  * read. `snapshot()` takes what a checkpoint of the task would (through the task's own snapshot
- * path): keyed state, timers with the watermark, operator state, asyncMap inputs; a harness
+ * path): keyed state, timers with the watermark, operator state, asyncMap queues; a harness
  * restored from it goes on as a restored task does, its windows and timers firing at the next
  * watermarks. Unlike Flink's, whose checkpoints leave it out, it also starts from the watermark it had.
  *
@@ -34,7 +34,7 @@ const record = <T>(value: T, timestamp: number | undefined): StreamRecord<T> => 
 
 /**
  * What a task's checkpoint holds of these operators, by uid: keyed state, timers with the
- * watermark, operator state and asyncMap inputs.
+ * watermark, operator state and asyncMap queues.
  */
 export type HarnessSnapshot = OperatorsSnapshot;
 
