@@ -253,6 +253,20 @@ describe('errors', () => {
     expect(() => chain({ k: 1 })).toThrow(/"agg"/);
   });
 
+  it('a map or reduce function that returns nothing (a missing return) fails naming its node, instead of passing undefined on', () => {
+    const module = {
+      forgot: (r: { v: number }) => {
+        r.v += 1;
+      },
+    };
+    const mapped = chainOf([node({ id: 'bump', type: 'map', fn: 'forgot' })], new FunctionRegistry(module), 128, () => {});
+    expect(() => mapped({ v: 1 })).toThrow(/"bump".*returned undefined for \{"v":2\}/);
+    const out: unknown[] = [];
+    const reduced = chainOf([node({ id: 'acc', type: 'reduce', keyBy: 'k', fn: 'forgot' })], new FunctionRegistry(module), 128, (r) => out.push(r));
+    reduced({ k: 'a', v: 1 });
+    expect(() => reduced({ k: 'a', v: 2 })).toThrow(/"acc".*reduce function returned undefined/);
+  });
+
   it('a non-Error throw is still wrapped', () => {
     const chain = chainOf(
       [node({ id: 'thrower', type: 'map', fn: 'f' })],

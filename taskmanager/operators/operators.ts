@@ -12,7 +12,7 @@ import { keyField, type NodeSpec } from '../../common/jobfile';
 import { operatorUid, timestampsUid } from '../../common/operator-uids';
 import type { UserFunction } from './functions';
 import { KeyedState } from '../state/keyed-state';
-import { keyOf as keyOfRecord } from '../state/key-groups';
+import { keyOf as keyOfRecord, shortRecord } from '../state/key-groups';
 import { AsyncOperators, AsyncWaitOperator } from './async-wait';
 import { TimestampsOperator } from '../time/timestamps-operator';
 import type { OperatorContext, OperatorState, Output } from './output';
@@ -94,7 +94,12 @@ export function createOperator(
   switch (node.type) {
     case 'map': {
       const fn = fns.resolve(node.fn!);
-      return stateless(out, (r, ts) => out.push(call(node, fn, r, node.args), ts));
+      return stateless(out, (r, ts) => {
+        const v = call(node, fn, r, node.args);
+        // A JavaScript map that forgets its return would pass undefined on, which a network hop turns into null.
+        if (v === undefined) throw new UserFunctionError(node.id, new TypeError(`map function returned undefined for ${shortRecord(r)} (a missing return?)`));
+        out.push(v, ts);
+      });
     }
     case 'flatMap': {
       const fn = fns.resolve(node.fn!);
@@ -140,7 +145,13 @@ export function createOperator(
       // its value from the first record on, and what goes downstream is a copy that nothing changes later.
       return aggregation<unknown>({
         key: keyOf,
-        fold: (prev, r) => (prev === undefined ? copyRecord(r) : call(node, fn, prev, r)),
+        fold: (prev, r) => {
+          if (prev === undefined) return copyRecord(r);
+          const v = call(node, fn, prev, r);
+          // Kept as the key's state, undefined would silently start the key over with its next record.
+          if (v == null) throw new UserFunctionError(node.id, new TypeError(`reduce function returned ${String(v)} for ${shortRecord(r)} (a missing return?)`));
+          return v;
+        },
         result: (_, value) => copyRecord(value),
       });
     }
