@@ -10,7 +10,7 @@
 import { decodeBatch, encodeBatch, type Batch } from '../common/protocol/batch';
 import { decode, encode } from '../common/protocol/codec';
 import { nexmarkEvent, type Bid } from '../taskmanager/connectors/nexmark/events';
-import { NEXMARK_DEFAULTS } from '../taskmanager/connectors/nexmark/options';
+import { NEXMARK_DEFAULTS } from '../common/connectors/nexmark';
 import { BATCH_RECORDS } from '../taskmanager/network/channels';
 import { intEnv, load, log } from './processes';
 

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NexmarkConnectorSchema } from '../taskmanager/connectors/nexmark/options';
+import { NexmarkConnectorSchema } from '../common/connectors/nexmark';
 import { nexmarkEvent, type Auction, type Bid, type NexmarkEvent, type Person } from '../taskmanager/connectors/nexmark/events';
 import { ROOT, tempDir } from './harness';
 

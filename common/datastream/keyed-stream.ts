@@ -7,7 +7,7 @@
  * chained to the input before the shuffle and removed by a map chained after the keyed node, so
  * the user's functions and the results see records as they were.
  */
-import { checkedKey } from '../../taskmanager/state/key-groups';
+import { checkedKey } from '../key-groups';
 import { SingleOutputStreamOperator, type KeySelector, type NumberField, type TransformationSink } from './datastream';
 import type { KeyedProcessFunction } from './process';
 import type { WindowAssigner } from './time';

@@ -3,15 +3,36 @@
  * (taskmanager/operators/process/) hands a user function. State is scoped to the current key,
  * kept in checkpoints, and must be plain data (it travels as msgpack).
  */
-import type { ListState, MapState, ValueState } from '../../taskmanager/state/state-handles';
 import type { Duration } from './transformation';
-
-// The handles are the runtime's own (the process node hands these very objects to the function).
-export type { ListState, MapState, ValueState } from '../../taskmanager/state/state-handles';
 
 /** Time to live of a state entry, in processing time since its last write. */
 export interface StateOptions {
   ttl?: Duration;
+}
+
+/** A value of the current key (Flink's ValueState); the runtime's state handles implement it. */
+export interface ValueState<V> {
+  value(): V | undefined;
+  update(value: V): void;
+  clear(): void;
+}
+
+/** A list of the current key (Flink's ListState). */
+export interface ListState<V> {
+  get(): V[];
+  add(value: V): void;
+  update(values: V[]): void;
+  clear(): void;
+}
+
+/** A map of the current key, by string keys (Flink's MapState). */
+export interface MapState<V> {
+  get(key: string): V | undefined;
+  put(key: string, value: V): void;
+  remove(key: string): void;
+  contains(key: string): boolean;
+  entries(): [string, V][];
+  clear(): void;
 }
 
 /** The context of one call: the current key's state and timers, and the output. */

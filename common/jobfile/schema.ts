@@ -4,13 +4,13 @@
  * (taskmanager/connectors/<kind>/options.ts) and are composed into one union here.
  */
 import { z } from 'zod';
-import { DiscardConnectorSchema } from '../../taskmanager/connectors/discard/options';
-import { FileConnectorSchema } from '../../taskmanager/connectors/file/options';
-import { GeneratorConnectorSchema } from '../../taskmanager/connectors/generator/options';
-import { KafkaConnectorSchema } from '../../taskmanager/connectors/kafka/options';
-import { NexmarkConnectorSchema } from '../../taskmanager/connectors/nexmark/options';
-import { StdoutConnectorSchema } from '../../taskmanager/connectors/stdout/options';
-import { DEFAULT_MAX_PARALLELISM, MAX_MAX_PARALLELISM } from '../../taskmanager/state/key-groups';
+import { DiscardConnectorSchema } from '../connectors/discard';
+import { FileConnectorSchema } from '../connectors/file';
+import { GeneratorConnectorSchema } from '../connectors/generator';
+import { KafkaConnectorSchema } from '../connectors/kafka';
+import { NexmarkConnectorSchema } from '../connectors/nexmark';
+import { StdoutConnectorSchema } from '../connectors/stdout';
+import { DEFAULT_MAX_PARALLELISM, MAX_MAX_PARALLELISM } from '../key-groups';
 import { durationSchema } from '../duration';
 import { strict } from './messages';
 

@@ -25,7 +25,7 @@
  */
 import { z } from 'zod';
 import { BatchFormatError } from '../errors';
-import { MAX_MAX_PARALLELISM } from '../../taskmanager/state/key-groups';
+import { MAX_MAX_PARALLELISM } from '../key-groups';
 import { decodeWithShapes, encodeWithShapes } from './codec';
 
 export const BATCH_VERSION = 2;

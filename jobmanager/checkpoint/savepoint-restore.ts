@@ -8,7 +8,7 @@ import { SavepointRestoreError } from '../../common/errors';
 import { statefulUids } from '../../common/operator-uids';
 import type { PlanVertex, PriorSnapshot } from '../../common/plan';
 import type { SavepointTask } from '../../common/protocol/snapshot';
-import { keyGroupRange } from '../../taskmanager/state/key-groups';
+import { keyGroupRange } from '../../common/key-groups';
 import type { LoadedSavepoint } from './savepoint-storage';
 import { join } from 'node:path';
 

@@ -5,7 +5,7 @@ import { SNAPSHOT_VERSION, type TaskSnapshot } from '../../common/protocol/snaps
 import { FileSource } from '../connectors/file/file-source';
 import { SequenceSource } from '../connectors/generator/generator';
 import type { SourceReader, SubtaskInfo } from '../connectors/types';
-import { keyGroupFor, keyGroupRange } from '../state/key-groups';
+import { keyGroupFor, keyGroupRange } from '../../common/key-groups';
 import { KeyedState } from '../state/keyed-state';
 import { rescale } from './rescale';
 

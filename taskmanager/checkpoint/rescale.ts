@@ -15,7 +15,7 @@
 import type { Connector } from '../../common/jobfile';
 import type { AsyncElement, TaskSnapshot } from '../../common/protocol/snapshot';
 import { unionKafkaPositions } from '../connectors/kafka/kafka-source';
-import { keyGroupRange } from '../state/key-groups';
+import { keyGroupRange } from '../../common/key-groups';
 import type { KeyedStateSnapshot } from '../state/keyed-state';
 import type { TimerSnapshot } from '../time/timer-service';
 

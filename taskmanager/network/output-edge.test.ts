@@ -1,4 +1,4 @@
-import { keyGroupFor, subtaskForKey } from '../state/key-groups';
+import { keyGroupFor, subtaskForKey } from '../../common/key-groups';
 import type { PlanEdge } from '../../common/plan';
 import type { OutputChannel } from './channels';
 import { OutputEdge } from './output-edge';

@@ -3,7 +3,7 @@
  * `hash` routes by key group exactly as Flink does, so a key reaches the same subtask on every run;
  * the key group goes with the record, so the keyed operator at the other end does not hash again.
  */
-import { keyGroupFor, keyOf, operatorIndexForKeyGroup } from '../state/key-groups';
+import { keyGroupFor, keyOf, operatorIndexForKeyGroup } from '../../common/key-groups';
 import type { PlanEdge } from '../../common/plan';
 import type { OutputChannel } from './channels';
 

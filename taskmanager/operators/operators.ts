@@ -12,7 +12,7 @@ import { keyField, type NodeSpec } from '../../common/jobfile';
 import { operatorUid, timestampsUid } from '../../common/operator-uids';
 import type { UserFunction } from './functions';
 import { KeyedState } from '../state/keyed-state';
-import { keyOf as keyOfRecord, shortRecord } from '../state/key-groups';
+import { keyOf as keyOfRecord, shortRecord } from '../../common/key-groups';
 import { AsyncOperators, AsyncWaitOperator } from './async-wait';
 import { TimestampsOperator } from '../time/timestamps-operator';
 import type { OperatorContext, OperatorState, Output } from './output';

@@ -9,7 +9,7 @@ import { OutputChannel, type ChannelTransport } from '../network/channels';
 import { OutputEdge } from '../network/output-edge';
 import { FunctionRegistry } from '../operators/functions';
 import { createChain, type Chain } from '../operators/operators';
-import { keyGroupFor, keyGroupRange } from './key-groups';
+import { keyGroupFor, keyGroupRange } from '../../common/key-groups';
 
 const MAX_PARALLELISM = 128;
 const PARALLELISM = 4;

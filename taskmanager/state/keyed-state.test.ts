@@ -1,4 +1,4 @@
-import { keyGroupFor } from './key-groups';
+import { keyGroupFor } from '../../common/key-groups';
 import { KeyedState } from './keyed-state';
 
 describe('KeyedState', () => {

@@ -6,7 +6,7 @@
  * and it came with the batch, common/protocol/batch.ts), so a key is hashed once per record at most;
  * without it the key is hashed here. Reads and updates of a known key need no key group.
  */
-import { canonicalKey, keyGroupFor } from './key-groups';
+import { canonicalKey, keyGroupFor } from '../../common/key-groups';
 
 /** How state tells keys apart: objects and arrays by their canonical JSON form, primitives by value (so 1 and "1" differ). */
 export function stateKey(key: unknown): unknown {

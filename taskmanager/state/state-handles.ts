@@ -7,6 +7,7 @@
  * expired ones are dropped when read, and all keys are swept once per TTL so that state of keys
  * never seen again does not stay forever.
  */
+import type { ListState, MapState, ValueState } from '../../common/datastream/process';
 import type { ProcessingTimeService } from '../time/timer-service';
 import type { KeyedState } from './keyed-state';
 
@@ -20,31 +21,10 @@ export interface KeyStates {
   map?: Record<string, Record<string, Cell>>;
 }
 
-export interface StateOptions {
+/** A state's options as the handles take them: the API's StateOptions with the TTL in ms. */
+export interface StateTtl {
   /** Time to live in ms (processing time); absent = forever. */
   ttl?: number;
-}
-
-export interface ValueState<V> {
-  value(): V | undefined;
-  update(value: V): void;
-  clear(): void;
-}
-
-export interface ListState<V> {
-  get(): V[];
-  add(value: V): void;
-  update(values: V[]): void;
-  clear(): void;
-}
-
-export interface MapState<V> {
-  get(key: string): V | undefined;
-  put(key: string, value: V): void;
-  remove(key: string): void;
-  contains(key: string): boolean;
-  entries(): [string, V][];
-  clear(): void;
 }
 
 type Kind = keyof KeyStates;
@@ -77,7 +57,7 @@ export class StateHandles {
     return ttl === undefined || this.time.now() - cell[1] < ttl;
   }
 
-  private declare(kind: Kind, name: string, options: StateOptions): void {
+  private declare(kind: Kind, name: string, options: StateTtl): void {
     const id = `${kind}/${name}`;
     if (this.ttls.has(id)) return;
     this.ttls.set(id, options.ttl);
@@ -92,7 +72,7 @@ export class StateHandles {
     if (Object.keys(s).length === 0) this.store.remove(this.currentKey());
   }
 
-  value<V>(name: string, options: StateOptions = {}): ValueState<V> {
+  value<V>(name: string, options: StateTtl = {}): ValueState<V> {
     this.declare('value', name, options);
     return {
       value: () => {
@@ -106,7 +86,7 @@ export class StateHandles {
     };
   }
 
-  list<V>(name: string, options: StateOptions = {}): ListState<V> {
+  list<V>(name: string, options: StateTtl = {}): ListState<V> {
     this.declare('list', name, options);
     const cells = () => (this.slot<Cell[]>('list', false)?.[name] ?? []).filter((c) => this.alive('list', name, c));
     return {
@@ -117,7 +97,7 @@ export class StateHandles {
     };
   }
 
-  map<V>(name: string, options: StateOptions = {}): MapState<V> {
+  map<V>(name: string, options: StateTtl = {}): MapState<V> {
     this.declare('map', name, options);
     const entries = (create: boolean) => {
       const maps = this.slot<Record<string, Cell>>('map', create);

@@ -17,7 +17,7 @@ import { StreamExecutionEnvironment, type DataStream } from '../../common/datast
 import { parseJobSpec } from '../../common/jobfile';
 import { operatorUid } from '../../common/operator-uids';
 import { decodeSnapshot, encodeSnapshot } from '../../common/protocol/snapshot';
-import { DEFAULT_MAX_PARALLELISM } from '../state/key-groups';
+import { DEFAULT_MAX_PARALLELISM } from '../../common/key-groups';
 import type { KeyedState } from '../state/keyed-state';
 import { FunctionRegistry } from '../operators/functions';
 import { createChain, type Chain } from '../operators/operators';

@@ -5,7 +5,7 @@
  * a snapshot holds them per key group, with the operator's current watermark.
  */
 import { NonRetriableError } from '../../common/errors';
-import { keyGroupFor } from '../state/key-groups';
+import { keyGroupFor } from '../../common/key-groups';
 import { stateKey } from '../state/keyed-state';
 
 /** The task's clock and its way of running a callback later, between two batches (the task's mailbox). */

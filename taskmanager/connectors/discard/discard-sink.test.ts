@@ -1,5 +1,5 @@
 import { createSink, createSource } from '../index';
-import { NexmarkConnectorSchema } from '../nexmark/options';
+import { NexmarkConnectorSchema } from '../../../common/connectors/nexmark';
 import { NexmarkSource } from '../nexmark/nexmark-source';
 import type { SubtaskInfo } from '../types';
 import { DiscardSink } from './discard-sink';

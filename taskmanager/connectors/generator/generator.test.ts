@@ -1,4 +1,4 @@
-import { GeneratorConnectorSchema, type GeneratorConnector } from './options';
+import { GeneratorConnectorSchema, type GeneratorConnector } from '../../../common/connectors/generator';
 import { GeneratorSource, generatorRecord, vocabularyWord } from './generator';
 import type { SubtaskInfo } from '../types';
 

@@ -6,7 +6,7 @@
  * `count` bounds the total (absent = unbounded); `rate` limits records/s over all subtasks.
  */
 import { delay } from '../../../common/async';
-import type { GeneratorConnector } from './options';
+import type { GeneratorConnector } from '../../../common/connectors/generator';
 import type { SourceReader, SubtaskInfo } from '../types';
 
 const SYLLABLES = ['ka', 'lo', 'mi', 'ne', 'ru', 'sa', 'ti', 'vo', 'ze', 'pu', 'da', 'fe', 'go', 'hi', 'ju', 'be'];

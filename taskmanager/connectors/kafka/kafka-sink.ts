@@ -11,7 +11,7 @@
  *
  * The exactly-once sink is TransactionalKafkaSink (transactional-kafka-sink.ts).
  */
-import type { KafkaConnector } from './options';
+import type { KafkaConnector } from '../../../common/connectors/kafka';
 import { KafkaClient } from './kafka-client';
 import type { OutgoingMessage, PlainProducer } from './producers';
 import type { SinkWriter, SubtaskInfo } from '../types';

@@ -28,7 +28,7 @@ import { Logger } from '../../../common/log';
 import { reason } from './client-settings';
 import { FetchBuffer } from './fetch-buffer';
 import { KafkaClient } from './kafka-client';
-import type { KafkaConnector } from './options';
+import type { KafkaConnector } from '../../../common/connectors/kafka';
 import type { FetchedBatch, KafkaRecord, PartitionFetcher } from './partition-fetcher';
 import { GroupOffsetCommitter, ownsPartition, startOffsets } from './source-offsets';
 import type { SourceReader, SubtaskInfo } from '../types';

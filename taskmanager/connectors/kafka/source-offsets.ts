@@ -3,7 +3,7 @@
  * committing its offsets to the user's group. See kafka-source.ts for the semantics.
  */
 import { ConnectorError } from '../../../common/errors';
-import type { KafkaConnector } from './options';
+import type { KafkaConnector } from '../../../common/connectors/kafka';
 import { Logger } from '../../../common/log';
 import { reason } from './client-settings';
 import type { KafkaClient } from './kafka-client';

@@ -26,7 +26,7 @@
  * partitions wait at most that long for its open transactions to be aborted.
  */
 import { ConnectorError } from '../../../common/errors';
-import type { KafkaConnector } from './options';
+import type { KafkaConnector } from '../../../common/connectors/kafka';
 import { Logger } from '../../../common/log';
 import { reason } from './client-settings';
 import { KafkaClient } from './kafka-client';

@@ -7,7 +7,7 @@
  * bench/peers/flink/.../NexmarkEvents.java draws the same numbers in the same order, so both engines
  * read identical events; a change here needs the same change there.
  */
-import type { NexmarkConnector } from './options';
+import type { NexmarkConnector } from '../../../common/connectors/nexmark';
 
 export interface Person {
   type: 'person';

@@ -3,7 +3,7 @@
  * `count` in all (absent = unbounded), at most `rate` events/s over all subtasks (absent = as fast as
  * it can). Its position is the next n, so a restored attempt regenerates exactly what follows.
  */
-import type { NexmarkConnector } from './options';
+import type { NexmarkConnector } from '../../../common/connectors/nexmark';
 import { SequenceSource } from '../generator/generator';
 import type { SubtaskInfo } from '../types';
 import { nexmarkEvent } from './events';

@@ -1,5 +1,5 @@
 import { parseJobSpec } from '../../../common/jobfile';
-import { NexmarkConnectorSchema, type NexmarkConnector } from './options';
+import { NexmarkConnectorSchema, type NexmarkConnector } from '../../../common/connectors/nexmark';
 import type { SubtaskInfo } from '../types';
 import { FIRST_AUCTION_ID, FIRST_PERSON_ID, nexmarkEvent, type Auction, type Bid, type NexmarkEvent, type Person } from './events';
 import { NexmarkSource } from './nexmark-source';

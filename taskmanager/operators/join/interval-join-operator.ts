@@ -7,7 +7,7 @@
  * `{<first input>: a, <second input>: b}` (copies) with the later of the two times as its event time.
  */
 import { keyField, type NodeSpec } from '../../../common/jobfile';
-import { keyOf } from '../../state/key-groups';
+import { keyOf } from '../../../common/key-groups';
 import { KeyedState } from '../../state/keyed-state';
 import type { Timer } from '../../time/timer-service';
 import { copyRecord } from '../copy-record';

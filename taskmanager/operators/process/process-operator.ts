@@ -6,45 +6,20 @@
  * which call `onTimer` with a context for the timer's key. State and timers are keyed state in key
  * groups, in checkpoints like the rest.
  */
+import type { KeyedProcessContext, StateOptions } from '../../../common/datastream/process';
 import { UserFunctionError } from '../../../common/errors';
 import { parseDuration } from '../../../common/duration';
 import { keyField, type NodeSpec } from '../../../common/jobfile';
-import { keyOf } from '../../state/key-groups';
+import { keyOf } from '../../../common/key-groups';
 import { KeyedState } from '../../state/keyed-state';
-import { StateHandles, type KeyStates, type ListState, type MapState, type ValueState } from '../../state/state-handles';
+import { StateHandles, type KeyStates } from '../../state/state-handles';
 import type { Timer } from '../../time/timer-service';
 import type { UserFunction } from '../functions';
 import type { OperatorContext, Output } from '../output';
 import { TimerOperator } from '../timer-operator';
 
-/** What a process function sees besides the record. */
-export interface ProcessContext {
-  readonly key: unknown;
-  /**
-   * Event time of the record, or of the event-time timer, being processed. Undefined for a record
-   * without one (no `assignTimestampsAndWatermarks` / `timestamps` before this node) and in onTimer
-   * of a processing-time timer: `ctx.timestamp + 60000` is then NaN, and a timer at it fails the job.
-   */
-  readonly timestamp: number | undefined;
-  /** In onTimer: which clock fired the timer. */
-  readonly timeDomain: 'event' | 'processing' | undefined;
-  emit(record: unknown): void;
-  currentWatermark(): number;
-  currentProcessingTime(): number;
-  /**
-   * A timer of this key that fires once the watermark reaches `timestamp` (ms; at or behind the
-   * watermark: at the next one). A timestamp that is no number (NaN, undefined) throws
-   * (INVALID_TIMER, non-retriable); -Infinity and Infinity are the ends of time.
-   */
-  registerEventTimeTimer(timestamp: number): void;
-  deleteEventTimeTimer(timestamp: number): void;
-  /** A timer of this key that fires when the clock reaches `timestamp` (epoch ms; in the past: at once). NaN throws as above. */
-  registerProcessingTimeTimer(timestamp: number): void;
-  deleteProcessingTimeTimer(timestamp: number): void;
-  valueState<V>(name: string, options?: { ttl?: number | string }): ValueState<V>;
-  listState<V>(name: string, options?: { ttl?: number | string }): ListState<V>;
-  mapState<V>(name: string, options?: { ttl?: number | string }): MapState<V>;
-}
+/** What a process function sees besides the record: the API's context, which this node implements. */
+export type ProcessContext = KeyedProcessContext<unknown, unknown>;
 
 const TIMER_NAMESPACE = '';
 
@@ -79,7 +54,7 @@ export class ProcessOperator extends TimerOperator {
 
   private createContext(ctx: OperatorContext): ProcessContext {
     const op = this;
-    const ttl = (options?: { ttl?: number | string }) => {
+    const ttl = (options?: StateOptions) => {
       if (options?.ttl === undefined) return {};
       const ms = parseDuration(options.ttl);
       if (ms === undefined || ms <= 0) throw new TypeError(`state ttl ${JSON.stringify(options.ttl)} is not a positive duration`);

@@ -12,7 +12,7 @@
  * their pairs (see aggregates.ts).
  */
 import { keyField, LATE_OUTPUT, resultField, type NodeSpec } from '../../../common/jobfile';
-import { keyOf } from '../../state/key-groups';
+import { keyOf } from '../../../common/key-groups';
 import { KeyedState } from '../../state/keyed-state';
 import type { Timer } from '../../time/timer-service';
 import type { OperatorContext, Output } from '../output';

@@ -1,6 +1,6 @@
 /** The generator source's options in a job file (`connector: {kind: "generator", ...}`), with their defaults. */
 import { z } from 'zod';
-import { strict } from '../../../common/jobfile/messages';
+import { strict } from '../jobfile/messages';
 
 export const GENERATOR_DEFAULTS = { seed: 0, format: 'text', wordsPerLine: 8, vocabulary: 1000 } as const;
 

@@ -9,7 +9,7 @@ import {
   operatorIndexForKeyGroup,
   subtaskForKey,
 } from './key-groups';
-import { errorInfo } from '../../common/errors';
+import { errorInfo } from './errors';
 
 /** What keyOf threw, as the JobManager sees a task's failure. */
 function failure(f: () => unknown) {

@@ -1,6 +1,6 @@
 /** The stdout sink in a job file (`connector: {kind: "stdout"}`): it has no options. */
 import { z } from 'zod';
-import { strict } from '../../../common/jobfile/messages';
+import { strict } from '../jobfile/messages';
 
 export const StdoutConnectorSchema = strict({ kind: z.literal('stdout') });
 

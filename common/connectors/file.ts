@@ -1,6 +1,6 @@
 /** The file connector's options in a job file (`connector: {kind: "file", path}`); it has no defaults. */
 import { z } from 'zod';
-import { strict } from '../../../common/jobfile/messages';
+import { strict } from '../jobfile/messages';
 
 export const FileConnectorSchema = strict({
   kind: z.literal('file'),

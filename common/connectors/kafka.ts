@@ -3,7 +3,7 @@
  * defaults; one schema serves the source (kafka-source.ts) and the sinks (kafka-sink.ts).
  */
 import { z } from 'zod';
-import { strict } from '../../../common/jobfile/messages';
+import { strict } from '../jobfile/messages';
 
 export const KAFKA_DEFAULTS = { startFrom: 'earliest', format: 'string', bounded: false } as const;
 

@@ -3,7 +3,7 @@
  * lands in the same key group as it would in a Flink job with the same maxParallelism. Key groups are
  * the unit of keyed state: rescaling moves whole key groups, never single keys.
  */
-import { NonRetriableError } from '../../common/errors';
+import { NonRetriableError } from './errors';
 
 /** Flink's default lower bound of maxParallelism; the job file's default. */
 export const DEFAULT_MAX_PARALLELISM = 128;

@@ -1,6 +1,6 @@
 /** The Nexmark source's options in a job file (`connector: {kind: "nexmark", ...}`), with their defaults. */
 import { z } from 'zod';
-import { strict } from '../../../common/jobfile/messages';
+import { strict } from '../jobfile/messages';
 
 export const NEXMARK_DEFAULTS = { seed: 0, eventsPerSecond: 10000, baseTime: Date.UTC(2026, 0, 1) } as const;
 
