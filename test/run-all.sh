@@ -15,6 +15,9 @@ npx tsc -p jobs/tsconfig.json
 # jest's transform strips types unchecked: the tests are type-checked here.
 echo "== type-checking the tests"
 npx tsc -p tsconfig.test.json
+# The layers point one way (common/ imports no process; JM and TM share only common/), no cycles.
+echo "== checking the layers"
+npm run --silent depcheck
 
 # Debian packages the tests drive for real: chromium (dashboard), prometheus (http_sd scraping).
 missing=()

@@ -1,9 +1,7 @@
 /** The flinkx DataStream API: `import { StreamExecutionEnvironment } from 'flinkx'`. */
 export { StreamExecutionEnvironment } from './environment';
-export { DataStream, DataStreamSink, SingleOutputStreamOperator } from './datastream';
-export { KeyedStream } from './keyed-stream';
-export { WindowedStream } from './windowed-stream';
-export type { AggregateFunction, LateOutput, WindowOperator, WindowResult } from './windowed-stream';
+export { DataStream, DataStreamSink, KeyedStream, SingleOutputStreamOperator, WindowedStream } from './datastream';
+export type { AggregateFunction, LateOutput, WindowOperator, WindowResult } from './datastream';
 export {
   EventTimeSessionWindows, ProcessingTimeSessionWindows, SlidingEventTimeWindows, SlidingProcessingTimeWindows,
   TumblingEventTimeWindows, TumblingProcessingTimeWindows,

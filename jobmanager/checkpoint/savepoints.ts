@@ -5,9 +5,11 @@
  */
 import { resolve } from 'node:path';
 import { FlinkxError } from '../../common/errors';
+import type { JobSpec } from '../../common/jobfile';
 import { statefulUids } from '../../common/operator-uids';
+import type { ExecutionGraph } from '../compiler';
 import type { TaskExecutorGateway } from '../gateway/gateways';
-import type { JobMaster } from '../job-master';
+import type { JobState } from '../job-state';
 import { CheckpointCoordinator } from './checkpoint-coordinator';
 import type { CheckpointStorage } from './checkpoint-storage';
 import { writeSavepoint } from './savepoint-storage';
@@ -19,9 +21,20 @@ export class SavepointUnavailableError extends FlinkxError {
   }
 }
 
+/** What of its JobMaster a job's coordinator and savepoints read (the JobMaster passes itself). */
+export interface CheckpointedJob {
+  readonly id: string;
+  readonly spec: JobSpec;
+  readonly execution: ExecutionGraph;
+  readonly attempt: number;
+  readonly state: JobState;
+  readonly checkpoints: CheckpointCoordinator | undefined;
+  allTasksRunning(): boolean;
+}
+
 /** The coordinator of a job with `checkpointing` (undefined without). */
 export function coordinatorFor(
-  job: JobMaster,
+  job: CheckpointedJob,
   storage: CheckpointStorage | undefined,
   gateways: () => TaskExecutorGateway[],
   completed: (checkpointId: number, metadataPath: string) => void,
@@ -51,7 +64,7 @@ export function coordinatorFor(
 }
 
 /** Takes a savepoint of `job` into `dir`; resolves with its path. */
-export function triggerSavepoint(job: JobMaster, dir: string | undefined, terminate: boolean): Promise<string> {
+export function triggerSavepoint(job: CheckpointedJob, dir: string | undefined, terminate: boolean): Promise<string> {
   // Flink also takes savepoints of jobs without periodic checkpoints; here the barriers, snapshot
   // files and sink commits that a savepoint needs come with `checkpointing`, so it is required.
   if (!job.checkpoints) {

@@ -13,7 +13,7 @@ import type { SinkWriter } from '../connectors/types';
 import { createChain, type Chain, type Collector } from '../operators/operators';
 import type { Output } from '../operators/output';
 import { Mailbox } from '../time/mailbox';
-import type { TaskEnvironment } from './stream-task';
+import type { TaskEnvironment } from './task-environment';
 
 export class OperatorChain {
   readonly outputs: TaskOutputs;

@@ -20,31 +20,16 @@
  */
 import { errorInfo } from '../../common/errors';
 import { OPERATOR_DURATION_BUCKETS, type ErrorInfo, type TaskCounters, type TaskState } from '../../common/protocol/control';
-import { channelId, type DeploymentPlan, type PlanVertex } from '../../common/plan';
-import { DEFAULT_NETWORK, InputChannel, InputGate, type NetworkOptions, type ChannelTransport, type OutputChannel } from '../network/channels';
+import { channelId } from '../../common/plan';
+import { DEFAULT_NETWORK, InputChannel, InputGate, type OutputChannel } from '../network/channels';
 import type { TaskOutputs } from '../network/task-outputs';
 import { createSink, createSource } from '../connectors';
 import type { SinkWriter, SourceReader } from '../connectors/types';
-import type { FunctionRegistry } from '../operators/functions';
-import type { RestoredState } from '../checkpoint/restore';
 import { OperatorChain } from './operator-chain';
 import { SubtaskCheckpointCoordinator } from './subtask-checkpoint-coordinator';
 import { StreamInputProcessor } from './stream-input-processor';
 import { SourceLoop } from './source-loop';
-
-export interface TaskEnvironment {
-  plan: DeploymentPlan;
-  /** Batch size, flush interval and credits of this TM's channels. */
-  network?: NetworkOptions;
-  vertex: PlanVertex;
-  subtask: number;
-  transport: ChannelTransport;
-  functions: FunctionRegistry;
-  /** This subtask's state in the checkpoint or savepoint `plan.restoredCheckpoint` (../checkpoint/restore.ts). */
-  restoreState?: () => Promise<RestoredState>;
-  report(state: TaskState, error?: ErrorInfo): void;
-  acknowledge(checkpointId: number, state: Uint8Array): void;
-}
+import type { TaskEnvironment } from './task-environment';
 
 class TaskCanceled extends Error {}
 

@@ -11,7 +11,7 @@ import type { SinkWriter, SourceReader } from '../connectors/types';
 import type { RestoredState } from '../checkpoint/restore';
 import type { Chain } from '../operators/operators';
 import type { OperatorChain } from './operator-chain';
-import type { TaskEnvironment } from './stream-task';
+import type { TaskEnvironment } from './task-environment';
 
 /** What a snapshot holds of a chain's operators, by uid: keyed state, asyncMap queues, timers with the watermark and other operator state. */
 export type OperatorsSnapshot = Pick<TaskSnapshot, 'keyed' | 'async' | 'operators'>;
