@@ -1,6 +1,6 @@
 /**
- * Flink's KeyedProcessFunction in the API: the types of what the runtime's `process` node
- * (taskmanager/operators/process/) hands a user function. State is scoped to the current key,
+ * Flink's KeyedProcessFunction in the API: the context and state types a user function is handed;
+ * the runtime's `process` node (taskmanager/operators/process/) and state handles implement them. State is scoped to the current key,
  * kept in checkpoints, and must be plain data (it travels as msgpack).
  */
 import type { Duration } from './transformation';

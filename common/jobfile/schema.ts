@@ -1,7 +1,8 @@
 /**
  * The job file's schema (zod). A job file that cannot run is refused before anything is deployed:
- * the shape here, the rest in graph-checks.ts. Each connector's options sit beside the connector
- * (taskmanager/connectors/<kind>/options.ts) and are composed into one union here.
+ * the shape here, the rest in graph-checks.ts. Each connector's options are in common/connectors/<kind>.ts
+ * (pure zod, so the CLI checks them before anything runs; the connector imports them) and are
+ * composed into one union here.
  */
 import { z } from 'zod';
 import { DiscardConnectorSchema } from '../connectors/discard';
