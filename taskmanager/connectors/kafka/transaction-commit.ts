@@ -16,7 +16,7 @@ export type CommitErrorKind = 'transient' | 'gone' | 'fatal';
 const GONE = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_TXN_STATE', 'INVALID_PRODUCER_ID_MAPPING']);
 
 /** Errors kafkajs marks not retriable, though the broker expects a retry or another coordinator may answer. */
-const TRANSIENT_NAMES = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound', 'KafkaJSGroupCoordinatorNotFound', 'KafkaJSLockTimeout', 'KafkaJSMetadataNotLoaded']);
+const TRANSIENT_NAMES = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound', 'KafkaJSGroupCoordinatorNotFound', 'KafkaJSLockTimeout', 'KafkaJSMetadataNotLoaded', 'KafkaJSNoBrokerAvailableError', 'KafkaJSTimeout']);
 
 interface KafkajsError {
   name?: string;
