@@ -34,6 +34,7 @@ describe('classifyCommitError', () => {
     ['NOT_COORDINATOR', protocol(CODES.NOT_COORDINATOR)],
     ['CONCURRENT_TRANSACTIONS', protocol(CODES.CONCURRENT_TRANSACTIONS)],
     ['REQUEST_TIMED_OUT', protocol(CODES.REQUEST_TIMED_OUT)],
+    ['UNKNOWN_SERVER_ERROR (an EndTxn meeting the broker\'s own abort of the expired transaction)', protocol(-1)],
     ['a request timeout (the broker does not answer)', new kafkajsErrors.KafkaJSRequestTimeoutError('Request EndTxn(key: 26, version: 1) timed out')],
     ['a broken connection', new kafkajsErrors.KafkaJSConnectionError('Connection error: ECONNREFUSED')],
     ['retries exhausted on a transient error', new kafkajsErrors.KafkaJSNumberOfRetriesExceeded(protocol(CODES.NOT_COORDINATOR), { retryCount: 5, retryTime: 300 })],

@@ -1,8 +1,9 @@
 /**
  * Committing an exactly-once sink's transaction (EndTxn by transactional id, producer id and epoch)
  * and what its errors mean, as Flink's KafkaCommitter tells them apart:
- *  - transient: the coordinator moved or is loading, a request timed out, the connection broke, or
- *    the transaction is still being completed (CONCURRENT_TRANSACTIONS): retried with back-off;
+ *  - transient: the coordinator moved or is loading, a request timed out, the connection broke, the
+ *    transaction is still being completed (CONCURRENT_TRANSACTIONS), or the coordinator failed on a
+ *    race of its own (UNKNOWN_SERVER_ERROR): retried with back-off until a deadline;
  *  - gone: the coordinator no longer has the transaction open under that epoch (Flink's
  *    ProducerFencedException / InvalidTxnStateException): it was committed already and its id used
  *    again, or it was aborted (expired by the broker, or fenced). The sink tells which by its marker;
@@ -14,6 +15,12 @@ export type CommitErrorKind = 'transient' | 'gone' | 'fatal';
 
 /** EndTxn errors that mean the transaction is no longer open under that epoch (kafkajs's names). */
 const GONE = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_TXN_STATE', 'INVALID_PRODUCER_ID_MAPPING']);
+
+/**
+ * UNKNOWN_SERVER_ERROR: what a coordinator answers an EndTxn that meets its own abort of the
+ * expired transaction (seen on resuming a paused broker); a retry gets the real answer.
+ */
+const TRANSIENT_TYPES = new Set(['UNKNOWN']); // kafkajs's name for UNKNOWN_SERVER_ERROR (-1)
 
 /** Errors kafkajs marks not retriable, though the broker expects a retry or another coordinator may answer. */
 const TRANSIENT_NAMES = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound', 'KafkaJSGroupCoordinatorNotFound', 'KafkaJSLockTimeout', 'KafkaJSMetadataNotLoaded', 'KafkaJSNoBrokerAvailableError', 'KafkaJSTimeout']);
@@ -30,7 +37,7 @@ interface KafkajsError {
 export function classifyCommitError(err: unknown): CommitErrorKind {
   for (let e = err as KafkajsError | undefined, depth = 0; e && typeof e === 'object' && depth < 10; depth++) {
     if (e.type && GONE.has(e.type)) return 'gone';
-    if (e.retriable === true || (e.name && TRANSIENT_NAMES.has(e.name))) return 'transient';
+    if (e.retriable === true || (e.type && TRANSIENT_TYPES.has(e.type)) || (e.name && TRANSIENT_NAMES.has(e.name))) return 'transient';
     e = (e.originalError ?? e.cause) as KafkajsError | undefined;
   }
   return 'fatal';
