@@ -37,6 +37,7 @@ describe('classifyCommitError', () => {
     ['UNKNOWN_SERVER_ERROR (an EndTxn meeting the broker\'s own abort of the expired transaction)', protocol(-1)],
     ['a request timeout (the broker does not answer)', new kafkajsErrors.KafkaJSRequestTimeoutError('Request EndTxn(key: 26, version: 1) timed out')],
     ['a broken connection', new kafkajsErrors.KafkaJSConnectionError('Connection error: ECONNREFUSED')],
+    ['a request on a connection that is down', new Error('Broker not connected')],
     ['retries exhausted on a transient error', new kafkajsErrors.KafkaJSNumberOfRetriesExceeded(protocol(CODES.NOT_COORDINATOR), { retryCount: 5, retryTime: 300 })],
     ['a ConnectorError around one', new ConnectorError('cannot commit', { cause: protocol(CODES.COORDINATOR_LOAD_IN_PROGRESS) })],
   ])('%s is transient', (_what, err) => expect(classifyCommitError(err)).toBe('transient'));

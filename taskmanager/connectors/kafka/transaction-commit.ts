@@ -38,6 +38,8 @@ export function classifyCommitError(err: unknown): CommitErrorKind {
   for (let e = err as KafkajsError | undefined, depth = 0; e && typeof e === 'object' && depth < 10; depth++) {
     if (e.type && GONE.has(e.type)) return 'gone';
     if (e.retriable === true || (e.type && TRANSIENT_TYPES.has(e.type)) || (e.name && TRANSIENT_NAMES.has(e.name))) return 'transient';
+    // kafkajs's Broker, asked for a request while its connection is down (a plain Error).
+    if ((e as { message?: string }).message === 'Broker not connected') return 'transient';
     e = (e.originalError ?? e.cause) as KafkajsError | undefined;
   }
   return 'fatal';
