@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { configureLogging } from '../../common/log';
 import { ManualClock } from '../testing/manual-clock';
 import { writeAtomically } from './job-store';
-import { isAlive, LeaderLock } from './leader-lock';
+import { isAlive, LeaderLock, POLL_MS } from './leader-lock';
 import { WRITE_RETRY } from './retried-write';
 
 configureLogging('error', 'text');
@@ -47,11 +47,14 @@ describe('LeaderLock', () => {
   it('a standby waits and takes over once the holder is gone', async () => {
     const a = new LeaderLock(dir);
     a.tryAcquire({ pid: process.pid, host: '127.0.0.1', port: 1 });
+    const clock = new ManualClock();
     let acquired = false;
-    const standby = new LeaderLock(dir).acquire({ pid: process.pid, host: '127.0.0.1', port: 2 }).then(() => (acquired = true));
+    const standby = new LeaderLock(dir, clock, clock).acquire({ pid: process.pid, host: '127.0.0.1', port: 2 }).then(() => (acquired = true));
+    clock.advance(10 * POLL_MS);
     await new Promise((r) => setImmediate(r));
     expect(acquired).toBe(false);
     a.release();
+    clock.advance(POLL_MS); // its next poll
     await standby;
     expect(JSON.parse(readFileSync(join(dir, 'jm.lock'), 'utf8')).port).toBe(2);
   });
