@@ -3,8 +3,8 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configureLogging } from '../../common/log';
+import { writeAtomicallySync } from '../../common/durable-file';
 import { ManualClock } from '../testing/manual-clock';
-import { writeAtomically } from './job-store';
 import { isAlive, LeaderLock, POLL_MS } from './leader-lock';
 import { WRITE_RETRY } from './retried-write';
 
@@ -64,7 +64,7 @@ describe('LeaderLock', () => {
     let full = false;
     const lock = new LeaderLock(dir, clock, clock, (path, data) => {
       if (full) throw Object.assign(new Error('ENOSPC: no space left on device, open'), { code: 'ENOSPC' });
-      writeAtomically(path, data);
+      writeAtomicallySync(path, data);
     });
     expect(lock.tryAcquire({ pid: process.pid, host: '127.0.0.1', port: 0 })).toBe(true);
     full = true;

@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import { FlinkxError } from '../../common/errors';
 import { Logger } from '../../common/log';
 import { systemClock, systemTimers, type Clock, type Timers } from '../clock';
-import { isDiskFull, writeAtomically } from './job-store';
+import { writeAtomicallySync } from '../../common/durable-file';
+import { isDiskFull } from './job-store';
 import { RetriedWrite, type WriteFailure } from './retried-write';
 
 const log = new Logger('leader-lock');
@@ -50,7 +51,7 @@ export class LeaderLock {
     dataDir: string,
     private readonly timers: Timers = systemTimers,
     clock: Clock = systemClock,
-    private readonly write: (path: string, data: string) => void = writeAtomically,
+    private readonly write: (path: string, data: string) => void = writeAtomicallySync,
   ) {
     this.path = join(dataDir, LOCK_FILE);
     this.update$ = new RetriedWrite(
