@@ -88,7 +88,7 @@ export class StopWaiting extends Error {}
 export async function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 60_000,
+  timeoutMs: number,
   context: () => string = () => '',
 ): Promise<T> {
   let lastError: unknown;
@@ -185,7 +185,7 @@ export class Cluster {
     const o = Array.isArray(options) ? { jmArgs: options } : options;
     const c = new Cluster(await freePort(), o);
     c.startJobManager();
-    await waitFor('the JobManager', () => c.get('/taskmanagers'), undefined, c.logs);
+    await waitFor('the JobManager', () => c.get('/taskmanagers'), 60_000, c.logs);
     for (const slots of taskManagers) c.startTaskManager(slots);
     await c.waitForTaskManagers(taskManagers.length);
     return c;
@@ -220,7 +220,7 @@ export class Cluster {
   }
 
   async waitForTaskManagers(n: number): Promise<void> {
-    await waitFor(`${n} TaskManagers`, async () => ((await this.get<unknown[]>('/taskmanagers')).length === n ? true : undefined), undefined, this.logs);
+    await waitFor(`${n} TaskManagers`, async () => ((await this.get<unknown[]>('/taskmanagers')).length === n ? true : undefined), 60_000, this.logs);
   }
 
   /** The last lines of every process's output, for failure messages. */

@@ -132,7 +132,7 @@ async function createTopic(admin: Admin, topic: string, numPartitions: number): 
     const md = await admin.fetchTopicMetadata({ topics: [topic] });
     const parts = md.topics[0]?.partitions ?? [];
     return parts.length === numPartitions && parts.every((p) => p.leader >= 0) ? true : undefined;
-  });
+  }, 60_000);
 }
 
 /** The job, its paced functions module beside it; the job file's path, and the function that ends the pacing. */

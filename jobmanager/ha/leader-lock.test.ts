@@ -9,6 +9,8 @@ import { isAlive, LeaderLock, POLL_MS } from './leader-lock';
 import { WRITE_RETRY } from './retried-write';
 
 configureLogging('error', 'text');
+// It spawns processes (node, mount) on a loaded machine: jest's 5 s default is too short.
+jest.setTimeout(60_000);
 
 let dir: string;
 beforeEach(() => {
