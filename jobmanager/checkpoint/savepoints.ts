@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { FlinkxError } from '../../common/errors';
 import type { JobSpec } from '../../common/jobfile';
 import { statefulUids } from '../../common/operator-uids';
+import { backgroundTimers, systemClock, type Clock, type Timers } from '../clock';
 import type { ExecutionGraph } from '../compiler';
 import type { TaskExecutorGateway } from '../gateway/gateways';
 import type { JobState } from '../job-state';
@@ -38,6 +39,7 @@ export function coordinatorFor(
   storage: CheckpointStorage | undefined,
   gateways: () => TaskExecutorGateway[],
   completed: (checkpointId: number, metadataPath: string) => void,
+  time: { clock: Clock; timers: Timers } = { clock: systemClock, timers: backgroundTimers },
 ): CheckpointCoordinator | undefined {
   const { spec, execution, id } = job;
   if (!spec.checkpointing || !storage) return undefined;
@@ -60,6 +62,7 @@ export function coordinatorFor(
     },
     spec.checkpointing,
     storage,
+    time,
   );
 }
 

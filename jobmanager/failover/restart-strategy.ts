@@ -7,10 +7,11 @@
  * exponential delay (1 s, ×1.5 per failure, at most 1 min, ±10 % jitter, reset after 1 h without a
  * failure, unlimited attempts); a job without checkpointing does not restart.
  */
-import type { JobSpec, RestartSpec } from '../../common/jobfile';
-import { RestartSchema } from '../../common/jobfile';
+import type { RestartSpec } from '../../common/jobfile/schema';
 import { systemClock, type Clock } from '../clock';
 
+// Job-file level, so the job-file checks (Kafka transaction timeouts) use them too.
+export { effectiveRestart, maxRestartDelay } from '../../common/jobfile/restart';
 
 export interface RestartStrategy {
   /** A failure happened now. */
@@ -19,12 +20,6 @@ export interface RestartStrategy {
   canRestart(): boolean;
   /** How long (ms) to wait before the restart the last failure asks for. */
   backoffTime(): number;
-}
-
-/** The job's `restart` block, or Flink's default for it: exponential delay with checkpointing, none without. */
-export function effectiveRestart(spec: Pick<JobSpec, 'restart' | 'checkpointing'>): RestartSpec {
-  if (spec.restart) return spec.restart;
-  return RestartSchema.parse({ strategy: spec.checkpointing ? 'exponential-delay' : 'none' });
 }
 
 export function createRestartStrategy(spec: RestartSpec, clock: Clock = systemClock, random: () => number = Math.random): RestartStrategy {
