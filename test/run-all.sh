@@ -15,6 +15,9 @@ npx tsc -p jobs/tsconfig.json
 # jest's transform strips types unchecked: the tests are type-checked here.
 echo "== type-checking the tests"
 npx tsc -p tsconfig.test.json
+# typescript-eslint with type information: promises nobody awaits or catches, and the like.
+echo "== linting"
+npm run --silent lint
 
 # Debian packages the tests drive for real: chromium (dashboard), prometheus (http_sd scraping).
 missing=()
