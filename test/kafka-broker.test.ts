@@ -60,7 +60,7 @@ async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<
       lastError = e;
     }
     if (Date.now() >= deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}` + (lastError ? `: ${String(lastError)}` : ''));
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}` + (lastError ? `: ${String(lastError as Error)}` : ''));
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -118,7 +118,7 @@ const LEVEL_NAMES: Record<number, string> = { 1: 'ERROR', 2: 'WARN', 4: 'INFO', 
 const logCreator =
   () =>
   ({ level, log }: LogEntry): void => {
-    const text = `${log.message} ${String((log as { error?: unknown }).error ?? '')}`;
+    const text = `${log.message} ${(log as { error?: string }).error ?? ''}`;
     if (EXPECTED_RETRIABLE.test(text)) return;
     const line = JSON.stringify({ level: LEVEL_NAMES[level] ?? level, ...log });
     if (level <= logLevel.ERROR) console.error(line);
