@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pollUntil } from '../common/async';
 import { configureLogging } from '../common/log';
 import { parseJobSpec } from '../common/jobfile';
 import { CheckpointStorage } from './checkpoint/checkpoint-storage';
@@ -218,14 +219,14 @@ describe('JobMaster with checkpoints', () => {
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-  async function eventually<T>(what: string, fn: () => T | undefined | false): Promise<T> {
-    const end = Date.now() + 5000;
-    for (;;) {
-      const v = fn();
-      if (v !== undefined && v !== false) return v;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
+  /** Waits for the JobMaster's file writes (checkpoint metadata) to land, polling with a deadline. */
+  async function eventually<T>(what: string, fn: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+    const v = await pollUntil(async () => {
+      const got = fn();
+      return got === false ? undefined : got;
+    }, timeoutMs, 5);
+    if (v === undefined) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    return v;
   }
 
   it('a restarted attempt is deployed from the latest completed checkpoint, each task with its handle', async () => {

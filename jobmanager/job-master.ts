@@ -22,7 +22,7 @@ import type { ErrorInfo, TaskCounters } from '../common/protocol/control';
 import type { JobException } from '../common/protocol/rest';
 import type { CheckpointCoordinator } from './checkpoint/checkpoint-coordinator';
 import type { CheckpointStorage } from './checkpoint/checkpoint-storage';
-import { systemClock, systemTimers, type Clock, type Timers } from './clock';
+import { backgroundTimers, systemClock, systemTimers, type Clock, type Timers } from './clock';
 import { buildExecutionGraph, buildJobGraph, type ExecutionGraph } from './compiler';
 import { Executions } from './executions';
 import { EXECUTION_STATES } from './execution-state';
@@ -107,10 +107,18 @@ export class JobMaster implements JobMasterGateway {
     this.tasks = new Executions(this.clock);
     this.restart = effectiveRestart(spec);
     this.restartStrategy = createRestartStrategy(this.restart, this.clock);
-    this.checkpoints = coordinatorFor(this, services.checkpointStorage, () => this.taskExecutors(), (checkpointId, metadata) => {
-      this.latestCheckpoint = { id: checkpointId, metadata };
-      this.persist();
-    });
+    // The coordinator's real timers do not keep the process alive (backgroundTimers); a test's manual ones drive it.
+    const coordinatorTime = { clock: this.clock, timers: services.timers ?? backgroundTimers };
+    this.checkpoints = coordinatorFor(
+      this,
+      services.checkpointStorage,
+      () => this.taskExecutors(),
+      (checkpointId, metadata) => {
+        this.latestCheckpoint = { id: checkpointId, metadata };
+        this.persist();
+      },
+      coordinatorTime,
+    );
     if (services.fromSavepoint) this.checkpoints?.continueAfter(services.fromSavepoint.checkpointId);
   }
 

@@ -67,7 +67,7 @@ describe('a cluster with a secret', () => {
     const none = cluster.startTaskManager(4, { securityArgs: [] });
     const wrong = cluster.startTaskManager(4, { securityArgs: secretArgs('another-secret-0123456789') });
     const idOf = (p: { output: string }) => /tm=(tm-\w+) /.exec(p.output)?.[1];
-    const ids = await waitFor('both TaskManagers started', () => (idOf(none) && idOf(wrong) ? [idOf(none)!, idOf(wrong)!] : undefined));
+    const ids = await waitFor('both TaskManagers started', () => (idOf(none) && idOf(wrong) ? [idOf(none)!, idOf(wrong)!] : undefined), 60_000);
     await waitFor('the JobManager refusing both', () => {
       const jm = cluster.procs[0].output;
       return (

@@ -117,7 +117,7 @@ describe('checkpoint storage', () => {
       const j = await cluster.get(`/jobs/${jobId}`);
       if (j.state === 'FINISHED') throw new Error('the job finished before two checkpoints');
       return completedOnDisk(jobDir).length >= 2 ? true : undefined;
-    });
+    }, 60_000);
     // With every TaskManager gone no checkpoint can complete: the latest one stays the latest.
     for (const tm of cluster.taskManagers) tm.kill('SIGKILL');
     await waitFor('the restarted job waiting for slots', async () => {

@@ -26,7 +26,7 @@ async function killAfterCheckpoint(cluster: Cluster, jobId: string, restarts: nu
     if (j.state !== 'RUNNING' || j.restarts !== restarts) return undefined;
     const cps = await cluster.get(`/jobs/${jobId}/checkpoints`);
     return cps.history.some((c: any) => c.status === 'COMPLETED' && c.attempt === j.attempt) ? j : undefined;
-  });
+  }, 60_000);
   const tmId: string = job.vertices[0].subtasks[0].tm;
   const victim = cluster.taskManager(tmId);
   if (!victim) throw new Error(`no process for ${tmId}`);
@@ -145,7 +145,7 @@ describe('checkpoints and recovery', () => {
     const cps = await waitFor('three completed checkpoints', async () => {
       const c = await cluster.get(`/jobs/${jobId}/checkpoints`);
       return c.counts.completed >= 3 ? c : undefined;
-    });
+    }, 60_000);
     const done = cps.history.find((c: any) => c.status === 'COMPLETED');
     expect(done).toMatchObject({ status: 'COMPLETED', acknowledged: 4, total: 4 });
     expect(done.size).toBeGreaterThan(0);

@@ -55,14 +55,14 @@ describe('JobManager + 2 TaskManagers × 2 slots', () => {
     await waitFor('records flowing', async () => {
       const j = await cluster.get(`/jobs/${jobId}`);
       return j.state === 'RUNNING' && j.vertices[0].recordsIn > 0 ? j : undefined;
-    });
+    }, 60_000);
     const r = cluster.cli(['cancel', jobId]);
     expect(r.status).toBe(0);
     expect((await cluster.waitForState(jobId, ['CANCELED', 'FAILED', 'FINISHED'])).state).toBe('CANCELED');
     await waitFor('all slots free', async () => {
       const tms = await cluster.get<any[]>('/taskmanagers');
       return tms.every((t) => t.freeSlots === t.slots) ? true : undefined;
-    });
+    }, 60_000);
   });
 
   test('a slow sink behind a fast generator back-pressures the source and bounds queued bytes', async () => {

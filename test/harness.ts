@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
 import { readFileSync } from 'node:fs';
+import { pollUntil } from '../common/async';
 import { ClusterSecret } from '../common/net/cluster-secret';
 
 export const ROOT = join(__dirname, '..');
@@ -75,25 +76,40 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** `context` is appended to the timeout error, e.g. the processes' log tails. */
+/** Thrown by a waitFor probe whose verdict no later poll can change: the wait fails at once with it. */
+export class StopWaiting extends Error {}
+
+/**
+ * Polls `probe` until it gives a value (not undefined or false), failing after `timeoutMs` with
+ * `what` it waited for. A probe that throws is polled again (a process still starting) and its
+ * last error is in the timeout's message, except StopWaiting. `context` is appended to the
+ * timeout error, e.g. the processes' log tails.
+ */
 export async function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 60_000,
+  timeoutMs: number,
   context: () => string = () => '',
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      lastError = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  const value = await pollUntil(
+    async () => {
+      try {
+        const v = await probe();
+        return v === false ? undefined : v;
+      } catch (err) {
+        if (err instanceof StopWaiting) throw err;
+        lastError = err;
+        return undefined;
+      }
+    },
+    timeoutMs,
+    100,
+  );
+  if (value === undefined) {
+    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}${context()}`);
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}${context()}`);
+  return value;
 }
 
 export class Proc {
@@ -169,7 +185,7 @@ export class Cluster {
     const o = Array.isArray(options) ? { jmArgs: options } : options;
     const c = new Cluster(await freePort(), o);
     c.startJobManager();
-    await waitFor('the JobManager', () => c.get('/taskmanagers'), undefined, c.logs);
+    await waitFor('the JobManager', () => c.get('/taskmanagers'), 60_000, c.logs);
     for (const slots of taskManagers) c.startTaskManager(slots);
     await c.waitForTaskManagers(taskManagers.length);
     return c;
@@ -204,7 +220,7 @@ export class Cluster {
   }
 
   async waitForTaskManagers(n: number): Promise<void> {
-    await waitFor(`${n} TaskManagers`, async () => ((await this.get<unknown[]>('/taskmanagers')).length === n ? true : undefined), undefined, this.logs);
+    await waitFor(`${n} TaskManagers`, async () => ((await this.get<unknown[]>('/taskmanagers')).length === n ? true : undefined), 60_000, this.logs);
   }
 
   /** The last lines of every process's output, for failure messages. */

@@ -15,6 +15,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type LogEntry, type Producer } from 'kafkajs';
+import { waitFor } from './harness';
 
 const KAFKA_DIR = resolve(__dirname, '..', 'deploy', 'kafka');
 const START_TIMEOUT_MS = 180_000;
@@ -48,24 +49,6 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Polls `check` until it returns a value other than undefined, or fails at the deadline. */
-async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (e) {
-      lastError = e;
-    }
-    if (Date.now() >= deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}` + (lastError ? `: ${String(lastError as Error)}` : ''));
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now()}-${randomBytes(3).toString('hex')}`;
 }
@@ -73,13 +56,17 @@ function uniqueName(prefix: string): string {
 /** Creates a topic and waits out the short window in which its partitions have no leader yet. */
 async function createTopic(topic: string, numPartitions: number): Promise<void> {
   await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 1 }], waitForLeaders: true });
-  await waitFor(`leaders for all partitions of ${topic}`, 30_000, async () => {
-    const md = await admin.fetchTopicMetadata({ topics: [topic] });
-    const parts = md.topics[0]?.partitions ?? [];
-    return parts.length === numPartitions && parts.every((p) => p.leader >= 0 && p.partitionErrorCode === 0)
-      ? true
-      : undefined;
-  });
+  await waitFor(
+    `leaders for all partitions of ${topic}`,
+    async () => {
+      const md = await admin.fetchTopicMetadata({ topics: [topic] });
+      const parts = md.topics[0]?.partitions ?? [];
+      return parts.length === numPartitions && parts.every((p) => p.leader >= 0 && p.partitionErrorCode === 0)
+        ? true
+        : undefined;
+    },
+    30_000,
+  );
 }
 
 /** Starts a consumer from the beginning of `topic` and collects every message value it sees. */
@@ -118,7 +105,7 @@ const LEVEL_NAMES: Record<number, string> = { 1: 'ERROR', 2: 'WARN', 4: 'INFO', 
 const logCreator =
   () =>
   ({ level, log }: LogEntry): void => {
-    const text = `${log.message} ${(log as { error?: string }).error ?? ''}`;
+    const text = `${log.message} ${String((log as { error?: unknown }).error ?? '')}`;
     if (EXPECTED_RETRIABLE.test(text)) return;
     const line = JSON.stringify({ level: LEVEL_NAMES[level] ?? level, ...log });
     if (level <= logLevel.ERROR) console.error(line);
@@ -179,7 +166,7 @@ test('produces 1000 messages to a 4-partition topic and consumes them all back',
   expect(offsets.every((o) => Number(o.high) > 0)).toBe(true);
 
   const { consumer, seen } = await collect(topic, { readUncommitted: false });
-  await waitFor(`${N} messages`, 60_000, async () => (seen.length >= N ? true : undefined));
+  await waitFor(`${N} messages`, async () => (seen.length >= N ? true : undefined), 60_000);
   await consumer.stop();
 
   const values = new Set(seen.map((m) => m.value));
@@ -226,21 +213,29 @@ test('transactions: committed messages are visible to read_committed consumers, 
   await tx3.sendOffsets({ consumerGroupId: offsetsGroup, topics: [{ topic, partitions: [{ partition: 0, offset: '42' }] }] });
   await tx3.commit();
 
-  const groupOffsets = await waitFor('the transactionally committed group offset', 30_000, async () => {
-    const [t] = await admin.fetchOffsets({ groupId: offsetsGroup, topics: [topic] });
-    const p0 = t?.partitions.find((p) => p.partition === 0);
-    return p0 && p0.offset !== '-1' ? p0.offset : undefined;
-  });
+  const groupOffsets = await waitFor(
+    'the transactionally committed group offset',
+    async () => {
+      const [t] = await admin.fetchOffsets({ groupId: offsetsGroup, topics: [topic] });
+      const p0 = t?.partitions.find((p) => p.partition === 0);
+      return p0 && p0.offset !== '-1' ? p0.offset : undefined;
+    },
+    30_000,
+  );
   expect(groupOffsets).toBe('42');
 
   const committed = [...batch('c1'), ...batch('c3')].map((m) => m.value);
   const aborted = batch('ab').map((m) => m.value);
 
   const rc = await collect(topic, { readUncommitted: false });
-  await waitFor('all committed messages (read_committed)', 60_000, async () => {
-    const got = new Set(rc.seen.map((m) => m.value));
-    return committed.every((v) => got.has(v)) ? true : undefined;
-  });
+  await waitFor(
+    'all committed messages (read_committed)',
+    async () => {
+      const got = new Set(rc.seen.map((m) => m.value));
+      return committed.every((v) => got.has(v)) ? true : undefined;
+    },
+    60_000,
+  );
   await rc.consumer.stop();
   const rcValues = rc.seen.map((m) => m.value);
   expect(rcValues.filter((v) => v.startsWith('ab-'))).toEqual([]);
@@ -248,9 +243,13 @@ test('transactions: committed messages are visible to read_committed consumers, 
 
   // Sanity check that the aborted records really were written: a read_uncommitted consumer sees them.
   const ru = await collect(topic, { readUncommitted: true });
-  await waitFor('all messages (read_uncommitted)', 60_000, async () => {
-    const got = new Set(ru.seen.map((m) => m.value));
-    return [...committed, ...aborted].every((v) => got.has(v)) ? true : undefined;
-  });
+  await waitFor(
+    'all messages (read_uncommitted)',
+    async () => {
+      const got = new Set(ru.seen.map((m) => m.value));
+      return [...committed, ...aborted].every((v) => got.has(v)) ? true : undefined;
+    },
+    60_000,
+  );
   await ru.consumer.stop();
 }, 120_000);

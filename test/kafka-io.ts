@@ -4,12 +4,13 @@
  * readCommitted installs the connector's kafkajs workarounds first: kafkajs's own read_committed
  * filter lets aborted records through (taskmanager/connectors/kafka/kafkajs-workarounds.ts).
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { logLevel, Partitioners, type Admin, type Kafka, type LogEntry } from 'kafkajs';
 import { install as installKafkajsWorkarounds } from '../taskmanager/connectors/kafka/kafkajs-workarounds';
-import { tempDir, waitFor } from './harness';
+import { freePort, ROOT, tempDir, waitFor } from './harness';
 import { expectedCounts, writeText } from './wordcount';
 
 /** kafkajs's ERROR lines for retriable responses it then retries are expected; the rest is printed. */
@@ -80,4 +81,59 @@ export async function readCommitted(kafka: Kafka, admin: Admin, topic: string, t
     await consumer.disconnect();
   }
   return { byKey, misKeyed };
+}
+
+/**
+ * A test's OWN single-node broker (deploy/kafka/start.sh on a free port pair, a temp data dir), for
+ * tests that stop or pause it: never the shared one KAFKA_BROKERS names.
+ */
+export class OwnBroker {
+  private constructor(
+    readonly dataDir: string,
+    readonly address: string,
+  ) {}
+
+  static async start(): Promise<OwnBroker> {
+    const dataDir = tempDir('flinkx-own-kafka-');
+    const port = await freePort();
+    let controller = await freePort();
+    while (controller === port) controller = await freePort();
+    const out = await runScript('start.sh', ['--port', String(port), '--controller-port', String(controller), '--data-dir', dataDir], 175_000);
+    return new OwnBroker(dataDir, out.trim().split('\n').pop()!.trim());
+  }
+
+  get brokers(): string[] {
+    return [this.address];
+  }
+
+  private pid(): number {
+    return Number(readFileSync(join(this.dataDir, 'kafka.pid'), 'utf8').trim());
+  }
+
+  /** SIGSTOP: the broker holds its connections and answers nothing until resumed. */
+  pause(): void {
+    process.kill(this.pid(), 'SIGSTOP');
+  }
+
+  resume(): void {
+    process.kill(this.pid(), 'SIGCONT');
+  }
+
+  async stop(): Promise<void> {
+    try {
+      this.resume();
+    } catch {
+      // not running
+    }
+    await runScript('stop.sh', ['--data-dir', this.dataDir], 60_000);
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+function runScript(script: string, args: string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(join(ROOT, 'deploy', 'kafka', script), args, { timeout: timeoutMs }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${script} ${args.join(' ')}: ${err.message}\n${stderr}`)) : resolve(stdout),
+    );
+  });
 }

@@ -20,7 +20,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { Cluster, ROOT, freePort, tempDir, waitFor, writePacedJob } from './harness';
+import { Cluster, ROOT, StopWaiting, freePort, tempDir, waitFor, writePacedJob } from './harness';
 import { logCreator, produceText, readCommitted, unique } from './kafka-io';
 
 const KAFKA_DIR = join(ROOT, 'deploy', 'kafka');
@@ -81,29 +81,6 @@ async function freePortPair(): Promise<number> {
   }
 }
 
-/** A poll's verdict that no later poll can change: ends `until` at once. */
-class Fatal extends Error {}
-
-/** waitFor (poll with a deadline), except that a probe throwing Fatal fails the wait at once. */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  let fatal: Error | undefined;
-  const value = await waitFor(
-    what,
-    async () => {
-      try {
-        return await probe();
-      } catch (err) {
-        if (!(err instanceof Fatal)) throw err;
-        fatal = err;
-        return true as unknown as T;
-      }
-    },
-    timeoutMs,
-  );
-  if (fatal) throw fatal;
-  return value;
-}
-
 /** A task failure caused by the broker, as the Kafka connectors word it. */
 const KAFKA_ERROR = /kafka|broker/i;
 
@@ -155,7 +132,7 @@ async function createTopic(admin: Admin, topic: string, numPartitions: number): 
     const md = await admin.fetchTopicMetadata({ topics: [topic] });
     const parts = md.topics[0]?.partitions ?? [];
     return parts.length === numPartitions && parts.every((p) => p.leader >= 0) ? true : undefined;
-  });
+  }, 60_000);
 }
 
 /** The job, its paced functions module beside it; the job file's path, and the function that ends the pacing. */
@@ -194,7 +171,7 @@ test(`${MODE}: a broker stopped and restarted mid-job; the job restarts, finishe
   const jobPoll = async () => {
     const job = await c.get(`/jobs/${jobId}`);
     if (['FINISHED', 'FAILED', 'CANCELED'].includes(job.state)) {
-      throw new Fatal(`job ${job.state} before the broker was back: ${JSON.stringify(job.failure ?? job.exceptions)}`);
+      throw new StopWaiting(`job ${job.state} before the broker was back: ${JSON.stringify(job.failure ?? job.exceptions)}`);
     }
     return job;
   };
@@ -202,7 +179,7 @@ test(`${MODE}: a broker stopped and restarted mid-job; the job restarts, finishe
   // Stop the broker only once a checkpoint that covers real progress has completed: one triggered
   // after the sources had read MIN_READ lines (counters only lag), so the restart restores offsets,
   // keyed state and pending transactions rather than starting over.
-  const lastIdThen = await until(
+  const lastIdThen = await waitFor(
     `the sources to read ${MIN_READ} lines`,
     async () => {
       const job = await jobPoll();
@@ -213,7 +190,7 @@ test(`${MODE}: a broker stopped and restarted mid-job; the job restarts, finishe
     },
     60_000,
   );
-  await until(
+  await waitFor(
     'a completed checkpoint after that',
     async () => {
       await jobPoll();
@@ -230,7 +207,7 @@ test(`${MODE}: a broker stopped and restarted mid-job; the job restarts, finishe
 
   // The running attempt fails with a Kafka error and the job restarts; the attempt restarted while
   // the broker is still down fails with a Kafka error too (no hang). The job must not end meanwhile.
-  const failures = await until(
+  const failures = await waitFor(
     'the job to fail over the stopped broker, and to fail again after a restart while it is down',
     async () => {
       const job = await jobPoll();

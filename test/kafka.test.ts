@@ -73,7 +73,7 @@ async function createTopic(topic: string, numPartitions: number): Promise<void> 
     const md = await admin.fetchTopicMetadata({ topics: [topic] });
     const parts = md.topics[0]?.partitions ?? [];
     return parts.length === numPartitions && parts.every((p) => p.leader >= 0) ? true : undefined;
-  });
+  }, 60_000);
 }
 
 /** Milliseconds each source subtask blocks per line until the kill (test/harness.ts's paceModule). */
@@ -268,7 +268,7 @@ describe('the Kafka source on its own', () => {
       const first = await waitFor('the first records', async () => {
         const r = await s.read(100);
         return r && r.length > 0 ? r : undefined;
-      });
+      }, 60_000);
       expect(first[0]).toBe('0'.padEnd(200, '.'));
       // Nobody reads for a while: the consumer is paused instead of buffering the whole topic.
       await new Promise((r) => setTimeout(r, 2_000));
@@ -288,7 +288,7 @@ describe('the Kafka source on its own', () => {
       expect(await waitFor('the record after the end', async () => {
         const r = await again.read(10);
         return r && r.length > 0 ? r : undefined;
-      })).toEqual(['after the end']);
+      }, 60_000)).toEqual(['after the end']);
     } finally {
       await again.close();
     }
@@ -303,12 +303,12 @@ describe('the Kafka source on its own', () => {
     try {
       expect(await s.read(10)).toEqual([]);
       await producer.send({ topic, messages: [{ value: 'p0', partition: 0 }] });
-      expect(await waitFor('p0', async () => ((await s.read(10))?.length ? ['p0'] : undefined))).toEqual(['p0']);
+      expect(await waitFor('p0', async () => ((await s.read(10))?.length ? ['p0'] : undefined), 60_000)).toEqual(['p0']);
       await admin.createPartitions({ topicPartitions: [{ topic, count: 3 }] });
       await waitFor('3 partitions with leaders', async () => {
         const md = await admin.fetchTopicMetadata({ topics: [topic] });
         return md.topics[0].partitions.length === 3 && md.topics[0].partitions.every((p) => p.leader >= 0) ? true : undefined;
-      });
+      }, 60_000);
       // A kafkajs producer silently drops messages for partitions its metadata does not know yet.
       await producer.disconnect();
       producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });

@@ -17,6 +17,9 @@ import { Cluster, tempDir, waitFor } from './harness';
 
 const DEADLINE_MS = 30_000;
 
+// Each test starts processes and tools (promtool) on a loaded machine: jest's 5 s default is too short.
+jest.setTimeout(180_000);
+
 let cluster: Cluster;
 let workDir: string;
 let jm: string;
@@ -88,7 +91,7 @@ beforeAll(async () => {
     );
     tmMetrics.set(m[1], m[2]);
   }
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await cluster?.stop();
@@ -217,7 +220,7 @@ describe('metrics of a cluster', () => {
     const after = await scrape(`${jm}/metrics`);
     expect(samples(after, 'flinkx_job_restarts_total', { job_id: jobId })).toHaveLength(0);
     expect(samples(after, 'flinkx_jobs', { state: 'CANCELED' }).map((s) => s.value)).toEqual([1]);
-  }, 60_000);
+  }, 180_000);
 
   async function runningUnboundedJob(jobId: string): Promise<void> {
     await waitForState(jobId, ['RUNNING']);
@@ -266,5 +269,5 @@ describe('metrics of a cluster', () => {
     const jmFamilies = await scrape(`${jm}/metrics`);
     expect(samples(jmFamilies, 'flinkx_job_restarts_total', { job_id: jobId })).toHaveLength(0);
     expect(samples(jmFamilies, 'flinkx_jobs', { state: 'FINISHED' }).map((s) => s.value)).toEqual([1]);
-  }, 60_000);
+  }, 180_000);
 });

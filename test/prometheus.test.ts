@@ -48,7 +48,7 @@ describe('Prometheus with http_sd discovery', () => {
       const body = (await (await fetch(`${api}/targets`)).json()) as { data: { activeTargets: { labels: Record<string, string>; health: string }[] } };
       const active = body.data.activeTargets;
       return active.length === 3 && active.every((t) => t.health === 'up') ? active : undefined;
-    });
+    }, 60_000);
     expect(targets.map((t) => t.labels.flinkx_role).sort()).toEqual(['jobmanager', 'taskmanager', 'taskmanager']);
 
     const dir = tempDir();
@@ -67,8 +67,8 @@ describe('Prometheus with http_sd discovery', () => {
     const first = await waitFor('records in scraped', async () => {
       const v = await query('sum(flinkx_task_records_in_total)');
       return v !== undefined && v > 0 ? v : undefined;
-    });
-    await waitFor('records in to grow', async () => ((await query('sum(flinkx_task_records_in_total)'))! > first ? true : undefined));
+    }, 60_000);
+    await waitFor('records in to grow', async () => ((await query('sum(flinkx_task_records_in_total)'))! > first ? true : undefined), 60_000);
     expect(await query('count(count by (instance) (flinkx_task_records_in_total))')).toBe(2);
   });
 });

@@ -26,7 +26,7 @@ describe('recovery', () => {
     await waitFor('records flowing', async () => {
       const j = await cluster.get(`/jobs/${jobId}`);
       return j.state === 'RUNNING' && j.vertices[0].recordsIn > 0 ? j : undefined;
-    });
+    }, 60_000);
     cluster.taskManagers[0].kill('SIGKILL');
     cluster.startTaskManager(2);
     release();

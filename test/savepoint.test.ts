@@ -79,7 +79,7 @@ describe('savepoints and rescaling', () => {
       const j = await cluster.get(`/jobs/${jobId}`);
       if (j.state === 'FINISHED') throw new Error('the job finished before the savepoint: make the input longer');
       return (await cluster.get(`/jobs/${jobId}/checkpoints`)).counts.completed > 0 || undefined;
-    });
+    }, 60_000);
     const first = cluster.cli(['savepoint', jobId]);
     expect(first.stderr).toBe('');
     expect(first.status).toBe(0);

@@ -6,6 +6,7 @@ import type { Problem } from '../errors';
 import { hint } from './messages';
 import type { Connector, JobSpec, NodeSpec, NodeType } from './schema';
 import { keyField, resolveInput, resultField, timeProblems } from './time';
+import { transactionTimeoutProblems } from '../../taskmanager/connectors/kafka/transaction-timeout';
 
 const SOURCE_ONLY: ReadonlySet<Connector['kind']> = new Set(['generator', 'nexmark']);
 const SINK_ONLY: ReadonlySet<Connector['kind']> = new Set(['stdout', 'discard']);
@@ -100,6 +101,7 @@ export function graphProblems(job: JobSpec): Problem[] {
   for (const cycle of findCycles(job.nodes, index)) {
     add(`nodes[${index.get(cycle[0])}].inputs`, `cycle: ${[...cycle, cycle[0]].map((id) => `"${id}"`).join(' → ')}`);
   }
+  problems.push(...transactionTimeoutProblems(job));
   return problems;
 }
 

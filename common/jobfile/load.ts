@@ -10,14 +10,15 @@ import { parseYaml, YamlError, type ParsedYaml } from '../yaml';
 import { graphProblems, keyByProblems } from './graph-checks';
 import { issueMessage, shapeProblems } from './messages';
 import { JobSpecSchema, type JobSpec } from './schema';
+import { withTransactionTimeouts } from '../../taskmanager/connectors/kafka/transaction-timeout';
 
-/** Validates a parsed job file; throws JobFileError naming every problem found. */
+/** Validates a parsed job file (throws JobFileError naming every problem found) and fills in what depends on several fields. */
 export function parseJobSpec(input: unknown, source?: string): JobSpec {
   const result = JobSpecSchema.safeParse(input, { error: issueMessage });
   if (!result.success) throw new JobFileError(shapeProblems(result.error), source);
   const problems = graphProblems(result.data);
   if (problems.length > 0) throw new JobFileError(problems, source);
-  return result.data;
+  return withTransactionTimeouts(result.data);
 }
 
 /**

@@ -59,6 +59,8 @@ describe('parseJobSpec: valid jobs', () => {
     });
     expect(parsed.nodes[3].connector).toEqual({
       kind: 'kafka', brokers: ['localhost:9092'], topic: 'counts', startFrom: 'earliest', format: 'string', bounded: false,
+      // exactly-once: 2 × (checkpoint timeout 60 s + the default restart strategy's longest delay 60 s)
+      transactionTimeout: 240_000,
     });
   });
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { configureLogging } from '../../common/log';
 import { CheckpointCoordinator, type CheckpointEntry, type CheckpointTarget } from './checkpoint-coordinator';
 import { CheckpointStorage } from './checkpoint-storage';
+import { ManualClock } from '../testing/manual-clock';
 import { snapshotPath, writeSnapshotFile } from '../../taskmanager/checkpoint/state-files';
 
 configureLogging('error', 'text');
@@ -28,17 +29,6 @@ class TestingJob implements CheckpointTarget {
   }
 }
 
-/** Polls until `fn` returns a value, failing after a generous deadline (no timing assertions). */
-async function eventually<T>(what: string, fn: () => T | undefined | false, deadlineMs = 5000): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 let root: string;
 let coordinators: CheckpointCoordinator[] = [];
 beforeEach(() => {
@@ -56,9 +46,10 @@ function setup(opts: { interval?: number; timeout?: number } = {}) {
   const job = new TestingJob();
   const storage = new CheckpointStorage(join(root, job.jobId));
   const config = { interval: opts.interval ?? 10_000, mode: 'exactly-once' as const, timeout: opts.timeout ?? 60_000 };
-  const coord = new CheckpointCoordinator(job, config, storage);
+  const clock = new ManualClock();
+  const coord = new CheckpointCoordinator(job, config, storage, { clock, timers: clock });
   coordinators.push(coord);
-  return { job, storage, coord };
+  return { job, storage, coord, clock };
 }
 
 /** The handle a task would acknowledge with (the coordinator never reads the file). */
@@ -72,16 +63,18 @@ const ackAll = (coord: CheckpointCoordinator, job: TestingJob, storage: Checkpoi
 
 describe('CheckpointCoordinator', () => {
   it('triggers only while every task runs, at every TM, one checkpoint at a time', async () => {
-    const { job, coord } = setup({ interval: 10 });
+    const { job, coord, clock } = setup({ interval: 10 });
     job.running = false;
     expect(coord.tick()).toBeUndefined();
     coord.start();
+    clock.advance(10);
+    expect(job.sentOf('trigger-checkpoint')).toHaveLength(0);
     job.running = true;
-    const first = await eventually('a trigger', () => job.sentOf('trigger-checkpoint')[0]);
-    expect(first).toMatchObject({ t: 'trigger-checkpoint', jobId: 'job1', attempt: 0, checkpointId: 1 });
+    clock.advance(10);
+    expect(job.sentOf('trigger-checkpoint')).toEqual([expect.objectContaining({ t: 'trigger-checkpoint', jobId: 'job1', attempt: 0, checkpointId: 1, timestamp: clock.now() })]);
     // Many intervals pass without acks: still the one checkpoint, and tick() refuses another.
     expect(coord.tick()).toBeUndefined();
-    await new Promise((r) => setTimeout(r, 100));
+    clock.advance(100);
     expect(job.sentOf('trigger-checkpoint')).toHaveLength(1);
     expect(coord.snapshot().counts).toEqual({ completed: 0, failed: 0, inProgress: 1 });
   });
@@ -96,8 +89,8 @@ describe('CheckpointCoordinator', () => {
     expect(job.sentOf('checkpoint-complete')).toHaveLength(0);
 
     coord.acknowledge(0, id, last.vertex, last.subtask, handle(storage, id, last.vertex, last.subtask, 1));
-    await eventually('COMPLETED', () => entry(coord, id)?.status === 'COMPLETED');
-    expect(entry(coord, id)).toMatchObject({ acknowledged: 3, total: 3, size: 5 });
+    await coord.latestForRestore(); // the metadata is written
+    expect(entry(coord, id)).toMatchObject({ status: 'COMPLETED', acknowledged: 3, total: 3, size: 5 });
     expect(job.sentOf('checkpoint-complete')).toEqual([{ t: 'checkpoint-complete', jobId: 'job1', attempt: 0, checkpointId: id }]);
     expect(existsSync(join(storage.dir, `chk-${id}`, '_metadata.json'))).toBe(true);
     expect(coord.snapshot()).toMatchObject({ counts: { completed: 1, failed: 0, inProgress: 0 }, latest: { id, status: 'COMPLETED' } });
@@ -113,7 +106,8 @@ describe('CheckpointCoordinator', () => {
     const e = entry(coord, id)!;
     expect(e.status).toBe('FAILED');
     expect(e.failureReason).toMatch(/sink\[0\] declined: disk full/);
-    await eventually('files deleted', () => !existsSync(join(storage.dir, `chk-${id}`)));
+    await coord.latestForRestore(); // the files are deleted
+    expect(existsSync(join(storage.dir, `chk-${id}`))).toBe(false);
     expect(job.sentOf('checkpoint-complete')).toHaveLength(0);
     expect(coord.snapshot().counts).toEqual({ completed: 0, failed: 1, inProgress: 0 });
   });
@@ -140,7 +134,8 @@ describe('CheckpointCoordinator', () => {
     const { job, coord, storage } = setup();
     const { id } = coord.tick()!;
     for (const t of job.tasks()) coord.acknowledge(0, id, t.vertex, t.subtask, await writeSnapshotFile(snapshotPath(storage.dir, id, t.vertex, t.subtask), new Uint8Array([3])));
-    await eventually('COMPLETED', () => entry(coord, id)?.status === 'COMPLETED');
+    await coord.latestForRestore();
+    expect(entry(coord, id)?.status).toBe('COMPLETED');
     coord.acknowledge(0, id, 'src', 0, handle(storage, id, 'src', 0, 1)); // a duplicate
     coord.decline(0, id, 'sink', 0, 'late');
     await coord.latestForRestore();
@@ -149,10 +144,12 @@ describe('CheckpointCoordinator', () => {
   });
 
   it('a timeout fails the checkpoint and the next one can trigger', async () => {
-    const { coord } = setup({ timeout: 30 });
+    const { coord, clock } = setup({ timeout: 30 });
     const { id } = coord.tick()!;
-    await eventually('FAILED', () => entry(coord, id)?.status === 'FAILED');
-    expect(entry(coord, id)!.failureReason).toMatch(/timed out/);
+    clock.advance(29);
+    expect(entry(coord, id)?.status).toBe('IN_PROGRESS');
+    clock.advance(1);
+    expect(entry(coord, id)).toMatchObject({ status: 'FAILED', duration: 30, failureReason: 'timed out after 30 ms' });
     expect(coord.tick()?.id).toBe(id + 1);
   });
 
@@ -172,7 +169,8 @@ describe('CheckpointCoordinator', () => {
     expect(entry(coord, second.id)).toMatchObject({ status: 'IN_PROGRESS', acknowledged: 0 });
 
     ackAll(coord, job, storage, second.id, 1);
-    await eventually('COMPLETED', () => entry(coord, second.id)?.status === 'COMPLETED');
+    await coord.latestForRestore();
+    expect(entry(coord, second.id)?.status).toBe('COMPLETED');
     expect(job.sentOf('checkpoint-complete')).toEqual([{ t: 'checkpoint-complete', jobId: 'job1', attempt: 1, checkpointId: second.id }]);
   });
 
@@ -180,7 +178,8 @@ describe('CheckpointCoordinator', () => {
     const { job, coord, storage } = setup();
     const c1 = coord.tick()!;
     ackAll(coord, job, storage, c1.id);
-    await eventually('COMPLETED', () => entry(coord, c1.id)?.status === 'COMPLETED');
+    await coord.latestForRestore();
+    expect(entry(coord, c1.id)?.status).toBe('COMPLETED');
     const c2 = coord.tick()!;
     ackAll(coord, job, storage, c2.id);
     coord.abort('job RESTARTING'); // before the metadata write resolves
@@ -203,7 +202,8 @@ describe('CheckpointCoordinator', () => {
     for (let i = 0; i < 2; i++) {
       const { id } = coord.tick()!;
       ackAll(coord, job, storage, id);
-      await eventually('COMPLETED', () => entry(coord, id)?.status === 'COMPLETED');
+      await coord.latestForRestore();
+      expect(entry(coord, id)?.status).toBe('COMPLETED');
     }
     expect((await coord.latestForRestore())?.metadata.checkpointId).toBe(2);
     coord.invalidate(2);
@@ -217,7 +217,8 @@ describe('CheckpointCoordinator', () => {
     for (let i = 0; i < 3; i++) {
       const { id } = coord.tick()!;
       ackAll(coord, job, storage, id);
-      await eventually('COMPLETED', () => entry(coord, id)?.status === 'COMPLETED');
+      await coord.latestForRestore();
+      expect(entry(coord, id)?.status).toBe('COMPLETED');
     }
     expect(coord.snapshot().history.map((e) => e.id)).toEqual([3, 2, 1]);
   });

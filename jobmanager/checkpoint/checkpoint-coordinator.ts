@@ -19,6 +19,7 @@ import type { StateHandle } from '../../common/plan';
 import type { JmToTmFrame, Outgoing } from '../../common/protocol/control';
 import type { CheckpointMetadata, CheckpointStorage, CheckpointWriter, CompletedCheckpoint } from './checkpoint-storage';
 import type { CheckpointEntry, Checkpoints, CheckpointsSummary } from '../../common/protocol/rest';
+import type { Clock, Timers } from '../clock';
 import { CHECKPOINT_STATES } from './checkpoint-state';
 import { CheckpointStatsTracker } from './checkpoint-stats-tracker';
 
@@ -64,7 +65,8 @@ interface Pending {
   entry: CheckpointEntry;
   writer: CheckpointWriter;
   waiting: Set<string>;
-  timeout: NodeJS.Timeout;
+  /** Cancels the checkpoint's timeout. */
+  cancelTimeout: () => void;
   /** Set once every task acked: files are being finalized. */
   finalizing?: Promise<void>;
   savepoint?: SavepointRequest;
@@ -87,8 +89,9 @@ const MAX_UNANSWERED = 8;
 export class CheckpointCoordinator {
   private nextId = 1;
   private pending: Pending | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly stats = new CheckpointStatsTracker();
+  /** Cancels the next periodic trigger; set while started. */
+  private cancelTrigger: (() => void) | undefined;
+  private readonly stats: CheckpointStatsTracker;
   /** Resolves when no checkpoint files are being finalized or discarded. */
   private settled: Promise<void> = Promise.resolve();
   /** A savepoint waiting for the checkpoint in progress to end. */
@@ -102,7 +105,11 @@ export class CheckpointCoordinator {
     private readonly target: CheckpointTarget,
     readonly config: CheckpointingConfig,
     private readonly storage: CheckpointStorage,
-  ) {}
+    /** The timers should not keep the process alive on their own (jobmanager/clock.ts backgroundTimers). */
+    private readonly time: { clock: Clock; timers: Timers },
+  ) {
+    this.stats = new CheckpointStatsTracker(time.clock);
+  }
 
   /**
    * A job resumed by a new JobManager: ids continue after every chk folder in the storage (even an
@@ -138,15 +145,20 @@ export class CheckpointCoordinator {
 
   /** Starts the periodic trigger; each tick checks whether the job can take a checkpoint. */
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => this.tick(), this.config.interval);
-    this.timer.unref();
+    if (this.cancelTrigger) return;
+    const next = (): void => {
+      this.cancelTrigger = this.time.timers.schedule(() => {
+        next();
+        this.tick();
+      }, this.config.interval);
+    };
+    next();
   }
 
   /** Stops triggering for good (the job ended); fails the checkpoint in progress. */
   stop(reason: string): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.cancelTrigger?.();
+    this.cancelTrigger = undefined;
     this.abort(reason);
     this.requested?.reject(new CheckpointFailedError(this.nextId, reason));
     this.requested = undefined;
@@ -161,12 +173,11 @@ export class CheckpointCoordinator {
     const tasks = this.target.tasks();
     const id = this.nextId++;
     const entry: CheckpointEntry = {
-      id, attempt: this.target.attempt(), status: 'IN_PROGRESS', triggerTime: Date.now(),
+      id, attempt: this.target.attempt(), status: 'IN_PROGRESS', triggerTime: this.time.clock.now(),
       duration: 0, size: 0, acknowledged: 0, total: tasks.length,
     };
-    const timeout = setTimeout(() => this.fail(id, `timed out after ${this.config.timeout} ms`), this.config.timeout);
-    timeout.unref();
-    this.pending = { entry, writer: this.storage.begin(id), waiting: new Set(tasks.map((t) => `${t.vertex}/${t.subtask}`)), timeout, savepoint };
+    const cancelTimeout = this.time.timers.schedule(() => this.fail(id, `timed out after ${this.config.timeout} ms`), this.config.timeout);
+    this.pending = { entry, writer: this.storage.begin(id), waiting: new Set(tasks.map((t) => `${t.vertex}/${t.subtask}`)), cancelTimeout, savepoint };
     this.stats.reportPending(entry);
     log.info(savepoint ? 'savepoint triggered' : 'checkpoint triggered', { job: this.target.jobId, checkpoint: id, attempt: entry.attempt, tasks: entry.total });
     const terminate = savepoint?.terminate ? { terminate: true } : {};
@@ -243,8 +254,8 @@ export class CheckpointCoordinator {
   /** Every task acked: write the metadata; COMPLETED unless a restart failed it meanwhile. */
   private finalize(p: Pending): Promise<void> {
     const { entry } = p;
-    clearTimeout(p.timeout); // fully acknowledged: only the metadata is left, a restart can still abort it
-    const meta = { jobId: this.target.jobId, attempt: entry.attempt, triggerTime: entry.triggerTime, completedAt: Date.now() };
+    p.cancelTimeout(); // fully acknowledged: only the metadata is left, a restart can still abort it
+    const meta = { jobId: this.target.jobId, attempt: entry.attempt, triggerTime: entry.triggerTime, completedAt: this.time.clock.now() };
     const done = p.writer.finalize(meta).then(
       async (metadata) => {
         if (this.pending !== p) return this.discard(entry.id, p.writer); // aborted meanwhile
@@ -260,7 +271,7 @@ export class CheckpointCoordinator {
         }
         this.pending = undefined;
         entry.status = CHECKPOINT_STATES.transition(`checkpoint ${entry.id}`, entry.status, 'COMPLETED');
-        entry.duration = Date.now() - entry.triggerTime;
+        entry.duration = this.time.clock.now() - entry.triggerTime;
         this.stats.reportCompleted(entry);
         log.info('checkpoint completed', { job: this.target.jobId, checkpoint: entry.id, durationMs: entry.duration, bytes: entry.size });
         this.target.completed?.(metadata.checkpointId, p.writer.metadataPath);
@@ -288,10 +299,10 @@ export class CheckpointCoordinator {
     const p = this.pending;
     if (!p || p.entry.id !== checkpointId) return;
     this.pending = undefined;
-    clearTimeout(p.timeout);
+    p.cancelTimeout();
     const { entry } = p;
     entry.status = CHECKPOINT_STATES.transition(`checkpoint ${entry.id}`, entry.status, 'FAILED');
-    entry.duration = Date.now() - entry.triggerTime;
+    entry.duration = this.time.clock.now() - entry.triggerTime;
     entry.failureReason = reason;
     this.stats.reportFailed();
     if (p.savepoint) {

@@ -4,6 +4,7 @@
  * /metrics. The coordinator reports to it; entries are the coordinator's, updated in place.
  */
 import type { CheckpointEntry, Checkpoints, CheckpointsSummary } from '../../common/protocol/rest';
+import type { Clock } from '../clock';
 
 const HISTORY_SIZE = 100;
 
@@ -11,6 +12,8 @@ export class CheckpointStatsTracker {
   private readonly history: CheckpointEntry[] = [];
   private readonly counts = { completed: 0, failed: 0 };
   private latestCompleted: CheckpointEntry | undefined;
+
+  constructor(private readonly clock: Clock) {}
 
   /** A job resumed by a new JobManager counts on from the counts it stored. */
   restoreCounts(counts: { completed: number; failed: number }): void {
@@ -35,7 +38,7 @@ export class CheckpointStatsTracker {
 
   /** The `GET /jobs/:id/checkpoints` body. */
   snapshot(inProgress: number): Checkpoints {
-    const now = Date.now();
+    const now = this.clock.now();
     const view = (e: CheckpointEntry): CheckpointEntry => (e.status === 'IN_PROGRESS' ? { ...e, duration: now - e.triggerTime } : { ...e });
     return {
       counts: { completed: this.counts.completed, failed: this.counts.failed, inProgress },

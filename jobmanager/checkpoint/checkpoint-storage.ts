@@ -11,9 +11,10 @@
  * corrupt has its metadata renamed to `_metadata.corrupt.json` and counts no more. The last
  * RETAINED completed checkpoints are kept; older and failed ones are deleted.
  */
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { writeAtomically } from '../../common/durable-file';
 import { FlinkxError } from '../../common/errors';
 import { Logger } from '../../common/log';
 import type { StateHandle } from '../../common/plan';
@@ -72,17 +73,6 @@ export function checkpointDirFor(dataDir: string, jobId: string, storage?: strin
 
 const chkDir = (id: number) => `chk-${id}`;
 
-/** Writes a file and fsyncs it, so the metadata survives a crash of the JM host. */
-async function writeDurably(path: string, data: Uint8Array | string): Promise<void> {
-  const fh = await open(path, 'w');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 /** The handles of one checkpoint while it is in progress. */
 export class CheckpointWriter {
   readonly dir: string;
@@ -118,9 +108,7 @@ export class CheckpointWriter {
         tasks: [...this.tasks].sort((a, b) => a.vertex.localeCompare(b.vertex) || a.subtask - b.subtask),
       };
       await mkdir(this.dir, { recursive: true });
-      const tmp = join(this.dir, `${METADATA}.tmp`);
-      await writeDurably(tmp, JSON.stringify(metadata, null, 2));
-      await rename(tmp, join(this.dir, METADATA));
+      await writeAtomically(join(this.dir, METADATA), JSON.stringify(metadata, null, 2)); // survives a crash of the JM host
       await this.storage.prune(this.checkpointId);
       return metadata;
     } catch (err) {

@@ -10,8 +10,9 @@
  * complete, so the savepoint outlives the job's checkpoint directory.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, open, readFile, rename, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
+import { writeAtomically } from '../../common/durable-file';
 import { FlinkxError } from '../../common/errors';
 import { parseSavepointMetadata, SAVEPOINT_VERSION, type SavepointMetadata } from '../../common/protocol/snapshot';
 import type { CheckpointMetadata } from './checkpoint-storage';
@@ -33,16 +34,6 @@ export interface SavepointJob {
   vertices: Map<string, { parallelism: number; uids: string[] }>;
 }
 
-async function writeDurably(path: string, data: string): Promise<void> {
-  const fh = await open(path, 'w');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 /** Copies completed checkpoint `checkpoint` (in `chkDir`) into a new savepoint under `baseDir`; returns its path. */
 export async function writeSavepoint(baseDir: string, chkDir: string, checkpoint: CheckpointMetadata, job: SavepointJob): Promise<string> {
   const dir = resolve(baseDir, `savepoint-${job.jobId.slice(0, 6)}-${randomBytes(6).toString('hex')}`);
@@ -61,9 +52,7 @@ export async function writeSavepoint(baseDir: string, chkDir: string, checkpoint
         return { vertex: t.vertex, subtask: t.subtask, parallelism: v?.parallelism ?? 1, uids: v?.uids ?? [], file: t.file, size: t.size, sha256: t.sha256 };
       }),
     };
-    const tmp = join(dir, `${SAVEPOINT_METADATA}.tmp`);
-    await writeDurably(tmp, JSON.stringify(metadata, null, 2));
-    await rename(tmp, join(dir, SAVEPOINT_METADATA));
+    await writeAtomically(join(dir, SAVEPOINT_METADATA), JSON.stringify(metadata, null, 2));
     return dir;
   } catch (err) {
     throw new SavepointStorageError(`cannot write the savepoint to ${dir}: ${(err as Error).message}`, err);

@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { FlinkxError } from '../../common/errors';
 import { statefulUids } from '../../common/operator-uids';
+import { backgroundTimers, systemClock, type Clock, type Timers } from '../clock';
 import type { TaskExecutorGateway } from '../gateway/gateways';
 import type { JobMaster } from '../job-master';
 import { CheckpointCoordinator } from './checkpoint-coordinator';
@@ -25,6 +26,7 @@ export function coordinatorFor(
   storage: CheckpointStorage | undefined,
   gateways: () => TaskExecutorGateway[],
   completed: (checkpointId: number, metadataPath: string) => void,
+  time: { clock: Clock; timers: Timers } = { clock: systemClock, timers: backgroundTimers },
 ): CheckpointCoordinator | undefined {
   const { spec, execution, id } = job;
   if (!spec.checkpointing || !storage) return undefined;
@@ -47,6 +49,7 @@ export function coordinatorFor(
     },
     spec.checkpointing,
     storage,
+    time,
   );
 }
 

@@ -1,6 +1,6 @@
 import { RestartSchema, type RestartSpec } from '../../common/jobfile';
 import { ManualClock } from '../testing/manual-clock';
-import { createRestartStrategy, effectiveRestart } from './restart-strategy';
+import { createRestartStrategy, effectiveRestart, maxRestartDelay } from './restart-strategy';
 
 const spec = (input: unknown): RestartSpec => RestartSchema.parse(input);
 
@@ -143,5 +143,20 @@ describe('exponential-delay', () => {
     clock.advance(s.backoffTime() + 1);
     s.notifyFailure();
     expect(s.canRestart()).toBe(false);
+  });
+});
+
+describe('maxRestartDelay', () => {
+  it('is the longest wait before a restart each strategy can ask for', () => {
+    expect(maxRestartDelay(spec({ strategy: 'none' }))).toBe(0);
+    expect(maxRestartDelay(spec({ attempts: 3, delay: '70s' }))).toBe(70_000);
+    expect(maxRestartDelay(spec({ strategy: 'failure-rate', delay: 2_000 }))).toBe(2_000);
+    // Jitter never takes a delay past maxBackoff.
+    expect(maxRestartDelay(spec({ strategy: 'exponential-delay' }))).toBe(60_000);
+    const s = createRestartStrategy(spec({ strategy: 'exponential-delay', initialBackoff: 1000, maxBackoff: 5000, jitterFactor: 1 }), { now: () => 0 }, () => 0.999);
+    for (let i = 0; i < 10; i++) {
+      s.notifyFailure();
+      expect(s.backoffTime()).toBeLessThanOrEqual(5000);
+    }
   });
 });

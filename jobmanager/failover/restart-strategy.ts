@@ -7,10 +7,9 @@
  * exponential delay (1 s, ×1.5 per failure, at most 1 min, ±10 % jitter, reset after 1 h without a
  * failure, unlimited attempts); a job without checkpointing does not restart.
  */
-import type { JobSpec, RestartSpec } from '../../common/jobfile';
-import { RestartSchema } from '../../common/jobfile';
+// From schema, not the jobfile index: the job-file checks use maxRestartDelay (Kafka transaction timeouts).
+import { RestartSchema, type JobSpec, type RestartSpec } from '../../common/jobfile/schema';
 import { systemClock, type Clock } from '../clock';
-
 
 export interface RestartStrategy {
   /** A failure happened now. */
@@ -25,6 +24,19 @@ export interface RestartStrategy {
 export function effectiveRestart(spec: Pick<JobSpec, 'restart' | 'checkpointing'>): RestartSpec {
   if (spec.restart) return spec.restart;
   return RestartSchema.parse({ strategy: spec.checkpointing ? 'exponential-delay' : 'none' });
+}
+
+/** The longest wait before a restart the strategy can ask for (ms); 0 for `none`. */
+export function maxRestartDelay(spec: RestartSpec): number {
+  switch (spec.strategy) {
+    case 'none':
+      return 0;
+    case 'fixed-delay':
+    case 'failure-rate':
+      return spec.delay;
+    case 'exponential-delay':
+      return spec.maxBackoff;
+  }
 }
 
 export function createRestartStrategy(spec: RestartSpec, clock: Clock = systemClock, random: () => number = Math.random): RestartStrategy {

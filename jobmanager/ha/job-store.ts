@@ -10,9 +10,10 @@
  * next JobManager) sees the old or the new content, never a torn one. The checkpoints themselves
  * stay in the job's checkpoint storage; `latestCheckpoint` points at the latest completed one.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { writeAtomicallySync } from '../../common/durable-file';
 import { FlinkxError } from '../../common/errors';
 import type { JobSpec } from '../../common/jobfile';
 import { JobExceptionSchema, JobStateSchema } from '../../common/protocol/rest';
@@ -61,23 +62,6 @@ export function isDiskFull(err: unknown): boolean {
   return code === 'ENOSPC' || code === 'EDQUOT';
 }
 
-/** Write `data` to `path` atomically: temp file, fsync, rename. A failed write leaves no temp file taking space. */
-export function writeAtomically(path: string, data: string): void {
-  const tmp = `${path}.tmp`;
-  try {
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, data);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-}
 
 export class JobStore {
   private readonly root: string;
@@ -85,7 +69,7 @@ export class JobStore {
   /** `write`: injected by tests, to fail as a full disk does. */
   constructor(
     dataDir: string,
-    private readonly write: (path: string, data: string) => void = writeAtomically,
+    private readonly write: (path: string, data: string) => void = writeAtomicallySync,
   ) {
     this.root = join(dataDir, 'jobs');
   }

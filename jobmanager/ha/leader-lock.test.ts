@@ -3,12 +3,14 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configureLogging } from '../../common/log';
+import { writeAtomicallySync } from '../../common/durable-file';
 import { ManualClock } from '../testing/manual-clock';
-import { writeAtomically } from './job-store';
-import { isAlive, LeaderLock } from './leader-lock';
+import { isAlive, LeaderLock, POLL_MS } from './leader-lock';
 import { WRITE_RETRY } from './retried-write';
 
 configureLogging('error', 'text');
+// It spawns processes (node, mount) on a loaded machine: jest's 5 s default is too short.
+jest.setTimeout(60_000);
 
 let dir: string;
 beforeEach(() => {
@@ -47,11 +49,14 @@ describe('LeaderLock', () => {
   it('a standby waits and takes over once the holder is gone', async () => {
     const a = new LeaderLock(dir);
     a.tryAcquire({ pid: process.pid, host: '127.0.0.1', port: 1 });
+    const clock = new ManualClock();
     let acquired = false;
-    const standby = new LeaderLock(dir).acquire({ pid: process.pid, host: '127.0.0.1', port: 2 }).then(() => (acquired = true));
+    const standby = new LeaderLock(dir, clock, clock).acquire({ pid: process.pid, host: '127.0.0.1', port: 2 }).then(() => (acquired = true));
+    clock.advance(10 * POLL_MS);
     await new Promise((r) => setImmediate(r));
     expect(acquired).toBe(false);
     a.release();
+    clock.advance(POLL_MS); // its next poll
     await standby;
     expect(JSON.parse(readFileSync(join(dir, 'jm.lock'), 'utf8')).port).toBe(2);
   });
@@ -61,7 +66,7 @@ describe('LeaderLock', () => {
     let full = false;
     const lock = new LeaderLock(dir, clock, clock, (path, data) => {
       if (full) throw Object.assign(new Error('ENOSPC: no space left on device, open'), { code: 'ENOSPC' });
-      writeAtomically(path, data);
+      writeAtomicallySync(path, data);
     });
     expect(lock.tryAcquire({ pid: process.pid, host: '127.0.0.1', port: 0 })).toBe(true);
     full = true;

@@ -16,12 +16,13 @@ import { join } from 'node:path';
 import { FlinkxError } from '../../common/errors';
 import { Logger } from '../../common/log';
 import { systemClock, systemTimers, type Clock, type Timers } from '../clock';
-import { isDiskFull, writeAtomically } from './job-store';
+import { writeAtomicallySync } from '../../common/durable-file';
+import { isDiskFull } from './job-store';
 import { RetriedWrite, type WriteFailure } from './retried-write';
 
 const log = new Logger('leader-lock');
 export const LOCK_FILE = 'jm.lock';
-const POLL_MS = 500;
+export const POLL_MS = 500;
 
 export interface LockHolder {
   pid: number;
@@ -48,9 +49,9 @@ export class LeaderLock {
   /** `write`: injected by tests, to fail as a full disk does. */
   constructor(
     dataDir: string,
-    timers: Timers = systemTimers,
+    private readonly timers: Timers = systemTimers,
     clock: Clock = systemClock,
-    private readonly write: (path: string, data: string) => void = writeAtomically,
+    private readonly write: (path: string, data: string) => void = writeAtomicallySync,
   ) {
     this.path = join(dataDir, LOCK_FILE);
     this.update$ = new RetriedWrite(
@@ -151,7 +152,7 @@ export class LeaderLock {
         log.info('standby: another JobManager holds the data dir; waiting for it to go', { lock: this.path, holder: this.read()?.raw ?? '' });
         said = true;
       }
-      await new Promise((r) => setTimeout(r, POLL_MS));
+      await new Promise<void>((r) => this.timers.schedule(r, POLL_MS));
     }
   }
 

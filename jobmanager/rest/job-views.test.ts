@@ -45,6 +45,8 @@ it('what the JobManager answers about a job has the shapes clients parse it with
     expect(details).toMatchObject({ state: 'RESTARTING', restartStrategy: { strategy: 'exponential-delay' }, exceptions: [{ task: 'cnt[1]', message: 'boom' }] });
     expect(details.vertices[0].subtasks[0].metrics).toMatchObject({ recordsIn: 5 });
     JobSummarySchema.parse(overTheWire(jobSummary(job)));
+    // A job not ended yet has run until the time asked about.
+    expect(jobDetails(job, job.startedAt! + 5000).duration).toBe(5000);
     expect(CheckpointsSchema.parse(overTheWire(job.checkpoints!.snapshot())).history[0]).toMatchObject({ status: 'FAILED', total: 4 });
     job.close();
   } finally {

@@ -2,7 +2,7 @@
 import type { JobDetails, JobSummary, Throughput } from '../../common/protocol/rest';
 import type { JobMaster } from '../job-master';
 
-export function jobSummary(job: JobMaster): JobSummary {
+export function jobSummary(job: JobMaster, now = Date.now()): JobSummary {
   return {
     id: job.id,
     name: job.spec.name,
@@ -13,7 +13,7 @@ export function jobSummary(job: JobMaster): JobSummary {
     createdAt: job.createdAt,
     startTime: job.startedAt,
     endTime: job.endedAt,
-    duration: (job.endedAt ?? Date.now()) - (job.startedAt ?? job.createdAt),
+    duration: (job.endedAt ?? now) - (job.startedAt ?? job.createdAt),
   };
 }
 
@@ -32,7 +32,7 @@ export function jobDetails(job: JobMaster, now = Date.now()): JobDetails {
   const jobGraph = job.execution.jobGraph;
   const subtasks = job.tasks.list();
   return {
-    ...jobSummary(job),
+    ...jobSummary(job, now),
     attempt: job.attempt,
     maxParallelism: jobGraph.maxParallelism,
     checkpointing: job.spec.checkpointing,

@@ -8,8 +8,9 @@
  * The JobManager never reads these files, so no frame or JM memory bounds the state's size.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeDurably } from '../../common/durable-file';
 import { CorruptCheckpointError } from '../../common/errors';
 import type { StateHandle } from '../../common/plan';
 
@@ -22,13 +23,7 @@ const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest(
 /** Writes and fsyncs the snapshot, so an acknowledged checkpoint survives a crash of this host. */
 export async function writeSnapshotFile(path: string, bytes: Uint8Array): Promise<StateHandle> {
   await mkdir(join(path, '..'), { recursive: true });
-  const fh = await open(path, 'w');
-  try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await writeDurably(path, bytes);
   return { path, size: bytes.byteLength, sha256: sha256(bytes) };
 }
 

@@ -16,9 +16,7 @@ import { CONNECTION_TIMEOUT_MS, REQUEST_TIMEOUT_MS, RETRY, logCreator, reason } 
 import { install, type InternalCluster } from './kafkajs-workarounds';
 import { openFetcher, type FetcherOptions, type PartitionFetcher } from './partition-fetcher';
 import { openProducer, openTransaction, type KafkaTransaction, type PlainProducer } from './producers';
-
-/** EndTxn errors that mean the transaction is no longer open under that epoch. */
-const TRANSACTION_GONE = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_TXN_STATE', 'INVALID_PRODUCER_ID_MAPPING']);
+import { classifyCommitError, retryTransient, type RetryTime } from './transaction-commit';
 
 export class KafkaClient {
   private readonly kafka: Kafka;
@@ -181,23 +179,25 @@ export class KafkaClient {
   }
 
   /**
-   * Commits a transaction whose producer is gone, given its id and epoch (EndTxn). Returns false
-   * when the coordinator no longer has it open under that epoch: it was committed already (or
-   * aborted, e.g. by its timeout); nothing is left to do either way.
+   * Commits a transaction given its id, producer id and epoch (EndTxn), retrying transient errors
+   * until `deadline` (transaction-commit.ts). EndTxn(commit) is idempotent: a transaction committed
+   * already under that epoch answers success. "gone": the coordinator no longer has it under that
+   * epoch, committed and its id used again, or aborted; the caller tells which.
    */
-  async commitTransaction(transactionalId: string, producerId: string, producerEpoch: number): Promise<boolean> {
-    const deadline = Date.now() + 30_000;
-    for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
-      try {
-        const cluster = await this.internalCluster();
-        const coordinator = await cluster.findGroupCoordinator({ groupId: transactionalId, coordinatorType: install().coordinatorTypes.TRANSACTION });
-        await coordinator.endTxn({ producerId, producerEpoch, transactionalId, transactionResult: true });
-        return true;
-      } catch (err) {
-        if (TRANSACTION_GONE.has((err as { type?: string }).type ?? '')) return false;
-        if (Date.now() + delay > deadline) throw this.fail(`cannot commit Kafka transaction "${transactionalId}"`, err);
-        await new Promise((r) => setTimeout(r, delay));
-      }
+  async commitTransaction(transactionalId: string, producerId: string, producerEpoch: number, deadline: number, time: RetryTime): Promise<'committed' | 'gone'> {
+    try {
+      await retryTransient(
+        async () => {
+          const cluster = await this.internalCluster();
+          const coordinator = await cluster.findGroupCoordinator({ groupId: transactionalId, coordinatorType: install().coordinatorTypes.TRANSACTION });
+          await coordinator.endTxn({ producerId, producerEpoch, transactionalId, transactionResult: true });
+        },
+        { deadline, time, stopped: () => this.severed },
+      );
+      return 'committed';
+    } catch (err) {
+      if (classifyCommitError(err) === 'gone') return 'gone';
+      throw this.fail(`cannot commit Kafka transaction "${transactionalId}"`, err);
     }
   }
 

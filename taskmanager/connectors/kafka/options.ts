@@ -3,6 +3,7 @@
  * defaults; one schema serves the source (kafka-source.ts) and the sinks (kafka-sink.ts).
  */
 import { z } from 'zod';
+import { durationSchema } from '../../../common/duration';
 import { strict } from '../../../common/jobfile/messages';
 
 export const KAFKA_DEFAULTS = { startFrom: 'earliest', format: 'string', bounded: false } as const;
@@ -24,6 +25,12 @@ export const KafkaConnectorSchema = strict({
   groupId: nonEmpty.optional(),
   /** Sink: the record field whose value becomes the message key; absent: no key. */
   key: nonEmpty.optional(),
+  /**
+   * Exactly-once sink: the transaction timeout (Flink's `transaction.timeout.ms`), at most the
+   * broker's `transaction.max.timeout.ms`. Absent: derived from the checkpoint timeout and the restart
+   * strategy's longest delay (transaction-timeout.ts); either way it must cover those two.
+   */
+  transactionTimeout: durationSchema({ min: 1 }).optional(),
 });
 
 export type KafkaConnector = z.infer<typeof KafkaConnectorSchema>;

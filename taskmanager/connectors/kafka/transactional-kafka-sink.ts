@@ -6,13 +6,15 @@
  * does) each subtask has a small pool of transactional ids `flinkx-<jobId>-<node>-<subtask>-<k>`:
  *
  *   - write: into the current transaction (opened on a free id on first use);
- *   - snapshot(n): wait until its sends are acknowledged; it becomes "pending for n" and the next
- *     write opens a new transaction on another id. The state of checkpoint n lists every pending
- *     transaction with its transactional id, producer id and epoch;
- *   - commit(n): commit the pending transactions up to n, in order;
+ *   - snapshot(n): wait until its sends are acknowledged and mark it with n (an offset committed
+ *     within the transaction, producers.ts); it becomes "pending for n" and the next write opens a
+ *     new transaction on another id. The state of checkpoint n lists every pending transaction
+ *     with its transactional id, producer id and epoch;
+ *   - commit(n): commit the pending transactions up to n, in order, retrying transient errors
+ *     (a broker away for a while) with back-off (transaction-commit.ts);
  *   - restore(state of n): commit the transactions the state lists (their commit may have been
- *     lost in the crash; ones already committed are recognised by their epoch), then initialize
- *     every id of the pool, which aborts what the failed attempt left open after n (replayed now);
+ *     lost in the crash), then initialize every id of the pool, which aborts what the failed
+ *     attempt left open after n (replayed now);
  *   - finish: commit everything (end of input).
  *
  * Each producer runs exactly one transaction and is then retired; the next one on that id is a new
@@ -20,23 +22,30 @@
  * and a restore can never commit a later transaction that happens to reuse the id. Spare producers
  * are initialized in the background so a checkpoint does not wait for one.
  *
- * Transactions time out after TRANSACTION_TIMEOUT_MS (within the broker's default maximum of
- * 15 min): a transaction must be committed within that time of its first record, i.e. a
- * checkpoint must complete within it. If a job is given up for good, readers of its output
- * partitions wait at most that long for its open transactions to be aborted.
+ * A transaction the coordinator no longer has open under its epoch was either committed (and its
+ * id used again) or aborted: its mark tells which. An aborted transaction of a completed checkpoint
+ * (expired by the broker: it outlived `transactionTimeout`, transaction-timeout.ts, or fenced) lost
+ * its records, since the checkpoint's source positions are past them: the job fails at once
+ * (KAFKA_TRANSACTION_LOST), naming the transaction and the checkpoint. If a job is given up for
+ * good, readers of its output partitions wait at most `transactionTimeout` for its open
+ * transactions to be aborted.
  */
-import { ConnectorError } from '../../../common/errors';
+import { ConnectorError, NonRetriableError } from '../../../common/errors';
 import type { KafkaConnector } from './options';
 import { Logger } from '../../../common/log';
 import { reason } from './client-settings';
 import { KafkaClient } from './kafka-client';
 import { messageFor, Sender } from './kafka-sink';
 import type { KafkaTransaction } from './producers';
+import { systemRetryTime, type RetryTime } from './transaction-commit';
+import { MIN_DERIVED_TRANSACTION_TIMEOUT_MS } from './transaction-timeout';
 import type { SinkWriter, SubtaskInfo } from '../types';
 
 const log = new Logger('kafka-sink');
 
-const TRANSACTION_TIMEOUT_MS = 60_000;
+/** The "checkpoint" of the transaction finish() commits. */
+const END_OF_INPUT = Number.MAX_SAFE_INTEGER;
+
 /** Transactional ids per subtask: the current transaction, pending ones, spares. */
 const POOL_SIZE = 6;
 const SPARES = 2;
@@ -53,9 +62,47 @@ interface Pending extends Open {
   checkpointId: number;
 }
 
+/** One transaction to be committed when its checkpoint completes. */
+export interface PendingTransaction {
+  checkpointId: number;
+  transactionalId: string;
+  producerId: string;
+  producerEpoch: number;
+}
+
 /** What checkpoint n holds of a transactional sink: the transactions still to be committed. */
 interface TransactionalSinkState {
-  pending: { checkpointId: number; transactionalId: string; producerId: string; producerEpoch: number }[];
+  pending: PendingTransaction[];
+}
+
+/** What the sink needs of KafkaClient to commit a pending transaction (a fake in unit tests). */
+export interface TransactionCommitter {
+  commitTransaction(transactionalId: string, producerId: string, producerEpoch: number, deadline: number, time: RetryTime): Promise<'committed' | 'gone'>;
+  committed(groupId: string, topic: string): Promise<Map<number, number>>;
+}
+
+/**
+ * Commits a pending transaction: "committed" now (or before, under the same epoch), "committed
+ * before" when the coordinator no longer has it but its mark is there. A transaction that is gone
+ * without its mark was aborted, and its records are lost: a NonRetriableError (KAFKA_TRANSACTION_LOST).
+ */
+export async function commitPending(
+  client: TransactionCommitter,
+  p: PendingTransaction,
+  o: { topic: string; transactionTimeout: number; time: RetryTime },
+): Promise<'committed' | 'committed before'> {
+  const outcome = await client.commitTransaction(p.transactionalId, p.producerId, p.producerEpoch, o.time.now() + o.transactionTimeout, o.time);
+  if (outcome === 'committed') return 'committed';
+  const mark = (await client.committed(p.transactionalId, o.topic)).get(0);
+  if (mark !== undefined && mark >= p.checkpointId) return 'committed before';
+  const of = p.checkpointId === END_OF_INPUT ? 'the end of input' : `completed checkpoint ${p.checkpointId}`;
+  throw new NonRetriableError(
+    `exactly-once Kafka sink for topic "${o.topic}": transaction "${p.transactionalId}" (producer id ${p.producerId}, epoch ` +
+      `${p.producerEpoch}) of ${of} was aborted by the broker before it was committed: it outlived ` +
+      `its transactionTimeout of ${o.transactionTimeout} ms (a broker or the job away for longer), or was fenced. Its records are ` +
+      `lost, since the checkpoint's source positions are past them; restore an earlier savepoint or checkpoint`,
+    { code: 'KAFKA_TRANSACTION_LOST' },
+  );
 }
 
 /** Exactly-once Kafka sink (see the top of this file). */
@@ -74,11 +121,15 @@ export class TransactionalKafkaSink implements SinkWriter {
   /** The highest checkpoint commit() was called for. */
   private commitRequested = 0;
   private closed = false;
+  /** Filled in when the job is submitted (transaction-timeout.ts); the producer's default otherwise. */
+  private readonly transactionTimeout: number;
 
   constructor(
     private readonly c: KafkaConnector,
     private readonly task: SubtaskInfo,
+    private readonly time: RetryTime = systemRetryTime,
   ) {
+    this.transactionTimeout = c.transactionTimeout ?? MIN_DERIVED_TRANSACTION_TIMEOUT_MS;
     this.client = new KafkaClient(c.brokers, `flinkx-${task.jobId.slice(0, 8)}-${task.node}-${task.subtask}`);
     this.ids = Array.from({ length: POOL_SIZE }, (_, k) => `flinkx-${task.jobId}-${task.node}-${task.subtask}-${k}`);
   }
@@ -98,7 +149,7 @@ export class TransactionalKafkaSink implements SinkWriter {
   }
 
   private warm(slot: number): void {
-    const p = this.client.transaction(this.ids[slot], TRANSACTION_TIMEOUT_MS);
+    const p = this.client.transaction(this.ids[slot], this.transactionTimeout);
     p.catch(() => undefined); // surfaces when the slot is taken
     this.spares.set(slot, p);
   }
@@ -158,18 +209,12 @@ export class TransactionalKafkaSink implements SinkWriter {
     const cur = this.current;
     if (cur?.sender.used) {
       await cur.sender.flush();
+      await cur.tx.mark(this.c.topic, checkpointId);
       this.pending.push({ ...cur, checkpointId });
       log.debug('transaction pending', { topic: this.c.topic, transactionalId: cur.tx.transactionalId, checkpointId });
       this.current = undefined;
     }
-    const state: TransactionalSinkState = {
-      pending: this.pending.map((p) => ({
-        checkpointId: p.checkpointId,
-        transactionalId: p.tx.transactionalId,
-        producerId: p.tx.producerId,
-        producerEpoch: p.tx.producerEpoch,
-      })),
-    };
+    const state: TransactionalSinkState = { pending: this.pending.map(described) };
     return state;
   }
 
@@ -183,7 +228,7 @@ export class TransactionalKafkaSink implements SinkWriter {
   private async commitUpTo(checkpointId: number): Promise<void> {
     while (!this.closed && this.pending.length > 0 && this.pending[0].checkpointId <= checkpointId) {
       const p = this.pending[0];
-      await p.tx.commit();
+      await this.commitPending(described(p));
       log.debug('transaction committed', { topic: this.c.topic, transactionalId: p.tx.transactionalId, checkpointId: p.checkpointId });
       this.pending.shift();
       await p.tx.close();
@@ -195,9 +240,8 @@ export class TransactionalKafkaSink implements SinkWriter {
   async restore(state: unknown, checkpointId: number): Promise<void> {
     this.restored = true;
     for (const p of (state as TransactionalSinkState | null)?.pending ?? []) {
-      const committed = await this.client.commitTransaction(p.transactionalId, p.producerId, p.producerEpoch);
-      // "committed" also when its commit had gone through before the failure (EndTxn is idempotent).
-      log.info(committed ? 'transaction of the restored checkpoint committed' : 'transaction of the restored checkpoint had been completed already', {
+      const outcome = await this.commitPending(p);
+      log.info(outcome === 'committed' ? 'transaction of the restored checkpoint committed' : 'transaction of the restored checkpoint had been committed already', {
         topic: this.c.topic,
         transactionalId: p.transactionalId,
         transactionCheckpoint: p.checkpointId,
@@ -206,15 +250,19 @@ export class TransactionalKafkaSink implements SinkWriter {
     }
   }
 
+  private commitPending(p: PendingTransaction): Promise<'committed' | 'committed before'> {
+    return commitPending(this.client, p, { topic: this.c.topic, transactionTimeout: this.transactionTimeout, time: this.time });
+  }
+
   async finish(): Promise<void> {
     await this.init();
     const cur = this.current;
     if (cur?.sender.used) {
       await cur.sender.flush();
-      this.pending.push({ ...cur, checkpointId: Number.MAX_SAFE_INTEGER });
+      this.pending.push({ ...cur, checkpointId: END_OF_INPUT });
       this.current = undefined;
     }
-    this.committing = this.committing.then(() => this.commitUpTo(Number.MAX_SAFE_INTEGER));
+    this.committing = this.committing.then(() => this.commitUpTo(END_OF_INPUT));
     await this.committing;
   }
 
@@ -242,4 +290,8 @@ export class TransactionalKafkaSink implements SinkWriter {
     this.spares.clear();
     await this.client.close();
   }
+}
+
+function described(p: Pending): PendingTransaction {
+  return { checkpointId: p.checkpointId, transactionalId: p.tx.transactionalId, producerId: p.tx.producerId, producerEpoch: p.tx.producerEpoch };
 }
