@@ -164,7 +164,7 @@ describe('asyncMap', () => {
       if (j.state === 'FINISHED' || j.state === 'FAILED') throw new Error(`job is ${j.state} before the kill`);
       const cps = await cluster.get(`/jobs/${jobId}/checkpoints`);
       return j.state === 'RUNNING' && cps.history.some((c: { status: string }) => c.status === 'COMPLETED') ? j : undefined;
-    });
+    }, 60_000);
     const victim = cluster.taskManager(running.vertices[0].subtasks[0].tm);
     if (!victim) throw new Error('no process for the TaskManager of subtask 0');
     victim.kill('SIGKILL');

@@ -255,7 +255,7 @@ export class Cluster {
           try {
             resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
           } catch (err) {
-            reject(err as SyntaxError);
+            reject(err);
           }
         });
       });
