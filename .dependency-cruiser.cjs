@@ -10,7 +10,8 @@ module.exports = {
   forbidden: [
     {
       name: 'common-imports-no-process',
-      comment: 'common/ is shared by the CLI, the JobManager, the TaskManager and job bundles: it imports none of them (nor benchmarks or tests).',
+      comment:
+        'common/ is shared by the CLI, the JobManager, the TaskManager and job bundles: it imports none of them (nor benchmarks or tests).',
       severity: 'error',
       from: { path: '^common/', pathNot: TESTS },
       to: { path: '^(jobmanager|taskmanager|bin|bench|test)/' },

@@ -176,7 +176,7 @@ async function main(): Promise<void> {
     topics.push(input);
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
-    let t0 = performance.now();
+    const t0 = performance.now();
     let bytes = 0;
     for (let i = 0; i < MESSAGES; i += 10_000) {
       const messages = [];

@@ -105,7 +105,7 @@ export class TaskManager {
 
   private async startWorkers(): Promise<void> {
     const n = this.options.slots;
-    const ports: (MessagePort | undefined)[][] = Array.from({ length: n }, () => new Array(n).fill(undefined));
+    const ports: (MessagePort | undefined)[][] = Array.from({ length: n }, () => new Array<MessagePort | undefined>(n).fill(undefined));
     for (let i = 0; i < n; i++)
       for (let j = i + 1; j < n; j++) {
         const { port1, port2 } = new MessageChannel();

@@ -9,7 +9,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { Cluster, tempDir, waitFor } from './harness';
+import { Cluster, StopWaiting, tempDir, waitFor } from './harness';
 import { writeText } from './wordcount';
 
 jest.setTimeout(300_000);
@@ -161,10 +161,10 @@ describe('asyncMap', () => {
     const jobId = await cluster.submit(windowedJobModule(dir, service.url));
     const running = await waitFor('a completed checkpoint', async () => {
       const j = await cluster.get(`/jobs/${jobId}`);
-      if (j.state === 'FINISHED' || j.state === 'FAILED') throw new Error(`job is ${j.state} before the kill`);
+      if (j.state === 'FINISHED' || j.state === 'FAILED') throw new StopWaiting(`job is ${j.state} before the kill`);
       const cps = await cluster.get(`/jobs/${jobId}/checkpoints`);
       return j.state === 'RUNNING' && cps.history.some((c: { status: string }) => c.status === 'COMPLETED') ? j : undefined;
-    });
+    }, 60_000);
     const victim = cluster.taskManager(running.vertices[0].subtasks[0].tm);
     if (!victim) throw new Error('no process for the TaskManager of subtask 0');
     victim.kill('SIGKILL');

@@ -105,7 +105,7 @@ const LEVEL_NAMES: Record<number, string> = { 1: 'ERROR', 2: 'WARN', 4: 'INFO', 
 const logCreator =
   () =>
   ({ level, log }: LogEntry): void => {
-    const text = `${log.message} ${String((log as { error?: unknown }).error ?? '')}`;
+    const text = `${log.message} ${(log as { error?: string }).error ?? ''}`;
     if (EXPECTED_RETRIABLE.test(text)) return;
     const line = JSON.stringify({ level: LEVEL_NAMES[level] ?? level, ...log });
     if (level <= logLevel.ERROR) console.error(line);

@@ -18,7 +18,7 @@ const EXPECTED_RETRIABLE = /coordinator is not available|coordinator is loading|
 export const logCreator =
   () =>
   ({ level, log }: LogEntry): void => {
-    if (EXPECTED_RETRIABLE.test(`${log.message} ${String((log as { error?: unknown }).error ?? '')}`)) return;
+    if (EXPECTED_RETRIABLE.test(`${log.message} ${(log as { error?: string }).error ?? ''}`)) return;
     if (level <= logLevel.WARN) console.warn(JSON.stringify({ level, ...log }));
   };
 

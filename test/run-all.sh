@@ -18,6 +18,9 @@ npx tsc -p tsconfig.test.json
 # The layers point one way (common/ imports no process; JM and TM share only common/), no cycles.
 echo "== checking the layers"
 npm run --silent depcheck
+# typescript-eslint with type information: promises nobody awaits or catches, and the like.
+echo "== linting"
+npm run --silent lint
 
 # Debian packages the tests drive for real: chromium (dashboard), prometheus (http_sd scraping).
 missing=()

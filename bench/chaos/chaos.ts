@@ -165,7 +165,7 @@ async function main(): Promise<number> {
   running.broker = await Broker.start(join(dir, 'kafka'));
   const broker = running.broker;
   say(`Kafka broker ${broker.address} (pid ${broker.pid})`);
-  let dataDir = join(dir, 'jm-data');
+  const dataDir = join(dir, 'jm-data');
   if (KINDS.has('disk-full')) {
     running.tmpfs = Tmpfs.mount(dataDir, TMPFS_MB);
     say(`JobManager data dir: a ${TMPFS_MB} MiB tmpfs at ${dataDir}`);

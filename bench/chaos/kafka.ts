@@ -54,7 +54,7 @@ export class Broker {
 const chaosLogCreator = () => {
   const print = logCreator();
   return (entry: LogEntry) => {
-    if (/does not host this topic-partition/.test(String((entry.log as { error?: unknown }).error ?? ''))) return;
+    if (/does not host this topic-partition/.test((entry.log as { error?: string }).error ?? '')) return;
     print(entry);
   };
 };

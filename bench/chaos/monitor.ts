@@ -18,6 +18,19 @@ export interface JobStatus {
   latest?: { id: number; triggerTime: number; completedAt: number };
 }
 
+/** The parts of GET /jobs/:id and GET /jobs/:id/checkpoints read here. */
+interface JobJson {
+  state: string;
+  attempt: number;
+  restarts: number;
+  failure?: { message: string };
+  reason?: string;
+}
+interface CheckpointsJson {
+  counts: { completed: number };
+  latest?: { id: number; triggerTime: number; duration: number };
+}
+
 const TERMINAL = ['FAILED', 'CANCELED', 'FINISHED'];
 
 export class JobMonitor {
@@ -65,13 +78,13 @@ export class JobMonitor {
     if (this.noJobManagerSince !== undefined) this.say(`a JobManager answers again: ${active.member.name} after ${now - this.noJobManagerSince} ms without one`);
     this.noJobManagerSince = undefined;
     try {
-      const get = async (path: string) => {
+      const get = async <T>(path: string) => {
         const res = await fetch(active.url + path, { signal: AbortSignal.timeout(2000) });
         if (!res.ok) throw new Error(`GET ${path}: ${res.status}`);
-        return (await res.json()) as any;
+        return (await res.json()) as T;
       };
-      const job = await get(`/jobs/${this.jobId}`);
-      const cps = await get(`/jobs/${this.jobId}/checkpoints`);
+      const job = await get<JobJson>(`/jobs/${this.jobId}`);
+      const cps = await get<CheckpointsJson>(`/jobs/${this.jobId}/checkpoints`);
       const l = cps.latest;
       const next: JobStatus = {
         at: now,

@@ -77,6 +77,8 @@ export async function loadJobModule(file: string): Promise<{ spec: JobSpec; func
   let job;
   try {
     job = captureJob(() =>
+      // The bundle is CommonJS: run it as Node runs a module, with its own require and paths.
+      // eslint-disable-next-line @typescript-eslint/no-implied-eval, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return
       new Function('exports', 'require', 'module', '__filename', '__dirname', code)(module.exports, createRequire(path), module, path, dirname(path)),
     );
   } catch (err) {

@@ -51,3 +51,18 @@ describe('flinkx plan', () => {
     ]);
   });
 });
+
+describe('flinkx plan of a join keyed per input', () => {
+  it('names each input with its key field (not [object Object])', () => {
+    const joined = parseJobSpec({
+      name: 'joined',
+      nodes: [
+        { id: 'orders', type: 'source', connector: { kind: 'generator', count: 10 }, timestamps: { field: 'ts' } },
+        { id: 'clicks', type: 'source', connector: { kind: 'generator', count: 10 }, timestamps: { field: 'ts' } },
+        { id: 'wj', type: 'windowJoin', inputs: ['orders', 'clicks'], keyBy: { orders: 'user', clicks: 'uid' }, window: { kind: 'tumbling', size: '1s' } },
+        { id: 'out', type: 'sink', inputs: ['wj'], connector: { kind: 'stdout' } },
+      ],
+    });
+    expect(planText(planOf(joined))).toMatch(/^wj +\d+ +wj +windowJoin +keyBy orders\.user, clicks\.uid$/m);
+  });
+});

@@ -33,12 +33,16 @@ function detail(n: NodeSpec): string {
   const parts = [
     c && (c.kind === 'file' ? `file ${c.path}` : c.kind === 'kafka' ? `kafka ${c.topic} (${c.format})` : c.kind),
     n.fn && `fn ${n.fn}`,
-    n.keyBy && `keyBy ${n.keyBy}`,
+    n.keyBy && `keyBy ${keyByText(n.keyBy)}`,
     n.field && `field ${n.field}`,
     n.async && `capacity ${n.async.capacity}, timeout ${n.async.timeout} ms, ${n.async.ordered ? 'ordered' : 'unordered'}, on timeout ${n.async.onTimeout}`,
   ];
   return parts.filter(Boolean).join(', ');
 }
+
+/** A join keyed per input reads `orders.user, clicks.uid`. */
+const keyByText = (keyBy: NonNullable<NodeSpec['keyBy']>) =>
+  typeof keyBy === 'string' ? keyBy : Object.entries(keyBy).map(([input, field]) => `${input}.${field}`).join(', ');
 
 const edgeLabel = (e: PlanEdge) => (e.keyBy ? `${e.partitioner}(${e.keyBy})` : e.partitioner);
 

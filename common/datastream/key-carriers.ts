@@ -38,7 +38,10 @@ export function selectedKey<T>(selector: (value: T) => unknown, record: T): unkn
 }
 
 /** The object's functions with `this` bound, as the runtime calls them detached. */
-export function bound(code: { processElement: (...a: never[]) => void; onTimer?: (...a: never[]) => void }): Record<string, (...a: never[]) => void> {
+export function bound(code: {
+  processElement: (...a: never[]) => void;
+  onTimer?: (...a: never[]) => void;
+}): Record<string, (...a: never[]) => void> {
   return {
     processElement: code.processElement.bind(code),
     ...(code.onTimer && { onTimer: code.onTimer.bind(code) }),

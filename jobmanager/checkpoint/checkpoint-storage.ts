@@ -185,13 +185,13 @@ export class CheckpointStorage {
    */
   async latest(): Promise<CompletedCheckpoint | undefined> {
     const ids = await this.completed();
-    let lastError: unknown;
+    let lastError: Error | undefined;
     for (const id of ids) {
       try {
         return await this.load(id);
       } catch (err) {
-        lastError = err;
-        log.warn('unreadable checkpoint metadata; setting it aside and trying the previous checkpoint', { checkpoint: id, reason: (err as Error).message });
+        lastError = err as Error;
+        log.warn('unreadable checkpoint metadata; setting it aside and trying the previous checkpoint', { checkpoint: id, reason: lastError.message });
         await this.setAside(id);
       }
     }

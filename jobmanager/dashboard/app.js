@@ -137,7 +137,7 @@
       var res = await fetch(path, Object.assign({ cache: 'no-store', signal: ctrl.signal, headers: headers }, opts || {}));
       var text = await res.text();
       var body = null;
-      try { body = text ? JSON.parse(text) : null; } catch (e) { body = null; }
+      try { body = text ? JSON.parse(text) : null; } catch { body = null; }
       return { status: res.status, ok: res.ok, body: body };
     } finally {
       clearTimeout(timer);
@@ -622,7 +622,7 @@
   // ---- routing and polling ----
   function route() {
     var m = /^#\/jobs\/([^/?]+)\/?$/.exec(location.hash);
-    if (m) { try { return { page: 'job', id: decodeURIComponent(m[1]) }; } catch (e) { /* fall through */ } }
+    if (m) { try { return { page: 'job', id: decodeURIComponent(m[1]) }; } catch { /* fall through */ } }
     return { page: 'overview' };
   }
   var current = null, timer = null, seq = 0;

@@ -9,7 +9,7 @@ export class SlotPool {
   private readonly slots = new Map<string, (string | undefined)[]>();
 
   addTaskManager(tm: string, count: number): void {
-    this.slots.set(tm, new Array(count).fill(undefined));
+    this.slots.set(tm, new Array<string | undefined>(count).fill(undefined));
   }
 
   /** Remove a TM; returns the jobs that had slots on it. */

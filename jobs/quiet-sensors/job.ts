@@ -10,7 +10,7 @@ const env = StreamExecutionEnvironment.getExecutionEnvironment().setParallelism(
 
 env
   .fromSource(FileSource.lines('readings.jsonl')).uid('lines')
-  .map((line): Reading => JSON.parse(line)).uid('readings')
+  .map((line) => JSON.parse(line) as Reading).uid('readings')
   .assignTimestampsAndWatermarks({ field: 'ts', maxOutOfOrderness: '5s' })
   .keyBy('sensor')
   .process(quietSensors).uid('alerts')

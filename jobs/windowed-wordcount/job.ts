@@ -15,7 +15,7 @@ const env = StreamExecutionEnvironment.getExecutionEnvironment().setParallelism(
 
 const counts = env
   .fromSource(FileSource.lines('events.jsonl')).uid('lines')
-  .map((line): WordEvent => JSON.parse(line)).uid('events')
+  .map((line) => JSON.parse(line) as WordEvent).uid('events')
   .assignTimestampsAndWatermarks({ field: 'ts', unit: 'ms', maxOutOfOrderness: '5s' })
   .keyBy('word')
   .window(TumblingEventTimeWindows.of('30s'))

@@ -10,7 +10,6 @@ import {
   InputChannel,
   InputGate,
   OutputChannel,
-  type ChannelTransport,
 } from './channels';
 import { TestingChannelTransport } from './testing-channel-transport';
 

@@ -27,7 +27,7 @@ export const BUILTINS: Record<string, UserFunction> = {
     return out;
   },
   /** map: a line of JSON text to its value. */
-  parseJson: (record) => JSON.parse(textOf(record)),
+  parseJson: (record) => JSON.parse(textOf(record)) as unknown,
   identity: (record) => record,
   /**
    * flatMap: the first match of `args.pattern` in the line as a record of `args.fields` (capture

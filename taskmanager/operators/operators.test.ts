@@ -272,6 +272,7 @@ describe('errors', () => {
       [node({ id: 'thrower', type: 'map', fn: 'f' })],
       new FunctionRegistry({
         f: () => {
+          // eslint-disable-next-line @typescript-eslint/only-throw-error -- the case under test
           throw 'a string';
         },
       }),

@@ -77,6 +77,7 @@ export class WriteBehind {
   }
 
   private rethrow(): void {
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the write's failure, as fs threw it
     if (this.failure !== undefined) throw this.failure;
   }
 }

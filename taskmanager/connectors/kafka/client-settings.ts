@@ -27,7 +27,7 @@ export const logCreator = () => {
     delete fields.timestamp;
     delete fields.logger;
     delete fields.stack;
-    const text = `${message} ${String(fields.error ?? '')}`;
+    const text = `${message} ${(fields.error as string | undefined) ?? ''}`;
     if (level <= ERROR && !EXPECTED_NOISE.test(text)) log.warn(`kafkajs: ${message}`, fields);
     else if (level === WARN && !EXPECTED_NOISE.test(text)) log.info(`kafkajs: ${message}`, fields);
     else log.debug(`kafkajs: ${message}`, fields);

@@ -2,7 +2,6 @@
  * The kafkajs internals kafkajs-workarounds.ts relies on, checked against the installed kafkajs:
  * an upgrade that renames, reshapes or fixes them fails here (then revisit that workaround).
  */
-/* eslint-disable @typescript-eslint/no-require-imports */
 import { readFileSync } from 'node:fs';
 import { dropAbortedRecords, install, type FetchResponse } from './kafkajs-workarounds';
 import type { FetchedMessage } from './read-committed-filter';

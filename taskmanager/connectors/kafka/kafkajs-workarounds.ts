@@ -112,9 +112,9 @@ export function install(): Kafkajs {
   }
   installed = {
     lib,
-    Cluster: require('kafkajs/src/cluster'),
-    socketFactory: require('kafkajs/src/network/socketFactory'),
-    coordinatorTypes: require('kafkajs/src/protocol/coordinatorTypes'),
+    Cluster: require('kafkajs/src/cluster') as Kafkajs['Cluster'],
+    socketFactory: require('kafkajs/src/network/socketFactory') as Kafkajs['socketFactory'],
+    coordinatorTypes: require('kafkajs/src/protocol/coordinatorTypes') as Kafkajs['coordinatorTypes'],
     producerIds,
   };
   return installed;

@@ -10,7 +10,6 @@ import { ConnectorError, isNonRetriable, NonRetriableError } from '../../../comm
 import { classifyCommitError, FIRST_RETRY_MS, MAX_RETRY_MS, retryTransient, type RetryTime } from './transaction-commit';
 import { commitPending, type PendingTransaction, type TransactionCommitter } from './transactional-kafka-sink';
 
-/* eslint-disable @typescript-eslint/no-require-imports */
 const kafkajsErrors = require('kafkajs/src/errors');
 const { createErrorFromCode } = require('kafkajs/src/protocol/error') as { createErrorFromCode(code: number): Error };
 

@@ -53,6 +53,8 @@ export class ProcessOperator extends TimerOperator {
   }
 
   private createContext(ctx: OperatorContext): ProcessContext {
+    // The getters below run with `this` the context: they read the operator's current key and time.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const op = this;
     const ttl = (options?: StateOptions) => {
       if (options?.ttl === undefined) return {};
