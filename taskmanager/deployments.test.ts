@@ -98,4 +98,16 @@ describe('Deployments', () => {
       { jobId: 'k', attempt: 0, vertex: 'a/b', subtask: 1, slot: 1 },
     ]);
   });
+
+  test('the peers in use are those named by an attempt with a task here', () => {
+    const d = new Deployments();
+    d.deployed('j', 1, ['tm-b', 'tm-c'], tasks, slotOf);
+    d.deployed('k', 0, ['tm-c'], [{ vertex: 'src', subtask: 1 }], slotOf);
+    expect([...d.peersInUse()].sort()).toEqual(['tm-b', 'tm-c']);
+    d.taskState('j', 1, 'src', 0, 'FINISHED');
+    d.taskState('j', 1, 'sink', 0, 'CANCELED');
+    expect([...d.peersInUse()]).toEqual(['tm-c']);
+    d.taskState('k', 0, 'src', 1, 'FAILED');
+    expect([...d.peersInUse()]).toEqual([]);
+  });
 });

@@ -95,6 +95,11 @@ export class Deployments {
     return [...new Set([...this.byPrefix.values()].map((d) => d.jobId))].flatMap((jobId) => this.unended(jobId)).filter((t) => t.slot === slot);
   }
 
+  /** The peer TMs named by an attempt that still has a task here. */
+  peersInUse(): Set<string> {
+    return new Set([...this.byPrefix.values()].flatMap((d) => [...d.peers]));
+  }
+
   /** Number of tasks here that have not ended. */
   get taskCount(): number {
     let n = 0;

@@ -177,7 +177,10 @@ export class TaskManager {
       case 'task-state':
       case 'ack-checkpoint':
       case 'decline-checkpoint': {
-        if (m.kind === 'task-state') this.deployments.taskState(m.jobId, m.attempt, m.vertex, m.subtask, m.state);
+        if (m.kind === 'task-state') {
+          this.deployments.taskState(m.jobId, m.attempt, m.vertex, m.subtask, m.state);
+          this.releaseIdlePeers();
+        }
         // Reports for the JM have the shape of their frame, tagged by `kind` instead of `t`.
         const { kind, ...rest } = m;
         this.sendToJm({ t: kind, ...rest } as Outgoing<TmToJmFrame>);
@@ -211,6 +214,22 @@ export class TaskManager {
       this.peers.set(tm, p);
     }
     return p;
+  }
+
+  /**
+   * Closes, in order, the dialled data connections no attempt here uses any more (its last task here
+   * ended), as Flink releases a connection no partition uses: one left open would outlive its peer's
+   * use, and a peer TM that is gone would stay in the pool for good.
+   */
+  private releaseIdlePeers(): void {
+    const inUse = this.deployments.peersInUse();
+    for (const [tm, p] of this.peers) {
+      if (inUse.has(tm)) continue;
+      p.release();
+      this.peers.delete(tm);
+      log.info('released idle data connection', { peer: tm });
+    }
+    for (const tm of this.peerAddresses.keys()) if (!inUse.has(tm)) this.peerAddresses.delete(tm);
   }
 
   /**
