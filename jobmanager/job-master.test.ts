@@ -118,6 +118,25 @@ describe('JobMaster', () => {
     expect(lost.job.state).toBe('RUNNING');
   });
 
+  it('a restart waits only for the live TaskManagers\' tasks: those on a TaskManager lost before or after the failure count as ended', () => {
+    for (const lostFirst of [true, false]) {
+      const { clock, rm, job } = setup({ restart: { attempts: 1, delay: 500 } });
+      rm.addTaskManager('tm1', 1);
+      rm.addTaskManager('tm2', 1);
+      job.start();
+      reportAll(job, 'RUNNING');
+      const lose = () => job.taskManagerLost('tm2', 'connection closed');
+      if (lostFirst) lose();
+      // a task on tm1 loses its data connection with tm2 (or, tm2 lost first, is cancelled)
+      job.updateTaskExecutionState('tm1', { attempt: 0, vertex: 'cnt', subtask: 0, state: 'FAILED', error: { message: 'data connection lost' } });
+      if (!lostFirst) lose();
+      job.updateTaskExecutionState('tm1', { attempt: 0, vertex: 'src', subtask: 0, state: 'CANCELED' });
+      expect(job.tasks.list().every((t) => ['FAILED', 'CANCELED'].includes(t.state))).toBe(true);
+      clock.advance(500);
+      expect([lostFirst, job.state, job.attempt]).toEqual([lostFirst, 'RUNNING', 1]);
+    }
+  });
+
   it('without checkpointing or a restart block, the first failure fails the job', () => {
     const { rm, job } = setup();
     rm.addTaskManager('tm1', 2);

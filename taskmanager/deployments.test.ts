@@ -4,6 +4,8 @@ import { Deployments } from './deployments';
 configureLogging('warn', 'text');
 
 const tasks = [{ vertex: 'src', subtask: 0 }, { vertex: 'sink', subtask: 0 }];
+/** Slot i hosts subtask i. */
+const slotOf = (t: { subtask: number }) => t.subtask;
 
 function warnings(spy: jest.SpyInstance): string[] {
   return spy.mock.calls.map((c) => String(c[0])).filter((l) => l.includes('dropping data frames'));
@@ -18,8 +20,8 @@ describe('Deployments', () => {
 
   test('a cut-off drops the frames of its attempt only, to and from the lost peer only', () => {
     const d = new Deployments();
-    d.deployed('j', 1, ['tm-b', 'tm-c'], tasks);
-    d.deployed('k', 1, ['tm-b'], tasks);
+    d.deployed('j', 1, ['tm-b', 'tm-c'], tasks, slotOf);
+    d.deployed('k', 1, ['tm-b'], tasks, slotOf);
     d.cut('tm-b');
     expect(d.isCutOff('tm-b', 'j/1/src.0->sink.0')).toBe(true);
     expect(d.isCutOff('tm-c', 'j/1/src.0->sink.0')).toBe(false);
@@ -29,7 +31,7 @@ describe('Deployments', () => {
 
   test('a cut-off goes with the last task of its attempt: the same attempt deployed again exchanges frames', () => {
     const d = new Deployments();
-    d.deployed('j', 1, ['tm-b'], tasks);
+    d.deployed('j', 1, ['tm-b'], tasks, slotOf);
     d.cut('tm-b');
     d.taskState('j', 1, 'src', 0, 'RUNNING');
     d.taskState('j', 1, 'src', 0, 'FAILED');
@@ -37,13 +39,13 @@ describe('Deployments', () => {
     d.taskState('j', 1, 'sink', 0, 'CANCELED');
     expect(d.isCutOff('tm-b', 'j/1/x')).toBe(false);
     expect(d.taskCount).toBe(0);
-    d.deployed('j', 1, ['tm-b'], tasks);
+    d.deployed('j', 1, ['tm-b'], tasks, slotOf);
     expect(d.isCutOff('tm-b', 'j/1/x')).toBe(false);
   });
 
   test('dropped frames are logged once per attempt and peer, not per frame', () => {
     const d = new Deployments();
-    d.deployed('j', 1, ['tm-b', 'tm-c'], tasks);
+    d.deployed('j', 1, ['tm-b', 'tm-c'], tasks, slotOf);
     d.cut('tm-b');
     d.cut('tm-c');
     for (let i = 0; i < 5; i++) {
@@ -58,8 +60,8 @@ describe('Deployments', () => {
 
   test('a lost JobManager orphans every job with a task here, including one deployed a moment ago; the last one ending is logged and resolves orphansGone', async () => {
     const d = new Deployments();
-    d.deployed('j', 1, [], tasks);
-    d.deployed('k', 3, [], [{ vertex: 'src', subtask: 1 }]);
+    d.deployed('j', 1, [], tasks, slotOf);
+    d.deployed('k', 3, [], [{ vertex: 'src', subtask: 1 }], slotOf);
     expect(d.orphan().sort()).toEqual(['j', 'k']);
     expect(d.taskCount).toBe(3);
     let gone = false;
@@ -79,5 +81,33 @@ describe('Deployments', () => {
     await whenGone;
     expect(d.orphan()).toEqual([]);
     await d.orphansGone(); // none left: at once
+  });
+
+  test('the tasks not ended yet, of a job or in a slot, each with its attempt and slot', () => {
+    const d = new Deployments();
+    d.deployed('j', 1, [], tasks, slotOf);
+    d.deployed('j', 2, [], [{ vertex: 'src', subtask: 1 }], slotOf);
+    d.deployed('k', 0, [], [{ vertex: 'a/b', subtask: 1 }], slotOf);
+    d.taskState('j', 1, 'sink', 0, 'FINISHED');
+    expect(d.unended('j')).toEqual([
+      { jobId: 'j', attempt: 1, vertex: 'src', subtask: 0, slot: 0 },
+      { jobId: 'j', attempt: 2, vertex: 'src', subtask: 1, slot: 1 },
+    ]);
+    expect(d.inSlot(1)).toEqual([
+      { jobId: 'j', attempt: 2, vertex: 'src', subtask: 1, slot: 1 },
+      { jobId: 'k', attempt: 0, vertex: 'a/b', subtask: 1, slot: 1 },
+    ]);
+  });
+
+  test('the peers in use are those named by an attempt with a task here', () => {
+    const d = new Deployments();
+    d.deployed('j', 1, ['tm-b', 'tm-c'], tasks, slotOf);
+    d.deployed('k', 0, ['tm-c'], [{ vertex: 'src', subtask: 1 }], slotOf);
+    expect([...d.peersInUse()].sort()).toEqual(['tm-b', 'tm-c']);
+    d.taskState('j', 1, 'src', 0, 'FINISHED');
+    d.taskState('j', 1, 'sink', 0, 'CANCELED');
+    expect([...d.peersInUse()]).toEqual(['tm-c']);
+    d.taskState('k', 0, 'src', 1, 'FAILED');
+    expect([...d.peersInUse()]).toEqual([]);
   });
 });

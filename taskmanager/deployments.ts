@@ -18,14 +18,22 @@ const ENDED: ReadonlySet<TaskState> = new Set(['FINISHED', 'FAILED', 'CANCELED']
 interface Deployment {
   jobId: string;
   attempt: number;
-  /** `<vertex>/<subtask>` of every task here that has not reported a final state. */
-  tasks: Set<string>;
+  /** `<vertex>/<subtask>` of every task here that has not reported a final state, with its slot. */
+  tasks: Map<string, number>;
   /** Peer TMs named in the plan. */
   peers: Set<string>;
   /** Peers whose data connection broke while this attempt ran: no frame of it goes to or comes from them. */
   cutOff: Set<string>;
   /** Cut-off peers whose dropped frames were logged (once per peer, not per frame). */
   dropLogged: Set<string>;
+}
+
+export interface UnendedTask {
+  jobId: string;
+  attempt: number;
+  vertex: string;
+  subtask: number;
+  slot: number;
 }
 
 export class Deployments {
@@ -35,15 +43,15 @@ export class Deployments {
   private readonly orphans = new Set<string>();
   private orphansEnded: (() => void)[] = [];
 
-  deployed(jobId: string, attempt: number, peers: Iterable<string>, tasks: readonly TaskRef[]): void {
+  deployed(jobId: string, attempt: number, peers: Iterable<string>, tasks: readonly TaskRef[], slotOf: (t: TaskRef) => number): void {
     const prefix = attemptPrefix(jobId, attempt);
     let d = this.byPrefix.get(prefix);
     if (!d) {
-      d = { jobId, attempt, tasks: new Set(), peers: new Set(), cutOff: new Set(), dropLogged: new Set() };
+      d = { jobId, attempt, tasks: new Map(), peers: new Set(), cutOff: new Set(), dropLogged: new Set() };
       this.byPrefix.set(prefix, d);
     }
     for (const tm of peers) d.peers.add(tm);
-    for (const t of tasks) d.tasks.add(`${t.vertex}/${t.subtask}`);
+    for (const t of tasks) d.tasks.set(`${t.vertex}/${t.subtask}`, slotOf(t));
   }
 
   /** A task reported `state`; a final one takes it off the record, and its attempt with its last task. */
@@ -70,6 +78,26 @@ export class Deployments {
   orphan(): string[] {
     for (const prefix of this.byPrefix.keys()) this.orphans.add(prefix);
     return [...new Set([...this.byPrefix.values()].map((d) => d.jobId))];
+  }
+
+  /** Every task of `jobId` here that has not ended, with its slot. */
+  unended(jobId: string): UnendedTask[] {
+    return [...this.byPrefix.values()]
+      .filter((d) => d.jobId === jobId)
+      .flatMap((d) => [...d.tasks].map(([key, slot]) => {
+        const cut = key.lastIndexOf('/');
+        return { jobId, attempt: d.attempt, vertex: key.slice(0, cut), subtask: Number(key.slice(cut + 1)), slot };
+      }));
+  }
+
+  /** Every task here in `slot` that has not ended. */
+  inSlot(slot: number): UnendedTask[] {
+    return [...new Set([...this.byPrefix.values()].map((d) => d.jobId))].flatMap((jobId) => this.unended(jobId)).filter((t) => t.slot === slot);
+  }
+
+  /** The peer TMs named by an attempt that still has a task here. */
+  peersInUse(): Set<string> {
+    return new Set([...this.byPrefix.values()].flatMap((d) => [...d.peers]));
   }
 
   /** Number of tasks here that have not ended. */

@@ -59,6 +59,12 @@ class Slot {
         return this.data(m.ch, m.payload);
       case 'credit':
         return this.credit(m.ch, m.n);
+      case 'peer-port':
+        // `peers` is the PeerSlotTransport's array too: sends to that slot take the new port.
+        this.peers[m.slot]?.close();
+        this.peers[m.slot] = m.port;
+        m.port.on('message', (pm: MainToWorker) => this.onMessage(pm));
+        return;
     }
   }
 

@@ -12,6 +12,7 @@ export const TASKMANAGER_DEFAULTS = {
   batchRecords: DEFAULT_NETWORK.batchRecords,
   flushInterval: DEFAULT_NETWORK.flushMs,
   creditsPerChannel: DEFAULT_NETWORK.credits,
+  taskCancellationTimeout: 180_000,
 } as const;
 
 export const TaskManagerOptionsSchema = z.object({
@@ -38,6 +39,11 @@ export const TaskManagerOptionsSchema = z.object({
   flushInterval: intOption(0, 60_000).default(TASKMANAGER_DEFAULTS.flushInterval),
   /** Batches a producer may have in flight per channel (Flink's buffers-per-channel). @default 4 */
   creditsPerChannel: intOption(1, 1024).default(TASKMANAGER_DEFAULTS.creditsPerChannel),
+  /**
+   * ms a cancelled task may take to end before its slot's worker is terminated and replaced
+   * (Flink's task.cancellation.timeout); 0: never. @default 180000
+   */
+  taskCancellationTimeout: intOption(0).default(TASKMANAGER_DEFAULTS.taskCancellationTimeout),
 });
 
 export type TaskManagerConfig = z.output<typeof TaskManagerOptionsSchema>;

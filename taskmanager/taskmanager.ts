@@ -17,14 +17,16 @@ import { NO_SECURITY, type Security } from '../common/net/security-options';
 import { decodeFrame, encodeFrame, MAX_FRAME_BYTES } from '../common/protocol/codec';
 import { JmToTmFrame, type TaskCounters, type TmToJmFrame, type Outgoing } from '../common/protocol/control';
 import type { DeploymentPlan, TaskRef } from '../common/plan';
-import { Deployments } from './deployments';
+import { Deployments, type UnendedTask } from './deployments';
 import { DataServer, PeerConnection } from './network/data-connections';
 import { JobNames, TaskManagerMetrics } from './metrics';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './worker-messages';
 import { DEFAULT_NETWORK, type NetworkOptions } from './network/channels';
+import { TASKMANAGER_DEFAULTS } from './taskmanager-options';
 
 const log = new Logger('taskmanager');
 const RECONNECT_MS = 1000;
+const taskKey = (t: UnendedTask) => `${t.jobId}/${t.attempt}/${t.vertex}/${t.subtask}`;
 
 export interface TaskManagerOptions {
   slots: number;
@@ -39,6 +41,8 @@ export interface TaskManagerOptions {
   batchRecords?: number;
   flushInterval?: number;
   creditsPerChannel?: number;
+  /** ms a cancelled task may take to end before its slot worker is terminated; 0: never. Absent: Flink's 180 s. */
+  taskCancellationTimeout?: number;
 }
 
 interface SlotWorker {
@@ -51,6 +55,8 @@ export class TaskManager {
   readonly tmId: string;
   private readonly network: NetworkOptions;
   private readonly workers: SlotWorker[] = [];
+  /** Slots whose worker is being terminated and started again. */
+  private readonly replacing = new Set<number>();
   private readonly dataServer: DataServer;
   private readonly peers = new Map<string, PeerConnection>();
   /** Data address of every peer TM named in a deployed plan. */
@@ -112,18 +118,58 @@ export class TaskManager {
         ports[i][j] = port1;
         ports[j][i] = port2;
       }
-    await Promise.all(
-      ports.map((peerPorts, slot) => {
-        const worker = new Worker(join(__dirname, 'slot-worker.js'), { workerData: { tmId: this.tmId, slot, network: this.network } satisfies WorkerInit });
-        const sw: SlotWorker = { worker, counters: [], queuedBytes: 0 };
-        this.workers.push(sw);
-        worker.on('error', (err) => log.error('slot worker crashed', { slot, error: err.stack ?? String(err) }));
-        worker.postMessage(peerPorts, peerPorts.filter((p): p is MessagePort => p !== undefined));
-        return new Promise<void>((resolve) =>
-          worker.on('message', (m: WorkerToMain) => (m.kind === 'ready' ? resolve() : this.fromWorker(sw, m))),
-        );
-      }),
-    );
+    await Promise.all(ports.map((peerPorts, slot) => this.startWorker(slot, peerPorts)));
+  }
+
+  /** Starts the worker of `slot`, with its ports to the other slots' workers; resolves once it is ready. */
+  private startWorker(slot: number, peerPorts: (MessagePort | undefined)[]): Promise<void> {
+    const worker = new Worker(join(__dirname, 'slot-worker.js'), { workerData: { tmId: this.tmId, slot, network: this.network } satisfies WorkerInit });
+    const sw: SlotWorker = { worker, counters: [], queuedBytes: 0 };
+    this.workers[slot] = sw;
+    worker.on('error', (err) => log.error('slot worker crashed', { slot, error: err.stack ?? String(err) }));
+    worker.postMessage(peerPorts, peerPorts.filter((p): p is MessagePort => p !== undefined));
+    return new Promise<void>((resolve) => worker.on('message', (m: WorkerToMain) => (m.kind === 'ready' ? resolve() : this.fromWorker(sw, m))));
+  }
+
+  /**
+   * Cancels the TaskManager's tasks of `jobId`. A task that has not ended `taskCancellationTimeout`
+   * ms later (stuck in a user function, say) would hold its slot, and after a JobManager's loss this
+   * TaskManager's registration, for good: as Flink's task.cancellation.timeout, its slot's worker is
+   * terminated then, and a fresh one takes the slot.
+   */
+  private cancelJob(jobId: string): void {
+    for (const sw of this.workers) sw.worker.postMessage({ kind: 'cancel', jobId } satisfies MainToWorker);
+    const timeout = this.options.taskCancellationTimeout ?? TASKMANAGER_DEFAULTS.taskCancellationTimeout;
+    if (timeout === 0) return;
+    const cancelled = new Set(this.deployments.unended(jobId).map(taskKey));
+    if (cancelled.size === 0) return;
+    setTimeout(() => {
+      if (this.stopped) return;
+      const stuck = this.deployments.unended(jobId).filter((t) => cancelled.has(taskKey(t)));
+      for (const slot of new Set(stuck.map((t) => t.slot))) if (!this.replacing.has(slot)) void this.replaceWorker(slot, timeout);
+    }, timeout).unref();
+  }
+
+  /** Terminates the worker of `slot` with every task in it (each reported FAILED), and starts a fresh one. */
+  private async replaceWorker(slot: number, timeout: number): Promise<void> {
+    this.replacing.add(slot);
+    const old = this.workers[slot];
+    log.error('tasks did not end within the task cancellation timeout; terminating their slot worker and starting a fresh one', {
+      slot, afterMs: timeout, tasks: this.deployments.inSlot(slot).map((t) => `${t.jobId}/${t.attempt}/${t.vertex}[${t.subtask}]`).join(','),
+    });
+    const ports = this.workers.map((sw, other) => {
+      if (other === slot) return undefined;
+      const { port1, port2 } = new MessageChannel();
+      sw.worker.postMessage({ kind: 'peer-port', slot, port: port2 } satisfies MainToWorker, [port2]);
+      return port1;
+    });
+    await old.worker.terminate();
+    // Taken after the worker is gone: a task that reported its end meanwhile is not reported twice.
+    const error = { code: 'TASK_CANCELLATION_TIMEOUT', message: `did not end within ${timeout} ms of its cancel (--task-cancellation-timeout); its slot worker was terminated` };
+    for (const t of this.deployments.inSlot(slot)) this.fromWorker(old, { kind: 'task-state', jobId: t.jobId, attempt: t.attempt, vertex: t.vertex, subtask: t.subtask, state: 'FAILED', error });
+    if (!this.stopped) await this.startWorker(slot, ports);
+    this.replacing.delete(slot);
+    log.info('slot worker replaced', { slot });
   }
 
   private fromWorker(sw: SlotWorker, m: WorkerToMain): void {
@@ -131,7 +177,10 @@ export class TaskManager {
       case 'task-state':
       case 'ack-checkpoint':
       case 'decline-checkpoint': {
-        if (m.kind === 'task-state') this.deployments.taskState(m.jobId, m.attempt, m.vertex, m.subtask, m.state);
+        if (m.kind === 'task-state') {
+          this.deployments.taskState(m.jobId, m.attempt, m.vertex, m.subtask, m.state);
+          this.releaseIdlePeers();
+        }
         // Reports for the JM have the shape of their frame, tagged by `kind` instead of `t`.
         const { kind, ...rest } = m;
         this.sendToJm({ t: kind, ...rest } as Outgoing<TmToJmFrame>);
@@ -165,6 +214,22 @@ export class TaskManager {
       this.peers.set(tm, p);
     }
     return p;
+  }
+
+  /**
+   * Closes, in order, the dialled data connections no attempt here uses any more (its last task here
+   * ended), as Flink releases a connection no partition uses: one left open would outlive its peer's
+   * use, and a peer TM that is gone would stay in the pool for good.
+   */
+  private releaseIdlePeers(): void {
+    const inUse = this.deployments.peersInUse();
+    for (const [tm, p] of this.peers) {
+      if (inUse.has(tm)) continue;
+      p.release();
+      this.peers.delete(tm);
+      log.info('released idle data connection', { peer: tm });
+    }
+    for (const tm of this.peerAddresses.keys()) if (!inUse.has(tm)) this.peerAddresses.delete(tm);
   }
 
   /**
@@ -210,7 +275,7 @@ export class TaskManager {
       log.warn('lost the JobManager; cancelling local tasks and reconnecting', { jobmanager, code, reason: reason.toString(), jobs: jobs.join(',') || 'none', tasks: this.deployments.taskCount });
       // A JobManager that went away may have a standby at the next address.
       this.jmIndex = (this.jmIndex + 1) % this.jmAddresses.length;
-      for (const jobId of jobs) for (const sw of this.workers) sw.worker.postMessage({ kind: 'cancel', jobId } satisfies MainToWorker);
+      for (const jobId of jobs) this.cancelJob(jobId);
       // As a slot in Flink stays allocated until its task terminated: no JobManager is offered these
       // slots while a task of the lost one still runs in them (a Kafka sink of it could still fence
       // the next attempt's producer).
@@ -240,8 +305,7 @@ export class TaskManager {
       case 'deploy':
         return this.deploy(frame.plan, frame.tasks);
       case 'cancel':
-        for (const sw of this.workers) sw.worker.postMessage({ kind: 'cancel', jobId: frame.jobId } satisfies MainToWorker);
-        return;
+        return this.cancelJob(frame.jobId);
       case 'trigger-checkpoint':
       case 'checkpoint-complete': {
         // The frame itself, re-tagged: worker messages that relay a frame have its shape.
@@ -262,7 +326,7 @@ export class TaskManager {
 
   private deploy(plan: DeploymentPlan, tasks: TaskRef[]): void {
     for (const [tm, address] of Object.entries(plan.peers)) this.peerAddresses.set(tm, address);
-    this.deployments.deployed(plan.jobId, plan.attempt, Object.keys(plan.peers).filter((tm) => tm !== this.tmId), tasks);
+    this.deployments.deployed(plan.jobId, plan.attempt, Object.keys(plan.peers).filter((tm) => tm !== this.tmId), tasks, (t) => plan.slots[t.subtask].slot);
     this.jobNames.set(plan.jobId, plan.name);
     let functionsPath: string | undefined;
     if (plan.functionsCode !== undefined) {

@@ -3,6 +3,7 @@
  * Those that relay a control frame have that frame's shape (common/protocol/control.ts), tagged by
  * `kind` instead of `t`, so a frame's fields are declared once.
  */
+import type { MessagePort } from 'node:worker_threads';
 import type { z } from 'zod';
 import type {
   AckCheckpointFrame, CancelFrame, CheckpointCompleteFrame, DeclineCheckpointFrame, Outgoing, TaskCounters, TaskStateFrame, TriggerCheckpointFrame,
@@ -27,7 +28,9 @@ export type MainToWorker =
   | Relayed<typeof TriggerCheckpointFrame>
   | Relayed<typeof CheckpointCompleteFrame>
   | { kind: 'data'; ch: string; payload: Uint8Array }
-  | { kind: 'credit'; ch: string; n: number };
+  | { kind: 'credit'; ch: string; n: number }
+  /** Slot `slot` has a new worker (the old one was terminated): `port` is the way to it now. */
+  | { kind: 'peer-port'; slot: number; port: MessagePort };
 
 export type WorkerToMain =
   | { kind: 'ready' }

@@ -9,7 +9,7 @@ import { jobsTable, jobStatus } from './format';
 import { main } from './main';
 import { planMermaid, planOf, planText } from './plan';
 import { runEmbedded } from './embedded';
-import { loadJob, submitJob, waitForJob, type FromSavepoint } from './submit';
+import { loadJob, submitJob, waitForJob, WAIT_UNREACHABLE_MS, type FromSavepoint } from './submit';
 import type { SavepointResponse } from '../../common/protocol/rest';
 
 /** The directory is resolved here: the JobManager writes it, and a relative path means this command's. */
@@ -22,11 +22,13 @@ const DEFAULT_JM = 'http://127.0.0.1:8081';
 
 const program = new Command('flinkx').description('submit and inspect flinkx jobs').showHelpAfterError();
 const jmOption = (c: Command) =>
-  securityFlags(c, false).option('--jobmanager <url>', 'JobManager address (or FLINKX_JOBMANAGER)', process.env.FLINKX_JOBMANAGER ?? DEFAULT_JM);
+  securityFlags(c, false).option('--jobmanager <url>', 'JobManager address (or FLINKX_JOBMANAGER); submit --wait takes a comma-separated list (active, standbys)', process.env.FLINKX_JOBMANAGER ?? DEFAULT_JM);
 /** A client of the JobManager named by the command's flags, with the token if there is a secret. */
-const clientOf = (opts: { jobmanager: string }) => {
+const clientOf = (opts: { jobmanager: string }) => clientsOf(opts)[0];
+/** One client per address of a comma-separated `--jobmanager` (the active JobManager, then standbys). */
+const clientsOf = (opts: { jobmanager: string }) => {
   const { secret, tls } = parseSecurity(opts);
-  return new RestClient(opts.jobmanager, secret?.restToken, tls.ca);
+  return opts.jobmanager.split(',').map((url) => new RestClient(url, secret?.restToken, tls.ca));
 };
 
 /** Restore flags of submit and run (Flink's -s/--fromSavepoint and -n/--allowNonRestoredState). */
@@ -40,12 +42,17 @@ const typecheckOption = (c: Command) => c.option('--no-typecheck', 'do not type-
 
 typecheckOption(savepointOptions(jmOption(program.command('submit <job>').description('submit a job file (JSON) or job module (.ts/.js); prints the job id'))))
   .option('--wait', 'wait until the job ends; exit non-zero unless it FINISHED')
-  .action(async (file: string, opts: { jobmanager: string; wait?: boolean; typecheck: boolean } & FromSavepoint) => {
-    const client = clientOf(opts);
+  .option('--wait-timeout <ms>', `with --wait, how long to keep asking the --jobmanager addresses in turn while none answers (a failover) (default: ${WAIT_UNREACHABLE_MS})`)
+  .action(async (file: string, opts: { jobmanager: string; wait?: boolean; waitTimeout?: string; typecheck: boolean } & FromSavepoint) => {
+    const [client, ...others] = clientsOf(opts);
+    const unreachableMs = opts.waitTimeout === undefined ? undefined : Number(opts.waitTimeout);
+    if (unreachableMs !== undefined && !(Number.isInteger(unreachableMs) && unreachableMs >= 0)) {
+      throw new InvalidOptionsError([{ path: '--wait-timeout', message: 'must be an integer ≥ 0' }]);
+    }
     const jobId = await submitJob(client, await loadJob(file, { typecheck: opts.typecheck }), opts);
     process.stdout.write(jobId + '\n');
     if (opts.wait) {
-      const job = await waitForJob(client, jobId);
+      const job = await waitForJob(client, jobId, process.stderr, { others, unreachableMs });
       if (job.state !== 'FINISHED') {
         process.stderr.write(`job ${jobId} ${job.state}${job.failure ? `: ${job.failure.message}` : ''}\n`);
         process.exitCode = 1;

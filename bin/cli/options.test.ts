@@ -43,9 +43,9 @@ describe('TaskManager options', () => {
     const c = parseOptions(TaskManagerOptionsSchema, { jobmanager: 'http://127.0.0.1:9000' });
     expect(c).toEqual({
       slots: availableParallelism(), jobmanager: 'ws://127.0.0.1:9000', host: '127.0.0.1', dataPort: 0, metricsPort: 0,
-      batchRecords: 512, flushInterval: 5, creditsPerChannel: 4,
+      batchRecords: 512, flushInterval: 5, creditsPerChannel: 4, taskCancellationTimeout: 180_000,
     });
-    expect(parseOptions(TaskManagerOptionsSchema, { batchRecords: '64', flushInterval: '0', creditsPerChannel: '2' })).toMatchObject({ batchRecords: 64, flushInterval: 0, creditsPerChannel: 2 });
+    expect(parseOptions(TaskManagerOptionsSchema, { batchRecords: '64', flushInterval: '0', creditsPerChannel: '2', taskCancellationTimeout: '0' })).toMatchObject({ batchRecords: 64, flushInterval: 0, creditsPerChannel: 2, taskCancellationTimeout: 0 });
     expect(problems(() => parseOptions(TaskManagerOptionsSchema, { creditsPerChannel: '0' }))).toEqual([{ path: '--credits-per-channel', message: 'must be ≥ 1' }]);
     expect(problems(() => parseOptions(TaskManagerOptionsSchema, { slots: '0', jobmanager: 'localhost:8081' }))).toEqual([
       { path: '--slots', message: 'must be ≥ 1' },

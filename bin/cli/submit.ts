@@ -1,7 +1,7 @@
 /** Load a job (a job file and its functions module, or a job module), submit it, and follow it. */
 import { resolve } from 'node:path';
 import { delay } from '../../common/async';
-import { FlinkxError } from '../../common/errors';
+import { FlinkxError, JobManagerUnreachableError, UnknownJobError } from '../../common/errors';
 import { loadJobFile, type JobSpec } from '../../common/jobfile';
 import { JOB_MODULE, bundleModule, loadJobModule } from './job-module';
 import { typecheckJobModule } from './typecheck';
@@ -61,11 +61,48 @@ export async function submitJob(client: RestClient, job: LoadedJob, from: FromSa
 /** How often `waitForJob` asks the JobManager for the job's state. */
 export const POLL_MS = 200;
 
-/** Poll until the job ends; progress on one rewritten line on a terminal, plain lines otherwise. */
-export async function waitForJob(client: RestClient, jobId: string, out: NodeJS.WriteStream = process.stderr): Promise<JobDetails> {
+/** How long `--wait` keeps polling JobManagers that do not answer (a failover to a standby takes seconds). @default 60000 */
+export const WAIT_UNREACHABLE_MS = 60_000;
+
+export interface WaitOptions {
+  /** Standby JobManagers (`--jobmanager` lists them after the first), asked in turn while one does not answer. */
+  others?: RestClient[];
+  /** How long no JobManager may answer before the wait gives up (`--wait-timeout`). */
+  unreachableMs?: number;
+}
+
+/**
+ * Poll until the job ends; progress on one rewritten line on a terminal, plain lines otherwise.
+ * Through a JobManager failover (no JobManager answers, or the new one has not resumed the job
+ * yet) it goes on asking each address in turn, for up to `unreachableMs`.
+ */
+export async function waitForJob(client: RestClient, jobId: string, out: NodeJS.WriteStream = process.stderr, options: WaitOptions = {}): Promise<JobDetails> {
+  const clients = [client, ...(options.others ?? [])];
+  const unreachableMs = options.unreachableMs ?? WAIT_UNREACHABLE_MS;
+  let next = 0;
+  let unreachableSince: number | undefined;
   let last = '';
   for (;;) {
-    const job = await client.request<JobDetails>('GET', `/jobs/${jobId}`);
+    let job: JobDetails;
+    try {
+      job = await clients[next].request<JobDetails>('GET', `/jobs/${jobId}`);
+    } catch (err) {
+      // A JobManager that took over answers UNKNOWN_JOB until it has resumed the job.
+      const failover = err instanceof JobManagerUnreachableError || (err instanceof UnknownJobError && unreachableSince !== undefined);
+      if (!failover) throw err;
+      if (unreachableSince === undefined) {
+        unreachableSince = Date.now();
+        if (out.isTTY) out.write('\n');
+        out.write(`JobManager unreachable, retrying… (${(err as Error).message.split('. ')[0]})\n`);
+      } else if (Date.now() - unreachableSince > unreachableMs) {
+        throw err;
+      }
+      next = (next + 1) % clients.length;
+      await delay(POLL_MS);
+      continue;
+    }
+    if (unreachableSince !== undefined) out.write(`JobManager at ${clients[next].base} answers again\n`);
+    unreachableSince = undefined;
     const sources = job.vertices.filter((v) => !job.edges.some((e) => e.target === v.id));
     const read = sources.reduce((n, v) => n + v.recordsIn, 0);
     const perSecond = sources.reduce((n, v) => n + v.recordsInPerSecond, 0);

@@ -19,12 +19,13 @@ securityFlags(program.command('start'), true)
   .option('--batch-records <n>', `records per channel batch (default: ${D.batchRecords})`)
   .option('--flush-interval <ms>', `send a partly filled batch after this long (default: ${D.flushInterval})`)
   .option('--credits-per-channel <n>', `batches in flight per channel, at least; up to ${MAX_WINDOW_GROWTH}x that while they fit in ${WINDOW_BYTES / 1024} KiB (default: ${D.creditsPerChannel})`)
+  .option('--task-cancellation-timeout <ms>', `terminate and replace a slot's worker when a cancelled task in it has not ended after this long; 0: never (default: ${D.taskCancellationTimeout})`)
   .option('--log-level <level>', 'debug, info, warn or error', 'info')
   .option('--log-format <format>', 'text or json', 'text')
   .action(async (o: Record<string, string | undefined> & { logLevel: LogLevel; metricsPublic?: boolean; insecure?: boolean; logFormat: 'text' | 'json' }) => {
     const config = parseOptions(TaskManagerOptionsSchema, {
       slots: o.slots, jobmanager: o.jobmanager ?? process.env.FLINKX_JOBMANAGER, host: o.host, dataPort: o.dataPort, metricsPort: o.metricsPort,
-      batchRecords: o.batchRecords, flushInterval: o.flushInterval, creditsPerChannel: o.creditsPerChannel,
+      batchRecords: o.batchRecords, flushInterval: o.flushInterval, creditsPerChannel: o.creditsPerChannel, taskCancellationTimeout: o.taskCancellationTimeout,
     });
     const security = parseSecurity(o, config.host);
     configureLogging(o.logLevel, o.logFormat);

@@ -24,6 +24,9 @@ import type { Outgoing } from '../../common/protocol/control';
 
 const log = new Logger('data');
 
+/** The close code of a released connection (WebSocket's normal closure). */
+const RELEASED = 1000;
+
 export type InboundHandler = (frame: Exclude<DataConnectionFrame, { t: 'hello' }>, peer: string) => void;
 
 export class DataServer {
@@ -51,8 +54,9 @@ export class DataServer {
       const nonce = newNonce();
       ws.on('error', () => undefined);
       ws.send(encodeFrame({ t: 'challenge', nonce }));
-      ws.on('close', () => {
-        if (peer) this.onPeerLost(peer, 'inbound data connection closed');
+      ws.on('close', (code) => {
+        // 1000: the peer released it after its last frame (no attempt there uses it); nothing is lost.
+        if (peer && code !== RELEASED) this.onPeerLost(peer, 'inbound data connection closed');
       });
       ws.on('message', (data, isBinary) => {
         try {
@@ -84,6 +88,11 @@ export class DataServer {
     return (this.http.address() as AddressInfo).port;
   }
 
+  /** Inbound connections open now. */
+  get connections(): number {
+    return this.wss.clients.size;
+  }
+
   async close(): Promise<void> {
     for (const c of this.wss.clients) c.terminate();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
@@ -97,6 +106,8 @@ export class PeerConnection {
   private open = false;
   private closedByUs = false;
   private lostReported = false;
+  /** Released before it opened: closed once its backlog is sent. */
+  private releasing = false;
 
   constructor(
     readonly address: string,
@@ -118,6 +129,7 @@ export class PeerConnection {
         this.open = true;
         ws.send(encodeFrame({ t: 'hello', tmId: this.tmId, proof: this.security.secret?.proof('tm-data', nonce) }));
         for (const b of this.backlog.splice(0)) ws.send(b);
+        if (this.releasing) this.closeReleased();
       } catch (err) {
         log.warn('closing data connection', { peer: this.address, reason: (err as Error).message });
         ws.close(1008, (err as Error).message.slice(0, 120));
@@ -163,5 +175,19 @@ export class PeerConnection {
   close(): void {
     this.closedByUs = true;
     this.ws.terminate();
+  }
+
+  /**
+   * No attempt here uses the connection any more: it is closed in order (after the frames queued
+   * on it), so the peer does not count it as lost, as Flink releases a connection no partition uses.
+   */
+  release(): void {
+    if (this.open) this.closeReleased();
+    else this.releasing = true;
+  }
+
+  private closeReleased(): void {
+    this.closedByUs = true;
+    this.ws.close(RELEASED, 'released');
   }
 }
