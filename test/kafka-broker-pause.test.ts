@@ -207,7 +207,8 @@ function changelogProblems(expected: Map<string, number>, got: Map<string, numbe
 test('a broker paused while a completed checkpoint is being committed: the commit waits for it, the job finishes, every count once', async () => {
   const c = cluster!;
   const { input, output, expected } = await topics();
-  const j = writeJob('kafka-pause-short', input, output, { checkpointTimeout: 10_000, restartDelay: 1_000 });
+  // A transaction timeout far beyond the pause, so only the pause is tested, however slow a loaded machine runs the job.
+  const j = writeJob('kafka-pause-short', input, output, { checkpointTimeout: 10_000, restartDelay: 1_000, transactionTimeout: 300_000 });
   const { jobFile, release } = j;
   const jobId = await c.submit(jobFile);
   let checkpoint: number;
