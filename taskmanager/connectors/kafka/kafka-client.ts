@@ -235,7 +235,10 @@ export class KafkaClient {
    */
   sever(): void {
     this.severed = true;
-    for (const socket of this.sockets) socket.destroy();
+    // With an error: kafkajs rejects a socket's requests in flight on 'error' only. A socket
+    // destroyed without one leaves them until their request timeout (10 s), and every disconnect
+    // (so close()) waits for them.
+    for (const socket of this.sockets) socket.destroy(new Error(`Kafka client ${this.clientId} is closed`));
     this.sockets.clear();
   }
 
