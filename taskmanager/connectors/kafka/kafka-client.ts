@@ -252,6 +252,9 @@ export class KafkaClient {
     await admin?.disconnect().catch(() => undefined);
     const cluster = this.cluster;
     this.cluster = undefined;
-    await cluster?.then((c) => c.disconnect()).catch(() => undefined);
+    const disconnected = cluster?.then((c) => c.disconnect()).catch(() => undefined);
+    // Severed, it reaches no broker either way, and one still connecting fails only after kafkajs's
+    // retries against refused sockets (seconds): not waited for.
+    if (!this.severed) await disconnected;
   }
 }
