@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { Kafka, Partitioners, logLevel, type Admin } from 'kafkajs';
 import type { FetchBuffer } from '../taskmanager/connectors/kafka/fetch-buffer';
 import { KafkaSource } from '../taskmanager/connectors/kafka/kafka-source';
+import { TransactionalKafkaSink } from '../taskmanager/connectors/kafka/transactional-kafka-sink';
 import type { SubtaskInfo } from '../taskmanager/connectors/types';
 import { Cluster, ROOT, freePort, tempDir, waitFor, writePacedJob } from './harness';
 import { logCreator, produceText, readCommitted, unique } from './kafka-io';
@@ -325,5 +326,38 @@ describe('the Kafka source on its own', () => {
       await producer.disconnect();
       await s.close();
     }
+  });
+});
+
+describe('the exactly-once Kafka sink on its own', () => {
+  /** `p`'s value if it settles within `ms`, else 'timed out'. */
+  async function within<T>(p: Promise<T>, ms: number): Promise<T | 'timed out'> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([p, new Promise<'timed out'>((r) => (timer = setTimeout(() => r('timed out'), ms)))]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  test('close() with a commit under way and transactions open ends without waiting for kafkajs retries or timeouts', async () => {
+    const topic = unique('sink-close');
+    await createTopic(topic, 1);
+    const task: SubtaskInfo = { jobId: unique('job'), node: 'out', subtask: 0, parallelism: 1, attempt: 0, mode: undefined };
+    const s = new TransactionalKafkaSink({ kind: 'kafka', brokers, topic, startFrom: 'earliest', format: 'string', bounded: false, transactionTimeout: 60_000 }, task);
+    await s.write(['a']);
+    await s.snapshot(1);
+    await s.write(['b']);
+    // Checkpoint 1 completes just before the task fails: its commit is connecting to the coordinator when close() severs the client.
+    const commit = s.commit(1).catch((err: Error) => err);
+    const client = (s as unknown as { client: { cluster?: Promise<unknown> } }).client;
+    // close() as soon as the commit starts connecting (polling at intervals would let it finish).
+    for (const deadline = Date.now() + 10_000; !client.cluster; ) {
+      if (Date.now() > deadline) throw new Error('the commit did not start connecting');
+      await new Promise((r) => setImmediate(r));
+    }
+    // Waiting for kafkajs takes 4 to 10 s: a request's timeout, or its connection retries against refused sockets.
+    expect(await within(s.close(), 2_000)).not.toBe('timed out');
+    await commit;
   });
 });

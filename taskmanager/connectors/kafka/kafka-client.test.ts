@@ -50,3 +50,29 @@ test('after sever(), a request being retried fails without opening another conne
   expect(sockets).toHaveLength(1);
   await client.close();
 }, 60_000);
+
+/** `p`'s value if it settles within `ms`, else 'timed out'. */
+async function within<T>(p: Promise<T>, ms: number): Promise<T | 'timed out'> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<'timed out'>((r) => (timer = setTimeout(() => r('timed out'), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+test('after sever(), a request in flight fails and close() resolves without waiting for the request timeout', async () => {
+  const { port } = server.address() as AddressInfo;
+  const client = new KafkaClient([`127.0.0.1:${port}`], 'sever-close-test');
+  const before = sockets.length;
+  // Connecting the internal cluster sends ApiVersions, which the silent broker never answers.
+  const request = client.commitOffsets('g', 't', new Map([[0, 1]])).then(
+    () => 'answered',
+    (err: Error) => err,
+  );
+  await waitUntil('the client to connect', () => sockets.length === before + 1);
+  client.sever();
+  // The request timeout is 10 s (client-settings.ts): well past this bound.
+  expect(await within(Promise.all([request, client.close()]), 5_000)).not.toBe('timed out');
+  expect(await request).toBeInstanceOf(Error);
+}, 60_000);

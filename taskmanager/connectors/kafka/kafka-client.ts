@@ -235,7 +235,10 @@ export class KafkaClient {
    */
   sever(): void {
     this.severed = true;
-    for (const socket of this.sockets) socket.destroy();
+    // With an error: kafkajs rejects a socket's requests in flight on 'error' only. A socket
+    // destroyed without one leaves them until their request timeout (10 s), and every disconnect
+    // (so close()) waits for them.
+    for (const socket of this.sockets) socket.destroy(new Error(`Kafka client ${this.clientId} is closed`));
     this.sockets.clear();
   }
 
@@ -249,6 +252,9 @@ export class KafkaClient {
     await admin?.disconnect().catch(() => undefined);
     const cluster = this.cluster;
     this.cluster = undefined;
-    await cluster?.then((c) => c.disconnect()).catch(() => undefined);
+    const disconnected = cluster?.then((c) => c.disconnect()).catch(() => undefined);
+    // Severed, it reaches no broker either way, and one still connecting fails only after kafkajs's
+    // retries against refused sockets (seconds): not waited for.
+    if (!this.severed) await disconnected;
   }
 }
