@@ -7,7 +7,12 @@ const moduleNameMapper = {
 };
 module.exports = {
   projects: [
-    { displayName: 'unit', transform, moduleNameMapper, testMatch: ['<rootDir>/{common,jobmanager,taskmanager,bin,jobs}/**/*.test.ts'] },
+    {
+      displayName: 'unit',
+      transform,
+      moduleNameMapper,
+      testMatch: ['<rootDir>/{common,jobmanager,taskmanager,bin,jobs}/**/*.test.ts'],
+    },
     { displayName: 'cluster', transform, testMatch: ['<rootDir>/test/**/*.test.ts'] },
   ],
 };

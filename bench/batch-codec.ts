@@ -73,18 +73,34 @@ function measure(codec: Codec, batch: Batch): Figures {
 }
 
 function main(): void {
-  log(`${BATCH_RECORDS} records per batch, best of ${RUNS} × ${ITERATIONS} batches, the encodings taking turns; ${load()}`);
-  const rows = ['| records | encoding | bytes | encode µs | decode µs | encode + decode µs |', '|---|---|--:|--:|--:|--:|'];
-  for (const [what, batch] of [['word count {word, count}', wordBatch()], ['Nexmark bids', bidBatch()]] as const) {
+  log(
+    `${BATCH_RECORDS} records per batch, best of ${RUNS} × ${ITERATIONS} batches, the encodings taking turns; ${load()}`,
+  );
+  const rows = [
+    '| records | encoding | bytes | encode µs | decode µs | encode + decode µs |',
+    '|---|---|--:|--:|--:|--:|',
+  ];
+  for (const [what, batch] of [
+    ['word count {word, count}', wordBatch()],
+    ['Nexmark bids', bidBatch()],
+  ] as const) {
     const best = new Map<string, Figures>();
     for (let run = 0; run < RUNS; run++) {
       for (const [name, codec] of Object.entries(CODECS)) {
         const m = measure(codec, batch);
         const b = best.get(name);
-        best.set(name, b ? { encodeUs: Math.min(b.encodeUs, m.encodeUs), decodeUs: Math.min(b.decodeUs, m.decodeUs), bytes: m.bytes } : m);
+        best.set(
+          name,
+          b
+            ? { encodeUs: Math.min(b.encodeUs, m.encodeUs), decodeUs: Math.min(b.decodeUs, m.decodeUs), bytes: m.bytes }
+            : m,
+        );
       }
     }
-    for (const [name, m] of best) rows.push(`| ${what} | ${name} | ${m.bytes} | ${m.encodeUs.toFixed(1)} | ${m.decodeUs.toFixed(1)} | ${(m.encodeUs + m.decodeUs).toFixed(1)} |`);
+    for (const [name, m] of best)
+      rows.push(
+        `| ${what} | ${name} | ${m.bytes} | ${m.encodeUs.toFixed(1)} | ${m.decodeUs.toFixed(1)} | ${(m.encodeUs + m.decodeUs).toFixed(1)} |`,
+      );
   }
   process.stdout.write(`${rows.join('\n')}\n`);
   log(`done; ${load()}`);

@@ -35,7 +35,12 @@ async function get<T>(url: string): Promise<T> {
 }
 
 /** A probe that fails (the JobManager restarting) counts as not yet. */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 300_000, everyMs = 20): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 300_000,
+  everyMs = 20,
+): Promise<T> {
   const v = await pollUntil(() => probe().catch(() => undefined), timeoutMs, everyMs);
   if (v === undefined) throw new BenchFailure(`timed out waiting for ${what}`);
   return v;
@@ -76,15 +81,27 @@ async function overhead(base: string, dir: string, input: string, words: number)
   for (let run = 1; run <= RUNS; run++) {
     for (const mode of ['off', 'on'] as const) {
       const cp = mode === 'on' ? { interval: 1000, mode: 'exactly-once' } : undefined;
-      const id = submit(base, wordcount(`bench-cp-${mode}`, input, join(dir, `out-${mode}-${run}`), cp), dir, `cp-${mode}`);
-      const job = await until(`job ${id}`, async () => {
-        const j = await get<JobView>(`${base}/jobs/${id}`);
-        return ['FINISHED', 'FAILED', 'CANCELED'].includes(j.state) ? j : undefined;
-      }, 600_000, 100);
+      const id = submit(
+        base,
+        wordcount(`bench-cp-${mode}`, input, join(dir, `out-${mode}-${run}`), cp),
+        dir,
+        `cp-${mode}`,
+      );
+      const job = await until(
+        `job ${id}`,
+        async () => {
+          const j = await get<JobView>(`${base}/jobs/${id}`);
+          return ['FINISHED', 'FAILED', 'CANCELED'].includes(j.state) ? j : undefined;
+        },
+        600_000,
+        100,
+      );
       if (job.state !== 'FINISHED') throw new BenchFailure(`job ${id} ended ${job.state}`);
       const ms = job.endTime! - job.startTime!;
       best[mode] = Math.min(best[mode], ms);
-      log(`overhead run ${run}: checkpoints ${mode}: ${(ms / 1000).toFixed(2)} s = ${Math.round((words / ms) * 1000)} words/s (${load()})`);
+      log(
+        `overhead run ${run}: checkpoints ${mode}: ${(ms / 1000).toFixed(2)} s = ${Math.round((words / ms) * 1000)} words/s (${load()})`,
+      );
     }
   }
   return [(words / best.off) * 1000, (words / best.on) * 1000];
@@ -110,14 +127,31 @@ async function recovery(base: string, dir: string, cluster: Cluster): Promise<nu
     const running = await until('a running attempt with a completed checkpoint', async () => {
       const j = await get<JobView>(`${base}/jobs/${id}`);
       const cps = await get<{ history: { status: string; attempt: number }[] }>(`${base}/jobs/${id}/checkpoints`);
-      return j.state === 'RUNNING' && j.restarts === run - 1 && cps.history.some((c) => c.status === 'COMPLETED' && c.attempt === j.attempt) ? j : undefined;
+      return j.state === 'RUNNING' &&
+        j.restarts === run - 1 &&
+        cps.history.some((c) => c.status === 'COMPLETED' && c.attempt === j.attempt)
+        ? j
+        : undefined;
     });
     const tm = running.vertices[0].subtasks[0].tm!;
-    const victim = cluster.procs.find((p) => p.name.startsWith('tm') && p.child.exitCode === null && p.child.signalCode === null && readFileSync(p.log, 'utf8').includes(`tm=${tm} `));
+    const victim = cluster.procs.find(
+      (p) =>
+        p.name.startsWith('tm') &&
+        p.child.exitCode === null &&
+        p.child.signalCode === null &&
+        readFileSync(p.log, 'utf8').includes(`tm=${tm} `),
+    );
     if (!victim) throw new BenchFailure(`no process for ${tm}`);
     const killedAt = performance.now();
     victim.child.kill('SIGKILL');
-    cluster.start(`tm-spare-${run}`, [BIN('flinkx-tm.js'), 'start', '--slots', '1', '--jobmanager', base.replace('http', 'ws')]);
+    cluster.start(`tm-spare-${run}`, [
+      BIN('flinkx-tm.js'),
+      'start',
+      '--slots',
+      '1',
+      '--jobmanager',
+      base.replace('http', 'ws'),
+    ]);
     await until('the restarted attempt to run', async () => {
       const j = await get<JobView>(`${base}/jobs/${id}`);
       return j.state === 'RUNNING' && j.restarts === run ? j : undefined;
@@ -144,7 +178,8 @@ async function main(): Promise<void> {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     cluster.start('jm', [BIN('flinkx-jm.js'), 'start', '--port', String(port), '--data-dir', join(dir, 'jm')]);
-    for (let i = 1; i <= 3; i++) cluster.start(`tm${i}`, [BIN('flinkx-tm.js'), 'start', '--slots', '1', '--jobmanager', `ws://127.0.0.1:${port}`]);
+    for (let i = 1; i <= 3; i++)
+      cluster.start(`tm${i}`, [BIN('flinkx-tm.js'), 'start', '--slots', '1', '--jobmanager', `ws://127.0.0.1:${port}`]);
     await waitForTaskManagers(base, 3, cluster, 60_000);
 
     const [off, on] = await overhead(base, dir, input, words);
@@ -152,7 +187,9 @@ async function main(): Promise<void> {
     const median = [...recoveries].sort((a, b) => a - b)[Math.floor(recoveries.length / 2)];
     const w = (s: string) => process.stdout.write(s + '\n');
     w('');
-    w(`Checkpoint overhead, word count of ${words} words, JM + 2 TM slots in use, p=2, best of ${RUNS} (job duration from the JobManager):`);
+    w(
+      `Checkpoint overhead, word count of ${words} words, JM + 2 TM slots in use, p=2, best of ${RUNS} (job duration from the JobManager):`,
+    );
     w(`  without checkpoints            ${Math.round(off)} words/s`);
     w(`  exactly-once, every 1 s        ${Math.round(on)} words/s`);
     w(`  ratio with ÷ without           ${(on / off).toFixed(3)}`);
@@ -160,7 +197,9 @@ async function main(): Promise<void> {
     w(`  runs ${recoveries.map((t) => `${t.toFixed(0)} ms`).join(', ')}; median ${median.toFixed(0)} ms`);
     rmSync(dir, { recursive: true, force: true });
   } catch (err) {
-    process.stderr.write(`[bench] FAILED: ${err instanceof BenchFailure ? err.message : ((err as Error).stack ?? String(err))}\n${cluster.logs()}\n`);
+    process.stderr.write(
+      `[bench] FAILED: ${err instanceof BenchFailure ? err.message : ((err as Error).stack ?? String(err))}\n${cluster.logs()}\n`,
+    );
     process.exitCode = 1;
   } finally {
     await cluster.stop();

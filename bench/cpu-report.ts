@@ -8,6 +8,9 @@ const file = process.env.FLINKX_BENCH_CPU_FILE;
 if (file) {
   process.on('exit', () => {
     const { user, system } = process.cpuUsage();
-    writeFileSync(file, JSON.stringify({ userMs: user / 1000, systemMs: system / 1000, maxRssKb: process.resourceUsage().maxRSS }));
+    writeFileSync(
+      file,
+      JSON.stringify({ userMs: user / 1000, systemMs: system / 1000, maxRssKb: process.resourceUsage().maxRSS }),
+    );
   });
 }

@@ -13,8 +13,18 @@ const CLASSPATH = `${join(PROJECT, 'target', 'flink-peer.jar')}:${join(PROJECT, 
  * the closure cleaner reflect into these packages, and fail without them.
  */
 const JAVA_17_OPENS = [
-  'java.lang', 'java.net', 'java.io', 'java.nio', 'sun.nio.ch', 'java.lang.reflect', 'java.text', 'java.time',
-  'java.util', 'java.util.concurrent', 'java.util.concurrent.atomic', 'java.util.concurrent.locks',
+  'java.lang',
+  'java.net',
+  'java.io',
+  'java.nio',
+  'sun.nio.ch',
+  'java.lang.reflect',
+  'java.text',
+  'java.time',
+  'java.util',
+  'java.util.concurrent',
+  'java.util.concurrent.atomic',
+  'java.util.concurrent.locks',
 ].map((p) => `--add-opens=java.base/${p}=ALL-UNNAMED`);
 
 export interface FlinkRun {
@@ -70,7 +80,11 @@ export function runFlink(args: string[], timeoutMs: number): Promise<FlinkRun> {
       const ms = performance.now() - t0;
       const last = stdout.trim().split('\n').pop() ?? '';
       if (code !== 0 || !last.startsWith('{')) {
-        reject(new Error(`Flink ${args.join(' ')} exited with ${code ?? signal}\n--- stdout\n${stdout}--- stderr\n${stderr}`));
+        reject(
+          new Error(
+            `Flink ${args.join(' ')} exited with ${code ?? signal}\n--- stdout\n${stdout}--- stderr\n${stderr}`,
+          ),
+        );
         return;
       }
       const report = JSON.parse(last) as { netRuntimeMs: number; cpuMs: number };

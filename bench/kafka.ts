@@ -41,11 +41,18 @@ const unique = (prefix: string) => `${prefix}-${Date.now()}-${Math.random().toSt
 
 function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
   return new Promise((res, rej) =>
-    execFile(cmd, args, { timeout: timeoutMs }, (err, stdout, stderr) => (err ? rej(new Error(`${cmd}: ${err.message}\n${stderr}`)) : res(stdout))),
+    execFile(cmd, args, { timeout: timeoutMs }, (err, stdout, stderr) =>
+      err ? rej(new Error(`${cmd}: ${err.message}\n${stderr}`)) : res(stdout),
+    ),
   );
 }
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, everyMs = 50): Promise<T> {
+async function until<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined>,
+  everyMs = 50,
+): Promise<T> {
   const v = await pollUntil(probe, timeoutMs, everyMs);
   if (v === undefined) throw new Error(`timed out waiting for ${what}`);
   return v;
@@ -53,7 +60,7 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
 
 /** Lines of text like the word-count inputs: 8 words of a 2000-word vocabulary, ~60 bytes. */
 function line(i: number): string {
-  let s = (Math.imul(i + 1, 2654435761) >>> 0) || 1;
+  let s = Math.imul(i + 1, 2654435761) >>> 0 || 1;
   const words: string[] = [];
   for (let w = 0; w < 8; w++) {
     s ^= s << 13;
@@ -65,12 +72,20 @@ function line(i: number): string {
 }
 
 async function createTopic(admin: Admin, topic: string): Promise<void> {
-  await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true });
-  await until(`leaders of ${topic}`, 30_000, async () => {
-    const md = await admin.fetchTopicMetadata({ topics: [topic] });
-    const parts = md.topics[0]?.partitions ?? [];
-    return parts.length === PARTITIONS && parts.every((p) => p.leader >= 0) ? true : undefined;
-  }, 100);
+  await admin.createTopics({
+    topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }],
+    waitForLeaders: true,
+  });
+  await until(
+    `leaders of ${topic}`,
+    30_000,
+    async () => {
+      const md = await admin.fetchTopicMetadata({ topics: [topic] });
+      const parts = md.topics[0]?.partitions ?? [];
+      return parts.length === PARTITIONS && parts.every((p) => p.leader >= 0) ? true : undefined;
+    },
+    100,
+  );
 }
 
 async function endOffsets(admin: Admin, topic: string): Promise<number> {
@@ -89,7 +104,11 @@ async function kafkajsCopy(kafka: Kafka, from: string, to: string, concurrently:
   await consumer.run({
     partitionsConsumedConcurrently: concurrently,
     eachBatch: async ({ batch }) => {
-      await producer.send({ topic: to, acks: -1, messages: batch.messages.map((m) => ({ key: m.key, value: m.value })) });
+      await producer.send({
+        topic: to,
+        acks: -1,
+        messages: batch.messages.map((m) => ({ key: m.key, value: m.value })),
+      });
       copied += batch.messages.length;
       if (copied >= MESSAGES) finished.resolve();
     },
@@ -117,17 +136,31 @@ function passThroughJob(brokers: string[], from: string, to: string, mode: Mode)
 /** (f): submit over REST, time until FINISHED. */
 async function flinkxCopy(base: string, job: unknown): Promise<{ ms: number; jobMs?: number; checkpoints?: number }> {
   const t0 = performance.now();
-  const res = await fetch(`${base}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ job }) });
+  const res = await fetch(`${base}/jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ job }),
+  });
   const body = (await res.json()) as { jobId?: string; error?: { message: string } };
   if (!res.ok || !body.jobId) throw new Error(`submit failed: ${res.status} ${JSON.stringify(body)}`);
   const id = body.jobId;
-  const final = await until(`job ${id}`, 600_000, async () => {
-    const j = (await (await fetch(`${base}/jobs/${id}`)).json()) as { state: string; failure?: { message: string }; duration?: number };
-    return ['FINISHED', 'FAILED', 'CANCELED'].includes(j.state) ? j : undefined;
-  }, 20);
+  const final = await until(
+    `job ${id}`,
+    600_000,
+    async () => {
+      const j = (await (await fetch(`${base}/jobs/${id}`)).json()) as {
+        state: string;
+        failure?: { message: string };
+        duration?: number;
+      };
+      return ['FINISHED', 'FAILED', 'CANCELED'].includes(j.state) ? j : undefined;
+    },
+    20,
+  );
   const ms = performance.now() - t0;
   if (final.state !== 'FINISHED') throw new Error(`job ${id} ${final.state}: ${final.failure?.message}`);
-  const cps = (await (await fetch(`${base}/jobs/${id}/checkpoints`)).json().catch(() => undefined)) as { counts?: { completed?: number } } | undefined;
+  const cps = (await (await fetch(`${base}/jobs/${id}/checkpoints`)).json().catch(() => undefined)) as
+    { counts?: { completed?: number } } | undefined;
   return { ms, jobMs: final.duration, checkpoints: cps?.counts?.completed };
 }
 
@@ -154,17 +187,26 @@ async function main(): Promise<void> {
   let admin: Admin | undefined;
   const topics: string[] = [];
   try {
-    let brokers = (process.env.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+    let brokers = (process.env.KAFKA_BROKERS ?? '')
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean);
     if (brokers.length === 0) {
       ownBroker = join(dir, 'kafka');
       const port = await freePort();
       let cport = await freePort();
       while (cport === port) cport = await freePort();
       log(`starting a Kafka broker on 127.0.0.1:${port} (deploy/kafka/start.sh)`);
-      const out = await run(join(ROOT, 'deploy', 'kafka', 'start.sh'), ['--port', String(port), '--controller-port', String(cport), '--data-dir', ownBroker], 240_000);
+      const out = await run(
+        join(ROOT, 'deploy', 'kafka', 'start.sh'),
+        ['--port', String(port), '--controller-port', String(cport), '--data-dir', ownBroker],
+        240_000,
+      );
       brokers = [out.trim().split('\n').pop()!.trim()];
     }
-    log(`machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), node ${process.version}; Kafka at ${brokers.join(',')}`);
+    log(
+      `machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), node ${process.version}; Kafka at ${brokers.join(',')}`,
+    );
     // Errors reach us as rejections; kafkajs's own ERROR lines are its retries of retriable responses.
     const kafka = new Kafka({ clientId: 'flinkx-bench', brokers, logLevel: logLevel.NOTHING });
     admin = kafka.admin();
@@ -188,13 +230,18 @@ async function main(): Promise<void> {
       await producer.send({ topic: input, acks: -1, messages });
     }
     await producer.disconnect();
-    log(`input: ${MESSAGES} messages (${(bytes / 1e6).toFixed(1)} MB of values) in ${PARTITIONS} partitions of ${input}, produced in ${sec(performance.now() - t0)}`);
+    log(
+      `input: ${MESSAGES} messages (${(bytes / 1e6).toFixed(1)} MB of values) in ${PARTITIONS} partitions of ${input}, produced in ${sec(performance.now() - t0)}`,
+    );
 
     // (k) kafkajs alone ---------------------------------------------------------------------------
     const runs: Record<string, number[]> = {};
     const record = (key: string, ms: number) => (runs[key] ??= []).push(ms);
     const loads: number[] = [loadavg()[0]];
-    for (const [key, concurrently] of [['k', 1], ['k-concurrent', PARTITIONS]] as const) {
+    for (const [key, concurrently] of [
+      ['k', 1],
+      ['k-concurrent', PARTITIONS],
+    ] as const) {
       for (let i = 1; i <= RUNS; i++) {
         const out = unique('bench-k');
         await createTopic(admin, out);
@@ -204,19 +251,48 @@ async function main(): Promise<void> {
         if (n !== MESSAGES) throw new Error(`(k) wrote ${n} messages, expected ${MESSAGES}`);
         record(key, ms);
         loads.push(loadavg()[0]);
-        log(`(k) kafkajs alone, partitionsConsumedConcurrently ${concurrently}, run ${i}/${RUNS}: ${sec(ms)}, ${rate(ms)} (${load()})`);
+        log(
+          `(k) kafkajs alone, partitionsConsumedConcurrently ${concurrently}, run ${i}/${RUNS}: ${sec(ms)}, ${rate(ms)} (${load()})`,
+        );
       }
     }
 
     // (f) flinkx -------------------------------------------------------------------------------
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    procs.start('jobmanager', [BIN('flinkx-jm.js'), 'start', '--port', String(port), '--data-dir', join(dir, 'jm'), '--log-level', 'warn']);
-    for (const n of [1, 2]) procs.start(`taskmanager-${n}`, [BIN('flinkx-tm.js'), 'start', '--slots', '1', '--jobmanager', `ws://127.0.0.1:${port}`, '--log-level', 'warn']);
-    await until('2 TaskManagers', 30_000, async () => {
-      const tms = await fetch(`${base}/taskmanagers`).then((r) => r.json() as Promise<unknown[]>, () => []);
-      return tms.length === 2 ? true : undefined;
-    }, 100);
+    procs.start('jobmanager', [
+      BIN('flinkx-jm.js'),
+      'start',
+      '--port',
+      String(port),
+      '--data-dir',
+      join(dir, 'jm'),
+      '--log-level',
+      'warn',
+    ]);
+    for (const n of [1, 2])
+      procs.start(`taskmanager-${n}`, [
+        BIN('flinkx-tm.js'),
+        'start',
+        '--slots',
+        '1',
+        '--jobmanager',
+        `ws://127.0.0.1:${port}`,
+        '--log-level',
+        'warn',
+      ]);
+    await until(
+      '2 TaskManagers',
+      30_000,
+      async () => {
+        const tms = await fetch(`${base}/taskmanagers`).then(
+          (r) => r.json() as Promise<unknown[]>,
+          () => [],
+        );
+        return tms.length === 2 ? true : undefined;
+      },
+      100,
+    );
     log(`cluster: JobManager on ${port}, two TaskManagers with 1 slot each`);
     const modes: Mode[] = ['none', 'at-least-once', 'exactly-once'];
     for (const mode of modes) {
@@ -227,12 +303,16 @@ async function main(): Promise<void> {
         const r = await flinkxCopy(base, passThroughJob(brokers, input, out, mode));
         const n = await endOffsets(admin, out);
         // Transaction markers take offsets too.
-        if (mode === 'exactly-once' ? n < MESSAGES : n !== MESSAGES) throw new Error(`(f ${mode}) wrote ${n} offsets, expected ${MESSAGES}`);
+        if (mode === 'exactly-once' ? n < MESSAGES : n !== MESSAGES)
+          throw new Error(`(f ${mode}) wrote ${n} offsets, expected ${MESSAGES}`);
         record(mode, r.ms);
         loads.push(loadavg()[0]);
-        log(`(f) flinkx ${mode}, run ${i}/${RUNS}: ${sec(r.ms)} submit → FINISHED, ${rate(r.ms)}` +
-          (r.jobMs !== undefined ? ` (job ${sec(r.jobMs)} as the JobManager reports)` : '') +
-          (r.checkpoints !== undefined && mode !== 'none' ? `, ${r.checkpoints} checkpoints` : '') + ` (${load()})`);
+        log(
+          `(f) flinkx ${mode}, run ${i}/${RUNS}: ${sec(r.ms)} submit → FINISHED, ${rate(r.ms)}` +
+            (r.jobMs !== undefined ? ` (job ${sec(r.jobMs)} as the JobManager reports)` : '') +
+            (r.checkpoints !== undefined && mode !== 'none' ? `, ${r.checkpoints} checkpoints` : '') +
+            ` (${load()})`,
+        );
       }
     }
 
@@ -244,12 +324,18 @@ async function main(): Promise<void> {
       ['k-concurrent', `kafkajs alone, one process, partitionsConsumedConcurrently ${PARTITIONS}`],
       ['none', `flinkx cluster, p=${PARALLELISM}, Kafka → Kafka pass-through, no checkpointing`],
       ['at-least-once', `flinkx cluster, p=${PARALLELISM}, pass-through, at-least-once, checkpoint every 1 s`],
-      ['exactly-once', `flinkx cluster, p=${PARALLELISM}, pass-through, exactly-once (transactions), checkpoint every 1 s`],
+      [
+        'exactly-once',
+        `flinkx cluster, p=${PARALLELISM}, pass-through, exactly-once (transactions), checkpoint every 1 s`,
+      ],
     ];
     const table = [
       '| variant | best | throughput | vs kafkajs alone | all runs |',
       '| --- | ---: | ---: | ---: | --- |',
-      ...rows.map(([k, name]) => `| ${name} | ${sec(best(k))} | ${rate(best(k))} | ${(kBest / best(k)).toFixed(2)}× | ${runs[k].map((ms) => (ms / 1000).toFixed(2)).join(', ')} s |`),
+      ...rows.map(
+        ([k, name]) =>
+          `| ${name} | ${sec(best(k))} | ${rate(best(k))} | ${(kBest / best(k)).toFixed(2)}× | ${runs[k].map((ms) => (ms / 1000).toFixed(2)).join(', ')} s |`,
+      ),
     ].join('\n');
     process.stdout.write(`\n${table}\n\n`);
     const date = new Date().toISOString().slice(0, 16).replace('T', ' ');

@@ -41,9 +41,11 @@ interface Run {
 }
 
 const sec = (ms: number | undefined) => (ms === undefined ? '?' : `${(ms / 1000).toFixed(2)} s`);
-const rate = (events: number, ms: number | undefined) => (ms === undefined || ms <= 0 ? undefined : (events * 1000) / ms);
+const rate = (events: number, ms: number | undefined) =>
+  ms === undefined || ms <= 0 ? undefined : (events * 1000) / ms;
 const fmt = (x: number | undefined) => (x === undefined ? '?' : Math.round(x).toLocaleString('en-US'));
-const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? '?' : `${(a / b).toFixed(2)}×`);
+const ratio = (a: number | undefined, b: number | undefined) =>
+  a === undefined || b === undefined ? '?' : `${(a / b).toFixed(2)}×`;
 const best = (runs: Run[]) => runs.reduce((a, b) => (b.ms < a.ms ? b : a));
 
 /** jobs/nexmark/<query>.json with this run's event count, seed and sink (a folder of JSON lines, or discard). */
@@ -67,7 +69,14 @@ function writeFlinkxJob(dir: string, query: Query, count: number, out?: string):
 let runNumber = 0;
 async function run(engine: Engine, dir: string, query: Query, count: number, out?: string): Promise<Run> {
   if (engine === 'flink') {
-    const args = ['nexmark', String(PARALLELISM), query, String(count), String(SEED), ...(out === undefined ? [] : [out])];
+    const args = [
+      'nexmark',
+      String(PARALLELISM),
+      query,
+      String(count),
+      String(SEED),
+      ...(out === undefined ? [] : [out]),
+    ];
     return runFlink(args, 600_000);
   }
   const job = writeFlinkxJob(dir, query, count, out);
@@ -103,16 +112,22 @@ function fnv1a(s: string): number {
 
 function compareRows(query: Query, flinkx: Map<string, number>, flink: Map<string, number>): void {
   const problems: string[] = [];
-  for (const [row, n] of flinkx) if (flink.get(row) !== n) problems.push(`${row}: flinkx ${n}×, Flink ${flink.get(row) ?? 0}×`);
+  for (const [row, n] of flinkx)
+    if (flink.get(row) !== n) problems.push(`${row}: flinkx ${n}×, Flink ${flink.get(row) ?? 0}×`);
   for (const [row, n] of flink) if (!flinkx.has(row)) problems.push(`${row}: flinkx 0×, Flink ${n}×`);
-  if (problems.length > 0) throw new BenchFailure(`${query}: flinkx and Flink disagree on ${problems.length} row(s):\n  ${problems.slice(0, 10).join('\n  ')}`);
+  if (problems.length > 0)
+    throw new BenchFailure(
+      `${query}: flinkx and Flink disagree on ${problems.length} row(s):\n  ${problems.slice(0, 10).join('\n  ')}`,
+    );
 }
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'flinkx-nexmark-'));
   let ok = false;
   try {
-    log(`Nexmark: machine ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), node ${process.version}; temp dir ${dir}; ${load()}`);
+    log(
+      `Nexmark: machine ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), node ${process.version}; temp dir ${dir}; ${load()}`,
+    );
     const missing = flinkMissing();
     const engines: Engine[] = missing ? ['flinkx'] : ['flinkx', 'flink'];
     if (missing) log(`Nexmark: Apache Flink skipped (${missing}); flinkx alone, no ratios`);
@@ -131,11 +146,16 @@ async function main(): Promise<void> {
         rmSync(out, { recursive: true, force: true });
       }
       const x = outputs.get('flinkx')!;
-      if (x.count === 0) throw new BenchFailure(`${query}: no rows out of ${CHECK_EVENTS} events (too few to check; raise NEXMARK_CHECK_EVENTS)`);
+      if (x.count === 0)
+        throw new BenchFailure(
+          `${query}: no rows out of ${CHECK_EVENTS} events (too few to check; raise NEXMARK_CHECK_EVENTS)`,
+        );
       const f = outputs.get('flink');
       if (f) compareRows(query, x.rows, f.rows);
-      log(`${query} check over ${CHECK_EVENTS} events: ${x.count} rows, checksum ${x.checksum.toString(16)}` +
-        (f ? `; Flink: ${f.count} rows, checksum ${f.checksum.toString(16)}: the same rows` : ''));
+      log(
+        `${query} check over ${CHECK_EVENTS} events: ${x.count} rows, checksum ${x.checksum.toString(16)}` +
+          (f ? `; Flink: ${f.count} rows, checksum ${f.checksum.toString(16)}: the same rows` : ''),
+      );
     }
 
     // Start-up: the same processes over 50 events -------------------------------------------------
@@ -144,7 +164,9 @@ async function main(): Promise<void> {
       const runs: Run[] = [];
       for (let i = 0; i < RUNS; i++) runs.push(await run(engine, dir, 'q0', STARTUP_EVENTS));
       startupCpu.set(engine, Math.min(...runs.map((r) => r.cpuMs)));
-      log(`start-up of ${engine} (q0 over ${STARTUP_EVENTS} events): CPU ${runs.map((r) => sec(r.cpuMs)).join(', ')}; wall-clock ${runs.map((r) => sec(r.ms)).join(', ')}`);
+      log(
+        `start-up of ${engine} (q0 over ${STARTUP_EVENTS} events): CPU ${runs.map((r) => sec(r.cpuMs)).join(', ')}; wall-clock ${runs.map((r) => sec(r.ms)).join(', ')}`,
+      );
     }
 
     // Timing --------------------------------------------------------------------------------------
@@ -154,7 +176,9 @@ async function main(): Promise<void> {
         for (const engine of engines) {
           const r = await run(engine, dir, query, EVENTS);
           runs.set(`${query}/${engine}`, [...(runs.get(`${query}/${engine}`) ?? []), r]);
-          log(`${query} ${engine} run ${i}/${RUNS}: ${sec(r.ms)} wall-clock, CPU ${sec(r.cpuMs)}, job ${sec(r.jobMs)} (${load()})`);
+          log(
+            `${query} ${engine} run ${i}/${RUNS}: ${sec(r.ms)} wall-clock, CPU ${sec(r.cpuMs)}, job ${sec(r.jobMs)} (${load()})`,
+          );
         }
       }
     }
@@ -168,25 +192,56 @@ async function main(): Promise<void> {
         const all = runs.get(`${query}/${engine}`)!;
         const b = best(all);
         const marginal = b.cpuMs - startupCpu.get(engine)!;
-        const f = { wall: rate(EVENTS, b.ms), job: rate(EVENTS, b.jobMs), perCore: rate(EVENTS, b.cpuMs), aboveStartup: rate(EVENTS, marginal) };
+        const f = {
+          wall: rate(EVENTS, b.ms),
+          job: rate(EVENTS, b.jobMs),
+          perCore: rate(EVENTS, b.cpuMs),
+          aboveStartup: rate(EVENTS, marginal),
+        };
         figures.set(engine, f);
         rows.push([
-          `${query} ${engine === 'flink' ? 'Apache Flink MiniCluster' : 'flinkx run'}`, sec(b.ms), fmt(f.wall), sec(b.jobMs), fmt(f.job),
-          sec(b.cpuMs), fmt(f.perCore), fmt(f.aboveStartup), all.map((r) => sec(r.ms)).join(', '),
+          `${query} ${engine === 'flink' ? 'Apache Flink MiniCluster' : 'flinkx run'}`,
+          sec(b.ms),
+          fmt(f.wall),
+          sec(b.jobMs),
+          fmt(f.job),
+          sec(b.cpuMs),
+          fmt(f.perCore),
+          fmt(f.aboveStartup),
+          all.map((r) => sec(r.ms)).join(', '),
         ]);
       }
       const [x, f] = [figures.get('flinkx')!, figures.get('flink')];
       if (f) {
-        ratios.push(`${query} flinkx ÷ Flink: events/s ${ratio(x.wall, f.wall)} (process), ${ratio(x.job, f.job)} (job time); ` +
-          `events/s per core ${ratio(x.perCore, f.perCore)} (whole process), ${ratio(x.aboveStartup, f.aboveStartup)} (above start-up)`);
+        ratios.push(
+          `${query} flinkx ÷ Flink: events/s ${ratio(x.wall, f.wall)} (process), ${ratio(x.job, f.job)} (job time); ` +
+            `events/s per core ${ratio(x.perCore, f.perCore)} (whole process), ${ratio(x.aboveStartup, f.aboveStartup)} (above start-up)`,
+        );
       }
     }
     const w = (text: string) => process.stdout.write(text + '\n');
     w('');
-    w(`Nexmark q0–q2, q5, q7, q8 over ${EVENTS.toLocaleString('en-US')} events (seed ${SEED}), parallelism ${PARALLELISM}, ${availableParallelism()} cores, ` +
-      `node ${process.version}; best (shortest wall-clock) of ${RUNS} run(s) each.`);
+    w(
+      `Nexmark q0–q2, q5, q7, q8 over ${EVENTS.toLocaleString('en-US')} events (seed ${SEED}), parallelism ${PARALLELISM}, ${availableParallelism()} cores, ` +
+        `node ${process.version}; best (shortest wall-clock) of ${RUNS} run(s) each.`,
+    );
     w('');
-    w(table(['query, engine', 'wall-clock', 'events/s', 'job time', 'events/s (job)', 'CPU', 'events per CPU-s', 'above start-up', 'all runs'], rows));
+    w(
+      table(
+        [
+          'query, engine',
+          'wall-clock',
+          'events/s',
+          'job time',
+          'events/s (job)',
+          'CPU',
+          'events per CPU-s',
+          'above start-up',
+          'all runs',
+        ],
+        rows,
+      ),
+    );
     w('');
     for (const r of ratios) w(r);
     if (ratios.length === 0) w('ratios to Flink: not measured (Flink skipped, see above)');
@@ -194,10 +249,14 @@ async function main(): Promise<void> {
     w('wall-clock and CPU: the whole process (flinkx run: node, embedded JobManager and TaskManager; Flink: the JVM');
     w('and its MiniCluster), start-up included. Job time: as each engine reports it (flinkx: 0.1 s resolution).');
     w(`"above start-up": events ÷ (CPU − the least CPU of the same process over ${STARTUP_EVENTS} events).`);
-    w(`1-minute load average at the end: ${loadavg()[0].toFixed(2)} on ${availableParallelism()} cores (the bench adds up to ~2; more is other work).`);
+    w(
+      `1-minute load average at the end: ${loadavg()[0].toFixed(2)} on ${availableParallelism()} cores (the bench adds up to ~2; more is other work).`,
+    );
     ok = true;
   } catch (err) {
-    process.stderr.write(`\n[bench] FAILED: ${err instanceof BenchFailure ? err.message : ((err as Error).stack ?? String(err))}\n`);
+    process.stderr.write(
+      `\n[bench] FAILED: ${err instanceof BenchFailure ? err.message : ((err as Error).stack ?? String(err))}\n`,
+    );
     process.exitCode = 1;
   } finally {
     if (ok && process.env.BENCH_KEEP !== '1') rmSync(dir, { recursive: true, force: true });

@@ -199,20 +199,25 @@ function tail(path: string, lines: number): string {
 
 export async function waitForTaskManagers(base: string, n: number, cluster: Cluster, timeoutMs: number): Promise<void> {
   let seen = -1;
-  const up = await pollUntil(async () => {
-    const dead = cluster.dead();
-    if (dead) throw new BenchFailure(`${dead.name} exited with ${dead.code} before the cluster was up\n${cluster.logs()}`);
-    try {
-      const res = await fetch(`${base}/taskmanagers`, { signal: AbortSignal.timeout(2000) });
-      if (!res.ok) return undefined;
-      const tms = (await res.json()) as unknown[];
-      if (tms.length !== seen) log(`(c) cluster: ${tms.length}/${n} TaskManagers registered`);
-      seen = tms.length;
-      return tms.length >= n || undefined;
-    } catch {
-      return undefined; // the JobManager is not listening yet
-    }
-  }, timeoutMs, 100);
+  const up = await pollUntil(
+    async () => {
+      const dead = cluster.dead();
+      if (dead)
+        throw new BenchFailure(`${dead.name} exited with ${dead.code} before the cluster was up\n${cluster.logs()}`);
+      try {
+        const res = await fetch(`${base}/taskmanagers`, { signal: AbortSignal.timeout(2000) });
+        if (!res.ok) return undefined;
+        const tms = (await res.json()) as unknown[];
+        if (tms.length !== seen) log(`(c) cluster: ${tms.length}/${n} TaskManagers registered`);
+        seen = tms.length;
+        return tms.length >= n || undefined;
+      } catch {
+        return undefined; // the JobManager is not listening yet
+      }
+    },
+    timeoutMs,
+    100,
+  );
   if (!up) throw new BenchFailure(`the cluster did not come up within ${timeoutMs} ms\n${cluster.logs()}`);
 }
 
@@ -225,6 +230,11 @@ export function parseSeconds(text: string): number | undefined {
 export function table(header: string[], rows: string[][]): string {
   const cells = [header, ...rows];
   const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => '| ' + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
-  return [line(header), '|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|', ...rows.map(line)].join('\n');
+  const line = (r: string[]) =>
+    '| ' + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
+  return [
+    line(header),
+    '|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|',
+    ...rows.map(line),
+  ].join('\n');
 }

@@ -43,7 +43,8 @@ const PARALLELISM = 2;
 function parallelisms(): number[] {
   const text = process.env.BENCH_PARALLELISMS ?? '1,2,4';
   const ps = text.split(',').map((s) => Number(s.trim()));
-  if (ps.some((p) => !Number.isInteger(p) || p < 1)) throw new Error(`BENCH_PARALLELISMS must be positive integers separated by commas, got ${text}`);
+  if (ps.some((p) => !Number.isInteger(p) || p < 1))
+    throw new Error(`BENCH_PARALLELISMS must be positive integers separated by commas, got ${text}`);
   return [...new Set([...ps, PARALLELISM])].sort((x, y) => x - y);
 }
 
@@ -65,10 +66,13 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     const generated = generateInput(input);
     const bytes = statSync(input).size;
-    log(`generated ${LINES} lines × ${WORDS_PER_LINE} words (vocabulary ${VOCABULARY}, Zipf s=1): ${generated} words, ${(bytes / 1e6).toFixed(1)} MB in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+    log(
+      `generated ${LINES} lines × ${WORDS_PER_LINE} words (vocabulary ${VOCABULARY}, Zipf s=1): ${generated} words, ${(bytes / 1e6).toFixed(1)} MB in ${((performance.now() - t0) / 1000).toFixed(2)} s`,
+    );
 
     const a = runHandWritten(input, dir, RUNS);
-    if (a.expected.tokens !== generated) throw new BenchFailure(`(a) counted ${a.expected.tokens} words but the generator wrote ${generated}`);
+    if (a.expected.tokens !== generated)
+      throw new BenchFailure(`(a) counted ${a.expected.tokens} words but the generator wrote ${generated}`);
     const embedded = new Map<number, Run[]>();
     const cluster = new Map<number, Run[]>();
     for (const p of ps) embedded.set(p, await runEmbedded(input, dir, p, RUNS, a.expected));
@@ -84,12 +88,24 @@ async function main(): Promise<void> {
     const flink = await runFlinkVariant(input, dir, PARALLELISM, RUNS, a.expected);
 
     printReport({
-      tokens: a.expected.tokens, lines: LINES, distinct: a.expected.counts.size, bytes, runs: RUNS, p: PARALLELISM,
-      a: a.runs, embedded, cluster, embeddedMiniBatch, clusterMiniBatch, flink,
+      tokens: a.expected.tokens,
+      lines: LINES,
+      distinct: a.expected.counts.size,
+      bytes,
+      runs: RUNS,
+      p: PARALLELISM,
+      a: a.runs,
+      embedded,
+      cluster,
+      embeddedMiniBatch,
+      clusterMiniBatch,
+      flink,
     });
     ok = true;
   } catch (err) {
-    process.stderr.write(`\n[bench] FAILED: ${err instanceof BenchFailure ? err.message : ((err as Error).stack ?? String(err))}\n`);
+    process.stderr.write(
+      `\n[bench] FAILED: ${err instanceof BenchFailure ? err.message : ((err as Error).stack ?? String(err))}\n`,
+    );
     process.exitCode = 1;
   } finally {
     await stopAll();

@@ -1,2 +1,2 @@
 #!/usr/bin/env node
-require("../dist/bin/cli/jm.js");
+require('../dist/bin/cli/jm.js');

@@ -30,7 +30,11 @@ export function deferred<T = void>(): Deferred<T> {
  * when `timeoutMs` passed without one (the caller says what did not happen). A probe that throws
  * ends the wait with its error.
  */
-export async function pollUntil<T>(probe: () => Promise<T | undefined>, timeoutMs: number, everyMs: number): Promise<T | undefined> {
+export async function pollUntil<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  everyMs: number,
+): Promise<T | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -28,9 +28,12 @@ describe('durable files', () => {
   it.each([
     ['writeAtomically', (path: string, data: string) => writeAtomically(path, data)],
     ['writeAtomicallySync', async (path: string, data: string) => writeAtomicallySync(path, data)],
-  ])('%s: when the rename fails (a directory is in the way) the temp file written before it is removed', async (_, write) => {
-    mkdirSync(join(dir, 'target', 'x'), { recursive: true });
-    await expect(write(join(dir, 'target'), 'data')).rejects.toThrow();
-    expect(readdirSync(dir)).toEqual(['target']);
-  });
+  ])(
+    '%s: when the rename fails (a directory is in the way) the temp file written before it is removed',
+    async (_, write) => {
+      mkdirSync(join(dir, 'target', 'x'), { recursive: true });
+      await expect(write(join(dir, 'target'), 'data')).rejects.toThrow();
+      expect(readdirSync(dir)).toEqual(['target']);
+    },
+  );
 });

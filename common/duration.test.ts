@@ -12,7 +12,8 @@ describe('parseDuration', () => {
   });
 
   it('refuses what is not a duration', () => {
-    for (const bad of ['30', '5 minutes', 's', '', '-5s', -1, Infinity, NaN, null, {}]) expect(parseDuration(bad)).toBeUndefined();
+    for (const bad of ['30', '5 minutes', 's', '', '-5s', -1, Infinity, NaN, null, {}])
+      expect(parseDuration(bad)).toBeUndefined();
   });
 
   it('takes a sign only when asked', () => {

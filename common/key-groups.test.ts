@@ -23,7 +23,8 @@ function failure(f: () => unknown) {
 
 describe('keyOf', () => {
   it('takes the key field of a record, whatever its type (0, "", false and NaN are keys)', () => {
-    for (const key of ['a', 0, '', false, NaN, [1, 'x'], { a: 1 }]) expect(keyOf({ k: key, other: 1 }, 'k', 'op')).toBe(key);
+    for (const key of ['a', 0, '', false, NaN, [1, 'x'], { a: 1 }])
+      expect(keyOf({ k: key, other: 1 }, 'k', 'op')).toBe(key);
   });
 
   it('fails for good, naming the operator, the field and the record, when the key is missing, undefined or null', () => {
@@ -32,13 +33,18 @@ describe('keyOf', () => {
     expect(missing.message).toBe(
       'operator "sums": key field "acountId" is undefined for record {"accountId":"a1","amount":3}; a key must not be null or undefined',
     );
-    expect(failure(() => keyOf({ k: null }, 'k', 'op')).message).toMatch(/^operator "op": key field "k" is null for record \{"k":null\}/);
+    expect(failure(() => keyOf({ k: null }, 'k', 'op')).message).toMatch(
+      /^operator "op": key field "k" is null for record \{"k":null\}/,
+    );
     expect(failure(() => keyOf({ k: undefined }, 'k', 'op')).code).toBe('NULL_KEY');
   });
 
   it('fails for a record that is not an object', () => {
-    for (const record of ['word', 42, null, undefined]) expect(failure(() => keyOf(record, 'k', 'op'))).toMatchObject({ code: 'NULL_KEY', nonRetriable: true });
-    expect(failure(() => keyOf('hello', 'word', 'counts')).message).toMatch(/key field "word" is undefined for record "hello"/);
+    for (const record of ['word', 42, null, undefined])
+      expect(failure(() => keyOf(record, 'k', 'op'))).toMatchObject({ code: 'NULL_KEY', nonRetriable: true });
+    expect(failure(() => keyOf('hello', 'word', 'counts')).message).toMatch(
+      /key field "word" is undefined for record "hello"/,
+    );
   });
 
   it('shows at most a few hundred characters of a long record, and any record at all', () => {
@@ -81,7 +87,7 @@ describe('keyHash', () => {
     expect(keyHash([1, 'x'])).toBe(keyHash('[1,"x"]'));
   });
 
-  it('hashes every NaN alike: NaN is one key, as Java\'s Double.NaN is', () => {
+  it("hashes every NaN alike: NaN is one key, as Java's Double.NaN is", () => {
     expect(keyHash(NaN)).toBe(keyHash(0 / 0));
     expect(keyGroupFor(NaN, 128)).toBe(keyGroupFor(Number('x'), 128));
   });
@@ -94,7 +100,8 @@ describe('keyHash', () => {
 
 describe('canonicalKey', () => {
   it('is the JSON of an object with sorted fields, as before for such keys (so snapshots still match)', () => {
-    for (const key of [{ a: 1, b: 'x' }, [1, 'x', null, true], { a: { b: [1.5, -2] } }, [], {}]) expect(canonicalKey(key)).toBe(JSON.stringify(key));
+    for (const key of [{ a: 1, b: 'x' }, [1, 'x', null, true], { a: { b: [1.5, -2] } }, [], {}])
+      expect(canonicalKey(key)).toBe(JSON.stringify(key));
     expect(canonicalKey({ b: 1, a: { d: 1, c: 2 } })).toBe('{"a":{"c":2,"d":1},"b":1}');
     expect(canonicalKey([new Date(0)])).toBe('["1970-01-01T00:00:00.000Z"]');
   });
@@ -109,7 +116,11 @@ describe('keys that cannot be keys fail for good, naming the operator, the field
   const cyclic: Record<string, unknown> = { a: 1 };
   cyclic.self = cyclic;
   const cases: [string, unknown, RegExp][] = [
-    ['undefined in an array (a misspelled field in a composite key)', ['de', undefined], /is \["de",null\] for record .*; it cannot be a key: it holds undefined \(a missing field\?\)$/],
+    [
+      'undefined in an array (a misspelled field in a composite key)',
+      ['de', undefined],
+      /is \["de",null\] for record .*; it cannot be a key: it holds undefined \(a missing field\?\)$/,
+    ],
     ['undefined in an object', { country: 'de', city: undefined }, /it holds undefined/],
     ['a bigint', 5n, /is 5 for record .*; a bigint cannot be a key$/],
     ['a function', () => 1, /a function cannot be a key$/],
@@ -155,7 +166,15 @@ describe('Flink vectors (maxParallelism 128, parallelism 4)', () => {
 
 describe('key group ranges', () => {
   const cases: Array<[number, number]> = [
-    [128, 1], [128, 3], [128, 4], [128, 7], [128, 128], [10, 3], [1, 1], [32768, 5], [100, 33],
+    [128, 1],
+    [128, 3],
+    [128, 4],
+    [128, 7],
+    [128, 128],
+    [10, 3],
+    [1, 1],
+    [32768, 5],
+    [100, 33],
   ];
 
   it.each(cases)('partition 0..maxP-1 exactly (maxP %i, p %i)', (maxP, p) => {

@@ -35,7 +35,8 @@ function canonical(v: unknown, within: object[]): string {
     case 'object': {
       if (v === null) return 'null';
       if (within.includes(v)) throw new KeyTypeError('it contains itself');
-      if (v instanceof Map || v instanceof Set) throw new KeyTypeError(`it holds a ${v.constructor.name}, which has no JSON form`);
+      if (v instanceof Map || v instanceof Set)
+        throw new KeyTypeError(`it holds a ${v.constructor.name}, which has no JSON form`);
       const toJSON = (v as { toJSON?: unknown }).toJSON;
       if (typeof toJSON === 'function') return canonical(toJSON.call(v), within); // a Date, as JSON writes it
       within.push(v);
@@ -46,7 +47,10 @@ function canonical(v: unknown, within: object[]): string {
         text = `[${items.join(',')}]`;
       } else {
         const o = v as Record<string, unknown>;
-        text = `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k], within)}`).join(',')}}`;
+        text = `{${Object.keys(o)
+          .sort()
+          .map((k) => `${JSON.stringify(k)}:${canonical(o[k], within)}`)
+          .join(',')}}`;
       }
       within.pop();
       return text;
@@ -128,7 +132,10 @@ export const INVALID_KEY = 'INVALID_KEY';
  */
 export function checkedKey(key: unknown, subject: string, record: unknown): unknown {
   if (key == null) {
-    throw new NonRetriableError(`${subject} ${String(key)} for record ${shortRecord(record)}; a key must not be null or undefined`, { code: NULL_KEY });
+    throw new NonRetriableError(
+      `${subject} ${String(key)} for record ${shortRecord(record)}; a key must not be null or undefined`,
+      { code: NULL_KEY },
+    );
   }
   if (typeof key === 'string' || typeof key === 'number' || typeof key === 'boolean') return key;
   let reason = `a ${typeof key} cannot be a key`;
@@ -141,7 +148,9 @@ export function checkedKey(key: unknown, subject: string, record: unknown): unkn
       reason = `it cannot be a key: ${err.message}`;
     }
   }
-  throw new NonRetriableError(`${subject} ${shortRecord(key, 100)} for record ${shortRecord(record)}; ${reason}`, { code: INVALID_KEY });
+  throw new NonRetriableError(`${subject} ${shortRecord(key, 100)} for record ${shortRecord(record)}; ${reason}`, {
+    code: INVALID_KEY,
+  });
 }
 
 /**

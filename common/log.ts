@@ -21,12 +21,24 @@ export class Logger {
     const line = settings.json
       ? JSON.stringify({ time, level, component: this.component, msg, ...fields })
       : `${time} ${level.toUpperCase().padEnd(5)} ${this.component}: ${msg}` +
-        (fields ? Object.entries(fields).map(([k, v]) => ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join('') : '');
+        (fields
+          ? Object.entries(fields)
+              .map(([k, v]) => ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+              .join('')
+          : '');
     process.stderr.write(line + '\n');
   }
 
-  debug(msg: string, fields?: Record<string, unknown>): void { this.write('debug', msg, fields); }
-  info(msg: string, fields?: Record<string, unknown>): void { this.write('info', msg, fields); }
-  warn(msg: string, fields?: Record<string, unknown>): void { this.write('warn', msg, fields); }
-  error(msg: string, fields?: Record<string, unknown>): void { this.write('error', msg, fields); }
+  debug(msg: string, fields?: Record<string, unknown>): void {
+    this.write('debug', msg, fields);
+  }
+  info(msg: string, fields?: Record<string, unknown>): void {
+    this.write('info', msg, fields);
+  }
+  warn(msg: string, fields?: Record<string, unknown>): void {
+    this.write('warn', msg, fields);
+  }
+  error(msg: string, fields?: Record<string, unknown>): void {
+    this.write('error', msg, fields);
+  }
 }

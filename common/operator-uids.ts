@@ -15,9 +15,25 @@ export function timestampsUid(node: NodeSpec): string {
 }
 
 /** Node types whose operator holds state in snapshots (stateless map/flatMap/filter hold none). */
-const STATEFUL = new Set(['source', 'sink', 'sum', 'min', 'max', 'count', 'reduce', 'window', 'windowJoin', 'intervalJoin', 'process', 'asyncMap']);
+const STATEFUL = new Set([
+  'source',
+  'sink',
+  'sum',
+  'min',
+  'max',
+  'count',
+  'reduce',
+  'window',
+  'windowJoin',
+  'intervalJoin',
+  'process',
+  'asyncMap',
+]);
 
 /** The names under which these nodes' state appears in a snapshot. */
 export function statefulUids(nodes: readonly NodeSpec[]): string[] {
-  return nodes.flatMap((n) => [...(STATEFUL.has(n.type) ? [operatorUid(n)] : []), ...(n.timestamps ? [timestampsUid(n)] : [])]);
+  return nodes.flatMap((n) => [
+    ...(STATEFUL.has(n.type) ? [operatorUid(n)] : []),
+    ...(n.timestamps ? [timestampsUid(n)] : []),
+  ]);
 }

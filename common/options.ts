@@ -6,5 +6,9 @@ import { z } from 'zod';
 
 /** An integer option, from a number or a command-line string. */
 export function intOption(min: number, max = Number.MAX_SAFE_INTEGER) {
-  return z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(min, `must be ≥ ${min}`).max(max, `must be ≤ ${max}`);
+  return z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be an integer')
+    .min(min, `must be ≥ ${min}`)
+    .max(max, `must be ≤ ${max}`);
 }

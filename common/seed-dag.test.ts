@@ -28,12 +28,27 @@ describe('the seed DAG file', () => {
     const job = await loadJobFile(SEED);
     const byId = Object.fromEntries(job.nodes.map((n) => [n.id, n]));
     expect(job.nodes.map((n) => [n.id, n.type, n.parallelism])).toEqual([
-      ['source', 'source', 1], ['map', 'flatMap', 2], ['word_count', 'window', 2], ['word_count-rows', 'map', 2],
-      ['word_freq', 'window', 1], ['word_freq-rows', 'map', 1], ['sink', 'sink', 1],
+      ['source', 'source', 1],
+      ['map', 'flatMap', 2],
+      ['word_count', 'window', 2],
+      ['word_count-rows', 'map', 2],
+      ['word_freq', 'window', 1],
+      ['word_freq-rows', 'map', 1],
+      ['sink', 'sink', 1],
     ]);
-    expect(byId.source.connector).toMatchObject({ kind: 'kafka', brokers: ['127.0.0.1:9092'], topic: 'test', startFrom: 'latest' });
+    expect(byId.source.connector).toMatchObject({
+      kind: 'kafka',
+      brokers: ['127.0.0.1:9092'],
+      topic: 'test',
+      startFrom: 'latest',
+    });
     expect(byId.map.timestamps).toMatchObject({ field: 'time', unit: 's' });
-    expect(byId.word_count).toMatchObject({ keyBy: 'k0', window: { kind: 'tumbling', size: 30_000 }, aggregate: 'sum', field: 'value' });
+    expect(byId.word_count).toMatchObject({
+      keyBy: 'k0',
+      window: { kind: 'tumbling', size: 30_000 },
+      aggregate: 'sum',
+      field: 'value',
+    });
     expect(byId.word_freq).toMatchObject({ keyBy: 'sum', aggregate: 'count', inputs: ['word_count'] });
     expect(byId.sink).toMatchObject({ inputs: ['word_count-rows', 'word_freq-rows'], connector: { kind: 'stdout' } });
 
@@ -41,13 +56,23 @@ describe('the seed DAG file', () => {
     const [rec] = BUILTINS.regexp('apple,1700000000', byId.map.args) as Record<string, unknown>[];
     expect(rec).toEqual({ k0: 'apple', time: '1700000000', value: 1 });
     expect(BUILTINS.regexp('no match here', byId.map.args)).toEqual([]);
-    expect(BUILTINS.tableRow({ k0: 'apple', windowStart: 0, windowEnd: 30_000, sum: 3 }, byId['word_count-rows'].args)).toEqual({
-      table: 'word_count', windowStart: 0, windowEnd: 30_000, key: 'apple', value: 3,
+    expect(
+      BUILTINS.tableRow({ k0: 'apple', windowStart: 0, windowEnd: 30_000, sum: 3 }, byId['word_count-rows'].args),
+    ).toEqual({
+      table: 'word_count',
+      windowStart: 0,
+      windowEnd: 30_000,
+      key: 'apple',
+      value: 3,
     });
   });
 
   it('honours the optional topic and start, and a path as data-to', async () => {
-    const path = await variant((t) => t.replace('  num: 1\n  data-from', '  num: 1\n  topic: words\n  start: earliest\n  data-from').replace('data-to: terminal', 'data-to: out'));
+    const path = await variant((t) =>
+      t
+        .replace('  num: 1\n  data-from', '  num: 1\n  topic: words\n  start: earliest\n  data-from')
+        .replace('data-to: terminal', 'data-to: out'),
+    );
     const job = await loadJobFile(path);
     expect(job.nodes[0].connector).toMatchObject({ topic: 'words', startFrom: 'earliest' });
     expect(job.nodes[job.nodes.length - 1].connector).toEqual({ kind: 'file', path: join(path, '..', 'out') });
@@ -62,13 +87,22 @@ describe('the seed DAG file', () => {
       { path: 'keyby', line: 13, message: "unknown key keys (the seed's DAG has no such setting)" },
       { path: 'window.func', line: 15, message: 'must be "sum" or "max" or "min"' },
     ]);
-    expect(await problemsOf(await variant((t) => t.replace('key: 0', 'key: 1')))).toEqual([{ path: 'keyby.key', line: 12, message: 'the regexp has 1 key group(s): 0..0' }]);
-    expect(await problemsOf(await variant((t) => t.replace('assign: 30s', 'assign: soon')))).toEqual([{ path: 'window.assign', line: 16, message: 'must be a duration like "30s"' }]);
-    expect(await problemsOf(await variant((t) => t.replace('    - word_freq', '    - word_freq\n    - third')))).toEqual([
-      { path: 'window.table', line: 17, message: 'Too big: expected array to have <=2 items' },
+    expect(await problemsOf(await variant((t) => t.replace('key: 0', 'key: 1')))).toEqual([
+      { path: 'keyby.key', line: 12, message: 'the regexp has 1 key group(s): 0..0' },
     ]);
+    expect(await problemsOf(await variant((t) => t.replace('assign: 30s', 'assign: soon')))).toEqual([
+      { path: 'window.assign', line: 16, message: 'must be a duration like "30s"' },
+    ]);
+    expect(
+      await problemsOf(await variant((t) => t.replace('    - word_freq', '    - word_freq\n    - third'))),
+    ).toEqual([{ path: 'window.table', line: 17, message: 'Too big: expected array to have <=2 items' }]);
     expect(await problemsOf(await variant((t) => t.replace('source:', 'source: [1]')))).toEqual([
-      { path: '', message: expect.stringMatching(/^invalid YAML at line 3, column 1: All mapping items must start at the same column$/) },
+      {
+        path: '',
+        message: expect.stringMatching(
+          /^invalid YAML at line 3, column 1: All mapping items must start at the same column$/,
+        ),
+      },
     ]);
   });
 

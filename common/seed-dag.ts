@@ -47,9 +47,11 @@ const DagSchema = z.strictObject({
 });
 
 function message(iss: z.core.$ZodIssue): string {
-  if (iss.code === 'invalid_type') return (iss as { input?: unknown }).input === undefined ? 'required' : `must be a ${iss.expected}`;
+  if (iss.code === 'invalid_type')
+    return (iss as { input?: unknown }).input === undefined ? 'required' : `must be a ${iss.expected}`;
   if (iss.code === 'invalid_value') return `must be ${iss.values.map((v) => JSON.stringify(v)).join(' or ')}`;
-  if (iss.code === 'unrecognized_keys') return `unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.join(', ')} (the seed's DAG has no such setting)`;
+  if (iss.code === 'unrecognized_keys')
+    return `unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.join(', ')} (the seed's DAG has no such setting)`;
   return iss.message;
 }
 
@@ -62,7 +64,12 @@ function pathName(path: YamlPath): string {
  * A job file (as JSON, to be validated like any other) for the seed DAG `dag` parsed from YAML;
  * with `positionOf` (the YAML file's), every problem also names the line of its field.
  */
-export function seedDagJob(dag: unknown, name: string, source?: string, positionOf?: (path: YamlPath) => YamlPosition): unknown {
+export function seedDagJob(
+  dag: unknown,
+  name: string,
+  source?: string,
+  positionOf?: (path: YamlPath) => YamlPosition,
+): unknown {
   const problem = (path: YamlPath, message: string, at: YamlPath = path): Problem => ({
     path: pathName(path),
     message,
@@ -88,13 +95,17 @@ export function seedDagJob(dag: unknown, name: string, source?: string, position
   } catch (err) {
     problems.push(problem(['map', 'regexp'], `not a regular expression: ${(err as Error).message}`));
   }
-  if (groups > 0 && groups < 2) problems.push(problem(['map', 'regexp'], 'needs a group for the key and a last group for the time in seconds'));
-  if (groups >= 2 && d.keyby.key > groups - 2) problems.push(problem(['keyby', 'key'], `the regexp has ${groups - 1} key group(s): 0..${groups - 2}`));
+  if (groups > 0 && groups < 2)
+    problems.push(problem(['map', 'regexp'], 'needs a group for the key and a last group for the time in seconds'));
+  if (groups >= 2 && d.keyby.key > groups - 2)
+    problems.push(problem(['keyby', 'key'], `the regexp has ${groups - 1} key group(s): 0..${groups - 2}`));
   const size = parseDuration(d.window.assign);
   if (size === undefined || size <= 0) problems.push(problem(['window', 'assign'], 'must be a duration like "30s"'));
   const [countTable, freqTable] = d.window.table;
-  if (d.window.filter && !freqTable) problems.push(problem(['window', 'table'], 'filter: distinct needs a second table name (e.g. word_freq)'));
-  if (!d.window.filter && freqTable) problems.push(problem(['window', 'table', 1], 'a second table needs window.filter: distinct'));
+  if (d.window.filter && !freqTable)
+    problems.push(problem(['window', 'table'], 'filter: distinct needs a second table name (e.g. word_freq)'));
+  if (!d.window.filter && freqTable)
+    problems.push(problem(['window', 'table', 1], 'a second table needs window.filter: distinct'));
   if (problems.length > 0) throw new JobFileError(problems, source);
 
   const key = `k${d.keyby.key}`;
@@ -102,27 +113,72 @@ export function seedDagJob(dag: unknown, name: string, source?: string, position
   const window = { kind: 'tumbling', size };
   const nodes: Record<string, unknown>[] = [
     {
-      id: 'source', type: 'source', parallelism: d.source.num,
-      connector: { kind: 'kafka', brokers: d.source['data-from'], topic: d.source.topic, startFrom: d.source.start, format: 'string' },
+      id: 'source',
+      type: 'source',
+      parallelism: d.source.num,
+      connector: {
+        kind: 'kafka',
+        brokers: d.source['data-from'],
+        topic: d.source.topic,
+        startFrom: d.source.start,
+        format: 'string',
+      },
     },
     {
-      id: 'map', type: 'flatMap', inputs: ['source'], parallelism: d.map.num, fn: 'regexp',
+      id: 'map',
+      type: 'flatMap',
+      inputs: ['source'],
+      parallelism: d.map.num,
+      fn: 'regexp',
       args: { pattern: d.map.regexp, fields, set: { value: d.map.value } },
       timestamps: { field: 'time', unit: 's', maxOutOfOrderness: '5s', idleTimeout: '1s' },
     },
-    { id: countTable, type: 'window', inputs: ['map'], parallelism: d.keyby.num, keyBy: key, window, aggregate: d.window.func, field: 'value' },
-    { id: `${countTable}-rows`, type: 'map', inputs: [countTable], parallelism: d.keyby.num, fn: 'tableRow', args: { table: countTable, key, value: d.window.func } },
+    {
+      id: countTable,
+      type: 'window',
+      inputs: ['map'],
+      parallelism: d.keyby.num,
+      keyBy: key,
+      window,
+      aggregate: d.window.func,
+      field: 'value',
+    },
+    {
+      id: `${countTable}-rows`,
+      type: 'map',
+      inputs: [countTable],
+      parallelism: d.keyby.num,
+      fn: 'tableRow',
+      args: { table: countTable, key, value: d.window.func },
+    },
   ];
   if (freqTable) {
     const parallelism = d.reduce?.num ?? 1;
     nodes.push(
-      { id: freqTable, type: 'window', inputs: [countTable], parallelism, keyBy: d.window.func, window, aggregate: 'count' },
-      { id: `${freqTable}-rows`, type: 'map', inputs: [freqTable], parallelism, fn: 'tableRow', args: { table: freqTable, key: d.window.func, value: 'count' } },
+      {
+        id: freqTable,
+        type: 'window',
+        inputs: [countTable],
+        parallelism,
+        keyBy: d.window.func,
+        window,
+        aggregate: 'count',
+      },
+      {
+        id: `${freqTable}-rows`,
+        type: 'map',
+        inputs: [freqTable],
+        parallelism,
+        fn: 'tableRow',
+        args: { table: freqTable, key: d.window.func, value: 'count' },
+      },
     );
   }
   const to = d.sink['data-to'];
   nodes.push({
-    id: 'sink', type: 'sink', parallelism: d.sink.num,
+    id: 'sink',
+    type: 'sink',
+    parallelism: d.sink.num,
     inputs: nodes.filter((n) => String(n.id).endsWith('-rows')).map((n) => n.id),
     connector: to === 'terminal' ? { kind: 'stdout' } : { kind: 'file', path: to },
   });

@@ -28,7 +28,16 @@ describe('parseYaml', () => {
 
   it('scalars, quotes, sequences of mappings and sequences at the key indentation (YAML 1.2: on/off stay strings)', () => {
     const doc = `a: "x # not a comment"\nb: 'it''s'\nc: true\nd: ~\ne: -1.5\nf:\n- 1\n- two\ng:\n  - k: 1\n    l: 2\n  - k: 3\nh: on\n`;
-    expect(parseYaml(doc).value).toEqual({ a: 'x # not a comment', b: "it's", c: true, d: null, e: -1.5, f: [1, 'two'], g: [{ k: 1, l: 2 }, { k: 3 }], h: 'on' });
+    expect(parseYaml(doc).value).toEqual({
+      a: 'x # not a comment',
+      b: "it's",
+      c: true,
+      d: null,
+      e: -1.5,
+      f: [1, 'two'],
+      g: [{ k: 1, l: 2 }, { k: 3 }],
+      h: 'on',
+    });
   });
 
   it('reads constructor and __proto__ as plain keys without touching any prototype', () => {

@@ -175,7 +175,14 @@ describe('buildJobGraph: chaining', () => {
     const g = buildJobGraph(
       job([
         lines({ timestamps: { field: 'ts' } }),
-        { id: 'w', type: 'window', inputs: ['lines'], keyBy: 'word', window: { kind: 'tumbling', size: '1s' }, aggregate: 'count' },
+        {
+          id: 'w',
+          type: 'window',
+          inputs: ['lines'],
+          keyBy: 'word',
+          window: { kind: 'tumbling', size: '1s' },
+          aggregate: 'count',
+        },
         sink(['w']),
         { id: 'late', type: 'sink', inputs: ['w.late'], connector: { kind: 'stdout' } },
       ]),
@@ -184,7 +191,12 @@ describe('buildJobGraph: chaining', () => {
     expect(edge(g, 'lines->w')).toMatchObject({ partitioner: 'hash', keyBy: 'word' });
     expect(edge(g, 'w->out')).toMatchObject({ source: 'w', target: 'out', partitioner: 'forward' });
     expect(edge(g, 'w->out').sideOutput).toBeUndefined();
-    expect(edge(g, 'w.late->late')).toMatchObject({ source: 'w', target: 'late', partitioner: 'forward', sideOutput: 'late' });
+    expect(edge(g, 'w.late->late')).toMatchObject({
+      source: 'w',
+      target: 'late',
+      partitioner: 'forward',
+      sideOutput: 'late',
+    });
   });
 
   it('carries the job name and maxParallelism', () => {

@@ -64,7 +64,7 @@ export function buildJobGraph(spec: JobSpec): JobGraph {
   const vertices: PlanVertex[] = [];
   for (const head of spec.nodes.filter((n) => !chainsOntoInput(n))) {
     const chain = [head];
-    for (let next = consumers.get(head.id)!; next.length === 1 && chainsOntoInput(next[0]); ) {
+    for (let next = consumers.get(head.id)!; next.length === 1 && chainsOntoInput(next[0]);) {
       chain.push(next[0]);
       next = consumers.get(next[0].id)!;
     }

@@ -40,6 +40,7 @@ export function deployment(
     ...(restore && { restoredCheckpoint: restore.checkpointId }),
   };
   const tasks = new Map<string, TaskRef[]>(Object.keys(peers).map((tm) => [tm, []]));
-  for (const t of subtasks) tasks.get(slots[t.subtask].tm)?.push({ ...t, ...taskRestore(restore, t.vertex, t.subtask) });
+  for (const t of subtasks)
+    tasks.get(slots[t.subtask].tm)?.push({ ...t, ...taskRestore(restore, t.vertex, t.subtask) });
   return { plan, tasks };
 }

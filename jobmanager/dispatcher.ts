@@ -25,7 +25,8 @@ import type { RegisteredTaskManager, TaskManagerRegistry } from './scheduler/tm-
 const log = new Logger('dispatcher');
 
 /** The JM's config; checkpoints go to `<dataDir>/checkpoints/<jobId>/` unless the job names a storage. */
-export type DispatcherOptions = Pick<JobManagerConfig, 'heartbeatIntervalMs' | 'heartbeatTimeoutMs' | 'dataDir'> & Partial<Pick<JobManagerConfig, 'savepointDir'>>;
+export type DispatcherOptions = Pick<JobManagerConfig, 'heartbeatIntervalMs' | 'heartbeatTimeoutMs' | 'dataDir'> &
+  Partial<Pick<JobManagerConfig, 'savepointDir'>>;
 
 /** The savepoint a job is submitted from (`--from-savepoint`, `--allow-non-restored-state`). */
 export interface SavepointSettings {
@@ -82,7 +83,10 @@ export class Dispatcher {
       try {
         fromSavepoint = stored.savepoint && (await restoreFor(spec, stored.savepoint));
       } catch (err) {
-        log.error('the savepoint of a stored job cannot be read; it resumes from its checkpoints only', { job: stored.id, error: (err as Error).message });
+        log.error('the savepoint of a stored job cannot be read; it resumes from its checkpoints only', {
+          job: stored.id,
+          error: (err as Error).message,
+        });
       }
       const job = this.jobMaster(stored.id, spec, stored.functionsCode, fromSavepoint, stored.createdAt);
       this.jobs.set(stored.id, job);
@@ -90,7 +94,13 @@ export class Dispatcher {
     }
   }
 
-  private jobMaster(id: string, spec: JobSpec, functionsCode: string | undefined, fromSavepoint?: SavepointRestore, createdAt?: number): JobMaster {
+  private jobMaster(
+    id: string,
+    spec: JobSpec,
+    functionsCode: string | undefined,
+    fromSavepoint?: SavepointRestore,
+    createdAt?: number,
+  ): JobMaster {
     const checkpointStorage = spec.checkpointing
       ? new CheckpointStorage(checkpointDirFor(this.options.dataDir, id, spec.checkpointing.storage))
       : undefined;
@@ -109,7 +119,9 @@ export class Dispatcher {
   storeProblems(): HealthProblem[] {
     return [...this.jobs.values()].flatMap((job) => {
       const f = job.statusFailure;
-      return f ? [{ what: `the status of job ${job.id}`, code: f.error.code, message: f.error.message, since: f.since }] : [];
+      return f
+        ? [{ what: `the status of job ${job.id}`, code: f.error.code, message: f.error.message, since: f.since }]
+        : [];
     });
   }
 

@@ -16,7 +16,6 @@ export interface SubtaskStatus {
   error?: ErrorInfo;
 }
 
-
 const key = (vertex: string, subtask: number) => `${vertex}/${subtask}`;
 
 export class Executions {
@@ -27,7 +26,9 @@ export class Executions {
 
   /** A new attempt: every subtask SCHEDULED on its slot (slot i hosts subtask i of every vertex). */
   schedule(tasks: readonly { vertex: string; subtask: number }[], slots: SlotRef[]): void {
-    this.subtasks = new Map(tasks.map((t) => [key(t.vertex, t.subtask), { ...t, state: 'SCHEDULED' as const, slot: slots[t.subtask] }]));
+    this.subtasks = new Map(
+      tasks.map((t) => [key(t.vertex, t.subtask), { ...t, state: 'SCHEDULED' as const, slot: slots[t.subtask] }]),
+    );
   }
 
   get(vertex: string, subtask: number): SubtaskStatus | undefined {
@@ -68,7 +69,8 @@ export class Executions {
       if (!final && state !== undefined && EXECUTION_STATES.isTerminal(state)) continue;
       const prev = this.throughput.get(k);
       const dt = prev ? (now - prev.at) / 1000 : 0;
-      const rate = (cur: number, old: number | undefined) => (old !== undefined && dt > 0 ? Math.max(0, (cur - old) / dt) : 0);
+      const rate = (cur: number, old: number | undefined) =>
+        old !== undefined && dt > 0 ? Math.max(0, (cur - old) / dt) : 0;
       this.throughput.set(k, {
         recordsIn: c.recordsIn,
         recordsOut: c.recordsOut,

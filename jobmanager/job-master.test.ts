@@ -33,13 +33,19 @@ function spec(extra: Record<string, unknown> = {}) {
 function setup(extra: Record<string, unknown> = {}, storage?: CheckpointStorage) {
   const clock = new ManualClock();
   const rm = new TestingResourceManager();
-  const job = new JobMaster('j1', spec(extra), undefined, { resourceManager: rm, clock, timers: clock, checkpointStorage: storage });
+  const job = new JobMaster('j1', spec(extra), undefined, {
+    resourceManager: rm,
+    clock,
+    timers: clock,
+    checkpointStorage: storage,
+  });
   return { clock, rm, job };
 }
 
 /** Every subtask of the current attempt reports `state` from the TM that runs it. */
 function reportAll(job: JobMaster, state: 'RUNNING' | 'FINISHED' | 'CANCELED') {
-  for (const t of job.tasks.list()) job.updateTaskExecutionState(t.slot!.tm, { attempt: job.attempt, vertex: t.vertex, subtask: t.subtask, state });
+  for (const t of job.tasks.list())
+    job.updateTaskExecutionState(t.slot!.tm, { attempt: job.attempt, vertex: t.vertex, subtask: t.subtask, state });
 }
 
 describe('JobMaster', () => {
@@ -70,15 +76,32 @@ describe('JobMaster', () => {
     const tm = rm.addTaskManager('tm1', 2);
     job.start();
     reportAll(job, 'RUNNING');
-    job.updateTaskExecutionState('tm1', { attempt: 0, vertex: 'cnt', subtask: 1, state: 'FAILED', error: { message: 'boom' } });
+    job.updateTaskExecutionState('tm1', {
+      attempt: 0,
+      vertex: 'cnt',
+      subtask: 1,
+      state: 'FAILED',
+      error: { message: 'boom' },
+    });
     expect(job.state).toBe('RESTARTING');
     expect(tm.callsOf('cancelJob')).toHaveLength(1);
-    expect(job.tasks.list().map((t) => t.state).sort()).toEqual(['FAILED', 'RUNNING', 'RUNNING', 'RUNNING']);
+    expect(
+      job.tasks
+        .list()
+        .map((t) => t.state)
+        .sort(),
+    ).toEqual(['FAILED', 'RUNNING', 'RUNNING', 'RUNNING']);
     clock.advance(500);
     // the backoff has passed, but three tasks of the failed attempt still run (closing their sinks, say)
     expect(job.state).toBe('RESTARTING');
     job.updateTaskExecutionState('tm1', { attempt: 0, vertex: 'src', subtask: 0, state: 'CANCELED' });
-    job.updateTaskExecutionState('tm1', { attempt: 0, vertex: 'src', subtask: 1, state: 'FAILED', error: { message: 'also' } });
+    job.updateTaskExecutionState('tm1', {
+      attempt: 0,
+      vertex: 'src',
+      subtask: 1,
+      state: 'FAILED',
+      error: { message: 'also' },
+    });
     expect(job.state).toBe('RESTARTING');
     job.updateTaskExecutionState('tm1', { attempt: 0, vertex: 'cnt', subtask: 0, state: 'CANCELED' });
     expect(job.state).toBe('RUNNING');
@@ -89,18 +112,33 @@ describe('JobMaster', () => {
     job.updateTaskExecutionState('tm1', { attempt: 0, vertex: 'src', subtask: 0, state: 'FAILED' });
     expect(job.tasks.list().map((t) => t.state)).toEqual(['SCHEDULED', 'SCHEDULED', 'SCHEDULED', 'SCHEDULED']);
     reportAll(job, 'RUNNING');
-    job.updateTaskExecutionState('tm1', { attempt: 1, vertex: 'src', subtask: 0, state: 'FAILED', error: { message: 'again' } });
+    job.updateTaskExecutionState('tm1', {
+      attempt: 1,
+      vertex: 'src',
+      subtask: 0,
+      state: 'FAILED',
+      error: { message: 'again' },
+    });
     expect(job.state).toBe('FAILED');
     expect(job.failure).toEqual({ message: 'again' });
-    expect(job.exceptions.map((e) => [e.attempt, e.task, e.message])).toEqual([[0, 'cnt[1]', 'boom'], [1, 'src[0]', 'again']]);
+    expect(job.exceptions.map((e) => [e.attempt, e.task, e.message])).toEqual([
+      [0, 'cnt[1]', 'boom'],
+      [1, 'src[0]', 'again'],
+    ]);
   });
 
-  it('a restart waits for the failed attempt\'s tasks at most the cancel timeout, or until their TaskManager is lost', () => {
+  it("a restart waits for the failed attempt's tasks at most the cancel timeout, or until their TaskManager is lost", () => {
     const silent = setup({ restart: { attempts: 1, delay: 500 } });
     silent.rm.addTaskManager('tm1', 2);
     silent.job.start();
     reportAll(silent.job, 'RUNNING');
-    silent.job.updateTaskExecutionState('tm1', { attempt: 0, vertex: 'cnt', subtask: 1, state: 'FAILED', error: { message: 'boom' } });
+    silent.job.updateTaskExecutionState('tm1', {
+      attempt: 0,
+      vertex: 'cnt',
+      subtask: 1,
+      state: 'FAILED',
+      error: { message: 'boom' },
+    });
     silent.clock.advance(CANCEL_TIMEOUT_MS - 1);
     expect(silent.job.state).toBe('RESTARTING');
     silent.clock.advance(1);
@@ -111,14 +149,20 @@ describe('JobMaster', () => {
     lost.rm.addTaskManager('tm1', 2);
     lost.job.start();
     reportAll(lost.job, 'RUNNING');
-    lost.job.updateTaskExecutionState('tm1', { attempt: 0, vertex: 'cnt', subtask: 1, state: 'FAILED', error: { message: 'boom' } });
+    lost.job.updateTaskExecutionState('tm1', {
+      attempt: 0,
+      vertex: 'cnt',
+      subtask: 1,
+      state: 'FAILED',
+      error: { message: 'boom' },
+    });
     lost.clock.advance(500);
     expect(lost.job.state).toBe('RESTARTING');
     lost.job.taskManagerLost('tm1', 'connection closed');
     expect(lost.job.state).toBe('RUNNING');
   });
 
-  it('a restart waits only for the live TaskManagers\' tasks: those on a TaskManager lost before or after the failure count as ended', () => {
+  it("a restart waits only for the live TaskManagers' tasks: those on a TaskManager lost before or after the failure count as ended", () => {
     for (const lostFirst of [true, false]) {
       const { clock, rm, job } = setup({ restart: { attempts: 1, delay: 500 } });
       rm.addTaskManager('tm1', 1);
@@ -128,7 +172,13 @@ describe('JobMaster', () => {
       const lose = () => job.taskManagerLost('tm2', 'connection closed');
       if (lostFirst) lose();
       // a task on tm1 loses its data connection with tm2 (or, tm2 lost first, is cancelled)
-      job.updateTaskExecutionState('tm1', { attempt: 0, vertex: 'cnt', subtask: 0, state: 'FAILED', error: { message: 'data connection lost' } });
+      job.updateTaskExecutionState('tm1', {
+        attempt: 0,
+        vertex: 'cnt',
+        subtask: 0,
+        state: 'FAILED',
+        error: { message: 'data connection lost' },
+      });
       if (!lostFirst) lose();
       job.updateTaskExecutionState('tm1', { attempt: 0, vertex: 'src', subtask: 0, state: 'CANCELED' });
       expect(job.tasks.list().every((t) => ['FAILED', 'CANCELED'].includes(t.state))).toBe(true);
@@ -143,7 +193,13 @@ describe('JobMaster', () => {
     job.start();
     expect(job.restart).toEqual({ strategy: 'none' });
     reportAll(job, 'RUNNING');
-    job.updateTaskExecutionState('tm1', { attempt: 0, vertex: 'src', subtask: 0, state: 'FAILED', error: { message: 'boom' } });
+    job.updateTaskExecutionState('tm1', {
+      attempt: 0,
+      vertex: 'src',
+      subtask: 0,
+      state: 'FAILED',
+      error: { message: 'boom' },
+    });
     expect(job.state).toBe('FAILED');
   });
 
@@ -221,12 +277,17 @@ describe('JobMaster', () => {
     const [t] = job.tasks.list();
     job.updateTaskExecutionState(t.slot!.tm, { attempt: 0, vertex: t.vertex, subtask: t.subtask, state: 'RUNNING' });
     job.updateTaskExecutionState(t.slot!.tm, { attempt: 0, vertex: t.vertex, subtask: t.subtask, state: 'FINISHED' });
-    expect(() => job.updateTaskExecutionState(t.slot!.tm, { attempt: 0, vertex: t.vertex, subtask: t.subtask, state: 'RUNNING' })).toThrow(
-      IllegalStateTransitionError,
-    );
+    expect(() =>
+      job.updateTaskExecutionState(t.slot!.tm, { attempt: 0, vertex: t.vertex, subtask: t.subtask, state: 'RUNNING' }),
+    ).toThrow(IllegalStateTransitionError);
     const other = job.tasks.list()[1];
     const stranger = other.slot!.tm === 'tm1' ? 'tm2' : 'tm1';
-    job.updateTaskExecutionState(stranger, { attempt: 0, vertex: other.vertex, subtask: other.subtask, state: 'FAILED' });
+    job.updateTaskExecutionState(stranger, {
+      attempt: 0,
+      vertex: other.vertex,
+      subtask: other.subtask,
+      state: 'FAILED',
+    });
     expect(job.state).toBe('RUNNING');
   });
 });
@@ -240,41 +301,71 @@ describe('JobMaster with checkpoints', () => {
 
   /** Waits for the JobMaster's file writes (checkpoint metadata) to land, polling with a deadline. */
   async function eventually<T>(what: string, fn: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
-    const v = await pollUntil(async () => {
-      const got = fn();
-      return got === false ? undefined : got;
-    }, timeoutMs, 5);
+    const v = await pollUntil(
+      async () => {
+        const got = fn();
+        return got === false ? undefined : got;
+      },
+      timeoutMs,
+      5,
+    );
     if (v === undefined) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     return v;
   }
 
   it('a restarted attempt is deployed from the latest completed checkpoint, each task with its handle', async () => {
     // an interval the test never reaches: checkpoints are triggered by hand
-    const { clock, rm, job } = setup({ checkpointing: { interval: 100_000_000 } }, new CheckpointStorage(join(root, 'j1')));
+    const { clock, rm, job } = setup(
+      { checkpointing: { interval: 100_000_000 } },
+      new CheckpointStorage(join(root, 'j1')),
+    );
     const tm = rm.addTaskManager('tm1', 2);
     job.start();
     reportAll(job, 'RUNNING');
     const cp = job.checkpoints!.tick()!;
-    expect(tm.callsOf('triggerCheckpoint')).toEqual([{ t: 'triggerCheckpoint', jobId: 'j1', attempt: 0, checkpointId: cp.id }]);
+    expect(tm.callsOf('triggerCheckpoint')).toEqual([
+      { t: 'triggerCheckpoint', jobId: 'j1', attempt: 0, checkpointId: cp.id },
+    ]);
     const dir = job.checkpointDir!;
-    job.tasks.list().forEach((t, i) =>
-      job.acknowledgeCheckpoint('tm1', 0, cp.id, t.vertex, t.subtask, { path: join(dir, `chk-${cp.id}`, `${t.vertex}-${t.subtask}.bin`), size: i, sha256: 'b'.repeat(64) }),
-    );
+    job.tasks
+      .list()
+      .forEach((t, i) =>
+        job.acknowledgeCheckpoint('tm1', 0, cp.id, t.vertex, t.subtask, {
+          path: join(dir, `chk-${cp.id}`, `${t.vertex}-${t.subtask}.bin`),
+          size: i,
+          sha256: 'b'.repeat(64),
+        }),
+      );
     await eventually('the checkpoint to complete', () => tm.callsOf('notifyCheckpointComplete').length === 1);
 
     job.taskManagerLost('tm1', 'connection closed');
     clock.advance(2000);
-    const deploys = await eventually('the restored attempt', () => (tm.callsOf('submitTasks').length === 2 ? tm.callsOf('submitTasks') : undefined));
+    const deploys = await eventually('the restored attempt', () =>
+      tm.callsOf('submitTasks').length === 2 ? tm.callsOf('submitTasks') : undefined,
+    );
     const { plan, tasks } = deploys[1];
     expect(plan.attempt).toBe(1);
     expect(plan.restoredCheckpoint).toBe(cp.id);
     expect(plan.checkpointDir).toBe(join(root, 'j1'));
-    expect(tasks.map((t) => t.state?.path).sort()).toEqual(job.tasks.list().map((t) => join(root, 'j1', `chk-${cp.id}`, `${t.vertex}-${t.subtask}.bin`)).sort());
+    expect(tasks.map((t) => t.state?.path).sort()).toEqual(
+      job.tasks
+        .list()
+        .map((t) => join(root, 'j1', `chk-${cp.id}`, `${t.vertex}-${t.subtask}.bin`))
+        .sort(),
+    );
     // The restored attempt finds a snapshot corrupt: that checkpoint is set aside, the next restore has none left.
-    job.updateTaskExecutionState('tm1', { attempt: 1, vertex: tasks[0].vertex, subtask: tasks[0].subtask, state: 'FAILED', error: { message: 'bad', code: 'CHECKPOINT_CORRUPT' } });
+    job.updateTaskExecutionState('tm1', {
+      attempt: 1,
+      vertex: tasks[0].vertex,
+      subtask: tasks[0].subtask,
+      state: 'FAILED',
+      error: { message: 'bad', code: 'CHECKPOINT_CORRUPT' },
+    });
     reportAll(job, 'CANCELED');
     clock.advance(5000);
-    const third = await eventually('the attempt after', () => (tm.callsOf('submitTasks').length === 3 ? tm.callsOf('submitTasks')[2] : undefined));
+    const third = await eventually('the attempt after', () =>
+      tm.callsOf('submitTasks').length === 3 ? tm.callsOf('submitTasks')[2] : undefined,
+    );
     expect(third.plan.restoredCheckpoint).toBeUndefined();
     expect(third.tasks.every((t) => t.state === undefined)).toBe(true);
     job.close();
@@ -285,29 +376,49 @@ describe('JobMaster with checkpoints', () => {
     const statuses: unknown[] = [];
     const clock = new ManualClock();
     const rm = new TestingResourceManager();
-    const services = { resourceManager: rm, clock, timers: clock, checkpointStorage: storage, persist: (s: unknown) => statuses.push(s) };
+    const services = {
+      resourceManager: rm,
+      clock,
+      timers: clock,
+      checkpointStorage: storage,
+      persist: (s: unknown) => statuses.push(s),
+    };
     const job = new JobMaster('j1', spec({ checkpointing: { interval: 100_000_000 } }), undefined, services);
     const tm = rm.addTaskManager('tm1', 2);
     job.start();
     reportAll(job, 'RUNNING');
     const cp = job.checkpoints!.tick()!;
     for (const t of job.tasks.list()) {
-      job.acknowledgeCheckpoint('tm1', 0, cp.id, t.vertex, t.subtask, { path: join(root, 'j1', `chk-${cp.id}`, `${t.vertex}-${t.subtask}.bin`), size: 1, sha256: 'c'.repeat(64) });
+      job.acknowledgeCheckpoint('tm1', 0, cp.id, t.vertex, t.subtask, {
+        path: join(root, 'j1', `chk-${cp.id}`, `${t.vertex}-${t.subtask}.bin`),
+        size: 1,
+        sha256: 'c'.repeat(64),
+      });
     }
     await eventually('the checkpoint to complete', () => tm.callsOf('notifyCheckpointComplete').length === 1);
     const saved = statuses[statuses.length - 1] as Parameters<JobMaster['resume']>[0];
     expect(saved).toEqual({
-      state: 'RUNNING', attempt: 0, restarts: 0, latestCheckpoint: { id: cp.id, metadata: join(root, 'j1', `chk-${cp.id}`, '_metadata.json') },
-      startedAt: clock.now(), checkpointCounts: { completed: 1, failed: 0 }, exceptions: [],
+      state: 'RUNNING',
+      attempt: 0,
+      restarts: 0,
+      latestCheckpoint: { id: cp.id, metadata: join(root, 'j1', `chk-${cp.id}`, '_metadata.json') },
+      startedAt: clock.now(),
+      checkpointCounts: { completed: 1, failed: 0 },
+      exceptions: [],
     });
     job.close(); // the JobManager dies
 
     const rm2 = new TestingResourceManager();
-    const resumed = new JobMaster('j1', spec({ checkpointing: { interval: 100_000_000 } }), undefined, { ...services, resourceManager: rm2 });
+    const resumed = new JobMaster('j1', spec({ checkpointing: { interval: 100_000_000 } }), undefined, {
+      ...services,
+      resourceManager: rm2,
+    });
     const tm2 = rm2.addTaskManager('tm1', 2);
     clock.advance(60_000);
     resumed.resume(saved);
-    const [deploy] = await eventually('the resumed attempt', () => (tm2.callsOf('submitTasks').length === 1 ? tm2.callsOf('submitTasks') : undefined));
+    const [deploy] = await eventually('the resumed attempt', () =>
+      tm2.callsOf('submitTasks').length === 1 ? tm2.callsOf('submitTasks') : undefined,
+    );
     expect(deploy.plan).toMatchObject({ attempt: 1, restoredCheckpoint: cp.id });
     expect(deploy.tasks.every((t) => t.state?.path.includes(`chk-${cp.id}`))).toBe(true);
     expect(resumed.restarts).toBe(0);
@@ -320,24 +431,62 @@ describe('JobMaster with checkpoints', () => {
     const statuses: StatusToWrite[] = [];
     const clock = new ManualClock();
     const rm = new TestingResourceManager();
-    const exceptions = Array.from({ length: EXCEPTION_HISTORY_SIZE }, (_, i) => ({ time: i, attempt: i, message: `failure ${i}` }));
+    const exceptions = Array.from({ length: EXCEPTION_HISTORY_SIZE }, (_, i) => ({
+      time: i,
+      attempt: i,
+      message: `failure ${i}`,
+    }));
     const saved: StatusToWrite = {
-      state: 'RUNNING', attempt: 20, restarts: 3, latestCheckpoint: null, startedAt: 12_345, checkpointCounts: { completed: 60, failed: 7 }, exceptions,
+      state: 'RUNNING',
+      attempt: 20,
+      restarts: 3,
+      latestCheckpoint: null,
+      startedAt: 12_345,
+      checkpointCounts: { completed: 60, failed: 7 },
+      exceptions,
     };
-    const job = new JobMaster('j1', spec({ checkpointing: { interval: 100_000_000 }, restart: { attempts: 10, delay: 0 } }), undefined, {
-      resourceManager: rm, clock, timers: clock, checkpointStorage: new CheckpointStorage(join(root, 'j1')), persist: (s) => statuses.push(s), createdAt: 11_111,
-    });
+    const job = new JobMaster(
+      'j1',
+      spec({ checkpointing: { interval: 100_000_000 }, restart: { attempts: 10, delay: 0 } }),
+      undefined,
+      {
+        resourceManager: rm,
+        clock,
+        timers: clock,
+        checkpointStorage: new CheckpointStorage(join(root, 'j1')),
+        persist: (s) => statuses.push(s),
+        createdAt: 11_111,
+      },
+    );
     rm.addTaskManager('tm1', 2);
     job.resume(saved);
     await eventually('the resumed attempt', () => job.state === 'RUNNING');
     expect(job.createdAt).toBe(11_111);
-    expect(jobDetails(job)).toMatchObject({ startTime: 12_345, attempt: 21, restarts: 3, checkpoints: { completed: 60, failed: 7 } });
+    expect(jobDetails(job)).toMatchObject({
+      startTime: 12_345,
+      attempt: 21,
+      restarts: 3,
+      checkpoints: { completed: 60, failed: 7 },
+    });
     expect(job.exceptions).toEqual(exceptions);
     reportAll(job, 'RUNNING');
-    job.updateTaskExecutionState('tm1', { attempt: 21, vertex: 'src', subtask: 0, state: 'FAILED', error: { message: 'after the failover' } });
+    job.updateTaskExecutionState('tm1', {
+      attempt: 21,
+      vertex: 'src',
+      subtask: 0,
+      state: 'FAILED',
+      error: { message: 'after the failover' },
+    });
     // the oldest exception makes room for the new one
-    expect(job.exceptions.map((e) => e.message)).toEqual([...exceptions.slice(1).map((e) => e.message), 'after the failover']);
-    expect(statuses[statuses.length - 1]).toMatchObject({ startedAt: 12_345, checkpointCounts: { completed: 60, failed: 7 }, exceptions: job.exceptions });
+    expect(job.exceptions.map((e) => e.message)).toEqual([
+      ...exceptions.slice(1).map((e) => e.message),
+      'after the failover',
+    ]);
+    expect(statuses[statuses.length - 1]).toMatchObject({
+      startedAt: 12_345,
+      checkpointCounts: { completed: 60, failed: 7 },
+      exceptions: job.exceptions,
+    });
     job.close();
   });
 });
@@ -347,7 +496,10 @@ function diskOf() {
   const disk = { full: false, stored: undefined as StatusToWrite | undefined, tries: [] as number[] };
   const persist = (s: StatusToWrite) => {
     disk.tries.push(s.attempt);
-    if (disk.full) throw new JobStoreError('cannot store the status of job j1 under /data/jobs: ENOSPC: no space left on device, write');
+    if (disk.full)
+      throw new JobStoreError(
+        'cannot store the status of job j1 under /data/jobs: ENOSPC: no space left on device, write',
+      );
     disk.stored = s;
   };
   return { disk, persist };
@@ -358,7 +510,12 @@ describe('JobMaster whose status cannot be written (a full disk)', () => {
     const { disk, persist } = diskOf();
     const clock = new ManualClock();
     const rm = new TestingResourceManager();
-    const job = new JobMaster('j1', spec({ restart: { attempts: 10, delay: 100 } }), undefined, { resourceManager: rm, clock, timers: clock, persist });
+    const job = new JobMaster('j1', spec({ restart: { attempts: 10, delay: 100 } }), undefined, {
+      resourceManager: rm,
+      clock,
+      timers: clock,
+      persist,
+    });
     const tm = rm.addTaskManager('tm1', 2);
     job.start();
     reportAll(job, 'RUNNING');
@@ -371,9 +528,14 @@ describe('JobMaster whose status cannot be written (a full disk)', () => {
     expect(job.state).toBe('CREATED');
     expect(job.attempt).toBe(1);
     expect(deployed()).toEqual([0]);
-    expect(job.reason).toMatch(/^attempt 1 is not deployed until the job status that holds it is written: .*ENOSPC: no space left on device.*\(retrying in \d+ ms\)$/);
+    expect(job.reason).toMatch(
+      /^attempt 1 is not deployed until the job status that holds it is written: .*ENOSPC: no space left on device.*\(retrying in \d+ ms\)$/,
+    );
     expect(job.statusFailure?.error.code).toBe('JOB_STORE');
-    expect(job.exceptions.map((e) => e.code ?? e.message)).toEqual(['TaskManager tm1 was lost: connection closed', 'JOB_STORE']);
+    expect(job.exceptions.map((e) => e.code ?? e.message)).toEqual([
+      'TaskManager tm1 was lost: connection closed',
+      'JOB_STORE',
+    ]);
     expect(job.exceptions[1].message).toMatch(/^cannot persist the job status: .*no space left on device/);
 
     // retried with back-off, still nothing deployed: the store says attempt 0, so a JobManager taking over now resumes with 1
@@ -415,7 +577,12 @@ describe('JobMaster whose status cannot be written (a full disk)', () => {
     expect(tm.callsOf('submitTasks')).toEqual([]);
     disk.full = false;
     clock.advance(WRITE_RETRY.maxMs);
-    expect(tm.callsOf('submitTasks').map((c) => `${c.plan.jobId}#${c.plan.attempt}`).sort()).toEqual(['j1#0', 'j2#5']);
+    expect(
+      tm
+        .callsOf('submitTasks')
+        .map((c) => `${c.plan.jobId}#${c.plan.attempt}`)
+        .sort(),
+    ).toEqual(['j1#0', 'j2#5']);
     fresh.close();
     resumed.close();
   });

@@ -99,10 +99,21 @@ export class JobMaster implements JobMasterGateway {
     this.clock = services.clock ?? systemClock;
     this.timers = services.timers ?? systemTimers;
     this.createdAt = services.createdAt ?? this.clock.now();
-    this.status = new StatusWriter(() => this.statusToWrite(), (s) => services.persist?.(s), this.timers, () => this.clock.now(), {
-      failed: (f, first) => this.statusNotWritten(f, first),
-      recovered: (since) => log.info('job status written again', { job: this.id, attempt: this.attempt, failingForMs: this.clock.now() - since }),
-    });
+    this.status = new StatusWriter(
+      () => this.statusToWrite(),
+      (s) => services.persist?.(s),
+      this.timers,
+      () => this.clock.now(),
+      {
+        failed: (f, first) => this.statusNotWritten(f, first),
+        recovered: (since) =>
+          log.info('job status written again', {
+            job: this.id,
+            attempt: this.attempt,
+            failingForMs: this.clock.now() - since,
+          }),
+      },
+    );
     this.execution = buildExecutionGraph(buildJobGraph(spec));
     this.tasks = new Executions(this.clock);
     this.restart = effectiveRestart(spec);
@@ -147,7 +158,8 @@ export class JobMaster implements JobMasterGateway {
     try {
       return await triggerSavepoint(this, dir ?? this.services.savepointDir, stop);
     } catch (err) {
-      if (stop && this.state === 'RUNNING') this.failAttempt({ message: `stop-with-savepoint failed: ${(err as Error).message}` });
+      if (stop && this.state === 'RUNNING')
+        this.failAttempt({ message: `stop-with-savepoint failed: ${(err as Error).message}` });
       throw err;
     }
   }
@@ -191,7 +203,10 @@ export class JobMaster implements JobMasterGateway {
     // A task that never reports back (stuck in a user function, say) must not hold the job forever.
     this.cancelTimer = this.timers.schedule(() => {
       if (this.state !== 'CANCELLING') return;
-      log.warn('tasks did not confirm the cancel; treating them as stopped', { job: this.id, afterMs: CANCEL_TIMEOUT_MS });
+      log.warn('tasks did not confirm the cancel; treating them as stopped', {
+        job: this.id,
+        afterMs: CANCEL_TIMEOUT_MS,
+      });
       this.tasks.abandon();
       this.settle();
     }, CANCEL_TIMEOUT_MS);
@@ -210,32 +225,61 @@ export class JobMaster implements JobMasterGateway {
       return;
     }
     if (this.state !== 'RUNNING' && this.state !== 'CANCELLING') return;
-    if (!st || st.slot?.tm !== tm) return void log.warn('task report from a TaskManager that does not run the task', { job: this.id, tm, task: `${u.vertex}[${u.subtask}]` });
+    if (!st || st.slot?.tm !== tm)
+      return void log.warn('task report from a TaskManager that does not run the task', {
+        job: this.id,
+        tm,
+        task: `${u.vertex}[${u.subtask}]`,
+      });
     this.tasks.update(st, u.state, u.error);
     if (u.counters) this.tasks.updateCounters(this.attempt, [u.counters], true);
     // A finished task acks no more checkpoints: the one in progress cannot complete.
     if (u.state === 'FINISHED') this.checkpoints?.abort(`task ${u.vertex}[${u.subtask}] finished`);
     if (u.state === 'FAILED' && this.state === 'RUNNING') {
       // A snapshot this attempt restored is missing or corrupt: the next restore takes the checkpoint before it.
-      if (u.error?.code === 'CHECKPOINT_CORRUPT' && this.restoredCheckpoint !== undefined) this.checkpoints?.invalidate(this.restoredCheckpoint);
+      if (u.error?.code === 'CHECKPOINT_CORRUPT' && this.restoredCheckpoint !== undefined)
+        this.checkpoints?.invalidate(this.restoredCheckpoint);
       const failure = u.error ?? { message: `task ${u.vertex}[${u.subtask}] failed` };
-      this.recordException({ time: this.clock.now(), attempt: u.attempt, task: `${u.vertex}[${u.subtask}]`, ...failure });
+      this.recordException({
+        time: this.clock.now(),
+        attempt: u.attempt,
+        task: `${u.vertex}[${u.subtask}]`,
+        ...failure,
+      });
       return this.failAttempt(failure, true);
     }
     this.settle();
   }
 
   /** Only the TM that runs the subtask may speak for it (slot i hosts subtask i of every vertex). */
-  acknowledgeCheckpoint(tm: string, attempt: number, checkpointId: number, vertex: string, subtask: number, handle: StateHandle): void {
+  acknowledgeCheckpoint(
+    tm: string,
+    attempt: number,
+    checkpointId: number,
+    vertex: string,
+    subtask: number,
+    handle: StateHandle,
+  ): void {
     if (this.slots?.[subtask]?.tm === tm) this.checkpoints?.acknowledge(attempt, checkpointId, vertex, subtask, handle);
   }
 
-  declineCheckpoint(tm: string, attempt: number, checkpointId: number, vertex: string, subtask: number, reason: string): void {
+  declineCheckpoint(
+    tm: string,
+    attempt: number,
+    checkpointId: number,
+    vertex: string,
+    subtask: number,
+    reason: string,
+  ): void {
     if (this.slots?.[subtask]?.tm === tm) this.checkpoints?.decline(attempt, checkpointId, vertex, subtask, reason);
   }
 
   reportCounters(tm: string, counters: TaskCounters[]): void {
-    if (this.runsOn(tm)) this.tasks.updateCounters(this.attempt, counters.filter((c) => c.jobId === this.id));
+    if (this.runsOn(tm))
+      this.tasks.updateCounters(
+        this.attempt,
+        counters.filter((c) => c.jobId === this.id),
+      );
   }
 
   taskManagerLost(tm: string, reason: string): void {
@@ -288,7 +332,11 @@ export class JobMaster implements JobMasterGateway {
   private deploy(slots: SlotRef[]): void {
     const rm = this.services.resourceManager;
     const gateways = new Map([...new Set(slots.map((s) => s.tm))].map((tm) => [tm, rm.taskExecutor(tm)!]));
-    log.info('deploying job', { job: this.id, attempt: this.attempt, slots: slots.map((s) => `${s.tm}#${s.slot}`).join(',') });
+    log.info('deploying job', {
+      job: this.id,
+      attempt: this.attempt,
+      slots: slots.map((s) => `${s.tm}#${s.slot}`).join(','),
+    });
     this.slots = slots;
     const restore = this.restore;
     this.restore = undefined;
@@ -343,7 +391,11 @@ export class JobMaster implements JobMasterGateway {
       restart();
     }, delay);
     const silent = this.timers.schedule(() => {
-      if (!this.tasks.every(EXECUTION_STATES.isTerminal)) log.warn('tasks of the failed attempt did not confirm their end; treating them as stopped', { job: this.id, afterMs: CANCEL_TIMEOUT_MS });
+      if (!this.tasks.every(EXECUTION_STATES.isTerminal))
+        log.warn('tasks of the failed attempt did not confirm their end; treating them as stopped', {
+          job: this.id,
+          afterMs: CANCEL_TIMEOUT_MS,
+        });
       this.tasks.abandon();
       restart();
     }, CANCEL_TIMEOUT_MS);
@@ -372,7 +424,11 @@ export class JobMaster implements JobMasterGateway {
   /** FINISHED when every task finished; CANCELED when a cancelled job has no task left running. */
   private settle(): void {
     if (this.state === 'RUNNING' && this.tasks.every((s) => s === 'FINISHED')) this.transition('FINISHED');
-    else if (this.state === 'CANCELLING' && this.tasks.every((s) => s === 'FINISHED' || s === 'FAILED' || s === 'CANCELED')) this.transition('CANCELED');
+    else if (
+      this.state === 'CANCELLING' &&
+      this.tasks.every((s) => s === 'FINISHED' || s === 'FAILED' || s === 'CANCELED')
+    )
+      this.transition('CANCELED');
   }
 
   private transition(to: JobState, reason?: string): void {
@@ -425,8 +481,17 @@ export class JobMaster implements JobMasterGateway {
   /** A status write failed (a full disk): the job says why in its exceptions and, while it waits to deploy, its reason. */
   private statusNotWritten({ error, retryInMs }: WriteFailure, first: boolean): void {
     if (first) {
-      log.error('cannot persist the job status; retrying with back-off', { job: this.id, attempt: this.attempt, error: error.message });
-      this.recordException({ time: this.clock.now(), attempt: this.attempt, code: error.code, message: `cannot persist the job status: ${error.message}` });
+      log.error('cannot persist the job status; retrying with back-off', {
+        job: this.id,
+        attempt: this.attempt,
+        error: error.message,
+      });
+      this.recordException({
+        time: this.clock.now(),
+        attempt: this.attempt,
+        code: error.code,
+        message: `cannot persist the job status: ${error.message}`,
+      });
     }
     if (this.state === 'CREATED' && !this.status.isDurable(this.attempt)) {
       this.reason = `attempt ${this.attempt} is not deployed until the job status that holds it is written: ${error.message} (retrying in ${retryInMs} ms)`;
@@ -435,7 +500,8 @@ export class JobMaster implements JobMasterGateway {
 
   private recordException(e: JobException): void {
     this.exceptions.push(e);
-    if (this.exceptions.length > EXCEPTION_HISTORY_SIZE) this.exceptions.splice(0, this.exceptions.length - EXCEPTION_HISTORY_SIZE);
+    if (this.exceptions.length > EXCEPTION_HISTORY_SIZE)
+      this.exceptions.splice(0, this.exceptions.length - EXCEPTION_HISTORY_SIZE);
   }
 
   private taskExecutors() {

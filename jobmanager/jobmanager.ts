@@ -90,7 +90,11 @@ export class JobManager {
           if (tm) throw new ProtocolError('register sent twice on one connection');
           const { secret } = this.security;
           if (secret && !secret.verify('tm-register', nonce, frame.proof)) {
-            logRefused('a TaskManager', peer, `${frame.tmId}: ${frame.proof === undefined ? 'no proof of the cluster secret' : 'wrong proof of the cluster secret'}`);
+            logRefused(
+              'a TaskManager',
+              peer,
+              `${frame.tmId}: ${frame.proof === undefined ? 'no proof of the cluster secret' : 'wrong proof of the cluster secret'}`,
+            );
             return void ws.close(1008, 'authentication failed: the cluster secret is required');
           }
           tm = this.dispatcher.registry.register(ws, frame.tmId, frame.slots, frame.dataAddress, frame.metricsAddress);
@@ -118,7 +122,9 @@ export class JobManager {
   /** Writes to the data dir that fail and are retried: the lock's and the jobs' statuses (GET /health). */
   private problems(): HealthProblem[] {
     const lock = this.lock.updateFailure;
-    const own = lock ? [{ what: `the lock ${this.lock.path}`, code: lock.error.code, message: lock.error.message, since: lock.since }] : [];
+    const own = lock
+      ? [{ what: `the lock ${this.lock.path}`, code: lock.error.code, message: lock.error.message, since: lock.since }]
+      : [];
     return [...own, ...this.dispatcher.storeProblems()];
   }
 
@@ -143,7 +149,11 @@ export class JobManager {
       throw err;
     }
     const s = this.security.tls.cert ? 's' : '';
-    log.info('started', { rest: `http${s}://${this.options.host}:${port}`, taskmanagers: `ws${s}://${this.options.host}:${port}/tm`, secret: this.security.secret ? 'required' : 'none' });
+    log.info('started', {
+      rest: `http${s}://${this.options.host}:${port}`,
+      taskmanagers: `ws${s}://${this.options.host}:${port}/tm`,
+      secret: this.security.secret ? 'required' : 'none',
+    });
     return port;
   }
 

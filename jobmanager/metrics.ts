@@ -23,7 +23,10 @@ export class JobManagerMetrics {
     collectDefaultMetrics({ register: this.registry });
     const registers = [this.registry];
     new Gauge({
-      name: 'flinkx_jobs', help: 'Jobs known to the JobManager, by state.', registers, labelNames: ['state'],
+      name: 'flinkx_jobs',
+      help: 'Jobs known to the JobManager, by state.',
+      registers,
+      labelNames: ['state'],
       collect() {
         const counts = new Map<JobState, number>(JOB_STATES.states.map((s) => [s, 0]));
         for (const job of dispatcher.jobs.values()) counts.set(job.state, (counts.get(job.state) ?? 0) + 1);
@@ -31,7 +34,10 @@ export class JobManagerMetrics {
       },
     });
     new Counter({
-      name: 'flinkx_job_restarts_total', help: 'Restarts of a job that has not ended.', registers, labelNames: ['job_id', 'job_name'],
+      name: 'flinkx_job_restarts_total',
+      help: 'Restarts of a job that has not ended.',
+      registers,
+      labelNames: ['job_id', 'job_name'],
       collect() {
         this.reset();
         for (const job of dispatcher.jobs.values()) {
@@ -40,9 +46,13 @@ export class JobManagerMetrics {
       },
     });
     const liveCheckpointing = () =>
-      [...dispatcher.jobs.values()].filter((j) => !isTerminal(j.state) && j.checkpoints).map((j) => ({ job: j, cps: j.checkpoints!.snapshot() }));
+      [...dispatcher.jobs.values()]
+        .filter((j) => !isTerminal(j.state) && j.checkpoints)
+        .map((j) => ({ job: j, cps: j.checkpoints!.snapshot() }));
     new Counter({
-      name: 'flinkx_checkpoints_total', help: 'Checkpoints of a job that has not ended, by final status.', registers,
+      name: 'flinkx_checkpoints_total',
+      help: 'Checkpoints of a job that has not ended, by final status.',
+      registers,
       labelNames: ['job_id', 'job_name', 'status'],
       collect() {
         this.reset();
@@ -55,17 +65,27 @@ export class JobManagerMetrics {
     });
     const latestGauge = (name: string, help: string, value: (e: { duration: number; size: number }) => number) =>
       new Gauge({
-        name, help, registers, labelNames: ['job_id', 'job_name'],
+        name,
+        help,
+        registers,
+        labelNames: ['job_id', 'job_name'],
         collect() {
           this.reset();
-          for (const { job, cps } of liveCheckpointing()) if (cps.latest) this.set({ job_id: job.id, job_name: job.spec.name }, value(cps.latest));
+          for (const { job, cps } of liveCheckpointing())
+            if (cps.latest) this.set({ job_id: job.id, job_name: job.spec.name }, value(cps.latest));
         },
       });
-    latestGauge('flinkx_checkpoint_duration_seconds', 'Duration of the latest completed checkpoint.', (e) => e.duration / 1000);
+    latestGauge(
+      'flinkx_checkpoint_duration_seconds',
+      'Duration of the latest completed checkpoint.',
+      (e) => e.duration / 1000,
+    );
     latestGauge('flinkx_checkpoint_size_bytes', 'Size of the latest completed checkpoint.', (e) => e.size);
     // One gauge with a state label rather than a `..._total` gauge (a Prometheus counter suffix).
     new Gauge({
-      name: 'flinkx_taskmanager_slots', help: 'Slots of a registered TaskManager, by state (free: not allocated to a job).', registers,
+      name: 'flinkx_taskmanager_slots',
+      help: 'Slots of a registered TaskManager, by state (free: not allocated to a job).',
+      registers,
       labelNames: ['tm', 'state'],
       collect() {
         this.reset();
@@ -80,11 +100,13 @@ export class JobManagerMetrics {
 
   /** `GET|HEAD /metrics`. */
   async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return void reply(res, 405, 'text/plain; charset=utf-8', `${req.method} is not allowed on /metrics\n`);
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return void reply(res, 405, 'text/plain; charset=utf-8', `${req.method} is not allowed on /metrics\n`);
     try {
       reply(res, 200, this.registry.contentType, await this.registry.metrics(), req.method === 'HEAD');
     } catch (err) {
-      if (!res.headersSent) reply(res, 500, 'text/plain; charset=utf-8', `metrics collection failed: ${(err as Error).message}\n`);
+      if (!res.headersSent)
+        reply(res, 500, 'text/plain; charset=utf-8', `metrics collection failed: ${(err as Error).message}\n`);
     }
   }
 

@@ -3,7 +3,10 @@ import { Deployments } from './deployments';
 
 configureLogging('warn', 'text');
 
-const tasks = [{ vertex: 'src', subtask: 0 }, { vertex: 'sink', subtask: 0 }];
+const tasks = [
+  { vertex: 'src', subtask: 0 },
+  { vertex: 'sink', subtask: 0 },
+];
 /** Slot i hosts subtask i. */
 const slotOf = (t: { subtask: number }) => t.subtask;
 
@@ -70,11 +73,15 @@ describe('Deployments', () => {
     try {
       d.taskState('k', 3, 'src', 1, 'CANCELED');
       d.taskState('j', 1, 'src', 0, 'CANCELED');
-      expect(stderr.mock.calls.some((c) => String(c[0]).includes('every task of the lost JobManager ended'))).toBe(false);
+      expect(stderr.mock.calls.some((c) => String(c[0]).includes('every task of the lost JobManager ended'))).toBe(
+        false,
+      );
       await Promise.resolve();
       expect(gone).toBe(false);
       d.taskState('j', 1, 'sink', 0, 'CANCELED');
-      expect(stderr.mock.calls.some((c) => String(c[0]).includes('every task of the lost JobManager ended'))).toBe(true);
+      expect(stderr.mock.calls.some((c) => String(c[0]).includes('every task of the lost JobManager ended'))).toBe(
+        true,
+      );
     } finally {
       configureLogging('warn', 'text');
     }

@@ -43,7 +43,13 @@ export class Deployments {
   private readonly orphans = new Set<string>();
   private orphansEnded: (() => void)[] = [];
 
-  deployed(jobId: string, attempt: number, peers: Iterable<string>, tasks: readonly TaskRef[], slotOf: (t: TaskRef) => number): void {
+  deployed(
+    jobId: string,
+    attempt: number,
+    peers: Iterable<string>,
+    tasks: readonly TaskRef[],
+    slotOf: (t: TaskRef) => number,
+  ): void {
     const prefix = attemptPrefix(jobId, attempt);
     let d = this.byPrefix.get(prefix);
     if (!d) {
@@ -84,15 +90,19 @@ export class Deployments {
   unended(jobId: string): UnendedTask[] {
     return [...this.byPrefix.values()]
       .filter((d) => d.jobId === jobId)
-      .flatMap((d) => [...d.tasks].map(([key, slot]) => {
-        const cut = key.lastIndexOf('/');
-        return { jobId, attempt: d.attempt, vertex: key.slice(0, cut), subtask: Number(key.slice(cut + 1)), slot };
-      }));
+      .flatMap((d) =>
+        [...d.tasks].map(([key, slot]) => {
+          const cut = key.lastIndexOf('/');
+          return { jobId, attempt: d.attempt, vertex: key.slice(0, cut), subtask: Number(key.slice(cut + 1)), slot };
+        }),
+      );
   }
 
   /** Every task here in `slot` that has not ended. */
   inSlot(slot: number): UnendedTask[] {
-    return [...new Set([...this.byPrefix.values()].map((d) => d.jobId))].flatMap((jobId) => this.unended(jobId)).filter((t) => t.slot === slot);
+    return [...new Set([...this.byPrefix.values()].map((d) => d.jobId))]
+      .flatMap((jobId) => this.unended(jobId))
+      .filter((t) => t.slot === slot);
   }
 
   /** The peer TMs named by an attempt that still has a task here. */
@@ -122,7 +132,11 @@ export class Deployments {
     if (!d?.cutOff.has(tm)) return false;
     if (!d.dropLogged.has(tm)) {
       d.dropLogged.add(tm);
-      log.warn('dropping data frames of an attempt that lost its data connection with a peer', { job: d.jobId, attempt: d.attempt, peer: tm });
+      log.warn('dropping data frames of an attempt that lost its data connection with a peer', {
+        job: d.jobId,
+        attempt: d.attempt,
+        peer: tm,
+      });
     }
     return true;
   }

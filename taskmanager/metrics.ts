@@ -9,7 +9,12 @@
  * `GET /prometheus/targets` on the JobManager (a `tm` label here would clash with it).
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { DEFAULT_SERVER_LIMITS, guardedServer, type Server as GuardedServer, type ServerTls } from '../common/net/server-guard';
+import {
+  DEFAULT_SERVER_LIMITS,
+  guardedServer,
+  type Server as GuardedServer,
+  type ServerTls,
+} from '../common/net/server-guard';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { OPERATOR_DURATION_BUCKETS, type TaskCounters } from '../common/protocol/control';
@@ -66,12 +71,20 @@ export class TaskManagerMetrics {
         }
       return [...latest.values()].map((c) => ({
         c,
-        labels: { job_id: c.jobId, job_name: view.jobName(c.jobId) ?? '', vertex: c.vertex, subtask: String(c.subtask) },
+        labels: {
+          job_id: c.jobId,
+          job_name: view.jobName(c.jobId) ?? '',
+          vertex: c.vertex,
+          subtask: String(c.subtask),
+        },
       }));
     };
     const taskCounter = (name: string, help: string, value: (c: TaskCounters) => number) =>
       new Counter({
-        name, help, registers, labelNames: TASK_LABELS,
+        name,
+        help,
+        registers,
+        labelNames: TASK_LABELS,
         collect() {
           // Workers report cumulative values: the series are rebuilt from the latest report, so a
           // task that ended loses its series.
@@ -79,15 +92,38 @@ export class TaskManagerMetrics {
           for (const t of tasks()) this.inc(t.labels, Math.max(0, value(t.c)));
         },
       });
-    taskCounter('flinkx_task_records_in_total', 'Records a subtask has read from its inputs or its source.', (c) => c.recordsIn);
-    taskCounter('flinkx_task_records_out_total', 'Records a subtask has emitted (to its outputs or its sink).', (c) => c.recordsOut);
-    taskCounter('flinkx_task_bytes_in_total', 'Serialized bytes a subtask has received from its input channels.', (c) => c.bytesIn);
-    taskCounter('flinkx_task_backpressured_seconds_total', 'Time a subtask waited for credit from its consumers.', (c) => c.backPressuredMs / 1000);
+    taskCounter(
+      'flinkx_task_records_in_total',
+      'Records a subtask has read from its inputs or its source.',
+      (c) => c.recordsIn,
+    );
+    taskCounter(
+      'flinkx_task_records_out_total',
+      'Records a subtask has emitted (to its outputs or its sink).',
+      (c) => c.recordsOut,
+    );
+    taskCounter(
+      'flinkx_task_bytes_in_total',
+      'Serialized bytes a subtask has received from its input channels.',
+      (c) => c.bytesIn,
+    );
+    taskCounter(
+      'flinkx_task_backpressured_seconds_total',
+      'Time a subtask waited for credit from its consumers.',
+      (c) => c.backPressuredMs / 1000,
+    );
     taskCounter('flinkx_task_busy_seconds_total', 'Time a subtask spent processing records.', (c) => c.busyMs / 1000);
-    taskCounter('flinkx_task_late_records_total', 'Records a subtask\'s windows sent to the late side output.', (c) => c.lateRecords ?? 0);
+    taskCounter(
+      'flinkx_task_late_records_total',
+      "Records a subtask's windows sent to the late side output.",
+      (c) => c.lateRecords ?? 0,
+    );
     const taskGauge = (name: string, help: string, value: (c: TaskCounters) => number | undefined) =>
       new Gauge({
-        name, help, registers, labelNames: TASK_LABELS,
+        name,
+        help,
+        registers,
+        labelNames: TASK_LABELS,
         collect() {
           this.reset();
           for (const t of tasks()) {
@@ -96,11 +132,19 @@ export class TaskManagerMetrics {
           }
         },
       });
-    taskGauge('flinkx_task_watermark_milliseconds', 'Event time (epoch ms) of the subtask\'s current watermark.', (c) => c.watermark);
+    taskGauge(
+      'flinkx_task_watermark_milliseconds',
+      "Event time (epoch ms) of the subtask's current watermark.",
+      (c) => c.watermark,
+    );
     taskGauge('flinkx_task_open_windows', 'Windows the subtask holds open (keys × windows).', (c) => c.openWindows);
-    this.registry.registerMetric(new OperatorDurationHistogram(tasks) as unknown as Parameters<Registry['registerMetric']>[0]);
+    this.registry.registerMetric(
+      new OperatorDurationHistogram(tasks) as unknown as Parameters<Registry['registerMetric']>[0],
+    );
     new Gauge({
-      name: 'flinkx_taskmanager_slots', help: 'Slots (worker threads) of this TaskManager, by state (free: no running task).', registers,
+      name: 'flinkx_taskmanager_slots',
+      help: 'Slots (worker threads) of this TaskManager, by state (free: no running task).',
+      registers,
       labelNames: ['state'],
       collect() {
         const slots = view.slotTasks();
@@ -112,8 +156,19 @@ export class TaskManagerMetrics {
   }
 
   /** Serve `GET /metrics` (behind `guard`, e.g. the bearer token; https with `tls`); resolves to the address, `http(s)://host:port`. */
-  async listen(host: string, port: number, guard: (h: RequestListener) => RequestListener = (h) => h, tls: ServerTls = {}): Promise<string> {
-    const server = guardedServer('tm-metrics', guard((req, res) => void serveMetrics(this.registry, req, res)), undefined, DEFAULT_SERVER_LIMITS, tls);
+  async listen(
+    host: string,
+    port: number,
+    guard: (h: RequestListener) => RequestListener = (h) => h,
+    tls: ServerTls = {},
+  ): Promise<string> {
+    const server = guardedServer(
+      'tm-metrics',
+      guard((req, res) => void serveMetrics(this.registry, req, res)),
+      undefined,
+      DEFAULT_SERVER_LIMITS,
+      tls,
+    );
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => resolve());
@@ -149,7 +204,9 @@ class OperatorDurationHistogram {
   async get() {
     const values: { metricName: string; labels: Record<string, string | number>; value: number }[] = [];
     for (const { labels, c } of this.tasks()) {
-      OPERATOR_DURATION_BUCKETS.forEach((le, i) => values.push({ metricName: `${this.name}_bucket`, labels: { ...labels, le }, value: c.operatorBuckets[i] ?? 0 }));
+      OPERATOR_DURATION_BUCKETS.forEach((le, i) =>
+        values.push({ metricName: `${this.name}_bucket`, labels: { ...labels, le }, value: c.operatorBuckets[i] ?? 0 }),
+      );
       values.push({ metricName: `${this.name}_bucket`, labels: { ...labels, le: '+Inf' }, value: c.operatorCount });
       values.push({ metricName: `${this.name}_sum`, labels, value: c.operatorSeconds });
       values.push({ metricName: `${this.name}_count`, labels, value: c.operatorCount });
@@ -163,10 +220,12 @@ async function serveMetrics(registry: Registry, req: IncomingMessage, res: Serve
   const path = new URL(req.url ?? '/', 'http://localhost').pathname;
   try {
     if (path !== '/metrics') return void reply(res, 404, 'text/plain; charset=utf-8', `no such resource: ${path}\n`);
-    if (req.method !== 'GET' && req.method !== 'HEAD') return void reply(res, 405, 'text/plain; charset=utf-8', `${req.method} is not allowed on ${path}\n`);
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return void reply(res, 405, 'text/plain; charset=utf-8', `${req.method} is not allowed on ${path}\n`);
     reply(res, 200, registry.contentType, await registry.metrics(), req.method === 'HEAD');
   } catch (err) {
-    if (!res.headersSent) reply(res, 500, 'text/plain; charset=utf-8', `metrics collection failed: ${(err as Error).message}\n`);
+    if (!res.headersSent)
+      reply(res, 500, 'text/plain; charset=utf-8', `metrics collection failed: ${(err as Error).message}\n`);
   }
 }
 

@@ -31,10 +31,21 @@ class Slot {
     private readonly peers: (MessagePort | undefined)[],
     private readonly main: MessagePort,
   ) {
-    const local = { deliver: (ch: string, batch: Batch) => this.consumers.get(ch)?.gate.deliver(ch, batch), credit: (ch: string, n: number) => this.credit(ch, n) };
-    this.transport = new TransportRouter({ tm: init.tmId, slot: init.slot }, new SameSlotTransport(local), new PeerSlotTransport(peers), new RemoteTransport(main));
+    const local = {
+      deliver: (ch: string, batch: Batch) => this.consumers.get(ch)?.gate.deliver(ch, batch),
+      credit: (ch: string, n: number) => this.credit(ch, n),
+    };
+    this.transport = new TransportRouter(
+      { tm: init.tmId, slot: init.slot },
+      new SameSlotTransport(local),
+      new PeerSlotTransport(peers),
+      new RemoteTransport(main),
+    );
     for (const port of peers) port?.on('message', (m: MainToWorker) => this.onMessage(m));
-    setInterval(() => this.post({ kind: 'stats', tasks: this.counters(), queuedBytes: this.queuedBytes() }), 500).unref();
+    setInterval(
+      () => this.post({ kind: 'stats', tasks: this.counters(), queuedBytes: this.queuedBytes() }),
+      500,
+    ).unref();
   }
 
   private post(m: WorkerToMain, transfer?: ArrayBuffer[]): void {
@@ -98,7 +109,10 @@ class Slot {
       } catch (err) {
         if (err instanceof NonRetriableError) throw err;
         // The same bundle fails the same way on every attempt: a job that cannot be deployed.
-        throw new NonRetriableError(`the job's functions module failed to load: ${(err as Error).message}`, { code: 'FUNCTIONS_LOAD_FAILED', cause: err });
+        throw new NonRetriableError(`the job's functions module failed to load: ${(err as Error).message}`, {
+          code: 'FUNCTIONS_LOAD_FAILED',
+          cause: err,
+        });
       }
       this.functionModules.set(key, fns);
     }
@@ -113,14 +127,31 @@ class Slot {
       let task: StreamTask | undefined;
       const report: StreamTaskReport = (state, error) =>
         this.post({
-          kind: 'task-state', jobId: plan.jobId, attempt: plan.attempt, vertex: ref.vertex, subtask: ref.subtask, state, error,
+          kind: 'task-state',
+          jobId: plan.jobId,
+          attempt: plan.attempt,
+          vertex: ref.vertex,
+          subtask: ref.subtask,
+          state,
+          error,
           counters: state === 'RUNNING' ? undefined : task?.counters,
         });
       try {
         const functions = this.functionsFor(plan, functionsPath);
-        const acknowledge = (checkpointId: number, state: Uint8Array) => void this.persist(plan, ref, checkpointId, state);
+        const acknowledge = (checkpointId: number, state: Uint8Array) =>
+          void this.persist(plan, ref, checkpointId, state);
         const restoreState = restoreReader(plan, vertex, ref);
-        task = new StreamTask({ plan, vertex, subtask: ref.subtask, network: this.init.network, transport: this.transport, functions, report, acknowledge, restoreState });
+        task = new StreamTask({
+          plan,
+          vertex,
+          subtask: ref.subtask,
+          network: this.init.network,
+          transport: this.transport,
+          functions,
+          report,
+          acknowledge,
+          restoreState,
+        });
       } catch (err) {
         report('FAILED', errorInfo(err));
         continue;
@@ -152,7 +183,15 @@ class Slot {
       const handle = await writeSnapshotFile(snapshotPath(plan.checkpointDir, checkpointId, vertex, subtask), state);
       this.post({ kind: 'ack-checkpoint', jobId, attempt, checkpointId, vertex, subtask, handle });
     } catch (err) {
-      this.post({ kind: 'decline-checkpoint', jobId, attempt, checkpointId, vertex, subtask, reason: `cannot write the snapshot: ${(err as Error).message}` });
+      this.post({
+        kind: 'decline-checkpoint',
+        jobId,
+        attempt,
+        checkpointId,
+        vertex,
+        subtask,
+        reason: `cannot write the snapshot: ${(err as Error).message}`,
+      });
     }
   }
 
@@ -176,7 +215,15 @@ class Slot {
     for (const t of this.tasksOf(jobId, attempt).filter((t) => t.isSource)) {
       if (t.triggerCheckpoint(checkpointId, terminate)) continue;
       const { vertex, subtask } = t.counters;
-      this.post({ kind: 'decline-checkpoint', jobId, attempt, checkpointId, vertex, subtask, reason: `source ${vertex}[${subtask}] is not running` });
+      this.post({
+        kind: 'decline-checkpoint',
+        jobId,
+        attempt,
+        checkpointId,
+        vertex,
+        subtask,
+        reason: `source ${vertex}[${subtask}] is not running`,
+      });
     }
   }
 

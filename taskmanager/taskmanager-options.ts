@@ -24,7 +24,10 @@ export const TaskManagerOptionsSchema = z.object({
    */
   jobmanager: z
     .string()
-    .regex(/^(ws|http)s?:\/\/[^,]+(,(ws|http)s?:\/\/[^,]+)*$/, 'must be a ws:// or http:// address, or a comma-separated list of them')
+    .regex(
+      /^(ws|http)s?:\/\/[^,]+(,(ws|http)s?:\/\/[^,]+)*$/,
+      'must be a ws:// or http:// address, or a comma-separated list of them',
+    )
     .default(TASKMANAGER_DEFAULTS.jobmanager)
     .transform((urls) => urls.replace(/(^|,)http(s?):/g, '$1ws$2:')),
   /** Address of the data and metrics ports. @default "127.0.0.1" */

@@ -90,28 +90,45 @@ export class TaskManager {
     };
     this.tmId = options.tmId ?? `tm-${randomUUID().slice(0, 8)}`;
     this.jmAddresses = options.jobmanager.split(',');
-    this.dataServer = new DataServer(security, (f, peer) => {
-      if (this.deployments.isCutOff(peer, f.ch)) return;
-      if (f.t === 'credit') return this.toWorker(f.slot, { kind: 'credit', ch: f.ch, n: f.n });
-      // One copy out of the WebSocket message, then moved (not cloned) into the worker.
-      const payload = copy(f.payload);
-      this.toWorker(f.slot, { kind: 'data', ch: f.ch, payload }, [payload.buffer]);
-    }, (peer, why) => this.dataConnectionLost(peer, why));
+    this.dataServer = new DataServer(
+      security,
+      (f, peer) => {
+        if (this.deployments.isCutOff(peer, f.ch)) return;
+        if (f.t === 'credit') return this.toWorker(f.slot, { kind: 'credit', ch: f.ch, n: f.n });
+        // One copy out of the WebSocket message, then moved (not cloned) into the worker.
+        const payload = copy(f.payload);
+        this.toWorker(f.slot, { kind: 'data', ch: f.ch, payload }, [payload.buffer]);
+      },
+      (peer, why) => this.dataConnectionLost(peer, why),
+    );
   }
 
   async start(): Promise<void> {
     const port = await this.dataServer.listen(this.options.host, this.options.dataPort);
     this.dataAddress = `${this.security.tls.cert ? 'wss' : 'ws'}://${this.options.host}:${port}`;
     const { secret, metricsPublic } = this.security;
-    this.metricsAddress = await this.metrics.listen(this.options.host, this.options.metricsPort ?? 0, (h) => (metricsPublic ? h : requireToken(secret, h)), this.security.tls);
+    this.metricsAddress = await this.metrics.listen(
+      this.options.host,
+      this.options.metricsPort ?? 0,
+      (h) => (metricsPublic ? h : requireToken(secret, h)),
+      this.security.tls,
+    );
     await this.startWorkers();
     this.connect();
-    log.info('started', { tm: this.tmId, slots: this.options.slots, data: this.dataAddress, metrics: `${this.metricsAddress}/metrics`, jobmanager: this.options.jobmanager });
+    log.info('started', {
+      tm: this.tmId,
+      slots: this.options.slots,
+      data: this.dataAddress,
+      metrics: `${this.metricsAddress}/metrics`,
+      jobmanager: this.options.jobmanager,
+    });
   }
 
   private async startWorkers(): Promise<void> {
     const n = this.options.slots;
-    const ports: (MessagePort | undefined)[][] = Array.from({ length: n }, () => new Array<MessagePort | undefined>(n).fill(undefined));
+    const ports: (MessagePort | undefined)[][] = Array.from({ length: n }, () =>
+      new Array<MessagePort | undefined>(n).fill(undefined),
+    );
     for (let i = 0; i < n; i++)
       for (let j = i + 1; j < n; j++) {
         const { port1, port2 } = new MessageChannel();
@@ -123,12 +140,19 @@ export class TaskManager {
 
   /** Starts the worker of `slot`, with its ports to the other slots' workers; resolves once it is ready. */
   private startWorker(slot: number, peerPorts: (MessagePort | undefined)[]): Promise<void> {
-    const worker = new Worker(join(__dirname, 'slot-worker.js'), { workerData: { tmId: this.tmId, slot, network: this.network } satisfies WorkerInit });
+    const worker = new Worker(join(__dirname, 'slot-worker.js'), {
+      workerData: { tmId: this.tmId, slot, network: this.network } satisfies WorkerInit,
+    });
     const sw: SlotWorker = { worker, counters: [], queuedBytes: 0 };
     this.workers[slot] = sw;
     worker.on('error', (err) => log.error('slot worker crashed', { slot, error: err.stack ?? String(err) }));
-    worker.postMessage(peerPorts, peerPorts.filter((p): p is MessagePort => p !== undefined));
-    return new Promise<void>((resolve) => worker.on('message', (m: WorkerToMain) => (m.kind === 'ready' ? resolve() : this.fromWorker(sw, m))));
+    worker.postMessage(
+      peerPorts,
+      peerPorts.filter((p): p is MessagePort => p !== undefined),
+    );
+    return new Promise<void>((resolve) =>
+      worker.on('message', (m: WorkerToMain) => (m.kind === 'ready' ? resolve() : this.fromWorker(sw, m))),
+    );
   }
 
   /**
@@ -146,7 +170,8 @@ export class TaskManager {
     setTimeout(() => {
       if (this.stopped) return;
       const stuck = this.deployments.unended(jobId).filter((t) => cancelled.has(taskKey(t)));
-      for (const slot of new Set(stuck.map((t) => t.slot))) if (!this.replacing.has(slot)) void this.replaceWorker(slot, timeout);
+      for (const slot of new Set(stuck.map((t) => t.slot)))
+        if (!this.replacing.has(slot)) void this.replaceWorker(slot, timeout);
     }, timeout).unref();
   }
 
@@ -154,9 +179,17 @@ export class TaskManager {
   private async replaceWorker(slot: number, timeout: number): Promise<void> {
     this.replacing.add(slot);
     const old = this.workers[slot];
-    log.error('tasks did not end within the task cancellation timeout; terminating their slot worker and starting a fresh one', {
-      slot, afterMs: timeout, tasks: this.deployments.inSlot(slot).map((t) => `${t.jobId}/${t.attempt}/${t.vertex}[${t.subtask}]`).join(','),
-    });
+    log.error(
+      'tasks did not end within the task cancellation timeout; terminating their slot worker and starting a fresh one',
+      {
+        slot,
+        afterMs: timeout,
+        tasks: this.deployments
+          .inSlot(slot)
+          .map((t) => `${t.jobId}/${t.attempt}/${t.vertex}[${t.subtask}]`)
+          .join(','),
+      },
+    );
     const ports = this.workers.map((sw, other) => {
       if (other === slot) return undefined;
       const { port1, port2 } = new MessageChannel();
@@ -165,8 +198,20 @@ export class TaskManager {
     });
     await old.worker.terminate();
     // Taken after the worker is gone: a task that reported its end meanwhile is not reported twice.
-    const error = { code: 'TASK_CANCELLATION_TIMEOUT', message: `did not end within ${timeout} ms of its cancel (--task-cancellation-timeout); its slot worker was terminated` };
-    for (const t of this.deployments.inSlot(slot)) this.fromWorker(old, { kind: 'task-state', jobId: t.jobId, attempt: t.attempt, vertex: t.vertex, subtask: t.subtask, state: 'FAILED', error });
+    const error = {
+      code: 'TASK_CANCELLATION_TIMEOUT',
+      message: `did not end within ${timeout} ms of its cancel (--task-cancellation-timeout); its slot worker was terminated`,
+    };
+    for (const t of this.deployments.inSlot(slot))
+      this.fromWorker(old, {
+        kind: 'task-state',
+        jobId: t.jobId,
+        attempt: t.attempt,
+        vertex: t.vertex,
+        subtask: t.subtask,
+        state: 'FAILED',
+        error,
+      });
     if (!this.stopped) await this.startWorker(slot, ports);
     this.replacing.delete(slot);
     log.info('slot worker replaced', { slot });
@@ -243,7 +288,8 @@ export class TaskManager {
     this.deployments.cut(tm);
     const reason = `data connection with TaskManager ${tm} (${this.peerAddresses.get(tm) ?? 'unknown address'}) was lost: ${why}`;
     log.warn('data connection lost; failing the tasks that use it', { peer: tm, why });
-    for (const sw of this.workers) sw.worker.postMessage({ kind: 'taskmanager-unreachable', tm, reason } satisfies MainToWorker);
+    for (const sw of this.workers)
+      sw.worker.postMessage({ kind: 'taskmanager-unreachable', tm, reason } satisfies MainToWorker);
   }
 
   private toWorker(slot: number, m: MainToWorker, transfer?: ArrayBuffer[]): void {
@@ -255,7 +301,10 @@ export class TaskManager {
   private connect(): void {
     if (this.stopped) return;
     const jobmanager = this.jmAddresses[this.jmIndex];
-    const ws = new WebSocket(`${jobmanager.replace(/\/$/, '')}/tm`, { maxPayload: MAX_FRAME_BYTES, ca: this.security.tls.ca });
+    const ws = new WebSocket(`${jobmanager.replace(/\/$/, '')}/tm`, {
+      maxPayload: MAX_FRAME_BYTES,
+      ca: this.security.tls.ca,
+    });
     this.jm = ws;
     ws.on('message', (data) => {
       try {
@@ -272,7 +321,13 @@ export class TaskManager {
       // As Flink's TaskExecutor on losing a job's leader: every task deployed here for it stops, from
       // this TM's own record (the workers' stats lag up to 500 ms behind a deployment).
       const jobs = this.deployments.orphan();
-      log.warn('lost the JobManager; cancelling local tasks and reconnecting', { jobmanager, code, reason: reason.toString(), jobs: jobs.join(',') || 'none', tasks: this.deployments.taskCount });
+      log.warn('lost the JobManager; cancelling local tasks and reconnecting', {
+        jobmanager,
+        code,
+        reason: reason.toString(),
+        jobs: jobs.join(',') || 'none',
+        tasks: this.deployments.taskCount,
+      });
       // A JobManager that went away may have a standby at the next address.
       this.jmIndex = (this.jmIndex + 1) % this.jmAddresses.length;
       for (const jobId of jobs) this.cancelJob(jobId);
@@ -293,7 +348,14 @@ export class TaskManager {
     switch (frame.t) {
       case 'challenge': {
         const proof = this.security.secret?.proof('tm-register', frame.nonce);
-        this.sendToJm({ t: 'register', tmId: this.tmId, slots: this.options.slots, dataAddress: this.dataAddress, metricsAddress: this.metricsAddress, proof });
+        this.sendToJm({
+          t: 'register',
+          tmId: this.tmId,
+          slots: this.options.slots,
+          dataAddress: this.dataAddress,
+          metricsAddress: this.metricsAddress,
+          proof,
+        });
         return;
       }
       case 'registered':
@@ -326,7 +388,13 @@ export class TaskManager {
 
   private deploy(plan: DeploymentPlan, tasks: TaskRef[]): void {
     for (const [tm, address] of Object.entries(plan.peers)) this.peerAddresses.set(tm, address);
-    this.deployments.deployed(plan.jobId, plan.attempt, Object.keys(plan.peers).filter((tm) => tm !== this.tmId), tasks, (t) => plan.slots[t.subtask].slot);
+    this.deployments.deployed(
+      plan.jobId,
+      plan.attempt,
+      Object.keys(plan.peers).filter((tm) => tm !== this.tmId),
+      tasks,
+      (t) => plan.slots[t.subtask].slot,
+    );
     this.jobNames.set(plan.jobId, plan.name);
     let functionsPath: string | undefined;
     if (plan.functionsCode !== undefined) {

@@ -6,7 +6,14 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { z } from 'zod';
 import type {
-  AckCheckpointFrame, CancelFrame, CheckpointCompleteFrame, DeclineCheckpointFrame, Outgoing, TaskCounters, TaskStateFrame, TriggerCheckpointFrame,
+  AckCheckpointFrame,
+  CancelFrame,
+  CheckpointCompleteFrame,
+  DeclineCheckpointFrame,
+  Outgoing,
+  TaskCounters,
+  TaskStateFrame,
+  TriggerCheckpointFrame,
 } from '../common/protocol/control';
 import type { DeploymentPlan, SlotRef, TaskRef } from '../common/plan';
 import type { NetworkOptions } from './network/channels';
@@ -18,7 +25,8 @@ export interface WorkerInit {
 }
 
 /** A control frame as a worker message. */
-type Relayed<S extends z.ZodType> = Outgoing<z.infer<S>> extends infer F ? (F extends { t: infer T } ? Omit<F, 't'> & { kind: T } : never) : never;
+type Relayed<S extends z.ZodType> =
+  Outgoing<z.infer<S>> extends infer F ? (F extends { t: infer T } ? Omit<F, 't'> & { kind: T } : never) : never;
 
 export type MainToWorker =
   | { kind: 'deploy'; plan: DeploymentPlan; tasks: TaskRef[]; functionsPath?: string }

@@ -14,11 +14,19 @@ import { writeText } from './wordcount';
 
 jest.setTimeout(300_000);
 
-const tokens = (text: string) => text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+const tokens = (text: string) =>
+  text
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean);
 const enrich = (word: string) => ({ word, letters: [...word].length, upper: word.toUpperCase() });
 
 /** GET /enrich?word=w answers enrich(w); it records the most requests it ever had open at once. */
-async function startService(): Promise<{ url: string; server: Server; stats: { open: number; maxOpen: number; requests: number } }> {
+async function startService(): Promise<{
+  url: string;
+  server: Server;
+  stats: { open: number; maxOpen: number; requests: number };
+}> {
   const stats = { open: 0, maxOpen: 0, requests: 0 };
   const server = createServer((req, res) => {
     stats.open++;
@@ -37,7 +45,11 @@ async function startService(): Promise<{ url: string; server: Server; stats: { o
   return { url: `http://127.0.0.1:${port}/enrich`, server, stats };
 }
 
-function jobModule(dir: string, url: string, options: { capacity: number; checkpointing: boolean; rebalance: boolean }): string {
+function jobModule(
+  dir: string,
+  url: string,
+  options: { capacity: number; checkpointing: boolean; rebalance: boolean },
+): string {
   writeFileSync(
     join(dir, 'job.ts'),
     `import { FileSink, StreamExecutionEnvironment } from 'flinkx';
@@ -63,7 +75,10 @@ function writeEvents(path: string, n: number): { word: string; ts: number }[] {
   const words = tokens('a bb ccc dddd eeeee ffffff ggggggg hhhhhhhh iiiiiiiii jjjjjjjjjj kk lll');
   let s = 7;
   const rand = (m: number) => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 8) % m;
-  const events = Array.from({ length: n }, (_, i) => ({ word: words[rand(words.length)], ts: 1_000_000 + i * 10 - rand(2000) }));
+  const events = Array.from({ length: n }, (_, i) => ({
+    word: words[rand(words.length)],
+    ts: 1_000_000 + i * 10 - rand(2000),
+  }));
   writeFileSync(path, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
   return events;
 }
@@ -98,7 +113,9 @@ env.execute('enrich-windows');
 /** The committed records of each sink subtask, in commit order. */
 function committed(folder: string): unknown[][] {
   const bySubtask = new Map<string, unknown[]>();
-  for (const f of readdirSync(folder).filter((n) => /^part-\d+(-(\d+|final))?\.jsonl$/.test(n)).sort()) {
+  for (const f of readdirSync(folder)
+    .filter((n) => /^part-\d+(-(\d+|final))?\.jsonl$/.test(n))
+    .sort()) {
     const subtask = f.split('-')[1].replace('.jsonl', '');
     const lines = readFileSync(join(folder, f), 'utf8').split('\n').filter(Boolean);
     bySubtask.set(subtask, [...(bySubtask.get(subtask) ?? []), ...lines.map((l) => JSON.parse(l))]);
@@ -122,7 +139,9 @@ describe('asyncMap', () => {
     const dir = tempDir();
     writeText(join(dir, 'input.txt'), 1000, 5);
     const before = service.stats.requests;
-    const jobId = await cluster.submit(jobModule(dir, service.url, { capacity: 4, checkpointing: false, rebalance: false }));
+    const jobId = await cluster.submit(
+      jobModule(dir, service.url, { capacity: 4, checkpointing: false, rebalance: false }),
+    );
     expect((await cluster.waitForState(jobId, ['FINISHED'])).state).toBe('FINISHED');
     const words = tokens(readFileSync(join(dir, 'input.txt'), 'utf8'));
     // Source subtask 0 reads the first byte range, subtask 1 the rest; each chain keeps its order.
@@ -134,13 +153,21 @@ describe('asyncMap', () => {
   test('exactly-once, a TaskManager SIGKILLed mid-job: every record enriched exactly once', async () => {
     const dir = tempDir();
     writeText(join(dir, 'input.txt'), 6000, 9);
-    const jobId = await cluster.submit(jobModule(dir, service.url, { capacity: 16, checkpointing: true, rebalance: true }));
-    const running = await waitFor('a completed checkpoint', async () => {
-      const j = await cluster.get(`/jobs/${jobId}`);
-      if (j.state === 'FINISHED' || j.state === 'FAILED') throw new Error(`job is ${j.state} before the kill`);
-      const cps = await cluster.get(`/jobs/${jobId}/checkpoints`);
-      return j.state === 'RUNNING' && cps.history.some((c: { status: string }) => c.status === 'COMPLETED') ? j : undefined;
-    }, 60_000);
+    const jobId = await cluster.submit(
+      jobModule(dir, service.url, { capacity: 16, checkpointing: true, rebalance: true }),
+    );
+    const running = await waitFor(
+      'a completed checkpoint',
+      async () => {
+        const j = await cluster.get(`/jobs/${jobId}`);
+        if (j.state === 'FINISHED' || j.state === 'FAILED') throw new Error(`job is ${j.state} before the kill`);
+        const cps = await cluster.get(`/jobs/${jobId}/checkpoints`);
+        return j.state === 'RUNNING' && cps.history.some((c: { status: string }) => c.status === 'COMPLETED')
+          ? j
+          : undefined;
+      },
+      60_000,
+    );
     const victim = cluster.taskManager(running.vertices[0].subtasks[0].tm);
     if (!victim) throw new Error('no process for the TaskManager of subtask 0');
     victim.kill('SIGKILL');
@@ -151,7 +178,9 @@ describe('asyncMap', () => {
     expect(job.restarts).toBeGreaterThanOrEqual(1);
     const key = (r: unknown) => JSON.stringify(r);
     const got = committed(join(dir, 'out')).flat().map(key).sort();
-    const expected = tokens(readFileSync(join(dir, 'input.txt'), 'utf8')).map((w) => key(enrich(w))).sort();
+    const expected = tokens(readFileSync(join(dir, 'input.txt'), 'utf8'))
+      .map((w) => key(enrich(w)))
+      .sort();
     expect(got).toEqual(expected);
   });
 
@@ -159,12 +188,18 @@ describe('asyncMap', () => {
     const dir = tempDir();
     const events = writeEvents(join(dir, 'events.jsonl'), 30_000);
     const jobId = await cluster.submit(windowedJobModule(dir, service.url));
-    const running = await waitFor('a completed checkpoint', async () => {
-      const j = await cluster.get(`/jobs/${jobId}`);
-      if (j.state === 'FINISHED' || j.state === 'FAILED') throw new StopWaiting(`job is ${j.state} before the kill`);
-      const cps = await cluster.get(`/jobs/${jobId}/checkpoints`);
-      return j.state === 'RUNNING' && cps.history.some((c: { status: string }) => c.status === 'COMPLETED') ? j : undefined;
-    }, 60_000);
+    const running = await waitFor(
+      'a completed checkpoint',
+      async () => {
+        const j = await cluster.get(`/jobs/${jobId}`);
+        if (j.state === 'FINISHED' || j.state === 'FAILED') throw new StopWaiting(`job is ${j.state} before the kill`);
+        const cps = await cluster.get(`/jobs/${jobId}/checkpoints`);
+        return j.state === 'RUNNING' && cps.history.some((c: { status: string }) => c.status === 'COMPLETED')
+          ? j
+          : undefined;
+      },
+      60_000,
+    );
     const victim = cluster.taskManager(running.vertices[0].subtasks[0].tm);
     if (!victim) throw new Error('no process for the TaskManager of subtask 0');
     victim.kill('SIGKILL');
@@ -178,7 +213,12 @@ describe('asyncMap', () => {
     const sums = new Map<string, { word: string; windowStart: number; windowEnd: number; sum: number }>();
     for (const e of events) {
       const windowStart = Math.floor(e.ts / 1000) * 1000;
-      const row = sums.get(`${e.word}/${windowStart}`) ?? { word: e.word, windowStart, windowEnd: windowStart + 1000, sum: 0 };
+      const row = sums.get(`${e.word}/${windowStart}`) ?? {
+        word: e.word,
+        windowStart,
+        windowEnd: windowStart + 1000,
+        sum: 0,
+      };
       row.sum += enrich(e.word).letters;
       sums.set(`${e.word}/${windowStart}`, row);
     }

@@ -21,7 +21,11 @@ const TOKEN = createHmac('sha256', SECRET).update('rest').digest('hex');
 test('a JobManager or TaskManager on a non-loopback address without a secret refuses to start', () => {
   const { FLINKX_SECRET: _, ...env } = process.env;
   for (const bin of ['flinkx-jm', 'flinkx-tm']) {
-    const r = spawnSync(process.execPath, [join(ROOT, 'bin', `${bin}.js`), 'start', '--host', '0.0.0.0'], { encoding: 'utf8', timeout: 60_000, env });
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin', `${bin}.js`), 'start', '--host', '0.0.0.0'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env,
+    });
     expect({ bin, status: r.status }).toEqual({ bin, status: 1 });
     expect(r.stderr).toMatch(/--host: 0\.0\.0\.0 is not a loopback address.*--secret-file.*--insecure/);
   }
@@ -37,8 +41,18 @@ describe('a cluster with a secret', () => {
   test('REST and metrics answer 401 without the token, the dashboard files are served', async () => {
     const tms = await cluster.get<{ id: string; metricsAddress: string }[]>('/taskmanagers');
     expect(tms).toHaveLength(2);
-    for (const url of [`${cluster.url}/jobs`, `${cluster.url}/taskmanagers`, `${cluster.url}/metrics`, `${cluster.url}/prometheus/targets`, `${tms[0].metricsAddress}/metrics`]) {
-      for (const headers of [{} as Record<string, string>, { authorization: 'Bearer wrong' }, { authorization: `Basic ${TOKEN}` }]) {
+    for (const url of [
+      `${cluster.url}/jobs`,
+      `${cluster.url}/taskmanagers`,
+      `${cluster.url}/metrics`,
+      `${cluster.url}/prometheus/targets`,
+      `${tms[0].metricsAddress}/metrics`,
+    ]) {
+      for (const headers of [
+        {} as Record<string, string>,
+        { authorization: 'Bearer wrong' },
+        { authorization: `Basic ${TOKEN}` },
+      ]) {
         const res = await fetch(url, { headers });
         expect({ url, headers, status: res.status }).toEqual({ url, headers, status: 401 });
         expect(await res.json()).toEqual({ error: { code: 'UNAUTHORIZED', message: expect.any(String) } });
@@ -53,7 +67,11 @@ describe('a cluster with a secret', () => {
 
   test('the CLI needs the secret; `flinkx token` prints the documented token', () => {
     const flinkx = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-      spawnSync(process.execPath, [join(ROOT, 'bin', 'flinkx.js'), ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+      spawnSync(process.execPath, [join(ROOT, 'bin', 'flinkx.js'), ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, ...env },
+        timeout: 60_000,
+      });
     const without = flinkx(['list', '--jobmanager', cluster.url]);
     expect(without.status).toBe(1);
     expect(without.stderr).toMatch(/Bearer/);
@@ -67,14 +85,24 @@ describe('a cluster with a secret', () => {
     const none = cluster.startTaskManager(4, { securityArgs: [] });
     const wrong = cluster.startTaskManager(4, { securityArgs: secretArgs('another-secret-0123456789') });
     const idOf = (p: { output: string }) => /tm=(tm-\w+) /.exec(p.output)?.[1];
-    const ids = await waitFor('both TaskManagers started', () => (idOf(none) && idOf(wrong) ? [idOf(none)!, idOf(wrong)!] : undefined), 60_000);
-    await waitFor('the JobManager refusing both', () => {
-      const jm = cluster.procs[0].output;
-      return (
-        new RegExp(`refused a TaskManager peer=127\\.0\\.0\\.1 reason="?${ids[0]}: no proof`).test(jm) &&
-        new RegExp(`refused a TaskManager peer=127\\.0\\.0\\.1 reason="?${ids[1]}: wrong proof`).test(jm)
-      ) || undefined;
-    }, 30_000, cluster.logs);
+    const ids = await waitFor(
+      'both TaskManagers started',
+      () => (idOf(none) && idOf(wrong) ? [idOf(none)!, idOf(wrong)!] : undefined),
+      60_000,
+    );
+    await waitFor(
+      'the JobManager refusing both',
+      () => {
+        const jm = cluster.procs[0].output;
+        return (
+          (new RegExp(`refused a TaskManager peer=127\\.0\\.0\\.1 reason="?${ids[0]}: no proof`).test(jm) &&
+            new RegExp(`refused a TaskManager peer=127\\.0\\.0\\.1 reason="?${ids[1]}: wrong proof`).test(jm)) ||
+          undefined
+        );
+      },
+      30_000,
+      cluster.logs,
+    );
     const registered = (await cluster.get<{ id: string }[]>('/taskmanagers')).map((t) => t.id);
     expect(registered).toHaveLength(2);
     expect(registered).not.toContain(ids[0]);
@@ -96,7 +124,13 @@ describe('a cluster with a secret', () => {
       });
       expect(code).toBe(1008);
     }
-    await waitFor('the refusal logged', () => /refused a data connection peer=127\.0\.0\.1 reason="?intruder: wrong proof/.test(cluster.logs(100_000)) || undefined, 10_000);
+    await waitFor(
+      'the refusal logged',
+      () =>
+        /refused a data connection peer=127\.0\.0\.1 reason="?intruder: wrong proof/.test(cluster.logs(100_000)) ||
+        undefined,
+      10_000,
+    );
   });
 
   test('a word count across both TaskManagers is exact', async () => {

@@ -30,7 +30,11 @@ function bigStateJob(dir: string) {
     functions: 'fns.js',
     checkpointing: { interval: 1000, mode: 'exactly-once', storage: join(dir, 'checkpoints') },
     nodes: [
-      { id: 'gen', type: 'source', connector: { kind: 'generator', format: 'sequence', count: KEYS * PER_KEY, rate: 40_000 } },
+      {
+        id: 'gen',
+        type: 'source',
+        connector: { kind: 'generator', format: 'sequence', count: KEYS * PER_KEY, rate: 40_000 },
+      },
       { id: 'keys', type: 'map', inputs: ['gen'], fn: 'toKey' },
       { id: 'sums', type: 'reduce', inputs: ['keys'], keyBy: 'key', fn: 'add' },
       { id: 'slim', type: 'map', inputs: ['sums'], fn: 'slim' },
@@ -45,7 +49,9 @@ function bigStateJob(dir: string) {
 function keyChangelog(out: string): { outOfStep: string[]; seen: Map<number, number> } {
   const seen = new Map<number, number>();
   const outOfStep: string[] = [];
-  for (const f of readdirSync(out).filter((n) => /^part-\d+-(\d+|final)\.jsonl$/.test(n)).sort()) {
+  for (const f of readdirSync(out)
+    .filter((n) => /^part-\d+-(\d+|final)\.jsonl$/.test(n))
+    .sort()) {
     for (const line of readFileSync(join(out, f), 'utf8').split('\n').filter(Boolean)) {
       const { key, n } = JSON.parse(line) as { key: number; n: number };
       if (n !== (seen.get(key) ?? 0) + 1) outOfStep.push(`${key}: ${seen.get(key)} then ${n}`);
@@ -75,16 +81,25 @@ describe('checkpoint storage', () => {
   afterAll(() => cluster.stop());
   /** The checkpoint ids the JobManager logged restoring `jobId` from, in order. */
   const restoredFrom = (jobId: string) =>
-    [...cluster.procs[0].output.matchAll(new RegExp(`restoring from checkpoint job=${jobId} .*checkpoint=(\\d+)`, 'g'))].map((m) => Number(m[1]));
+    [
+      ...cluster.procs[0].output.matchAll(
+        new RegExp(`restoring from checkpoint job=${jobId} .*checkpoint=(\\d+)`, 'g'),
+      ),
+    ].map((m) => Number(m[1]));
 
   test('more than 100 MiB of keyed state is checkpointed and restored after a TaskManager is killed: final counts and changelog exact', async () => {
     const dir = tempDir();
     const jobId = await cluster.submit(bigStateJob(dir));
 
-    const big = await waitFor('a completed checkpoint of more than 100 MiB', async () => {
-      const cps = await cluster.get(`/jobs/${jobId}/checkpoints`);
-      return cps.history.find((c: any) => c.status === 'COMPLETED' && c.size > 100 * MiB);
-    }, 120_000, cluster.logs);
+    const big = await waitFor(
+      'a completed checkpoint of more than 100 MiB',
+      async () => {
+        const cps = await cluster.get(`/jobs/${jobId}/checkpoints`);
+        return cps.history.find((c: any) => c.status === 'COMPLETED' && c.size > 100 * MiB);
+      },
+      120_000,
+      cluster.logs,
+    );
     const job = await cluster.get(`/jobs/${jobId}`);
     expect(job.state).toBe('RUNNING');
     cluster.taskManager(job.vertices[0].subtasks[0].tm)!.kill('SIGKILL');
@@ -108,22 +123,33 @@ describe('checkpoint storage', () => {
     // checkpoint is under way: the job surely runs until its TaskManagers are killed.
     writeText(input, 100_000, 5);
     const storage = join(dir, 'checkpoints');
-    const spec = pacedWordcountJob(input, join(dir, 'out'), 4, { checkpointing: { interval: 200, mode: 'exactly-once', storage } });
+    const spec = pacedWordcountJob(input, join(dir, 'out'), 4, {
+      checkpointing: { interval: 200, mode: 'exactly-once', storage },
+    });
     const { jobFile, release } = writePacedJob(dir, spec, 1);
     const jobId = await cluster.submit(jobFile);
     const jobDir = join(storage, jobId);
 
-    await waitFor('two completed checkpoints', async () => {
-      const j = await cluster.get(`/jobs/${jobId}`);
-      if (j.state === 'FINISHED') throw new Error('the job finished before two checkpoints');
-      return completedOnDisk(jobDir).length >= 2 ? true : undefined;
-    }, 60_000);
+    await waitFor(
+      'two completed checkpoints',
+      async () => {
+        const j = await cluster.get(`/jobs/${jobId}`);
+        if (j.state === 'FINISHED') throw new Error('the job finished before two checkpoints');
+        return completedOnDisk(jobDir).length >= 2 ? true : undefined;
+      },
+      60_000,
+    );
     // With every TaskManager gone no checkpoint can complete: the latest one stays the latest.
     for (const tm of cluster.taskManagers) tm.kill('SIGKILL');
-    await waitFor('the restarted job waiting for slots', async () => {
-      const j = await cluster.get(`/jobs/${jobId}`);
-      return j.state === 'CREATED' && j.restarts === 1 && /waiting for/.test(j.reason ?? '') ? j : undefined;
-    }, 60_000, cluster.logs);
+    await waitFor(
+      'the restarted job waiting for slots',
+      async () => {
+        const j = await cluster.get(`/jobs/${jobId}`);
+        return j.state === 'CREATED' && j.restarts === 1 && /waiting for/.test(j.reason ?? '') ? j : undefined;
+      },
+      60_000,
+      cluster.logs,
+    );
     const [latest, previous] = completedOnDisk(jobDir);
     const victim = join(jobDir, `chk-${latest}`, 'counts-0.bin');
     const bytes = readFileSync(victim);
@@ -136,7 +162,9 @@ describe('checkpoint storage', () => {
     const done = await cluster.waitForState(jobId, ['FINISHED', 'FAILED', 'CANCELED']);
     expect(done.state).toBe('FINISHED');
     expect(done.restarts).toBe(2);
-    expect(done.exceptions.map((e: any) => e.message)).toContainEqual(expect.stringMatching(/counts-0\.bin does not match its sha256 checksum/));
+    expect(done.exceptions.map((e: any) => e.message)).toContainEqual(
+      expect.stringMatching(/counts-0\.bin does not match its sha256 checksum/),
+    );
     expect(restoredFrom(jobId)).toContain(previous);
     expect(sinkCounts(join(dir, 'out'))).toEqual(expectedCounts(readFileSync(input, 'utf8')));
     expect(changelogOutOfStep(join(dir, 'out')).slice(0, 10)).toEqual([]);
@@ -147,10 +175,15 @@ describe('checkpoint storage', () => {
     const jobId = await cluster.submit(bigStateJob(dir));
     const jobDir = join(dir, 'checkpoints', jobId);
     // Once the state is large, writing a task's snapshot takes a while: long enough to be caught at it.
-    await waitFor('a completed checkpoint of more than 50 MiB', async () => {
-      const cps = await cluster.get(`/jobs/${jobId}/checkpoints`);
-      return cps.history.find((c: any) => c.status === 'COMPLETED' && c.size > 50 * MiB);
-    }, 120_000, cluster.logs);
+    await waitFor(
+      'a completed checkpoint of more than 50 MiB',
+      async () => {
+        const cps = await cluster.get(`/jobs/${jobId}/checkpoints`);
+        return cps.history.find((c: any) => c.status === 'COMPLETED' && c.size > 50 * MiB);
+      },
+      120_000,
+      cluster.logs,
+    );
     const job = await cluster.get(`/jobs/${jobId}`);
     const [previous] = completedOnDisk(jobDir);
     // A snapshot file of a later checkpoint that is there (being written) while its checkpoint has no metadata yet.

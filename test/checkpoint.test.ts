@@ -20,13 +20,17 @@ const PACE_MS = 1;
  * TaskManager running it with SIGKILL; a new TM joins.
  */
 async function killAfterCheckpoint(cluster: Cluster, jobId: string, restarts: number): Promise<void> {
-  const job = await waitFor(`a completed checkpoint after ${restarts} restarts`, async () => {
-    const j = await cluster.get(`/jobs/${jobId}`);
-    if (j.state === 'FINISHED' || j.state === 'FAILED') throw new Error(`job is ${j.state}`);
-    if (j.state !== 'RUNNING' || j.restarts !== restarts) return undefined;
-    const cps = await cluster.get(`/jobs/${jobId}/checkpoints`);
-    return cps.history.some((c: any) => c.status === 'COMPLETED' && c.attempt === j.attempt) ? j : undefined;
-  }, 60_000);
+  const job = await waitFor(
+    `a completed checkpoint after ${restarts} restarts`,
+    async () => {
+      const j = await cluster.get(`/jobs/${jobId}`);
+      if (j.state === 'FINISHED' || j.state === 'FAILED') throw new Error(`job is ${j.state}`);
+      if (j.state !== 'RUNNING' || j.restarts !== restarts) return undefined;
+      const cps = await cluster.get(`/jobs/${jobId}/checkpoints`);
+      return cps.history.some((c: any) => c.status === 'COMPLETED' && c.attempt === j.attempt) ? j : undefined;
+    },
+    60_000,
+  );
   const tmId: string = job.vertices[0].subtasks[0].tm;
   const victim = cluster.taskManager(tmId);
   if (!victim) throw new Error(`no process for ${tmId}`);
@@ -67,7 +71,9 @@ describe('checkpoints and recovery', () => {
 
   test('exactly-once with no restart block: a TaskManager killed with SIGKILL, the default exponential delay restarts it exactly', async () => {
     const dir = tempDir();
-    const spec = pacedWordcountJob(input, join(dir, 'out'), 4, { checkpointing: { interval: 200, mode: 'exactly-once' } });
+    const spec = pacedWordcountJob(input, join(dir, 'out'), 4, {
+      checkpointing: { interval: 200, mode: 'exactly-once' },
+    });
     expect(spec).not.toHaveProperty('restart');
     const { jobFile, release } = writePacedJob(dir, spec, PACE_MS);
     const jobId = await cluster.submit(jobFile);
@@ -83,7 +89,7 @@ describe('checkpoints and recovery', () => {
     expect(changelogOutOfStep(join(dir, 'out')).slice(0, 10)).toEqual([]);
   });
 
-  test('exactly-once with miniBatch: a TaskManager killed with SIGKILL, fewer updates, each word\'s committed counts rise to the exact total', async () => {
+  test("exactly-once with miniBatch: a TaskManager killed with SIGKILL, fewer updates, each word's committed counts rise to the exact total", async () => {
     const dir = tempDir();
     const spec = pacedWordcountJob(input, join(dir, 'out'), 4, {
       checkpointing: { interval: 200, mode: 'exactly-once' },
@@ -142,10 +148,14 @@ describe('checkpoints and recovery', () => {
     };
     writeFileSync(join(dir, 'job.json'), JSON.stringify(spec));
     const jobId = await cluster.submit(join(dir, 'job.json'));
-    const cps = await waitFor('three completed checkpoints', async () => {
-      const c = await cluster.get(`/jobs/${jobId}/checkpoints`);
-      return c.counts.completed >= 3 ? c : undefined;
-    }, 60_000);
+    const cps = await waitFor(
+      'three completed checkpoints',
+      async () => {
+        const c = await cluster.get(`/jobs/${jobId}/checkpoints`);
+        return c.counts.completed >= 3 ? c : undefined;
+      },
+      60_000,
+    );
     const done = cps.history.find((c: any) => c.status === 'COMPLETED');
     expect(done).toMatchObject({ status: 'COMPLETED', acknowledged: 4, total: 4 });
     expect(done.size).toBeGreaterThan(0);

@@ -11,7 +11,11 @@ import { expectedCounts, sinkCounts } from './wordcount';
 jest.setTimeout(120_000);
 
 function flinkx(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'flinkx.js'), ...args], { encoding: 'utf8', timeout: 100_000, env: { ...process.env, ...env } });
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'flinkx.js'), ...args], {
+    encoding: 'utf8',
+    timeout: 100_000,
+    env: { ...process.env, ...env },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -30,7 +34,10 @@ test('flinkx run on a copy of jobs/wordcount writes exact counts and says where'
 test('flinkx run ships a TypeScript functions module and fails with the user error when it throws', () => {
   const dir = tempDir();
   writeFileSync(join(dir, 'input.txt'), 'a b\nc\n');
-  writeFileSync(join(dir, 'fns.ts'), 'export const shout = (line: string): string => line.toUpperCase();\nexport const boom = (): never => { throw new Error("kaboom"); };\n');
+  writeFileSync(
+    join(dir, 'fns.ts'),
+    'export const shout = (line: string): string => line.toUpperCase();\nexport const boom = (): never => { throw new Error("kaboom"); };\n',
+  );
   const job = (fn: string) => ({
     name: 'fns',
     functions: 'fns.ts',
@@ -64,7 +71,10 @@ test('a job file whose keyBy names a field the records lack FAILS without a rest
       { id: 'out', type: 'sink', inputs: ['counts'], connector: { kind: 'file', path: 'out' } },
     ],
   });
-  writeFileSync(join(dir, 'job.json'), JSON.stringify(job({ id: 'in', type: 'source', connector: { kind: 'file', path: 'payments.jsonl' } }, 'acountId')));
+  writeFileSync(
+    join(dir, 'job.json'),
+    JSON.stringify(job({ id: 'in', type: 'source', connector: { kind: 'file', path: 'payments.jsonl' } }, 'acountId')),
+  );
   const r = flinkx(['run', join(dir, 'job.json')]);
   expect(r.status).toBe(1);
   expect(r.stderr).toMatch(
@@ -73,12 +83,17 @@ test('a job file whose keyBy names a field the records lack FAILS without a rest
   expect(r.stderr).toMatch(/\nFAILED: \d+ records read, .*, restarts 0\n/);
 
   // Where the records' fields are known (the sequence generator's {seq}, here through a filter), before anything runs.
-  const known = job({ id: 'in', type: 'source', connector: { kind: 'generator', format: 'sequence', count: 10 } }, 'sq');
+  const known = job(
+    { id: 'in', type: 'source', connector: { kind: 'generator', format: 'sequence', count: 10 } },
+    'sq',
+  );
   known.nodes[1] = { id: 'payments', type: 'filter', inputs: ['in'], fn: 'identity' };
   writeFileSync(join(dir, 'known.json'), JSON.stringify(known));
   const refused = flinkx(['run', join(dir, 'known.json')]);
   expect(refused.status).toBe(1);
-  expect(refused.stderr).toMatch(/nodes\[2\]\.keyBy: the records of "payments" have the fields "seq", not "sq" \(did you mean "seq"\?\)/);
+  expect(refused.stderr).toMatch(
+    /nodes\[2\]\.keyBy: the records of "payments" have the fields "seq", not "sq" \(did you mean "seq"\?\)/,
+  );
   expect(refused.stderr).not.toMatch(/running/);
   noStack(refused.stderr);
 });
@@ -97,7 +112,10 @@ test('an invalid job file is refused with every problem named by its path', () =
       ],
     }),
   );
-  for (const args of [['run', file], ['submit', file, '--jobmanager', 'http://127.0.0.1:1']]) {
+  for (const args of [
+    ['run', file],
+    ['submit', file, '--jobmanager', 'http://127.0.0.1:1'],
+  ]) {
     const r = flinkx(args);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/nodes: the job has no sink/);
@@ -105,7 +123,14 @@ test('an invalid job file is refused with every problem named by its path', () =
     expect(r.stderr).toMatch(/nodes\[1\]\.keyBy: required for type "sum"/);
     noStack(r.stderr);
   }
-  writeFileSync(file, JSON.stringify({ name: 'typo', parallelism: 0, nodes: [{ id: 'a', type: 'source', connector: { kind: 'generator' }, keyby: 'x' }] }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      name: 'typo',
+      parallelism: 0,
+      nodes: [{ id: 'a', type: 'source', connector: { kind: 'generator' }, keyby: 'x' }],
+    }),
+  );
   const shape = flinkx(['run', file]);
   expect(shape.status).toBe(1);
   expect(shape.stderr).toMatch(/parallelism: /);
@@ -127,7 +152,11 @@ test('an unreachable JobManager gets a message naming the address, exit 1, no st
 });
 
 test('flinkx-jm and flinkx-tm refuse options that cannot work, naming the flag, exit 1, no stack', () => {
-  const run = (bin: string, args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', `${bin}.js`), 'start', ...args], { encoding: 'utf8', timeout: 60_000 });
+  const run = (bin: string, args: string[]) =>
+    spawnSync(process.execPath, [join(ROOT, 'bin', `${bin}.js`), 'start', ...args], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
   const jm = run('flinkx-jm', ['--heartbeat-interval', '2000', '--heartbeat-timeout', '1500', '--data-dir', tempDir()]);
   expect(jm.status).toBe(1);
   expect(jm.stderr).toMatch(/--heartbeat-timeout: 1500 ms is not longer than the heartbeat interval \(2000 ms\)/);
@@ -146,7 +175,10 @@ describe('against a JobManager', () => {
   afterAll(() => cluster.stop());
 
   test('unknown job ids are named', () => {
-    for (const args of [['status', 'nope'], ['cancel', 'nope']]) {
+    for (const args of [
+      ['status', 'nope'],
+      ['cancel', 'nope'],
+    ]) {
       const r = cluster.cli(args);
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(/no job with id nope/);

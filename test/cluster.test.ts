@@ -52,17 +52,25 @@ describe('JobManager + 2 TaskManagers × 2 slots', () => {
       ],
     };
     const jobId = await cluster.submit(writeJob(dir, job));
-    await waitFor('records flowing', async () => {
-      const j = await cluster.get(`/jobs/${jobId}`);
-      return j.state === 'RUNNING' && j.vertices[0].recordsIn > 0 ? j : undefined;
-    }, 60_000);
+    await waitFor(
+      'records flowing',
+      async () => {
+        const j = await cluster.get(`/jobs/${jobId}`);
+        return j.state === 'RUNNING' && j.vertices[0].recordsIn > 0 ? j : undefined;
+      },
+      60_000,
+    );
     const r = cluster.cli(['cancel', jobId]);
     expect(r.status).toBe(0);
     expect((await cluster.waitForState(jobId, ['CANCELED', 'FAILED', 'FINISHED'])).state).toBe('CANCELED');
-    await waitFor('all slots free', async () => {
-      const tms = await cluster.get<any[]>('/taskmanagers');
-      return tms.every((t) => t.freeSlots === t.slots) ? true : undefined;
-    }, 60_000);
+    await waitFor(
+      'all slots free',
+      async () => {
+        const tms = await cluster.get<any[]>('/taskmanagers');
+        return tms.every((t) => t.freeSlots === t.slots) ? true : undefined;
+      },
+      60_000,
+    );
   });
 
   test('a slow sink behind a fast generator back-pressures the source and bounds queued bytes', async () => {
@@ -80,17 +88,28 @@ describe('JobManager + 2 TaskManagers × 2 slots', () => {
         // can hold it back; subtask 0 shares the consumer's blocked thread.
         { id: 'counts', type: 'sum', inputs: ['words'], keyBy: 'word', field: 'count', parallelism: 1 },
         { id: 'slow', type: 'map', inputs: ['counts'], fn: 'pace', parallelism: 1 },
-        { id: 'out', type: 'sink', inputs: ['slow'], connector: { kind: 'file', path: join(dir, 'out') }, parallelism: 1 },
+        {
+          id: 'out',
+          type: 'sink',
+          inputs: ['slow'],
+          connector: { kind: 'file', path: join(dir, 'out') },
+          parallelism: 1,
+        },
       ],
     };
     const jobId = await cluster.submit(writeJob(dir, job));
     const vertex = (j: any, id: string) => j.vertices.find((v: any) => v.id === id);
     // A task that always has input still reports its counters: it yields to its thread's event loop
     // (stream-input-processor.ts). Without that its stats starved and this took ~47 s.
-    await waitFor('the slow sink to be consuming', async () => {
-      const j = await cluster.get(`/jobs/${jobId}`);
-      return vertex(j, 'counts').recordsIn > 1000 ? j : undefined;
-    }, 30_000, cluster.logs);
+    await waitFor(
+      'the slow sink to be consuming',
+      async () => {
+        const j = await cluster.get(`/jobs/${jobId}`);
+        return vertex(j, 'counts').recordsIn > 1000 ? j : undefined;
+      },
+      30_000,
+      cluster.logs,
+    );
 
     let maxQueued = 0;
     let maxInFlight = 0;
@@ -122,12 +141,21 @@ describe('JobManager + 2 TaskManagers × 2 slots', () => {
     const tmUrl = cluster.url.replace('http', 'ws') + '/tm';
     expect(await closeCode(tmUrl, 'hello')).toBe(1008);
     expect(await closeCode(tmUrl, Buffer.from([0xc1, 0xff, 0x00, 0x13]))).toBe(1008);
-    expect(await closeCode(tmUrl, packr.pack({ v: 1, t: 'heartbeat', tmId: 'x', queuedBytes: 0, tasks: [] }))).toBe(1008);
-    expect(await closeCode(tmUrl, packr.pack({ v: 1, t: 'register', tmId: 'evil', slots: -1, dataAddress: 'x' }))).toBe(1008);
+    expect(await closeCode(tmUrl, packr.pack({ v: 1, t: 'heartbeat', tmId: 'x', queuedBytes: 0, tasks: [] }))).toBe(
+      1008,
+    );
+    expect(await closeCode(tmUrl, packr.pack({ v: 1, t: 'register', tmId: 'evil', slots: -1, dataAddress: 'x' }))).toBe(
+      1008,
+    );
     expect(await closeCode(tmUrl, packr.pack({ v: 99, t: 'register' }))).toBe(1008);
 
     const [tm] = await cluster.get<any[]>('/taskmanagers');
-    expect(await closeCode(tm.dataAddress, packr.pack({ v: 1, t: 'data', ch: 'a/0/e/0/0', slot: 99, payload: Buffer.from([1]) }))).toBe(1008);
+    expect(
+      await closeCode(
+        tm.dataAddress,
+        packr.pack({ v: 1, t: 'data', ch: 'a/0/e/0/0', slot: 99, payload: Buffer.from([1]) }),
+      ),
+    ).toBe(1008);
     expect(await closeCode(tm.dataAddress, packr.pack({ v: 1, t: 'credit', ch: 'x', slot: 0, n: 'many' }))).toBe(1008);
 
     await new Promise<void>((resolve) => {
@@ -179,7 +207,10 @@ describe('TaskManagers with tiny batches and one credit per channel', () => {
   let cluster: Cluster;
   beforeAll(async () => {
     cluster = await Cluster.start([]);
-    for (let i = 0; i < 2; i++) cluster.startTaskManager(1, { extraArgs: ['--batch-records', '7', '--flush-interval', '1', '--credits-per-channel', '1'] });
+    for (let i = 0; i < 2; i++)
+      cluster.startTaskManager(1, {
+        extraArgs: ['--batch-records', '7', '--flush-interval', '1', '--credits-per-channel', '1'],
+      });
     await cluster.waitForTaskManagers(2);
   });
   afterAll(() => cluster.stop());
@@ -205,7 +236,10 @@ describe('a task that never confirms the cancel', () => {
   test('does not hold the job in CANCELLING forever', async () => {
     const dir = tempDir();
     // Blocks its slot's thread for two minutes: the task cannot even see the cancel.
-    writeFileSync(join(dir, 'stuck.js'), 'exports.stuck = (r) => { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 120000); return r; };\n');
+    writeFileSync(
+      join(dir, 'stuck.js'),
+      'exports.stuck = (r) => { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 120000); return r; };\n',
+    );
     const job = {
       name: 'stuck',
       functions: 'stuck.js',

@@ -27,8 +27,14 @@ import { Cluster, ROOT, tempDir, waitFor } from './harness';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 const SCREENSHOT = '/tmp/dashboard.png';
 /** The dashboard's static files, as the build copies them. */
@@ -36,7 +42,8 @@ const DASHBOARD_DIR = join(ROOT, 'dist', 'jobmanager', 'dashboard');
 const UI_TIMEOUT_MS = 30_000;
 
 // test/run-all.sh installs Debian's chromium; a missing browser fails the suite rather than skipping it.
-if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`);
+if (!existsSync(CHROMIUM))
+  throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`);
 
 jest.setTimeout(120_000);
 
@@ -61,7 +68,8 @@ let dir: string | undefined;
 let mockServer: Server | undefined;
 
 beforeAll(async () => {
-  if (!existsSync(join(DASHBOARD_DIR, 'index.html'))) throw new Error('dist/ is missing the dashboard: run `npm run build` first');
+  if (!existsSync(join(DASHBOARD_DIR, 'index.html')))
+    throw new Error('dist/ is missing the dashboard: run `npm run build` first');
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 });
 
@@ -77,10 +85,15 @@ describe('dashboard', () => {
     dir = tempDir('flinkx-dashboard-');
     const c = (cluster = await Cluster.start([2]));
     const base = c.url;
-    await waitFor('the TaskManager to register', async () => {
-      const body = await c.get<{ slots: number }[]>('/taskmanagers');
-      return body.length === 1 && body[0].slots === 2 ? true : undefined;
-    }, UI_TIMEOUT_MS, c.logs);
+    await waitFor(
+      'the TaskManager to register',
+      async () => {
+        const body = await c.get<{ slots: number }[]>('/taskmanagers');
+        return body.length === 1 && body[0].slots === 2 ? true : undefined;
+      },
+      UI_TIMEOUT_MS,
+      c.logs,
+    );
 
     // A name with markup in it: it must show up as text, never as HTML.
     const name = `dashboard <i>e2e</i> & "words" ${randomBytes(3).toString('hex')}`;
@@ -88,19 +101,35 @@ describe('dashboard', () => {
     // An unbounded event-time windowed count: words stamped with the wall clock, so its watermark
     // trails the clock by about the out-of-orderness bound.
     writeFileSync(join(dir, 'functions.js'), 'exports.stamp = (r) => ({ ...r, ts: Date.now() });\n');
-    writeFileSync(jobFile, JSON.stringify({
-      name,
-      parallelism: 2,
-      functions: 'functions.js',
-      checkpointing: { interval: 500 },
-      nodes: [
-        { id: 'lines', type: 'source', connector: { kind: 'generator', rate: 500 } },
-        { id: 'words', type: 'flatMap', inputs: ['lines'], fn: 'tokenize' },
-        { id: 'stamped', type: 'map', inputs: ['words'], fn: 'stamp', timestamps: { field: 'ts', maxOutOfOrderness: '1s' } },
-        { id: 'counts', type: 'window', inputs: ['stamped'], keyBy: 'word', window: { kind: 'tumbling', size: '1s' }, aggregate: 'count' },
-        { id: 'out', type: 'sink', inputs: ['counts'], connector: { kind: 'file', path: 'out' } },
-      ],
-    }));
+    writeFileSync(
+      jobFile,
+      JSON.stringify({
+        name,
+        parallelism: 2,
+        functions: 'functions.js',
+        checkpointing: { interval: 500 },
+        nodes: [
+          { id: 'lines', type: 'source', connector: { kind: 'generator', rate: 500 } },
+          { id: 'words', type: 'flatMap', inputs: ['lines'], fn: 'tokenize' },
+          {
+            id: 'stamped',
+            type: 'map',
+            inputs: ['words'],
+            fn: 'stamp',
+            timestamps: { field: 'ts', maxOutOfOrderness: '1s' },
+          },
+          {
+            id: 'counts',
+            type: 'window',
+            inputs: ['stamped'],
+            keyBy: 'word',
+            window: { kind: 'tumbling', size: '1s' },
+            aggregate: 'count',
+          },
+          { id: 'out', type: 'sink', inputs: ['counts'], connector: { kind: 'file', path: 'out' } },
+        ],
+      }),
+    );
     const jobId = (await c.submit(jobFile)).split(/\s+/).pop()!;
     expect(jobId).toMatch(/^[0-9a-f]+$/);
 
@@ -131,8 +160,12 @@ describe('dashboard', () => {
     expect(sx).toBeLessThan(kx); // laid out left to right by depth
 
     // Live figures: records/s arrive with the heartbeats after the page was drawn.
-    await page.waitForFunction(() => /in [1-9]/.test(document.querySelector('[data-vertex-id="lines"] .vrate')?.textContent ?? ''));
-    await page.waitForFunction(() => /back-pressure \d+%/.test(document.querySelector('[data-vertex-id="counts"] .vbp')?.textContent ?? ''));
+    await page.waitForFunction(() =>
+      /in [1-9]/.test(document.querySelector('[data-vertex-id="lines"] .vrate')?.textContent ?? ''),
+    );
+    await page.waitForFunction(() =>
+      /back-pressure \d+%/.test(document.querySelector('[data-vertex-id="counts"] .vbp')?.textContent ?? ''),
+    );
     await page.waitForFunction(() => {
       const rows = [...document.querySelectorAll('#subtasks tbody tr')];
       return rows.length === 4 && rows.every((r) => r.textContent!.includes('RUNNING') && /tm-/.test(r.textContent!));
@@ -142,29 +175,45 @@ describe('dashboard', () => {
     // Event time: the window vertex shows a watermark (a clock time) and its lag; the subtasks theirs.
     await page.waitForFunction(() => {
       const row = document.querySelector('#vertices tr[data-vertex-id="counts"]');
-      return /\d:\d\d/.test(row?.querySelector('.vwm')?.textContent ?? '') && /\d(ms|s)/.test(row?.querySelector('.vlag')?.textContent ?? '');
+      return (
+        /\d:\d\d/.test(row?.querySelector('.vwm')?.textContent ?? '') &&
+        /\d(ms|s)/.test(row?.querySelector('.vlag')?.textContent ?? '')
+      );
     });
     // `flinkx status` shows the same: as text (an ISO instant and its lag) and in --json.
-    expect(c.cli(['status', jobId]).stdout).toMatch(/WATERMARK[\s\S]*counts -> out .* \d{4}-\d\d-\d\dT[\d:.]+Z \((lag|ahead) [\d.]+s\)/);
-    const status = JSON.parse(c.cli(['status', jobId, '--json']).stdout) as { vertices: { id: string; watermark?: number; watermarkLag?: number }[] };
+    expect(c.cli(['status', jobId]).stdout).toMatch(
+      /WATERMARK[\s\S]*counts -> out .* \d{4}-\d\d-\d\dT[\d:.]+Z \((lag|ahead) [\d.]+s\)/,
+    );
+    const status = JSON.parse(c.cli(['status', jobId, '--json']).stdout) as {
+      vertices: { id: string; watermark?: number; watermarkLag?: number }[];
+    };
     const counts = status.vertices.find((v) => v.id === 'counts')!;
     expect(typeof counts.watermark).toBe('number');
     expect(typeof counts.watermarkLag).toBe('number');
 
     // Charts: per vertex, records/s, back-pressure and watermark lag, each a polyline of several polls.
     const chartPoints = (vertex: string, metric: string) =>
-      page.waitForFunction(([v, m]) => {
-        const pts = document.querySelector(`#charts tr[data-vertex-id="${v}"] svg.spark[data-metric="${m}"] polyline`)?.getAttribute('points') ?? '';
-        return pts.trim().split(/\s+/).filter(Boolean).length >= 3;
-      }, [vertex, metric]);
+      page.waitForFunction(
+        ([v, m]) => {
+          const pts =
+            document
+              .querySelector(`#charts tr[data-vertex-id="${v}"] svg.spark[data-metric="${m}"] polyline`)
+              ?.getAttribute('points') ?? '';
+          return pts.trim().split(/\s+/).filter(Boolean).length >= 3;
+        },
+        [vertex, metric],
+      );
     await chartPoints('lines', 'records-per-second');
     await chartPoints('counts', 'back-pressure');
     await chartPoints('counts', 'watermark-lag');
 
     // Checkpoints (every 500ms) in one readable line.
     await page.locator('#checkpoints').waitFor({ state: 'visible' });
-    await page.locator('#checkpoint-summary')
-      .filter({ hasText: /^[1-9]\d* completed, \d+ failed · latest #\d+ [\d.]+ (B|KiB|MiB) in [\d.]+m?s, [\d.]+(ms|s) ago$/ })
+    await page
+      .locator('#checkpoint-summary')
+      .filter({
+        hasText: /^[1-9]\d* completed, \d+ failed · latest #\d+ [\d.]+ (B|KiB|MiB) in [\d.]+m?s, [\d.]+(ms|s) ago$/,
+      })
       .waitFor();
 
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
@@ -172,13 +221,25 @@ describe('dashboard', () => {
     // Cancel: two clicks (button, then confirm), the page shows CANCELLING/CANCELED, REST says CANCELED.
     await page.locator('#cancel-job').click();
     await page.locator('#confirm-cancel').click();
-    await page.locator('#job-state .badge').filter({ hasText: /^CANCEL(LING|ED)$/ }).waitFor();
+    await page
+      .locator('#job-state .badge')
+      .filter({ hasText: /^CANCEL(LING|ED)$/ })
+      .waitFor();
     let last: JobDetails | undefined;
-    await waitFor('the job to be CANCELED', async () => {
-      last = await c.get<JobDetails>(`/jobs/${jobId}`);
-      return last.state === 'CANCELED' ? true : undefined;
-    }, UI_TIMEOUT_MS, () => `\nlast seen: ${last?.state} ${last?.vertices.map((v) => `${v.id}[${v.subtasks.map((t) => t.state)}]`).join(' ')}${c.logs()}`);
-    await page.locator('#job-state .badge').filter({ hasText: /^CANCELED$/ }).waitFor();
+    await waitFor(
+      'the job to be CANCELED',
+      async () => {
+        last = await c.get<JobDetails>(`/jobs/${jobId}`);
+        return last.state === 'CANCELED' ? true : undefined;
+      },
+      UI_TIMEOUT_MS,
+      () =>
+        `\nlast seen: ${last?.state} ${last?.vertices.map((v) => `${v.id}[${v.subtasks.map((t) => t.state)}]`).join(' ')}${c.logs()}`,
+    );
+    await page
+      .locator('#job-state .badge')
+      .filter({ hasText: /^CANCELED$/ })
+      .waitFor();
     expect(await page.locator('#cancel-job').isDisabled()).toBe(true);
 
     // Back on the overview the job is listed as canceled.
@@ -190,20 +251,83 @@ describe('dashboard', () => {
   });
 
   it('renders checkpoint history and a branching graph, keeping hostile strings as text', async () => {
-    const { DASHBOARD_FILES } = require(join(DASHBOARD_DIR, 'dashboard.js')) as { DASHBOARD_FILES: Record<string, string> };
+    const { DASHBOARD_FILES } = require(join(DASHBOARD_DIR, 'dashboard.js')) as {
+      DASHBOARD_FILES: Record<string, string>;
+    };
     const evil = '<img src=x onerror="window.__pwned=1">';
     const now = Date.now();
     // Canned answers in the shapes the JobManager answers with, checked by the schemas it shares.
     const job = JobDetailsSchema.parse({
-      id: 'j1', name: `job ${evil}`, state: 'RUNNING', parallelism: 2, restarts: 1, createdAt: now - 60_000, startTime: now - 60_000,
-      duration: 60_000, attempt: 1, maxParallelism: 128, checkpointing: { interval: 1000, mode: 'exactly-once' },
+      id: 'j1',
+      name: `job ${evil}`,
+      state: 'RUNNING',
+      parallelism: 2,
+      restarts: 1,
+      createdAt: now - 60_000,
+      startTime: now - 60_000,
+      duration: 60_000,
+      attempt: 1,
+      maxParallelism: 128,
+      checkpointing: { interval: 1000, mode: 'exactly-once' },
       restartStrategy: { strategy: 'fixed-delay', attempts: 3, delay: 1000 },
-      checkpoints: { latestCompleted: 3, completed: 2, failed: 1, latestCompletedAt: now - 900, latestCompletedSize: 4096 },
+      checkpoints: {
+        latestCompleted: 3,
+        completed: 2,
+        failed: 1,
+        latestCompletedAt: now - 900,
+        latestCompletedSize: 4096,
+      },
       vertices: [
-        { id: 'a', name: `clicks ${evil}`, parallelism: 2, nodes: [{ id: 'a', type: 'source' }], recordsIn: 10, recordsOut: 10, recordsInPerSecond: 5, recordsOutPerSecond: 5, backPressuredMs: 0, subtasks: [] },
-        { id: 'b', name: 'views', parallelism: 1, nodes: [{ id: 'b', type: 'source' }], recordsIn: 0, recordsOut: 0, recordsInPerSecond: 0, recordsOutPerSecond: 0, backPressuredMs: 0, subtasks: [] },
-        { id: 'c', name: 'joined', parallelism: 2, nodes: [{ id: 'c', type: 'map' }], recordsIn: 0, recordsOut: 0, recordsInPerSecond: 0, recordsOutPerSecond: 0, backPressuredMs: 0, subtasks: [] },
-        { id: 'd', name: 'per-user', parallelism: 2, nodes: [{ id: 'd', type: 'count' }], recordsIn: 0, recordsOut: 0, recordsInPerSecond: 0, recordsOutPerSecond: 0, backPressuredMs: 0, watermark: now - 61_000, watermarkLag: 61_000, subtasks: [] },
+        {
+          id: 'a',
+          name: `clicks ${evil}`,
+          parallelism: 2,
+          nodes: [{ id: 'a', type: 'source' }],
+          recordsIn: 10,
+          recordsOut: 10,
+          recordsInPerSecond: 5,
+          recordsOutPerSecond: 5,
+          backPressuredMs: 0,
+          subtasks: [],
+        },
+        {
+          id: 'b',
+          name: 'views',
+          parallelism: 1,
+          nodes: [{ id: 'b', type: 'source' }],
+          recordsIn: 0,
+          recordsOut: 0,
+          recordsInPerSecond: 0,
+          recordsOutPerSecond: 0,
+          backPressuredMs: 0,
+          subtasks: [],
+        },
+        {
+          id: 'c',
+          name: 'joined',
+          parallelism: 2,
+          nodes: [{ id: 'c', type: 'map' }],
+          recordsIn: 0,
+          recordsOut: 0,
+          recordsInPerSecond: 0,
+          recordsOutPerSecond: 0,
+          backPressuredMs: 0,
+          subtasks: [],
+        },
+        {
+          id: 'd',
+          name: 'per-user',
+          parallelism: 2,
+          nodes: [{ id: 'd', type: 'count' }],
+          recordsIn: 0,
+          recordsOut: 0,
+          recordsInPerSecond: 0,
+          recordsOutPerSecond: 0,
+          backPressuredMs: 0,
+          watermark: now - 61_000,
+          watermarkLag: 61_000,
+          subtasks: [],
+        },
       ],
       edges: [
         { id: 'a->c', source: 'a', target: 'c', partitioner: 'forward' },
@@ -211,20 +335,60 @@ describe('dashboard', () => {
         { id: 'c->d', source: 'c', target: 'd', partitioner: 'hash', keyBy: `u${evil}` },
         { id: 'a->d', source: 'a', target: 'd', partitioner: 'broadcast' },
       ],
-      exceptions: [{ time: now - 5000, attempt: 0, task: 'c[1]', message: `boom ${evil}`, stack: `Error: boom ${evil}\n    at x` }],
+      exceptions: [
+        { time: now - 5000, attempt: 0, task: 'c[1]', message: `boom ${evil}`, stack: `Error: boom ${evil}\n    at x` },
+      ],
     });
-    const latestCheckpoint = { id: 3, attempt: 1, status: 'COMPLETED', triggerTime: now - 1000, duration: 95, size: 4096, acknowledged: 4, total: 4 };
+    const latestCheckpoint = {
+      id: 3,
+      attempt: 1,
+      status: 'COMPLETED',
+      triggerTime: now - 1000,
+      duration: 95,
+      size: 4096,
+      acknowledged: 4,
+      total: 4,
+    };
     const routes: Record<string, unknown> = {
       '/jobs': [job],
-      '/taskmanagers': [TaskManagerInfoSchema.parse({ id: `tm ${evil}`, slots: 4, freeSlots: 2, dataAddress: 'ws://h:1', registeredAt: now, lastHeartbeat: now, queuedBytes: 0 })],
+      '/taskmanagers': [
+        TaskManagerInfoSchema.parse({
+          id: `tm ${evil}`,
+          slots: 4,
+          freeSlots: 2,
+          dataAddress: 'ws://h:1',
+          registeredAt: now,
+          lastHeartbeat: now,
+          queuedBytes: 0,
+        }),
+      ],
       '/jobs/j1': job,
       '/jobs/j1/checkpoints': CheckpointsSchema.parse({
         counts: { completed: 2, failed: 1, inProgress: 0 },
         latest: latestCheckpoint,
         history: [
           latestCheckpoint,
-          { id: 2, attempt: 1, status: 'FAILED', triggerTime: now - 2000, duration: 80, size: 0, acknowledged: 1, total: 4, failureReason: `c[1] declined: ${evil}` },
-          { id: 1, attempt: 1, status: 'COMPLETED', triggerTime: now - 3000, duration: 120, size: 2048, acknowledged: 4, total: 4 },
+          {
+            id: 2,
+            attempt: 1,
+            status: 'FAILED',
+            triggerTime: now - 2000,
+            duration: 80,
+            size: 0,
+            acknowledged: 1,
+            total: 4,
+            failureReason: `c[1] declined: ${evil}`,
+          },
+          {
+            id: 1,
+            attempt: 1,
+            status: 'COMPLETED',
+            triggerTime: now - 3000,
+            duration: 120,
+            size: 2048,
+            acknowledged: 4,
+            total: 4,
+          },
         ],
       }),
     };
@@ -232,8 +396,12 @@ describe('dashboard', () => {
     mockServer = createServer((req, res) => {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
       const file = path === '/' ? 'index.html' : path.slice(1);
-      if (Object.hasOwn(DASHBOARD_FILES, file)) return void res.writeHead(200, { 'content-type': DASHBOARD_FILES[file] }).end(readFileSync(join(DASHBOARD_DIR, file)));
-      if (path in routes) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(routes[path]));
+      if (Object.hasOwn(DASHBOARD_FILES, file))
+        return void res
+          .writeHead(200, { 'content-type': DASHBOARD_FILES[file] })
+          .end(readFileSync(join(DASHBOARD_DIR, file)));
+      if (path in routes)
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(routes[path]));
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"NOT_FOUND","message":"no"}}');
     });
     await new Promise<void>((r) => mockServer!.listen(0, '127.0.0.1', () => r()));
@@ -244,21 +412,34 @@ describe('dashboard', () => {
     const problems = watchPage(page);
     await page.goto(`${base}/`);
     await page.getByRole('link', { name: `job ${evil}`, exact: true }).waitFor();
-    await page.locator('#taskmanagers').filter({ hasText: `tm ${evil}` }).waitFor();
+    await page
+      .locator('#taskmanagers')
+      .filter({ hasText: `tm ${evil}` })
+      .waitFor();
     await page.goto(`${base}/#/jobs/j1`);
     await page.locator('#checkpoints').waitFor({ state: 'visible' });
     await page.waitForFunction(() => document.querySelectorAll('#checkpoints tbody tr').length === 3);
-    await page.locator('#checkpoints').filter({ hasText: `c[1] declined: ${evil}` }).waitFor();
+    await page
+      .locator('#checkpoints')
+      .filter({ hasText: `c[1] declined: ${evil}` })
+      .waitFor();
     await page.locator('#checkpoints .badge', { hasText: 'FAILED' }).waitFor();
-    await page.locator('#checkpoint-summary').filter({ hasText: /^2 completed, 1 failed · latest #3 4\.0 KiB in 95ms, [\d.]+(ms|s) ago$/ }).waitFor();
+    await page
+      .locator('#checkpoint-summary')
+      .filter({ hasText: /^2 completed, 1 failed · latest #3 4\.0 KiB in 95ms, [\d.]+(ms|s) ago$/ })
+      .waitFor();
     await page.locator('#vertices tr[data-vertex-id="d"] .vlag').filter({ hasText: '1m 1s' }).waitFor();
     expect(await page.locator('#vertices tr[data-vertex-id="c"] .vlag').textContent()).toBe('–');
-    await page.locator('#exceptions').filter({ hasText: `boom ${evil}` }).waitFor();
+    await page
+      .locator('#exceptions')
+      .filter({ hasText: `boom ${evil}` })
+      .waitFor();
     await page.locator('#job-graph text.elabel', { hasText: 'broadcast' }).waitFor();
     expect(await page.locator('#job-graph path.edge').count()).toBe(4);
 
     // Depth: a, b at 0; c at 1; d at 2 (it is also fed by a directly).
-    const x = async (id: string) => (await page.locator(`#job-graph g.vertex[data-vertex-id="${id}"]`).boundingBox())!.x;
+    const x = async (id: string) =>
+      (await page.locator(`#job-graph g.vertex[data-vertex-id="${id}"]`).boundingBox())!.x;
     const [xa, xb, xc, xd] = [await x('a'), await x('b'), await x('c'), await x('d')];
     expect(xa).toBe(xb);
     expect(xa).toBeLessThan(xc);
@@ -288,7 +469,14 @@ describe('dashboard', () => {
     // Later polls and a reload (same tab: sessionStorage) send the stored token without asking.
     await page.reload();
     await page.locator('#taskmanagers tbody tr').filter({ hasText: '0 / 2' }).waitFor();
-    await waitFor('a few more polls', async () => (await page.evaluate(() => performance.getEntriesByType('resource').filter((e) => /taskmanagers/.test(e.name)).length)) >= 3 || undefined, UI_TIMEOUT_MS);
+    await waitFor(
+      'a few more polls',
+      async () =>
+        (await page.evaluate(
+          () => performance.getEntriesByType('resource').filter((e) => /taskmanagers/.test(e.name)).length,
+        )) >= 3 || undefined,
+      UI_TIMEOUT_MS,
+    );
     expect(prompts).toEqual([expect.stringMatching(/REST token/)]);
     await page.close();
   });

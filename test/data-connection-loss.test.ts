@@ -28,7 +28,9 @@ const PACE_MS = 1;
  */
 function cutConnections(ports: number[]): number {
   const filter = ports.flatMap((p) => ['dport', '=', `:${p}`, 'or', 'sport', '=', `:${p}`, 'or']).slice(0, -1);
-  const out = execFileSync('ss', ['-K', '-t', '-n', 'dst', '127.0.0.1', 'and', '(', ...filter, ')'], { encoding: 'utf8' });
+  const out = execFileSync('ss', ['-K', '-t', '-n', 'dst', '127.0.0.1', 'and', '(', ...filter, ')'], {
+    encoding: 'utf8',
+  });
   return out.split('\n').filter((l) => /127\.0\.0\.1/.test(l)).length;
 }
 
@@ -47,25 +49,42 @@ describe('a cut data connection between TaskManagers', () => {
     // 25 000 lines per source subtask: ≈ 25 s of pacing at least, for three cuts and restarts.
     writeText(input, 100_000, 7);
     const expected = expectedCounts(readFileSync(input, 'utf8'));
-    const spec = pacedWordcountJob(input, join(dir, 'out'), 4, { checkpointing: { interval: 200, mode: 'exactly-once' }, restart: { attempts: 10, delay: 200 } });
+    const spec = pacedWordcountJob(input, join(dir, 'out'), 4, {
+      checkpointing: { interval: 200, mode: 'exactly-once' },
+      restart: { attempts: 10, delay: 200 },
+    });
     const { jobFile, release } = writePacedJob(dir, spec, PACE_MS);
 
     const jobId = await cluster.submit(jobFile);
     for (let cut = 0; cut < 3; cut++) {
       // Cut only once the current attempt has completed a checkpoint, so each cut is its own restart.
-      const before: number = await waitFor(`cut ${cut + 1}: an attempt running with a completed checkpoint`, async () => {
-        const j = await cluster.get(`/jobs/${jobId}`);
-        if (j.state === 'FINISHED' || j.state === 'FAILED') throw new Error(`job is ${j.state} after ${j.restarts} restarts`);
-        if (j.state !== 'RUNNING') return undefined;
-        const cps = await cluster.get(`/jobs/${jobId}/checkpoints`);
-        return cps.history.some((c: any) => c.status === 'COMPLETED' && c.attempt === j.attempt) ? j.restarts : undefined;
-      }, 120_000, cluster.logs);
+      const before: number = await waitFor(
+        `cut ${cut + 1}: an attempt running with a completed checkpoint`,
+        async () => {
+          const j = await cluster.get(`/jobs/${jobId}`);
+          if (j.state === 'FINISHED' || j.state === 'FAILED')
+            throw new Error(`job is ${j.state} after ${j.restarts} restarts`);
+          if (j.state !== 'RUNNING') return undefined;
+          const cps = await cluster.get(`/jobs/${jobId}/checkpoints`);
+          return cps.history.some((c: any) => c.status === 'COMPLETED' && c.attempt === j.attempt)
+            ? j.restarts
+            : undefined;
+        },
+        120_000,
+        cluster.logs,
+      );
       expect(cutConnections(dataPorts)).toBeGreaterThan(0);
-      await waitFor(`a restart after cut ${cut + 1}`, async () => {
-        const j = await cluster.get(`/jobs/${jobId}`);
-        if (j.restarts > before) return true;
-        if (j.state === 'FINISHED' || j.state === 'FAILED') throw new Error(`job ended ${j.state} without failing after the cut`);
-      }, 60_000, cluster.logs);
+      await waitFor(
+        `a restart after cut ${cut + 1}`,
+        async () => {
+          const j = await cluster.get(`/jobs/${jobId}`);
+          if (j.restarts > before) return true;
+          if (j.state === 'FINISHED' || j.state === 'FAILED')
+            throw new Error(`job ended ${j.state} without failing after the cut`);
+        },
+        60_000,
+        cluster.logs,
+      );
     }
     release();
 
@@ -94,20 +113,33 @@ describe('bytes on a data connection that are not a batch', () => {
     const input = join(dir, 'input.txt');
     // 15 000 lines per source subtask: ≈ 15 s of pacing at least, until the job has restarted.
     writeText(input, 60_000, 11);
-    const spec = pacedWordcountJob(input, join(dir, 'out'), 4, { checkpointing: { interval: 200, mode: 'exactly-once' }, restart: { attempts: 5, delay: 200 } });
+    const spec = pacedWordcountJob(input, join(dir, 'out'), 4, {
+      checkpointing: { interval: 200, mode: 'exactly-once' },
+      restart: { attempts: 5, delay: 200 },
+    });
     const { jobFile, release } = writePacedJob(dir, spec, PACE_MS);
     const jobId = await cluster.submit(jobFile);
-    const running = await waitFor('the job running with a completed checkpoint', async () => {
-      const j = await cluster.get(`/jobs/${jobId}`);
-      if (j.state === 'FINISHED' || j.state === 'FAILED') throw new Error(`job is ${j.state} before any batch was sent`);
-      if (j.state !== 'RUNNING') return undefined;
-      const cps = await cluster.get(`/jobs/${jobId}/checkpoints`);
-      return cps.history.some((c: any) => c.status === 'COMPLETED' && c.attempt === j.attempt) ? j : undefined;
-    }, 120_000, cluster.logs);
+    const running = await waitFor(
+      'the job running with a completed checkpoint',
+      async () => {
+        const j = await cluster.get(`/jobs/${jobId}`);
+        if (j.state === 'FINISHED' || j.state === 'FAILED')
+          throw new Error(`job is ${j.state} before any batch was sent`);
+        if (j.state !== 'RUNNING') return undefined;
+        const cps = await cluster.get(`/jobs/${jobId}/checkpoints`);
+        return cps.history.some((c: any) => c.status === 'COMPLETED' && c.attempt === j.attempt) ? j : undefined;
+      },
+      120_000,
+      cluster.logs,
+    );
 
     // A stranger dials every data port and sends, for every channel of the shuffle into `counts`,
     // bytes a real producer never would: garbage, another version, a batch with a bad marker.
-    const payloads = [Buffer.from([0xc1, 0xff, 0x00]), encode({ v: BATCH_VERSION + 1, r: [] }), encode({ v: BATCH_VERSION, r: [], m: { kind: 'barrier' } })];
+    const payloads = [
+      Buffer.from([0xc1, 0xff, 0x00]),
+      encode({ v: BATCH_VERSION + 1, r: [] }),
+      encode({ v: BATCH_VERSION, r: [], m: { kind: 'barrier' } }),
+    ];
     for (const tm of tms) {
       const ws = new WebSocket(tm.dataAddress);
       await new Promise<void>((resolve, reject) => {
@@ -120,7 +152,9 @@ describe('bytes on a data connection that are not a batch', () => {
         for (let to = 0; to < 4; to++)
           for (const slot of [0, 1]) {
             const ch = channelId(jobId, running.attempt, 'words->counts', from, to);
-            ws.send(encodeFrame({ t: 'data', ch, slot, payload: payloads[i++ % payloads.length] as Uint8Array<ArrayBuffer> }));
+            ws.send(
+              encodeFrame({ t: 'data', ch, slot, payload: payloads[i++ % payloads.length] as Uint8Array<ArrayBuffer> }),
+            );
           }
       await new Promise<void>((resolve) => {
         ws.once('close', () => resolve());
@@ -128,20 +162,29 @@ describe('bytes on a data connection that are not a batch', () => {
       });
     }
 
-    await waitFor('a restart after the malformed batches', async () => {
-      const j = await cluster.get(`/jobs/${jobId}`);
-      if (j.restarts > running.restarts) return true;
-      if (j.state === 'FINISHED' || j.state === 'FAILED') throw new Error(`job ended ${j.state} without a failure`);
-    }, 60_000, cluster.logs);
+    await waitFor(
+      'a restart after the malformed batches',
+      async () => {
+        const j = await cluster.get(`/jobs/${jobId}`);
+        if (j.restarts > running.restarts) return true;
+        if (j.state === 'FINISHED' || j.state === 'FAILED') throw new Error(`job ended ${j.state} without a failure`);
+      },
+      60_000,
+      cluster.logs,
+    );
     release();
     const done = await cluster.waitForState(jobId, ['FINISHED']);
     expect(done.failure ?? null).toBeNull();
-    const exceptions = await cluster.get<{ attempt: number; task?: string; message: string; code?: string }[]>(`/jobs/${jobId}/exceptions`);
+    const exceptions = await cluster.get<{ attempt: number; task?: string; message: string; code?: string }[]>(
+      `/jobs/${jobId}/exceptions`,
+    );
     const first = exceptions.find((e) => e.attempt === running.attempt);
     expect(first).toMatchObject({ code: 'BATCH_FORMAT', task: expect.stringMatching(/^counts\[[0-3]\]$/) });
     expect(sinkCounts(join(dir, 'out'))).toEqual(expectedCounts(readFileSync(input, 'utf8')));
     expect(changelogOutOfStep(join(dir, 'out')).slice(0, 10)).toEqual([]);
-    expect(cluster.taskManagers.map((p) => ({ alive: p.alive, crashed: /slot worker crashed/.test(p.output) }))).toEqual([
+    expect(
+      cluster.taskManagers.map((p) => ({ alive: p.alive, crashed: /slot worker crashed/.test(p.output) })),
+    ).toEqual([
       { alive: true, crashed: false },
       { alive: true, crashed: false },
     ]);

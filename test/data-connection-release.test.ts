@@ -21,7 +21,12 @@ describe('data connections', () => {
       const ids = cluster.taskManagers.map((tm) => /tm=(\S+)/.exec(tm.output)![1]);
       for (const [i, tm] of cluster.taskManagers.entries()) {
         const other = ids[1 - i];
-        await waitFor(`${ids[i]} releasing its connection to ${other}`, () => tm.output.includes(`released idle data connection peer=${other}`), 30_000, cluster.logs);
+        await waitFor(
+          `${ids[i]} releasing its connection to ${other}`,
+          () => tm.output.includes(`released idle data connection peer=${other}`),
+          30_000,
+          cluster.logs,
+        );
         expect(tm.output).not.toMatch(/data connection lost/);
       }
     } finally {

@@ -30,7 +30,12 @@ function parseValue(text: string, where: string): number {
 
 /** The sample names a family of this type may have. */
 function belongsTo(family: Family, sample: string): boolean {
-  const suffixes = family.type === 'histogram' ? ['_bucket', '_sum', '_count'] : family.type === 'summary' ? ['', '_sum', '_count'] : [''];
+  const suffixes =
+    family.type === 'histogram'
+      ? ['_bucket', '_sum', '_count']
+      : family.type === 'summary'
+        ? ['', '_sum', '_count']
+        : [''];
   return suffixes.some((s) => sample === family.name + s);
 }
 
@@ -84,41 +89,46 @@ export function parseExposition(text: string): Map<string, Family> {
     current = f;
     return f;
   };
-  text.slice(0, -1).split('\n').forEach((line, n) => {
-    const where = `line ${n + 1} "${line}"`;
-    if (line.trim() === '') return;
-    if (line.startsWith('#')) {
-      const m = /^#\s+(HELP|TYPE)\s+(\S+)(?:\s(.*))?$/.exec(line);
-      if (!m) return; // a plain comment
-      const [, kind, name, rest = ''] = m;
-      if (!METRIC_NAME.test(name)) throw new Error(`${where}: bad metric name`);
-      const f = family(name, where);
-      if (kind === 'TYPE') {
-        if (!TYPES.has(rest.trim())) throw new Error(`${where}: unknown type`);
-        if (f.samples.length > 0 || f.type !== 'untyped') throw new Error(`${where}: TYPE after samples or given twice`);
-        f.type = rest.trim();
-      } else {
-        if (f.help !== undefined) throw new Error(`${where}: HELP given twice`);
-        f.help = rest;
+  text
+    .slice(0, -1)
+    .split('\n')
+    .forEach((line, n) => {
+      const where = `line ${n + 1} "${line}"`;
+      if (line.trim() === '') return;
+      if (line.startsWith('#')) {
+        const m = /^#\s+(HELP|TYPE)\s+(\S+)(?:\s(.*))?$/.exec(line);
+        if (!m) return; // a plain comment
+        const [, kind, name, rest = ''] = m;
+        if (!METRIC_NAME.test(name)) throw new Error(`${where}: bad metric name`);
+        const f = family(name, where);
+        if (kind === 'TYPE') {
+          if (!TYPES.has(rest.trim())) throw new Error(`${where}: unknown type`);
+          if (f.samples.length > 0 || f.type !== 'untyped')
+            throw new Error(`${where}: TYPE after samples or given twice`);
+          f.type = rest.trim();
+        } else {
+          if (f.help !== undefined) throw new Error(`${where}: HELP given twice`);
+          f.help = rest;
+        }
+        return;
       }
-      return;
-    }
-    const name = /^[^{\s]*/.exec(line)![0];
-    if (!METRIC_NAME.test(name)) throw new Error(`${where}: bad metric name "${name}"`);
-    let rest = line.slice(name.length);
-    let labels: Record<string, string> = {};
-    if (rest.startsWith('{')) ({ labels, rest } = parseLabels(rest, where));
-    const parts = rest.trim().split(/\s+/);
-    if (!/^\s/.test(rest) || parts.length < 1 || parts.length > 2) throw new Error(`${where}: expected " value [timestamp]"`);
-    const value = parseValue(parts[0], where);
-    if (parts[1] !== undefined && !/^-?\d+$/.test(parts[1])) throw new Error(`${where}: bad timestamp`);
-    const f = current && belongsTo(current, name) ? current : family(name, where);
-    if (!belongsTo(f, name)) throw new Error(`${where}: sample ${name} in family ${f.name} of type ${f.type}`);
-    const key = name + JSON.stringify(Object.entries(labels).sort());
-    if (seriesSeen.has(key)) throw new Error(`${where}: duplicate series`);
-    seriesSeen.add(key);
-    if (f.type === 'counter' && !(value >= 0)) throw new Error(`${where}: a counter must be ≥ 0`);
-    f.samples.push({ name, labels, value });
-  });
+      const name = /^[^{\s]*/.exec(line)![0];
+      if (!METRIC_NAME.test(name)) throw new Error(`${where}: bad metric name "${name}"`);
+      let rest = line.slice(name.length);
+      let labels: Record<string, string> = {};
+      if (rest.startsWith('{')) ({ labels, rest } = parseLabels(rest, where));
+      const parts = rest.trim().split(/\s+/);
+      if (!/^\s/.test(rest) || parts.length < 1 || parts.length > 2)
+        throw new Error(`${where}: expected " value [timestamp]"`);
+      const value = parseValue(parts[0], where);
+      if (parts[1] !== undefined && !/^-?\d+$/.test(parts[1])) throw new Error(`${where}: bad timestamp`);
+      const f = current && belongsTo(current, name) ? current : family(name, where);
+      if (!belongsTo(f, name)) throw new Error(`${where}: sample ${name} in family ${f.name} of type ${f.type}`);
+      const key = name + JSON.stringify(Object.entries(labels).sort());
+      if (seriesSeen.has(key)) throw new Error(`${where}: duplicate series`);
+      seriesSeen.add(key);
+      if (f.type === 'counter' && !(value >= 0)) throw new Error(`${where}: a counter must be ≥ 0`);
+      f.samples.push({ name, labels, value });
+    });
   return families;
 }

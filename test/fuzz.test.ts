@@ -39,16 +39,26 @@ function rng(seed: number) {
   const pick = <T>(xs: T[]): T => xs[int(xs.length)];
   const value = (depth = 0): unknown => {
     switch (int(depth > 3 ? 6 : 9)) {
-      case 0: return int(2 ** 31) - 2 ** 30;
-      case 1: return next() * 1e9;
-      case 2: return bytes(int(20)).toString('latin1');
-      case 3: return pick([null, true, false, undefined, -1, 0, 1e308, '']);
-      case 4: return bytes(int(64));
-      case 5: return pick(['register', 'heartbeat', 'task-state', 'ack-checkpoint', 'hello', 'data', 'credit']);
-      case 6: return Array.from({ length: int(5) }, () => value(depth + 1));
+      case 0:
+        return int(2 ** 31) - 2 ** 30;
+      case 1:
+        return next() * 1e9;
+      case 2:
+        return bytes(int(20)).toString('latin1');
+      case 3:
+        return pick([null, true, false, undefined, -1, 0, 1e308, '']);
+      case 4:
+        return bytes(int(64));
+      case 5:
+        return pick(['register', 'heartbeat', 'task-state', 'ack-checkpoint', 'hello', 'data', 'credit']);
+      case 6:
+        return Array.from({ length: int(5) }, () => value(depth + 1));
       default: {
         const o: Record<string, unknown> = {};
-        for (let i = int(6); i > 0; i--) o[pick(['v', 't', 'tmId', 'slots', 'ch', 'slot', 'n', 'jobId', 'payload', 'state', bytes(3).toString('hex')])] = value(depth + 1);
+        for (let i = int(6); i > 0; i--)
+          o[
+            pick(['v', 't', 'tmId', 'slots', 'ch', 'slot', 'n', 'jobId', 'payload', 'state', bytes(3).toString('hex')])
+          ] = value(depth + 1);
         return o;
       }
     }
@@ -57,7 +67,12 @@ function rng(seed: number) {
 }
 
 /** Open a raw TCP connection, write `chunks`, then end it, reset it, or read until the peer closes. */
-async function raw(port: number, chunks: (Buffer | string)[], finish: 'reset' | 'end' | 'read', r: ReturnType<typeof rng>): Promise<void> {
+async function raw(
+  port: number,
+  chunks: (Buffer | string)[],
+  finish: 'reset' | 'end' | 'read',
+  r: ReturnType<typeof rng>,
+): Promise<void> {
   await new Promise<void>((resolve) => {
     const s: Socket = connect(port, '127.0.0.1');
     const done = () => resolve();
@@ -93,7 +108,19 @@ async function ws(url: string, frames: Buffer[], finish: 'reset' | 'close'): Pro
 
 const UPGRADE = (path: string) =>
   `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
-const PATHS = ['/', '/tm', '/tm/', '/x', '/metrics', '/jobs', '/prometheus/targets', '/../../etc/passwd', '/%zz', '//', '/tm?x=1'];
+const PATHS = [
+  '/',
+  '/tm',
+  '/tm/',
+  '/x',
+  '/metrics',
+  '/jobs',
+  '/prometheus/targets',
+  '/../../etc/passwd',
+  '/%zz',
+  '//',
+  '/tm?x=1',
+];
 
 /** Frames the JM's /tm endpoint knows, with wrong fields, wrong types, or out of order. */
 function controlFrames(r: ReturnType<typeof rng>): Buffer[] {
@@ -112,7 +139,20 @@ function controlFrames(r: ReturnType<typeof rng>): Buffer[] {
   // A registered stranger that then sends acks and states for jobs and checkpoints that do not exist.
   if (r.int(3) === 0) {
     out.unshift(enc({ v: 1, t: 'register', tmId: `fuzz-${r.int(1e6)}`, slots: 1, dataAddress: 'ws://127.0.0.1:1' }));
-    out.push(enc(base[1]), enc(base[2]), enc({ v: 1, t: 'decline-checkpoint', jobId: job, attempt: 3, checkpointId: 1, vertex: 'y', subtask: 9, reason: 'x' }));
+    out.push(
+      enc(base[1]),
+      enc(base[2]),
+      enc({
+        v: 1,
+        t: 'decline-checkpoint',
+        jobId: job,
+        attempt: 3,
+        checkpointId: 1,
+        vertex: 'y',
+        subtask: 9,
+        reason: 'x',
+      }),
+    );
   }
   return out;
 }
@@ -133,7 +173,10 @@ function dataFrames(r: ReturnType<typeof rng>): Buffer[] {
 }
 
 // With a secret, the same input must also never get past the handshakes.
-describe.each([['without', undefined], ['with', 'fuzz-secret-0123456789abcdef']])(`hostile clients on every port, %s a secret (FUZZ_SEED=${SEED})`, (_, secret) => {
+describe.each([
+  ['without', undefined],
+  ['with', 'fuzz-secret-0123456789abcdef'],
+])(`hostile clients on every port, %s a secret (FUZZ_SEED=${SEED})`, (_, secret) => {
   let cluster: Cluster;
   beforeAll(async () => {
     cluster = await Cluster.start([2, 2], { secret });
@@ -149,11 +192,19 @@ describe.each([['without', undefined], ['with', 'fuzz-secret-0123456789abcdef']]
 
     for (const port of ports) {
       const cases: Promise<void>[] = [];
-      for (let i = 0; i < 40; i++) cases.push(raw(port, [r.bytes(1 + r.int(2000))], r.pick(['reset', 'end', 'read'] as const), r));
+      for (let i = 0; i < 40; i++)
+        cases.push(raw(port, [r.bytes(1 + r.int(2000))], r.pick(['reset', 'end', 'read'] as const), r));
       cases.push(raw(port, ['GARBAGE\r\n\r\n\x00\xff'], 'reset', r));
       cases.push(raw(port, ['GET / HTTP/1.1\r\nHost'], r.pick(['reset', 'end'] as const), r));
       cases.push(raw(port, [`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(100_000)}\r\n\r\n`], 'read', r));
-      cases.push(raw(port, ['POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n', r.bytes(3_000_000)], 'reset', r));
+      cases.push(
+        raw(
+          port,
+          ['POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n', r.bytes(3_000_000)],
+          'reset',
+          r,
+        ),
+      );
       cases.push(raw(port, ['POST /jobs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'], 'read', r));
       for (const path of PATHS) {
         cases.push(raw(port, [UPGRADE(path)], 'reset', r));
@@ -165,12 +216,20 @@ describe.each([['without', undefined], ['with', 'fuzz-secret-0123456789abcdef']]
     }
 
     const wsCases: Promise<void>[] = [];
-    for (let i = 0; i < 60; i++) wsCases.push(ws(`ws://127.0.0.1:${cluster.port}/tm`, controlFrames(r), r.pick(['reset', 'close'] as const)));
-    for (const port of dataPorts) for (let i = 0; i < 60; i++) wsCases.push(ws(`ws://127.0.0.1:${port}/`, dataFrames(r), r.pick(['reset', 'close'] as const)));
+    for (let i = 0; i < 60; i++)
+      wsCases.push(ws(`ws://127.0.0.1:${cluster.port}/tm`, controlFrames(r), r.pick(['reset', 'close'] as const)));
+    for (const port of dataPorts)
+      for (let i = 0; i < 60; i++)
+        wsCases.push(ws(`ws://127.0.0.1:${port}/`, dataFrames(r), r.pick(['reset', 'close'] as const)));
     for (const path of PATHS) wsCases.push(ws(`ws://127.0.0.1:${cluster.port}${path}`, [r.bytes(30)], 'reset'));
     await Promise.all(wsCases);
 
-    for (const p of cluster.procs) expect({ process: p.name, alive: p.alive, log: p.alive ? '' : p.output.slice(-2000) }).toEqual({ process: p.name, alive: true, log: '' });
+    for (const p of cluster.procs)
+      expect({ process: p.name, alive: p.alive, log: p.alive ? '' : p.output.slice(-2000) }).toEqual({
+        process: p.name,
+        alive: true,
+        log: '',
+      });
     // Strangers that registered are gone again; only the two real TaskManagers remain.
     await cluster.waitForTaskManagers(2);
 

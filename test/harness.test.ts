@@ -13,7 +13,9 @@ describe('waitFor', () => {
       polls++;
       throw new Error(`refused ${polls}`);
     };
-    await expect(waitFor('the JobManager', probe, 300, () => '\nlog tail')).rejects.toThrow(/^timed out after 300 ms waiting for the JobManager: refused \d+\nlog tail$/);
+    await expect(waitFor('the JobManager', probe, 300, () => '\nlog tail')).rejects.toThrow(
+      /^timed out after 300 ms waiting for the JobManager: refused \d+\nlog tail$/,
+    );
     expect(polls).toBeGreaterThan(1);
   }, 30_000);
 

@@ -31,7 +31,8 @@ export function tempDir(prefix = 'flinkx-test-'): string {
 export function paceModule(ms: number, until?: string): string {
   const cell = 'const cell = new Int32Array(new SharedArrayBuffer(4));\n';
   const pass = 'exports.pass = (r) => r;\n';
-  if (until === undefined) return cell + `exports.pace = (r) => { Atomics.wait(cell, 0, 0, ${ms}); return r; };\n` + pass;
+  if (until === undefined)
+    return cell + `exports.pace = (r) => { Atomics.wait(cell, 0, 0, ${ms}); return r; };\n` + pass;
   return (
     cell +
     `const { existsSync } = require('node:fs');\n` +
@@ -107,14 +108,19 @@ export async function waitFor<T>(
     100,
   );
   if (value === undefined) {
-    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}${context()}`);
+    throw new Error(
+      `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}${context()}`,
+    );
   }
   return value;
 }
 
 export class Proc {
   output = '';
-  constructor(readonly child: ChildProcess, readonly name = 'process') {
+  constructor(
+    readonly child: ChildProcess,
+    readonly name = 'process',
+  ) {
     child.stdout?.on('data', (d) => (this.output += d));
     child.stderr?.on('data', (d) => (this.output += d));
   }
@@ -169,7 +175,10 @@ export class Cluster {
   private readonly token: string | undefined;
   private readonly ca: Buffer | undefined;
   private readonly jmArgs: string[];
-  private constructor(readonly port: number, options: ClusterOptions) {
+  private constructor(
+    readonly port: number,
+    options: ClusterOptions,
+  ) {
     const { tls } = options;
     this.url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
     this.ca = tls && readFileSync(tls.ca);
@@ -199,7 +208,15 @@ export class Cluster {
 
   /** A JobManager on this cluster's data dir, on `port` (default the cluster's); it waits as a standby while another holds the dir. */
   startJobManager(port = this.port): Proc {
-    const jm = this.spawn('flinkx-jm', ['start', '--port', String(port), '--data-dir', this.dataDir, ...this.securityArgs, ...this.jmArgs]);
+    const jm = this.spawn('flinkx-jm', [
+      'start',
+      '--port',
+      String(port),
+      '--data-dir',
+      this.dataDir,
+      ...this.securityArgs,
+      ...this.jmArgs,
+    ]);
     this.jobManagers.push(jm);
     return jm;
   }
@@ -209,7 +226,15 @@ export class Cluster {
     slots: number,
     { jobmanager = this.url.replace(/^http/, 'ws'), securityArgs = this.securityArgs, extraArgs = [] as string[] } = {},
   ): Proc {
-    const tm = this.spawn('flinkx-tm', ['start', '--slots', String(slots), '--jobmanager', jobmanager, ...securityArgs, ...extraArgs]);
+    const tm = this.spawn('flinkx-tm', [
+      'start',
+      '--slots',
+      String(slots),
+      '--jobmanager',
+      jobmanager,
+      ...securityArgs,
+      ...extraArgs,
+    ]);
     this.taskManagers.push(tm);
     return tm;
   }
@@ -220,12 +245,22 @@ export class Cluster {
   }
 
   async waitForTaskManagers(n: number): Promise<void> {
-    await waitFor(`${n} TaskManagers`, async () => ((await this.get<unknown[]>('/taskmanagers')).length === n ? true : undefined), 60_000, this.logs);
+    await waitFor(
+      `${n} TaskManagers`,
+      async () => ((await this.get<unknown[]>('/taskmanagers')).length === n ? true : undefined),
+      60_000,
+      this.logs,
+    );
   }
 
   /** The last lines of every process's output, for failure messages. */
   readonly logs = (tailChars = 3000): string =>
-    this.procs.map((p) => `\n--- ${p.name} (exit ${p.child.exitCode ?? p.child.signalCode ?? 'running'}) ---\n${p.output.slice(-tailChars)}`).join('');
+    this.procs
+      .map(
+        (p) =>
+          `\n--- ${p.name} (exit ${p.child.exitCode ?? p.child.signalCode ?? 'running'}) ---\n${p.output.slice(-tailChars)}`,
+      )
+      .join('');
 
   /** The bearer token header, if the cluster has a secret. */
   get authHeaders(): Record<string, string> {
@@ -244,7 +279,11 @@ export class Cluster {
   async request(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
     const headers = { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...this.authHeaders };
     if (!this.ca) {
-      const res = await fetch(this.url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      const res = await fetch(this.url + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       return { status: res.status, body: await res.json() };
     }
     return new Promise((resolve, reject) => {
@@ -266,7 +305,10 @@ export class Cluster {
 
   /** `flinkx <args>` against this cluster, run to completion. */
   cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-    const r = spawnSync(process.execPath, [bin('flinkx'), ...args, '--jobmanager', this.url, ...this.cliSecurityArgs], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, [bin('flinkx'), ...args, '--jobmanager', this.url, ...this.cliSecurityArgs], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 
@@ -277,11 +319,16 @@ export class Cluster {
   }
 
   async waitForState(jobId: string, states: string[], timeoutMs = 120_000): Promise<any> {
-    return waitFor(`job ${jobId} in ${states.join('/')}`, async () => {
-      const job = await this.get(`/jobs/${jobId}`);
-      if (TERMINAL.includes(job.state) && !states.includes(job.state)) throw new Error(`job ended ${job.state}: ${job.failure?.message ?? job.reason ?? ''}`);
-      return states.includes(job.state) ? job : undefined;
-    }, timeoutMs);
+    return waitFor(
+      `job ${jobId} in ${states.join('/')}`,
+      async () => {
+        const job = await this.get(`/jobs/${jobId}`);
+        if (TERMINAL.includes(job.state) && !states.includes(job.state))
+          throw new Error(`job ended ${job.state}: ${job.failure?.message ?? job.reason ?? ''}`);
+        return states.includes(job.state) ? job : undefined;
+      },
+      timeoutMs,
+    );
   }
 
   /** Kills every process, or with `graceMs` stops each with SIGTERM first. */

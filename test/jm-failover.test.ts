@@ -30,13 +30,19 @@ async function get(url: string, path: string): Promise<any> {
 
 /** Waits until the job, as the JobManager at `url` sees it, completed a checkpoint of its current attempt. */
 async function checkpointOfCurrentAttempt(url: string, jobId: string, cluster: Cluster): Promise<void> {
-  await waitFor('a completed checkpoint of the current attempt', async () => {
-    const j = await get(url, `/jobs/${jobId}`);
-    if (j?.state === 'FINISHED' || j?.state === 'FAILED') throw new Error(`job is ${j.state}: ${j.failure?.message ?? ''}`);
-    if (j?.state !== 'RUNNING') return undefined;
-    const cps = await get(url, `/jobs/${jobId}/checkpoints`);
-    return cps?.history.some((c: any) => c.status === 'COMPLETED' && c.attempt === j.attempt) ? true : undefined;
-  }, 120_000, cluster.logs);
+  await waitFor(
+    'a completed checkpoint of the current attempt',
+    async () => {
+      const j = await get(url, `/jobs/${jobId}`);
+      if (j?.state === 'FINISHED' || j?.state === 'FAILED')
+        throw new Error(`job is ${j.state}: ${j.failure?.message ?? ''}`);
+      if (j?.state !== 'RUNNING') return undefined;
+      const cps = await get(url, `/jobs/${jobId}/checkpoints`);
+      return cps?.history.some((c: any) => c.status === 'COMPLETED' && c.attempt === j.attempt) ? true : undefined;
+    },
+    120_000,
+    cluster.logs,
+  );
 }
 
 async function killed(p: Proc): Promise<void> {
@@ -58,7 +64,11 @@ describe('JobManager failover', () => {
     const dir = tempDir();
     const out = join(dir, 'out');
     // No restart block: a JobManager failover is not a job failure and needs none.
-    const { jobFile, release } = writePacedJob(dir, pacedWordcountJob(input, out, 4, { checkpointing: { interval: 200, mode: 'exactly-once' } }), PACE_MS);
+    const { jobFile, release } = writePacedJob(
+      dir,
+      pacedWordcountJob(input, out, 4, { checkpointing: { interval: 200, mode: 'exactly-once' } }),
+      PACE_MS,
+    );
     return { jobId: await cluster.submit(jobFile), out, release };
   }
 
@@ -92,7 +102,12 @@ describe('JobManager failover', () => {
       const standbyPort = await freePort();
       const standbyUrl = `http://127.0.0.1:${standbyPort}`;
       const standby = cluster.startJobManager(standbyPort);
-      await waitFor('the standby to wait on the lock', () => standby.output.includes('standby: another JobManager holds the data dir'), 30_000, cluster.logs);
+      await waitFor(
+        'the standby to wait on the lock',
+        () => standby.output.includes('standby: another JobManager holds the data dir'),
+        30_000,
+        cluster.logs,
+      );
       expect(await get(standbyUrl, '/jobs')).toBeUndefined(); // a standby serves nothing
 
       const both = `ws://127.0.0.1:${cluster.port},ws://127.0.0.1:${standbyPort}`;
@@ -104,11 +119,17 @@ describe('JobManager failover', () => {
       await killed(cluster.jobManagers[0]);
       release();
 
-      const done = await waitFor('the job to finish under the standby', async () => {
-        const j = await get(standbyUrl, `/jobs/${jobId}`);
-        if (j?.state === 'FAILED' || j?.state === 'CANCELED') throw new Error(`job ended ${j.state}: ${j.failure?.message ?? ''}`);
-        return j?.state === 'FINISHED' ? j : undefined;
-      }, 180_000, cluster.logs);
+      const done = await waitFor(
+        'the job to finish under the standby',
+        async () => {
+          const j = await get(standbyUrl, `/jobs/${jobId}`);
+          if (j?.state === 'FAILED' || j?.state === 'CANCELED')
+            throw new Error(`job ended ${j.state}: ${j.failure?.message ?? ''}`);
+          return j?.state === 'FINISHED' ? j : undefined;
+        },
+        180_000,
+        cluster.logs,
+      );
       expect((await get(standbyUrl, '/taskmanagers')).length).toBe(2);
       expect(done.restarts).toBe(0);
       expect(sinkCounts(out)).toEqual(expected);
@@ -121,9 +142,16 @@ describe('JobManager failover', () => {
   test('a data dir whose stored job status is garbage: the JobManager says which file and exits non-zero, releasing port and lock', () => {
     const dataDir = tempDir();
     mkdirSync(join(dataDir, 'jobs', 'j'), { recursive: true });
-    writeFileSync(join(dataDir, 'jobs', 'j', 'job.json'), JSON.stringify({ version: 1, id: 'j', spec: {}, createdAt: 1 }));
+    writeFileSync(
+      join(dataDir, 'jobs', 'j', 'job.json'),
+      JSON.stringify({ version: 1, id: 'j', spec: {}, createdAt: 1 }),
+    );
     writeFileSync(join(dataDir, 'jobs', 'j', 'status.json'), 'garbage');
-    const run = spawnSync(process.execPath, [join(ROOT, 'bin', 'flinkx-jm.js'), 'start', '--port', '0', '--data-dir', dataDir], { encoding: 'utf8', timeout: 60_000 });
+    const run = spawnSync(
+      process.execPath,
+      [join(ROOT, 'bin', 'flinkx-jm.js'), 'start', '--port', '0', '--data-dir', dataDir],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(`error: cannot read ${join(dataDir, 'jobs', 'j', 'status.json')}`);
   });

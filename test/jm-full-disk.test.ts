@@ -12,7 +12,14 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cluster, freePort, tempDir, waitFor, writePacedJob, type Proc } from './harness';
-import { changelogOutOfStep, expectedCounts, pacedWordcountJob, sinkCounts, wordcountJob, writeText } from './wordcount';
+import {
+  changelogOutOfStep,
+  expectedCounts,
+  pacedWordcountJob,
+  sinkCounts,
+  wordcountJob,
+  writeText,
+} from './wordcount';
 
 jest.setTimeout(300_000);
 
@@ -61,7 +68,10 @@ describe('JobManager on a full disk', () => {
     const dir = mkdtempSync(join(tmpdir(), 'flinkx-full-disk-'));
     const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=32m', 'tmpfs', dir], { encoding: 'utf8' });
     if (r.status === 0) mnt = dir;
-    else console.warn(`skipping the full-disk JobManager test: cannot mount a tmpfs (${(r.stderr || r.error?.message || '').trim()}); it needs root`);
+    else
+      console.warn(
+        `skipping the full-disk JobManager test: cannot mount a tmpfs (${(r.stderr || r.error?.message || '').trim()}); it needs root`,
+      );
   });
   afterAll(() => {
     if (!mnt) return;
@@ -80,14 +90,22 @@ describe('JobManager on a full disk', () => {
       const standbyPort = await freePort();
       const standbyUrl = `http://127.0.0.1:${standbyPort}`;
       const standby = cluster.startJobManager(standbyPort);
-      await waitFor('the standby to wait on the lock', () => standby.output.includes('standby: another JobManager holds the data dir'), 30_000, cluster.logs);
+      await waitFor(
+        'the standby to wait on the lock',
+        () => standby.output.includes('standby: another JobManager holds the data dir'),
+        30_000,
+        cluster.logs,
+      );
       const both = `ws://127.0.0.1:${cluster.port},ws://127.0.0.1:${standbyPort}`;
       for (let i = 0; i < 4; i++) cluster.startTaskManager(2, { jobmanager: both });
       await cluster.waitForTaskManagers(4);
 
       const dir = tempDir();
       const out = join(dir, 'out');
-      const spec = pacedWordcountJob(input, out, 4, { checkpointing: { interval: 200, mode: 'exactly-once' }, restart: { attempts: 100, delay: 100 } });
+      const spec = pacedWordcountJob(input, out, 4, {
+        checkpointing: { interval: 200, mode: 'exactly-once' },
+        restart: { attempts: 100, delay: 100 },
+      });
       const { jobFile, release } = writePacedJob(dir, spec, PACE_MS);
       const jobId = await cluster.submit(jobFile);
       /** Kills a TaskManager that runs the job, as the JobManager at `url` sees it; its id. */
@@ -97,47 +115,91 @@ describe('JobManager on a full disk', () => {
         return tmId;
       };
       const checkpointOfAttempt = (attempt: number) =>
-        waitFor(`a completed checkpoint of attempt ${attempt}`, async () => {
-          const j = (await get(cluster.url, `/jobs/${jobId}`))?.body;
-          if (j?.state === 'FAILED' || j?.state === 'FINISHED') throw new Error(`job is ${j.state}: ${j.failure?.message ?? ''}`);
-          const cps = (await get(cluster.url, `/jobs/${jobId}/checkpoints`))?.body;
-          return j?.state === 'RUNNING' && j.attempt === attempt && cps?.history.some((c: any) => c.status === 'COMPLETED' && c.attempt === attempt) ? j : undefined;
-        }, 120_000, cluster.logs);
+        waitFor(
+          `a completed checkpoint of attempt ${attempt}`,
+          async () => {
+            const j = (await get(cluster.url, `/jobs/${jobId}`))?.body;
+            if (j?.state === 'FAILED' || j?.state === 'FINISHED')
+              throw new Error(`job is ${j.state}: ${j.failure?.message ?? ''}`);
+            const cps = (await get(cluster.url, `/jobs/${jobId}/checkpoints`))?.body;
+            return j?.state === 'RUNNING' &&
+              j.attempt === attempt &&
+              cps?.history.some((c: any) => c.status === 'COMPLETED' && c.attempt === attempt)
+              ? j
+              : undefined;
+          },
+          120_000,
+          cluster.logs,
+        );
       // A failure while the disk has room: its exception is stored.
       const lost = killTaskManagerOf(await checkpointOfAttempt(0));
       const before = await checkpointOfAttempt(1);
-      expect(before.exceptions).toEqual([expect.objectContaining({ attempt: 0, message: expect.stringContaining(`TaskManager ${lost} was lost`) })]);
+      expect(before.exceptions).toEqual([
+        expect.objectContaining({ attempt: 0, message: expect.stringContaining(`TaskManager ${lost} was lost`) }),
+      ]);
 
       // The data dir fills up, and stays full: whatever is freed is taken again.
       fill(filler, true);
       topUp = setInterval(() => fill(filler), 20);
       const refused = await cluster.post('/jobs', { job: wordcountJob(input, join(dir, 'other'), 1) });
       expect(refused.status).toBe(503);
-      expect(refused.body.error).toMatchObject({ code: 'JOB_STORE', message: expect.stringContaining('no space left on device') });
+      expect(refused.body.error).toMatchObject({
+        code: 'JOB_STORE',
+        message: expect.stringContaining('no space left on device'),
+      });
 
       // A TaskManager of the job dies: the job must restart, but its next attempt cannot be stored.
       killTaskManagerOf(before);
-      const waiting = await waitFor('the restart to wait for its status to be written', async () => {
-        const j = (await get(cluster.url, `/jobs/${jobId}`))?.body;
-        if (j?.attempt > 1 && j.state === 'RUNNING') throw new Error(`attempt ${j.attempt} was deployed while its status could not be written`);
-        return j?.state === 'CREATED' && /is not deployed until the job status that holds it is written/.test(j.reason ?? '') ? j : undefined;
-      }, 60_000, cluster.logs);
+      const waiting = await waitFor(
+        'the restart to wait for its status to be written',
+        async () => {
+          const j = (await get(cluster.url, `/jobs/${jobId}`))?.body;
+          if (j?.attempt > 1 && j.state === 'RUNNING')
+            throw new Error(`attempt ${j.attempt} was deployed while its status could not be written`);
+          return j?.state === 'CREATED' &&
+            /is not deployed until the job status that holds it is written/.test(j.reason ?? '')
+            ? j
+            : undefined;
+        },
+        60_000,
+        cluster.logs,
+      );
       expect(waiting.reason).toMatch(/^attempt \d+ is not deployed until .*no space left on device/);
-      expect(waiting.exceptions).toContainEqual(expect.objectContaining({ code: 'JOB_STORE', message: expect.stringMatching(/^cannot persist the job status: .*no space left on device/) }));
+      expect(waiting.exceptions).toContainEqual(
+        expect.objectContaining({
+          code: 'JOB_STORE',
+          message: expect.stringMatching(/^cannot persist the job status: .*no space left on device/),
+        }),
+      );
       const health = await get(cluster.url, '/health');
       expect(health?.status).toBe(503);
       expect(health?.body.status).toBe('DEGRADED');
-      expect(health?.body.problems).toContainEqual(expect.objectContaining({ what: `the status of job ${jobId}`, code: 'JOB_STORE', message: expect.stringContaining('no space left on device') }));
+      expect(health?.body.problems).toContainEqual(
+        expect.objectContaining({
+          what: `the status of job ${jobId}`,
+          code: 'JOB_STORE',
+          message: expect.stringContaining('no space left on device'),
+        }),
+      );
 
       // The active JobManager dies; the standby takes over the full disk and stays up, saying why.
       active.kill('SIGKILL');
       await active.exited();
-      await waitFor('the standby to take over or wait, on the full disk', async () => {
-        if (!standby.alive) throw new Error('the standby exited');
-        if (standby.output.includes('cannot write the lock: the disk is full')) return true;
-        const h = await get(standbyUrl, '/health');
-        return h?.status === 503 && h.body.status === 'DEGRADED' && h.body.problems.some((p: any) => /no space left on device/.test(p.message)) ? true : undefined;
-      }, 60_000, cluster.logs);
+      await waitFor(
+        'the standby to take over or wait, on the full disk',
+        async () => {
+          if (!standby.alive) throw new Error('the standby exited');
+          if (standby.output.includes('cannot write the lock: the disk is full')) return true;
+          const h = await get(standbyUrl, '/health');
+          return h?.status === 503 &&
+            h.body.status === 'DEGRADED' &&
+            h.body.problems.some((p: any) => /no space left on device/.test(p.message))
+            ? true
+            : undefined;
+        },
+        60_000,
+        cluster.logs,
+      );
       expect(standby.alive).toBe(true);
 
       // Space is freed: the standby leads, becomes healthy, and the job resumes and finishes.
@@ -145,15 +207,26 @@ describe('JobManager on a full disk', () => {
       topUp = undefined;
       rmSync(filler);
       release();
-      await waitFor('the standby to be healthy', async () => {
-        const h = await get(standbyUrl, '/health');
-        return h?.status === 200 && h.body.status === 'UP' ? true : undefined;
-      }, 60_000, cluster.logs);
-      const done = await waitFor('the job to finish under the standby', async () => {
-        const j = (await get(standbyUrl, `/jobs/${jobId}`))?.body;
-        if (j?.state === 'FAILED' || j?.state === 'CANCELED') throw new Error(`job ended ${j.state}: ${j.failure?.message ?? ''}`);
-        return j?.state === 'FINISHED' ? j : undefined;
-      }, 180_000, cluster.logs);
+      await waitFor(
+        'the standby to be healthy',
+        async () => {
+          const h = await get(standbyUrl, '/health');
+          return h?.status === 200 && h.body.status === 'UP' ? true : undefined;
+        },
+        60_000,
+        cluster.logs,
+      );
+      const done = await waitFor(
+        'the job to finish under the standby',
+        async () => {
+          const j = (await get(standbyUrl, `/jobs/${jobId}`))?.body;
+          if (j?.state === 'FAILED' || j?.state === 'CANCELED')
+            throw new Error(`job ended ${j.state}: ${j.failure?.message ?? ''}`);
+          return j?.state === 'FINISHED' ? j : undefined;
+        },
+        180_000,
+        cluster.logs,
+      );
       expect(sinkCounts(out)).toEqual(expected);
       expect(changelogOutOfStep(out).slice(0, 10)).toEqual([]);
 
@@ -168,7 +241,9 @@ describe('JobManager on a full disk', () => {
       // (no checkpoint completes while the job waits in CREATED; the history is the new JobManager's)
       const history = (await get(standbyUrl, `/jobs/${jobId}/checkpoints`))!.body.history;
       expect(waiting.checkpoints.completed).toBeGreaterThan(0);
-      expect(done.checkpoints.completed).toBe(waiting.checkpoints.completed + history.filter((c: any) => c.status === 'COMPLETED').length);
+      expect(done.checkpoints.completed).toBe(
+        waiting.checkpoints.completed + history.filter((c: any) => c.status === 'COMPLETED').length,
+      );
       // (the exceptions recorded while the disk was full were never stored: they went with that JobManager)
       expect(done.exceptions[0]).toEqual(before.exceptions[0]);
     } finally {

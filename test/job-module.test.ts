@@ -12,7 +12,11 @@ import { expectedCounts, sinkCounts, writeText } from './wordcount';
 jest.setTimeout(180_000);
 
 function flinkx(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'flinkx.js'), ...args], { encoding: 'utf8', timeout: 150_000, env: { ...process.env, ...env } });
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'flinkx.js'), ...args], {
+    encoding: 'utf8',
+    timeout: 150_000,
+    env: { ...process.env, ...env },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -40,11 +44,15 @@ test('flinkx plan: the job modules and job files of the word counts compile to t
   const plan = (file: string) => {
     const r = flinkx(['plan', join(ROOT, file), '--json'], { KAFKA_BROKERS: '127.0.0.1:9092' });
     expect(r.status).toBe(0);
-    return JSON.parse(r.stdout.replace(/jobs\/wordcount(-ts)?\//g, 'jobs/WC/').replace(/"fn": "words"/, '"fn": "tokenize"'));
+    return JSON.parse(
+      r.stdout.replace(/jobs\/wordcount(-ts)?\//g, 'jobs/WC/').replace(/"fn": "words"/, '"fn": "tokenize"'),
+    );
   };
   const ts = plan('jobs/wordcount-ts/job.ts');
   expect(ts).toEqual(plan('jobs/wordcount/job.json'));
-  expect(ts.edges).toEqual([expect.objectContaining({ source: 'lines', target: 'counts', partitioner: 'hash', keyBy: 'word' })]);
+  expect(ts.edges).toEqual([
+    expect.objectContaining({ source: 'lines', target: 'counts', partitioner: 'hash', keyBy: 'word' }),
+  ]);
   expect(plan('jobs/kafka-wordcount/job.ts')).toEqual(plan('jobs/kafka-wordcount/job.json'));
   const mermaid = flinkx(['plan', join(ROOT, 'jobs/wordcount-ts/job.ts'), '--format', 'mermaid']);
   expect(mermaid.stdout).toMatch(/^flowchart LR\n {2}v0\["lines: source<br\/>words: flatMap<br\/>parallelism 2"\]/);
@@ -65,7 +73,11 @@ describe('bad job modules are refused with the reason, exit 1, no stack', () => 
   const cases: [string, string, RegExp][] = [
     ['syntax', 'const x = ;', /cannot bundle it: .*job\.ts:1/s],
     ['throws', 'throw new Error("no config");', /it threw while building the job: no config/],
-    ['no execute', 'import { StreamExecutionEnvironment } from "flinkx";\nStreamExecutionEnvironment.getExecutionEnvironment();', /never called env\.execute\(name\)/],
+    [
+      'no execute',
+      'import { StreamExecutionEnvironment } from "flinkx";\nStreamExecutionEnvironment.getExecutionEnvironment();',
+      /never called env\.execute\(name\)/,
+    ],
     [
       'invalid job',
       'import { StreamExecutionEnvironment } from "flinkx";\nconst env = StreamExecutionEnvironment.getExecutionEnvironment();\n' +
@@ -101,7 +113,11 @@ env.readTextFile('payments.jsonl').map((line): Payment => JSON.parse(line))
   .sinkTo(FileSink.jsonLines('out'));
 env.execute('payments');
 `;
-  const PAYMENTS = [{ accountId: 'a1', amount: 3 }, { accountId: 'a2', amount: 4 }, { accountId: 'a1', amount: 5 }];
+  const PAYMENTS = [
+    { accountId: 'a1', amount: 3 },
+    { accountId: 'a2', amount: 4 },
+    { accountId: 'a1', amount: 5 },
+  ];
   /** A folder with the job (in job/) and its input; `tsconfig`: a tsconfig.json in the folder above the job's. */
   const project = (key: string, tsconfig: boolean) => {
     const root = tempDir();
@@ -109,7 +125,14 @@ env.execute('payments');
     mkdirSync(dir);
     writeFileSync(join(dir, 'job.ts'), paymentsJob(key));
     writeFileSync(join(dir, 'payments.jsonl'), PAYMENTS.map((p) => JSON.stringify(p)).join('\n') + '\n');
-    const options = { strict: true, target: 'ES2022', module: 'preserve', moduleResolution: 'bundler', skipLibCheck: true, noEmit: true };
+    const options = {
+      strict: true,
+      target: 'ES2022',
+      module: 'preserve',
+      moduleResolution: 'bundler',
+      skipLibCheck: true,
+      noEmit: true,
+    };
     if (tsconfig) writeFileSync(join(root, 'tsconfig.json'), JSON.stringify({ compilerOptions: options }));
     return dir;
   };
@@ -157,12 +180,19 @@ env.execute('payments');
     expect(r.status).toBe(0);
     const last = new Map<string, number>();
     for (const f of readdirSync(join(dir, 'out')).filter((n) => n.endsWith('.jsonl'))) {
-      for (const line of readFileSync(join(dir, 'out', f), 'utf8').split('\n').filter(Boolean)) {
+      for (const line of readFileSync(join(dir, 'out', f), 'utf8')
+        .split('\n')
+        .filter(Boolean)) {
         const p = JSON.parse(line) as { accountId: string; amount: number };
         last.set(p.accountId, p.amount);
       }
     }
-    expect(last).toEqual(new Map([['a1', 8], ['a2', 4]]));
+    expect(last).toEqual(
+      new Map([
+        ['a1', 8],
+        ['a2', 4],
+      ]),
+    );
   });
 });
 
@@ -196,9 +226,12 @@ describe('flinkx submit job.ts to a cluster of two TaskManagers', () => {
     const r = cluster.cli(['submit', join(dir, 'job.ts'), '--wait']);
     expect(r.status).toBe(0);
     const expectedSums = new Map<number, number>();
-    for (let seq = 0; seq < 5000; seq += 2) if (seq % 7 !== 3) expectedSums.set(seq % 7, (expectedSums.get(seq % 7) ?? 0) + seq);
+    for (let seq = 0; seq < 5000; seq += 2)
+      if (seq % 7 !== 3) expectedSums.set(seq % 7, (expectedSums.get(seq % 7) ?? 0) + seq);
     const last = new Map<number, number>();
-    for (const line of readFileSync(join(dir, 'out', 'part-0.jsonl'), 'utf8').split('\n').filter(Boolean)) {
+    for (const line of readFileSync(join(dir, 'out', 'part-0.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)) {
       const rec = JSON.parse(line) as { k: number; v: number };
       last.set(rec.k, rec.v);
     }
@@ -221,7 +254,9 @@ describe('flinkx submit job.ts to a cluster of two TaskManagers', () => {
     expect(r.status).toBe(0);
     const counts = new Map<string, number>();
     for (const f of readdirSync(join(dir, 'out')).sort()) {
-      for (const line of readFileSync(join(dir, 'out', f), 'utf8').split('\n').filter(Boolean)) {
+      for (const line of readFileSync(join(dir, 'out', f), 'utf8')
+        .split('\n')
+        .filter(Boolean)) {
         const rec = JSON.parse(line) as Record<string, unknown>;
         expect(Object.keys(rec).sort()).toEqual(['count', 'key']);
         counts.set(rec.key as string, rec.count as number);
@@ -231,14 +266,20 @@ describe('flinkx submit job.ts to a cluster of two TaskManagers', () => {
   });
 });
 
-describe('the TS twins of the event-time examples give the job files\' results', () => {
+describe("the TS twins of the event-time examples give the job files' results", () => {
   /** Every record of a file sink folder's part files, as sorted JSON. */
-  const rows = (folder: string) => readdirSync(folder).filter((n) => /^part-.*\.jsonl$/.test(n)).sort()
-    .flatMap((n) => readFileSync(join(folder, n), 'utf8').split('\n').filter(Boolean)).map((l) => JSON.stringify(JSON.parse(l))).sort();
+  const rows = (folder: string) =>
+    readdirSync(folder)
+      .filter((n) => /^part-.*\.jsonl$/.test(n))
+      .sort()
+      .flatMap((n) => readFileSync(join(folder, n), 'utf8').split('\n').filter(Boolean))
+      .map((l) => JSON.stringify(JSON.parse(l)))
+      .sort();
   /** `flinkx run` of `file` in a copy of the example's folder; the folder. */
   const run = (name: string, file: string) => {
     const dir = tempDir();
-    for (const f of readdirSync(join(ROOT, 'jobs', name)).filter((f) => f !== 'out')) copyFileSync(join(ROOT, 'jobs', name, f), join(dir, f));
+    for (const f of readdirSync(join(ROOT, 'jobs', name)).filter((f) => f !== 'out'))
+      copyFileSync(join(ROOT, 'jobs', name, f), join(dir, f));
     const r = flinkx(['run', join(dir, file)]);
     expect({ status: r.status, stderr: r.status === 0 ? '' : r.stderr }).toEqual({ status: 0, stderr: '' });
     return dir;

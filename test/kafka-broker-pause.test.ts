@@ -63,7 +63,12 @@ afterAll(async () => {
 }, 90_000);
 
 function kafka(): Kafka {
-  return new Kafka({ clientId: 'flinkx-kafka-pause-test', brokers: broker!.brokers, logLevel: logLevel.WARN, logCreator });
+  return new Kafka({
+    clientId: 'flinkx-kafka-pause-test',
+    brokers: broker!.brokers,
+    logLevel: logLevel.WARN,
+    logCreator,
+  });
 }
 
 async function withAdmin<T>(f: (admin: Admin) => Promise<T>): Promise<T> {
@@ -80,7 +85,10 @@ async function topics(): Promise<{ input: string; output: string; expected: Map<
   const input = unique('pause-lines');
   const output = unique('pause-counts');
   await withAdmin((admin) =>
-    admin.createTopics({ topics: [input, output].map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 1 })), waitForLeaders: true }),
+    admin.createTopics({
+      topics: [input, output].map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 1 })),
+      waitForLeaders: true,
+    }),
   );
   return { input, output, expected: await produceText(kafka(), input, LINES, 5, PARTITIONS) };
 }
@@ -92,7 +100,12 @@ async function topics(): Promise<{ input: string; output: string; expected: Map<
  * exists, and with capacity 1 that branch takes no more input, its barrier included: a checkpoint
  * stays open with only the held tasks missing.
  */
-function writeJob(name: string, input: string, output: string, o: { checkpointTimeout: number; restartDelay: number; transactionTimeout?: number }) {
+function writeJob(
+  name: string,
+  input: string,
+  output: string,
+  o: { checkpointTimeout: number; restartDelay: number; transactionTimeout?: number },
+) {
   const brokers = broker!.brokers;
   const dir = tempDir();
   const holdFile = join(dir, 'hold');
@@ -109,10 +122,24 @@ function writeJob(name: string, input: string, output: string, o: { checkpointTi
       { id: 'words', type: 'flatMap', inputs: ['slowed'], fn: 'tokenize' },
       { id: 'counts', type: 'sum', inputs: ['words'], keyBy: 'word', field: 'count' },
       {
-        id: 'out', type: 'sink', inputs: ['counts'],
-        connector: { kind: 'kafka', brokers, topic: output, format: 'json', key: 'word', ...(o.transactionTimeout && { transactionTimeout: o.transactionTimeout }) },
+        id: 'out',
+        type: 'sink',
+        inputs: ['counts'],
+        connector: {
+          kind: 'kafka',
+          brokers,
+          topic: output,
+          format: 'json',
+          key: 'word',
+          ...(o.transactionTimeout && { transactionTimeout: o.transactionTimeout }),
+        },
       },
-      { id: 'ticks', type: 'source', parallelism: 1, connector: { kind: 'generator', format: 'sequence', count: SIDE_RECORDS, rate: SIDE_RATE } },
+      {
+        id: 'ticks',
+        type: 'source',
+        parallelism: 1,
+        connector: { kind: 'generator', format: 'sequence', count: SIDE_RECORDS, rate: SIDE_RATE },
+      },
       // Parallelism 2, so not chained to its source: a source's trigger does not wait for input.
       { id: 'held', type: 'asyncMap', inputs: ['ticks'], fn: 'hold', async: { capacity: 1, timeout: 60_000 } },
       { id: 'side', type: 'sink', inputs: ['held'], connector: { kind: 'discard' } },
@@ -146,21 +173,24 @@ interface CheckpointEntry {
   size: number;
 }
 
-
-
 /**
  * Holds the side branch until a checkpoint is acknowledged by every task but it (the Kafka sinks
  * have snapshotted it: their transactions are flushed and pending for it), pauses the broker, lets
  * the side branch go and waits for that checkpoint to complete: its commit is then under way
  * against a paused broker. Returns the checkpoint's id and when the broker was paused.
  */
-async function pauseBeforeCommit(c: Cluster, jobId: string, j: { hold(): void; unhold(): void }): Promise<{ checkpoint: number; pausedAt: number }> {
+async function pauseBeforeCommit(
+  c: Cluster,
+  jobId: string,
+  j: { hold(): void; unhold(): void },
+): Promise<{ checkpoint: number; pausedAt: number }> {
   const history = async () => (await c.get<{ history: CheckpointEntry[] }>(`/jobs/${jobId}/checkpoints`)).history;
   await waitFor(
     'a completed checkpoint',
     async () => {
       const job = await c.get(`/jobs/${jobId}`);
-      if (job.state !== 'RUNNING' && job.state !== 'CREATED') throw new Error(`job ${job.state}: ${JSON.stringify(job.exceptions ?? job.failure)}`);
+      if (job.state !== 'RUNNING' && job.state !== 'CREATED')
+        throw new Error(`job ${job.state}: ${JSON.stringify(job.exceptions ?? job.failure)}`);
       return job.checkpoints?.completed >= 1 ? true : undefined;
     },
     30_000,
@@ -173,7 +203,13 @@ async function pauseBeforeCommit(c: Cluster, jobId: string, j: { hold(): void; u
     'a checkpoint that every task but the held ones has acknowledged',
     async () => {
       const h = await history();
-      return h.find((e) => e.status === 'IN_PROGRESS' && e.triggerTime >= heldFrom && e.duration >= 500 && e.acknowledged === e.total - HELD_TASKS)?.id;
+      return h.find(
+        (e) =>
+          e.status === 'IN_PROGRESS' &&
+          e.triggerTime >= heldFrom &&
+          e.duration >= 500 &&
+          e.acknowledged === e.total - HELD_TASKS,
+      )?.id;
     },
     30_000,
   );
@@ -184,7 +220,9 @@ async function pauseBeforeCommit(c: Cluster, jobId: string, j: { hold(): void; u
     `checkpoint ${checkpoint} to end`,
     async () => {
       const cp = (await history()).find((e) => e.id === checkpoint);
-      return cp && cp.status !== 'IN_PROGRESS' ? `${cp.status}${cp.failureReason ? `: ${cp.failureReason}` : ''}` : undefined;
+      return cp && cp.status !== 'IN_PROGRESS'
+        ? `${cp.status}${cp.failureReason ? `: ${cp.failureReason}` : ''}`
+        : undefined;
     },
     30_000,
   );
@@ -208,14 +246,22 @@ test('a broker paused while a completed checkpoint is being committed: the commi
   const c = cluster!;
   const { input, output, expected } = await topics();
   // A transaction timeout far beyond the pause, so only the pause is tested, however slow a loaded machine runs the job.
-  const j = writeJob('kafka-pause-short', input, output, { checkpointTimeout: 10_000, restartDelay: 1_000, transactionTimeout: 300_000 });
+  const j = writeJob('kafka-pause-short', input, output, {
+    checkpointTimeout: 10_000,
+    restartDelay: 1_000,
+    transactionTimeout: 300_000,
+  });
   const { jobFile, release } = j;
   const jobId = await c.submit(jobFile);
   let checkpoint: number;
   try {
     const paused = await pauseBeforeCommit(c, jobId, j);
     checkpoint = paused.checkpoint;
-    await waitFor('the pause to last', async () => (Date.now() - paused.pausedAt >= SHORT_PAUSE_MS ? true : undefined), SHORT_PAUSE_MS + 5_000);
+    await waitFor(
+      'the pause to last',
+      async () => (Date.now() - paused.pausedAt >= SHORT_PAUSE_MS ? true : undefined),
+      SHORT_PAUSE_MS + 5_000,
+    );
   } finally {
     broker!.resume();
   }
@@ -232,7 +278,11 @@ test('a broker paused past the transaction timeout: the transaction of the compl
   const { input, output, expected } = await topics();
   // 12 s covers a checkpoint (10 s) and a restart delay (2 s), so the job is accepted; the pause outlasts it.
   const transactionTimeout = 12_000;
-  const j = writeJob('kafka-pause-expired', input, output, { checkpointTimeout: 10_000, restartDelay: 2_000, transactionTimeout });
+  const j = writeJob('kafka-pause-expired', input, output, {
+    checkpointTimeout: 10_000,
+    restartDelay: 2_000,
+    transactionTimeout,
+  });
   const { jobFile } = j;
   const jobId = await c.submit(jobFile);
   let checkpoint: number;
@@ -241,7 +291,11 @@ test('a broker paused past the transaction timeout: the transaction of the compl
     checkpoint = paused.checkpoint;
     // Resumed, the broker aborts at once every transaction older than its timeout.
     const expired = Math.max(transactionTimeout, ABORT_CHECK_MS) + 1_000;
-    await waitFor('the pending transactions to outlive their timeout', async () => (Date.now() - paused.pausedAt >= expired ? true : undefined), expired + 5_000);
+    await waitFor(
+      'the pending transactions to outlive their timeout',
+      async () => (Date.now() - paused.pausedAt >= expired ? true : undefined),
+      expired + 5_000,
+    );
   } finally {
     broker!.resume();
   }
@@ -257,7 +311,9 @@ test('a broker paused past the transaction timeout: the transaction of the compl
     return;
   }
   expect(job.failure.code).toBe('KAFKA_TRANSACTION_LOST');
-  const named = new RegExp(`transaction "flinkx-${jobId}-out-[01]-\\d" \\(producer id \\d+, epoch \\d+\\) of completed checkpoint (\\d+) was aborted by the broker`);
+  const named = new RegExp(
+    `transaction "flinkx-${jobId}-out-[01]-\\d" \\(producer id \\d+, epoch \\d+\\) of completed checkpoint (\\d+) was aborted by the broker`,
+  );
   expect(job.failure.message).toMatch(named);
   expect(Number(named.exec(job.failure.message)![1])).toBeLessThanOrEqual(checkpoint!);
 }, 120_000);
@@ -265,9 +321,16 @@ test('a broker paused past the transaction timeout: the transaction of the compl
 test('what the broker answers a restore: a transaction it expired is lost (the job must fail), one committed before is recognised by its mark', async () => {
   const client = new KafkaClient(broker!.brokers, 'flinkx-kafka-pause-test');
   const topic = unique('pause-marks');
-  await withAdmin((admin) => admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true }));
+  await withAdmin((admin) =>
+    admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true }),
+  );
   const o = { topic, transactionTimeout: 3_000, time: systemRetryTime };
-  const pendingOf = (tx: KafkaTransaction, checkpointId: number) => ({ checkpointId, transactionalId: tx.transactionalId, producerId: tx.producerId, producerEpoch: tx.producerEpoch });
+  const pendingOf = (tx: KafkaTransaction, checkpointId: number) => ({
+    checkpointId,
+    transactionalId: tx.transactionalId,
+    producerId: tx.producerId,
+    producerEpoch: tx.producerEpoch,
+  });
   try {
     // Committed for checkpoint 7, then its id initialized again (the epoch moves on, as the sink's
     // pool does): EndTxn answers INVALID_PRODUCER_EPOCH, the mark says committed.
@@ -284,10 +347,16 @@ test('what the broker answers a restore: a transaction it expired is lost (the j
     await expect(commitPending(client, pendingOf(first, 7), o)).resolves.toBe('committed before');
     await second.send(topic, [{ key: null, value: 'expired' }]);
     await second.mark(topic, 9);
-    await waitFor('the broker to abort the expired transaction', async () => ((await client.offsets(topic)).get(0)!.high >= 3 ? true : undefined), 30_000);
+    await waitFor(
+      'the broker to abort the expired transaction',
+      async () => ((await client.offsets(topic)).get(0)!.high >= 3 ? true : undefined),
+      30_000,
+    );
     const lost = await commitPending(client, pendingOf(second, 9), o).catch((e: unknown) => e);
     expect((lost as { code?: string }).code).toBe('KAFKA_TRANSACTION_LOST');
-    expect((lost as Error).message).toContain(`transaction "${id}" (producer id ${second.producerId}, epoch ${second.producerEpoch}) of completed checkpoint 9 was aborted`);
+    expect((lost as Error).message).toContain(
+      `transaction "${id}" (producer id ${second.producerId}, epoch ${second.producerEpoch}) of completed checkpoint 9 was aborted`,
+    );
     await second.close();
   } finally {
     await client.close();

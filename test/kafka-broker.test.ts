@@ -115,7 +115,10 @@ const logCreator =
 beforeAll(async () => {
   const fromEnv = process.env.KAFKA_BROKERS?.trim();
   if (fromEnv) {
-    brokers = fromEnv.split(',').map((b) => b.trim()).filter(Boolean);
+    brokers = fromEnv
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean);
   } else {
     ownDataDir = mkdtempSync(join(tmpdir(), 'flinkx-kafka-test-'));
     const port = await freePort();
@@ -194,7 +197,11 @@ test('transactions: committed messages are visible to read_committed consumers, 
   // sits between two committed ones: seeing the last committed batch means the aborted one was passed.
   const batch = (tag: string) =>
     Array.from({ length: P }, (_, partition) =>
-      Array.from({ length: 5 }, (_, i) => ({ partition, key: `${tag}-${partition}-${i}`, value: `${tag}-${partition}-${i}` })),
+      Array.from({ length: 5 }, (_, i) => ({
+        partition,
+        key: `${tag}-${partition}-${i}`,
+        value: `${tag}-${partition}-${i}`,
+      })),
     ).flat();
 
   const tx1 = await producer.transaction();
@@ -210,7 +217,10 @@ test('transactions: committed messages are visible to read_committed consumers, 
   const offsetsGroup = uniqueName('kbt-txgroup');
   const tx3 = await producer.transaction();
   await tx3.send({ topic, messages: batch('c3') });
-  await tx3.sendOffsets({ consumerGroupId: offsetsGroup, topics: [{ topic, partitions: [{ partition: 0, offset: '42' }] }] });
+  await tx3.sendOffsets({
+    consumerGroupId: offsetsGroup,
+    topics: [{ topic, partitions: [{ partition: 0, offset: '42' }] }],
+  });
   await tx3.commit();
 
   const groupOffsets = await waitFor(

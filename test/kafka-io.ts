@@ -14,7 +14,8 @@ import { freePort, ROOT, tempDir, waitFor } from './harness';
 import { expectedCounts, writeText } from './wordcount';
 
 /** kafkajs's ERROR lines for retriable responses it then retries are expected; the rest is printed. */
-const EXPECTED_RETRIABLE = /coordinator is not available|coordinator is loading|not the correct coordinator|concurrent operation|no leader/i;
+const EXPECTED_RETRIABLE =
+  /coordinator is not available|coordinator is loading|not the correct coordinator|concurrent operation|no leader/i;
 export const logCreator =
   () =>
   ({ level, log }: LogEntry): void => {
@@ -25,13 +26,22 @@ export const logCreator =
 export const unique = (prefix: string) => `${prefix}-${Date.now()}-${randomBytes(3).toString('hex')}`;
 
 /** `lines` lines of text (test/wordcount.ts writeText) produced round-robin over the partitions; the expected counts. */
-export async function produceText(kafka: Kafka, topic: string, lines: number, seed: number, partitions: number): Promise<Map<string, number>> {
+export async function produceText(
+  kafka: Kafka,
+  topic: string,
+  lines: number,
+  seed: number,
+  partitions: number,
+): Promise<Map<string, number>> {
   const file = join(tempDir(), 'input.txt');
   writeText(file, lines, seed);
   const text = readFileSync(file, 'utf8');
   const all = text.split('\n');
   all.pop(); // after the last newline
-  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = kafka.producer({
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
   try {
     for (let i = 0; i < all.length; i += 5_000) {
@@ -50,13 +60,22 @@ export async function produceText(kafka: Kafka, topic: string, lines: number, se
  * order, read until each partition is consumed up to its end offset (transaction markers included);
  * and messages whose key is not their word.
  */
-export async function readCommitted(kafka: Kafka, admin: Admin, topic: string, timeoutMs: number): Promise<{ byKey: Map<string, number[]>; misKeyed: string[] }> {
+export async function readCommitted(
+  kafka: Kafka,
+  admin: Admin,
+  topic: string,
+  timeoutMs: number,
+): Promise<{ byKey: Map<string, number[]>; misKeyed: string[] }> {
   installKafkajsWorkarounds();
   const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
   const reached = new Map<number, number>();
   const byKey = new Map<string, number[]>();
   const misKeyed: string[] = [];
-  const consumer = kafka.consumer({ groupId: unique('flinkx-test-reader'), readUncommitted: false, maxWaitTimeInMs: 200 });
+  const consumer = kafka.consumer({
+    groupId: unique('flinkx-test-reader'),
+    readUncommitted: false,
+    maxWaitTimeInMs: 200,
+  });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
@@ -76,7 +95,11 @@ export async function readCommitted(kafka: Kafka, admin: Admin, topic: string, t
     },
   });
   try {
-    await waitFor(`the whole of ${topic}`, () => ([...ends].every(([p, end]) => end === 0 || (reached.get(p) ?? 0) >= end) ? true : undefined), timeoutMs);
+    await waitFor(
+      `the whole of ${topic}`,
+      () => ([...ends].every(([p, end]) => end === 0 || (reached.get(p) ?? 0) >= end) ? true : undefined),
+      timeoutMs,
+    );
   } finally {
     await consumer.disconnect();
   }
@@ -98,7 +121,11 @@ export class OwnBroker {
     const port = await freePort();
     let controller = await freePort();
     while (controller === port) controller = await freePort();
-    const out = await runScript('start.sh', ['--port', String(port), '--controller-port', String(controller), '--data-dir', dataDir], 175_000);
+    const out = await runScript(
+      'start.sh',
+      ['--port', String(port), '--controller-port', String(controller), '--data-dir', dataDir],
+      175_000,
+    );
     return new OwnBroker(dataDir, out.trim().split('\n').pop()!.trim());
   }
 

@@ -46,7 +46,6 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
   });
 }
 
-
 function canListen(p: number): Promise<boolean> {
   return new Promise((resolve) => {
     const srv = createServer();
@@ -95,7 +94,6 @@ async function stopBroker(): Promise<void> {
   await run(join(KAFKA_DIR, 'stop.sh'), ['--data-dir', dataDir!], 60_000);
 }
 
-
 /** A kafkajs client of the test's own broker; used only while the broker is up. */
 function kafka(): Kafka {
   return new Kafka({ clientId: 'flinkx-kafka-restart-test', brokers, logLevel: logLevel.WARN, logCreator });
@@ -128,11 +126,15 @@ afterAll(async () => {
 
 async function createTopic(admin: Admin, topic: string, numPartitions: number): Promise<void> {
   await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 1 }], waitForLeaders: true });
-  await waitFor(`leaders of ${topic}`, async () => {
-    const md = await admin.fetchTopicMetadata({ topics: [topic] });
-    const parts = md.topics[0]?.partitions ?? [];
-    return parts.length === numPartitions && parts.every((p) => p.leader >= 0) ? true : undefined;
-  }, 60_000);
+  await waitFor(
+    `leaders of ${topic}`,
+    async () => {
+      const md = await admin.fetchTopicMetadata({ topics: [topic] });
+      const parts = md.topics[0]?.partitions ?? [];
+      return parts.length === numPartitions && parts.every((p) => p.leader >= 0) ? true : undefined;
+    },
+    60_000,
+  );
 }
 
 /** The job, its paced functions module beside it; the job file's path, and the function that ends the pacing. */
@@ -150,7 +152,12 @@ function writeJob(input: string, output: string): { jobFile: string; release: ()
       { id: 'paced', type: 'map', inputs: ['lines'], fn: 'pace' },
       { id: 'words', type: 'flatMap', inputs: ['paced'], fn: 'tokenize' },
       { id: 'counts', type: 'sum', inputs: ['words'], keyBy: 'word', field: 'count' },
-      { id: 'out', type: 'sink', inputs: ['counts'], connector: { kind: 'kafka', brokers, topic: output, format: 'json', key: 'word' } },
+      {
+        id: 'out',
+        type: 'sink',
+        inputs: ['counts'],
+        connector: { kind: 'kafka', brokers, topic: output, format: 'json', key: 'word' },
+      },
     ],
   };
   return writePacedJob(dir, job, PACE_MS);
@@ -171,7 +178,9 @@ test(`${MODE}: a broker stopped and restarted mid-job; the job restarts, finishe
   const jobPoll = async () => {
     const job = await c.get(`/jobs/${jobId}`);
     if (['FINISHED', 'FAILED', 'CANCELED'].includes(job.state)) {
-      throw new StopWaiting(`job ${job.state} before the broker was back: ${JSON.stringify(job.failure ?? job.exceptions)}`);
+      throw new StopWaiting(
+        `job ${job.state} before the broker was back: ${JSON.stringify(job.failure ?? job.exceptions)}`,
+      );
     }
     return job;
   };
@@ -195,7 +204,9 @@ test(`${MODE}: a broker stopped and restarted mid-job; the job restarts, finishe
     async () => {
       await jobPoll();
       const cps = await c.get(`/jobs/${jobId}/checkpoints`);
-      return cps.history?.some((cp: { id: number; status: string }) => cp.id > lastIdThen && cp.status === 'COMPLETED') ? true : undefined;
+      return cps.history?.some((cp: { id: number; status: string }) => cp.id > lastIdThen && cp.status === 'COMPLETED')
+        ? true
+        : undefined;
     },
     60_000,
   );

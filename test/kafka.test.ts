@@ -39,18 +39,23 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
   });
 }
 
-
-
 beforeAll(async () => {
   const fromEnv = process.env.KAFKA_BROKERS?.trim();
   if (fromEnv) {
-    brokers = fromEnv.split(',').map((b) => b.trim()).filter(Boolean);
+    brokers = fromEnv
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean);
   } else {
     ownDataDir = tempDir('flinkx-kafka-');
     const port = await freePort();
     let controllerPort = await freePort();
     while (controllerPort === port) controllerPort = await freePort();
-    const out = await run(join(KAFKA_DIR, 'start.sh'), ['--port', String(port), '--controller-port', String(controllerPort), '--data-dir', ownDataDir], 175_000);
+    const out = await run(
+      join(KAFKA_DIR, 'start.sh'),
+      ['--port', String(port), '--controller-port', String(controllerPort), '--data-dir', ownDataDir],
+      175_000,
+    );
     brokers = [out.trim().split('\n').pop()!.trim()];
   }
   kafka = new Kafka({ clientId: 'flinkx-kafka-test', brokers, logLevel: logLevel.WARN, logCreator });
@@ -70,11 +75,15 @@ afterAll(async () => {
 
 async function createTopic(topic: string, numPartitions: number): Promise<void> {
   await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 1 }], waitForLeaders: true });
-  await waitFor(`leaders of ${topic}`, async () => {
-    const md = await admin.fetchTopicMetadata({ topics: [topic] });
-    const parts = md.topics[0]?.partitions ?? [];
-    return parts.length === numPartitions && parts.every((p) => p.leader >= 0) ? true : undefined;
-  }, 60_000);
+  await waitFor(
+    `leaders of ${topic}`,
+    async () => {
+      const md = await admin.fetchTopicMetadata({ topics: [topic] });
+      const parts = md.topics[0]?.partitions ?? [];
+      return parts.length === numPartitions && parts.every((p) => p.leader >= 0) ? true : undefined;
+    },
+    60_000,
+  );
 }
 
 /** Milliseconds each source subtask blocks per line until the kill (test/harness.ts's paceModule). */
@@ -93,7 +102,12 @@ function wordcountJob(input: string, output: string, groupId: string, mode: 'exa
       { id: 'paced', type: 'map', inputs: ['lines'], fn: 'pace' },
       { id: 'words', type: 'flatMap', inputs: ['paced'], fn: 'tokenize' },
       { id: 'counts', type: 'sum', inputs: ['words'], keyBy: 'word', field: 'count' },
-      { id: 'out', type: 'sink', inputs: ['counts'], connector: { kind: 'kafka', brokers, topic: output, format: 'json', key: 'word' } },
+      {
+        id: 'out',
+        type: 'sink',
+        inputs: ['counts'],
+        connector: { kind: 'kafka', brokers, topic: output, format: 'json', key: 'word' },
+      },
     ],
   };
 }
@@ -140,8 +154,25 @@ async function runWordcount(mode: 'exactly-once' | 'at-least-once', lines: numbe
   await cluster.waitForTaskManagers(2);
   if (process.env.KAFKA_TEST_DEBUG) {
     const cps = await cluster.get(`/jobs/${jobId}/checkpoints`);
-    console.log(JSON.stringify({ exceptions: job.exceptions, history: cps.history.slice(-200).map((c: any) => `${c.id}:${c.attempt}:${c.status}`).join(' ') }));
-    console.log(cluster.procs.map((p) => p.output.split('\n').filter((l) => /restor|lost|kafka/i.test(l)).join('\n')).join('\n----\n'));
+    console.log(
+      JSON.stringify({
+        exceptions: job.exceptions,
+        history: cps.history
+          .slice(-200)
+          .map((c: any) => `${c.id}:${c.attempt}:${c.status}`)
+          .join(' '),
+      }),
+    );
+    console.log(
+      cluster.procs
+        .map((p) =>
+          p.output
+            .split('\n')
+            .filter((l) => /restor|lost|kafka/i.test(l))
+            .join('\n'),
+        )
+        .join('\n----\n'),
+    );
   }
 
   // The source committed its offsets to the group: the end of the input topic.
@@ -163,7 +194,8 @@ test('exactly-once: Kafka → word count → Kafka with a TaskManager killed; ea
   for (const [word, n] of expected) {
     const values = output.get(word) ?? [];
     const inOrder = values.length === n && values.every((v, i) => v === i + 1);
-    if (!inOrder && wrong.length < 10) wrong.push(`${word}: expected 1..${n}, got ${values.length} values, last ${values[values.length - 1]}`);
+    if (!inOrder && wrong.length < 10)
+      wrong.push(`${word}: expected 1..${n}, got ${values.length} values, last ${values[values.length - 1]}`);
   }
   expect(wrong).toEqual([]);
 });
@@ -225,10 +257,19 @@ test('an unreachable broker fails the job within 30 s with a clear error', async
 
 describe('the Kafka source on its own', () => {
   const task = (over: Partial<SubtaskInfo> = {}): SubtaskInfo => ({
-    jobId: unique('job'), node: 'src', subtask: 0, parallelism: 1, attempt: 0, mode: undefined, ...over,
+    jobId: unique('job'),
+    node: 'src',
+    subtask: 0,
+    parallelism: 1,
+    attempt: 0,
+    mode: undefined,
+    ...over,
   });
   const source = (topic: string, over: Record<string, unknown> = {}, t = task()) =>
-    new KafkaSource({ kind: 'kafka', brokers, topic, startFrom: 'earliest', format: 'string', bounded: true, ...over } as never, t);
+    new KafkaSource(
+      { kind: 'kafka', brokers, topic, startFrom: 'earliest', format: 'string', bounded: true, ...over } as never,
+      t,
+    );
 
   async function drain(s: KafkaSource, max = 1_000): Promise<unknown[]> {
     const out: unknown[] = [];
@@ -248,7 +289,9 @@ describe('the Kafka source on its own', () => {
     await producer.disconnect();
     const s = source(topic, { format: 'json' });
     try {
-      await expect(drain(s)).rejects.toThrow(`Kafka topic "${topic}" partition 0 offset 1: the message value is not valid JSON`);
+      await expect(drain(s)).rejects.toThrow(
+        `Kafka topic "${topic}" partition 0 offset 1: the message value is not valid JSON`,
+      );
     } finally {
       await s.close();
     }
@@ -262,14 +305,22 @@ describe('the Kafka source on its own', () => {
     const N = 60_000;
     for (let i = 0; i < N; i += 2_000) {
       // ~200 B each, 12 MB in all: several fetches' worth.
-      await producer.send({ topic, acks: -1, messages: Array.from({ length: 2_000 }, (_, j) => ({ value: String(i + j).padEnd(200, '.') })) });
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: Array.from({ length: 2_000 }, (_, j) => ({ value: String(i + j).padEnd(200, '.') })),
+      });
     }
     const s = source(topic);
     try {
-      const first = await waitFor('the first records', async () => {
-        const r = await s.read(100);
-        return r && r.length > 0 ? r : undefined;
-      }, 60_000);
+      const first = await waitFor(
+        'the first records',
+        async () => {
+          const r = await s.read(100);
+          return r && r.length > 0 ? r : undefined;
+        },
+        60_000,
+      );
       expect(first[0]).toBe('0'.padEnd(200, '.'));
       // Nobody reads for a while: the consumer is paused instead of buffering the whole topic.
       await new Promise((r) => setTimeout(r, 2_000));
@@ -286,10 +337,16 @@ describe('the Kafka source on its own', () => {
     const again = source(topic, { bounded: false });
     again.restore({ offsets: { 0: N } });
     try {
-      expect(await waitFor('the record after the end', async () => {
-        const r = await again.read(10);
-        return r && r.length > 0 ? r : undefined;
-      }, 60_000)).toEqual(['after the end']);
+      expect(
+        await waitFor(
+          'the record after the end',
+          async () => {
+            const r = await again.read(10);
+            return r && r.length > 0 ? r : undefined;
+          },
+          60_000,
+        ),
+      ).toEqual(['after the end']);
     } finally {
       await again.close();
     }
@@ -304,22 +361,34 @@ describe('the Kafka source on its own', () => {
     try {
       expect(await s.read(10)).toEqual([]);
       await producer.send({ topic, messages: [{ value: 'p0', partition: 0 }] });
-      expect(await waitFor('p0', async () => ((await s.read(10))?.length ? ['p0'] : undefined), 60_000)).toEqual(['p0']);
+      expect(await waitFor('p0', async () => ((await s.read(10))?.length ? ['p0'] : undefined), 60_000)).toEqual([
+        'p0',
+      ]);
       await admin.createPartitions({ topicPartitions: [{ topic, count: 3 }] });
-      await waitFor('3 partitions with leaders', async () => {
-        const md = await admin.fetchTopicMetadata({ topics: [topic] });
-        return md.topics[0].partitions.length === 3 && md.topics[0].partitions.every((p) => p.leader >= 0) ? true : undefined;
-      }, 60_000);
+      await waitFor(
+        '3 partitions with leaders',
+        async () => {
+          const md = await admin.fetchTopicMetadata({ topics: [topic] });
+          return md.topics[0].partitions.length === 3 && md.topics[0].partitions.every((p) => p.leader >= 0)
+            ? true
+            : undefined;
+        },
+        60_000,
+      );
       // A kafkajs producer silently drops messages for partitions its metadata does not know yet.
       await producer.disconnect();
       producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
       await producer.connect();
       await producer.send({ topic, messages: [{ value: 'p2', partition: 2 }] });
       const got: unknown[] = [];
-      await waitFor('the record in the new partition', async () => {
-        got.push(...((await s.read(10)) ?? []));
-        return got.includes('p2') ? true : undefined;
-      }, 30_000);
+      await waitFor(
+        'the record in the new partition',
+        async () => {
+          got.push(...((await s.read(10)) ?? []));
+          return got.includes('p2') ? true : undefined;
+        },
+        30_000,
+      );
       // Partition 1 has no position yet: a restore would start it at its earliest offset.
       expect(s.position()).toEqual({ offsets: { 0: 1, 2: 1 } });
     } finally {
@@ -343,8 +412,26 @@ describe('the exactly-once Kafka sink on its own', () => {
   test('close() with a commit under way and transactions open ends without waiting for kafkajs retries or timeouts', async () => {
     const topic = unique('sink-close');
     await createTopic(topic, 1);
-    const task: SubtaskInfo = { jobId: unique('job'), node: 'out', subtask: 0, parallelism: 1, attempt: 0, mode: undefined };
-    const s = new TransactionalKafkaSink({ kind: 'kafka', brokers, topic, startFrom: 'earliest', format: 'string', bounded: false, transactionTimeout: 60_000 }, task);
+    const task: SubtaskInfo = {
+      jobId: unique('job'),
+      node: 'out',
+      subtask: 0,
+      parallelism: 1,
+      attempt: 0,
+      mode: undefined,
+    };
+    const s = new TransactionalKafkaSink(
+      {
+        kind: 'kafka',
+        brokers,
+        topic,
+        startFrom: 'earliest',
+        format: 'string',
+        bounded: false,
+        transactionTimeout: 60_000,
+      },
+      task,
+    );
     await s.write(['a']);
     await s.snapshot(1);
     await s.write(['b']);
@@ -352,7 +439,7 @@ describe('the exactly-once Kafka sink on its own', () => {
     const commit = s.commit(1).catch((err: Error) => err);
     const client = (s as unknown as { client: { cluster?: Promise<unknown> } }).client;
     // close() as soon as the commit starts connecting (polling at intervals would let it finish).
-    for (const deadline = Date.now() + 10_000; !client.cluster; ) {
+    for (const deadline = Date.now() + 10_000; !client.cluster;) {
       if (Date.now() > deadline) throw new Error('the commit did not start connecting');
       await new Promise((r) => setImmediate(r));
     }

@@ -35,7 +35,9 @@ async function scrape(url: string): Promise<Map<string, Family>> {
 }
 
 function samples(families: Map<string, Family>, name: string, labels: Record<string, string> = {}): Sample[] {
-  return [...families.values()].flatMap((f) => f.samples).filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+  return [...families.values()]
+    .flatMap((f) => f.samples)
+    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
 }
 
 async function submit(job: unknown): Promise<string> {
@@ -44,7 +46,8 @@ async function submit(job: unknown): Promise<string> {
   return body.jobId;
 }
 
-const waitForState = (jobId: string, states: string[]): Promise<any> => cluster.waitForState(jobId, states, DEADLINE_MS);
+const waitForState = (jobId: string, states: string[]): Promise<any> =>
+  cluster.waitForState(jobId, states, DEADLINE_MS);
 
 /** Sum of a TM metric over every TM, for one job. */
 async function sumOverTms(name: string, jobId: string): Promise<{ sum: number; series: number }> {
@@ -68,11 +71,19 @@ function promtoolCheck(text: string): Promise<string[]> {
   return new Promise((resolve, reject) => {
     const child = execFile(promtool, ['check', 'metrics'], (err, stdout, stderr) => {
       if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') {
-        return reject(new Error(`${promtool} not found: install Prometheus's promtool (Debian: apt-get install prometheus) or set PROMTOOL`));
+        return reject(
+          new Error(
+            `${promtool} not found: install Prometheus's promtool (Debian: apt-get install prometheus) or set PROMTOOL`,
+          ),
+        );
       }
-      const lines = `${stdout}${stderr}`.split('\n').map((l) => l.trim()).filter(Boolean);
+      const lines = `${stdout}${stderr}`
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
       // Exit code 3: lint problems only; anything else non-zero is a parse error.
-      if (err && (err as { code?: unknown }).code !== 3) return reject(new Error(`promtool check metrics failed: ${lines.join('; ')}`));
+      if (err && (err as { code?: unknown }).code !== 3)
+        return reject(new Error(`promtool check metrics failed: ${lines.join('; ')}`));
       resolve(lines);
     });
     child.stdin!.end(text);
@@ -102,13 +113,24 @@ afterAll(async () => {
 
 describe('the exposition-format parser', () => {
   test('accepts well-formed text and rejects broken lines', () => {
-    const ok = '# HELP a_total A.\n# TYPE a_total counter\na_total{x="1",y="q\\"\\\\\\n"} 3\n# TYPE h histogram\nh_bucket{le="+Inf"} 1\nh_sum 0.5\nh_count 1\n';
+    const ok =
+      '# HELP a_total A.\n# TYPE a_total counter\na_total{x="1",y="q\\"\\\\\\n"} 3\n# TYPE h histogram\nh_bucket{le="+Inf"} 1\nh_sum 0.5\nh_count 1\n';
     const f = parseExposition(ok);
     expect(samples(f, 'a_total')[0]).toEqual({ name: 'a_total', labels: { x: '1', y: 'q"\\\n' }, value: 3 });
     expect(samples(f, 'h_bucket')[0].value).toBe(1);
     expect(samples(f, 'h_bucket')[0].labels.le).toBe('+Inf');
     expect(samples(parseExposition('# TYPE g gauge\ng Nan\n'), 'g')[0].value).toBeNaN();
-    for (const bad of ['a 1', 'a{x=1} 1\n', 'a{x="1"}1\n', '1a 1\n', 'a one\n', 'a{x="1",x="2"} 1\n', 'a 1\na 2\n', '# TYPE a counter\na -1\n', 'a 1\nb 1\na 2\n']) {
+    for (const bad of [
+      'a 1',
+      'a{x=1} 1\n',
+      'a{x="1"}1\n',
+      '1a 1\n',
+      'a one\n',
+      'a{x="1",x="2"} 1\n',
+      'a 1\na 2\n',
+      '# TYPE a counter\na -1\n',
+      'a 1\nb 1\na 2\n',
+    ]) {
       expect(() => parseExposition(bad)).toThrow();
     }
   });
@@ -117,9 +139,11 @@ describe('the exposition-format parser', () => {
 describe('metrics of a cluster', () => {
   test('JM and TM /metrics are valid exposition text with flinkx and process metrics', async () => {
     const jmFamilies = await scrape(`${jm}/metrics`);
-    expect(samples(jmFamilies, 'flinkx_jobs').map((s) => s.labels.state).sort()).toEqual(
-      ['CANCELED', 'CANCELLING', 'CREATED', 'FAILED', 'FINISHED', 'RESTARTING', 'RUNNING'],
-    );
+    expect(
+      samples(jmFamilies, 'flinkx_jobs')
+        .map((s) => s.labels.state)
+        .sort(),
+    ).toEqual(['CANCELED', 'CANCELLING', 'CREATED', 'FAILED', 'FINISHED', 'RESTARTING', 'RUNNING']);
     expect(jmFamilies.get('flinkx_jobs')!.type).toBe('gauge');
     expect(jmFamilies.get('flinkx_job_restarts_total')!.type).toBe('counter');
     expect(jmFamilies.get('flinkx_taskmanager_slots')!.type).toBe('gauge');
@@ -137,7 +161,13 @@ describe('metrics of a cluster', () => {
       expect(slots.map((s) => s.labels.state).sort()).toEqual(['free', 'used']);
       expect(slots.reduce((n, s) => n + s.value, 0)).toBe(1);
       expect(f.get('flinkx_taskmanager_slots')!.type).toBe('gauge');
-      for (const name of ['flinkx_task_records_in_total', 'flinkx_task_records_out_total', 'flinkx_task_bytes_in_total', 'flinkx_task_backpressured_seconds_total', 'flinkx_task_busy_seconds_total']) {
+      for (const name of [
+        'flinkx_task_records_in_total',
+        'flinkx_task_records_out_total',
+        'flinkx_task_bytes_in_total',
+        'flinkx_task_backpressured_seconds_total',
+        'flinkx_task_busy_seconds_total',
+      ]) {
         expect(f.get(name)?.type).toBe('counter');
       }
       expect(samples(f, 'process_cpu_user_seconds_total')).toHaveLength(1);
@@ -145,7 +175,7 @@ describe('metrics of a cluster', () => {
     }
   });
 
-  test('promtool check metrics flags nothing of JM or TM output but prom-client\'s own nodejs_/process_ defaults', async () => {
+  test("promtool check metrics flags nothing of JM or TM output but prom-client's own nodejs_/process_ defaults", async () => {
     for (const url of [`${jm}/metrics`, ...[...tmMetrics.values()].map((a) => `${a}/metrics`)]) {
       const problems = await promtoolCheck(await (await fetch(url)).text());
       expect({ url, problems: problems.filter((p) => !/^(nodejs|process)_/.test(p)) }).toEqual({ url, problems: [] });
@@ -167,8 +197,12 @@ describe('metrics of a cluster', () => {
     const targets = await cluster.get<{ targets: string[]; labels: Record<string, string> }[]>('/prometheus/targets');
     expect(targets).toContainEqual({ targets: [`127.0.0.1:${cluster.port}`], labels: { flinkx_role: 'jobmanager' } });
     const tms = targets.filter((t) => t.labels.flinkx_role === 'taskmanager');
-    expect(tms.map((t) => ({ tm: t.labels.tm, target: t.targets[0] })).sort((a, b) => a.tm.localeCompare(b.tm))).toEqual(
-      [...tmMetrics].map(([tm, address]) => ({ tm, target: address.replace(/^http:\/\//, '') })).sort((a, b) => a.tm.localeCompare(b.tm)),
+    expect(
+      tms.map((t) => ({ tm: t.labels.tm, target: t.targets[0] })).sort((a, b) => a.tm.localeCompare(b.tm)),
+    ).toEqual(
+      [...tmMetrics]
+        .map(([tm, address]) => ({ tm, target: address.replace(/^http:\/\//, '') }))
+        .sort((a, b) => a.tm.localeCompare(b.tm)),
     );
     expect(targets).toHaveLength(3);
     for (const t of targets) {
@@ -191,20 +225,30 @@ describe('metrics of a cluster', () => {
     try {
       await runningUnboundedJob(jobId);
       // The sink subtasks' operator chains are timed per batch: a histogram per subtask.
-      await waitFor('operator time histograms of the job', async () => {
-        const r = await sumOverTms('flinkx_operator_duration_seconds_count', jobId);
-        return r.series === 2 && r.sum > 0 ? true : undefined;
-      }, DEADLINE_MS);
+      await waitFor(
+        'operator time histograms of the job',
+        async () => {
+          const r = await sumOverTms('flinkx_operator_duration_seconds_count', jobId);
+          return r.series === 2 && r.sum > 0 ? true : undefined;
+        },
+        DEADLINE_MS,
+      );
       for (const address of tmMetrics.values()) {
         const f = await scrape(`${address}/metrics`);
         expect(f.get('flinkx_operator_duration_seconds')?.type).toBe('histogram');
         const buckets = samples(f, 'flinkx_operator_duration_seconds_bucket', { job_id: jobId });
         expect(buckets.some((b) => b.labels.le === '+Inf')).toBe(true);
       }
-      const families = await waitFor('a completed checkpoint in the JM metrics', async () => {
-        const f = await scrape(`${jm}/metrics`);
-        return (samples(f, 'flinkx_checkpoints_total', { job_id: jobId, status: 'COMPLETED' })[0]?.value ?? 0) > 0 ? f : undefined;
-      }, DEADLINE_MS);
+      const families = await waitFor(
+        'a completed checkpoint in the JM metrics',
+        async () => {
+          const f = await scrape(`${jm}/metrics`);
+          return (samples(f, 'flinkx_checkpoints_total', { job_id: jobId, status: 'COMPLETED' })[0]?.value ?? 0) > 0
+            ? f
+            : undefined;
+        },
+        DEADLINE_MS,
+      );
       expect(families.get('flinkx_checkpoints_total')!.type).toBe('counter');
       expect(samples(families, 'flinkx_checkpoint_size_bytes', { job_id: jobId })[0].value).toBeGreaterThan(0);
       expect(samples(families, 'flinkx_checkpoint_duration_seconds', { job_id: jobId })).toHaveLength(1);
@@ -224,23 +268,41 @@ describe('metrics of a cluster', () => {
 
   async function runningUnboundedJob(jobId: string): Promise<void> {
     await waitForState(jobId, ['RUNNING']);
-    const first = await waitFor('records in on both TMs', async () => {
-      const r = await sumOverTms('flinkx_task_records_in_total', jobId);
-      return r.series === 2 && r.sum > 0 ? r.sum : undefined;
-    }, DEADLINE_MS);
-    await waitFor('records in to grow', async () => ((await sumOverTms('flinkx_task_records_in_total', jobId)).sum > first ? true : undefined), DEADLINE_MS);
+    const first = await waitFor(
+      'records in on both TMs',
+      async () => {
+        const r = await sumOverTms('flinkx_task_records_in_total', jobId);
+        return r.series === 2 && r.sum > 0 ? r.sum : undefined;
+      },
+      DEADLINE_MS,
+    );
+    await waitFor(
+      'records in to grow',
+      async () => ((await sumOverTms('flinkx_task_records_in_total', jobId)).sum > first ? true : undefined),
+      DEADLINE_MS,
+    );
 
     for (const address of tmMetrics.values()) {
       const f = await scrape(`${address}/metrics`);
       const [s] = samples(f, 'flinkx_task_records_out_total', { job_id: jobId });
-      expect(s.labels).toEqual({ job_id: jobId, job_name: 'metrics-unbounded', vertex: expect.any(String), subtask: expect.stringMatching(/^[01]$/) });
+      expect(s.labels).toEqual({
+        job_id: jobId,
+        job_name: 'metrics-unbounded',
+        vertex: expect.any(String),
+        subtask: expect.stringMatching(/^[01]$/),
+      });
       expect(samples(f, 'flinkx_taskmanager_slots', { state: 'free' }).map((x) => x.value)).toEqual([0]);
       expect(samples(f, 'flinkx_taskmanager_slots', { state: 'used' }).map((x) => x.value)).toEqual([1]);
     }
     const jmFamilies = await scrape(`${jm}/metrics`);
-    expect(samples(jmFamilies, 'flinkx_job_restarts_total', { job_id: jobId, job_name: 'metrics-unbounded' }).map((s) => s.value)).toEqual([0]);
+    expect(
+      samples(jmFamilies, 'flinkx_job_restarts_total', { job_id: jobId, job_name: 'metrics-unbounded' }).map(
+        (s) => s.value,
+      ),
+    ).toEqual([0]);
     expect(samples(jmFamilies, 'flinkx_jobs', { state: 'RUNNING' }).map((s) => s.value)).toEqual([1]);
-    for (const tm of tmMetrics.keys()) expect(samples(jmFamilies, 'flinkx_taskmanager_slots', { tm, state: 'free' }).map((s) => s.value)).toEqual([0]);
+    for (const tm of tmMetrics.keys())
+      expect(samples(jmFamilies, 'flinkx_taskmanager_slots', { tm, state: 'free' }).map((s) => s.value)).toEqual([0]);
   }
 
   test('a bounded job reads 5000 records and its TM series are gone once it FINISHED', async () => {
@@ -254,17 +316,29 @@ describe('metrics of a cluster', () => {
     });
     const job = await waitForState(jobId, ['FINISHED']);
     expect(job.vertices.reduce((n: number, v: { recordsIn: number }) => n + v.recordsIn, 0)).toBe(5000);
-    await waitFor('the TM series of the finished job to go', async () => {
-      for (const name of ['flinkx_task_records_in_total', 'flinkx_task_records_out_total', 'flinkx_task_busy_seconds_total']) {
-        if ((await sumOverTms(name, jobId)).series > 0) return undefined;
-      }
-      return true;
-    }, DEADLINE_MS);
+    await waitFor(
+      'the TM series of the finished job to go',
+      async () => {
+        for (const name of [
+          'flinkx_task_records_in_total',
+          'flinkx_task_records_out_total',
+          'flinkx_task_busy_seconds_total',
+        ]) {
+          if ((await sumOverTms(name, jobId)).series > 0) return undefined;
+        }
+        return true;
+      },
+      DEADLINE_MS,
+    );
     for (const address of tmMetrics.values()) {
-      await waitFor('a free slot on every TM', async () => {
-        const [free] = samples(await scrape(`${address}/metrics`), 'flinkx_taskmanager_slots', { state: 'free' });
-        return free?.value === 1 ? true : undefined;
-      }, DEADLINE_MS);
+      await waitFor(
+        'a free slot on every TM',
+        async () => {
+          const [free] = samples(await scrape(`${address}/metrics`), 'flinkx_taskmanager_slots', { state: 'free' });
+          return free?.value === 1 ? true : undefined;
+        },
+        DEADLINE_MS,
+      );
     }
     const jmFamilies = await scrape(`${jm}/metrics`);
     expect(samples(jmFamilies, 'flinkx_job_restarts_total', { job_id: jobId })).toHaveLength(0);

@@ -7,7 +7,13 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NexmarkConnectorSchema } from '../common/connectors/nexmark';
-import { nexmarkEvent, type Auction, type Bid, type NexmarkEvent, type Person } from '../taskmanager/connectors/nexmark/events';
+import {
+  nexmarkEvent,
+  type Auction,
+  type Bid,
+  type NexmarkEvent,
+  type Person,
+} from '../taskmanager/connectors/nexmark/events';
 import { ROOT, tempDir } from './harness';
 
 jest.setTimeout(120_000);
@@ -25,10 +31,15 @@ function runQuery(query: string, source: { count: number; eventsPerSecond?: numb
     if (n.type === 'sink') n.connector = { kind: 'file', path: join(dir, 'out') };
   }
   writeFileSync(join(dir, 'job.json'), JSON.stringify(spec));
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'flinkx.js'), 'run', join(dir, 'job.json')], { encoding: 'utf8', timeout: 100_000 });
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'flinkx.js'), 'run', join(dir, 'job.json')], {
+    encoding: 'utf8',
+    timeout: 100_000,
+  });
   expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: expect.stringContaining('FINISHED') });
   const out = join(dir, 'out');
-  return readdirSync(out).flatMap((f) => readFileSync(join(out, f), 'utf8').split('\n').filter(Boolean)).sort();
+  return readdirSync(out)
+    .flatMap((f) => readFileSync(join(out, f), 'utf8').split('\n').filter(Boolean))
+    .sort();
 }
 
 /** The events the job's source generates with these settings (the connector's own nexmarkEvent). */
@@ -40,18 +51,32 @@ const bids = (): Bid[] => events({ count: COUNT }).filter((e): e is Bid => e.typ
 const rows = (xs: object[]) => xs.map((x) => JSON.stringify(x)).sort();
 
 test('q0 passes every bid through: auction, bidder, price, dateTime, extra', () => {
-  const expected = bids().map(({ auction, bidder, price, dateTime, extra }) => ({ auction, bidder, price, dateTime, extra }));
+  const expected = bids().map(({ auction, bidder, price, dateTime, extra }) => ({
+    auction,
+    bidder,
+    price,
+    dateTime,
+    extra,
+  }));
   expect(expected).toHaveLength((COUNT / 50) * 46);
   expect(runQuery('q0')).toEqual(rows(expected));
 });
 
 test('q1 converts every price to euros (0.908 × dollars)', () => {
-  const expected = bids().map(({ auction, bidder, price, dateTime, extra }) => ({ auction, bidder, price: price * 0.908, dateTime, extra }));
+  const expected = bids().map(({ auction, bidder, price, dateTime, extra }) => ({
+    auction,
+    bidder,
+    price: price * 0.908,
+    dateTime,
+    extra,
+  }));
   expect(runQuery('q1')).toEqual(rows(expected));
 });
 
 test('q2 selects auction and price of the bids on auctions whose id is a multiple of 123', () => {
-  const expected = bids().filter((b) => b.auction % 123 === 0).map(({ auction, price }) => ({ auction, price }));
+  const expected = bids()
+    .filter((b) => b.auction % 123 === 0)
+    .map(({ auction, price }) => ({ auction, price }));
   expect(expected.length).toBeGreaterThan(0);
   expect(runQuery('q2')).toEqual(rows(expected));
 });
@@ -70,7 +95,9 @@ test('q5 finds, per 10 s window sliding by 2 s, the auctions with the most bids 
   }
   const expected = [...counts].flatMap(([windowStart, perAuction]) => {
     const num = Math.max(...perAuction.values());
-    return [...perAuction].filter(([, n]) => n === num).map(([auction]) => ({ auction, num, windowStart, windowEnd: windowStart + 10_000 }));
+    return [...perAuction]
+      .filter(([, n]) => n === num)
+      .map(([auction]) => ({ auction, num, windowStart, windowEnd: windowStart + 10_000 }));
   });
   expect(counts.size).toBeGreaterThanOrEqual(20);
   expect(runQuery('q5', WINDOWED)).toEqual(rows(expected));
@@ -84,14 +111,18 @@ test('q7 emits, per tumbling 10 s window, the bids at its highest price', () => 
     if (!highest || b.price > highest[0].price) windows.set(start, [b]);
     else if (b.price === highest[0].price) highest.push(b);
   }
-  const expected = [...windows.values()].flat().map(({ auction, price, bidder, dateTime, extra }) => ({ auction, price, bidder, dateTime, extra }));
+  const expected = [...windows.values()]
+    .flat()
+    .map(({ auction, price, bidder, dateTime, extra }) => ({ auction, price, bidder, dateTime, extra }));
   expect(windows.size).toBe(4);
   expect(runQuery('q7', WINDOWED)).toEqual(rows(expected));
 });
 
 test('q8 emits each person who opened an auction in the tumbling 10 s window they joined in, once', () => {
   const all = events(WINDOWED);
-  const sellers = new Set(all.filter((e): e is Auction => e.type === 'auction').map((a) => `${a.seller}@${tumble(a.dateTime, 10_000)}`));
+  const sellers = new Set(
+    all.filter((e): e is Auction => e.type === 'auction').map((a) => `${a.seller}@${tumble(a.dateTime, 10_000)}`),
+  );
   const expected = all
     .filter((e): e is Person => e.type === 'person' && sellers.has(`${e.id}@${tumble(e.dateTime, 10_000)}`))
     .map((p) => ({ id: p.id, name: p.name, starttime: tumble(p.dateTime, 10_000) }));

@@ -20,13 +20,19 @@ describe('recovery', () => {
     const dir = tempDir();
     // Paced 1 ms per line (25 000 lines per source subtask) until the kill: the job surely still runs then.
     writeText(join(dir, 'input.txt'), 100_000, 11);
-    const spec = pacedWordcountJob(join(dir, 'input.txt'), join(dir, 'out'), 4, { restart: { attempts: 3, delay: 200 } });
+    const spec = pacedWordcountJob(join(dir, 'input.txt'), join(dir, 'out'), 4, {
+      restart: { attempts: 3, delay: 200 },
+    });
     const { jobFile, release } = writePacedJob(dir, spec, 1);
     const jobId = await cluster.submit(jobFile);
-    await waitFor('records flowing', async () => {
-      const j = await cluster.get(`/jobs/${jobId}`);
-      return j.state === 'RUNNING' && j.vertices[0].recordsIn > 0 ? j : undefined;
-    }, 60_000);
+    await waitFor(
+      'records flowing',
+      async () => {
+        const j = await cluster.get(`/jobs/${jobId}`);
+        return j.state === 'RUNNING' && j.vertices[0].recordsIn > 0 ? j : undefined;
+      },
+      60_000,
+    );
     cluster.taskManagers[0].kill('SIGKILL');
     cluster.startTaskManager(2);
     release();
@@ -99,12 +105,18 @@ describe('recovery', () => {
     const failed = await cluster.waitForState(jobId, ['FAILED', 'FINISHED']);
     expect(failed.state).toBe('FAILED');
     expect(failed.restarts).toBe(0);
-    expect(failed.failure).toMatchObject({ message: expect.stringMatching(/operator "check" threw: bad record poison/), nonRetriable: true });
+    expect(failed.failure).toMatchObject({
+      message: expect.stringMatching(/operator "check" threw: bad record poison/),
+      nonRetriable: true,
+    });
     expect(failed.exceptions).toHaveLength(1);
   });
 
   test('a job whose functions module fails to load cannot be deployed: FAILED at once with the cause', async () => {
-    const jobId = await submitWithFunctions('undeployable', 'throw new Error("no config here");\nexport function check(l: string) { return l; }\n');
+    const jobId = await submitWithFunctions(
+      'undeployable',
+      'throw new Error("no config here");\nexport function check(l: string) { return l; }\n',
+    );
     const failed = await cluster.waitForState(jobId, ['FAILED', 'FINISHED']);
     expect(failed.state).toBe('FAILED');
     expect(failed.restarts).toBe(0);

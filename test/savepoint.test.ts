@@ -26,7 +26,12 @@ function committed(folder: string): { word: string; count: number }[] {
     .filter((m) => m !== null)
     .map((m) => ({ name: m[0], subtask: Number(m[1]), id: m[2] === 'final' ? Infinity : Number(m[2]) }))
     .sort((a, b) => a.id - b.id || a.subtask - b.subtask);
-  return files.flatMap((f) => readFileSync(join(folder, f.name), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)));
+  return files.flatMap((f) =>
+    readFileSync(join(folder, f.name), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l)),
+  );
 }
 
 /** Final counts and the words whose changelog is not 1, 2, ..., n. */
@@ -75,15 +80,21 @@ describe('savepoints and rescaling', () => {
     const dir = tempDir();
     stoppedOutput = join(dir, 'out');
     const jobId = await cluster.submit(writeJob(dir, pacedJob(stoppedOutput, 2, 'pace')));
-    await waitFor('a completed checkpoint', async () => {
-      const j = await cluster.get(`/jobs/${jobId}`);
-      if (j.state === 'FINISHED') throw new Error('the job finished before the savepoint: make the input longer');
-      return (await cluster.get(`/jobs/${jobId}/checkpoints`)).counts.completed > 0 || undefined;
-    }, 60_000);
+    await waitFor(
+      'a completed checkpoint',
+      async () => {
+        const j = await cluster.get(`/jobs/${jobId}`);
+        if (j.state === 'FINISHED') throw new Error('the job finished before the savepoint: make the input longer');
+        return (await cluster.get(`/jobs/${jobId}/checkpoints`)).counts.completed > 0 || undefined;
+      },
+      60_000,
+    );
     const first = cluster.cli(['savepoint', jobId]);
     expect(first.stderr).toBe('');
     expect(first.status).toBe(0);
-    expect(first.stdout.trim()).toMatch(new RegExp(`^${cluster.dataDir}/savepoints/savepoint-${jobId.slice(0, 6)}-[0-9a-f]+$`));
+    expect(first.stdout.trim()).toMatch(
+      new RegExp(`^${cluster.dataDir}/savepoints/savepoint-${jobId.slice(0, 6)}-[0-9a-f]+$`),
+    );
     expect(readdirSync(first.stdout.trim())).toContain('_metadata');
 
     const stop = cluster.cli(['stop', jobId, '--savepoint', '--dir', join(dir, 'savepoints')]);
@@ -107,19 +118,22 @@ describe('savepoints and rescaling', () => {
     rmSync(join(cluster.dataDir, 'checkpoints', jobId), { recursive: true, force: true });
   });
 
-  test.each([4, 1])('resumed at p=%i from the savepoint: exact final counts, each word counted 1..n across the stop', async (p) => {
-    const dir = tempDir();
-    const out = join(dir, 'out');
-    cpSync(stoppedOutput, out, { recursive: true });
-    const r = cluster.cli(['submit', writeJob(dir, pacedJob(out, p, 'pass')), '--from-savepoint', savepoint]);
-    expect(r.stderr).toBe('');
-    const jobId = r.stdout.trim();
-    const done = await cluster.waitForState(jobId, ['FINISHED']);
-    expect(done.vertices.map((v: any) => v.parallelism)).toEqual([p, p]);
-    const { counts, outOfStep } = check(out);
-    expect(outOfStep.slice(0, 10)).toEqual([]);
-    expect(counts).toEqual(expected);
-  });
+  test.each([4, 1])(
+    'resumed at p=%i from the savepoint: exact final counts, each word counted 1..n across the stop',
+    async (p) => {
+      const dir = tempDir();
+      const out = join(dir, 'out');
+      cpSync(stoppedOutput, out, { recursive: true });
+      const r = cluster.cli(['submit', writeJob(dir, pacedJob(out, p, 'pass')), '--from-savepoint', savepoint]);
+      expect(r.stderr).toBe('');
+      const jobId = r.stdout.trim();
+      const done = await cluster.waitForState(jobId, ['FINISHED']);
+      expect(done.vertices.map((v: any) => v.parallelism)).toEqual([p, p]);
+      const { counts, outOfStep } = check(out);
+      expect(outOfStep.slice(0, 10)).toEqual([]);
+      expect(counts).toEqual(expected);
+    },
+  );
 
   test('state matches operators by uid: renamed with the old uid restores; state of a uid no operator has refuses unless --allow-non-restored-state', async () => {
     const withCounts = (out: string, counts: { id?: string; uid: string }) => {
@@ -130,18 +144,34 @@ describe('savepoints and rescaling', () => {
     };
     const renamed = tempDir();
     cpSync(stoppedOutput, join(renamed, 'out'), { recursive: true });
-    const ok = cluster.cli(['submit', writeJob(renamed, withCounts(join(renamed, 'out'), { id: 'totals', uid: 'counts' })), '-s', savepoint]);
+    const ok = cluster.cli([
+      'submit',
+      writeJob(renamed, withCounts(join(renamed, 'out'), { id: 'totals', uid: 'counts' })),
+      '-s',
+      savepoint,
+    ]);
     expect(ok.status).toBe(0);
     await cluster.waitForState(ok.stdout.trim(), ['FINISHED']);
     expect(check(join(renamed, 'out')).counts).toEqual(expected);
 
     const other = tempDir();
-    const refused = cluster.cli(['submit', writeJob(other, withCounts(join(other, 'out'), { uid: 'counts-v2' })), '--from-savepoint', savepoint]);
+    const refused = cluster.cli([
+      'submit',
+      writeJob(other, withCounts(join(other, 'out'), { uid: 'counts-v2' })),
+      '--from-savepoint',
+      savepoint,
+    ]);
     expect(refused.status).not.toBe(0);
     expect(refused.stderr).toMatch(/uid "counts"/);
     expect(refused.stderr).toMatch(/--allow-non-restored-state/);
 
-    const allowed = cluster.cli(['submit', join(other, 'job.json'), '--from-savepoint', savepoint, '--allow-non-restored-state']);
+    const allowed = cluster.cli([
+      'submit',
+      join(other, 'job.json'),
+      '--from-savepoint',
+      savepoint,
+      '--allow-non-restored-state',
+    ]);
     expect(allowed.stderr).toBe('');
     await cluster.waitForState(allowed.stdout.trim(), ['FINISHED']);
   });

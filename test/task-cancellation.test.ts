@@ -14,7 +14,10 @@ jest.setTimeout(120_000);
 function stuckJob(started: string, block: string): string {
   const dir = tempDir();
   writeText(join(dir, 'input.txt'), 100, 3);
-  writeFileSync(join(dir, 'pace.js'), `exports.pace = (r) => { require('node:fs').writeFileSync(${JSON.stringify(started)}, ''); ${block} };\n`);
+  writeFileSync(
+    join(dir, 'pace.js'),
+    `exports.pace = (r) => { require('node:fs').writeFileSync(${JSON.stringify(started)}, ''); ${block} };\n`,
+  );
   writeFileSync(join(dir, 'job.json'), JSON.stringify(pacedWordcountJob(join(dir, 'input.txt'), join(dir, 'out'), 1)));
   return join(dir, 'job.json');
 }
@@ -23,7 +26,10 @@ function finiteJob(): string {
   const dir = tempDir();
   writeText(join(dir, 'input.txt'), 100, 5);
   writeFileSync(join(dir, 'pace.js'), 'exports.pass = (r) => r;\n');
-  writeFileSync(join(dir, 'job.json'), JSON.stringify(pacedWordcountJob(join(dir, 'input.txt'), join(dir, 'out'), 1, {}, 'pass')));
+  writeFileSync(
+    join(dir, 'job.json'),
+    JSON.stringify(pacedWordcountJob(join(dir, 'input.txt'), join(dir, 'out'), 1, {}, 'pass')),
+  );
   return join(dir, 'job.json');
 }
 
@@ -45,7 +51,9 @@ describe('task cancellation timeout', () => {
         await cluster.waitForState(stuck, ['CANCELED'], 60_000);
         const next = await cluster.submit(finiteJob());
         await cluster.waitForState(next, ['FINISHED'], 60_000);
-        expect(tm.output).toMatch(/tasks did not end within the task cancellation timeout; terminating their slot worker .*slot=0 afterMs=1000 tasks=\S+/);
+        expect(tm.output).toMatch(
+          /tasks did not end within the task cancellation timeout; terminating their slot worker .*slot=0 afterMs=1000 tasks=\S+/,
+        );
         expect(tm.output).toMatch(/slot worker replaced slot=0/);
       } finally {
         await cluster.stop();

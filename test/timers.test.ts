@@ -43,7 +43,12 @@ function sinkRows(folder: string): unknown[] {
   if (!existsSync(folder)) return [];
   return readdirSync(folder)
     .filter((n) => n.endsWith('.jsonl'))
-    .flatMap((n) => readFileSync(join(folder, n), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)));
+    .flatMap((n) =>
+      readFileSync(join(folder, n), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l)),
+    );
 }
 
 describe('process-function timers', () => {
@@ -60,7 +65,9 @@ describe('process-function timers', () => {
     expect(failed.state).toBe('FAILED');
     expect(failed.restarts).toBe(0);
     expect(failed.failure).toMatchObject({
-      message: expect.stringMatching(/^operator "alerts" threw: event-time timer at NaN: .*assignTimestampsAndWatermarks/),
+      message: expect.stringMatching(
+        /^operator "alerts" threw: event-time timer at NaN: .*assignTimestampsAndWatermarks/,
+      ),
       nonRetriable: true,
     });
   });

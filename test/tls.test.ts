@@ -64,7 +64,9 @@ describe('a cluster over TLS with a secret', () => {
       // An https client that does not trust the cluster's CA refuses the server.
       expect(await httpsStatus(`https://127.0.0.1:${port}/metrics`)).toMatch(/CERT|SELF_SIGNED|UNABLE/);
       // With the CA, TLS works and the secret still applies.
-      expect(await httpsStatus(`https://127.0.0.1:${port}/metrics`, ca)).toBe(port === cluster.port || tms.some((t) => portOf(t.metricsAddress) === port) ? 401 : 404);
+      expect(await httpsStatus(`https://127.0.0.1:${port}/metrics`, ca)).toBe(
+        port === cluster.port || tms.some((t) => portOf(t.metricsAddress) === port) ? 401 : 404,
+      );
     }
   });
 

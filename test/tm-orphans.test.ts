@@ -44,11 +44,18 @@ describe('orphaned tasks', () => {
       cluster.spawn('flinkx-jm', ['start', '--port', String(cluster.port), '--data-dir', tempDir()]);
       await cluster.waitForTaskManagers(1);
       const next = await cluster.submit(endlessJob());
-      await waitFor(`job ${next} and no task of job ${orphan} on the TaskManager's /metrics`, async () => {
-        const jobs = await jobsOnMetrics(metricsUrl);
-        return jobs.has(next) && !jobs.has(orphan);
-      }, 30_000, cluster.logs);
-      expect(tm.output).toMatch(new RegExp(`lost the JobManager; cancelling local tasks and reconnecting .*jobs=${orphan} tasks=[1-9]`));
+      await waitFor(
+        `job ${next} and no task of job ${orphan} on the TaskManager's /metrics`,
+        async () => {
+          const jobs = await jobsOnMetrics(metricsUrl);
+          return jobs.has(next) && !jobs.has(orphan);
+        },
+        30_000,
+        cluster.logs,
+      );
+      expect(tm.output).toMatch(
+        new RegExp(`lost the JobManager; cancelling local tasks and reconnecting .*jobs=${orphan} tasks=[1-9]`),
+      );
       expect(tm.output).toMatch(/every task of the lost JobManager ended/);
     } finally {
       await cluster.stop();
@@ -69,7 +76,10 @@ describe('orphaned tasks', () => {
         `const cell = new Int32Array(new SharedArrayBuffer(4));\n` +
           `exports.pace = (r) => { require('node:fs').writeFileSync(${JSON.stringify(started)}, ''); Atomics.wait(cell, 0, 0, 2000); return r; };\n`,
       );
-      writeFileSync(join(dir, 'job.json'), JSON.stringify(pacedWordcountJob(join(dir, 'input.txt'), join(dir, 'out'), 1)));
+      writeFileSync(
+        join(dir, 'job.json'),
+        JSON.stringify(pacedWordcountJob(join(dir, 'input.txt'), join(dir, 'out'), 1)),
+      );
       await cluster.submit(join(dir, 'job.json'));
       await waitFor('the first record in the slow map', () => existsSync(started), 30_000, cluster.logs);
       jm.kill('SIGKILL');

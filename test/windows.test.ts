@@ -20,7 +20,12 @@ function sinkRows(folder: string): Row[] {
   if (!existsSync(folder)) return [];
   return readdirSync(folder)
     .filter((n) => /^part-\d+(-(\d+|final))?\.jsonl$/.test(n))
-    .flatMap((n) => readFileSync(join(folder, n), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row));
+    .flatMap((n) =>
+      readFileSync(join(folder, n), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Row),
+    );
 }
 
 const sorted = (rows: Row[]) => rows.map((r) => JSON.stringify(r)).sort();
@@ -34,7 +39,11 @@ const { imul } = Math;
 function writeEvents(path: string, n: number, seed = 5): Row[] {
   let s = seed;
   const rand = (m: number) => ((s = (imul(s, 1103515245) + 12345) >>> 0) >>> 8) % m;
-  const events = Array.from({ length: n }, (_, i) => ({ word: WORDS[rand(WORDS.length)], ts: 1_000_000 + i * 10 - rand(2000), v: rand(10) }));
+  const events = Array.from({ length: n }, (_, i) => ({
+    word: WORDS[rand(WORDS.length)],
+    ts: 1_000_000 + i * 10 - rand(2000),
+    v: rand(10),
+  }));
   writeFileSync(path, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
   return events;
 }
@@ -66,7 +75,10 @@ function slidingSums(events: Row[], size: number, slide: number): string[] {
 function sessionCounts(events: Row[], gap: number): string[] {
   const rows: Row[] = [];
   for (const word of WORDS) {
-    const ts = events.filter((e) => e.word === word).map((e) => e.ts as number).sort((a, b) => a - b);
+    const ts = events
+      .filter((e) => e.word === word)
+      .map((e) => e.ts as number)
+      .sort((a, b) => a - b);
     let start = ts[0];
     let count = 0;
     ts.forEach((t, i) => {
@@ -96,14 +108,33 @@ describe('event time and windows on a cluster', () => {
   test('out-of-order events at parallelism 4 give exact tumbling, sliding and session results', async () => {
     const dir = tempDir();
     const events = writeEvents(join(dir, 'events.jsonl'), 30_000);
-    const sink = (id: string, input: string) => ({ id, type: 'sink', inputs: [input], connector: { kind: 'file', path: join(dir, id) } });
-    const window = (id: string, window: Row, extra: Row = {}) => ({ id, type: 'window', inputs: ['events'], keyBy: 'word', window, aggregate: 'count', ...extra });
+    const sink = (id: string, input: string) => ({
+      id,
+      type: 'sink',
+      inputs: [input],
+      connector: { kind: 'file', path: join(dir, id) },
+    });
+    const window = (id: string, window: Row, extra: Row = {}) => ({
+      id,
+      type: 'window',
+      inputs: ['events'],
+      keyBy: 'word',
+      window,
+      aggregate: 'count',
+      ...extra,
+    });
     await runJob(dir, {
       name: 'windows',
       parallelism: 4,
       nodes: [
         { id: 'lines', type: 'source', connector: { kind: 'file', path: join(dir, 'events.jsonl') } },
-        { id: 'events', type: 'map', inputs: ['lines'], fn: 'parseJson', timestamps: { field: 'ts', maxOutOfOrderness: '2s' } },
+        {
+          id: 'events',
+          type: 'map',
+          inputs: ['lines'],
+          fn: 'parseJson',
+          timestamps: { field: 'ts', maxOutOfOrderness: '2s' },
+        },
         window('tumbling', { kind: 'tumbling', size: '1s' }),
         window('sliding', { kind: 'sliding', size: '3s', slide: '1s' }, { aggregate: 'sum', field: 'v' }),
         window('sessions', { kind: 'session', gap: '250ms' }),
@@ -134,16 +165,34 @@ describe('event time and windows on a cluster', () => {
       nodes: [
         { id: 'gen', type: 'source', connector: { kind: 'generator', format: 'sequence', count: 2000, rate: 500 } },
         { id: 'events', type: 'map', inputs: ['gen'], fn: 'toEvent', timestamps: { field: 'ts' } },
-        { id: 'w', type: 'window', inputs: ['events'], keyBy: 'k', window: { kind: 'tumbling', size: '500ms' }, aggregate: 'count', allowedLateness: '200ms' },
+        {
+          id: 'w',
+          type: 'window',
+          inputs: ['events'],
+          keyBy: 'k',
+          window: { kind: 'tumbling', size: '500ms' },
+          aggregate: 'count',
+          allowedLateness: '200ms',
+        },
         { id: 'out', type: 'sink', inputs: ['w'], connector: { kind: 'file', path: join(dir, 'out') } },
         { id: 'late', type: 'sink', inputs: ['w.late'], connector: { kind: 'file', path: join(dir, 'late') } },
       ],
     });
-    const all = Array.from({ length: 2000 }, (_, seq) => ({ seq, k: `k${seq % 3}`, ts: seq >= 1000 && seq % 50 === 7 ? 5 : seq * 10 }));
+    const all = Array.from({ length: 2000 }, (_, seq) => ({
+      seq,
+      k: `k${seq % 3}`,
+      ts: seq >= 1000 && seq % 50 === 7 ? 5 : seq * 10,
+    }));
     const late = all.filter((e) => e.ts === 5);
     expect(late.length).toBe(20);
     expect(sorted(sinkRows(join(dir, 'late')))).toEqual(sorted(late));
-    expect(sorted(sinkRows(join(dir, 'out')))).toEqual(tumblingCounts(all.filter((e) => e.ts !== 5), 500, 'k'));
+    expect(sorted(sinkRows(join(dir, 'out')))).toEqual(
+      tumblingCounts(
+        all.filter((e) => e.ts !== 5),
+        500,
+        'k',
+      ),
+    );
   });
 
   test("a window first reached past its end, within the allowed lateness, fires once (Flink's SideOutputITCase#testKeyedWindowLateArrivingEvents)", async () => {
@@ -174,8 +223,23 @@ exports.hold = (e) => new Promise((resolve) => {
         nodes: [
           { id: 'gen', type: 'source', connector: { kind: 'generator', format: 'sequence', rate: 20 } },
           { id: 'events', type: 'map', inputs: ['gen'], fn: 'toEvent' },
-          { id: 'held', type: 'asyncMap', inputs: ['events'], fn: 'hold', async: { timeout: 120_000, capacity: 10_000 }, timestamps: { field: 'ts' } },
-          { id: 'w', type: 'window', inputs: ['held'], keyBy: 'k', window: { kind: 'tumbling', size: 1 }, aggregate: 'count', allowedLateness: 2 },
+          {
+            id: 'held',
+            type: 'asyncMap',
+            inputs: ['events'],
+            fn: 'hold',
+            async: { timeout: 120_000, capacity: 10_000 },
+            timestamps: { field: 'ts' },
+          },
+          {
+            id: 'w',
+            type: 'window',
+            inputs: ['held'],
+            keyBy: 'k',
+            window: { kind: 'tumbling', size: 1 },
+            aggregate: 'count',
+            allowedLateness: 2,
+          },
           { id: 'out', type: 'sink', inputs: ['w'], connector: { kind: 'file', path: join(dir, 'out') } },
           { id: 'late', type: 'sink', inputs: ['w.late'], connector: { kind: 'file', path: join(dir, 'late') } },
         ],
@@ -209,19 +273,39 @@ exports.hold = (e) => new Promise((resolve) => {
         nodes: [
           { id: 'gen', type: 'source', connector: { kind: 'generator', format: 'sequence', rate: 400 } },
           { id: 'even', type: 'filter', inputs: ['gen'], fn: 'isEven' },
-          { id: 'events', type: 'map', inputs: ['even'], fn: 'toEvent', timestamps: { field: 'ts', idleTimeout: '300ms' } },
-          { id: 'w', type: 'window', inputs: ['events'], keyBy: 'k', window: { kind: 'tumbling', size: '1s' }, aggregate: 'count' },
+          {
+            id: 'events',
+            type: 'map',
+            inputs: ['even'],
+            fn: 'toEvent',
+            timestamps: { field: 'ts', idleTimeout: '300ms' },
+          },
+          {
+            id: 'w',
+            type: 'window',
+            inputs: ['events'],
+            keyBy: 'k',
+            window: { kind: 'tumbling', size: '1s' },
+            aggregate: 'count',
+          },
           { id: 'out', type: 'sink', inputs: ['w'], connector: { kind: 'file', path: join(dir, 'out') } },
         ],
       }),
     );
     const jobId = await cluster.submit(join(dir, 'job.json'));
-    const rows = await waitFor('results of the first three windows', () => {
-      const r = sinkRows(join(dir, 'out')).filter((x) => x.windowEnd <= 3000);
-      return r.length === 6 ? r : undefined;
-    }, 120_000, cluster.logs);
+    const rows = await waitFor(
+      'results of the first three windows',
+      () => {
+        const r = sinkRows(join(dir, 'out')).filter((x) => x.windowEnd <= 3000);
+        return r.length === 6 ? r : undefined;
+      },
+      120_000,
+      cluster.logs,
+    );
     // Window [s, s + 1000) holds seq in [s/5, (s + 1000)/5): 100 even numbers, alternating between k0 and k1.
-    const expected = [0, 1000, 2000].flatMap((s) => ['k0', 'k1'].map((k) => ({ k, windowStart: s, windowEnd: s + 1000, count: 50 })));
+    const expected = [0, 1000, 2000].flatMap((s) =>
+      ['k0', 'k1'].map((k) => ({ k, windowStart: s, windowEnd: s + 1000, count: 50 })),
+    );
     expect(sorted(rows)).toEqual(sorted(expected));
     expect(cluster.cli(['cancel', jobId]).status).toBe(0);
     await cluster.waitForState(jobId, ['CANCELED']);
@@ -232,13 +316,27 @@ exports.hold = (e) => new Promise((resolve) => {
     let x = 3;
     const rand = (m: number) => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 8) % m;
     // Orders and payments of 50 users, 20 ms apart in file order, each up to 1 s early: bounded disorder.
-    const orders = Array.from({ length: 4000 }, (_, i) => ({ user: `u${rand(50)}`, ts: 1_000_000 + i * 20 - rand(1000), order: i }));
-    const payments = Array.from({ length: 4000 }, (_, i) => ({ uid: `u${rand(50)}`, ts: 1_000_000 + i * 20 - rand(1000), payment: i }));
+    const orders = Array.from({ length: 4000 }, (_, i) => ({
+      user: `u${rand(50)}`,
+      ts: 1_000_000 + i * 20 - rand(1000),
+      order: i,
+    }));
+    const payments = Array.from({ length: 4000 }, (_, i) => ({
+      uid: `u${rand(50)}`,
+      ts: 1_000_000 + i * 20 - rand(1000),
+      payment: i,
+    }));
     writeFileSync(join(dir, 'orders.jsonl'), orders.map((o) => JSON.stringify(o)).join('\n') + '\n');
     writeFileSync(join(dir, 'payments.jsonl'), payments.map((o) => JSON.stringify(o)).join('\n') + '\n');
     const source = (id: string) => [
       { id: `${id}-lines`, type: 'source', connector: { kind: 'file', path: join(dir, `${id}.jsonl`) } },
-      { id, type: 'map', inputs: [`${id}-lines`], fn: 'parseJson', timestamps: { field: 'ts', maxOutOfOrderness: '1s' } },
+      {
+        id,
+        type: 'map',
+        inputs: [`${id}-lines`],
+        fn: 'parseJson',
+        timestamps: { field: 'ts', maxOutOfOrderness: '1s' },
+      },
     ];
     const keyBy = { orders: 'user', payments: 'uid' };
     await runJob(dir, {
@@ -247,7 +345,13 @@ exports.hold = (e) => new Promise((resolve) => {
       nodes: [
         ...source('orders'),
         ...source('payments'),
-        { id: 'wj', type: 'windowJoin', inputs: ['orders', 'payments'], keyBy, window: { kind: 'tumbling', size: '2s' } },
+        {
+          id: 'wj',
+          type: 'windowJoin',
+          inputs: ['orders', 'payments'],
+          keyBy,
+          window: { kind: 'tumbling', size: '2s' },
+        },
         { id: 'ij', type: 'intervalJoin', inputs: ['orders', 'payments'], keyBy, between: ['-500ms', '+1s'] },
         { id: 'wj-out', type: 'sink', inputs: ['wj'], connector: { kind: 'file', path: join(dir, 'wj') } },
         { id: 'ij-out', type: 'sink', inputs: ['ij'], connector: { kind: 'file', path: join(dir, 'ij') } },
@@ -259,7 +363,8 @@ exports.hold = (e) => new Promise((resolve) => {
       for (const p of payments) {
         if (p.uid !== o.user) continue;
         const start = Math.floor(o.ts / 2000) * 2000;
-        if (Math.floor(p.ts / 2000) * 2000 === start) windowPairs.push({ windowStart: start, windowEnd: start + 2000, orders: o, payments: p });
+        if (Math.floor(p.ts / 2000) * 2000 === start)
+          windowPairs.push({ windowStart: start, windowEnd: start + 2000, orders: o, payments: p });
         if (o.ts - 500 <= p.ts && p.ts <= o.ts + 1000) intervalPairs.push({ orders: o, payments: p });
       }
     }
@@ -278,7 +383,7 @@ exports.hold = (e) => new Promise((resolve) => {
     writeFileSync(
       join(dir, 'functions.js'),
       paceModule(1, released) +
-      `exports.countToEnd = {
+        `exports.countToEnd = {
   processElement(r, ctx) {
     const n = ctx.valueState('n');
     n.update((n.value() || 0) + 1);
@@ -298,22 +403,45 @@ exports.hold = (e) => new Promise((resolve) => {
         nodes: [
           { id: 'lines', type: 'source', connector: { kind: 'file', path: join(dir, 'events.jsonl') } },
           { id: 'paced', type: 'map', inputs: ['lines'], fn: 'pace' },
-          { id: 'events', type: 'map', inputs: ['paced'], fn: 'parseJson', timestamps: { field: 'ts', maxOutOfOrderness: '2s' } },
-          { id: 'w', type: 'window', inputs: ['events'], keyBy: 'word', window: { kind: 'tumbling', size: '1s' }, aggregate: 'count' },
+          {
+            id: 'events',
+            type: 'map',
+            inputs: ['paced'],
+            fn: 'parseJson',
+            timestamps: { field: 'ts', maxOutOfOrderness: '2s' },
+          },
+          {
+            id: 'w',
+            type: 'window',
+            inputs: ['events'],
+            keyBy: 'word',
+            window: { kind: 'tumbling', size: '1s' },
+            aggregate: 'count',
+          },
           { id: 'out', type: 'sink', inputs: ['w'], connector: { kind: 'file', path: join(dir, 'out') } },
           { id: 'totals', type: 'process', inputs: ['events'], keyBy: 'word', fn: 'countToEnd' },
-          { id: 'totals-out', type: 'sink', inputs: ['totals'], connector: { kind: 'file', path: join(dir, 'totals') } },
+          {
+            id: 'totals-out',
+            type: 'sink',
+            inputs: ['totals'],
+            connector: { kind: 'file', path: join(dir, 'totals') },
+          },
         ],
       }),
     );
     const jobId = await cluster.submit(join(dir, 'job.json'));
-    const job = await waitFor('a completed checkpoint with window results committed', async () => {
-      const j = await cluster.get(`/jobs/${jobId}`);
-      if (j.state === 'FINISHED' || j.state === 'FAILED') throw new Error(`job is ${j.state} before the kill`);
-      const cps = await cluster.get(`/jobs/${jobId}/checkpoints`);
-      const done = j.state === 'RUNNING' && cps.history.some((c: Row) => c.status === 'COMPLETED');
-      return done && sinkRows(join(dir, 'out')).length > 0 ? j : undefined;
-    }, 120_000, cluster.logs);
+    const job = await waitFor(
+      'a completed checkpoint with window results committed',
+      async () => {
+        const j = await cluster.get(`/jobs/${jobId}`);
+        if (j.state === 'FINISHED' || j.state === 'FAILED') throw new Error(`job is ${j.state} before the kill`);
+        const cps = await cluster.get(`/jobs/${jobId}/checkpoints`);
+        const done = j.state === 'RUNNING' && cps.history.some((c: Row) => c.status === 'COMPLETED');
+        return done && sinkRows(join(dir, 'out')).length > 0 ? j : undefined;
+      },
+      120_000,
+      cluster.logs,
+    );
     const tmId: string = job.vertices[0].subtasks[0].tm;
     cluster.taskManager(tmId)!.kill('SIGKILL');
     cluster.startTaskManager(2);
@@ -327,7 +455,9 @@ exports.hold = (e) => new Promise((resolve) => {
     expect(sorted(rows)).toEqual(tumblingCounts(events, 1000));
     const totals = new Map<string, number>();
     for (const e of events) totals.set(e.word, (totals.get(e.word) ?? 0) + 1);
-    expect(sorted(sinkRows(join(dir, 'totals')))).toEqual(sorted([...totals].map(([word, count]) => ({ word, count }))));
+    expect(sorted(sinkRows(join(dir, 'totals')))).toEqual(
+      sorted([...totals].map(([word, count]) => ({ word, count }))),
+    );
   });
 });
 
@@ -335,12 +465,19 @@ exports.hold = (e) => new Promise((resolve) => {
 function runExample(name: string): string {
   const dir = tempDir();
   cpSync(join(ROOT, 'jobs', name), dir, { recursive: true, filter: (src) => !src.includes('/out') });
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'flinkx.js'), 'run', join(dir, 'job.json')], { encoding: 'utf8', timeout: 100_000 });
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'flinkx.js'), 'run', join(dir, 'job.json')], {
+    encoding: 'utf8',
+    timeout: 100_000,
+  });
   expect({ status: r.status, stderr: r.status === 0 ? '' : r.stderr }).toEqual({ status: 0, stderr: '' });
   return dir;
 }
 
-const jsonLines = (path: string) => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row);
+const jsonLines = (path: string) =>
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Row);
 
 test('the example jobs/windowed-wordcount runs with `flinkx run` and counts every word per 30 s window', () => {
   const dir = runExample('windowed-wordcount');
@@ -350,7 +487,8 @@ test('the example jobs/windowed-wordcount runs with `flinkx run` and counts ever
 test('the example jobs/quiet-sensors (process function, list state, event-time timers) alerts after every 10 s of silence', () => {
   const dir = runExample('quiet-sensors');
   const bySensor = new Map<string, number[]>();
-  for (const r of jsonLines(join(dir, 'readings.jsonl'))) bySensor.set(r.sensor, [...(bySensor.get(r.sensor) ?? []), r.ts]);
+  for (const r of jsonLines(join(dir, 'readings.jsonl')))
+    bySensor.set(r.sensor, [...(bySensor.get(r.sensor) ?? []), r.ts]);
   const expected: Row[] = [];
   for (const [sensor, all] of bySensor) {
     const ts = [...new Set(all)].sort((a, b) => a - b);
@@ -367,11 +505,19 @@ test('the example jobs/sessions counts the clicks of every visit (sessions of 30
   const clicks = jsonLines(join(dir, 'clicks.jsonl'));
   const expected: Row[] = [];
   for (const user of new Set(clicks.map((c) => c.user as string))) {
-    const ts = clicks.filter((c) => c.user === user).map((c) => c.ts as number).sort((a, b) => a - b);
+    const ts = clicks
+      .filter((c) => c.user === user)
+      .map((c) => c.ts as number)
+      .sort((a, b) => a - b);
     let start = ts[0];
     ts.forEach((t, i) => {
       if (i === ts.length - 1 || ts[i + 1] > t + 30_000) {
-        expected.push({ user, windowStart: start, windowEnd: t + 30_000, count: ts.filter((x) => x >= start && x <= t).length });
+        expected.push({
+          user,
+          windowStart: start,
+          windowEnd: t + 30_000,
+          count: ts.filter((x) => x >= start && x <= t).length,
+        });
         start = ts[i + 1];
       }
     });

@@ -29,7 +29,8 @@ export function writeText(path: string, lines: number, seed = 1): void {
 
 export function expectedCounts(text: string): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const word of text.toLowerCase().split(/[^\p{L}\p{N}]+/u)) if (word) counts.set(word, (counts.get(word) ?? 0) + 1);
+  for (const word of text.toLowerCase().split(/[^\p{L}\p{N}]+/u))
+    if (word) counts.set(word, (counts.get(word) ?? 0) + 1);
   return counts;
 }
 
@@ -46,7 +47,9 @@ export function sinkCounts(folder: string): Map<string, number> {
 
 /** Every visible record of a file sink, in commit order per subtask. */
 export function changelog(folder: string): { word: string; count: number }[] {
-  const names = readdirSync(folder).filter((n) => /^part-\d+(-(\d+|final))?\.jsonl$/.test(n)).sort();
+  const names = readdirSync(folder)
+    .filter((n) => /^part-\d+(-(\d+|final))?\.jsonl$/.test(n))
+    .sort();
   const records: { word: string; count: number }[] = [];
   for (const n of names) {
     for (const line of readFileSync(join(folder, n), 'utf8').split('\n')) if (line) records.push(parse(line));
@@ -84,7 +87,13 @@ export function wordcountJob(input: string, output: string, parallelism: number,
  * functions module pace.js (test/harness.ts's paceModule, written by writePacedJob): `pace` keeps
  * the job mid-stream on a short input for as long as a test needs, `pass` runs it unpaced.
  */
-export function pacedWordcountJob(input: string, output: string, parallelism: number, extra: Record<string, unknown> = {}, fn: 'pace' | 'pass' = 'pace') {
+export function pacedWordcountJob(
+  input: string,
+  output: string,
+  parallelism: number,
+  extra: Record<string, unknown> = {},
+  fn: 'pace' | 'pass' = 'pace',
+) {
   const spec = wordcountJob(input, output, parallelism, { functions: 'pace.js', ...extra });
   const nodes: Record<string, unknown>[] = [...spec.nodes];
   nodes.splice(1, 0, { id: 'paced', type: 'map', inputs: ['lines'], fn });

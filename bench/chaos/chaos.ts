@@ -56,9 +56,13 @@ const TMPFS_MB = 64;
 
 function faultKinds(v: string | undefined): Set<FaultKind> {
   if (v === undefined || v.trim() === '') return new Set(FAULT_KINDS);
-  const kinds = v.split(',').map((k) => k.trim()).filter(Boolean);
+  const kinds = v
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
   const wrong = kinds.filter((k) => !(FAULT_KINDS as readonly string[]).includes(k));
-  if (wrong.length > 0 || kinds.length === 0) throw new Error(`CHAOS_FAULTS: unknown kind(s) ${wrong.join(', ')}; known: ${FAULT_KINDS.join(',')}`);
+  if (wrong.length > 0 || kinds.length === 0)
+    throw new Error(`CHAOS_FAULTS: unknown kind(s) ${wrong.join(', ')}; known: ${FAULT_KINDS.join(',')}`);
   return new Set(kinds as FaultKind[]);
 }
 
@@ -120,7 +124,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
+async function until<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined> | T | undefined,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -138,10 +146,19 @@ function jobSpec(brokers: string[], input: string, output: string) {
     // Every fault may fail the job: restart it as often as it takes, quickly.
     restart: { strategy: 'fixed-delay', attempts: 100_000, delay: 500 },
     nodes: [
-      { id: 'lines', type: 'source', connector: { kind: 'kafka', brokers, topic: input, groupId: unique('flinkx-chaos') } },
+      {
+        id: 'lines',
+        type: 'source',
+        connector: { kind: 'kafka', brokers, topic: input, groupId: unique('flinkx-chaos') },
+      },
       { id: 'words', type: 'flatMap', inputs: ['lines'], fn: 'tokenize' },
       { id: 'counts', type: 'sum', inputs: ['words'], keyBy: 'word', field: 'count' },
-      { id: 'out', type: 'sink', inputs: ['counts'], connector: { kind: 'kafka', brokers, topic: output, format: 'json', key: 'word' } },
+      {
+        id: 'out',
+        type: 'sink',
+        inputs: ['counts'],
+        connector: { kind: 'kafka', brokers, topic: output, format: 'json', key: 'word' },
+      },
     ],
   };
 }
@@ -154,12 +171,15 @@ function faultBefore(faults: Fault[], at: number): Fault | undefined {
   return [...faults].reverse().find((f) => f.start <= at);
 }
 
-const describe = (f: Fault | undefined) => (f ? `after fault #${f.n} ${f.kind} (${f.detail}) at +${((f.start - t0) / 1000).toFixed(1)}s` : 'before any fault');
+const describe = (f: Fault | undefined) =>
+  f ? `after fault #${f.n} ${f.kind} (${f.detail}) at +${((f.start - t0) / 1000).toFixed(1)}s` : 'before any fault';
 
 async function main(): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'flinkx-chaos-'));
   running.dir = dir;
-  say(`seed ${SEED}, ${MINUTES} min of faults: ${[...KINDS].join(',')}; input ${RATE} lines/s; p=${PARALLELISM} on ${TASK_MANAGERS} TMs x 2 slots, 2 JMs; checkpoints every ${CHECKPOINT_MS} ms; dir ${dir}`);
+  say(
+    `seed ${SEED}, ${MINUTES} min of faults: ${[...KINDS].join(',')}; input ${RATE} lines/s; p=${PARALLELISM} on ${TASK_MANAGERS} TMs x 2 slots, 2 JMs; checkpoints every ${CHECKPOINT_MS} ms; dir ${dir}`,
+  );
   if (KINDS.has('cut')) execFileSync('ss', ['-V'], { stdio: 'pipe' }); // ss -K needs iproute2 (and root, checked by the first cut)
 
   running.broker = await Broker.start(join(dir, 'kafka'));
@@ -182,7 +202,9 @@ async function main(): Promise<number> {
     const res = await fetch(`${first.url}/taskmanagers`);
     return ((await res.json()) as unknown[]).length === TASK_MANAGERS ? true : undefined;
   });
-  say(`cluster up: ${cluster.jobManagers.map((m) => m.name).join(', ')} (active ${first.member.name}); ${cluster.taskManagers.map((m) => m.name).join(', ')}`);
+  say(
+    `cluster up: ${cluster.jobManagers.map((m) => m.name).join(', ')} (active ${first.member.name}); ${cluster.taskManagers.map((m) => m.name).join(', ')}`,
+  );
 
   const kafka: Kafka = client([broker.address]);
   running.admin = kafka.admin();
@@ -201,7 +223,9 @@ async function main(): Promise<number> {
 
   const jobFile = join(dir, 'job.json');
   writeFileSync(jobFile, JSON.stringify(jobSpec([broker.address], input, output), null, 2));
-  const jobId = execFileSync(process.execPath, [BIN('flinkx.js'), 'submit', jobFile, '--jobmanager', first.url], { encoding: 'utf8' }).trim();
+  const jobId = execFileSync(process.execPath, [BIN('flinkx.js'), 'submit', jobFile, '--jobmanager', first.url], {
+    encoding: 'utf8',
+  }).trim();
   say(`submitted job ${jobId}`);
   const faults: Fault[] = [];
   let injecting: { n: number; kind: FaultKind } | undefined;
@@ -229,12 +253,19 @@ async function main(): Promise<number> {
   };
   /** Whether the run has failed: records what happened since the last look, and prints progress every 10 s. */
   const lookForFailure = (): boolean => {
-    for (const a of tail.anomalies.slice(anomaliesSeen)) fail({ what: `committed output out of step: ${a.what}`, after: faultBefore(faults, a.at) });
+    for (const a of tail.anomalies.slice(anomaliesSeen))
+      fail({ what: `committed output out of step: ${a.what}`, after: faultBefore(faults, a.at) });
     anomaliesSeen = tail.anomalies.length;
-    if (monitor.terminal) fail({ what: `job ${monitor.status!.state}: ${monitor.status!.failure ?? ''}`, after: faults[faults.length - 1] });
+    if (monitor.terminal)
+      fail({
+        what: `job ${monitor.status!.state}: ${monitor.status!.failure ?? ''}`,
+        after: faults[faults.length - 1],
+      });
     const since = monitor.noJobManagerSince;
-    if (cluster.liveJobManagers().length === 0) fail({ what: 'no JobManager process left', after: faults[faults.length - 1] });
-    else if (since !== undefined && Date.now() - since > STALL_MS) fail({ what: `no JobManager answered for over ${STALL_MS / 1000} s`, after: faultBefore(faults, since) });
+    if (cluster.liveJobManagers().length === 0)
+      fail({ what: 'no JobManager process left', after: faults[faults.length - 1] });
+    else if (since !== undefined && Date.now() - since > STALL_MS)
+      fail({ what: `no JobManager answered for over ${STALL_MS / 1000} s`, after: faultBefore(faults, since) });
     if (Date.now() - lastProgress >= 10_000) {
       lastProgress = Date.now();
       const s = monitor.status;
@@ -255,25 +286,36 @@ async function main(): Promise<number> {
     const kind = [...KINDS][Math.floor(rand() * KINDS.size)];
     injecting = { n: faults.length + 1, kind };
     say(`fault #${injecting.n} ${kind} begins`);
-    const fault: Fault = { n: injecting.n, ...(await inject(kind, { cluster, broker, tmpfs: running.tmpfs, rand, kinds: KINDS, say })) };
+    const fault: Fault = {
+      n: injecting.n,
+      ...(await inject(kind, { cluster, broker, tmpfs: running.tmpfs, rand, kinds: KINDS, say })),
+    };
     faults.push(fault);
     injecting = undefined;
     say(`fault #${fault.n} ${kind} ended: ${fault.detail}`);
     const deadline = fault.end + STALL_MS;
     let recovered: number | undefined;
-    while (!(recovered = monitor.recoveredAt(fault.end)) && Date.now() < deadline && !lookForFailure()) await sleep(100);
+    while (!(recovered = monitor.recoveredAt(fault.end)) && Date.now() < deadline && !lookForFailure())
+      await sleep(100);
     if (recovered) {
       recoveries.push({ fault, ms: recovered - fault.end });
-      say(`fault #${fault.n} ${kind}: recovered in ${ms(recovered - fault.end)} (checkpoint ${monitor.status?.latest?.id} completed)`);
+      say(
+        `fault #${fault.n} ${kind}: recovered in ${ms(recovered - fault.end)} (checkpoint ${monitor.status?.latest?.id} completed)`,
+      );
     } else if (Date.now() >= deadline) {
-      fail({ what: `stall: no checkpoint completed with the job RUNNING within ${STALL_MS / 1000} s (job ${monitor.status?.state}, attempt ${monitor.status?.attempt})`, after: fault });
+      fail({
+        what: `stall: no checkpoint completed with the job RUNNING within ${STALL_MS / 1000} s (job ${monitor.status?.state}, attempt ${monitor.status?.attempt})`,
+        after: fault,
+      });
     }
   }
 
   say(`faults stopped (${faults.length}); stopping the input`);
   await producer.stop();
   const truth = await readInputCounts(kafka, admin, input, 120_000);
-  say(`input: ${truth.lines} lines (${producer.lines} acknowledged to the producer, ${producer.failedSends} failed sends), ${truth.counts.size} distinct words`);
+  say(
+    `input: ${truth.lines} lines (${producer.lines} acknowledged to the producer, ${producer.failedSends} failed sends), ${truth.counts.size} distinct words`,
+  );
   // Also after a stall: whether the job comes back late is worth knowing.
   const hopeless = () => monitor.terminal || cluster.liveJobManagers().length === 0;
   let caughtUp = false;
@@ -285,7 +327,10 @@ async function main(): Promise<number> {
     }
     const behind = tail.watch.behind(truth.counts);
     if (behind > 0) {
-      fail({ what: `not caught up within ${CATCHUP_MS / 1000} s: ${behind} of ${truth.counts.size} words below their input count (last output ${tail.lastOutputAt ? ms(Date.now() - tail.lastOutputAt) : 'never'} ago; job ${monitor.status?.state})`, after: faults[faults.length - 1] });
+      fail({
+        what: `not caught up within ${CATCHUP_MS / 1000} s: ${behind} of ${truth.counts.size} words below their input count (last output ${tail.lastOutputAt ? ms(Date.now() - tail.lastOutputAt) : 'never'} ago; job ${monitor.status?.state})`,
+        after: faults[faults.length - 1],
+      });
     } else {
       caughtUp = true;
       say('output caught up with the input');
@@ -299,7 +344,11 @@ async function main(): Promise<number> {
     check = checkChangelogs(truth.counts, out.byKey, out.misKeyed);
     const onlyShort = Object.keys(check.counts).join() === 'short';
     const why = onlyShort && !caughtUp ? ' (only short changelogs: the job did not catch up, see above)' : '';
-    if (!check.ok) fail({ what: `final check${why}: ${JSON.stringify(check.counts)}; ${check.examples.slice(0, 5).join('; ')}`, after: faults[faults.length - 1] });
+    if (!check.ok)
+      fail({
+        what: `final check${why}: ${JSON.stringify(check.counts)}; ${check.examples.slice(0, 5).join('; ')}`,
+        after: faults[faults.length - 1],
+      });
   } catch (err) {
     fail({ what: `final read of the output failed: ${(err as Error).message}` });
   }
@@ -308,24 +357,55 @@ async function main(): Promise<number> {
   return failures.length > 0 ? 1 : 0;
 }
 
-function report(faults: Fault[], recoveries: { fault: Fault; ms: number }[], failures: Failure[], monitor: JobMonitor, cluster: ChaosCluster, check: CheckResult | undefined, lines: number): void {
+function report(
+  faults: Fault[],
+  recoveries: { fault: Fault; ms: number }[],
+  failures: Failure[],
+  monitor: JobMonitor,
+  cluster: ChaosCluster,
+  check: CheckResult | undefined,
+  lines: number,
+): void {
   const out: string[] = ['', '=== chaos summary ==='];
-  out.push(`seed ${SEED}, ${MINUTES} min of faults (${[...KINDS].join(',')}), input ${RATE} lines/s, p=${PARALLELISM}, ${TASK_MANAGERS} TMs x 2 slots, 2 JMs, checkpoints every ${CHECKPOINT_MS} ms`);
-  out.push('faults by kind (recovery: from the fault\'s end until a checkpoint triggered after it completed, the job RUNNING):');
+  out.push(
+    `seed ${SEED}, ${MINUTES} min of faults (${[...KINDS].join(',')}), input ${RATE} lines/s, p=${PARALLELISM}, ${TASK_MANAGERS} TMs x 2 slots, 2 JMs, checkpoints every ${CHECKPOINT_MS} ms`,
+  );
+  out.push(
+    "faults by kind (recovery: from the fault's end until a checkpoint triggered after it completed, the job RUNNING):",
+  );
   out.push('| kind | faults | recovered | recovery min | median | max |');
   out.push('|---|---:|---:|---:|---:|---:|');
   for (const kind of KINDS) {
     const n = faults.filter((f) => f.kind === kind).length;
     const r = recoveries.filter((x) => x.fault.kind === kind).map((x) => x.ms);
     const fig = (v: number | undefined) => (v === undefined ? '-' : ms(v));
-    out.push(`| ${kind} | ${n} | ${r.length} | ${fig(r.length ? Math.min(...r) : undefined)} | ${fig(r.length ? median(r) : undefined)} | ${fig(r.length ? Math.max(...r) : undefined)} |`);
+    out.push(
+      `| ${kind} | ${n} | ${r.length} | ${fig(r.length ? Math.min(...r) : undefined)} | ${fig(r.length ? median(r) : undefined)} | ${fig(r.length ? Math.max(...r) : undefined)} |`,
+    );
   }
   const s = monitor.status;
   const seen = s ? ` (last seen at +${((s.at - t0) / 1000).toFixed(1)}s)` : '';
-  out.push(`job: ${s?.state ?? 'unknown'}${seen}, restarts ${s?.restarts ?? '?'} and attempt ${s?.attempt ?? '?'} (REST, ${s?.jmName ?? 'no JM'}), ${s?.completed ?? '?'} checkpoints completed under the last JM, ${monitor.takeovers} JobManager takeovers seen`);
-  if (cluster.exits.length > 0) out.push(`processes that exited by themselves: ${cluster.exits.map((e) => `${e.name} (${e.how}) at +${((e.at - t0) / 1000).toFixed(1)}s: ${e.lastLines.split('\n').reverse().find((l) => /error/i.test(l)) ?? e.lastLines.split('\n').pop()}`).join('; ')}`);
+  out.push(
+    `job: ${s?.state ?? 'unknown'}${seen}, restarts ${s?.restarts ?? '?'} and attempt ${s?.attempt ?? '?'} (REST, ${s?.jmName ?? 'no JM'}), ${s?.completed ?? '?'} checkpoints completed under the last JM, ${monitor.takeovers} JobManager takeovers seen`,
+  );
+  if (cluster.exits.length > 0)
+    out.push(
+      `processes that exited by themselves: ${cluster.exits
+        .map(
+          (e) =>
+            `${e.name} (${e.how}) at +${((e.at - t0) / 1000).toFixed(1)}s: ${
+              e.lastLines
+                .split('\n')
+                .reverse()
+                .find((l) => /error/i.test(l)) ?? e.lastLines.split('\n').pop()
+            }`,
+        )
+        .join('; ')}`,
+    );
   if (check) {
-    out.push(`check: ${check.ok ? 'EXACT' : 'WRONG'}: ${lines} input lines, ${check.words} words, ${check.expectedRecords} updates expected, ${check.records} committed${check.ok ? '' : `; ${JSON.stringify(check.counts)}`}`);
+    out.push(
+      `check: ${check.ok ? 'EXACT' : 'WRONG'}: ${lines} input lines, ${check.words} words, ${check.expectedRecords} updates expected, ${check.records} committed${check.ok ? '' : `; ${JSON.stringify(check.counts)}`}`,
+    );
     for (const e of check.examples) out.push(`  ${e}`);
   }
   if (failures.length === 0) out.push('result: PASS');

@@ -20,7 +20,11 @@ export interface CheckResult {
 const EXAMPLES = 15;
 
 /** `byKey`: each word's counts in offset order, as test/kafka-io.ts readCommitted returns them. */
-export function checkChangelogs(expected: Map<string, number>, byKey: Map<string, number[]>, misKeyed: string[]): CheckResult {
+export function checkChangelogs(
+  expected: Map<string, number>,
+  byKey: Map<string, number[]>,
+  misKeyed: string[],
+): CheckResult {
   const counts: Partial<Record<Problem, number>> = {};
   const examples: string[] = [];
   const note = (p: Problem, example: string) => {

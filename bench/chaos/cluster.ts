@@ -39,7 +39,12 @@ export class ChaosCluster {
   private stopping = false;
   private counter = 0;
 
-  constructor(readonly dir: string, readonly dataDir: string, readonly jmPorts: [number, number], private readonly say: (line: string) => void) {
+  constructor(
+    readonly dir: string,
+    readonly dataDir: string,
+    readonly jmPorts: [number, number],
+    private readonly say: (line: string) => void,
+  ) {
     this.procs = new Cluster(dir);
   }
 
@@ -48,7 +53,12 @@ export class ChaosCluster {
   }
 
   startJobManager(port: number): Member {
-    return this.start('jm', port, [BIN('flinkx-jm.js'), 'start', '--port', String(port), '--data-dir', this.dataDir], this.jobManagers);
+    return this.start(
+      'jm',
+      port,
+      [BIN('flinkx-jm.js'), 'start', '--port', String(port), '--data-dir', this.dataDir],
+      this.jobManagers,
+    );
   }
 
   async startTaskManager(): Promise<Member> {
@@ -56,7 +66,12 @@ export class ChaosCluster {
   }
 
   private startTaskManagerOn(port: number): Member {
-    return this.start('tm', port, [BIN('flinkx-tm.js'), 'start', '--slots', '2', '--jobmanager', this.jobmanagerList, '--data-port', String(port)], this.taskManagers);
+    return this.start(
+      'tm',
+      port,
+      [BIN('flinkx-tm.js'), 'start', '--slots', '2', '--jobmanager', this.jobmanagerList, '--data-port', String(port)],
+      this.taskManagers,
+    );
   }
 
   private start(kind: 'jm' | 'tm', port: number, args: string[], into: Member[]): Member {
@@ -66,7 +81,14 @@ export class ChaosCluster {
     this.procs.start(name, args);
     const p = this.procs.procs[this.procs.procs.length - 1];
     const alive = () => p.child.exitCode === null && p.child.signalCode === null;
-    const member: Member = { name, pid: p.child.pid!, port, log: p.log, alive, kill: (signal) => alive() && p.child.kill(signal) };
+    const member: Member = {
+      name,
+      pid: p.child.pid!,
+      port,
+      log: p.log,
+      alive,
+      kill: (signal) => alive() && p.child.kill(signal),
+    };
     into.push(member);
     p.child.once('exit', (code, signal) => {
       this.paused.delete(member.pid);
@@ -93,7 +115,7 @@ export class ChaosCluster {
     this.stopping = true;
   }
 
-    liveJobManagers(): Member[] {
+  liveJobManagers(): Member[] {
     return this.jobManagers.filter((m) => m.alive());
   }
 
@@ -209,7 +231,10 @@ export class Tmpfs {
 function lastMessages(path: string): string {
   try {
     const lines = readFileSync(path, 'utf8').trimEnd().split('\n').slice(-40);
-    return lines.filter((l) => !/^\s+at /.test(l)).slice(-4).join('\n');
+    return lines
+      .filter((l) => !/^\s+at /.test(l))
+      .slice(-4)
+      .join('\n');
   } catch {
     return '(no log)';
   }

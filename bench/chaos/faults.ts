@@ -72,7 +72,9 @@ const FAULTS: Record<FaultKind, (c: FaultContext) => Promise<string>> = {
     // ss -K (root, a kernel with SOCK_DESTROY) aborts live TCP connections: here every connection to
     // one TaskManager's data port, i.e. the TM↔TM data connections into it.
     for (const tm of shuffled(rand, cluster.liveTaskManagers())) {
-      const out = execFileSync('ss', ['-K', '-t', '-n', 'dst', '127.0.0.1', 'dport', '=', String(tm.port)], { encoding: 'utf8' });
+      const out = execFileSync('ss', ['-K', '-t', '-n', 'dst', '127.0.0.1', 'dport', '=', String(tm.port)], {
+        encoding: 'utf8',
+      });
       const cut = out.split('\n').filter((l) => /^ESTAB/.test(l.trim())).length;
       if (cut > 0) return `ss -K: ${cut} connection(s) to ${tm.name}'s data port`;
     }

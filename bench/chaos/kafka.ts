@@ -20,18 +20,27 @@ export const PARTITIONS = 4;
 
 function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) =>
-    execFile(cmd, args, { timeout: timeoutMs }, (err, stdout, stderr) => (err ? reject(new Error(`${cmd} ${args.join(' ')}: ${err.message}\n${stderr}`)) : resolve(stdout))),
+    execFile(cmd, args, { timeout: timeoutMs }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${cmd} ${args.join(' ')}: ${err.message}\n${stderr}`)) : resolve(stdout),
+    ),
   );
 }
 
 export class Broker {
-  private constructor(readonly address: string, readonly dataDir: string) {}
+  private constructor(
+    readonly address: string,
+    readonly dataDir: string,
+  ) {}
 
   static async start(dataDir: string): Promise<Broker> {
     const port = await freePort();
     let controllerPort = await freePort();
     while (controllerPort === port) controllerPort = await freePort();
-    const out = await run(join(KAFKA_DIR, 'start.sh'), ['--port', String(port), '--controller-port', String(controllerPort), '--data-dir', dataDir], 180_000);
+    const out = await run(
+      join(KAFKA_DIR, 'start.sh'),
+      ['--port', String(port), '--controller-port', String(controllerPort), '--data-dir', dataDir],
+      180_000,
+    );
     return new Broker(out.trim().split('\n').pop()!.trim(), dataDir);
   }
 
@@ -65,7 +74,10 @@ export function client(brokers: string[]): Kafka {
 
 export async function createTopic(admin: Admin, topic: string): Promise<void> {
   // Not kafkajs's waitForLeaders: its metadata poll gives up on a topic the broker does not know yet.
-  await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: false });
+  await admin.createTopics({
+    topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }],
+    waitForLeaders: false,
+  });
   const deadline = Date.now() + 30_000;
   for (;;) {
     let error = '';
@@ -102,8 +114,18 @@ export class InputProducer {
   private loop: Promise<void> | undefined;
   private readonly producer: Producer;
 
-  constructor(kafka: Kafka, private readonly topic: string, private readonly linesPerSecond: number, seed: number, private readonly say: (line: string) => void) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  constructor(
+    kafka: Kafka,
+    private readonly topic: string,
+    private readonly linesPerSecond: number,
+    seed: number,
+    private readonly say: (line: string) => void,
+  ) {
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     this.next = lineGenerator(seed);
   }
   private readonly next: () => string;
@@ -125,7 +147,9 @@ export class InputProducer {
       } catch (err) {
         // Whether these reached the topic is unknown; the check's truth is the topic read back.
         this.failedSends++;
-        this.say(`input: a send of ${perTick} lines failed (${(err as Error).message}); the check reads the input topic back`);
+        this.say(
+          `input: a send of ${perTick} lines failed (${(err as Error).message}); the check reads the input topic back`,
+        );
       }
       await new Promise((r) => setTimeout(r, Math.max(0, 100 - (Date.now() - t0))));
     }
@@ -153,16 +177,26 @@ export class OutputTail {
   readonly anomalies: { at: number; what: string }[] = [];
   private consumer: Consumer | undefined;
 
-  constructor(private readonly kafka: Kafka, private readonly topic: string, private readonly say: (line: string) => void) {}
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly topic: string,
+    private readonly say: (line: string) => void,
+  ) {}
 
   async start(): Promise<void> {
     installKafkajsWorkarounds(); // kafkajs's own read_committed filter lets aborted records through
-    const consumer = this.kafka.consumer({ groupId: unique('flinkx-chaos-tail'), readUncommitted: false, maxWaitTimeInMs: 200 });
+    const consumer = this.kafka.consumer({
+      groupId: unique('flinkx-chaos-tail'),
+      readUncommitted: false,
+      maxWaitTimeInMs: 200,
+    });
     this.consumer = consumer;
     await consumer.connect();
     await consumer.subscribe({ topics: [this.topic], fromBeginning: true });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      this.say(`output tail: consumer crashed (${payload.error.message}); ${payload.restart ? 'kafkajs restarts it' : 'starting a new one'}`);
+      this.say(
+        `output tail: consumer crashed (${payload.error.message}); ${payload.restart ? 'kafkajs restarts it' : 'starting a new one'}`,
+      );
       if (!payload.restart) {
         void consumer
           .disconnect()
@@ -179,7 +213,8 @@ export class OutputTail {
           this.nextOffset.set(batch.partition, Number(m.offset) + 1);
           const { word, count } = JSON.parse(m.value!.toString()) as { word: string; count: number };
           const wrong = this.watch.add(word, count);
-          if (wrong && this.anomalies.length < 1000) this.anomalies.push({ at: Date.now(), what: `${wrong} (partition ${batch.partition} offset ${m.offset})` });
+          if (wrong && this.anomalies.length < 1000)
+            this.anomalies.push({ at: Date.now(), what: `${wrong} (partition ${batch.partition} offset ${m.offset})` });
         }
         if (batch.messages.length > 0) this.lastOutputAt = Date.now();
       },
@@ -192,7 +227,12 @@ export class OutputTail {
 }
 
 /** Every line of the input topic up to its end offsets (a plain consumer: the producer is not transactional). */
-export async function readInputCounts(kafka: Kafka, admin: Admin, topic: string, timeoutMs: number): Promise<{ counts: Map<string, number>; lines: number }> {
+export async function readInputCounts(
+  kafka: Kafka,
+  admin: Admin,
+  topic: string,
+  timeoutMs: number,
+): Promise<{ counts: Map<string, number>; lines: number }> {
   const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
   const reached = new Map<number, number>();
   const chunks: string[] = [];
@@ -202,7 +242,8 @@ export async function readInputCounts(kafka: Kafka, admin: Admin, topic: string,
   await consumer.run({
     autoCommit: false,
     eachBatch: async ({ batch }) => {
-      for (const m of batch.messages) if (Number(m.offset) < (ends.get(batch.partition) ?? 0)) chunks.push(m.value!.toString());
+      for (const m of batch.messages)
+        if (Number(m.offset) < (ends.get(batch.partition) ?? 0)) chunks.push(m.value!.toString());
       reached.set(batch.partition, Math.max(reached.get(batch.partition) ?? 0, Number(batch.lastOffset()) + 1));
     },
   });

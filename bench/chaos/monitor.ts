@@ -75,7 +75,10 @@ export class JobMonitor {
       this.noJobManagerSince ??= now;
       return;
     }
-    if (this.noJobManagerSince !== undefined) this.say(`a JobManager answers again: ${active.member.name} after ${now - this.noJobManagerSince} ms without one`);
+    if (this.noJobManagerSince !== undefined)
+      this.say(
+        `a JobManager answers again: ${active.member.name} after ${now - this.noJobManagerSince} ms without one`,
+      );
     this.noJobManagerSince = undefined;
     try {
       const get = async <T>(path: string) => {

@@ -10,7 +10,28 @@ export const LINES = intEnv('BENCH_LINES', 500_000);
 export const WORDS_PER_LINE = intEnv('BENCH_WORDS_PER_LINE', 10);
 export const VOCABULARY = intEnv('BENCH_VOCABULARY', 10_000);
 
-const SYLLABLES = ['ka', 'lo', 'mi', 'ne', 'ru', 'sa', 'ti', 'vo', 'ze', 'pu', 'da', 'fe', 'go', 'hi', 'ju', 'be', 'str', 'an', 'or', 'el'];
+const SYLLABLES = [
+  'ka',
+  'lo',
+  'mi',
+  'ne',
+  'ru',
+  'sa',
+  'ti',
+  'vo',
+  'ze',
+  'pu',
+  'da',
+  'fe',
+  'go',
+  'hi',
+  'ju',
+  'be',
+  'str',
+  'an',
+  'or',
+  'el',
+];
 const ACCENTED = ['é', 'ü', 'ñ', 'ø', 'å', 'ç'];
 const CJK = ['数', '据', '流', '处', '理', '词', '频', '计'];
 const PUNCT = [',', '.', ';', ':', '!', '?', ' -', ' —', ')', '"'];

@@ -7,7 +7,16 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildFlinkPeer, flinkMissing, runFlink } from '../flink';
 import {
-  BenchFailure, BIN, type Cluster, freePort, load, log, mustSucceed, parseSeconds, runNode, waitForTaskManagers,
+  BenchFailure,
+  BIN,
+  type Cluster,
+  freePort,
+  load,
+  log,
+  mustSucceed,
+  parseSeconds,
+  runNode,
+  waitForTaskManagers,
 } from '../processes';
 import { handWritten } from './input';
 import { BENCH_MINI_BATCH, verify, writeJob } from './verify';
@@ -46,13 +55,22 @@ export function runHandWritten(input: string, dir: string, runs: number): { runs
     // ru_maxrss of this process: the bench's own memory too, so an upper bound
     out.push({ ms, cpuMs, rssKb: process.resourceUsage().maxRSS });
     expected = { counts: r.counts, tokens: r.tokens };
-    log(`(a) hand-written loop, run ${i}/${runs}: ${sec(ms)}, CPU ${sec(cpuMs)} (${r.tokens} words, ${r.counts.size} distinct; ${load()})`);
+    log(
+      `(a) hand-written loop, run ${i}/${runs}: ${sec(ms)}, CPU ${sec(cpuMs)} (${r.tokens} words, ${r.counts.size} distinct; ${load()})`,
+    );
   }
   return { runs: out, expected };
 }
 
 /** (b), or with `miniBatch` (b'): the job with the bench's mini-batch. */
-export async function runEmbedded(input: string, dir: string, p: number, runs: number, expected: Expected, miniBatch = false): Promise<Run[]> {
+export async function runEmbedded(
+  input: string,
+  dir: string,
+  p: number,
+  runs: number,
+  expected: Expected,
+  miniBatch = false,
+): Promise<Run[]> {
   const out: Run[] = [];
   const v = miniBatch ? `(b') miniBatch` : '(b)';
   for (let i = 1; i <= runs; i++) {
@@ -65,7 +83,9 @@ export async function runEmbedded(input: string, dir: string, p: number, runs: n
     mustSucceed(`${v} flinkx run`, r);
     const jobMs = parseSeconds(r.stdout);
     out.push({ ms: r.ms, cpuMs: r.cpuMs, rssKb: r.maxRssKb, jobMs });
-    log(`${v} p=${p} run ${i}/${runs}: ${sec(r.ms)} wall-clock of the process, CPU ${optSec(r.cpuMs)}, peak RSS ${mb(r.maxRssKb)} (job itself ${optSec(jobMs)} as it reports)`);
+    log(
+      `${v} p=${p} run ${i}/${runs}: ${sec(r.ms)} wall-clock of the process, CPU ${optSec(r.cpuMs)}, peak RSS ${mb(r.maxRssKb)} (job itself ${optSec(jobMs)} as it reports)`,
+    );
     verify(`${v} p=${p} run ${i}`, outDir, expected.counts, expected.tokens, miniBatch);
     rmSync(outDir, { recursive: true, force: true });
   }
@@ -78,7 +98,11 @@ interface JobDetailsLite {
   vertices?: {
     id: string;
     name: string;
-    subtasks?: { index: number; tm?: string; metrics?: { recordsIn?: number; busyMs?: number; backPressuredMs?: number } }[];
+    subtasks?: {
+      index: number;
+      tm?: string;
+      metrics?: { recordsIn?: number; busyMs?: number; backPressuredMs?: number };
+    }[];
   }[];
 }
 
@@ -90,7 +114,9 @@ function taskTimes(d: JobDetailsLite): string[] {
       const m = st.metrics;
       if (!m) continue;
       const f = (ms: number | undefined) => (ms === undefined ? '?' : `${(ms / 1000).toFixed(2)} s`);
-      lines.push(`${v.name}[${st.index}] on ${st.tm ?? '?'}: ${m.recordsIn ?? '?'} records in, busy ${f(m.busyMs)}, back-pressured ${f(m.backPressuredMs)}`);
+      lines.push(
+        `${v.name}[${st.index}] on ${st.tm ?? '?'}: ${m.recordsIn ?? '?'} records in, busy ${f(m.busyMs)}, back-pressured ${f(m.backPressuredMs)}`,
+      );
     }
   }
   return lines;
@@ -100,7 +126,15 @@ function taskTimes(d: JobDetailsLite): string[] {
  * `cluster` is empty and started here: a JobManager and two TaskManagers with ⌈p/2⌉ slots each; stopped
  * at the end. (c), or with `miniBatch` (c'): the job with the bench's mini-batch.
  */
-export async function runCluster(cluster: Cluster, input: string, dir: string, p: number, runs: number, expected: Expected, miniBatch = false): Promise<Run[]> {
+export async function runCluster(
+  cluster: Cluster,
+  input: string,
+  dir: string,
+  p: number,
+  runs: number,
+  expected: Expected,
+  miniBatch = false,
+): Promise<Run[]> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const v = miniBatch ? `(c') miniBatch` : '(c)';
@@ -108,9 +142,27 @@ export async function runCluster(cluster: Cluster, input: string, dir: string, p
   mkdirSync(jmData);
   const slots = Math.ceil(p / 2);
   log(`(c) starting a JobManager on port ${port} and two TaskManagers with ${slots} slot(s) each`);
-  cluster.start(`jobmanager-p${p}`, [BIN('flinkx-jm.js'), 'start', '--port', String(port), '--data-dir', jmData, '--log-level', 'warn']);
+  cluster.start(`jobmanager-p${p}`, [
+    BIN('flinkx-jm.js'),
+    'start',
+    '--port',
+    String(port),
+    '--data-dir',
+    jmData,
+    '--log-level',
+    'warn',
+  ]);
   for (const n of [1, 2]) {
-    cluster.start(`taskmanager-${n}-p${p}`, [BIN('flinkx-tm.js'), 'start', '--slots', String(slots), '--jobmanager', `ws://127.0.0.1:${port}`, '--log-level', 'warn']);
+    cluster.start(`taskmanager-${n}-p${p}`, [
+      BIN('flinkx-tm.js'),
+      'start',
+      '--slots',
+      String(slots),
+      '--jobmanager',
+      `ws://127.0.0.1:${port}`,
+      '--log-level',
+      'warn',
+    ]);
   }
   await waitForTaskManagers(base, 2, cluster, 30_000);
   const out: Run[] = [];
@@ -122,7 +174,11 @@ export async function runCluster(cluster: Cluster, input: string, dir: string, p
     log(`${v} flinkx submit --wait (cluster, parallelism ${p}), run ${i}/${runs} ... (${load()})`);
     const rssReset = cluster.resetPeakRss();
     const clusterCpu0 = cluster.cpuMs();
-    const r = await runNode([BIN('flinkx.js'), 'submit', job, '--jobmanager', base, '--wait'], 600_000, join(dir, `${tag}-cpu-${i}.json`));
+    const r = await runNode(
+      [BIN('flinkx.js'), 'submit', job, '--jobmanager', base, '--wait'],
+      600_000,
+      join(dir, `${tag}-cpu-${i}.json`),
+    );
     const clusterCpu1 = cluster.cpuMs();
     const clusterRss = cluster.peakRssKb();
     mustSucceed('(c) flinkx submit --wait', r);
@@ -141,8 +197,10 @@ export async function runCluster(cluster: Cluster, input: string, dir: string, p
     const cpuMs = clusterCpu !== undefined && r.cpuMs !== undefined ? clusterCpu + r.cpuMs : undefined;
     const rssKb = clusterRss !== undefined && r.maxRssKb !== undefined ? clusterRss + r.maxRssKb : undefined;
     out.push({ ms: r.ms, cpuMs, rssKb, jobMs });
-    log(`${v} p=${p} run ${i}/${runs}: ${sec(r.ms)} from submit to FINISHED, CPU ${optSec(cpuMs)} = JM + TMs ${optSec(clusterCpu)} + client ${optSec(r.cpuMs)}, ` +
-      `peak RSS ${mb(rssKb)} = JM + TMs ${mb(clusterRss)}${rssReset ? '' : ' (since they started)'} + client ${mb(r.maxRssKb)} (job ${jobId}: ${optSec(jobMs)} as the JobManager reports)`);
+    log(
+      `${v} p=${p} run ${i}/${runs}: ${sec(r.ms)} from submit to FINISHED, CPU ${optSec(cpuMs)} = JM + TMs ${optSec(clusterCpu)} + client ${optSec(r.cpuMs)}, ` +
+        `peak RSS ${mb(rssKb)} = JM + TMs ${mb(clusterRss)}${rssReset ? '' : ' (since they started)'} + client ${mb(r.maxRssKb)} (job ${jobId}: ${optSec(jobMs)} as the JobManager reports)`,
+    );
     for (const l of taskLines) log(`${v} p=${p} run ${i}:   ${l}`);
     verify(`${v} p=${p} run ${i}`, outDir, expected.counts, expected.tokens, miniBatch);
     rmSync(outDir, { recursive: true, force: true });
@@ -155,7 +213,13 @@ export async function runCluster(cluster: Cluster, input: string, dir: string, p
 }
 
 /** Undefined (with a note) when `java` or `mvn` is missing. */
-export async function runFlinkVariant(input: string, dir: string, p: number, runs: number, expected: Expected): Promise<Run[] | undefined> {
+export async function runFlinkVariant(
+  input: string,
+  dir: string,
+  p: number,
+  runs: number,
+  expected: Expected,
+): Promise<Run[] | undefined> {
   const missing = flinkMissing();
   if (missing) {
     log(`(d) Apache Flink skipped: ${missing}`);
@@ -169,7 +233,9 @@ export async function runFlinkVariant(input: string, dir: string, p: number, run
     log(`(d) Apache Flink MiniCluster, parallelism ${p}, run ${i}/${runs} ... (${load()})`);
     const r = await runFlink(['wordcount', String(p), input, outDir], 600_000);
     out.push(r);
-    log(`(d) run ${i}/${runs}: ${sec(r.ms)} wall-clock of the JVM, CPU ${sec(r.cpuMs)} (job itself ${sec(r.jobMs)} as Flink reports)`);
+    log(
+      `(d) run ${i}/${runs}: ${sec(r.ms)} wall-clock of the JVM, CPU ${sec(r.cpuMs)} (job itself ${sec(r.jobMs)} as Flink reports)`,
+    );
     verify(`(d) run ${i}`, outDir, expected.counts, expected.tokens);
     rmSync(outDir, { recursive: true, force: true });
   }

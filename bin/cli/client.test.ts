@@ -32,7 +32,16 @@ it('an answer of another shape (another version of the JobManager) is an error n
 });
 
 it('an error answer keeps its code, message and problems', async () => {
-  answers.set('/jobs/x/cancel', [400, { error: { code: 'INVALID_JOB_FILE', message: 'bad', problems: [{ path: 'nodes[0].id', message: 'required' }] } }]);
-  const err = (await new RestClient(base).request('POST', '/jobs/x/cancel').catch((e: unknown) => e)) as JobManagerError;
-  expect([err.code, err.message, err.problems]).toEqual(['INVALID_JOB_FILE', 'bad', [{ path: 'nodes[0].id', message: 'required' }]]);
+  answers.set('/jobs/x/cancel', [
+    400,
+    { error: { code: 'INVALID_JOB_FILE', message: 'bad', problems: [{ path: 'nodes[0].id', message: 'required' }] } },
+  ]);
+  const err = (await new RestClient(base)
+    .request('POST', '/jobs/x/cancel')
+    .catch((e: unknown) => e)) as JobManagerError;
+  expect([err.code, err.message, err.problems]).toEqual([
+    'INVALID_JOB_FILE',
+    'bad',
+    [{ path: 'nodes[0].id', message: 'required' }],
+  ]);
 });

@@ -20,17 +20,27 @@ export class RestClient {
    * `token`: the cluster's REST bearer token (common/net/cluster-secret.ts), if it has a secret;
    * `ca`: the CA (PEM) that signed an https JobManager's certificate, if not a public one.
    */
-  constructor(url: string, private readonly token?: string, private readonly ca?: Buffer) {
+  constructor(
+    url: string,
+    private readonly token?: string,
+    private readonly ca?: Buffer,
+  ) {
     this.base = url.replace(/^ws(s?):/, 'http$1:').replace(/\/+$/, '');
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     let res: { status: number; ok: boolean; text: string };
     try {
-      res = await send(this.base + path, method, {
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
-      }, body === undefined ? undefined : JSON.stringify(body), this.ca);
+      res = await send(
+        this.base + path,
+        method,
+        {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        },
+        body === undefined ? undefined : JSON.stringify(body),
+        this.ca,
+      );
     } catch (err) {
       throw new JobManagerUnreachableError(this.base, err);
     }
@@ -39,7 +49,10 @@ export class RestClient {
     try {
       json = JSON.parse(text);
     } catch {
-      throw new JobManagerUnreachableError(this.base, new Error(`answered ${res.status} with non-JSON: ${text.slice(0, 100)}`));
+      throw new JobManagerUnreachableError(
+        this.base,
+        new Error(`answered ${res.status} with non-JSON: ${text.slice(0, 100)}`),
+      );
     }
     if (!res.ok) {
       const e = ErrorResponseSchema.safeParse(json).data?.error;
@@ -64,14 +77,30 @@ export type { JobDetails, JobSummary } from '../../common/protocol/rest';
 export const TERMINAL_STATES = new Set(['FINISHED', 'FAILED', 'CANCELED']);
 
 /** One request over node:http(s) (fetch cannot take a CA of its own), with a 30 s deadline. */
-function send(url: string, method: string, headers: Record<string, string>, body: string | undefined, ca?: Buffer): Promise<{ status: number; ok: boolean; text: string }> {
+function send(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  ca?: Buffer,
+): Promise<{ status: number; ok: boolean; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, { method, headers, ca, timeout: 30_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, ok: (res.statusCode ?? 0) < 300, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(
+      url,
+      { method, headers, ca, timeout: 30_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            ok: (res.statusCode ?? 0) < 300,
+            text: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('no answer within 30 s')));
     req.on('error', reject);
     req.end(body);

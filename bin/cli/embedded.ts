@@ -12,14 +12,21 @@ import { duration } from './format';
 import { loadJob, submitJob, waitForJob, type FromSavepoint } from './submit';
 import { parseOptions } from './options';
 
-export async function runEmbedded(file: string, cores: number, from: FromSavepoint = {}, typecheck = true): Promise<boolean> {
+export async function runEmbedded(
+  file: string,
+  cores: number,
+  from: FromSavepoint = {},
+  typecheck = true,
+): Promise<boolean> {
   const loaded = await loadJob(file, { typecheck });
   const { spec } = loaded;
   const needed = buildExecutionGraph(buildJobGraph(spec)).slotsNeeded;
   const dataDir = mkdtempSync(join(tmpdir(), 'flinkx-run-'));
   const jm = new JobManager(parseOptions(JobManagerOptionsSchema, { port: 0, dataDir }));
   const port = await jm.start();
-  const tm = new TaskManager(parseOptions(TaskManagerOptionsSchema, { slots: Math.max(cores, needed), jobmanager: `ws://127.0.0.1:${port}` }));
+  const tm = new TaskManager(
+    parseOptions(TaskManagerOptionsSchema, { slots: Math.max(cores, needed), jobmanager: `ws://127.0.0.1:${port}` }),
+  );
   const stop = async () => {
     await tm.stop();
     await jm.stop();
@@ -34,13 +41,20 @@ export async function runEmbedded(file: string, cores: number, from: FromSavepoi
     process.stderr.write(`running ${spec.name} (job ${jobId}) embedded with ${Math.max(cores, needed)} slots\n`);
     const job = await waitForJob(client, jobId);
     if (job.state !== 'FINISHED') {
-      process.stderr.write(`job ${job.state}: ${job.failure?.message ?? job.reason ?? ''}\n${job.failure?.stack ?? ''}\n`);
+      process.stderr.write(
+        `job ${job.state}: ${job.failure?.message ?? job.reason ?? ''}\n${job.failure?.stack ?? ''}\n`,
+      );
       return false;
     }
     process.stdout.write(`${spec.name} FINISHED in ${duration(job.duration)}\n`);
     for (const sink of spec.nodes.filter((n) => n.type === 'sink')) {
       const c = sink.connector!;
-      const where = c.kind === 'file' ? join(c.path, 'part-*.jsonl') : c.kind === 'kafka' ? `Kafka topic ${c.topic} at ${c.brokers.join(',')}` : c.kind;
+      const where =
+        c.kind === 'file'
+          ? join(c.path, 'part-*.jsonl')
+          : c.kind === 'kafka'
+            ? `Kafka topic ${c.topic} at ${c.brokers.join(',')}`
+            : c.kind;
       process.stdout.write(`results of ${sink.id}: ${where}\n`);
     }
     return true;

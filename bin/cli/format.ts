@@ -4,7 +4,14 @@ import type { JobDetails, JobSummary } from './client';
 export function table(header: string[], rows: (string | number)[][]): string {
   const cells = [header, ...rows.map((r) => r.map(String))];
   const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  return cells.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return cells
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function rate(n: number): string {
@@ -32,7 +39,8 @@ export function checkpointLine(job: JobDetails, now = Date.now()): string {
   if (!job.checkpointing) return 'checkpointing off';
   const c = job.checkpoints;
   const every = `${job.checkpointing.mode} every ${duration(job.checkpointing.interval)}`;
-  if (!c || c.latestCompleted === null) return `checkpoints: none completed yet (${every}${c?.failed ? `, ${c.failed} failed` : ''})`;
+  if (!c || c.latestCompleted === null)
+    return `checkpoints: none completed yet (${every}${c?.failed ? `, ${c.failed} failed` : ''})`;
   const age = c.latestCompletedAt ? `${duration(Math.max(0, now - c.latestCompletedAt))} ago, ` : '';
   const size = bytes(c.latestCompletedSize ?? 0);
   return `checkpoints: latest ${c.latestCompleted} (${age}${size}), ${c.completed} completed${c.failed ? `, ${c.failed} failed` : ''} (${every})`;
@@ -83,7 +91,14 @@ export function jobStatus(job: JobDetails): string {
     table(
       ['SUBTASK', 'STATE', 'TASKMANAGER', 'SLOT', 'RECORDS IN', 'RECORDS OUT'],
       job.vertices.flatMap((v) =>
-        v.subtasks.map((s) => [`${v.id}[${s.index}]`, s.state, s.tm ?? '-', s.slot ?? '-', s.metrics?.recordsIn ?? 0, s.metrics?.recordsOut ?? 0]),
+        v.subtasks.map((s) => [
+          `${v.id}[${s.index}]`,
+          s.state,
+          s.tm ?? '-',
+          s.slot ?? '-',
+          s.metrics?.recordsIn ?? 0,
+          s.metrics?.recordsOut ?? 0,
+        ]),
       ),
     ),
   ];

@@ -79,12 +79,22 @@ export async function loadJobModule(file: string): Promise<{ spec: JobSpec; func
     job = captureJob(() =>
       // The bundle is CommonJS: run it as Node runs a module, with its own require and paths.
       // eslint-disable-next-line @typescript-eslint/no-implied-eval, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return
-      new Function('exports', 'require', 'module', '__filename', '__dirname', code)(module.exports, createRequire(path), module, path, dirname(path)),
+      new Function('exports', 'require', 'module', '__filename', '__dirname', code)(
+        module.exports,
+        createRequire(path),
+        module,
+        path,
+        dirname(path),
+      ),
     );
   } catch (err) {
     throw new JobModuleError(path, `it threw while building the job: ${(err as Error).message ?? String(err)}`, err);
   }
-  if (!job) throw new JobModuleError(path, 'it never called env.execute(name) while it loaded (not later, not in a callback), so it defines no job');
+  if (!job)
+    throw new JobModuleError(
+      path,
+      'it never called env.execute(name) while it loaded (not later, not in a callback), so it defines no job',
+    );
   let spec: JobSpec;
   try {
     spec = parseJobSpec(job.spec, path);

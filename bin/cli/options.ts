@@ -18,13 +18,20 @@ export function parseOptions<S extends z.ZodType>(schema: S, input: Record<strin
   const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
   const result = schema.safeParse(defined);
   if (result.success) return result.data;
-  throw new InvalidOptionsError(result.error.issues.map((iss) => ({ path: iss.path.map((k) => flagOf(String(k))).join(' '), message: iss.message })));
+  throw new InvalidOptionsError(
+    result.error.issues.map((iss) => ({
+      path: iss.path.map((k) => flagOf(String(k))).join(' '),
+      message: iss.message,
+    })),
+  );
 }
 
 /** The flags of common/net/security-options.ts; `server`: the command listens (JM, TM). */
 export function securityFlags(c: Command, server: boolean): Command {
-  c.option('--secret-file <file>', 'file holding the cluster secret (or FLINKX_SECRET)')
-    .option('--tls-ca <file>', 'CA certificate (PEM) that signed the servers this process connects to');
+  c.option('--secret-file <file>', 'file holding the cluster secret (or FLINKX_SECRET)').option(
+    '--tls-ca <file>',
+    'CA certificate (PEM) that signed the servers this process connects to',
+  );
   if (!server) return c;
   return c
     .option('--tls-cert <file>', 'certificate (PEM) to serve https/wss with, on every port')
@@ -36,7 +43,13 @@ export function securityFlags(c: Command, server: boolean): Command {
 /** Parse the security flags (and FLINKX_SECRET) of a command; `host`: where it listens, if it does. */
 export function parseSecurity(o: Record<string, unknown>, host?: string): Security {
   return parseOptions(SecurityOptionsSchema, {
-    secretFile: o.secretFile, secret: process.env.FLINKX_SECRET || undefined, tlsCert: o.tlsCert, tlsKey: o.tlsKey, tlsCa: o.tlsCa,
-    metricsPublic: o.metricsPublic, insecure: o.insecure, host,
+    secretFile: o.secretFile,
+    secret: process.env.FLINKX_SECRET || undefined,
+    tlsCert: o.tlsCert,
+    tlsKey: o.tlsKey,
+    tlsCa: o.tlsCa,
+    metricsPublic: o.metricsPublic,
+    insecure: o.insecure,
+    host,
   });
 }

@@ -8,7 +8,14 @@ const spec = parseJobSpec({
     { id: 'lines', type: 'source', parallelism: 1, connector: { kind: 'generator', count: 10 } },
     { id: 'words', type: 'flatMap', inputs: ['lines'], fn: 'tokenize', parallelism: 1 },
     { id: 'counts', type: 'count', name: 'Count "words"', inputs: ['words'], keyBy: 'word', parallelism: 4 },
-    { id: 'spread', type: 'asyncMap', inputs: ['counts'], fn: 'lookup', partition: 'rebalance', async: { timeout: 500 } },
+    {
+      id: 'spread',
+      type: 'asyncMap',
+      inputs: ['counts'],
+      fn: 'lookup',
+      partition: 'rebalance',
+      async: { timeout: 500 },
+    },
     { id: 'out', type: 'sink', inputs: ['spread'], connector: { kind: 'stdout' } },
   ],
 });
@@ -37,7 +44,9 @@ describe('flinkx plan', () => {
     expect(text).toMatch(/^counts +4 +counts \("Count "words""\) +count +keyBy word$/m);
     expect(text).toMatch(/^words->counts +lines +counts +hash\(word\)$/m);
     expect(text).toMatch(/^counts->spread +counts +spread +rebalance$/m);
-    expect(text).toMatch(/^spread +2 +spread +asyncMap +fn lookup, capacity 100, timeout 500 ms, ordered, on timeout fail$/m);
+    expect(text).toMatch(
+      /^spread +2 +spread +asyncMap +fn lookup, capacity 100, timeout 500 ms, ordered, on timeout fail$/m,
+    );
   });
 
   it('prints a Mermaid flowchart with numbered vertices and escaped labels', () => {
@@ -59,7 +68,13 @@ describe('flinkx plan of a join keyed per input', () => {
       nodes: [
         { id: 'orders', type: 'source', connector: { kind: 'generator', count: 10 }, timestamps: { field: 'ts' } },
         { id: 'clicks', type: 'source', connector: { kind: 'generator', count: 10 }, timestamps: { field: 'ts' } },
-        { id: 'wj', type: 'windowJoin', inputs: ['orders', 'clicks'], keyBy: { orders: 'user', clicks: 'uid' }, window: { kind: 'tumbling', size: '1s' } },
+        {
+          id: 'wj',
+          type: 'windowJoin',
+          inputs: ['orders', 'clicks'],
+          keyBy: { orders: 'user', clicks: 'uid' },
+          window: { kind: 'tumbling', size: '1s' },
+        },
         { id: 'out', type: 'sink', inputs: ['wj'], connector: { kind: 'stdout' } },
       ],
     });

@@ -35,14 +35,19 @@ function detail(n: NodeSpec): string {
     n.fn && `fn ${n.fn}`,
     n.keyBy && `keyBy ${keyByText(n.keyBy)}`,
     n.field && `field ${n.field}`,
-    n.async && `capacity ${n.async.capacity}, timeout ${n.async.timeout} ms, ${n.async.ordered ? 'ordered' : 'unordered'}, on timeout ${n.async.onTimeout}`,
+    n.async &&
+      `capacity ${n.async.capacity}, timeout ${n.async.timeout} ms, ${n.async.ordered ? 'ordered' : 'unordered'}, on timeout ${n.async.onTimeout}`,
   ];
   return parts.filter(Boolean).join(', ');
 }
 
 /** A join keyed per input reads `orders.user, clicks.uid`. */
 const keyByText = (keyBy: NonNullable<NodeSpec['keyBy']>) =>
-  typeof keyBy === 'string' ? keyBy : Object.entries(keyBy).map(([input, field]) => `${input}.${field}`).join(', ');
+  typeof keyBy === 'string'
+    ? keyBy
+    : Object.entries(keyBy)
+        .map(([input, field]) => `${input}.${field}`)
+        .join(', ');
 
 const edgeLabel = (e: PlanEdge) => (e.keyBy ? `${e.partitioner}(${e.keyBy})` : e.partitioner);
 
@@ -52,12 +57,24 @@ export function planText(plan: Plan): string {
     '',
   ];
   const rows = plan.vertices.flatMap((v) =>
-    v.operators.map((n, i) => [i === 0 ? v.id : '', i === 0 ? v.parallelism : '', n.name ? `${n.id} ("${n.name}")` : n.id, n.type, detail(n)]),
+    v.operators.map((n, i) => [
+      i === 0 ? v.id : '',
+      i === 0 ? v.parallelism : '',
+      n.name ? `${n.id} ("${n.name}")` : n.id,
+      n.type,
+      detail(n),
+    ]),
   );
   lines.push(table(['vertex', 'parallelism', 'operator', 'type', 'details'], rows));
   lines.push('');
   if (plan.edges.length === 0) lines.push('no edges: every operator is chained into one vertex');
-  else lines.push(table(['edge', 'from', 'to', 'partitioner'], plan.edges.map((e) => [e.id, e.source, e.target, edgeLabel(e)])));
+  else
+    lines.push(
+      table(
+        ['edge', 'from', 'to', 'partitioner'],
+        plan.edges.map((e) => [e.id, e.source, e.target, edgeLabel(e)]),
+      ),
+    );
   return lines.join('\n');
 }
 

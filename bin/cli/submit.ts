@@ -10,7 +10,9 @@ import { rate } from './format';
 
 export class FunctionsBundleError extends FlinkxError {
   constructor(path: string, cause: unknown) {
-    super('FUNCTIONS_BUNDLE_FAILED', `cannot bundle the functions module ${path}: ${(cause as Error).message}`, { cause });
+    super('FUNCTIONS_BUNDLE_FAILED', `cannot bundle the functions module ${path}: ${(cause as Error).message}`, {
+      cause,
+    });
   }
 }
 
@@ -53,7 +55,10 @@ export async function submitJob(client: RestClient, job: LoadedJob, from: FromSa
     job: job.spec,
     functionsCode: job.functionsCode,
     // The JobManager reads the savepoint, so a relative path means the one this command sees.
-    ...(from.fromSavepoint && { savepointPath: resolve(from.fromSavepoint), allowNonRestoredState: from.allowNonRestoredState === true }),
+    ...(from.fromSavepoint && {
+      savepointPath: resolve(from.fromSavepoint),
+      allowNonRestoredState: from.allowNonRestoredState === true,
+    }),
   });
   return jobId;
 }
@@ -76,7 +81,12 @@ export interface WaitOptions {
  * Through a JobManager failover (no JobManager answers, or the new one has not resumed the job
  * yet) it goes on asking each address in turn, for up to `unreachableMs`.
  */
-export async function waitForJob(client: RestClient, jobId: string, out: NodeJS.WriteStream = process.stderr, options: WaitOptions = {}): Promise<JobDetails> {
+export async function waitForJob(
+  client: RestClient,
+  jobId: string,
+  out: NodeJS.WriteStream = process.stderr,
+  options: WaitOptions = {},
+): Promise<JobDetails> {
   const clients = [client, ...(options.others ?? [])];
   const unreachableMs = options.unreachableMs ?? WAIT_UNREACHABLE_MS;
   let next = 0;
@@ -88,7 +98,8 @@ export async function waitForJob(client: RestClient, jobId: string, out: NodeJS.
       job = await clients[next].request<JobDetails>('GET', `/jobs/${jobId}`);
     } catch (err) {
       // A JobManager that took over answers UNKNOWN_JOB until it has resumed the job.
-      const failover = err instanceof JobManagerUnreachableError || (err instanceof UnknownJobError && unreachableSince !== undefined);
+      const failover =
+        err instanceof JobManagerUnreachableError || (err instanceof UnknownJobError && unreachableSince !== undefined);
       if (!failover) throw err;
       if (unreachableSince === undefined) {
         unreachableSince = Date.now();

@@ -33,12 +33,17 @@ test('without a tsconfig.json beside or above the module, nothing is checked', (
 });
 
 test("a tsconfig.json above that includes other files still checks the module, and its error is at the module's line and column", () => {
-  const job = project({ compilerOptions: { strict: true, module: 'preserve', moduleResolution: 'bundler', skipLibCheck: true }, include: ['src'] });
+  const job = project({
+    compilerOptions: { strict: true, module: 'preserve', moduleResolution: 'bundler', skipLibCheck: true },
+    include: ['src'],
+  });
   expect(findTsconfig(job)).toBe(join(job, '..', '..', 'tsconfig.json'));
   expect(() => typecheckJobModule(job, warn)).toThrow(
     expect.objectContaining({
       code: 'TYPECHECK_FAILED',
-      message: expect.stringMatching(/^job module .*\n\/.*\/sub\/job\.ts:4:65 error TS2769: No overload matches this call\.[\s\S]*'"acountId"' is not assignable to parameter of type 'keyof Payment'/),
+      message: expect.stringMatching(
+        /^job module .*\n\/.*\/sub\/job\.ts:4:65 error TS2769: No overload matches this call\.[\s\S]*'"acountId"' is not assignable to parameter of type 'keyof Payment'/,
+      ),
     }),
   );
   expect(warnings).toEqual([]);
@@ -47,7 +52,11 @@ test("a tsconfig.json above that includes other files still checks the module, a
 test('with no TypeScript compiler to be found, a warning and no check', () => {
   const job = project({ compilerOptions: { strict: true } });
   expect(() => typecheckJobModule(job, warn, () => undefined)).not.toThrow();
-  expect(warnings).toEqual([expect.stringMatching(/tsconfig\.json applies to .*job\.ts, but no TypeScript compiler is installed there or with flinkx: running it without a type check/)]);
+  expect(warnings).toEqual([
+    expect.stringMatching(
+      /tsconfig\.json applies to .*job\.ts, but no TypeScript compiler is installed there or with flinkx: running it without a type check/,
+    ),
+  ]);
 });
 
 test('a JavaScript module is checked only with checkJs, as tsc -p would', () => {

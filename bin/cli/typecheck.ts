@@ -70,10 +70,16 @@ export function typecheckJobModule(modulePath: string, warn: (message: string) =
   if (!tsconfig) return;
   const ts = load(path);
   if (!ts) {
-    warn(`${tsconfig} applies to ${path}, but no TypeScript compiler is installed there or with flinkx: running it without a type check (npm i -D typescript)`);
+    warn(
+      `${tsconfig} applies to ${path}, but no TypeScript compiler is installed there or with flinkx: running it without a type check (npm i -D typescript)`,
+    );
     return;
   }
-  const config = ts.getParsedCommandLineOfConfigFile(tsconfig, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
+  const config = ts.getParsedCommandLineOfConfigFile(
+    tsconfig,
+    {},
+    { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined },
+  );
   if (!config) throw new TypecheckError(path, tsconfig, [`cannot read ${tsconfig}`]);
   // tsc -p checks JavaScript only with checkJs (and without allowJs would refuse the file).
   if (!/\.[cm]?ts$/.test(path) && !config.options.checkJs) return;
@@ -83,7 +89,13 @@ export function typecheckJobModule(modulePath: string, warn: (message: string) =
   const roots = [path, ...config.fileNames.filter((f) => /\.d\.[cm]?ts$/.test(f))];
   const program = ts.createProgram(roots, options);
   const errors = [...config.errors, ...ts.getPreEmitDiagnostics(program)].filter(
-    (d) => d.category === ts.DiagnosticCategory.Error && d.code !== NO_INPUTS && !d.file?.fileName.startsWith(FLINKX_FILES),
+    (d) =>
+      d.category === ts.DiagnosticCategory.Error && d.code !== NO_INPUTS && !d.file?.fileName.startsWith(FLINKX_FILES),
   );
-  if (errors.length > 0) throw new TypecheckError(path, tsconfig, errors.map((d) => formatDiagnostic(ts, d)));
+  if (errors.length > 0)
+    throw new TypecheckError(
+      path,
+      tsconfig,
+      errors.map((d) => formatDiagnostic(ts, d)),
+    );
 }

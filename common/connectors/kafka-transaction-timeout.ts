@@ -29,7 +29,10 @@ export function requiredTransactionTimeout(job: Job): number {
  * deploy and restore), at least the producer's default, at most the broker's default maximum.
  */
 export function derivedTransactionTimeout(job: Job): number {
-  return Math.min(BROKER_MAX_TRANSACTION_TIMEOUT_MS, Math.max(MIN_DERIVED_TRANSACTION_TIMEOUT_MS, 2 * requiredTransactionTimeout(job)));
+  return Math.min(
+    BROKER_MAX_TRANSACTION_TIMEOUT_MS,
+    Math.max(MIN_DERIVED_TRANSACTION_TIMEOUT_MS, 2 * requiredTransactionTimeout(job)),
+  );
 }
 
 const exactlyOnce = (job: Job) => job.checkpointing?.mode === 'exactly-once';

@@ -41,9 +41,13 @@ type KafkaSinkOptions = Without<Options<'kafka'>, 'format' | 'startFrom' | 'boun
 
 export const KafkaSource = {
   /** Each message value as UTF-8 text. */
-  strings: (options: KafkaSourceOptions): Source<string> => ({ connector: { kind: 'kafka', ...options, format: 'string' } }),
+  strings: (options: KafkaSourceOptions): Source<string> => ({
+    connector: { kind: 'kafka', ...options, format: 'string' },
+  }),
   /** Each message value parsed as JSON; T is what the producer wrote, which nothing can check here. */
-  json: <T = unknown>(options: KafkaSourceOptions): Source<T> => ({ connector: { kind: 'kafka', ...options, format: 'json' } }),
+  json: <T = unknown>(options: KafkaSourceOptions): Source<T> => ({
+    connector: { kind: 'kafka', ...options, format: 'json' },
+  }),
 };
 
 export const FileSink = {
@@ -57,7 +61,9 @@ export const KafkaSink = {
     connector: { kind: 'kafka', ...options, format: 'json' },
   }),
   /** String records as they are. */
-  strings: (options: KafkaSinkOptions): Sink<string> => ({ connector: { kind: 'kafka', ...options, format: 'string' } }),
+  strings: (options: KafkaSinkOptions): Sink<string> => ({
+    connector: { kind: 'kafka', ...options, format: 'string' },
+  }),
 };
 
 export const PrintSink = {

@@ -21,12 +21,22 @@ import type { Sink } from './connectors';
 import { besideFields, bound, inEnvelope, KEY_FIELD, selectedKey, type KeyCarrier, type Keyed } from './key-carriers';
 import type { KeyedProcessFunction } from './process';
 import type { WatermarkStrategy, WindowAssigner } from './time';
-import type { AggregateKind, AnyFunction, AsyncOptions, Duration, NodeType, Partition, Transformation } from './transformation';
+import type {
+  AggregateKind,
+  AnyFunction,
+  AsyncOptions,
+  Duration,
+  NodeType,
+  Partition,
+  Transformation,
+} from './transformation';
 
 /** Names of T's fields, for `keyBy`. */
 export type KeyField<T> = T extends object ? Extract<keyof T, string> : never;
 /** Names of T's numeric fields, for `sum` / `min` / `max`. */
-export type NumberField<T> = T extends object ? { [F in keyof T]-?: T[F] extends number ? F : never }[keyof T] & string : never;
+export type NumberField<T> = T extends object
+  ? { [F in keyof T]-?: T[F] extends number ? F : never }[keyof T] & string
+  : never;
 export type KeySelector<T, K> = (value: T) => K;
 
 export interface Collector<O> {
@@ -51,7 +61,14 @@ export class DataStream<T> {
   ) {}
 
   private operator<O>(type: NodeType, fn: AnyFunction, async?: AsyncOptions): SingleOutputStreamOperator<O> {
-    const t = this.graph.add({ type, inputs: [this.transformation], inputTag: this.tag, fn, partition: this.partition, async });
+    const t = this.graph.add({
+      type,
+      inputs: [this.transformation],
+      inputTag: this.tag,
+      fn,
+      partition: this.partition,
+      async,
+    });
     return new SingleOutputStreamOperator<O>(this.graph, t, t);
   }
 
@@ -114,7 +131,13 @@ export class DataStream<T> {
   }
 
   sinkTo(sink: Sink<T>): DataStreamSink<T> {
-    const t = this.graph.add({ type: 'sink', inputs: [this.transformation], inputTag: this.tag, connector: sink.connector, partition: this.partition });
+    const t = this.graph.add({
+      type: 'sink',
+      inputs: [this.transformation],
+      inputTag: this.tag,
+      connector: sink.connector,
+      partition: this.partition,
+    });
     return new DataStreamSink<T>(t);
   }
 
@@ -160,7 +183,9 @@ export class SingleOutputStreamOperator<T> extends DataStream<T> {
   assignTimestampsAndWatermarks(strategy: WatermarkStrategy<T>): this {
     const { maxOutOfOrderness, idleTimeout } = strategy;
     this.transformation.timestamps = {
-      ...('from' in strategy ? { from: strategy.from } : { field: strategy.field, ...(strategy.unit && { unit: strategy.unit }) }),
+      ...('from' in strategy
+        ? { from: strategy.from }
+        : { field: strategy.field, ...(strategy.unit && { unit: strategy.unit }) }),
       ...(maxOutOfOrderness !== undefined && { maxOutOfOrderness }),
       ...(idleTimeout !== undefined && { idleTimeout }),
     };
@@ -229,10 +254,16 @@ export class KeyedStream<T, K, KF extends string> {
     const selector = this.key;
     const inputs: Transformation[] = [];
     const keyed: Transformation = { type: node.type, inputs, keyBy: KEY_FIELD, ...node.extra };
-    inputs.push(this.graph.add({
-      type: 'map', inputs: [input], inputTag: tag, parallelismFrom: input, helperOf: { main: keyed, role: 'key' },
-      fn: (r: T) => node.carrier.wrap(r, selectedKey(selector, r)),
-    }));
+    inputs.push(
+      this.graph.add({
+        type: 'map',
+        inputs: [input],
+        inputTag: tag,
+        parallelismFrom: input,
+        helperOf: { main: keyed, role: 'key' },
+        fn: (r: T) => node.carrier.wrap(r, selectedKey(selector, r)),
+      }),
+    );
     this.graph.add(keyed);
     if (node.unkey === null) return result(keyed, keyed);
     return result(keyed, helper(keyed, 'unkey', node.unkey ?? node.carrier.unwrap));
@@ -258,14 +289,18 @@ export class KeyedStream<T, K, KF extends string> {
   /** `{<key field>: key, count}` per record, or `{key, count}` for a key selector. */
   count(): SingleOutputStreamOperator<{ [P in KF]: K } & { count: number }> {
     return this.keyed({
-      type: 'count', extra: {},
+      type: 'count',
+      extra: {},
       carrier: { wrap: (_, key) => ({ [KEY_FIELD]: key }), unwrap: ({ [KEY_FIELD]: key, count }) => ({ key, count }) },
     });
   }
 
   reduce(fn: (accumulated: T, value: T) => T): SingleOutputStreamOperator<T> {
     if (typeof this.key === 'string') return this.keyed({ type: 'reduce', extra: { fn }, carrier: besideFields });
-    const enveloped = (a: Keyed, b: Keyed): Keyed => ({ [KEY_FIELD]: a[KEY_FIELD], value: fn(a.value as T, b.value as T) });
+    const enveloped = (a: Keyed, b: Keyed): Keyed => ({
+      [KEY_FIELD]: a[KEY_FIELD],
+      value: fn(a.value as T, b.value as T),
+    });
     return this.keyed({ type: 'reduce', extra: { fn: enveloped }, carrier: inEnvelope });
   }
 
@@ -285,7 +320,10 @@ export class KeyedStream<T, K, KF extends string> {
       return this.keyed({ type: 'process', extra: { fn: bound(code) }, carrier: besideFields });
     }
     // The record comes in an envelope with its key; `fn` sees the record.
-    const unwrapped = { ...bound(code), processElement: (e: Keyed, ctx: unknown) => code.processElement((e as { value: T }).value, ctx as never) };
+    const unwrapped = {
+      ...bound(code),
+      processElement: (e: Keyed, ctx: unknown) => code.processElement((e as { value: T }).value, ctx as never),
+    };
     return this.keyed({ type: 'process', extra: { fn: unwrapped }, carrier: inEnvelope, unkey: null });
   }
 }
@@ -293,7 +331,10 @@ export class KeyedStream<T, K, KF extends string> {
 /** The runtime's side output of records too late for every window they belong to. */
 export type LateOutput = typeof LATE_OUTPUT;
 
-export type WindowResult<KF extends string, K, A extends string, V> = { [P in KF]: K } & { windowStart: number; windowEnd: number } & { [P in A]: V };
+export type WindowResult<KF extends string, K, A extends string, V> = { [P in KF]: K } & {
+  windowStart: number;
+  windowEnd: number;
+} & { [P in A]: V };
 
 /** Flink's AggregateFunction; the accumulator is kept in checkpoints, so it must be plain data. */
 export interface AggregateFunction<T, ACC, R> {
@@ -323,25 +364,53 @@ export class WindowedStream<T, K, KF extends string> {
     return this;
   }
 
-  private node<R>(aggregate: AggregateKind, extra: Partial<Transformation>, carrier: KeyCarrier, result?: (value: unknown) => unknown, rename?: boolean): WindowOperator<R, T> {
+  private node<R>(
+    aggregate: AggregateKind,
+    extra: Partial<Transformation>,
+    carrier: KeyCarrier,
+    result?: (value: unknown) => unknown,
+    rename?: boolean,
+  ): WindowOperator<R, T> {
     const { window, time } = this.assigner;
     const settings: Partial<Transformation> = {
-      window, aggregate, ...(time === 'processing' && { time }), ...(this.lateness !== undefined && { allowedLateness: this.lateness }), ...extra,
+      window,
+      aggregate,
+      ...(time === 'processing' && { time }),
+      ...(this.lateness !== undefined && { allowedLateness: this.lateness }),
+      ...extra,
     };
     const keyField = typeof this.keyed.key === 'string' ? this.keyed.key : KEY_FIELD;
     // A custom aggregate's result field is its fn's name, the node id: the API calls it `result`.
     const field = rename ? undefined : aggregate;
     const tidy = ({ [keyField]: key, windowStart, windowEnd, ...rest }: Keyed): Keyed => {
       const value = field ? rest[field] : Object.values(rest)[0];
-      return { [keyField === KEY_FIELD ? 'key' : keyField]: key, windowStart, windowEnd, [field ?? 'result']: result ? result(value) : value };
+      return {
+        [keyField === KEY_FIELD ? 'key' : keyField]: key,
+        windowStart,
+        windowEnd,
+        [field ?? 'result']: result ? result(value) : value,
+      };
     };
     const selector = typeof this.keyed.key !== 'string';
-    const { main, out } = this.keyed.keyedNode({ type: 'window', extra: settings, carrier, unkey: tidy, ...(rename && { output: tidy }) });
+    const { main, out } = this.keyed.keyedNode({
+      type: 'window',
+      extra: settings,
+      carrier,
+      unkey: tidy,
+      ...(rename && { output: tidy }),
+    });
     const graph = this.keyed.graph;
     const getSideOutput = (tag: LateOutput): DataStream<T> => {
       if (!selector) return new DataStream<T>(graph, main, undefined, tag);
       // A key selector's late records are wrapped like the window's input: unwrap them.
-      const t = graph.add({ type: 'map', inputs: [main], inputTag: tag, parallelismFrom: main, helperOf: { main, role: tag }, fn: carrier.unwrap });
+      const t = graph.add({
+        type: 'map',
+        inputs: [main],
+        inputTag: tag,
+        parallelismFrom: main,
+        helperOf: { main, role: tag },
+        fn: carrier.unwrap,
+      });
       return new DataStream<T>(graph, t);
     };
     return Object.assign(new SingleOutputStreamOperator<R>(graph, out, main), { getSideOutput });
@@ -371,7 +440,10 @@ export class WindowedStream<T, K, KF extends string> {
   /** The window's records combined pairwise: `{..., reduce}`. */
   reduce(fn: (accumulated: T, value: T) => T): WindowOperator<WindowResult<KF, K, 'reduce', T>, T> {
     if (typeof this.keyed.key === 'string') return this.node('reduce', { fn }, besideFields);
-    const enveloped = (a: Keyed, b: Keyed): Keyed => ({ [KEY_FIELD]: a[KEY_FIELD], value: fn(a.value as T, b.value as T) });
+    const enveloped = (a: Keyed, b: Keyed): Keyed => ({
+      [KEY_FIELD]: a[KEY_FIELD],
+      value: fn(a.value as T, b.value as T),
+    });
     return this.node('reduce', { fn: enveloped }, inEnvelope, (e) => (e as Keyed).value);
   }
 

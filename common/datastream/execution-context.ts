@@ -18,7 +18,9 @@ type Global = typeof globalThis & { [HANDLER]?: Handler };
 export function handOver(job: BuiltJob): void {
   const handler = (globalThis as Global)[HANDLER];
   if (!handler) {
-    throw new Error(`job "${job.spec.name}" is a flinkx job module: run it with \`flinkx run <file>\` or \`flinkx submit <file>\``);
+    throw new Error(
+      `job "${job.spec.name}" is a flinkx job module: run it with \`flinkx run <file>\` or \`flinkx submit <file>\``,
+    );
   }
   handler(job);
 }
@@ -32,7 +34,10 @@ export function captureJob(evaluate: () => void): BuiltJob | undefined {
   const previous = g[HANDLER];
   let captured: BuiltJob | undefined;
   g[HANDLER] = (job) => {
-    if (captured) throw new Error(`execute() was called twice ("${captured.spec.name}", then "${job.spec.name}"); a job module defines one job`);
+    if (captured)
+      throw new Error(
+        `execute() was called twice ("${captured.spec.name}", then "${job.spec.name}"); a job module defines one job`,
+      );
     captured = job;
   };
   try {

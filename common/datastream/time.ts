@@ -6,7 +6,9 @@
 import type { Duration, WindowInput } from './transformation';
 
 /** Fields of T that can hold an event time: epoch numbers, or ISO-8601 strings with `unit: 'iso'`. */
-export type TimeField<T> = T extends object ? { [F in keyof T]-?: T[F] extends number | string ? F : never }[keyof T] & string : never;
+export type TimeField<T> = T extends object
+  ? { [F in keyof T]-?: T[F] extends number | string ? F : never }[keyof T] & string
+  : never;
 
 /**
  * Flink's `WatermarkStrategy.forBoundedOutOfOrderness(...).withTimestampAssigner(...)`: the record

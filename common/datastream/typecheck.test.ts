@@ -26,7 +26,9 @@ function readmeWordCount(): string {
 /** The README's windowed job: the first ts block of its section on event time. */
 function readmeWindowed(): string {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  return /```ts\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('### Event time, windows and process functions in the API')))![1];
+  return /```ts\n([\s\S]*?)```/.exec(
+    readme.slice(readme.indexOf('### Event time, windows and process functions in the API')),
+  )![1];
 }
 
 /** A windowed sum whose result record is read by its typed fields. */
@@ -82,8 +84,14 @@ function typecheckAll(cases: Record<string, string>): Map<string, { status: numb
   // The tsconfig.json each case had as a file, read the way tsc -p reads it.
   const config = {
     compilerOptions: {
-      strict: true, noEmit: true, target: 'ES2022', module: 'preserve', moduleResolution: 'bundler', skipLibCheck: true,
-      types: ['node'], typeRoots: [join(ROOT, 'node_modules', '@types')],
+      strict: true,
+      noEmit: true,
+      target: 'ES2022',
+      module: 'preserve',
+      moduleResolution: 'bundler',
+      skipLibCheck: true,
+      types: ['node'],
+      typeRoots: [join(ROOT, 'node_modules', '@types')],
       paths: { flinkx: [join(ROOT, 'common', 'datastream', 'index.ts')] },
     },
     files: [...dirs.values()].map((d) => join(d, 'job.ts')),
@@ -91,7 +99,10 @@ function typecheckAll(cases: Record<string, string>): Map<string, { status: numb
   const parsed = ts.parseJsonConfigFileContent(config, ts.sys, base);
   expect(parsed.errors).toEqual([]);
   const program = ts.createProgram(parsed.fileNames, parsed.options);
-  const diagnosticsOf = (sf?: ts.SourceFile) => [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)];
+  const diagnosticsOf = (sf?: ts.SourceFile) => [
+    ...program.getSyntacticDiagnostics(sf),
+    ...program.getSemanticDiagnostics(sf),
+  ];
   const global = [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()];
   const inCase = new Map<string, ts.Diagnostic[]>([...dirs.keys()].map((n) => [n, []]));
   const shared: ts.Diagnostic[] = [];
@@ -103,8 +114,14 @@ function typecheckAll(cases: Record<string, string>): Map<string, { status: numb
   }
   const results = new Map<string, { status: number; output: string }>();
   for (const [name, dir] of dirs) {
-    const diags = [...global, ...shared, ...inCase.get(name)!].filter((d) => d.category === ts.DiagnosticCategory.Error);
-    const host: ts.FormatDiagnosticsHost = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => dir, getNewLine: () => '\n' };
+    const diags = [...global, ...shared, ...inCase.get(name)!].filter(
+      (d) => d.category === ts.DiagnosticCategory.Error,
+    );
+    const host: ts.FormatDiagnosticsHost = {
+      getCanonicalFileName: (f) => f,
+      getCurrentDirectory: () => dir,
+      getNewLine: () => '\n',
+    };
     results.set(name, { status: diags.length === 0 ? 0 : 2, output: ts.formatDiagnostics(diags, host) });
   }
   return results;
@@ -146,7 +163,9 @@ test('a window sum over a misspelled field, or reading a field the result lacks,
   expect(typecheck('windowed')).toEqual({ status: 0, output: '' });
   const misspelled = typecheck('windowedMisspelled');
   expect(misspelled.status).not.toBe(0);
-  expect(misspelled.output).toMatch(/Argument of type '"amonut"' is not assignable to parameter of type '"amount" \| "ts"'/);
+  expect(misspelled.output).toMatch(
+    /Argument of type '"amonut"' is not assignable to parameter of type '"amount" \| "ts"'/,
+  );
   const wrongResult = typecheck('windowedWrongResult');
   expect(wrongResult.output).toMatch(/Property 'count' does not exist on type/);
   const wrongTime = typecheck('windowedWrongTime');

@@ -41,20 +41,70 @@ describe('parseJobSpec: graph checks', () => {
   const cases: Array<[string, (job: Json) => void, string, string | RegExp]> = [
     ['duplicate id', (j) => (j.nodes[3].id = 'words'), 'nodes[3].id', 'duplicate id "words" (also nodes[1])'],
     ['duplicate uid', (j) => (j.nodes[3].uid = 'words'), 'nodes[3].uid', 'duplicate uid "words" (also nodes[1])'],
-    ['unknown input', (j) => (j.nodes[1].inputs = ['lnes']), 'nodes[1].inputs[0]', 'unknown node "lnes" (did you mean "lines"?)'],
-    ['input listed twice', (j) => (j.nodes[2].inputs = ['words', 'words']), 'nodes[2].inputs[1]', '"words" is already an input'],
+    [
+      'unknown input',
+      (j) => (j.nodes[1].inputs = ['lnes']),
+      'nodes[1].inputs[0]',
+      'unknown node "lnes" (did you mean "lines"?)',
+    ],
+    [
+      'input listed twice',
+      (j) => (j.nodes[2].inputs = ['words', 'words']),
+      'nodes[2].inputs[1]',
+      '"words" is already an input',
+    ],
     ['source with inputs', (j) => (j.nodes[0].inputs = ['out']), 'nodes[0].inputs', 'a source has no inputs'],
-    ['source without connector', (j) => delete j.nodes[0].connector, 'nodes[0].connector', 'required for type "source"'],
-    ['stdout source', (j) => (j.nodes[0].connector = { kind: 'stdout' }), 'nodes[0].connector.kind', '"stdout" can only be a sink'],
-    ['generator sink', (j) => (j.nodes[3].connector = { kind: 'generator' }), 'nodes[3].connector.kind', '"generator" can only be a source'],
+    [
+      'source without connector',
+      (j) => delete j.nodes[0].connector,
+      'nodes[0].connector',
+      'required for type "source"',
+    ],
+    [
+      'stdout source',
+      (j) => (j.nodes[0].connector = { kind: 'stdout' }),
+      'nodes[0].connector.kind',
+      '"stdout" can only be a sink',
+    ],
+    [
+      'generator sink',
+      (j) => (j.nodes[3].connector = { kind: 'generator' }),
+      'nodes[3].connector.kind',
+      '"generator" can only be a source',
+    ],
     ['sink without connector', (j) => delete j.nodes[3].connector, 'nodes[3].connector', 'required for type "sink"'],
     ['sink without inputs', (j) => (j.nodes[3].inputs = []), 'nodes[3].inputs', 'type "sink" needs at least one input'],
-    ['operator without inputs', (j) => (j.nodes[1].inputs = []), 'nodes[1].inputs', 'type "flatMap" needs at least one input'],
-    ['connector on an operator', (j) => (j.nodes[1].connector = { kind: 'stdout' }), 'nodes[1].connector', /not allowed for type "flatMap"/],
-    ['keyBy on a non-keyed node', (j) => (j.nodes[1].keyBy = 'word'), 'nodes[1].keyBy', /not allowed for type "flatMap"/],
-    ['partition on a keyed node', (j) => (j.nodes[2].partition = 'rebalance'), 'nodes[2].partition', /not allowed for keyed type "sum"/],
+    [
+      'operator without inputs',
+      (j) => (j.nodes[1].inputs = []),
+      'nodes[1].inputs',
+      'type "flatMap" needs at least one input',
+    ],
+    [
+      'connector on an operator',
+      (j) => (j.nodes[1].connector = { kind: 'stdout' }),
+      'nodes[1].connector',
+      /not allowed for type "flatMap"/,
+    ],
+    [
+      'keyBy on a non-keyed node',
+      (j) => (j.nodes[1].keyBy = 'word'),
+      'nodes[1].keyBy',
+      /not allowed for type "flatMap"/,
+    ],
+    [
+      'partition on a keyed node',
+      (j) => (j.nodes[2].partition = 'rebalance'),
+      'nodes[2].partition',
+      /not allowed for keyed type "sum"/,
+    ],
     ['partition on a source', (j) => (j.nodes[0].partition = 'broadcast'), 'nodes[0].partition', /no inputs/],
-    ['node parallelism over max', (j) => (j.nodes[1].parallelism = 200), 'nodes[1].parallelism', '200 exceeds maxParallelism 128'],
+    [
+      'node parallelism over max',
+      (j) => (j.nodes[1].parallelism = 200),
+      'nodes[1].parallelism',
+      '200 exceeds maxParallelism 128',
+    ],
     ['job parallelism over max', (j) => (j.maxParallelism = 2), 'parallelism', '4 exceeds maxParallelism 2'],
     ['no sink', (j) => j.nodes.pop(), 'nodes', /no sink/],
     [
@@ -71,8 +121,18 @@ describe('parseJobSpec: graph checks', () => {
   });
 
   it.each([
-    ['map', 'fn'], ['flatMap', 'fn'], ['filter', 'fn'], ['reduce', 'fn'], ['sum', 'field'], ['min', 'field'], ['max', 'field'],
-    ['sum', 'keyBy'], ['count', 'keyBy'], ['min', 'keyBy'], ['max', 'keyBy'], ['reduce', 'keyBy'],
+    ['map', 'fn'],
+    ['flatMap', 'fn'],
+    ['filter', 'fn'],
+    ['reduce', 'fn'],
+    ['sum', 'field'],
+    ['min', 'field'],
+    ['max', 'field'],
+    ['sum', 'keyBy'],
+    ['count', 'keyBy'],
+    ['min', 'keyBy'],
+    ['max', 'keyBy'],
+    ['reduce', 'keyBy'],
   ])('type "%s" needs %s', (type, field) => {
     const job = wordcount();
     job.nodes[2] = { id: 'counts', type, inputs: ['words'], fn: 'f', field: 'n', keyBy: 'word' };
@@ -111,7 +171,11 @@ describe('parseJobSpec: graph checks', () => {
       error = err as JobFileError;
     }
     expect(error?.code).toBe('INVALID_JOB_FILE');
-    expect(error?.problems.map((p) => p.path)).toEqual(['nodes[1].inputs[0]', 'nodes[2].keyBy', 'nodes[3].parallelism']);
+    expect(error?.problems.map((p) => p.path)).toEqual([
+      'nodes[1].inputs[0]',
+      'nodes[2].keyBy',
+      'nodes[3].parallelism',
+    ]);
     expect(error?.message).toContain('jobs/wc.json');
     expect(error?.message).toContain('nodes[2].keyBy: required for type "sum"');
   });
@@ -121,7 +185,9 @@ describe('keyByProblems: a keyBy field that records of a known shape lack', () =
   /** The problem of the valid job `input` at `path`, the only one. */
   const expectKeyProblem = (input: Json, path: string, message: string | RegExp) => {
     const problems = keyByProblems(parseJobSpec(input));
-    expect(problems).toEqual([{ path, message: typeof message === 'string' ? message : expect.stringMatching(message) }]);
+    expect(problems).toEqual([
+      { path, message: typeof message === 'string' ? message : expect.stringMatching(message) },
+    ]);
   };
   const fine = (input: Json) => expect(keyByProblems(parseJobSpec(input))).toEqual([]);
   /** source → (filter) → `keyed`, keyed by `keyBy`. */
@@ -138,14 +204,27 @@ describe('keyByProblems: a keyBy field that records of a known shape lack', () =
 
   it('records of a source of lines are strings; such a graph is still valid (parseJobSpec takes it)', () => {
     expect(() => parseJobSpec(job({ kind: 'file', path: 'x' }, { type: 'count', keyBy: 'word' }))).not.toThrow();
-    const lines = /^the records of "in" \(a file source\) are strings, which have no field "word": make them objects first/;
+    const lines =
+      /^the records of "in" \(a file source\) are strings, which have no field "word": make them objects first/;
     expectKeyProblem(job({ kind: 'file', path: 'x' }, { type: 'count', keyBy: 'word' }), 'nodes[1].keyBy', lines);
-    expectKeyProblem(job({ kind: 'generator' }, { type: 'count', keyBy: 'word' }), 'nodes[1].keyBy', /\(a text generator\) are strings/);
-    expectKeyProblem(job({ kind: 'kafka', brokers: ['b:9092'], topic: 't' }, { type: 'count', keyBy: 'word' }), 'nodes[1].keyBy', /Kafka source of format "string"/);
+    expectKeyProblem(
+      job({ kind: 'generator' }, { type: 'count', keyBy: 'word' }),
+      'nodes[1].keyBy',
+      /\(a text generator\) are strings/,
+    );
+    expectKeyProblem(
+      job({ kind: 'kafka', brokers: ['b:9092'], topic: 't' }, { type: 'count', keyBy: 'word' }),
+      'nodes[1].keyBy',
+      /Kafka source of format "string"/,
+    );
   });
 
   it('the sequence generator, through a filter, has only "seq"', () => {
-    expectKeyProblem(job(sequence, { type: 'count', keyBy: 'sq' }, true), 'nodes[2].keyBy', 'the records of "f" have the fields "seq", not "sq" (did you mean "seq"?)');
+    expectKeyProblem(
+      job(sequence, { type: 'count', keyBy: 'sq' }, true),
+      'nodes[2].keyBy',
+      'the records of "f" have the fields "seq", not "sq" (did you mean "seq"?)',
+    );
     fine(job(sequence, { type: 'count', keyBy: 'seq' }, true));
   });
 
@@ -154,12 +233,23 @@ describe('keyByProblems: a keyBy field that records of a known shape lack', () =
       name: 'k',
       nodes: [
         { id: 'in', type: 'source', connector: sequence, timestamps: { field: 'seq' } },
-        { id: 'c', type: 'window', inputs: ['in'], keyBy: 'seq', window: { kind: 'tumbling', size: 10 }, aggregate: 'count' },
+        {
+          id: 'c',
+          type: 'window',
+          inputs: ['in'],
+          keyBy: 'seq',
+          window: { kind: 'tumbling', size: 10 },
+          aggregate: 'count',
+        },
         { id: 'k', inputs: ['c'], ...second },
         { id: 'out', type: 'sink', inputs: ['k'], connector: { kind: 'stdout' } },
       ],
     });
-    expectKeyProblem(chained({ type: 'count', keyBy: 'cout' }), 'nodes[2].keyBy', 'the records of "c" have the fields "seq", "windowStart", "windowEnd", "count", not "cout" (did you mean "count"?)');
+    expectKeyProblem(
+      chained({ type: 'count', keyBy: 'cout' }),
+      'nodes[2].keyBy',
+      'the records of "c" have the fields "seq", "windowStart", "windowEnd", "count", not "cout" (did you mean "count"?)',
+    );
     for (const keyBy of ['seq', 'windowStart', 'count']) fine(chained({ type: 'count', keyBy }));
   });
 
@@ -170,7 +260,13 @@ describe('keyByProblems: a keyBy field that records of a known shape lack', () =
         { id: 'a', type: 'source', connector: sequence, timestamps: { field: 'seq' } },
         { id: 'b', type: 'source', connector: sequence, timestamps: { field: 'seq' } },
         { id: 'm', type: 'map', inputs: ['b'], fn: 'f' },
-        { id: 'j', type: 'windowJoin', inputs: ['a', 'm'], keyBy: { a: 'id', m: 'id' }, window: { kind: 'tumbling', size: 10 } },
+        {
+          id: 'j',
+          type: 'windowJoin',
+          inputs: ['a', 'm'],
+          keyBy: { a: 'id', m: 'id' },
+          window: { kind: 'tumbling', size: 10 },
+        },
         { id: 'out', type: 'sink', inputs: ['j'], connector: { kind: 'stdout' } },
       ],
     };

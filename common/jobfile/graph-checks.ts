@@ -10,7 +10,17 @@ import { transactionTimeoutProblems } from '../connectors/kafka-transaction-time
 
 const SOURCE_ONLY: ReadonlySet<Connector['kind']> = new Set(['generator', 'nexmark']);
 const SINK_ONLY: ReadonlySet<Connector['kind']> = new Set(['stdout', 'discard']);
-const KEYED: ReadonlySet<NodeType> = new Set(['sum', 'count', 'min', 'max', 'reduce', 'window', 'process', 'windowJoin', 'intervalJoin']);
+const KEYED: ReadonlySet<NodeType> = new Set([
+  'sum',
+  'count',
+  'min',
+  'max',
+  'reduce',
+  'window',
+  'process',
+  'windowJoin',
+  'intervalJoin',
+]);
 const NEEDS_FN: ReadonlySet<NodeType> = new Set(['map', 'flatMap', 'filter', 'asyncMap', 'reduce', 'process']);
 const NEEDS_FIELD: ReadonlySet<NodeType> = new Set(['sum', 'min', 'max']);
 
@@ -66,7 +76,8 @@ export function graphProblems(job: JobSpec): Problem[] {
       if (n.inputs.length === 0) add(at('inputs'), `type "${n.type}" needs at least one input`);
       if (n.type === 'sink') {
         if (!n.connector) add(at('connector'), 'required for type "sink"');
-        else if (SOURCE_ONLY.has(n.connector.kind)) add(at('connector.kind'), `"${n.connector.kind}" can only be a source`);
+        else if (SOURCE_ONLY.has(n.connector.kind))
+          add(at('connector.kind'), `"${n.connector.kind}" can only be a source`);
       } else if (n.connector) {
         add(at('connector'), `not allowed for type "${n.type}" (only sources and sinks have connectors)`);
       }
@@ -74,11 +85,13 @@ export function graphProblems(job: JobSpec): Problem[] {
 
     if (NEEDS_FN.has(n.type) && !n.fn) add(at('fn'), `required for type "${n.type}"`);
     if (NEEDS_FIELD.has(n.type) && !n.field) add(at('field'), `required for type "${n.type}"`);
-    if (n.type === 'asyncMap' && !n.async) add(at('async'), 'required for type "asyncMap" (at least {"timeout": <ms>})');
+    if (n.type === 'asyncMap' && !n.async)
+      add(at('async'), 'required for type "asyncMap" (at least {"timeout": <ms>})');
     if (n.type !== 'asyncMap' && n.async) add(at('async'), `not allowed for type "${n.type}" (only asyncMap)`);
     problems.push(...timeProblems(job, i, index));
     if (keyed && !n.keyBy) add(at('keyBy'), `required for type "${n.type}"`);
-    if (!keyed && n.keyBy) add(at('keyBy'), `not allowed for type "${n.type}" (only ${[...KEYED].join('/')} are keyed)`);
+    if (!keyed && n.keyBy)
+      add(at('keyBy'), `not allowed for type "${n.type}" (only ${[...KEYED].join('/')} are keyed)`);
 
     if (n.parallelism !== undefined && n.parallelism > job.maxParallelism) {
       add(at('parallelism'), `${n.parallelism} exceeds maxParallelism ${job.maxParallelism}`);
@@ -91,7 +104,10 @@ export function graphProblems(job: JobSpec): Problem[] {
         if (from === undefined) continue;
         const [mine, theirs] = [parallelismOf(n), parallelismOf(job.nodes[from])];
         if (mine !== theirs) {
-          add(at('partition'), `"forward" needs the parallelism of input "${input}" (${theirs}), this node has ${mine}`);
+          add(
+            at('partition'),
+            `"forward" needs the parallelism of input "${input}" (${theirs}), this node has ${mine}`,
+          );
         }
       }
     }
@@ -153,7 +169,10 @@ export function keyByProblems(job: JobSpec): Problem[] {
         problems.push({ path, message: `${message}: make them objects first (e.g. a map with fn "parseJson")` });
       } else if (shape && !shape.fields.includes(field)) {
         const fields = shape.fields.map((f) => `"${f}"`).join(', ');
-        problems.push({ path, message: `the records of "${node}" have the fields ${fields}, not "${field}"${hint(field, shape.fields)}` });
+        problems.push({
+          path,
+          message: `the records of "${node}" have the fields ${fields}, not "${field}"${hint(field, shape.fields)}`,
+        });
       }
     }
   });

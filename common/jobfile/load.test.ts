@@ -30,7 +30,10 @@ describe('loadJobFile', () => {
   });
 
   async function refusal(path: string): Promise<JobFileError> {
-    const err = await loadJobFile(path).then(() => undefined, (e: unknown) => e);
+    const err = await loadJobFile(path).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(JobFileError);
     return err as JobFileError;
   }

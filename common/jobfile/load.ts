@@ -43,10 +43,15 @@ function jsonErrorOffset(text: string, message: string): number | undefined {
 function jsonSyntaxProblem(text: string, err: Error): Problem {
   const offset = jsonErrorOffset(text, err.message);
   // the echoed source is noise once the position is known
-  const what = err.message.replace(/, (\.\.\.)?"[\s\S]*"(\.\.\.)? is not valid JSON$/, '').replace(/ in JSON at position \d+.*$/, '');
+  const what = err.message
+    .replace(/, (\.\.\.)?"[\s\S]*"(\.\.\.)? is not valid JSON$/, '')
+    .replace(/ in JSON at position \d+.*$/, '');
   if (offset === undefined) return { path: '', message: `invalid JSON: ${what}` };
   const before = text.slice(0, offset).split('\n');
-  return { path: '', message: `invalid JSON at line ${before.length}, column ${before[before.length - 1].length + 1}: ${what}` };
+  return {
+    path: '',
+    message: `invalid JSON at line ${before.length}, column ${before[before.length - 1].length + 1}: ${what}`,
+  };
 }
 
 function parseYamlFile(text: string, path: string): ParsedYaml {
@@ -54,7 +59,10 @@ function parseYamlFile(text: string, path: string): ParsedYaml {
     return parseYaml(text);
   } catch (err) {
     if (err instanceof YamlError) {
-      throw new JobFileError([{ path: '', message: `invalid YAML at line ${err.line}, column ${err.col}: ${err.reason}` }], path);
+      throw new JobFileError(
+        [{ path: '', message: `invalid YAML at line ${err.line}, column ${err.col}: ${err.reason}` }],
+        path,
+      );
     }
     throw err;
   }
@@ -70,7 +78,11 @@ export async function loadJobFile(path: string): Promise<JobSpec> {
     text = await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const reasons: Record<string, string> = { ENOENT: 'no such file', EISDIR: 'it is a directory', EACCES: 'permission denied' };
+    const reasons: Record<string, string> = {
+      ENOENT: 'no such file',
+      EISDIR: 'it is a directory',
+      EACCES: 'permission denied',
+    };
     const why = reasons[code ?? ''] ?? (err as Error).message;
     throw new JobFileError([{ path: '', message: `cannot read the job file: ${why}` }], path);
   }

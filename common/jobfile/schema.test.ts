@@ -55,10 +55,20 @@ describe('parseJobSpec: valid jobs', () => {
     job.nodes[3].connector = { kind: 'kafka', brokers: ['localhost:9092'], topic: 'counts' };
     const parsed = parseJobSpec(job);
     expect(parsed.nodes[0].connector).toEqual({
-      kind: 'generator', count: 100, seed: 0, format: 'text', wordsPerLine: 8, vocabulary: 1000,
+      kind: 'generator',
+      count: 100,
+      seed: 0,
+      format: 'text',
+      wordsPerLine: 8,
+      vocabulary: 1000,
     });
     expect(parsed.nodes[3].connector).toEqual({
-      kind: 'kafka', brokers: ['localhost:9092'], topic: 'counts', startFrom: 'earliest', format: 'string', bounded: false,
+      kind: 'kafka',
+      brokers: ['localhost:9092'],
+      topic: 'counts',
+      startFrom: 'earliest',
+      format: 'string',
+      bounded: false,
       // exactly-once: 2 × (checkpoint timeout 60 s + the default restart strategy's longest delay 60 s)
       transactionTimeout: 240_000,
     });
@@ -95,22 +105,49 @@ describe('parseJobSpec: shape problems', () => {
     expectProblem(job, 'nodes[3].connector.kind', /must be one of "generator", "file", "stdout", "kafka".*"file"/);
   });
 
-  it('restart: a strategy with Flink\'s defaults, or the older {attempts, delay}; problems by path', () => {
+  it("restart: a strategy with Flink's defaults, or the older {attempts, delay}; problems by path", () => {
     const withRestart = (restart: unknown) => ({ ...wordcount(), restart });
     expect(parseJobSpec(withRestart({ strategy: 'failure-rate' })).restart).toEqual({
-      strategy: 'failure-rate', maxFailuresPerInterval: 1, failureRateInterval: 60_000, delay: 1000,
+      strategy: 'failure-rate',
+      maxFailuresPerInterval: 1,
+      failureRateInterval: 60_000,
+      delay: 1000,
     });
-    expect(parseJobSpec(withRestart({ strategy: 'fixed-delay' })).restart).toEqual({ strategy: 'fixed-delay', attempts: 1, delay: 1000 });
-    expect(parseJobSpec(withRestart({ attempts: 3 })).restart).toEqual({ strategy: 'fixed-delay', attempts: 3, delay: 1000 });
+    expect(parseJobSpec(withRestart({ strategy: 'fixed-delay' })).restart).toEqual({
+      strategy: 'fixed-delay',
+      attempts: 1,
+      delay: 1000,
+    });
+    expect(parseJobSpec(withRestart({ attempts: 3 })).restart).toEqual({
+      strategy: 'fixed-delay',
+      attempts: 3,
+      delay: 1000,
+    });
     // the parsed form parses to itself (the client parses, then the JobManager again)
     const parsed = parseJobSpec(withRestart({ strategy: 'exponential-delay', maxBackoff: 5000 }));
     expect(parseJobSpec(parsed)).toEqual(parsed);
-    expectProblem(withRestart({ strategy: 'fixed-dalay' }), 'restart.strategy', /must be one of "none", "fixed-delay", "failure-rate", "exponential-delay" \(did you mean "fixed-delay"\?\)/);
+    expectProblem(
+      withRestart({ strategy: 'fixed-dalay' }),
+      'restart.strategy',
+      /must be one of "none", "fixed-delay", "failure-rate", "exponential-delay" \(did you mean "fixed-delay"\?\)/,
+    );
     expectProblem(withRestart({ strategy: 'none', attempts: 2 }), 'restart.attempts', /unknown key/);
     expectProblem(withRestart({ atempts: 2 }), 'restart.atempts', /did you mean "attempts"/);
-    expectProblem(withRestart({ strategy: 'exponential-delay', initialBackoff: 2000, maxBackoff: 1000 }), 'restart.maxBackoff', 'must be >= initialBackoff');
-    expectProblem(withRestart({ strategy: 'exponential-delay', backoffMultiplier: 1 }), 'restart.backoffMultiplier', 'must be > 1');
-    expectProblem(withRestart({ strategy: 'exponential-delay', jitterFactor: 2 }), 'restart.jitterFactor', 'must be <= 1');
+    expectProblem(
+      withRestart({ strategy: 'exponential-delay', initialBackoff: 2000, maxBackoff: 1000 }),
+      'restart.maxBackoff',
+      'must be >= initialBackoff',
+    );
+    expectProblem(
+      withRestart({ strategy: 'exponential-delay', backoffMultiplier: 1 }),
+      'restart.backoffMultiplier',
+      'must be > 1',
+    );
+    expectProblem(
+      withRestart({ strategy: 'exponential-delay', jitterFactor: 2 }),
+      'restart.jitterFactor',
+      'must be <= 1',
+    );
   });
 
   it('miniBatch: latency (a duration) and size, both required as in Flink SQL', () => {

@@ -19,11 +19,31 @@ const nonEmpty = z.string().min(1);
 const int = z.number().int();
 
 export const ConnectorSchema = z.discriminatedUnion('kind', [
-  GeneratorConnectorSchema, FileConnectorSchema, StdoutConnectorSchema, KafkaConnectorSchema,
-  NexmarkConnectorSchema, DiscardConnectorSchema,
+  GeneratorConnectorSchema,
+  FileConnectorSchema,
+  StdoutConnectorSchema,
+  KafkaConnectorSchema,
+  NexmarkConnectorSchema,
+  DiscardConnectorSchema,
 ]);
 
-export const NodeTypeSchema = z.enum(['source', 'map', 'flatMap', 'filter', 'asyncMap', 'sum', 'count', 'min', 'max', 'reduce', 'window', 'process', 'windowJoin', 'intervalJoin', 'sink']);
+export const NodeTypeSchema = z.enum([
+  'source',
+  'map',
+  'flatMap',
+  'filter',
+  'asyncMap',
+  'sum',
+  'count',
+  'min',
+  'max',
+  'reduce',
+  'window',
+  'process',
+  'windowJoin',
+  'intervalJoin',
+  'sink',
+]);
 
 /** Event time of the records leaving a node, and the bounded-out-of-orderness watermarks it generates. */
 export const TimestampsSchema = strict({
@@ -40,7 +60,12 @@ const offsetSchema = durationSchema({ signed: true }).default(0);
 
 export const WindowSchema = z.discriminatedUnion('kind', [
   strict({ kind: z.literal('tumbling'), size: durationSchema({ min: 1 }), offset: offsetSchema }),
-  strict({ kind: z.literal('sliding'), size: durationSchema({ min: 1 }), slide: durationSchema({ min: 1 }), offset: offsetSchema }),
+  strict({
+    kind: z.literal('sliding'),
+    size: durationSchema({ min: 1 }),
+    slide: durationSchema({ min: 1 }),
+    offset: offsetSchema,
+  }),
   strict({ kind: z.literal('session'), gap: durationSchema({ min: 1 }) }),
 ]);
 
@@ -60,7 +85,10 @@ export const NodeSpecSchema = strict({
   /** Display name (plans, dashboard, status); `id` identifies the node. */
   name: nonEmpty.optional(),
   /** Names the node's state in savepoints across versions of a job (Flink's uid); default: `id`. */
-  uid: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, "_", "." or "-"').optional(),
+  uid: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, "_", "." or "-"')
+    .optional(),
   inputs: z.array(z.string()).default([]),
   connector: ConnectorSchema.optional(),
   fn: nonEmpty.optional(),
@@ -96,27 +124,34 @@ export const CheckpointingSchema = strict({
  * the older form of `fixed-delay`.
  */
 export const RestartStrategySchema = z.discriminatedUnion('strategy', [
-    strict({ strategy: z.literal('none') }),
-    strict({ strategy: z.literal('fixed-delay'), attempts: int.min(0).default(1), delay: durationSchema().default(1000) }),
-    strict({
-      strategy: z.literal('failure-rate'),
-      maxFailuresPerInterval: int.min(1).default(1),
-      failureRateInterval: durationSchema({ min: 1 }).default(60_000),
-      delay: durationSchema().default(1000),
-    }),
-    strict({
-      strategy: z.literal('exponential-delay'),
-      initialBackoff: durationSchema({ min: 1 }).default(1000),
-      maxBackoff: durationSchema({ min: 1 }).default(60_000),
-      backoffMultiplier: z.number().gt(1).default(1.5),
-      resetBackoffThreshold: durationSchema({ min: 1 }).default(3_600_000),
-      jitterFactor: z.number().min(0).max(1).default(0.1),
-      /** Absent: unlimited. */
-      attemptsBeforeResetBackoff: int.min(1).optional(),
-    }).refine((r) => r.initialBackoff <= r.maxBackoff, { path: ['maxBackoff'], message: 'must be >= initialBackoff' }),
+  strict({ strategy: z.literal('none') }),
+  strict({
+    strategy: z.literal('fixed-delay'),
+    attempts: int.min(0).default(1),
+    delay: durationSchema().default(1000),
+  }),
+  strict({
+    strategy: z.literal('failure-rate'),
+    maxFailuresPerInterval: int.min(1).default(1),
+    failureRateInterval: durationSchema({ min: 1 }).default(60_000),
+    delay: durationSchema().default(1000),
+  }),
+  strict({
+    strategy: z.literal('exponential-delay'),
+    initialBackoff: durationSchema({ min: 1 }).default(1000),
+    maxBackoff: durationSchema({ min: 1 }).default(60_000),
+    backoffMultiplier: z.number().gt(1).default(1.5),
+    resetBackoffThreshold: durationSchema({ min: 1 }).default(3_600_000),
+    jitterFactor: z.number().min(0).max(1).default(0.1),
+    /** Absent: unlimited. */
+    attemptsBeforeResetBackoff: int.min(1).optional(),
+  }).refine((r) => r.initialBackoff <= r.maxBackoff, { path: ['maxBackoff'], message: 'must be >= initialBackoff' }),
 ]);
 export const RestartSchema = z.preprocess(
-  (v) => (typeof v === 'object' && v !== null && !Array.isArray(v) && !('strategy' in v) ? { strategy: 'fixed-delay', ...v } : v),
+  (v) =>
+    typeof v === 'object' && v !== null && !Array.isArray(v) && !('strategy' in v)
+      ? { strategy: 'fixed-delay', ...v }
+      : v,
   RestartStrategySchema,
 );
 /** What a job may write under `restart`: a strategy, or the older `{attempts, delay}` (fixed delay). */

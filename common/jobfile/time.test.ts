@@ -11,8 +11,21 @@ function windowed(): Json {
     restart: { attempts: 1, delay: '500ms' },
     nodes: [
       { id: 'lines', type: 'source', connector: { kind: 'file', path: 'in.jsonl' } },
-      { id: 'events', type: 'map', inputs: ['lines'], fn: 'parseJson', timestamps: { field: 'ts', maxOutOfOrderness: '5s', idleTimeout: '30s' } },
-      { id: 'w', type: 'window', inputs: ['events'], keyBy: 'word', window: { kind: 'tumbling', size: '30s' }, aggregate: 'count' },
+      {
+        id: 'events',
+        type: 'map',
+        inputs: ['lines'],
+        fn: 'parseJson',
+        timestamps: { field: 'ts', maxOutOfOrderness: '5s', idleTimeout: '30s' },
+      },
+      {
+        id: 'w',
+        type: 'window',
+        inputs: ['events'],
+        keyBy: 'word',
+        window: { kind: 'tumbling', size: '30s' },
+        aggregate: 'count',
+      },
       { id: 'out', type: 'sink', inputs: ['w'], connector: { kind: 'file', path: 'out' } },
       { id: 'late', type: 'sink', inputs: ['w.late'], connector: { kind: 'file', path: 'late' } },
     ],
@@ -50,7 +63,10 @@ describe('job files with event time and windows', () => {
     const job = windowed();
     delete job.nodes[1].timestamps;
     expect(problemsOf(job)).toEqual([
-      { path: 'nodes[2].time', message: 'an event-time window needs "timestamps" on a node before it (or "time": "processing")' },
+      {
+        path: 'nodes[2].time',
+        message: 'an event-time window needs "timestamps" on a node before it (or "time": "processing")',
+      },
     ]);
     job.nodes[2].time = 'processing';
     expect(() => parseJobSpec(job)).not.toThrow();
@@ -76,22 +92,31 @@ describe('job files with event time and windows', () => {
   it('reads ".late" only of a window, and refuses an id that would shadow it', () => {
     const job = windowed();
     job.nodes[4].inputs = ['events.late'];
-    expect(problemsOf(job)).toEqual([{ path: 'nodes[4].inputs[0]', message: '"events" is not a window, so it has no "late" output' }]);
+    expect(problemsOf(job)).toEqual([
+      { path: 'nodes[4].inputs[0]', message: '"events" is not a window, so it has no "late" output' },
+    ]);
     const shadow = windowed();
     shadow.nodes[4].id = 'w.late';
     shadow.nodes[4].inputs = ['w'];
-    expect(problemsOf(shadow)).toEqual([{ path: 'nodes[4].id', message: '"w.late" is the name of window "w"\'s late output; choose another id' }]);
+    expect(problemsOf(shadow)).toEqual([
+      { path: 'nodes[4].id', message: '"w.late" is the name of window "w"\'s late output; choose another id' },
+    ]);
   });
 
   it('checks window shapes', () => {
     const job = windowed();
     job.nodes[2].window = { kind: 'tumbling', size: '10s', offset: '10s' };
-    expect(problemsOf(job)).toEqual([{ path: 'nodes[2].window.offset', message: '|offset| must be less than the size (10000 ms, size 10000 ms)' }]);
+    expect(problemsOf(job)).toEqual([
+      { path: 'nodes[2].window.offset', message: '|offset| must be less than the size (10000 ms, size 10000 ms)' },
+    ]);
     job.nodes[2].window = { kind: 'sliding', size: '10s' };
     expect(problemsOf(job)).toEqual([{ path: 'nodes[2].window.slide', message: 'required' }]);
     job.nodes[2].window = { kind: 'session', gap: '1m' };
     job.nodes[2].allowedLateness = '5s';
-    expect(parseJobSpec(job).nodes[2]).toMatchObject({ window: { kind: 'session', gap: 60_000 }, allowedLateness: 5000 });
+    expect(parseJobSpec(job).nodes[2]).toMatchObject({
+      window: { kind: 'session', gap: 60_000 },
+      allowedLateness: 5000,
+    });
   });
 
   it("window offsets as Flink's: negative ones too (time zones), |offset| < size, and for sliding windows |offset| < slide", () => {
@@ -100,9 +125,18 @@ describe('job files with event time and windows', () => {
       job.nodes[2].window = window;
       return parseJobSpec(job).nodes[2].window;
     };
-    expect(offsetOf({ kind: 'tumbling', size: '24h', offset: '-8h' })).toEqual({ kind: 'tumbling', size: 86_400_000, offset: -28_800_000 });
+    expect(offsetOf({ kind: 'tumbling', size: '24h', offset: '-8h' })).toEqual({
+      kind: 'tumbling',
+      size: 86_400_000,
+      offset: -28_800_000,
+    });
     expect(offsetOf({ kind: 'tumbling', size: 5000, offset: -4999 })).toMatchObject({ offset: -4999 });
-    expect(offsetOf({ kind: 'sliding', size: '10s', slide: '5s' })).toEqual({ kind: 'sliding', size: 10_000, slide: 5000, offset: 0 });
+    expect(offsetOf({ kind: 'sliding', size: '10s', slide: '5s' })).toEqual({
+      kind: 'sliding',
+      size: 10_000,
+      slide: 5000,
+      offset: 0,
+    });
     expect(offsetOf({ kind: 'sliding', size: '1h', slide: '15m', offset: '-5m' })).toMatchObject({ offset: -300_000 });
     const refused = (window: Json) => {
       job.nodes[2].window = window;
@@ -121,18 +155,31 @@ describe('job files with event time and windows', () => {
     expect(refused({ kind: 'sliding', size: '20s', slide: '10s', offset: '10s' })).toEqual([
       { path: 'nodes[2].window.offset', message: '|offset| must be less than the slide (10000 ms, slide 10000 ms)' },
     ]);
-    expect(refused({ kind: 'sliding', size: '-2s', slide: '1s' })).toEqual([{ path: 'nodes[2].window.size', message: 'must be a number of ms or a string like "500ms", "30s", "5m", "1h"' }]);
-    expect(refused({ kind: 'sliding', size: '2s', slide: 0 })).toEqual([{ path: 'nodes[2].window.slide', message: 'must be >= 1' }]);
+    expect(refused({ kind: 'sliding', size: '-2s', slide: '1s' })).toEqual([
+      { path: 'nodes[2].window.size', message: 'must be a number of ms or a string like "500ms", "30s", "5m", "1h"' },
+    ]);
+    expect(refused({ kind: 'sliding', size: '2s', slide: 0 })).toEqual([
+      { path: 'nodes[2].window.slide', message: 'must be >= 1' },
+    ]);
     expect(refused({ kind: 'tumbling', size: 0 })).toEqual([{ path: 'nodes[2].window.size', message: 'must be >= 1' }]);
     expect(refused({ kind: 'sliding', size: '3h', slide: 1 })).toEqual([
-      { path: 'nodes[2].window.slide', message: 'size / slide must be at most 10000000 (Flink\'s limit of windows per record), here 10800000' },
+      {
+        path: 'nodes[2].window.slide',
+        message: "size / slide must be at most 10000000 (Flink's limit of windows per record), here 10800000",
+      },
     ]);
   });
 
   it('checks joins: two inputs, a key field per input, bounds in order, event time', () => {
     const job = windowed();
     job.nodes.splice(4, 1);
-    job.nodes[2] = { id: 'w', type: 'intervalJoin', inputs: ['events', 'lines'], keyBy: { events: 'word', other: 'x' }, between: ['5s', '-5s'] };
+    job.nodes[2] = {
+      id: 'w',
+      type: 'intervalJoin',
+      inputs: ['events', 'lines'],
+      keyBy: { events: 'word', other: 'x' },
+      between: ['5s', '-5s'],
+    };
     expect(problemsOf(job)).toEqual(
       expect.arrayContaining([
         { path: 'nodes[2].keyBy', message: 'needs the key field of input "lines"' },
@@ -140,11 +187,21 @@ describe('job files with event time and windows', () => {
         { path: 'nodes[2].between', message: 'the lower bound must not be above the upper bound' },
       ]),
     );
-    job.nodes[2] = { id: 'w', type: 'windowJoin', inputs: ['events'], keyBy: 'word', window: { kind: 'tumbling', size: '1s' } };
+    job.nodes[2] = {
+      id: 'w',
+      type: 'windowJoin',
+      inputs: ['events'],
+      keyBy: 'word',
+      window: { kind: 'tumbling', size: '1s' },
+    };
     expect(problemsOf(job)).toEqual([{ path: 'nodes[2].inputs', message: 'type "windowJoin" joins exactly 2 inputs' }]);
     job.nodes[3].keyBy = { w: 'word' };
     job.nodes[2].inputs = ['events', 'lines'];
-    expect(problemsOf(job)).toEqual(expect.arrayContaining([{ path: 'nodes[3].keyBy', message: expect.stringMatching(/not allowed for type "sink"/) }]));
+    expect(problemsOf(job)).toEqual(
+      expect.arrayContaining([
+        { path: 'nodes[3].keyBy', message: expect.stringMatching(/not allowed for type "sink"/) },
+      ]),
+    );
     job.nodes[3].keyBy = undefined;
     job.nodes[2].between = ['-1s', '1s'];
     expect(problemsOf(job)).toEqual([{ path: 'nodes[2].between', message: 'only for type "intervalJoin"' }]);
@@ -164,12 +221,26 @@ describe('job files with event time and windows', () => {
   it('takes Kafka record timestamps only on a Kafka source, and one way of timestamps at a time', () => {
     const job = windowed();
     job.nodes[1].timestamps = { from: 'kafka' };
-    expect(problemsOf(job)).toEqual([{ path: 'nodes[1].timestamps.from', message: 'only a source with a Kafka connector has record timestamps' }]);
+    expect(problemsOf(job)).toEqual([
+      { path: 'nodes[1].timestamps.from', message: 'only a source with a Kafka connector has record timestamps' },
+    ]);
     job.nodes[1].timestamps = { field: 'ts', from: 'kafka' };
-    expect(problemsOf(job)).toEqual(expect.arrayContaining([{ path: 'nodes[1].timestamps', message: 'needs either "field" or "from": "kafka"' }]));
+    expect(problemsOf(job)).toEqual(
+      expect.arrayContaining([{ path: 'nodes[1].timestamps', message: 'needs either "field" or "from": "kafka"' }]),
+    );
     const kafka = windowed();
-    kafka.nodes[0] = { id: 'lines', type: 'source', connector: { kind: 'kafka', brokers: ['b:9092'], topic: 't' }, timestamps: { from: 'kafka', idleTimeout: '10s' } };
+    kafka.nodes[0] = {
+      id: 'lines',
+      type: 'source',
+      connector: { kind: 'kafka', brokers: ['b:9092'], topic: 't' },
+      timestamps: { from: 'kafka', idleTimeout: '10s' },
+    };
     delete kafka.nodes[1].timestamps;
-    expect(parseJobSpec(kafka).nodes[0].timestamps).toEqual({ from: 'kafka', unit: 'ms', maxOutOfOrderness: 0, idleTimeout: 10_000 });
+    expect(parseJobSpec(kafka).nodes[0].timestamps).toEqual({
+      from: 'kafka',
+      unit: 'ms',
+      maxOutOfOrderness: 0,
+      idleTimeout: 10_000,
+    });
   });
 });

@@ -11,7 +11,8 @@ export const LATE_OUTPUT = 'late';
 /** An input names a node, or a side output of one (`"w.late"`). */
 export function resolveInput(input: string, ids: { has(id: string): boolean }): { node: string; sideOutput?: string } {
   const suffix = `.${LATE_OUTPUT}`;
-  if (!ids.has(input) && input.endsWith(suffix)) return { node: input.slice(0, -suffix.length), sideOutput: LATE_OUTPUT };
+  if (!ids.has(input) && input.endsWith(suffix))
+    return { node: input.slice(0, -suffix.length), sideOutput: LATE_OUTPUT };
   return { node: input };
 }
 
@@ -54,19 +55,22 @@ export function timeProblems(job: JobSpec, i: number, index: Map<string, number>
     add('id', `"${n.id}" is the name of window "${owner}"'s late output; choose another id`);
   }
   if (n.timestamps && n.type === 'sink') add('timestamps', 'not allowed for type "sink" (records leave a sink)');
-  if (n.timestamps && !n.timestamps.field === !n.timestamps.from) add('timestamps', 'needs either "field" or "from": "kafka"');
+  if (n.timestamps && !n.timestamps.field === !n.timestamps.from)
+    add('timestamps', 'needs either "field" or "from": "kafka"');
   if (n.timestamps?.from && !(n.type === 'source' && n.connector?.kind === 'kafka')) {
     add('timestamps.from', 'only a source with a Kafka connector has record timestamps');
   }
   const only = (key: 'window' | 'aggregate' | 'time' | 'allowedLateness' | 'between', types: string[]) => {
-    if (n[key] !== undefined && !types.includes(n.type)) add(key, `only for type${types.length > 1 ? 's' : ''} ${types.map((t) => `"${t}"`).join(', ')}`);
+    if (n[key] !== undefined && !types.includes(n.type))
+      add(key, `only for type${types.length > 1 ? 's' : ''} ${types.map((t) => `"${t}"`).join(', ')}`);
   };
   only('window', ['window', 'windowJoin']);
   only('aggregate', ['window']);
   only('time', ['window']);
   only('allowedLateness', ['window']);
   only('between', ['intervalJoin']);
-  if (typeof n.keyBy === 'object' && !JOINS.has(n.type)) add('keyBy', 'a key field per input is only for joins; give one field name');
+  if (typeof n.keyBy === 'object' && !JOINS.has(n.type))
+    add('keyBy', 'a key field per input is only for joins; give one field name');
   if (JOINS.has(n.type)) return problems.concat(joinProblems(job, i, index));
   if (n.type !== 'window') return problems;
   if (!n.window) add('window', 'required for type "window"');
@@ -97,9 +101,13 @@ function windowShapeProblems(w: WindowSpec): [field: string, message: string][] 
   }
   if (w.kind !== 'sliding') return [];
   const problems: [string, string][] = [];
-  if (Math.abs(w.offset) >= w.slide) problems.push(['window.offset', `|offset| must be less than the slide (${w.offset} ms, slide ${w.slide} ms)`]);
+  if (Math.abs(w.offset) >= w.slide)
+    problems.push(['window.offset', `|offset| must be less than the slide (${w.offset} ms, slide ${w.slide} ms)`]);
   if (Math.floor(w.size / w.slide) > MAX_WINDOW_NUM) {
-    problems.push(['window.slide', `size / slide must be at most ${MAX_WINDOW_NUM} (Flink's limit of windows per record), here ${Math.floor(w.size / w.slide)}`]);
+    problems.push([
+      'window.slide',
+      `size / slide must be at most ${MAX_WINDOW_NUM} (Flink's limit of windows per record), here ${Math.floor(w.size / w.slide)}`,
+    ]);
   }
   return problems;
 }
@@ -112,13 +120,15 @@ function joinProblems(job: JobSpec, i: number, index: Map<string, number>): Prob
   if (n.inputs.length !== 2) add('inputs', `type "${n.type}" joins exactly 2 inputs`);
   if (typeof n.keyBy === 'object') {
     for (const input of n.inputs) if (!(input in n.keyBy)) add('keyBy', `needs the key field of input "${input}"`);
-    for (const name of Object.keys(n.keyBy)) if (!n.inputs.includes(name)) add(`keyBy.${name}`, 'not an input of this node');
+    for (const name of Object.keys(n.keyBy))
+      if (!n.inputs.includes(name)) add(`keyBy.${name}`, 'not an input of this node');
   }
   if (n.type === 'windowJoin' && !n.window) add('window', 'required for type "windowJoin"');
   if (n.type === 'intervalJoin') {
     if (!n.between) add('between', 'required for type "intervalJoin", e.g. ["-5s", "+5s"]');
     else if (n.between[0] > n.between[1]) add('between', 'the lower bound must not be above the upper bound');
   }
-  if (!hasTimestampsUpstream(job, n.id, index)) add('inputs', 'a join runs in event time: it needs "timestamps" on a node before it');
+  if (!hasTimestampsUpstream(job, n.id, index))
+    add('inputs', 'a join runs in event time: it needs "timestamps" on a node before it');
   return problems;
 }

@@ -2,7 +2,8 @@ import { createHmac } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { ClusterSecret, newNonce } from './cluster-secret';
 
-const req = (authorization?: string) => ({ headers: authorization === undefined ? {} : { authorization } }) as IncomingMessage;
+const req = (authorization?: string) =>
+  ({ headers: authorization === undefined ? {} : { authorization } }) as IncomingMessage;
 
 describe('ClusterSecret', () => {
   const secret = new ClusterSecret('s'.repeat(32));
@@ -15,13 +16,22 @@ describe('ClusterSecret', () => {
     expect(secret.verify('tm-register', newNonce(), proof)).toBe(false);
     expect(secret.verify('tm-data', nonce, proof)).toBe(false);
     expect(new ClusterSecret('t'.repeat(32)).verify('tm-register', nonce, proof)).toBe(false);
-    for (const bad of [undefined, '', proof.slice(1), 42, proof.toUpperCase()]) expect(secret.verify('tm-register', nonce, bad)).toBe(false);
+    for (const bad of [undefined, '', proof.slice(1), 42, proof.toUpperCase()])
+      expect(secret.verify('tm-register', nonce, bad)).toBe(false);
   });
 
   it('the REST token is HMAC(secret, "rest") and is asked for as a bearer token', () => {
     expect(secret.restToken).toBe(createHmac('sha256', 's'.repeat(32)).update('rest').digest('hex'));
     expect(secret.authorizes(req(`Bearer ${secret.restToken}`))).toBe(true);
     expect(secret.authorizes(req(`bearer  ${secret.restToken} `))).toBe(true);
-    for (const h of [undefined, '', secret.restToken, `Basic ${secret.restToken}`, `Bearer ${secret.restToken}x`, 'Bearer ']) expect(secret.authorizes(req(h))).toBe(false);
+    for (const h of [
+      undefined,
+      '',
+      secret.restToken,
+      `Basic ${secret.restToken}`,
+      `Bearer ${secret.restToken}x`,
+      'Bearer ',
+    ])
+      expect(secret.authorizes(req(h))).toBe(false);
   });
 });

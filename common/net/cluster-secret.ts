@@ -64,7 +64,11 @@ export function unauthorized(req: IncomingMessage, res: ServerResponse): void {
     : 'this cluster has a secret: send Authorization: Bearer <token> (`flinkx token` prints it)';
   logRefused('an HTTP request', req.socket.remoteAddress, `${req.method} ${req.url?.slice(0, 100)}: ${message}`);
   const body = JSON.stringify({ error: { code: 'UNAUTHORIZED', message } });
-  res.writeHead(401, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'www-authenticate': 'Bearer' });
+  res.writeHead(401, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'www-authenticate': 'Bearer',
+  });
   res.end(body);
 }
 

@@ -31,19 +31,31 @@ describe('security options', () => {
   });
 
   it('unreadable files and short secrets are named by their flag or variable', () => {
-    expect(problems({ secretFile: join(dir, 'missing') })).toEqual([{ path: '--secret-file', message: expect.stringMatching(/cannot read .*missing: ENOENT/) }]);
-    expect(problems({ secret: 'short' })).toEqual([{ path: 'FLINKX_SECRET', message: expect.stringMatching(/at least 16 characters/) }]);
+    expect(problems({ secretFile: join(dir, 'missing') })).toEqual([
+      { path: '--secret-file', message: expect.stringMatching(/cannot read .*missing: ENOENT/) },
+    ]);
+    expect(problems({ secret: 'short' })).toEqual([
+      { path: 'FLINKX_SECRET', message: expect.stringMatching(/at least 16 characters/) },
+    ]);
     expect(problems({ tlsCert: secretFile })).toEqual([{ path: '--tls-key', message: 'required with --tls-cert' }]);
   });
 
   it('a non-loopback address without a secret refuses to start and says how to set one', () => {
-    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1']) expect(() => parseOptions(SecurityOptionsSchema, { host })).not.toThrow();
+    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1'])
+      expect(() => parseOptions(SecurityOptionsSchema, { host })).not.toThrow();
     for (const host of ['0.0.0.0', '::', '10.0.0.5', 'example.org']) {
-      expect(problems({ host })).toEqual([{ path: '--host', message: expect.stringMatching(/not a loopback address.*--secret-file.*FLINKX_SECRET.*--insecure/) }]);
+      expect(problems({ host })).toEqual([
+        {
+          path: '--host',
+          message: expect.stringMatching(/not a loopback address.*--secret-file.*FLINKX_SECRET.*--insecure/),
+        },
+      ]);
     }
     const withSecret = parseOptions(SecurityOptionsSchema, { host: '0.0.0.0', secretFile });
     expect(securityAdvice({ host: '0.0.0.0' }, withSecret)).toEqual([]);
     const insecure = parseOptions(SecurityOptionsSchema, { host: '0.0.0.0', insecure: true });
-    expect(securityAdvice({ host: '0.0.0.0' }, insecure)).toEqual([expect.stringMatching(/--insecure: listening on 0\.0\.0\.0 without a secret/)]);
+    expect(securityAdvice({ host: '0.0.0.0' }, insecure)).toEqual([
+      expect.stringMatching(/--insecure: listening on 0\.0\.0\.0 without a secret/),
+    ]);
   });
 });

@@ -50,19 +50,33 @@ export const SecurityOptionsSchema = z
       try {
         return readFileSync(path);
       } catch (err) {
-        ctx.addIssue({ code: 'custom', path: [key], message: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        });
         return undefined;
       }
     };
-    const fromFile = read(o.secretFile, 'secretFile')?.toString('utf8').replace(/\r?\n$/, '');
+    const fromFile = read(o.secretFile, 'secretFile')
+      ?.toString('utf8')
+      .replace(/\r?\n$/, '');
     const secret = fromFile ?? o.secret;
     const where = fromFile !== undefined ? 'secretFile' : 'FLINKX_SECRET';
     if (secret !== undefined && secret.length < MIN_SECRET_CHARS) {
-      ctx.addIssue({ code: 'custom', path: [where], message: `the secret must have at least ${MIN_SECRET_CHARS} characters (\`openssl rand -hex 32\` makes one)` });
+      ctx.addIssue({
+        code: 'custom',
+        path: [where],
+        message: `the secret must have at least ${MIN_SECRET_CHARS} characters (\`openssl rand -hex 32\` makes one)`,
+      });
     }
     const tls = { cert: read(o.tlsCert, 'tlsCert'), key: read(o.tlsKey, 'tlsKey'), ca: read(o.tlsCa, 'tlsCa') };
     if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) {
-      ctx.addIssue({ code: 'custom', path: [o.tlsCert ? 'tlsKey' : 'tlsCert'], message: 'required with ' + (o.tlsCert ? '--tls-cert' : '--tls-key') });
+      ctx.addIssue({
+        code: 'custom',
+        path: [o.tlsCert ? 'tlsKey' : 'tlsCert'],
+        message: 'required with ' + (o.tlsCert ? '--tls-cert' : '--tls-key'),
+      });
     }
     if (o.host !== undefined && !isLoopback(o.host) && secret === undefined && !o.insecure) {
       ctx.addIssue({
@@ -71,7 +85,11 @@ export const SecurityOptionsSchema = z
         message: `${o.host} is not a loopback address, and without a secret anyone who reaches it can run code on the cluster: ${HOW_TO_SET}; or accept the risk with --insecure`,
       });
     }
-    return { secret: secret === undefined ? undefined : new ClusterSecret(secret), tls, metricsPublic: o.metricsPublic };
+    return {
+      secret: secret === undefined ? undefined : new ClusterSecret(secret),
+      tls,
+      metricsPublic: o.metricsPublic,
+    };
   });
 
 export function isLoopback(host: string): boolean {
@@ -81,5 +99,7 @@ export function isLoopback(host: string): boolean {
 /** Warnings to log at start for settings that are allowed but open. */
 export function securityAdvice(input: { host?: string }, security: Security): string[] {
   if (input.host === undefined || isLoopback(input.host) || security.secret) return [];
-  return [`--insecure: listening on ${input.host} without a secret; anyone who reaches it can run code on the cluster (${HOW_TO_SET})`];
+  return [
+    `--insecure: listening on ${input.host} without a secret; anyone who reaches it can run code on the cluster (${HOW_TO_SET})`,
+  ];
 }

@@ -26,11 +26,16 @@ describe('guardedServer', () => {
   let server: Server;
   let port: number;
   beforeEach(async () => {
-    server = guardedServer('test', (_, res) => res.end('ok'), (req, socket) => {
-      if (req.url !== '/ws') return false;
-      socket.end('HTTP/1.1 101 Switching Protocols\r\n\r\n');
-      return true;
-    }, { ...DEFAULT_SERVER_LIMITS, maxHeaderBytes: 1024, maxConnectionsPerPeer: 3, headersTimeoutMs: 300 });
+    server = guardedServer(
+      'test',
+      (_, res) => res.end('ok'),
+      (req, socket) => {
+        if (req.url !== '/ws') return false;
+        socket.end('HTTP/1.1 101 Switching Protocols\r\n\r\n');
+        return true;
+      },
+      { ...DEFAULT_SERVER_LIMITS, maxHeaderBytes: 1024, maxConnectionsPerPeer: 3, headersTimeoutMs: 300 },
+    );
     port = await listen(server);
   });
   afterEach(async () => {
@@ -38,7 +43,8 @@ describe('guardedServer', () => {
     await new Promise((r) => server.close(r));
   });
 
-  const upgrade = (path: string) => `GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n`;
+  const upgrade = (path: string) =>
+    `GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n`;
 
   test('an upgrade to an unknown path is answered 404 and closed', async () => {
     expect(await exchange(port, upgrade('/nope'))).toMatch(/^HTTP\/1.1 404 /);
@@ -54,9 +60,17 @@ describe('guardedServer', () => {
   });
 
   test('a peer past its connection limit is closed; the others stay', async () => {
-    const open = await Promise.all([0, 1, 2].map(() => new Promise<ReturnType<typeof connect>>((r) => { const s = connect(port, '127.0.0.1', () => r(s)); })));
+    const open = await Promise.all(
+      [0, 1, 2].map(
+        () =>
+          new Promise<ReturnType<typeof connect>>((r) => {
+            const s = connect(port, '127.0.0.1', () => r(s));
+          }),
+      ),
+    );
     // The limit counts connections the server has accepted: the fourth is closed without an answer.
-    while ((await new Promise<number>((r) => server.getConnections((_, n) => r(n)))) < 3) await new Promise((r) => setImmediate(r));
+    while ((await new Promise<number>((r) => server.getConnections((_, n) => r(n)))) < 3)
+      await new Promise((r) => setImmediate(r));
     expect(await exchange(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n')).toBe('');
     for (const s of open) s.destroy();
   });

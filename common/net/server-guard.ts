@@ -63,7 +63,13 @@ export function guardedServer(
     headersTimeout: limits.headersTimeoutMs,
     connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
   };
-  const server: Server = tls.cert && tls.key ? createHttpsServer({ ...options, cert: tls.cert, key: tls.key, handshakeTimeout: limits.headersTimeoutMs }, onRequest) : createServer(options, onRequest);
+  const server: Server =
+    tls.cert && tls.key
+      ? createHttpsServer(
+          { ...options, cert: tls.cert, key: tls.key, handshakeTimeout: limits.headersTimeoutMs },
+          onRequest,
+        )
+      : createServer(options, onRequest);
   // A failed handshake (plain http, garbage, a reset) ends that socket; Node destroys it after this.
   server.on('tlsClientError', () => undefined);
   server.maxConnections = limits.maxConnections;
@@ -76,7 +82,11 @@ export function guardedServer(
     const peer = socket.remoteAddress ?? '?';
     const open = (perPeer.get(peer) ?? 0) + 1;
     if (open > limits.maxConnectionsPerPeer) {
-      log.warn('refused a connection: too many from one peer', { server: name, peer, limit: limits.maxConnectionsPerPeer });
+      log.warn('refused a connection: too many from one peer', {
+        server: name,
+        peer,
+        limit: limits.maxConnectionsPerPeer,
+      });
       socket.destroy();
       return;
     }
@@ -89,7 +99,12 @@ export function guardedServer(
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     if (socket.writable && !(socket as Socket).bytesWritten) {
-      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      const status =
+        err.code === 'HPE_HEADER_OVERFLOW'
+          ? '431 Request Header Fields Too Large'
+          : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? '408 Request Timeout'
+            : '400 Bad Request';
       return refuse(socket, status);
     }
     socket.destroy();

@@ -9,6 +9,10 @@
  */
 import { z } from 'zod';
 
-export const ChallengeFrame = z.object({ v: z.literal(1), t: z.literal('challenge'), nonce: z.string().min(16).max(200) });
+export const ChallengeFrame = z.object({
+  v: z.literal(1),
+  t: z.literal('challenge'),
+  nonce: z.string().min(16).max(200),
+});
 /** The hex HMAC answering the challenge; absent from a client without a secret. */
 export const ProofField = z.string().max(200).optional();

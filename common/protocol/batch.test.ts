@@ -42,15 +42,25 @@ describe('decodeBatch', () => {
   });
 
   it('rejects truncated bytes, trailing garbage, empty and random bytes', () => {
-    const cases = [good.subarray(0, good.length - 3), Buffer.concat([good, Buffer.from([0x01])]), new Uint8Array(0), Buffer.from([0xc1, 0xff, 0x00]), Buffer.from([0x81])];
+    const cases = [
+      good.subarray(0, good.length - 3),
+      Buffer.concat([good, Buffer.from([0x01])]),
+      new Uint8Array(0),
+      Buffer.from([0xc1, 0xff, 0x00]),
+      Buffer.from([0x81]),
+    ];
     for (const p of cases) expect(rejection(p).message).toMatch(/msgpack|version/);
   });
 
   it('rejects another version, or none, naming it', () => {
     expect(rejection(encode({ v: BATCH_VERSION + 1, r: [] })).message).toContain(`version ${BATCH_VERSION + 1}`);
-    expect(rejection(encode({ v: 1, r: [{ word: 'a', count: 1 }] })).message).toContain('version 1 (this build reads version 2)');
+    expect(rejection(encode({ v: 1, r: [{ word: 'a', count: 1 }] })).message).toContain(
+      'version 1 (this build reads version 2)',
+    );
     expect(rejection(encode({ r: ['a'] })).message).toContain('version undefined');
-    expect(rejection(encode({ v: String(BATCH_VERSION), r: ['a'] })).message).toContain(`version ${BATCH_VERSION} (this build`);
+    expect(rejection(encode({ v: String(BATCH_VERSION), r: ['a'] })).message).toContain(
+      `version ${BATCH_VERSION} (this build`,
+    );
     rejection(encode(['a', 'b']));
     rejection(encode('batch'));
   });
@@ -105,13 +115,20 @@ function jsonValue(rnd: () => number, depth = 0): unknown {
   const pick = Math.floor(rnd() * (depth > 3 ? 6 : 9));
   const int = (n: number) => Math.floor(rnd() * n);
   switch (pick) {
-    case 0: return null;
-    case 1: return rnd() < 0.5;
-    case 2: return int(300) - 100; // fixints 0x40…0x7f among them: the ids of shapes
-    case 3: return [2 ** 31, -(2 ** 40), 1.5, -0.25, 1e300, Number.MAX_SAFE_INTEGER][int(6)];
-    case 4: return ['', 'word', 'ü€😀', 'x'.repeat(int(300)), '0x41', 'kind'][int(6)];
-    case 5: return rnd() * 1e6 - 5e5;
-    case 6: return Array.from({ length: int(5) }, () => jsonValue(rnd, depth + 1));
+    case 0:
+      return null;
+    case 1:
+      return rnd() < 0.5;
+    case 2:
+      return int(300) - 100; // fixints 0x40…0x7f among them: the ids of shapes
+    case 3:
+      return [2 ** 31, -(2 ** 40), 1.5, -0.25, 1e300, Number.MAX_SAFE_INTEGER][int(6)];
+    case 4:
+      return ['', 'word', 'ü€😀', 'x'.repeat(int(300)), '0x41', 'kind'][int(6)];
+    case 5:
+      return rnd() * 1e6 - 5e5;
+    case 6:
+      return Array.from({ length: int(5) }, () => jsonValue(rnd, depth + 1));
     default: {
       // field names from a small pool: the same shape recurs, in other orders too
       const names = ['word', 'count', 'a', 'b', 'nested', 'ü', '', 'with space', 'constructor', '0'];
@@ -134,7 +151,10 @@ describe('batch version 2: each object shape once per batch', () => {
   });
 
   it('round-trips a batch of more shapes than one-byte shape ids (64)', () => {
-    const records = Array.from({ length: 300 }, (_, i) => ({ [`f${i % 150}`]: i, [`g${i % 7}`]: { [`h${i % 90}`]: [i] } }));
+    const records = Array.from({ length: 300 }, (_, i) => ({
+      [`f${i % 150}`]: i,
+      [`g${i % 7}`]: { [`h${i % 90}`]: [i] },
+    }));
     expect(decodeBatch(encodeBatch({ records, bytes: 0 })).records).toEqual(records);
   });
 
@@ -148,10 +168,22 @@ describe('batch version 2: each object shape once per batch', () => {
 
   it('decodes every batch alone: no shape outlives the batch that defined it', () => {
     const a = encodeBatch({ records: [{ word: 'a', count: 1 }], bytes: 0 });
-    const b = encodeBatch({ records: [{ x: 1, y: 2 }, { x: 3, y: 4 }], bytes: 0 });
-    expect(decodeBatch(b).records).toEqual([{ x: 1, y: 2 }, { x: 3, y: 4 }]);
+    const b = encodeBatch({
+      records: [
+        { x: 1, y: 2 },
+        { x: 3, y: 4 },
+      ],
+      bytes: 0,
+    });
+    expect(decodeBatch(b).records).toEqual([
+      { x: 1, y: 2 },
+      { x: 3, y: 4 },
+    ]);
     expect(decodeBatch(a).records).toEqual([{ word: 'a', count: 1 }]);
-    expect(decodeBatch(b).records).toEqual([{ x: 1, y: 2 }, { x: 3, y: 4 }]);
+    expect(decodeBatch(b).records).toEqual([
+      { x: 1, y: 2 },
+      { x: 3, y: 4 },
+    ]);
     // 0x41 was the records' shape id in both; a batch without its definition reads the number 65
     const undefinedRef = Buffer.from('82a176' + '02' + 'a172' + '9141', 'hex');
     expect(decodeBatch(undefinedRef).records).toEqual([65]);
@@ -183,7 +215,9 @@ describe('batch version 2: each object shape once per batch', () => {
   it('never throws anything but a BatchFormatError on corrupted bytes: truncated or with random bytes changed', () => {
     const rnd = random(42);
     const records = Array.from({ length: 40 }, () => jsonValue(rnd));
-    const bytes = Buffer.from(encodeBatch({ records, timestamps: records.map((_, i) => i), marker: { kind: 'barrier', id: 3 }, bytes: 0 }));
+    const bytes = Buffer.from(
+      encodeBatch({ records, timestamps: records.map((_, i) => i), marker: { kind: 'barrier', id: 3 }, bytes: 0 }),
+    );
     const tryDecode = (p: Uint8Array) => {
       try {
         decodeBatch(p);

@@ -74,7 +74,11 @@ export const WireBatchSchema = z
     }
     const k = w.k;
     if (k && (k.length !== n || !k.every((x) => Number.isInteger(x) && x >= 0 && x < MAX_MAX_PARALLELISM))) {
-      ctx.addIssue({ code: 'custom', path: ['k'], message: `must be ${n} key groups (integers 0…${MAX_MAX_PARALLELISM - 1}), one per record` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['k'],
+        message: `must be ${n} key groups (integers 0…${MAX_MAX_PARALLELISM - 1}), one per record`,
+      });
     }
   });
 export type WireBatch = z.infer<typeof WireBatchSchema>;
@@ -98,7 +102,8 @@ export function decodeBatch(payload: unknown): Batch {
     throw new BatchFormatError(`batch is not msgpack: ${(err as Error).message}`, err);
   }
   const v = typeof value === 'object' && value !== null ? (value as { v?: unknown }).v : undefined;
-  if (v !== BATCH_VERSION) throw new BatchFormatError(`batch has version ${String(v)} (this build reads version ${BATCH_VERSION})`);
+  if (v !== BATCH_VERSION)
+    throw new BatchFormatError(`batch has version ${String(v)} (this build reads version ${BATCH_VERSION})`);
   const r = WireBatchSchema.safeParse(value);
   if (!r.success) {
     const issue = r.error.issues[0];

@@ -96,7 +96,14 @@ describe('decodeFrame rejects', () => {
   const good = encodeFrame({ t: 'cancel', jobId: 'job-1' });
 
   it('non-binary data', () => {
-    for (const data of ['{"v":1,"t":"cancel","jobId":"x"}', 42, null, undefined, { v: 1, t: 'cancel', jobId: 'x' }, [1, 2]]) {
+    for (const data of [
+      '{"v":1,"t":"cancel","jobId":"x"}',
+      42,
+      null,
+      undefined,
+      { v: 1, t: 'cancel', jobId: 'x' },
+      [1, 2],
+    ]) {
       expect(rejection(JmToTmFrame, data).message).toMatch(/binary/);
     }
   });
@@ -149,12 +156,17 @@ describe('decodeFrame rejects', () => {
 
   it('missing or mistyped fields, naming the field', () => {
     expect(rejection(JmToTmFrame, raw({ t: 'cancel' })).message).toContain('jobId');
-    expect(rejection(TmToJmFrame, raw({ t: 'register', tmId: 'tm', dataAddress: 'ws://x' })).message).toContain('slots');
+    expect(rejection(TmToJmFrame, raw({ t: 'register', tmId: 'tm', dataAddress: 'ws://x' })).message).toContain(
+      'slots',
+    );
     rejection(TmToJmFrame, raw({ t: 'register', tmId: 'tm', slots: 0, dataAddress: 'ws://x' }));
     rejection(TmToJmFrame, raw({ t: 'register', tmId: '', slots: 2, dataAddress: 'ws://x' }));
     rejection(TmToJmFrame, raw({ t: 'register', tmId: 'tm', slots: 1.5, dataAddress: 'ws://x' }));
     rejection(TmToJmFrame, raw({ t: 'heartbeat', tmId: 'tm', queuedBytes: 0, tasks: [{ jobId: 'j' }] }));
-    rejection(TmToJmFrame, raw({ t: 'task-state', jobId: 'j', attempt: 0, vertex: 'v', subtask: 0, state: 'EXPLODED' }));
+    rejection(
+      TmToJmFrame,
+      raw({ t: 'task-state', jobId: 'j', attempt: 0, vertex: 'v', subtask: 0, state: 'EXPLODED' }),
+    );
     rejection(JmToTmFrame, raw({ t: 'registered' }));
     rejection(JmToTmFrame, raw({ t: 'deploy', plan: { ...plan, slots: undefined }, tasks: [] }));
     rejection(JmToTmFrame, raw({ t: 'deploy', plan, tasks: [{ vertex: 'lines', subtask: -1 }] }));
@@ -180,7 +192,12 @@ describe('decodeFrame round-trips every frame kind', () => {
 
   type AnyFrame = Outgoing<Frame>;
   const controlFrames: [string, z.ZodType, z.ZodType, AnyFrame][] = [
-    ['register', RegisterFrame, TmToJmFrame, { t: 'register', tmId: 'tm-1', slots: 4, dataAddress: 'ws://10.0.0.2:6121' }],
+    [
+      'register',
+      RegisterFrame,
+      TmToJmFrame,
+      { t: 'register', tmId: 'tm-1', slots: 4, dataAddress: 'ws://10.0.0.2:6121' },
+    ],
     ['heartbeat', HeartbeatFrame, TmToJmFrame, { t: 'heartbeat', tmId: 'tm-1', queuedBytes: 1024, tasks: [counters] }],
     ['heartbeat (no tasks)', HeartbeatFrame, TmToJmFrame, { t: 'heartbeat', tmId: 'tm-1', queuedBytes: 0, tasks: [] }],
     [
@@ -205,7 +222,19 @@ describe('decodeFrame round-trips every frame kind', () => {
       },
     ],
     ['registered', RegisteredFrame, JmToTmFrame, { t: 'registered', heartbeatIntervalMs: 2000 }],
-    ['deploy', DeployFrame, JmToTmFrame, { t: 'deploy', plan, tasks: [{ vertex: 'lines', subtask: 0 }, { vertex: 'counts', subtask: 1 }] }],
+    [
+      'deploy',
+      DeployFrame,
+      JmToTmFrame,
+      {
+        t: 'deploy',
+        plan,
+        tasks: [
+          { vertex: 'lines', subtask: 0 },
+          { vertex: 'counts', subtask: 1 },
+        ],
+      },
+    ],
     ['cancel', CancelFrame, JmToTmFrame, { t: 'cancel', jobId: 'job-1' }],
   ];
 
@@ -222,7 +251,12 @@ describe('decodeFrame round-trips every frame kind', () => {
 
   it('data: data, with its binary payload intact', () => {
     const payload = encode({ records: ['a', { word: 'b', count: 2 }], bytes: 0 });
-    const frame = { t: 'data', ch: 'job-1/0/words->counts/1/0', slot: 1, payload: payload as Uint8Array<ArrayBuffer> } as const;
+    const frame = {
+      t: 'data',
+      ch: 'job-1/0/words->counts/1/0',
+      slot: 1,
+      payload: payload as Uint8Array<ArrayBuffer>,
+    } as const;
     const got = roundTrip(DataFrame, DataConnectionFrame, frame) as z.infer<typeof DataFrame>;
     expect(got.t).toBe('data');
     expect(got.ch).toBe(frame.ch);
@@ -233,7 +267,12 @@ describe('decodeFrame round-trips every frame kind', () => {
   });
 
   it('data: an empty payload', () => {
-    const got = roundTrip(DataFrame, DataConnectionFrame, { t: 'data', ch: 'c', slot: 0, payload: new Uint8Array(0) }) as {
+    const got = roundTrip(DataFrame, DataConnectionFrame, {
+      t: 'data',
+      ch: 'c',
+      slot: 0,
+      payload: new Uint8Array(0),
+    }) as {
       payload: Uint8Array;
     };
     expect(got.payload).toHaveLength(0);
@@ -249,10 +288,12 @@ describe('decodeFrame round-trips every frame kind', () => {
  * The bytes of one frame of each kind. A change here is a change of the wire format: bump
  * PROTOCOL_VERSION or make sure both ends still understand each other, then update the fixture.
  */
-const FIXTURE_REGISTER = 'de0005a17601a174a87265676973746572a4746d4964a4746d2d31a5736c6f747302ab6461746141646472657373a877733a2f2f683a31';
+const FIXTURE_REGISTER =
+  'de0005a17601a174a87265676973746572a4746d4964a4746d2d31a5736c6f747302ab6461746141646472657373a877733a2f2f683a31';
 const FIXTURE_REGISTERED = 'de0003a17601a174aa72656769737465726564b3686561727462656174496e74657276616c4d73cd03e8';
 const FIXTURE_CANCEL = 'de0003a17601a174a663616e63656ca56a6f624964a16a';
-const FIXTURE_TRIGGER = 'de0006a17601a174b2747269676765722d636865636b706f696e74a56a6f624964a16aa7617474656d707400ac636865636b706f696e74496401a974696d657374616d7005';
+const FIXTURE_TRIGGER =
+  'de0006a17601a174b2747269676765722d636865636b706f696e74a56a6f624964a16aa7617474656d707400ac636865636b706f696e74496401a974696d657374616d7005';
 const FIXTURE_HELLO = 'de0003a17601a174a568656c6c6fa4746d4964a4746d2d31';
 const FIXTURE_CREDIT = 'de0005a17601a174a6637265646974a26368a96a2f302f652f302f31a4736c6f7400a16e04';
 const FIXTURE_DATA = 'de0005a17601a174a464617461a26368a96a2f302f652f302f31a4736c6f7401a77061796c6f6164c4020102';
@@ -282,19 +323,49 @@ describe('wire fixtures', () => {
  */
 describe('batch wire fixtures', () => {
   const fixtures: [string, Omit<Batch, 'bytes'>, string][] = [
-    ['records', { records: ['a', { word: 'b', count: 2 }] }, 'd4724092a176a1720292a161d4724192a4776f7264a5636f756e74a16202'],
-    ['timestamps', { records: [{ n: 1 }, { n: 2 }], timestamps: [1000, null] }, 'd4724093a176a172a1740292d4724191a16e01410292cd03e8c0'],
+    [
+      'records',
+      { records: ['a', { word: 'b', count: 2 }] },
+      'd4724092a176a1720292a161d4724192a4776f7264a5636f756e74a16202',
+    ],
+    [
+      'timestamps',
+      { records: [{ n: 1 }, { n: 2 }], timestamps: [1000, null] },
+      'd4724093a176a172a1740292d4724191a16e01410292cd03e8c0',
+    ],
     // keyGroupFor('a', 128) = 81, keyGroupFor('b', 128) = 22: a hash-partitioned channel's batch
-    ['key groups', { records: [{ word: 'a', count: 1 }, { word: 'b', count: 1 }], keyGroups: [81, 22] }, 'd4724093a176a172a16b0292d4724192a4776f7264a5636f756e74a1610141a1620192cc5116'],
+    [
+      'key groups',
+      {
+        records: [
+          { word: 'a', count: 1 },
+          { word: 'b', count: 1 },
+        ],
+        keyGroups: [81, 22],
+      },
+      'd4724093a176a172a16b0292d4724192a4776f7264a5636f756e74a1610141a1620192cc5116',
+    ],
     ['eop', { records: [], marker: { kind: 'eop' } }, 'd4724093a176a172a16d0290d4724191a46b696e64a3656f70'],
-    ['barrier', { records: ['x'], marker: { kind: 'barrier', id: 7 } }, 'd4724093a176a172a16d0291a178d4724192a46b696e64a26964a76261727269657207'],
-    ['watermark', { records: [], marker: { kind: 'watermark', timestamp: 1500 } }, 'd4724093a176a172a16d0290d4724192a46b696e64a974696d657374616d70a977617465726d61726bcd05dc'],
+    [
+      'barrier',
+      { records: ['x'], marker: { kind: 'barrier', id: 7 } },
+      'd4724093a176a172a16d0291a178d4724192a46b696e64a26964a76261727269657207',
+    ],
+    [
+      'watermark',
+      { records: [], marker: { kind: 'watermark', timestamp: 1500 } },
+      'd4724093a176a172a16d0290d4724192a46b696e64a974696d657374616d70a977617465726d61726bcd05dc',
+    ],
     [
       'watermark +Infinity (end of input)',
       { records: [], marker: { kind: 'watermark', timestamp: Infinity } },
       'd4724093a176a172a16d0290d4724192a46b696e64a974696d657374616d70a977617465726d61726bcb7ff0000000000000',
     ],
-    ['status', { records: [], marker: { kind: 'status', idle: true } }, 'd4724093a176a172a16d0290d4724192a46b696e64a469646c65a6737461747573c3'],
+    [
+      'status',
+      { records: [], marker: { kind: 'status', idle: true } },
+      'd4724093a176a172a16d0290d4724192a46b696e64a469646c65a6737461747573c3',
+    ],
   ];
   it.each(fixtures)('%s', (_, batch, hex) => {
     expect(Buffer.from(encodeBatch({ ...batch, bytes: 0 })).toString('hex')).toBe(hex);

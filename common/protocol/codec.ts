@@ -61,7 +61,9 @@ export function decodeFrame<S extends z.ZodType>(schema: S, data: unknown): z.in
   if (!parsed.success) {
     const tag = String((value as { t?: unknown }).t);
     const first = parsed.error.issues[0];
-    throw new ProtocolError(`unexpected frame "${tag}": ${first ? `${first.path.join('.')} ${first.message}` : 'invalid'}`);
+    throw new ProtocolError(
+      `unexpected frame "${tag}": ${first ? `${first.path.join('.')} ${first.message}` : 'invalid'}`,
+    );
   }
   return parsed.data;
 }

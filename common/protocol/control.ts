@@ -94,8 +94,16 @@ const CheckpointTaskFields = {
   vertex: z.string(),
   subtask: z.number().int().nonnegative(),
 };
-export const AckCheckpointFrame = z.object({ ...CheckpointTaskFields, t: z.literal('ack-checkpoint'), handle: StateHandleSchema });
-export const DeclineCheckpointFrame = z.object({ ...CheckpointTaskFields, t: z.literal('decline-checkpoint'), reason: z.string() });
+export const AckCheckpointFrame = z.object({
+  ...CheckpointTaskFields,
+  t: z.literal('ack-checkpoint'),
+  handle: StateHandleSchema,
+});
+export const DeclineCheckpointFrame = z.object({
+  ...CheckpointTaskFields,
+  t: z.literal('decline-checkpoint'),
+  reason: z.string(),
+});
 export const TmToJmFrame = z.discriminatedUnion('t', [
   RegisterFrame,
   HeartbeatFrame,
@@ -105,7 +113,11 @@ export const TmToJmFrame = z.discriminatedUnion('t', [
 ]);
 export type TmToJmFrame = z.infer<typeof TmToJmFrame>;
 
-export const RegisteredFrame = z.object({ v: z.literal(1), t: z.literal('registered'), heartbeatIntervalMs: z.number() });
+export const RegisteredFrame = z.object({
+  v: z.literal(1),
+  t: z.literal('registered'),
+  heartbeatIntervalMs: z.number(),
+});
 export const DeployFrame = z.object({
   v: z.literal(1),
   t: z.literal('deploy'),
@@ -121,8 +133,17 @@ const CheckpointFields = {
 };
 /** `terminate`: a stop-with-savepoint's savepoint; sources read nothing after it, tasks end once it completed. */
 const terminate = z.boolean().optional();
-export const TriggerCheckpointFrame = z.object({ ...CheckpointFields, t: z.literal('trigger-checkpoint'), timestamp: z.number(), terminate });
-export const CheckpointCompleteFrame = z.object({ ...CheckpointFields, t: z.literal('checkpoint-complete'), terminate });
+export const TriggerCheckpointFrame = z.object({
+  ...CheckpointFields,
+  t: z.literal('trigger-checkpoint'),
+  timestamp: z.number(),
+  terminate,
+});
+export const CheckpointCompleteFrame = z.object({
+  ...CheckpointFields,
+  t: z.literal('checkpoint-complete'),
+  terminate,
+});
 export const JmToTmFrame = z.discriminatedUnion('t', [
   ChallengeFrame,
   RegisteredFrame,

@@ -19,7 +19,15 @@ import { ErrorInfoSchema, TaskStateSchema } from './control';
 const count = z.number().nonnegative();
 const time = z.number();
 
-export const JobStateSchema = z.enum(['CREATED', 'RUNNING', 'RESTARTING', 'FINISHED', 'FAILED', 'CANCELLING', 'CANCELED']);
+export const JobStateSchema = z.enum([
+  'CREATED',
+  'RUNNING',
+  'RESTARTING',
+  'FINISHED',
+  'FAILED',
+  'CANCELLING',
+  'CANCELED',
+]);
 export type JobState = z.infer<typeof JobStateSchema>;
 /** A subtask of the current attempt: SCHEDULED when deployed, then as its TaskManager reports. */
 export const ExecutionStateSchema = z.enum(['SCHEDULED', ...TaskStateSchema.options]);
@@ -115,7 +123,15 @@ export const JobDetailsSchema = JobSummarySchema.extend({
       subtasks: z.array(SubtaskDetailsSchema),
     }),
   ),
-  edges: z.array(z.object({ id: z.string(), source: z.string(), target: z.string(), partitioner: PartitionerSchema, keyBy: z.string().optional() })),
+  edges: z.array(
+    z.object({
+      id: z.string(),
+      source: z.string(),
+      target: z.string(),
+      partitioner: PartitionerSchema,
+      keyBy: z.string().optional(),
+    }),
+  ),
   exceptions: z.array(JobExceptionSchema),
 });
 

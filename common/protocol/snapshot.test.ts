@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { SnapshotFormatError } from '../errors';
 import { encode } from './codec';
-import { decodeSnapshot, encodeSnapshot, parseSavepointMetadata, SAVEPOINT_VERSION, SNAPSHOT_VERSION } from './snapshot';
+import {
+  decodeSnapshot,
+  encodeSnapshot,
+  parseSavepointMetadata,
+  SAVEPOINT_VERSION,
+  SNAPSHOT_VERSION,
+} from './snapshot';
 
 const snapshot = {
   source: { uid: 'lines', position: { splits: [{ range: [0, 2], offset: 17 }] } },
@@ -10,8 +16,23 @@ const snapshot = {
 };
 
 const metadata = {
-  version: SAVEPOINT_VERSION, jobId: 'abc', jobName: 'wc', checkpointId: 4, maxParallelism: 128, createdAt: 1,
-  tasks: [{ vertex: 'counts', subtask: 0, parallelism: 2, uids: ['counts', 'out'], file: 'counts-0.bin', size: 10, sha256: 'a'.repeat(64) }],
+  version: SAVEPOINT_VERSION,
+  jobId: 'abc',
+  jobName: 'wc',
+  checkpointId: 4,
+  maxParallelism: 128,
+  createdAt: 1,
+  tasks: [
+    {
+      vertex: 'counts',
+      subtask: 0,
+      parallelism: 2,
+      uids: ['counts', 'out'],
+      file: 'counts-0.bin',
+      size: 10,
+      sha256: 'a'.repeat(64),
+    },
+  ],
 };
 
 describe('task snapshots', () => {
@@ -28,14 +49,24 @@ describe('task snapshots', () => {
         { kind: 'watermark' as const, watermark: Infinity },
       ],
     };
-    expect(decodeSnapshot(encodeSnapshot({ ...snapshot, async }))).toEqual({ version: SNAPSHOT_VERSION, ...snapshot, async });
+    expect(decodeSnapshot(encodeSnapshot({ ...snapshot, async }))).toEqual({
+      version: SNAPSHOT_VERSION,
+      ...snapshot,
+      async,
+    });
   });
 
   it('version 1 reads as it was while no asyncMap queue held records, and is refused, naming the queue, when one did', () => {
-    expect(decodeSnapshot(encode({ ...snapshot, version: 1, async: { enrich: [] } }))).toEqual({ version: SNAPSHOT_VERSION, ...snapshot, async: { enrich: [] } });
+    expect(decodeSnapshot(encode({ ...snapshot, version: 1, async: { enrich: [] } }))).toEqual({
+      version: SNAPSHOT_VERSION,
+      ...snapshot,
+      async: { enrich: [] },
+    });
     expect(decodeSnapshot(encode({ ...snapshot, version: 1 }))).toEqual({ version: SNAPSHOT_VERSION, ...snapshot });
     // Version 1 kept only the inputs: their event times and the watermarks behind them are gone.
-    expect(() => decodeSnapshot(encode({ ...snapshot, version: 1, async: { enrich: [{ id: 1 }, { id: 2 }] } }), 'snapshot a.bin')).toThrow(
+    expect(() =>
+      decodeSnapshot(encode({ ...snapshot, version: 1, async: { enrich: [{ id: 1 }, { id: 2 }] } }), 'snapshot a.bin'),
+    ).toThrow(
       /snapshot a\.bin has version 1, whose asyncMap "enrich" holds 2 record\(s\) saved without their event time and the watermarks between them; this build \(version 2\) cannot restore them/,
     );
   });
@@ -45,10 +76,26 @@ describe('task snapshots', () => {
     ['truncated', encodeSnapshot(snapshot).subarray(0, 20), /task snapshot/],
     ['another version', encode({ ...snapshot, version: 7 }), /version 7 \(this build reads version 1 or 2\)/],
     ['no version', encode(snapshot), /not valid: version/],
-    ['keyed state of the wrong shape', encode({ version: SNAPSHOT_VERSION, keyed: { counts: { alpha: 2 } } }), /not valid: keyed\.counts/],
-    ['version 1 of the wrong shape', encode({ version: 1, keyed: { counts: { alpha: 2 } } }), /not valid: keyed\.counts/],
-    ['an asyncMap queue of bare inputs', encode({ ...snapshot, version: SNAPSHOT_VERSION, async: { enrich: [{ id: 1 }] } }), /not valid: async\.enrich\.0/],
-    ['a watermark that is not a number', encode({ ...snapshot, version: SNAPSHOT_VERSION, async: { enrich: [{ kind: 'watermark', watermark: NaN }] } }), /not valid: async\.enrich\.0\.watermark/],
+    [
+      'keyed state of the wrong shape',
+      encode({ version: SNAPSHOT_VERSION, keyed: { counts: { alpha: 2 } } }),
+      /not valid: keyed\.counts/,
+    ],
+    [
+      'version 1 of the wrong shape',
+      encode({ version: 1, keyed: { counts: { alpha: 2 } } }),
+      /not valid: keyed\.counts/,
+    ],
+    [
+      'an asyncMap queue of bare inputs',
+      encode({ ...snapshot, version: SNAPSHOT_VERSION, async: { enrich: [{ id: 1 }] } }),
+      /not valid: async\.enrich\.0/,
+    ],
+    [
+      'a watermark that is not a number',
+      encode({ ...snapshot, version: SNAPSHOT_VERSION, async: { enrich: [{ kind: 'watermark', watermark: NaN }] } }),
+      /not valid: async\.enrich\.0\.watermark/,
+    ],
     ['not an object', encode('hello'), /not valid/],
   ];
   it.each(bad)('%s: a SnapshotFormatError with code SNAPSHOT_FORMAT', (_, bytes, message) => {
@@ -74,7 +121,11 @@ describe('savepoint metadata', () => {
     ['garbage', '\u0000\u00ffxx', /not JSON/],
     ['truncated', text.slice(0, text.length - 5), /not JSON/],
     ['a newer version', JSON.stringify({ ...metadata, version: 2 }), /version 2 \(this build reads version 1\)/],
-    ['a file outside the directory', JSON.stringify({ ...metadata, tasks: [{ ...metadata.tasks[0], file: '../x.bin' }] }), /tasks\.0\.file/],
+    [
+      'a file outside the directory',
+      JSON.stringify({ ...metadata, tasks: [{ ...metadata.tasks[0], file: '../x.bin' }] }),
+      /tasks\.0\.file/,
+    ],
     ['no tasks', JSON.stringify({ ...metadata, tasks: undefined }), /not valid: tasks/],
   ];
   it.each(bad)('%s: a SnapshotFormatError naming the problem', (_, t, message) => {

@@ -20,7 +20,9 @@ export const SNAPSHOT_VERSION = 2;
 export const SAVEPOINT_VERSION = 1;
 
 /** Keyed state of one operator: [keyGroup, [key, value][]][]. */
-const KeyedStateSchema = z.array(z.tuple([z.number().int().nonnegative(), z.array(z.tuple([z.unknown(), z.unknown()]))]));
+const KeyedStateSchema = z.array(
+  z.tuple([z.number().int().nonnegative(), z.array(z.tuple([z.unknown(), z.unknown()]))]),
+);
 
 /** A watermark: a number of ms, or one of the ends of time (Infinity at the end of input). */
 const WatermarkSchema = z.union([z.number(), z.literal(Infinity), z.literal(-Infinity)]);
@@ -85,11 +87,13 @@ export const SavepointMetadataSchema = z.object({
 });
 export type SavepointMetadata = z.infer<typeof SavepointMetadataSchema>;
 
-const versionOf = (value: unknown): unknown => (typeof value === 'object' && value !== null ? (value as { version?: unknown }).version : undefined);
+const versionOf = (value: unknown): unknown =>
+  typeof value === 'object' && value !== null ? (value as { version?: unknown }).version : undefined;
 
 function versionProblem(value: unknown, known: number[]): string | undefined {
   const v = versionOf(value);
-  if (typeof v === 'number' && !known.includes(v)) return `version ${v} (this build reads version ${known.join(' or ')})`;
+  if (typeof v === 'number' && !known.includes(v))
+    return `version ${v} (this build reads version ${known.join(' or ')})`;
   return undefined;
 }
 
@@ -116,7 +120,8 @@ export function decodeSnapshot(bytes: Uint8Array, what = 'task snapshot'): TaskS
   } catch (err) {
     throw new SnapshotFormatError(`${what} is not msgpack: ${(err as Error).message}`, err);
   }
-  if (versionOf(value) === 1) return fromVersion1(check(TaskSnapshotV1Schema, value, what, [1, SNAPSHOT_VERSION]), what);
+  if (versionOf(value) === 1)
+    return fromVersion1(check(TaskSnapshotV1Schema, value, what, [1, SNAPSHOT_VERSION]), what);
   return check(TaskSnapshotSchema, value, what, [1, SNAPSHOT_VERSION]);
 }
 

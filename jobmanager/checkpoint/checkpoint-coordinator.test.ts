@@ -17,7 +17,13 @@ class TestingJob implements CheckpointTarget {
   current = 0;
   running = true;
   readonly sent: Sent[] = [];
-  constructor(private readonly subtasks = [{ vertex: 'src', subtask: 0 }, { vertex: 'src', subtask: 1 }, { vertex: 'sink', subtask: 0 }]) {}
+  constructor(
+    private readonly subtasks = [
+      { vertex: 'src', subtask: 0 },
+      { vertex: 'src', subtask: 1 },
+      { vertex: 'sink', subtask: 0 },
+    ],
+  ) {}
   attempt = () => this.current;
   allTasksRunning = () => this.running;
   tasks = () => this.subtasks;
@@ -54,11 +60,21 @@ function setup(opts: { interval?: number; timeout?: number } = {}) {
 
 /** The handle a task would acknowledge with (the coordinator never reads the file). */
 const handle = (storage: CheckpointStorage, id: number, vertex: string, subtask: number, size: number) => ({
-  path: join(storage.dir, `chk-${id}`, `${vertex}-${subtask}.bin`), size, sha256: 'a'.repeat(64),
+  path: join(storage.dir, `chk-${id}`, `${vertex}-${subtask}.bin`),
+  size,
+  sha256: 'a'.repeat(64),
 });
-const entry = (coord: CheckpointCoordinator, id: number): CheckpointEntry | undefined => coord.snapshot().history.find((e) => e.id === id);
-const ackAll = (coord: CheckpointCoordinator, job: TestingJob, storage: CheckpointStorage, id: number, attempt = job.current) => {
-  for (const t of job.tasks()) coord.acknowledge(attempt, id, t.vertex, t.subtask, handle(storage, id, t.vertex, t.subtask, 10 * id + t.subtask));
+const entry = (coord: CheckpointCoordinator, id: number): CheckpointEntry | undefined =>
+  coord.snapshot().history.find((e) => e.id === id);
+const ackAll = (
+  coord: CheckpointCoordinator,
+  job: TestingJob,
+  storage: CheckpointStorage,
+  id: number,
+  attempt = job.current,
+) => {
+  for (const t of job.tasks())
+    coord.acknowledge(attempt, id, t.vertex, t.subtask, handle(storage, id, t.vertex, t.subtask, 10 * id + t.subtask));
 };
 
 describe('CheckpointCoordinator', () => {
@@ -71,7 +87,15 @@ describe('CheckpointCoordinator', () => {
     expect(job.sentOf('trigger-checkpoint')).toHaveLength(0);
     job.running = true;
     clock.advance(10);
-    expect(job.sentOf('trigger-checkpoint')).toEqual([expect.objectContaining({ t: 'trigger-checkpoint', jobId: 'job1', attempt: 0, checkpointId: 1, timestamp: clock.now() })]);
+    expect(job.sentOf('trigger-checkpoint')).toEqual([
+      expect.objectContaining({
+        t: 'trigger-checkpoint',
+        jobId: 'job1',
+        attempt: 0,
+        checkpointId: 1,
+        timestamp: clock.now(),
+      }),
+    ]);
     // Many intervals pass without acks: still the one checkpoint, and tick() refuses another.
     expect(coord.tick()).toBeUndefined();
     clock.advance(100);
@@ -84,16 +108,27 @@ describe('CheckpointCoordinator', () => {
     const { id } = coord.tick()!;
     const [last, ...others] = [...job.tasks()].reverse();
     for (const t of others) coord.acknowledge(0, id, t.vertex, t.subtask, handle(storage, id, t.vertex, t.subtask, 2));
-    coord.acknowledge(0, id, others[0].vertex, others[0].subtask, handle(storage, id, others[0].vertex, others[0].subtask, 2)); // duplicate: ignored
+    coord.acknowledge(
+      0,
+      id,
+      others[0].vertex,
+      others[0].subtask,
+      handle(storage, id, others[0].vertex, others[0].subtask, 2),
+    ); // duplicate: ignored
     expect(entry(coord, id)).toMatchObject({ status: 'IN_PROGRESS', acknowledged: 2, total: 3, size: 4 });
     expect(job.sentOf('checkpoint-complete')).toHaveLength(0);
 
     coord.acknowledge(0, id, last.vertex, last.subtask, handle(storage, id, last.vertex, last.subtask, 1));
     await coord.latestForRestore(); // the metadata is written
     expect(entry(coord, id)).toMatchObject({ status: 'COMPLETED', acknowledged: 3, total: 3, size: 5 });
-    expect(job.sentOf('checkpoint-complete')).toEqual([{ t: 'checkpoint-complete', jobId: 'job1', attempt: 0, checkpointId: id }]);
+    expect(job.sentOf('checkpoint-complete')).toEqual([
+      { t: 'checkpoint-complete', jobId: 'job1', attempt: 0, checkpointId: id },
+    ]);
     expect(existsSync(join(storage.dir, `chk-${id}`, '_metadata.json'))).toBe(true);
-    expect(coord.snapshot()).toMatchObject({ counts: { completed: 1, failed: 0, inProgress: 0 }, latest: { id, status: 'COMPLETED' } });
+    expect(coord.snapshot()).toMatchObject({
+      counts: { completed: 1, failed: 0, inProgress: 0 },
+      latest: { id, status: 'COMPLETED' },
+    });
     expect(coord.summary()).toMatchObject({ latestCompleted: id, completed: 1, latestCompletedSize: 5 });
     expect(coord.tick()?.id).toBe(id + 1);
   });
@@ -124,16 +159,29 @@ describe('CheckpointCoordinator', () => {
     expect(existsSync(chk)).toBe(false);
 
     // A writer that was still at work recreates the folder and acknowledges late.
-    coord.acknowledge(0, id, 'src', 1, await writeSnapshotFile(snapshotPath(storage.dir, id, 'src', 1), new Uint8Array([2])));
+    coord.acknowledge(
+      0,
+      id,
+      'src',
+      1,
+      await writeSnapshotFile(snapshotPath(storage.dir, id, 'src', 1), new Uint8Array([2])),
+    );
     await coord.latestForRestore();
     expect(existsSync(chk)).toBe(false);
     expect(entry(coord, id)).toMatchObject({ status: 'FAILED', acknowledged: 1 });
   });
 
-  it('late answers count only for a failed checkpoint\'s tasks that had not answered: a completed checkpoint\'s files stay', async () => {
+  it("late answers count only for a failed checkpoint's tasks that had not answered: a completed checkpoint's files stay", async () => {
     const { job, coord, storage } = setup();
     const { id } = coord.tick()!;
-    for (const t of job.tasks()) coord.acknowledge(0, id, t.vertex, t.subtask, await writeSnapshotFile(snapshotPath(storage.dir, id, t.vertex, t.subtask), new Uint8Array([3])));
+    for (const t of job.tasks())
+      coord.acknowledge(
+        0,
+        id,
+        t.vertex,
+        t.subtask,
+        await writeSnapshotFile(snapshotPath(storage.dir, id, t.vertex, t.subtask), new Uint8Array([3])),
+      );
     await coord.latestForRestore();
     expect(entry(coord, id)?.status).toBe('COMPLETED');
     coord.acknowledge(0, id, 'src', 0, handle(storage, id, 'src', 0, 1)); // a duplicate
@@ -171,7 +219,9 @@ describe('CheckpointCoordinator', () => {
     ackAll(coord, job, storage, second.id, 1);
     await coord.latestForRestore();
     expect(entry(coord, second.id)?.status).toBe('COMPLETED');
-    expect(job.sentOf('checkpoint-complete')).toEqual([{ t: 'checkpoint-complete', jobId: 'job1', attempt: 1, checkpointId: second.id }]);
+    expect(job.sentOf('checkpoint-complete')).toEqual([
+      { t: 'checkpoint-complete', jobId: 'job1', attempt: 1, checkpointId: second.id },
+    ]);
   });
 
   it('a restart while the last files are written fails the checkpoint; restore gets the previous one', async () => {
@@ -194,7 +244,10 @@ describe('CheckpointCoordinator', () => {
     const { coord, storage } = setup();
     const { id } = coord.tick()!;
     coord.acknowledge(0, id, 'src', 0, { ...handle(storage, id, 'src', 0, 1), path: '/etc/passwd' });
-    expect(entry(coord, id)).toMatchObject({ status: 'FAILED', failureReason: expect.stringMatching(/outside .*chk-1: \/etc\/passwd/) });
+    expect(entry(coord, id)).toMatchObject({
+      status: 'FAILED',
+      failureReason: expect.stringMatching(/outside .*chk-1: \/etc\/passwd/),
+    });
   });
 
   it('a checkpoint found corrupt is set aside: the next restore takes the one before it', async () => {

@@ -17,7 +17,12 @@ import { FlinkxError } from '../../common/errors';
 import { Logger } from '../../common/log';
 import type { StateHandle } from '../../common/plan';
 import type { JmToTmFrame, Outgoing } from '../../common/protocol/control';
-import type { CheckpointMetadata, CheckpointStorage, CheckpointWriter, CompletedCheckpoint } from './checkpoint-storage';
+import type {
+  CheckpointMetadata,
+  CheckpointStorage,
+  CheckpointWriter,
+  CompletedCheckpoint,
+} from './checkpoint-storage';
 import type { CheckpointEntry, Checkpoints, CheckpointsSummary } from '../../common/protocol/rest';
 import type { Clock, Timers } from '../clock';
 import { CHECKPOINT_STATES } from './checkpoint-state';
@@ -137,7 +142,8 @@ export class CheckpointCoordinator {
     if (this.requested || this.pending?.savepoint || this.terminating) {
       return Promise.reject(new CheckpointFailedError(this.nextId, 'a savepoint is already in progress'));
     }
-    if (!this.target.allTasksRunning()) return Promise.reject(new CheckpointFailedError(this.nextId, 'not every task of the job is running'));
+    if (!this.target.allTasksRunning())
+      return Promise.reject(new CheckpointFailedError(this.nextId, 'not every task of the job is running'));
     const done = new Promise<string>((resolve, reject) => (this.requested = { dir, terminate, resolve, reject }));
     this.tick();
     return done;
@@ -173,15 +179,42 @@ export class CheckpointCoordinator {
     const tasks = this.target.tasks();
     const id = this.nextId++;
     const entry: CheckpointEntry = {
-      id, attempt: this.target.attempt(), status: 'IN_PROGRESS', triggerTime: this.time.clock.now(),
-      duration: 0, size: 0, acknowledged: 0, total: tasks.length,
+      id,
+      attempt: this.target.attempt(),
+      status: 'IN_PROGRESS',
+      triggerTime: this.time.clock.now(),
+      duration: 0,
+      size: 0,
+      acknowledged: 0,
+      total: tasks.length,
     };
-    const cancelTimeout = this.time.timers.schedule(() => this.fail(id, `timed out after ${this.config.timeout} ms`), this.config.timeout);
-    this.pending = { entry, writer: this.storage.begin(id), waiting: new Set(tasks.map((t) => `${t.vertex}/${t.subtask}`)), cancelTimeout, savepoint };
+    const cancelTimeout = this.time.timers.schedule(
+      () => this.fail(id, `timed out after ${this.config.timeout} ms`),
+      this.config.timeout,
+    );
+    this.pending = {
+      entry,
+      writer: this.storage.begin(id),
+      waiting: new Set(tasks.map((t) => `${t.vertex}/${t.subtask}`)),
+      cancelTimeout,
+      savepoint,
+    };
     this.stats.reportPending(entry);
-    log.info(savepoint ? 'savepoint triggered' : 'checkpoint triggered', { job: this.target.jobId, checkpoint: id, attempt: entry.attempt, tasks: entry.total });
+    log.info(savepoint ? 'savepoint triggered' : 'checkpoint triggered', {
+      job: this.target.jobId,
+      checkpoint: id,
+      attempt: entry.attempt,
+      tasks: entry.total,
+    });
     const terminate = savepoint?.terminate ? { terminate: true } : {};
-    this.target.broadcast({ t: 'trigger-checkpoint', jobId: this.target.jobId, attempt: entry.attempt, checkpointId: id, timestamp: entry.triggerTime, ...terminate });
+    this.target.broadcast({
+      t: 'trigger-checkpoint',
+      jobId: this.target.jobId,
+      attempt: entry.attempt,
+      checkpointId: id,
+      timestamp: entry.triggerTime,
+      ...terminate,
+    });
     return entry;
   }
 
@@ -240,22 +273,35 @@ export class CheckpointCoordinator {
    */
   invalidate(id: number): void {
     log.warn('checkpoint is corrupt; setting it aside', { job: this.target.jobId, checkpoint: id });
-    const done = this.storage.setAside(id).catch((err: unknown) =>
-      log.error('cannot set a corrupt checkpoint aside', { job: this.target.jobId, checkpoint: id, error: (err as Error).message }),
-    );
+    const done = this.storage
+      .setAside(id)
+      .catch((err: unknown) =>
+        log.error('cannot set a corrupt checkpoint aside', {
+          job: this.target.jobId,
+          checkpoint: id,
+          error: (err as Error).message,
+        }),
+      );
     this.settled = this.settled.then(() => done);
   }
 
   private pendingFor(attempt: number, checkpointId: number): Pending | undefined {
     const p = this.pending;
-    return p && p.entry.id === checkpointId && p.entry.attempt === attempt && attempt === this.target.attempt() ? p : undefined;
+    return p && p.entry.id === checkpointId && p.entry.attempt === attempt && attempt === this.target.attempt()
+      ? p
+      : undefined;
   }
 
   /** Every task acked: write the metadata; COMPLETED unless a restart failed it meanwhile. */
   private finalize(p: Pending): Promise<void> {
     const { entry } = p;
     p.cancelTimeout(); // fully acknowledged: only the metadata is left, a restart can still abort it
-    const meta = { jobId: this.target.jobId, attempt: entry.attempt, triggerTime: entry.triggerTime, completedAt: this.time.clock.now() };
+    const meta = {
+      jobId: this.target.jobId,
+      attempt: entry.attempt,
+      triggerTime: entry.triggerTime,
+      completedAt: this.time.clock.now(),
+    };
     const done = p.writer.finalize(meta).then(
       async (metadata) => {
         if (this.pending !== p) return this.discard(entry.id, p.writer); // aborted meanwhile
@@ -273,10 +319,21 @@ export class CheckpointCoordinator {
         entry.status = CHECKPOINT_STATES.transition(`checkpoint ${entry.id}`, entry.status, 'COMPLETED');
         entry.duration = this.time.clock.now() - entry.triggerTime;
         this.stats.reportCompleted(entry);
-        log.info('checkpoint completed', { job: this.target.jobId, checkpoint: entry.id, durationMs: entry.duration, bytes: entry.size });
+        log.info('checkpoint completed', {
+          job: this.target.jobId,
+          checkpoint: entry.id,
+          durationMs: entry.duration,
+          bytes: entry.size,
+        });
         this.target.completed?.(metadata.checkpointId, p.writer.metadataPath);
         const terminate = p.savepoint?.terminate ? { terminate: true } : {};
-        this.target.broadcast({ t: 'checkpoint-complete', jobId: this.target.jobId, attempt: entry.attempt, checkpointId: entry.id, ...terminate });
+        this.target.broadcast({
+          t: 'checkpoint-complete',
+          jobId: this.target.jobId,
+          attempt: entry.attempt,
+          checkpointId: entry.id,
+          ...terminate,
+        });
         if (savepointPath) p.savepoint!.resolve(savepointPath);
       },
       async (err: unknown) => {
@@ -290,9 +347,15 @@ export class CheckpointCoordinator {
 
   /** Deletes a failed checkpoint's files; never rejects. */
   private async discard(checkpointId: number, writer: CheckpointWriter): Promise<void> {
-    await writer.discard().catch((err: unknown) =>
-      log.warn('cannot delete failed checkpoint', { job: this.target.jobId, checkpoint: checkpointId, error: (err as Error).message }),
-    );
+    await writer
+      .discard()
+      .catch((err: unknown) =>
+        log.warn('cannot delete failed checkpoint', {
+          job: this.target.jobId,
+          checkpoint: checkpointId,
+          error: (err as Error).message,
+        }),
+      );
   }
 
   private fail(checkpointId: number, reason: string): void {

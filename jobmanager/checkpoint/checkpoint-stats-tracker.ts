@@ -39,7 +39,8 @@ export class CheckpointStatsTracker {
   /** The `GET /jobs/:id/checkpoints` body. */
   snapshot(inProgress: number): Checkpoints {
     const now = this.clock.now();
-    const view = (e: CheckpointEntry): CheckpointEntry => (e.status === 'IN_PROGRESS' ? { ...e, duration: now - e.triggerTime } : { ...e });
+    const view = (e: CheckpointEntry): CheckpointEntry =>
+      e.status === 'IN_PROGRESS' ? { ...e, duration: now - e.triggerTime } : { ...e };
     return {
       counts: { completed: this.counts.completed, failed: this.counts.failed, inProgress },
       latest: this.latestCompleted ? view(this.latestCompleted) : null,

@@ -16,7 +16,10 @@ const sha = (c: string) => c.repeat(64);
 async function complete(storage: CheckpointStorage, id: number): Promise<void> {
   const w = storage.begin(id);
   mkdirSync(w.dir, { recursive: true });
-  for (const [vertex, subtask, size] of [['src', 0, 2], ['sink', 1, 3]] as const) {
+  for (const [vertex, subtask, size] of [
+    ['src', 0, 2],
+    ['sink', 1, 3],
+  ] as const) {
     const path = join(w.dir, `${vertex}-${subtask}.bin`);
     writeFileSync(path, Buffer.alloc(size, id));
     w.add(vertex, subtask, { path, size, sha256: sha(String(subtask)) });
@@ -48,7 +51,9 @@ describe('CheckpointStorage', () => {
 
   it('refuses a handle outside the checkpoint folder', () => {
     const w = new CheckpointStorage(join(root, 'job')).begin(1);
-    expect(() => w.add('src', 0, { path: join(root, 'elsewhere.bin'), size: 1, sha256: sha('0') })).toThrow(CheckpointStorageError);
+    expect(() => w.add('src', 0, { path: join(root, 'elsewhere.bin'), size: 1, sha256: sha('0') })).toThrow(
+      CheckpointStorageError,
+    );
   });
 
   it('keeps the last 3 completed checkpoints and deletes older ones', async () => {
@@ -84,7 +89,11 @@ describe('CheckpointStorage', () => {
     expect(latest.metadata.checkpointId).toBe(1);
     const handles = latest.handles();
     expect([...handles.keys()].sort()).toEqual(['sink/1', 'src/0']);
-    expect(handles.get('sink/1')).toEqual({ path: join(root, 'job', 'chk-1', 'sink-1.bin'), size: 3, sha256: sha('1') });
+    expect(handles.get('sink/1')).toEqual({
+      path: join(root, 'job', 'chk-1', 'sink-1.bin'),
+      size: 3,
+      sha256: sha('1'),
+    });
   });
 
   it('latest() is undefined when nothing completed or the folder does not exist', async () => {
@@ -106,7 +115,11 @@ describe('CheckpointStorage', () => {
     await complete(storage, 2);
     await storage.setAside(2);
     expect((await storage.latest())?.metadata.checkpointId).toBe(1);
-    expect(readdirSync(join(root, 'job', 'chk-2')).sort()).toEqual(['_metadata.corrupt.json', 'sink-1.bin', 'src-0.bin']);
+    expect(readdirSync(join(root, 'job', 'chk-2')).sort()).toEqual([
+      '_metadata.corrupt.json',
+      'sink-1.bin',
+      'src-0.bin',
+    ]);
   });
 
   it('latest() sets aside a checkpoint whose metadata is garbage, truncated, of another version or names another id, and takes the one before', async () => {

@@ -92,13 +92,17 @@ export class CheckpointWriter {
   /** Records a task's handle; one that points outside this checkpoint's folder is refused. */
   add(vertex: string, subtask: number, handle: StateHandle): void {
     if (dirname(handle.path) !== this.dir) {
-      throw new CheckpointStorageError(`${vertex}[${subtask}] acknowledged a snapshot outside ${this.dir}: ${handle.path}`);
+      throw new CheckpointStorageError(
+        `${vertex}[${subtask}] acknowledged a snapshot outside ${this.dir}: ${handle.path}`,
+      );
     }
     this.tasks.push({ vertex, subtask, file: basename(handle.path), size: handle.size, sha256: handle.sha256 });
   }
 
   /** Writes `_metadata.json` atomically, then applies retention. */
-  async finalize(meta: Omit<CheckpointMetadata, 'tasks' | 'size' | 'checkpointId' | 'version'>): Promise<CheckpointMetadata> {
+  async finalize(
+    meta: Omit<CheckpointMetadata, 'tasks' | 'size' | 'checkpointId' | 'version'>,
+  ): Promise<CheckpointMetadata> {
     try {
       const metadata: CheckpointMetadata = {
         version: METADATA_VERSION,
@@ -112,7 +116,10 @@ export class CheckpointWriter {
       await this.storage.prune(this.checkpointId);
       return metadata;
     } catch (err) {
-      throw new CheckpointStorageError(`cannot write checkpoint ${this.checkpointId} to ${this.dir}: ${(err as Error).message}`, err);
+      throw new CheckpointStorageError(
+        `cannot write checkpoint ${this.checkpointId} to ${this.dir}: ${(err as Error).message}`,
+        err,
+      );
     }
   }
 
@@ -141,7 +148,10 @@ export class CheckpointStorage {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw new CheckpointStorageError(`cannot list checkpoints in ${this.dir}: ${(err as Error).message}`, err);
     }
-    const ids = names.map((n) => /^chk-(\d+)$/.exec(n)).filter((m) => m !== null).map((m) => Number(m[1]));
+    const ids = names
+      .map((n) => /^chk-(\d+)$/.exec(n))
+      .filter((m) => m !== null)
+      .map((m) => Number(m[1]));
     ids.sort((a, b) => b - a);
     return Promise.all(
       ids.map(async (id) => {
@@ -191,7 +201,10 @@ export class CheckpointStorage {
         return await this.load(id);
       } catch (err) {
         lastError = err as Error;
-        log.warn('unreadable checkpoint metadata; setting it aside and trying the previous checkpoint', { checkpoint: id, reason: lastError.message });
+        log.warn('unreadable checkpoint metadata; setting it aside and trying the previous checkpoint', {
+          checkpoint: id,
+          reason: lastError.message,
+        });
         await this.setAside(id);
       }
     }
@@ -205,7 +218,8 @@ export class CheckpointStorage {
     let metadata: CheckpointMetadata;
     try {
       const parsed = CheckpointMetadataSchema.safeParse(JSON.parse(await readFile(join(dir, METADATA), 'utf8')));
-      if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; '));
+      if (!parsed.success)
+        throw new Error(parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; '));
       metadata = parsed.data;
       if (metadata.checkpointId !== id) throw new Error(`names checkpoint ${metadata.checkpointId}, not ${id}`);
     } catch (err) {
@@ -213,7 +227,13 @@ export class CheckpointStorage {
     }
     return {
       metadata,
-      handles: () => new Map(metadata.tasks.map((t) => [`${t.vertex}/${t.subtask}`, { path: join(dir, t.file), size: t.size, sha256: t.sha256 }])),
+      handles: () =>
+        new Map(
+          metadata.tasks.map((t) => [
+            `${t.vertex}/${t.subtask}`,
+            { path: join(dir, t.file), size: t.size, sha256: t.sha256 },
+          ]),
+        ),
     };
   }
 

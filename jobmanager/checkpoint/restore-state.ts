@@ -19,7 +19,10 @@ export interface RestoreState {
   savepoint?: string;
 }
 
-export async function stateToRestore(checkpoints: CheckpointCoordinator | undefined, savepoint: SavepointRestore | undefined): Promise<RestoreState | undefined> {
+export async function stateToRestore(
+  checkpoints: CheckpointCoordinator | undefined,
+  savepoint: SavepointRestore | undefined,
+): Promise<RestoreState | undefined> {
   const checkpoint = await checkpoints?.latestForRestore();
   if (checkpoint) return { checkpointId: checkpoint.metadata.checkpointId, handles: checkpoint.handles() };
   if (savepoint) return { checkpointId: savepoint.checkpointId, priors: savepoint.priors, savepoint: savepoint.path };
@@ -43,13 +46,23 @@ export async function loadRestore(
     log.error('restore failed', { job: jobId, attempt, reason: failure.message });
     return { failure };
   }
-  if (restore) log.info(`restoring from ${restore.savepoint ? 'savepoint' : 'checkpoint'}`, { job: jobId, attempt, checkpoint: restore.checkpointId, ...(restore.savepoint && { savepoint: restore.savepoint }) });
+  if (restore)
+    log.info(`restoring from ${restore.savepoint ? 'savepoint' : 'checkpoint'}`, {
+      job: jobId,
+      attempt,
+      checkpoint: restore.checkpointId,
+      ...(restore.savepoint && { savepoint: restore.savepoint }),
+    });
   else log.info('no completed checkpoint: the attempt starts from scratch', { job: jobId, attempt });
   return { restore };
 }
 
 /** The restore part of a task's deployment. */
-export function taskRestore(restore: RestoreState | undefined, vertex: string, subtask: number): { state?: StateHandle; priors?: PriorSnapshot[] } {
+export function taskRestore(
+  restore: RestoreState | undefined,
+  vertex: string,
+  subtask: number,
+): { state?: StateHandle; priors?: PriorSnapshot[] } {
   const key = `${vertex}/${subtask}`;
   const state = restore?.handles?.get(key);
   if (state) return { state };

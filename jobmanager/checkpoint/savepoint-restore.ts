@@ -20,7 +20,8 @@ export interface SavepointRestore {
   priors: Map<string, PriorSnapshot[]>;
 }
 
-const overlaps = (a: { start: number; end: number }, b: { start: number; end: number }) => a.start <= b.end && b.start <= a.end;
+const overlaps = (a: { start: number; end: number }, b: { start: number; end: number }) =>
+  a.start <= b.end && b.start <= a.end;
 
 export function planSavepointRestore(
   savepoint: LoadedSavepoint,
@@ -31,7 +32,8 @@ export function planSavepointRestore(
   if (m.maxParallelism !== job.maxParallelism) {
     throw new SavepointRestoreError(
       `the savepoint ${dir} was taken with maxParallelism ${m.maxParallelism} and the job has ${job.maxParallelism}: ` +
-        'keyed state is split into maxParallelism key groups, so it must not change; set the job\'s maxParallelism to ' + m.maxParallelism,
+        "keyed state is split into maxParallelism key groups, so it must not change; set the job's maxParallelism to " +
+        m.maxParallelism,
     );
   }
   const jobUids = new Set(job.vertices.flatMap((v) => statefulUids(v.nodes)));
@@ -52,7 +54,9 @@ export function planSavepointRestore(
       // Keyed state comes from the old subtasks whose key groups overlap; split state from j mod p;
       // a source may take the union of all (Kafka), so it reads them all.
       const wanted = (t: SavepointTask) =>
-        hasSource || t.subtask % v.parallelism === i || overlaps(range, keyGroupRange(m.maxParallelism, t.parallelism, t.subtask));
+        hasSource ||
+        t.subtask % v.parallelism === i ||
+        overlaps(range, keyGroupRange(m.maxParallelism, t.parallelism, t.subtask));
       const list = old.filter(wanted).map((t) => ({
         subtask: t.subtask,
         parallelism: t.parallelism,

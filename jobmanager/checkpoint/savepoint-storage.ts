@@ -35,7 +35,12 @@ export interface SavepointJob {
 }
 
 /** Copies completed checkpoint `checkpoint` (in `chkDir`) into a new savepoint under `baseDir`; returns its path. */
-export async function writeSavepoint(baseDir: string, chkDir: string, checkpoint: CheckpointMetadata, job: SavepointJob): Promise<string> {
+export async function writeSavepoint(
+  baseDir: string,
+  chkDir: string,
+  checkpoint: CheckpointMetadata,
+  job: SavepointJob,
+): Promise<string> {
   const dir = resolve(baseDir, `savepoint-${job.jobId.slice(0, 6)}-${randomBytes(6).toString('hex')}`);
   try {
     await mkdir(dir, { recursive: true });
@@ -49,7 +54,15 @@ export async function writeSavepoint(baseDir: string, chkDir: string, checkpoint
       createdAt: checkpoint.completedAt,
       tasks: checkpoint.tasks.map((t) => {
         const v = job.vertices.get(t.vertex);
-        return { vertex: t.vertex, subtask: t.subtask, parallelism: v?.parallelism ?? 1, uids: v?.uids ?? [], file: t.file, size: t.size, sha256: t.sha256 };
+        return {
+          vertex: t.vertex,
+          subtask: t.subtask,
+          parallelism: v?.parallelism ?? 1,
+          uids: v?.uids ?? [],
+          file: t.file,
+          size: t.size,
+          sha256: t.sha256,
+        };
       }),
     };
     await writeAtomically(join(dir, SAVEPOINT_METADATA), JSON.stringify(metadata, null, 2));
@@ -81,9 +94,16 @@ export async function loadSavepoint(path: string): Promise<LoadedSavepoint> {
   }
   const metadata = parseSavepointMetadata(text, `savepoint ${metaPath}`);
   for (const t of metadata.tasks) {
-    const size = await stat(join(dir, t.file)).then((s) => s.size, () => undefined);
-    if (size === undefined) throw new SavepointStorageError(`savepoint ${dir} lacks ${t.file} (state of ${t.vertex}[${t.subtask}])`);
-    if (size !== t.size) throw new SavepointStorageError(`savepoint file ${join(dir, t.file)} has ${size} bytes, its _metadata says ${t.size}`);
+    const size = await stat(join(dir, t.file)).then(
+      (s) => s.size,
+      () => undefined,
+    );
+    if (size === undefined)
+      throw new SavepointStorageError(`savepoint ${dir} lacks ${t.file} (state of ${t.vertex}[${t.subtask}])`);
+    if (size !== t.size)
+      throw new SavepointStorageError(
+        `savepoint file ${join(dir, t.file)} has ${size} bytes, its _metadata says ${t.size}`,
+      );
   }
   return { dir, metadata };
 }

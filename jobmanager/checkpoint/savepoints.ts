@@ -43,7 +43,9 @@ export function coordinatorFor(
 ): CheckpointCoordinator | undefined {
   const { spec, execution, id } = job;
   if (!spec.checkpointing || !storage) return undefined;
-  const vertices = new Map(execution.jobGraph.vertices.map((v) => [v.id, { parallelism: v.parallelism, uids: statefulUids(v.nodes) }]));
+  const vertices = new Map(
+    execution.jobGraph.vertices.map((v) => [v.id, { parallelism: v.parallelism, uids: statefulUids(v.nodes) }]),
+  );
   return new CheckpointCoordinator(
     {
       jobId: id,
@@ -52,13 +54,19 @@ export function coordinatorFor(
       tasks: () => execution.subtasks,
       broadcast: (frame) => {
         for (const gw of gateways()) {
-          if (frame.t === 'trigger-checkpoint') gw.triggerCheckpoint(id, frame.attempt, frame.checkpointId, frame.timestamp, frame.terminate);
+          if (frame.t === 'trigger-checkpoint')
+            gw.triggerCheckpoint(id, frame.attempt, frame.checkpointId, frame.timestamp, frame.terminate);
           else gw.notifyCheckpointComplete(id, frame.attempt, frame.checkpointId, frame.terminate);
         }
       },
       completed,
       writeSavepoint: (dir, chkDir, metadata) =>
-        writeSavepoint(dir, chkDir, metadata, { jobId: id, jobName: spec.name, maxParallelism: execution.jobGraph.maxParallelism, vertices }),
+        writeSavepoint(dir, chkDir, metadata, {
+          jobId: id,
+          jobName: spec.name,
+          maxParallelism: execution.jobGraph.maxParallelism,
+          vertices,
+        }),
     },
     spec.checkpointing,
     storage,
@@ -71,9 +79,17 @@ export function triggerSavepoint(job: CheckpointedJob, dir: string | undefined, 
   // Flink also takes savepoints of jobs without periodic checkpoints; here the barriers, snapshot
   // files and sink commits that a savepoint needs come with `checkpointing`, so it is required.
   if (!job.checkpoints) {
-    return Promise.reject(new SavepointUnavailableError(`job ${job.id} has no "checkpointing": savepoints are taken as checkpoints, so the job needs it`));
+    return Promise.reject(
+      new SavepointUnavailableError(
+        `job ${job.id} has no "checkpointing": savepoints are taken as checkpoints, so the job needs it`,
+      ),
+    );
   }
-  if (!dir) return Promise.reject(new SavepointUnavailableError('no savepoint directory: pass --dir or start the JobManager with --savepoint-dir'));
-  if (job.state !== 'RUNNING') return Promise.reject(new SavepointUnavailableError(`job ${job.id} is ${job.state}: a savepoint needs it RUNNING`));
+  if (!dir)
+    return Promise.reject(
+      new SavepointUnavailableError('no savepoint directory: pass --dir or start the JobManager with --savepoint-dir'),
+    );
+  if (job.state !== 'RUNNING')
+    return Promise.reject(new SavepointUnavailableError(`job ${job.id} is ${job.state}: a savepoint needs it RUNNING`));
   return job.checkpoints.triggerSavepoint(resolve(dir), terminate);
 }

@@ -7,8 +7,12 @@ const spec = (input: unknown): RestartSpec => RestartSchema.parse(input);
 describe('effectiveRestart', () => {
   it('defaults to exponential delay with Flink 1.20 numbers when the job checkpoints', () => {
     expect(effectiveRestart({ checkpointing: { interval: 100, mode: 'exactly-once', timeout: 60_000 } })).toEqual({
-      strategy: 'exponential-delay', initialBackoff: 1000, maxBackoff: 60_000, backoffMultiplier: 1.5,
-      resetBackoffThreshold: 3_600_000, jitterFactor: 0.1,
+      strategy: 'exponential-delay',
+      initialBackoff: 1000,
+      maxBackoff: 60_000,
+      backoffMultiplier: 1.5,
+      resetBackoffThreshold: 3_600_000,
+      jitterFactor: 0.1,
     });
   });
 
@@ -17,9 +21,11 @@ describe('effectiveRestart', () => {
     expect(createRestartStrategy(effectiveRestart({})).canRestart()).toBe(false);
   });
 
-  it('keeps the job\'s own block, checkpointing or not', () => {
+  it("keeps the job's own block, checkpointing or not", () => {
     const restart = spec({ attempts: 3, delay: 10 });
-    expect(effectiveRestart({ restart, checkpointing: { interval: 100, mode: 'exactly-once', timeout: 1 } })).toBe(restart);
+    expect(effectiveRestart({ restart, checkpointing: { interval: 100, mode: 'exactly-once', timeout: 1 } })).toBe(
+      restart,
+    );
   });
 });
 
@@ -54,7 +60,10 @@ describe('fixed-delay', () => {
 describe('failure-rate', () => {
   it('restarts while at most maxFailuresPerInterval failures fall in the interval', () => {
     const clock = new ManualClock();
-    const s = createRestartStrategy(spec({ strategy: 'failure-rate', maxFailuresPerInterval: 2, failureRateInterval: 10_000, delay: 50 }), clock);
+    const s = createRestartStrategy(
+      spec({ strategy: 'failure-rate', maxFailuresPerInterval: 2, failureRateInterval: 10_000, delay: 50 }),
+      clock,
+    );
     s.notifyFailure();
     expect(s.canRestart()).toBe(true);
     expect(s.backoffTime()).toBe(50);
@@ -68,7 +77,10 @@ describe('failure-rate', () => {
 
   it('failures older than the interval no longer count', () => {
     const clock = new ManualClock();
-    const s = createRestartStrategy(spec({ strategy: 'failure-rate', maxFailuresPerInterval: 1, failureRateInterval: 1000 }), clock);
+    const s = createRestartStrategy(
+      spec({ strategy: 'failure-rate', maxFailuresPerInterval: 1, failureRateInterval: 1000 }),
+      clock,
+    );
     for (let i = 0; i < 5; i++) {
       s.notifyFailure();
       expect(s.canRestart()).toBe(true);
@@ -82,7 +94,11 @@ describe('exponential-delay', () => {
 
   it('backs off 1 s, 1.5 s, 2.25 s ... up to maxBackoff, restarting without limit', () => {
     const clock = new ManualClock();
-    const s = createRestartStrategy(spec({ strategy: 'exponential-delay', jitterFactor: 0, maxBackoff: 5000 }), clock, noJitter);
+    const s = createRestartStrategy(
+      spec({ strategy: 'exponential-delay', jitterFactor: 0, maxBackoff: 5000 }),
+      clock,
+      noJitter,
+    );
     const delays: number[] = [];
     for (let i = 0; i < 7; i++) {
       s.notifyFailure();
@@ -104,8 +120,16 @@ describe('exponential-delay', () => {
   });
 
   it('jitter stays within ±jitterFactor of the backoff', () => {
-    const low = createRestartStrategy(spec({ strategy: 'exponential-delay', initialBackoff: 1000, jitterFactor: 0.1 }), new ManualClock(), () => 0);
-    const high = createRestartStrategy(spec({ strategy: 'exponential-delay', initialBackoff: 1000, jitterFactor: 0.1 }), new ManualClock(), () => 0.9999);
+    const low = createRestartStrategy(
+      spec({ strategy: 'exponential-delay', initialBackoff: 1000, jitterFactor: 0.1 }),
+      new ManualClock(),
+      () => 0,
+    );
+    const high = createRestartStrategy(
+      spec({ strategy: 'exponential-delay', initialBackoff: 1000, jitterFactor: 0.1 }),
+      new ManualClock(),
+      () => 0.9999,
+    );
     low.notifyFailure();
     high.notifyFailure();
     // never below initialBackoff, as in Flink
@@ -115,7 +139,10 @@ describe('exponential-delay', () => {
 
   it('failures while a restart is pending join it', () => {
     const clock = new ManualClock();
-    const s = createRestartStrategy(spec({ strategy: 'exponential-delay', jitterFactor: 0, attemptsBeforeResetBackoff: 1 }), clock);
+    const s = createRestartStrategy(
+      spec({ strategy: 'exponential-delay', jitterFactor: 0, attemptsBeforeResetBackoff: 1 }),
+      clock,
+    );
     s.notifyFailure();
     clock.advance(500);
     s.notifyFailure();
@@ -126,7 +153,12 @@ describe('exponential-delay', () => {
   it('attemptsBeforeResetBackoff bounds the restarts; a long enough run without failure resets the count and the backoff', () => {
     const clock = new ManualClock();
     const s = createRestartStrategy(
-      spec({ strategy: 'exponential-delay', jitterFactor: 0, attemptsBeforeResetBackoff: 2, resetBackoffThreshold: 60_000 }),
+      spec({
+        strategy: 'exponential-delay',
+        jitterFactor: 0,
+        attemptsBeforeResetBackoff: 2,
+        resetBackoffThreshold: 60_000,
+      }),
       clock,
     );
     s.notifyFailure();
@@ -153,7 +185,11 @@ describe('maxRestartDelay', () => {
     expect(maxRestartDelay(spec({ strategy: 'failure-rate', delay: 2_000 }))).toBe(2_000);
     // Jitter never takes a delay past maxBackoff.
     expect(maxRestartDelay(spec({ strategy: 'exponential-delay' }))).toBe(60_000);
-    const s = createRestartStrategy(spec({ strategy: 'exponential-delay', initialBackoff: 1000, maxBackoff: 5000, jitterFactor: 1 }), { now: () => 0 }, () => 0.999);
+    const s = createRestartStrategy(
+      spec({ strategy: 'exponential-delay', initialBackoff: 1000, maxBackoff: 5000, jitterFactor: 1 }),
+      { now: () => 0 },
+      () => 0.999,
+    );
     for (let i = 0; i < 10; i++) {
       s.notifyFailure();
       expect(s.backoffTime()).toBeLessThanOrEqual(5000);

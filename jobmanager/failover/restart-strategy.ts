@@ -22,7 +22,11 @@ export interface RestartStrategy {
   backoffTime(): number;
 }
 
-export function createRestartStrategy(spec: RestartSpec, clock: Clock = systemClock, random: () => number = Math.random): RestartStrategy {
+export function createRestartStrategy(
+  spec: RestartSpec,
+  clock: Clock = systemClock,
+  random: () => number = Math.random,
+): RestartStrategy {
   switch (spec.strategy) {
     case 'none':
       return { notifyFailure: () => undefined, canRestart: () => false, backoffTime: () => 0 };
@@ -38,7 +42,10 @@ export function createRestartStrategy(spec: RestartSpec, clock: Clock = systemCl
 /** Up to `attempts` restarts, each after `delay`. */
 class FixedDelay implements RestartStrategy {
   private failures = 0;
-  constructor(private readonly attempts: number, private readonly delay: number) {}
+  constructor(
+    private readonly attempts: number,
+    private readonly delay: number,
+  ) {}
   notifyFailure(): void {
     this.failures++;
   }
@@ -53,7 +60,12 @@ class FixedDelay implements RestartStrategy {
 /** Restarts after `delay` while at most `maxFailures` failures fall within the last `interval` ms. */
 class FailureRate implements RestartStrategy {
   private failures: number[] = [];
-  constructor(private readonly clock: Clock, private readonly maxFailures: number, private readonly interval: number, private readonly delay: number) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly maxFailures: number,
+    private readonly interval: number,
+    private readonly delay: number,
+  ) {}
   notifyFailure(): void {
     this.failures.push(this.clock.now());
   }
@@ -78,12 +90,17 @@ class ExponentialDelay implements RestartStrategy {
   /** Restarts since the last reset. */
   private attempt = 0;
   private nextRestartAt: number | undefined;
-  constructor(private readonly clock: Clock, private readonly random: () => number, private readonly spec: ExponentialSpec) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly random: () => number,
+    private readonly spec: ExponentialSpec,
+  ) {}
 
   notifyFailure(): void {
     const now = this.clock.now();
     if (this.nextRestartAt !== undefined && now <= this.nextRestartAt) return;
-    if (this.nextRestartAt !== undefined && now - this.nextRestartAt >= this.spec.resetBackoffThreshold) this.attempt = 0;
+    if (this.nextRestartAt !== undefined && now - this.nextRestartAt >= this.spec.resetBackoffThreshold)
+      this.attempt = 0;
     const { initialBackoff, maxBackoff, backoffMultiplier, jitterFactor } = this.spec;
     const base = Math.min(initialBackoff * backoffMultiplier ** this.attempt, maxBackoff);
     const spread = Math.floor(base * jitterFactor);

@@ -28,8 +28,22 @@ export type TaskExecutionState = Omit<z.infer<typeof TaskStateFrame>, 'v' | 't' 
 /** What TaskManagers tell one job's JobMaster; `tm` is the TaskManager the report came from. */
 export interface JobMasterGateway {
   updateTaskExecutionState(tm: string, update: TaskExecutionState): void;
-  acknowledgeCheckpoint(tm: string, attempt: number, checkpointId: number, vertex: string, subtask: number, handle: StateHandle): void;
-  declineCheckpoint(tm: string, attempt: number, checkpointId: number, vertex: string, subtask: number, reason: string): void;
+  acknowledgeCheckpoint(
+    tm: string,
+    attempt: number,
+    checkpointId: number,
+    vertex: string,
+    subtask: number,
+    handle: StateHandle,
+  ): void;
+  declineCheckpoint(
+    tm: string,
+    attempt: number,
+    checkpointId: number,
+    vertex: string,
+    subtask: number,
+    reason: string,
+  ): void;
   /** Task counters from a TM's heartbeat. */
   reportCounters(tm: string, counters: TaskCounters[]): void;
   /** The TaskManager `tm` is gone (connection closed, heartbeat timeout, protocol error). */

@@ -8,7 +8,11 @@ import type { JmToTmFrame, Outgoing, TmToJmFrame } from '../../common/protocol/c
 import type { JobMasterGateway, TaskExecutorGateway } from './gateways';
 
 export class WebSocketTaskExecutorGateway implements TaskExecutorGateway {
-  constructor(readonly id: string, readonly dataAddress: string, private readonly ws: WebSocket) {}
+  constructor(
+    readonly id: string,
+    readonly dataAddress: string,
+    private readonly ws: WebSocket,
+  ) {}
 
   send(frame: Outgoing<JmToTmFrame>): void {
     this.ws.send(encodeFrame(frame));
@@ -19,7 +23,13 @@ export class WebSocketTaskExecutorGateway implements TaskExecutorGateway {
   cancelJob(jobId: string): void {
     this.send({ t: 'cancel', jobId });
   }
-  triggerCheckpoint(jobId: string, attempt: number, checkpointId: number, timestamp: number, terminate?: boolean): void {
+  triggerCheckpoint(
+    jobId: string,
+    attempt: number,
+    checkpointId: number,
+    timestamp: number,
+    terminate?: boolean,
+  ): void {
     this.send({ t: 'trigger-checkpoint', jobId, attempt, checkpointId, timestamp, ...(terminate && { terminate }) });
   }
   notifyCheckpointComplete(jobId: string, attempt: number, checkpointId: number, terminate?: boolean): void {
@@ -38,7 +48,14 @@ export function deliverToJobMaster(tm: string, frame: JobFrame, job: JobMasterGa
     case 'task-state':
       return job.updateTaskExecutionState(tm, frame);
     case 'ack-checkpoint':
-      return job.acknowledgeCheckpoint(tm, frame.attempt, frame.checkpointId, frame.vertex, frame.subtask, frame.handle);
+      return job.acknowledgeCheckpoint(
+        tm,
+        frame.attempt,
+        frame.checkpointId,
+        frame.vertex,
+        frame.subtask,
+        frame.handle,
+      );
     case 'decline-checkpoint':
       return job.declineCheckpoint(tm, frame.attempt, frame.checkpointId, frame.vertex, frame.subtask, frame.reason);
   }

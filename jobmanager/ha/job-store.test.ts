@@ -10,7 +10,16 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const spec = parseJobSpec({ name: 'j', nodes: [{ id: 'src', type: 'source', connector: { kind: 'generator', count: 1 } }, { id: 'out', type: 'sink', inputs: ['src'], connector: { kind: 'discard' } }] }, 'test');
+const spec = parseJobSpec(
+  {
+    name: 'j',
+    nodes: [
+      { id: 'src', type: 'source', connector: { kind: 'generator', count: 1 } },
+      { id: 'out', type: 'sink', inputs: ['src'], connector: { kind: 'discard' } },
+    ],
+  },
+  'test',
+);
 
 describe('JobStore', () => {
   it('keeps each job with its functions bundle and its latest status, written by rename (no temp files left)', () => {
@@ -18,7 +27,12 @@ describe('JobStore', () => {
     store.saveJob({ id: 'b', spec, functionsCode: 'exports.f = 1', createdAt: 2 });
     store.saveJob({ id: 'a', spec, createdAt: 1 });
     store.saveStatus('b', { state: 'RUNNING', attempt: 0, restarts: 0, latestCheckpoint: null });
-    store.saveStatus('b', { state: 'RESTARTING', attempt: 1, restarts: 1, latestCheckpoint: { id: 4, metadata: '/x/chk-4/_metadata.json' } });
+    store.saveStatus('b', {
+      state: 'RESTARTING',
+      attempt: 1,
+      restarts: 1,
+      latestCheckpoint: { id: 4, metadata: '/x/chk-4/_metadata.json' },
+    });
     expect(readdirSync(join(dir, 'jobs', 'b')).sort()).toEqual(['job.json', 'status.json']);
     const loaded = new JobStore(dir).load();
     expect(loaded.map((l) => l.job.id)).toEqual(['a', 'b']);
@@ -44,28 +58,50 @@ describe('JobStore', () => {
     const store = new JobStore(dir);
     store.saveJob({ id: 'j', spec: { name: 'x' } as never, createdAt: 1 });
     const status = join(dir, 'jobs', 'j', 'status.json');
-    for (const text of ['\u0000\u00ff', '{"version": 1, "state": "RUN', '{"version": 1, "state": "NAPPING", "attempt": 0, "restarts": 0, "latestCheckpoint": null}', '[]']) {
+    for (const text of [
+      '\u0000\u00ff',
+      '{"version": 1, "state": "RUN',
+      '{"version": 1, "state": "NAPPING", "attempt": 0, "restarts": 0, "latestCheckpoint": null}',
+      '[]',
+    ]) {
       writeFileSync(status, text);
       expect(() => store.load()).toThrow(JobStoreError);
       expect(() => store.load()).toThrow(status);
     }
-    writeFileSync(status, '{"version": 1, "state": "RUNNING", "attempt": 0, "restarts": "x", "latestCheckpoint": null}');
+    writeFileSync(
+      status,
+      '{"version": 1, "state": "RUNNING", "attempt": 0, "restarts": "x", "latestCheckpoint": null}',
+    );
     expect(() => store.load()).toThrow(/restarts: /);
     writeFileSync(join(dir, 'jobs', 'j', 'job.json'), '{"version": 1, "id": "j", "spec": 3, "createdAt": 1}');
     expect(() => store.load()).toThrow(/spec: must be a job spec object/);
   });
 
-  it('keeps a job\'s start time, checkpoint counts and exceptions; a status written before them loads without them', () => {
+  it("keeps a job's start time, checkpoint counts and exceptions; a status written before them loads without them", () => {
     const store = new JobStore(dir);
     store.saveJob({ id: 'j', spec, createdAt: 1 });
     const status = {
-      state: 'RUNNING' as const, attempt: 3, restarts: 2, latestCheckpoint: null, startedAt: 5,
-      checkpointCounts: { completed: 60, failed: 4 }, exceptions: [{ time: 7, attempt: 1, message: 'boom', task: 'src[0]', code: 'X' }],
+      state: 'RUNNING' as const,
+      attempt: 3,
+      restarts: 2,
+      latestCheckpoint: null,
+      startedAt: 5,
+      checkpointCounts: { completed: 60, failed: 4 },
+      exceptions: [{ time: 7, attempt: 1, message: 'boom', task: 'src[0]', code: 'X' }],
     };
     store.saveStatus('j', status);
     expect(store.load()[0].status).toEqual({ version: 1, ...status });
-    writeFileSync(join(dir, 'jobs', 'j', 'status.json'), JSON.stringify({ version: 1, state: 'RUNNING', attempt: 0, restarts: 0, latestCheckpoint: null }));
-    expect(store.load()[0].status).toEqual({ version: 1, state: 'RUNNING', attempt: 0, restarts: 0, latestCheckpoint: null });
+    writeFileSync(
+      join(dir, 'jobs', 'j', 'status.json'),
+      JSON.stringify({ version: 1, state: 'RUNNING', attempt: 0, restarts: 0, latestCheckpoint: null }),
+    );
+    expect(store.load()[0].status).toEqual({
+      version: 1,
+      state: 'RUNNING',
+      attempt: 0,
+      restarts: 0,
+      latestCheckpoint: null,
+    });
   });
 
   it('a write that fails (a full disk) is a JobStoreError that says why, and leaves no temp file taking space', () => {
@@ -83,7 +119,13 @@ describe('JobStore', () => {
       error = err;
     }
     expect(error).toBeInstanceOf(JobStoreError);
-    expect(error).toMatchObject({ code: 'JOB_STORE', retriable: true, message: `cannot store the status of job j under ${join(dir, 'jobs')}: ENOSPC: no space left on device, write` });
-    expect(() => store.saveJob({ id: 'k', spec, createdAt: 1 })).toThrow(/cannot store job k under .*: ENOSPC: no space left on device/);
+    expect(error).toMatchObject({
+      code: 'JOB_STORE',
+      retriable: true,
+      message: `cannot store the status of job j under ${join(dir, 'jobs')}: ENOSPC: no space left on device, write`,
+    });
+    expect(() => store.saveJob({ id: 'k', spec, createdAt: 1 })).toThrow(
+      /cannot store job k under .*: ENOSPC: no space left on device/,
+    );
   });
 });

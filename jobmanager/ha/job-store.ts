@@ -43,7 +43,9 @@ const JobStatusSchema = z.object({
   /** When the job's first attempt was deployed: its running time goes on across failovers. */
   startedAt: z.number().optional(),
   /** Completed and failed checkpoints so far (failed as of the latest write of this file). */
-  checkpointCounts: z.object({ completed: z.number().int().nonnegative(), failed: z.number().int().nonnegative() }).optional(),
+  checkpointCounts: z
+    .object({ completed: z.number().int().nonnegative(), failed: z.number().int().nonnegative() })
+    .optional(),
   /** The job's latest exceptions, at most EXCEPTION_HISTORY_SIZE. */
   exceptions: z.array(JobExceptionSchema).optional(),
 });
@@ -61,7 +63,6 @@ export function isDiskFull(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   return code === 'ENOSPC' || code === 'EDQUOT';
 }
-
 
 export class JobStore {
   private readonly root: string;
@@ -91,7 +92,10 @@ export class JobStore {
     try {
       this.write(join(this.dir(id), 'status.json'), JSON.stringify({ version: JOB_STORE_VERSION, ...status }));
     } catch (err) {
-      throw new JobStoreError(`cannot store the status of job ${id} under ${this.root}: ${(err as Error).message}`, err);
+      throw new JobStoreError(
+        `cannot store the status of job ${id} under ${this.root}: ${(err as Error).message}`,
+        err,
+      );
     }
   }
 
@@ -116,8 +120,13 @@ export class JobStore {
       const parsed = schema.safeParse(json);
       if (parsed.success) return parsed.data;
       const version = (json as { version?: unknown } | null)?.version;
-      if (version !== JOB_STORE_VERSION) throw new JobStoreError(`${path} has version ${JSON.stringify(version)}; this JobManager reads ${JOB_STORE_VERSION}`);
-      throw new JobStoreError(`${path} is not a stored job's file: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`);
+      if (version !== JOB_STORE_VERSION)
+        throw new JobStoreError(
+          `${path} has version ${JSON.stringify(version)}; this JobManager reads ${JOB_STORE_VERSION}`,
+        );
+      throw new JobStoreError(
+        `${path} is not a stored job's file: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`,
+      );
     };
     return ids
       .flatMap((id) => {

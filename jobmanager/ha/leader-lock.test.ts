@@ -1,5 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configureLogging } from '../../common/log';
@@ -25,7 +34,11 @@ describe('LeaderLock', () => {
   it('the first JobManager holds it; a second one waits while the holder lives', () => {
     const a = new LeaderLock(dir);
     expect(a.tryAcquire({ pid: process.pid, host: '127.0.0.1', port: 1 })).toBe(true);
-    expect(JSON.parse(readFileSync(join(dir, 'jm.lock'), 'utf8'))).toEqual({ pid: process.pid, host: '127.0.0.1', port: 1 });
+    expect(JSON.parse(readFileSync(join(dir, 'jm.lock'), 'utf8'))).toEqual({
+      pid: process.pid,
+      host: '127.0.0.1',
+      port: 1,
+    });
     expect(new LeaderLock(dir).tryAcquire({ pid: process.pid, host: '127.0.0.1', port: 2 })).toBe(false);
     a.update({ pid: process.pid, host: '127.0.0.1', port: 3 });
     expect(JSON.parse(readFileSync(join(dir, 'jm.lock'), 'utf8')).port).toBe(3);
@@ -51,7 +64,9 @@ describe('LeaderLock', () => {
     a.tryAcquire({ pid: process.pid, host: '127.0.0.1', port: 1 });
     const clock = new ManualClock();
     let acquired = false;
-    const standby = new LeaderLock(dir, clock, clock).acquire({ pid: process.pid, host: '127.0.0.1', port: 2 }).then(() => (acquired = true));
+    const standby = new LeaderLock(dir, clock, clock)
+      .acquire({ pid: process.pid, host: '127.0.0.1', port: 2 })
+      .then(() => (acquired = true));
     clock.advance(10 * POLL_MS);
     await new Promise((r) => setImmediate(r));
     expect(acquired).toBe(false);
@@ -72,10 +87,16 @@ describe('LeaderLock', () => {
     full = true;
     lock.update({ pid: process.pid, host: '127.0.0.1', port: 5 });
     expect(lock.updateFailure).toMatchObject({ since: clock.now(), retryInMs: WRITE_RETRY.initialMs });
-    expect(lock.updateFailure!.error.message).toBe(`cannot record this JobManager in ${join(dir, 'jm.lock')}: ENOSPC: no space left on device, open`);
+    expect(lock.updateFailure!.error.message).toBe(
+      `cannot record this JobManager in ${join(dir, 'jm.lock')}: ENOSPC: no space left on device, open`,
+    );
     clock.advance(60_000);
     // still this process's lock: a standby keeps waiting
-    expect(JSON.parse(readFileSync(join(dir, 'jm.lock'), 'utf8'))).toEqual({ pid: process.pid, host: '127.0.0.1', port: 0 });
+    expect(JSON.parse(readFileSync(join(dir, 'jm.lock'), 'utf8'))).toEqual({
+      pid: process.pid,
+      host: '127.0.0.1',
+      port: 0,
+    });
     expect(new LeaderLock(dir).tryAcquire({ pid: process.pid, host: '127.0.0.1', port: 6 })).toBe(false);
     full = false;
     clock.advance(WRITE_RETRY.maxMs);
@@ -91,7 +112,9 @@ function mountTmpfs(size: string): string | undefined {
   const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', mnt], { encoding: 'utf8' });
   if (r.status === 0) return mnt;
   rmSync(mnt, { recursive: true, force: true });
-  console.warn(`skipping the full-disk lock test: cannot mount a tmpfs (${(r.stderr || r.error?.message || '').trim()}); it needs root`);
+  console.warn(
+    `skipping the full-disk lock test: cannot mount a tmpfs (${(r.stderr || r.error?.message || '').trim()}); it needs root`,
+  );
   return undefined;
 }
 

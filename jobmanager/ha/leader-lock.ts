@@ -60,13 +60,22 @@ export class LeaderLock {
         try {
           this.write(this.path, JSON.stringify(me));
         } catch (err) {
-          throw new FlinkxError('LEADER_LOCK', `cannot record this JobManager in ${this.path}: ${(err as Error).message}`, { retriable: isDiskFull(err), cause: err });
+          throw new FlinkxError(
+            'LEADER_LOCK',
+            `cannot record this JobManager in ${this.path}: ${(err as Error).message}`,
+            { retriable: isDiskFull(err), cause: err },
+          );
         }
       },
       timers,
       () => clock.now(),
       {
-        failed: (f, first) => first && log.warn('the lock keeps the holder it has; retrying the write with back-off', { lock: this.path, error: f.error.message }),
+        failed: (f, first) =>
+          first &&
+          log.warn('the lock keeps the holder it has; retrying the write with back-off', {
+            lock: this.path,
+            error: f.error.message,
+          }),
         recovered: () => log.info('the lock records this JobManager again', { lock: this.path }),
       },
     );
@@ -145,11 +154,18 @@ export class LeaderLock {
         full = false;
       } catch (err) {
         if (!isDiskFull(err)) throw err;
-        if (!full) log.warn('cannot write the lock: the disk is full; waiting for space', { lock: this.path, error: (err as Error).message });
+        if (!full)
+          log.warn('cannot write the lock: the disk is full; waiting for space', {
+            lock: this.path,
+            error: (err as Error).message,
+          });
         full = true;
       }
       if (!said && !full) {
-        log.info('standby: another JobManager holds the data dir; waiting for it to go', { lock: this.path, holder: this.read()?.raw ?? '' });
+        log.info('standby: another JobManager holds the data dir; waiting for it to go', {
+          lock: this.path,
+          holder: this.read()?.raw ?? '',
+        });
         said = true;
       }
       await new Promise<void>((r) => this.timers.schedule(r, POLL_MS));

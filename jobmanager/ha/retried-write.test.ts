@@ -17,7 +17,10 @@ describe('RetriedWrite', () => {
       },
       clock,
       () => clock.now(),
-      { failed: (f: WriteFailure, first) => events.push(`failed ${first} ${f.retryInMs}`), recovered: (since) => events.push(`recovered ${clock.now() - since}`) },
+      {
+        failed: (f: WriteFailure, first) => events.push(`failed ${first} ${f.retryInMs}`),
+        recovered: (since) => events.push(`recovered ${clock.now() - since}`),
+      },
     );
     const t0 = clock.now();
     w.save();
@@ -54,10 +57,15 @@ describe('RetriedWrite', () => {
   it('a save while a retry waits tries at once and keeps the back-off growing', () => {
     const clock = new ManualClock();
     const tries: number[] = [];
-    const w = new RetriedWrite(() => 0, () => {
-      tries.push(clock.now());
-      throw new Error('EDQUOT');
-    }, clock, () => clock.now());
+    const w = new RetriedWrite(
+      () => 0,
+      () => {
+        tries.push(clock.now());
+        throw new Error('EDQUOT');
+      },
+      clock,
+      () => clock.now(),
+    );
     w.save();
     clock.advance(100);
     w.save();

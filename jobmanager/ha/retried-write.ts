@@ -56,7 +56,8 @@ export class RetriedWrite<T> {
     try {
       this.write(value);
     } catch (err) {
-      const error = err instanceof FlinkxError ? err : new FlinkxError('DATA_DIR_WRITE', (err as Error).message, { cause: err });
+      const error =
+        err instanceof FlinkxError ? err : new FlinkxError('DATA_DIR_WRITE', (err as Error).message, { cause: err });
       const first = this.failure === undefined;
       this.failure = { error, since: this.failure?.since ?? this.now(), retryInMs: this.delay };
       this.retry = this.timers.schedule(() => {

@@ -37,12 +37,25 @@ export function jobDetails(job: JobMaster, now = Date.now()): JobDetails {
     maxParallelism: jobGraph.maxParallelism,
     checkpointing: job.spec.checkpointing,
     restartStrategy: job.restart,
-    checkpoints: job.checkpoints?.summary() ?? { latestCompleted: null, completed: 0, failed: 0, latestCompletedAt: null, latestCompletedSize: null },
+    checkpoints: job.checkpoints?.summary() ?? {
+      latestCompleted: null,
+      completed: 0,
+      failed: 0,
+      latestCompletedAt: null,
+      latestCompletedSize: null,
+    },
     failure: job.failure,
     vertices: jobGraph.vertices.map((v) => {
       const own = subtasks
         .filter((s) => s.vertex === v.id)
-        .map((s) => ({ index: s.subtask, state: s.state, tm: s.slot?.tm, slot: s.slot?.slot, error: s.error, metrics: job.tasks.metrics(v.id, s.subtask) }));
+        .map((s) => ({
+          index: s.subtask,
+          state: s.state,
+          tm: s.slot?.tm,
+          slot: s.slot?.slot,
+          error: s.error,
+          metrics: job.tasks.metrics(v.id, s.subtask),
+        }));
       const sum = (f: (t: Throughput) => number) => own.reduce((n, s) => n + (s.metrics ? f(s.metrics) : 0), 0);
       const watermark = vertexWatermark(own);
       return {
@@ -60,7 +73,13 @@ export function jobDetails(job: JobMaster, now = Date.now()): JobDetails {
         subtasks: own,
       };
     }),
-    edges: jobGraph.edges.map((e) => ({ id: e.id, source: e.source, target: e.target, partitioner: e.partitioner, keyBy: e.keyBy })),
+    edges: jobGraph.edges.map((e) => ({
+      id: e.id,
+      source: e.source,
+      target: e.target,
+      partitioner: e.partitioner,
+      keyBy: e.keyBy,
+    })),
     exceptions: job.exceptions,
   };
 }

@@ -6,7 +6,10 @@ import { JobStoreError } from '../ha/job-store';
 import { handle, restRoutes } from './rest';
 
 /** The routes on a loopback port, with a dispatcher that has only what a test gives it. */
-async function serve(dispatcher: Partial<Dispatcher>, problems: () => HealthProblem[]): Promise<{ url: string; server: Server }> {
+async function serve(
+  dispatcher: Partial<Dispatcher>,
+  problems: () => HealthProblem[],
+): Promise<{ url: string; server: Server }> {
   const routes = restRoutes(dispatcher as Dispatcher, problems);
   const server = createServer((req, res) => void handle(routes, req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -21,7 +24,14 @@ describe('REST on a full data dir', () => {
       const up = await fetch(`${url}/health`);
       expect(up.status).toBe(200);
       expect(HealthSchema.parse(await up.json())).toEqual({ status: 'UP', problems: [] });
-      problems = [{ what: 'the status of job j', code: 'JOB_STORE', message: 'cannot store the status of job j under /d/jobs: ENOSPC: no space left on device, write', since: 5 }];
+      problems = [
+        {
+          what: 'the status of job j',
+          code: 'JOB_STORE',
+          message: 'cannot store the status of job j under /d/jobs: ENOSPC: no space left on device, write',
+          since: 5,
+        },
+      ];
       const degraded = await fetch(`${url}/health`);
       expect(degraded.status).toBe(503);
       expect(HealthSchema.parse(await degraded.json())).toEqual({ status: 'DEGRADED', problems });
@@ -31,12 +41,18 @@ describe('REST on a full data dir', () => {
   });
 
   it('a job that cannot be stored at submission is refused with 503 JOB_STORE: it may be accepted once space is freed', async () => {
-    const submit = () => Promise.reject(new JobStoreError('cannot store job x under /d/jobs: ENOSPC: no space left on device, write'));
+    const submit = () =>
+      Promise.reject(new JobStoreError('cannot store job x under /d/jobs: ENOSPC: no space left on device, write'));
     const { url, server } = await serve({ submit } as Partial<Dispatcher>, () => []);
     try {
       const res = await fetch(`${url}/jobs`, { method: 'POST', body: JSON.stringify({ job: {} }) });
       expect(res.status).toBe(503);
-      expect(await res.json()).toEqual({ error: { code: 'JOB_STORE', message: 'cannot store job x under /d/jobs: ENOSPC: no space left on device, write' } });
+      expect(await res.json()).toEqual({
+        error: {
+          code: 'JOB_STORE',
+          message: 'cannot store job x under /d/jobs: ENOSPC: no space left on device, write',
+        },
+      });
     } finally {
       server.close();
     }

@@ -4,7 +4,15 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FlinkxError, JobFileError } from '../../common/errors';
-import type { Checkpoints, ErrorResponse, Health, HealthProblem, SavepointResponse, SubmitResponse, TaskManagerInfo } from '../../common/protocol/rest';
+import type {
+  Checkpoints,
+  ErrorResponse,
+  Health,
+  HealthProblem,
+  SavepointResponse,
+  SubmitResponse,
+  TaskManagerInfo,
+} from '../../common/protocol/rest';
 import { serveDashboard } from '../dashboard/dashboard';
 import type { Dispatcher } from '../dispatcher';
 import { jobDetails, jobSummary } from './job-views';
@@ -26,7 +34,8 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'BODY_TOO_LARGE', `request body exceeds ${MAX_BODY_BYTES} bytes`);
+    if (size > MAX_BODY_BYTES)
+      throw new HttpError(413, 'BODY_TOO_LARGE', `request body exceeds ${MAX_BODY_BYTES} bytes`);
     chunks.push(chunk as Buffer);
   }
   try {
@@ -38,11 +47,15 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 
 export function sendJson<T>(res: ServerResponse, status: number, body: T): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
-const optionalString = (v: unknown): v is string | undefined => v === undefined || (typeof v === 'string' && v.length > 0);
+const optionalString = (v: unknown): v is string | undefined =>
+  v === undefined || (typeof v === 'string' && v.length > 0);
 
 /** Savepoint errors the request can fix (400) or that the job's state explains (409). */
 const BAD_SAVEPOINT = new Set(['SAVEPOINT_RESTORE', 'SAVEPOINT_STORAGE', 'SNAPSHOT_FORMAT']);
@@ -62,7 +75,10 @@ function statusOf(err: unknown): number {
 export type Route = (req: IncomingMessage, res: ServerResponse, params: string[]) => Promise<void> | void;
 
 /** `problems`: every write to the data dir that fails and is retried (the JobManager adds its lock's to the jobs'). */
-export function restRoutes(dispatcher: Dispatcher, problems: () => HealthProblem[] = () => dispatcher.storeProblems()): [string, RegExp, Route][] {
+export function restRoutes(
+  dispatcher: Dispatcher,
+  problems: () => HealthProblem[] = () => dispatcher.storeProblems(),
+): [string, RegExp, Route][] {
   return [
     [
       'GET',
@@ -76,12 +92,29 @@ export function restRoutes(dispatcher: Dispatcher, problems: () => HealthProblem
       'POST',
       /^\/jobs\/?$/,
       async (req, res) => {
-        const body = (await readJson(req)) as { job?: unknown; functionsCode?: unknown; savepointPath?: unknown; allowNonRestoredState?: unknown } | null;
-        if (typeof body !== 'object' || body === null || body.job === undefined || !optionalString(body.savepointPath)) {
-          throw new HttpError(400, 'INVALID_REQUEST', 'expected {"job": <job file>, "functionsCode"?: <string>, "savepointPath"?: <string>, "allowNonRestoredState"?: <boolean>}');
+        const body = (await readJson(req)) as {
+          job?: unknown;
+          functionsCode?: unknown;
+          savepointPath?: unknown;
+          allowNonRestoredState?: unknown;
+        } | null;
+        if (
+          typeof body !== 'object' ||
+          body === null ||
+          body.job === undefined ||
+          !optionalString(body.savepointPath)
+        ) {
+          throw new HttpError(
+            400,
+            'INVALID_REQUEST',
+            'expected {"job": <job file>, "functionsCode"?: <string>, "savepointPath"?: <string>, "allowNonRestoredState"?: <boolean>}',
+          );
         }
         const code = typeof body.functionsCode === 'string' ? body.functionsCode : undefined;
-        const savepoint = body.savepointPath === undefined ? undefined : { path: body.savepointPath, allowNonRestoredState: body.allowNonRestoredState === true };
+        const savepoint =
+          body.savepointPath === undefined
+            ? undefined
+            : { path: body.savepointPath, allowNonRestoredState: body.allowNonRestoredState === true };
         const job = await dispatcher.submit(body.job, code, savepoint);
         sendJson<SubmitResponse>(res, 201, { jobId: job.id, state: job.state });
       },
@@ -93,7 +126,15 @@ export function restRoutes(dispatcher: Dispatcher, problems: () => HealthProblem
       'GET',
       /^\/jobs\/([^/]+)\/checkpoints\/?$/,
       (_, res, [id]) =>
-        sendJson<Checkpoints>(res, 200, dispatcher.get(id).checkpoints?.snapshot() ?? { counts: { completed: 0, failed: 0, inProgress: 0 }, latest: null, history: [] }),
+        sendJson<Checkpoints>(
+          res,
+          200,
+          dispatcher.get(id).checkpoints?.snapshot() ?? {
+            counts: { completed: 0, failed: 0, inProgress: 0 },
+            latest: null,
+            history: [],
+          },
+        ),
     ],
     [
       'POST',
@@ -109,7 +150,8 @@ export function restRoutes(dispatcher: Dispatcher, problems: () => HealthProblem
       async (req, res, [id]) => {
         const job = dispatcher.get(id);
         const body = (await readJson(req)) as { dir?: unknown } | null;
-        if (typeof body !== 'object' || body === null || !optionalString(body.dir)) throw new HttpError(400, 'INVALID_REQUEST', 'expected {"dir"?: <string>}');
+        if (typeof body !== 'object' || body === null || !optionalString(body.dir))
+          throw new HttpError(400, 'INVALID_REQUEST', 'expected {"dir"?: <string>}');
         const path = await job.triggerSavepoint(body.dir, what === 'stop');
         sendJson<SavepointResponse>(res, 200, { jobId: job.id, path });
       },
@@ -138,7 +180,11 @@ export function restRoutes(dispatcher: Dispatcher, problems: () => HealthProblem
   ];
 }
 
-export async function handle(routes: [string, RegExp, Route][], req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handle(
+  routes: [string, RegExp, Route][],
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   try {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const matches = routes.filter(([, re]) => re.test(path));

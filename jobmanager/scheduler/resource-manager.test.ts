@@ -38,7 +38,11 @@ describe('ResourceManager', () => {
   beforeEach(() => {
     lost.length = 0;
     clock = new ManualClock();
-    rm = new ResourceManager({ intervalMs: 1000, timeoutMs: 60_000 }, (tm, reason) => lost.push(`${tm.id}: ${reason}`), { clock, timers: clock });
+    rm = new ResourceManager(
+      { intervalMs: 1000, timeoutMs: 60_000 },
+      (tm, reason) => lost.push(`${tm.id}: ${reason}`),
+      { clock, timers: clock },
+    );
   });
   afterEach(() => rm.close());
 
@@ -96,7 +100,11 @@ describe('ResourceManager', () => {
       rm.registry.heartbeat('tm2', 7, []);
     }
     expect(lost).toEqual([]);
-    expect(rm.registry.get('tm2')).toMatchObject({ registeredAt: start, lastHeartbeat: start + 60_000, queuedBytes: 7 });
+    expect(rm.registry.get('tm2')).toMatchObject({
+      registeredAt: start,
+      lastHeartbeat: start + 60_000,
+      queuedBytes: 7,
+    });
     clock.advance(500); // the next check, half an interval later
     expect(lost).toEqual(['tm1: no heartbeat for 60000 ms']);
     expect(ws1.terminated).toBe(true);

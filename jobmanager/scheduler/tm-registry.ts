@@ -49,11 +49,27 @@ export class TaskManagerRegistry {
   }
 
   /** A TM's `register` frame on connection `ws`; a TM registering again replaces (and loses) its old self. */
-  register(ws: WebSocket, id: string, slots: number, dataAddress: string, metricsAddress?: string): RegisteredTaskManager {
+  register(
+    ws: WebSocket,
+    id: string,
+    slots: number,
+    dataAddress: string,
+    metricsAddress?: string,
+  ): RegisteredTaskManager {
     if (this.tms.has(id)) this.lose(id, 'registered again');
     const now = this.clock.now();
     const gateway = new WebSocketTaskExecutorGateway(id, dataAddress, ws);
-    const tm: RegisteredTaskManager = { id, slots, dataAddress, metricsAddress, registeredAt: now, lastHeartbeat: now, queuedBytes: 0, counters: [], gateway };
+    const tm: RegisteredTaskManager = {
+      id,
+      slots,
+      dataAddress,
+      metricsAddress,
+      registeredAt: now,
+      lastHeartbeat: now,
+      queuedBytes: 0,
+      counters: [],
+      gateway,
+    };
     this.tms.set(id, tm);
     this.heartbeats.monitor(id);
     gateway.send({ t: 'registered', heartbeatIntervalMs: this.heartbeatIntervalMs });

@@ -14,7 +14,10 @@ export type TaskExecutorCall =
 
 export class TestingTaskExecutorGateway implements TaskExecutorGateway {
   readonly calls: TaskExecutorCall[] = [];
-  constructor(readonly id: string, readonly dataAddress = `ws://127.0.0.1:1/${id}`) {}
+  constructor(
+    readonly id: string,
+    readonly dataAddress = `ws://127.0.0.1:1/${id}`,
+  ) {}
 
   submitTasks(plan: DeploymentPlan, tasks: TaskRef[]): void {
     this.calls.push({ t: 'submitTasks', plan, tasks });

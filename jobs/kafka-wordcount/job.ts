@@ -14,10 +14,16 @@ const env = StreamExecutionEnvironment.getExecutionEnvironment()
   .setRestartStrategy({ attempts: 10, delay: 1000 });
 
 env
-  .fromSource(KafkaSource.strings({ brokers, topic: 'lines', startFrom: 'earliest', groupId: 'flinkx-kafka-wordcount' })).uid('lines')
-  .flatMap(tokenize).uid('words')
+  .fromSource(
+    KafkaSource.strings({ brokers, topic: 'lines', startFrom: 'earliest', groupId: 'flinkx-kafka-wordcount' }),
+  )
+  .uid('lines')
+  .flatMap(tokenize)
+  .uid('words')
   .keyBy('word')
-  .sum('count').uid('counts')
-  .sinkTo(KafkaSink.json({ brokers, topic: 'word-counts', key: 'word' })).uid('out');
+  .sum('count')
+  .uid('counts')
+  .sinkTo(KafkaSink.json({ brokers, topic: 'word-counts', key: 'word' }))
+  .uid('out');
 
 env.execute('kafka-wordcount');

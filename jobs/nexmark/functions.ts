@@ -30,7 +30,13 @@ export const isAuction = (e: { type: string }): boolean => e.type === 'auction';
 export const q0 = ({ auction, bidder, price, dateTime, extra }: Bid) => ({ auction, bidder, price, dateTime, extra });
 
 /** q1, currency conversion: the price in euros, 0.908 × dollars. */
-export const q1 = ({ auction, bidder, price, dateTime, extra }: Bid) => ({ auction, bidder, price: 0.908 * price, dateTime, extra });
+export const q1 = ({ auction, bidder, price, dateTime, extra }: Bid) => ({
+  auction,
+  bidder,
+  price: 0.908 * price,
+  dateTime,
+  extra,
+});
 
 /** q2, selection: WHERE MOD(auction, 123) = 0 ... */
 export const q2Select = (b: Bid): boolean => b.auction % 123 === 0;
@@ -57,7 +63,11 @@ interface HotItems {
  * largest (AuctionBids.num >= MaxBids.maxn). The counts carry the window's last timestamp as event
  * time, so a timer there fires once the watermark says every count of the window has arrived.
  */
-export const q5HotItems: KeyedProcessFunction<number, AuctionCount, { auction: number; num: number; windowStart: number; windowEnd: number }> = {
+export const q5HotItems: KeyedProcessFunction<
+  number,
+  AuctionCount,
+  { auction: number; num: number; windowStart: number; windowEnd: number }
+> = {
   processElement({ auction, windowStart, count }, ctx) {
     const state = ctx.valueState<HotItems>('hot');
     const hot = state.value();
@@ -70,7 +80,8 @@ export const q5HotItems: KeyedProcessFunction<number, AuctionCount, { auction: n
   onTimer(_timestamp, ctx) {
     const state = ctx.valueState<HotItems>('hot');
     const hot = state.value()!;
-    for (const auction of hot.auctions) ctx.emit({ auction, num: hot.num, windowStart: hot.windowStart, windowEnd: ctx.key });
+    for (const auction of hot.auctions)
+      ctx.emit({ auction, num: hot.num, windowStart: hot.windowStart, windowEnd: ctx.key });
     state.clear();
   },
 };
@@ -101,5 +112,8 @@ export const q7 = (w: { q7HighestBids: HighestBid[] }): HighestBid[] => w.q7High
 export const q8Person = ({ id, name }: Person) => ({ id, name });
 
 /** q8, new users: SELECT P.id, P.name, P.starttime of each person joined with a seller window. */
-export const q8 = ({ windowStart, persons }: { windowStart: number; persons: { id: number; name: string } }) =>
-  ({ id: persons.id, name: persons.name, starttime: windowStart });
+export const q8 = ({ windowStart, persons }: { windowStart: number; persons: { id: number; name: string } }) => ({
+  id: persons.id,
+  name: persons.name,
+  starttime: windowStart,
+});

@@ -9,11 +9,15 @@ import { quietSensors, type Reading } from './quiet';
 const env = StreamExecutionEnvironment.getExecutionEnvironment().setParallelism(2);
 
 env
-  .fromSource(FileSource.lines('readings.jsonl')).uid('lines')
-  .map((line) => JSON.parse(line) as Reading).uid('readings')
+  .fromSource(FileSource.lines('readings.jsonl'))
+  .uid('lines')
+  .map((line) => JSON.parse(line) as Reading)
+  .uid('readings')
   .assignTimestampsAndWatermarks({ field: 'ts', maxOutOfOrderness: '5s' })
   .keyBy('sensor')
-  .process(quietSensors).uid('alerts')
-  .sinkTo(FileSink.jsonLines('out')).uid('out');
+  .process(quietSensors)
+  .uid('alerts')
+  .sinkTo(FileSink.jsonLines('out'))
+  .uid('out');
 
 env.execute('quiet-sensors');

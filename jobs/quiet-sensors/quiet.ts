@@ -33,4 +33,3 @@ export const quietSensors: KeyedProcessFunction<string, Reading, Alert> = {
     if (!later.some((t) => t <= timestamp)) ctx.emit({ sensor: ctx.key, lastSeen: since, quietAt: timestamp });
   },
 };
-

@@ -14,13 +14,16 @@ interface WordEvent {
 const env = StreamExecutionEnvironment.getExecutionEnvironment().setParallelism(2);
 
 const counts = env
-  .fromSource(FileSource.lines('events.jsonl')).uid('lines')
-  .map((line) => JSON.parse(line) as WordEvent).uid('events')
+  .fromSource(FileSource.lines('events.jsonl'))
+  .uid('lines')
+  .map((line) => JSON.parse(line) as WordEvent)
+  .uid('events')
   .assignTimestampsAndWatermarks({ field: 'ts', unit: 'ms', maxOutOfOrderness: '5s' })
   .keyBy('word')
   .window(TumblingEventTimeWindows.of('30s'))
   .allowedLateness('10s')
-  .count().uid('counts');
+  .count()
+  .uid('counts');
 
 counts.sinkTo(FileSink.jsonLines('out')).uid('out');
 counts.getSideOutput('late').sinkTo(FileSink.jsonLines('out/late')).uid('too-late');

@@ -5,10 +5,14 @@ import { tokenize } from './functions';
 const env = StreamExecutionEnvironment.getExecutionEnvironment().setParallelism(2);
 
 env
-  .readTextFile('input.txt').uid('lines')
-  .flatMap(tokenize).uid('words')
+  .readTextFile('input.txt')
+  .uid('lines')
+  .flatMap(tokenize)
+  .uid('words')
   .keyBy('word')
-  .sum('count').uid('counts')
-  .sinkTo(FileSink.jsonLines('out')).uid('out');
+  .sum('count')
+  .uid('counts')
+  .sinkTo(FileSink.jsonLines('out'))
+  .uid('out');
 
 env.execute('wordcount');

@@ -12,7 +12,10 @@ function gateOf(n: number): { gate: InputGate; channels: InputChannel[] } {
 
 describe('BarrierAligner', () => {
   test('exactly-once: a channel that delivered the barrier is blocked until every channel has', () => {
-    const { gate, channels: [a, b, c] } = gateOf(3);
+    const {
+      gate,
+      channels: [a, b, c],
+    } = gateOf(3);
     const aligner = new BarrierAligner(gate, true);
     expect(aligner.onBarrier(a, 1)).toBeUndefined();
     expect(a.blocked).toBe(true);
@@ -23,7 +26,10 @@ describe('BarrierAligner', () => {
   });
 
   test('at-least-once never blocks, and still snapshots once all barriers are in', () => {
-    const { gate, channels: [a, b] } = gateOf(2);
+    const {
+      gate,
+      channels: [a, b],
+    } = gateOf(2);
     const aligner = new BarrierAligner(gate, false);
     expect(aligner.onBarrier(a, 4)).toBeUndefined();
     expect(a.blocked).toBe(false);
@@ -31,7 +37,10 @@ describe('BarrierAligner', () => {
   });
 
   test('an ended channel counts as aligned', () => {
-    const { gate, channels: [a, b] } = gateOf(2);
+    const {
+      gate,
+      channels: [a, b],
+    } = gateOf(2);
     const aligner = new BarrierAligner(gate, true);
     expect(aligner.onBarrier(a, 2)).toBeUndefined();
     b.ended = true;
@@ -39,7 +48,10 @@ describe('BarrierAligner', () => {
   });
 
   test('a newer barrier abandons an older alignment and unblocks; an older one is ignored', () => {
-    const { gate, channels: [a, b] } = gateOf(2);
+    const {
+      gate,
+      channels: [a, b],
+    } = gateOf(2);
     const aligner = new BarrierAligner(gate, true);
     aligner.onBarrier(a, 1);
     expect(aligner.onBarrier(b, 2)).toBeUndefined();

@@ -37,7 +37,10 @@ export interface RescaleTarget {
 }
 
 const isTimers = (s: unknown): s is TimerSnapshot =>
-  typeof s === 'object' && s !== null && Array.isArray((s as TimerSnapshot).event) && Array.isArray((s as TimerSnapshot).processing);
+  typeof s === 'object' &&
+  s !== null &&
+  Array.isArray((s as TimerSnapshot).event) &&
+  Array.isArray((s as TimerSnapshot).processing);
 const isTimestamps = (s: unknown): s is { maxTimestamps: [string, number][] } =>
   typeof s === 'object' && s !== null && Array.isArray((s as { maxTimestamps?: unknown }).maxTimestamps);
 
@@ -64,9 +67,18 @@ export function rescale(priors: Prior[], target: RescaleTarget): RestoredState {
     for (const [uid, s] of Object.entries(snapshot.operators ?? {})) {
       const have = operators[uid];
       if (isTimers(s)) {
-        const mine: TimerSnapshot = { watermark: s.watermark, event: s.event.filter(inRange), processing: s.processing.filter(inRange) };
+        const mine: TimerSnapshot = {
+          watermark: s.watermark,
+          event: s.event.filter(inRange),
+          processing: s.processing.filter(inRange),
+        };
         if (!isTimers(have)) operators[uid] = mine;
-        else operators[uid] = { watermark: Math.min(have.watermark, s.watermark), event: [...have.event, ...mine.event], processing: [...have.processing, ...mine.processing] };
+        else
+          operators[uid] = {
+            watermark: Math.min(have.watermark, s.watermark),
+            event: [...have.event, ...mine.event],
+            processing: [...have.processing, ...mine.processing],
+          };
       } else if (isTimestamps(s)) {
         // Per split (Kafka partition) the highest timestamp seen: whichever subtask reads it next starts from there.
         const merged = new Map(isTimestamps(have) ? have.maxTimestamps : []);
@@ -82,7 +94,8 @@ export function rescale(priors: Prior[], target: RescaleTarget): RestoredState {
   const sameInputs = priors.every((p) => p.parallelism === target.parallelism);
   const async: Record<string, AsyncElement[]> = {};
   for (const p of priors.filter(assigned)) {
-    for (const [uid, queue] of Object.entries(p.snapshot.async ?? {})) (async[uid] ??= []).push(...queue.filter((e) => sameInputs || e.kind === 'record'));
+    for (const [uid, queue] of Object.entries(p.snapshot.async ?? {}))
+      (async[uid] ??= []).push(...queue.filter((e) => sameInputs || e.kind === 'record'));
   }
   if (Object.keys(async).length > 0) out.async = async;
 
@@ -95,7 +108,9 @@ export function rescale(priors: Prior[], target: RescaleTarget): RestoredState {
     const position =
       target.source.kind === 'kafka'
         ? unionKafkaPositions(positions(sources))
-        : { splits: positions(sources.filter(assigned)).flatMap((pos) => (pos as { splits?: unknown[] }).splits ?? []) };
+        : {
+            splits: positions(sources.filter(assigned)).flatMap((pos) => (pos as { splits?: unknown[] }).splits ?? []),
+          };
     out.source = { uid, position };
   }
   return out;

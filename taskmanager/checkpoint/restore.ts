@@ -10,7 +10,11 @@ import { readSnapshotFile } from './state-files';
 
 export type { RestoredState };
 
-export function restoreReader(plan: DeploymentPlan, vertex: PlanVertex, ref: TaskRef): (() => Promise<RestoredState>) | undefined {
+export function restoreReader(
+  plan: DeploymentPlan,
+  vertex: PlanVertex,
+  ref: TaskRef,
+): (() => Promise<RestoredState>) | undefined {
   const { state, priors } = ref;
   if (state) {
     return async () => {
@@ -27,7 +31,10 @@ export function restoreReader(plan: DeploymentPlan, vertex: PlanVertex, ref: Tas
   return async () => {
     try {
       const snapshots = await Promise.all(
-        priors.map(async (p) => ({ ...p, snapshot: decodeSnapshot(await readSnapshotFile(p.handle), `savepoint file ${p.handle.path}`) })),
+        priors.map(async (p) => ({
+          ...p,
+          snapshot: decodeSnapshot(await readSnapshotFile(p.handle), `savepoint file ${p.handle.path}`),
+        })),
       );
       const head = vertex.nodes[0];
       return rescale(snapshots, {
@@ -38,7 +45,10 @@ export function restoreReader(plan: DeploymentPlan, vertex: PlanVertex, ref: Tas
       });
     } catch (err) {
       // A savepoint does not get better by retrying, and starting without it would lose its state.
-      throw new NonRetriableError(`cannot restore the savepoint: ${(err as Error).message}`, { code: 'SAVEPOINT_RESTORE', cause: err });
+      throw new NonRetriableError(`cannot restore the savepoint: ${(err as Error).message}`, {
+        code: 'SAVEPOINT_RESTORE',
+        cause: err,
+      });
     }
   };
 }

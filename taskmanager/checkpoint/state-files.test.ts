@@ -15,7 +15,11 @@ describe('snapshot files', () => {
     const path = snapshotPath(root, 7, 'counts', 1);
     expect(path).toBe(join(root, 'chk-7', 'counts-1.bin'));
     const handle = await writeSnapshotFile(path, new Uint8Array([1, 2, 3]));
-    expect(handle).toEqual({ path, size: 3, sha256: '039058c6f2c0cb492c533b0a4d14ef77cc0f78abccced5287d84a1a2011cfb81' });
+    expect(handle).toEqual({
+      path,
+      size: 3,
+      sha256: '039058c6f2c0cb492c533b0a4d14ef77cc0f78abccced5287d84a1a2011cfb81',
+    });
     expect([...readFileSync(path)]).toEqual([1, 2, 3]);
     expect([...(await readSnapshotFile(handle))]).toEqual([1, 2, 3]);
   });

@@ -36,8 +36,11 @@ export async function readSnapshotFile(handle: StateHandle): Promise<Uint8Array>
     throw new CorruptCheckpointError(`cannot read snapshot ${handle.path}: ${(err as Error).message}`, err);
   }
   if (bytes.byteLength !== handle.size) {
-    throw new CorruptCheckpointError(`snapshot ${handle.path} has ${bytes.byteLength} bytes, the checkpoint says ${handle.size}`);
+    throw new CorruptCheckpointError(
+      `snapshot ${handle.path} has ${bytes.byteLength} bytes, the checkpoint says ${handle.size}`,
+    );
   }
-  if (sha256(bytes) !== handle.sha256) throw new CorruptCheckpointError(`snapshot ${handle.path} does not match its sha256 checksum`);
+  if (sha256(bytes) !== handle.sha256)
+    throw new CorruptCheckpointError(`snapshot ${handle.path} does not match its sha256 checksum`);
   return bytes;
 }

@@ -12,9 +12,36 @@ function expectSame(enc: JsonLinesEncoder, records: unknown[]): void {
   expect(Buffer.compare(bytes, Buffer.from(reference(records), 'utf8'))).toBe(0);
 }
 
-const STRINGS = ['', 'word', 'é数据', 'quote " and \\ backslash', 'nl\nand\ttab\u0001\b\f\r\u001f\u007f', 'lone \ud800 surrogate', 'low \udc00 first', 'end \udbff', '\u2028\u2029', '😀', 'ü'.repeat(40) + '"', 'x'.repeat(200)];
+const STRINGS = [
+  '',
+  'word',
+  'é数据',
+  'quote " and \\ backslash',
+  'nl\nand\ttab\u0001\b\f\r\u001f\u007f',
+  'lone \ud800 surrogate',
+  'low \udc00 first',
+  'end \udbff',
+  '\u2028\u2029',
+  '😀',
+  'ü'.repeat(40) + '"',
+  'x'.repeat(200),
+];
 const KEYS = ['word', 'count', '1', '0', 'a b', 'ключ', '"q"', '__proto__x', 'toJSON'];
-const ODD: unknown[] = [undefined, NaN, Infinity, -Infinity, -0, 1e21, 5e-324, new Date(0), [1, 'x', null], { nested: { deep: [true] } }, () => 1, Symbol('s'), 12345678901234567890n];
+const ODD: unknown[] = [
+  undefined,
+  NaN,
+  Infinity,
+  -Infinity,
+  -0,
+  1e21,
+  5e-324,
+  new Date(0),
+  [1, 'x', null],
+  { nested: { deep: [true] } },
+  () => 1,
+  Symbol('s'),
+  12345678901234567890n,
+];
 
 function value(rnd: () => number): unknown {
   const r = rnd();
@@ -23,7 +50,8 @@ function value(rnd: () => number): unknown {
     const k = rnd();
     if (k < 0.4) return Math.floor(rnd() * 1e6) - 5e5;
     if (k < 0.6) return Math.floor((rnd() - 0.5) * 2 ** 54); // beyond the safe integers too
-    if (k < 0.7) return [0, -0, 9, 10, 99, 100, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 2 ** 53][Math.floor(rnd() * 9)];
+    if (k < 0.7)
+      return [0, -0, 9, 10, 99, 100, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 2 ** 53][Math.floor(rnd() * 9)];
     return (rnd() - 0.5) * 1e9;
   }
   if (r < 0.75) return rnd() < 0.5;
@@ -67,7 +95,12 @@ describe('JsonLinesEncoder', () => {
       }
     }
     const packr = new Packr({ useRecords: true });
-    const decoded = packr.unpack(packr.pack([{ word: 'a', count: 1 }, { word: 'b', count: 2 }])) as unknown[];
+    const decoded = packr.unpack(
+      packr.pack([
+        { word: 'a', count: 1 },
+        { word: 'b', count: 2 },
+      ]),
+    ) as unknown[];
     const records = [...decoded, new Point(1, 2), { at: new Point(3, 4) }, { word: 'c', count: 3 }];
     expectSame(new JsonLinesEncoder(), records);
   });
@@ -88,7 +121,11 @@ describe('JsonLinesEncoder', () => {
     const held: [Buffer, Buffer][] = [];
     for (let batch = 0; batch < 40; batch++) {
       // ~45 KiB a batch, about 1.8 MiB in all: several new slabs, some while a nested record is half written.
-      const records = Array.from({ length: 300 }, (_, i) => ({ text: 'é'.repeat(Math.floor(rnd() * 100)), n: i, ...(rnd() < 0.3 && { nested: { i } }) }));
+      const records = Array.from({ length: 300 }, (_, i) => ({
+        text: 'é'.repeat(Math.floor(rnd() * 100)),
+        n: i,
+        ...(rnd() < 0.3 && { nested: { i } }),
+      }));
       const bytes = enc.lines(records);
       expect(bytes.toString('utf8')).toBe(reference(records));
       held.push([bytes, Buffer.from(bytes)]);

@@ -51,7 +51,8 @@ export class JsonLinesEncoder {
   }
 
   private record(record: unknown): void {
-    if (typeof record !== 'object' || record === null || Object.getPrototypeOf(record) !== Object.prototype) return this.text(JSON.stringify(record) ?? 'null');
+    if (typeof record !== 'object' || record === null || Object.getPrototypeOf(record) !== Object.prototype)
+      return this.text(JSON.stringify(record) ?? 'null');
     const r = record as Record<string, unknown>;
     let shape = this.shape;
     // for-in walks V8's enum cache without allocating, where Object.keys copies it for every record.
@@ -164,11 +165,16 @@ export class JsonLinesEncoder {
         else {
           buf[p++] = 0x5c;
           if (c === 0x22 || c === 0x5c) buf[p++] = c;
-          else if (c === 0x0a) buf[p++] = 0x6e; // \n
-          else if (c === 0x0d) buf[p++] = 0x72; // \r
-          else if (c === 0x09) buf[p++] = 0x74; // \t
-          else if (c === 0x08) buf[p++] = 0x62; // \b
-          else if (c === 0x0c) buf[p++] = 0x66; // \f
+          else if (c === 0x0a)
+            buf[p++] = 0x6e; // \n
+          else if (c === 0x0d)
+            buf[p++] = 0x72; // \r
+          else if (c === 0x09)
+            buf[p++] = 0x74; // \t
+          else if (c === 0x08)
+            buf[p++] = 0x62; // \b
+          else if (c === 0x0c)
+            buf[p++] = 0x66; // \f
           else p = unicodeEscape(buf, p, c);
         }
       } else if (c < 0x800) {

@@ -4,13 +4,7 @@
  */
 import type { SlotRef } from '../../common/plan';
 import type { Batch } from '../../common/protocol/batch';
-import {
-  BATCH_RECORDS,
-  INITIAL_CREDITS,
-  InputChannel,
-  InputGate,
-  OutputChannel,
-} from './channels';
+import { BATCH_RECORDS, INITIAL_CREDITS, InputChannel, InputGate, OutputChannel } from './channels';
 import { TestingChannelTransport } from './testing-channel-transport';
 
 const consumer: SlotRef = { tm: 'tm-b', slot: 3 };
@@ -303,7 +297,10 @@ describe('network options', () => {
     const ch = new OutputChannel('job/0/e/0/0', consumer, t, () => undefined, 3);
     ch.addCredit(10);
     for (let i = 0; i < 7; i++) ch.emit(i);
-    expect(t.batches.map((b) => b.batch.records)).toEqual([[0, 1, 2], [3, 4, 5]]);
+    expect(t.batches.map((b) => b.batch.records)).toEqual([
+      [0, 1, 2],
+      [3, 4, 5],
+    ]);
     const g = new InputGate(t, 1);
     g.add(new InputChannel('ch', { tm: 'tm-a', slot: 0 }));
     g.open();

@@ -37,7 +37,11 @@ export interface NetworkOptions {
   credits: number;
 }
 
-export const DEFAULT_NETWORK: NetworkOptions = { batchRecords: BATCH_RECORDS, flushMs: FLUSH_MS, credits: INITIAL_CREDITS };
+export const DEFAULT_NETWORK: NetworkOptions = {
+  batchRecords: BATCH_RECORDS,
+  flushMs: FLUSH_MS,
+  credits: INITIAL_CREDITS,
+};
 
 /** How a slot reaches the slot at the other end of a channel. */
 export interface ChannelTransport {
@@ -63,7 +67,8 @@ export class OutputChannel {
   ) {}
 
   emit(record: unknown, timestamp?: number, keyGroup?: number): void {
-    if (timestamp !== undefined) (this.timestamps ??= new Array<number | null>(this.buffer.length).fill(null)).push(timestamp);
+    if (timestamp !== undefined)
+      (this.timestamps ??= new Array<number | null>(this.buffer.length).fill(null)).push(timestamp);
     else this.timestamps?.push(null);
     if (keyGroup !== undefined) (this.keyGroups ??= []).push(keyGroup);
     this.buffer.push(record);
@@ -82,7 +87,13 @@ export class OutputChannel {
   /** Close the current batch, with an optional marker behind its records, and send what credit allows. */
   seal(marker?: Marker): void {
     if (this.buffer.length === 0 && !marker) return;
-    this.sealed.push({ records: this.buffer, timestamps: this.timestamps, keyGroups: this.keyGroups, marker, bytes: 0 });
+    this.sealed.push({
+      records: this.buffer,
+      timestamps: this.timestamps,
+      keyGroups: this.keyGroups,
+      marker,
+      bytes: 0,
+    });
     this.buffer = [];
     this.timestamps = undefined;
     this.keyGroups = undefined;

@@ -14,7 +14,11 @@ function gate() {
   g.add(other);
   g.add(own);
   g.open();
-  const sent = (ch: string) => t.credits.splice(0).filter((c) => c.ch === ch).reduce((n, c) => n + c.n, 0);
+  const sent = (ch: string) =>
+    t.credits
+      .splice(0)
+      .filter((c) => c.ch === ch)
+      .reduce((n, c) => n + c.n, 0);
   sent('');
   return { g, other, own, sent };
 }

@@ -17,7 +17,11 @@ describe('data connections', () => {
   test('a connection released when no attempt uses it closes in order: everything sent before arrives, and neither end counts it as lost; a broken one is lost at the accepting end', async () => {
     const frames: string[] = [];
     const serverLost: string[] = [];
-    const server = new DataServer(NO_SECURITY, (f) => frames.push(f.ch), (peer, why) => serverLost.push(`${peer}: ${why}`));
+    const server = new DataServer(
+      NO_SECURITY,
+      (f) => frames.push(f.ch),
+      (peer, why) => serverLost.push(`${peer}: ${why}`),
+    );
     const port = await server.listen('127.0.0.1', 0);
     try {
       const dialLost: string[] = [];

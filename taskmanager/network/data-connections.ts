@@ -66,7 +66,11 @@ export class DataServer {
             if (peer) throw new ProtocolError('hello sent twice on one connection');
             const { secret } = this.security;
             if (secret && !secret.verify('tm-data', nonce, frame.proof)) {
-              logRefused('a data connection', req.socket.remoteAddress, `${frame.tmId}: ${frame.proof === undefined ? 'no proof of the cluster secret' : 'wrong proof of the cluster secret'}`);
+              logRefused(
+                'a data connection',
+                req.socket.remoteAddress,
+                `${frame.tmId}: ${frame.proof === undefined ? 'no proof of the cluster secret' : 'wrong proof of the cluster secret'}`,
+              );
               return void ws.close(1008, 'authentication failed: the cluster secret is required');
             }
             peer = frame.tmId;

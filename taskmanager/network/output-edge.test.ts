@@ -7,11 +7,22 @@ import { OutputEdge } from './output-edge';
 function channels(n: number): { got: unknown[][]; keyGroups: (number | undefined)[][]; list: OutputChannel[] } {
   const got: unknown[][] = Array.from({ length: n }, () => []);
   const keyGroups: (number | undefined)[][] = got.map(() => []);
-  const list = got.map((g, i) => ({ emit: (r: unknown, _ts?: number, kg?: number) => (g.push(r), keyGroups[i].push(kg)) }) as unknown as OutputChannel);
+  const list = got.map(
+    (g, i) =>
+      ({
+        emit: (r: unknown, _ts?: number, kg?: number) => (g.push(r), keyGroups[i].push(kg)),
+      }) as unknown as OutputChannel,
+  );
   return { got, keyGroups, list };
 }
 
-const edge = (partitioner: PlanEdge['partitioner'], keyBy?: string): PlanEdge => ({ id: 'a->b', source: 'a', target: 'b', partitioner, keyBy });
+const edge = (partitioner: PlanEdge['partitioner'], keyBy?: string): PlanEdge => ({
+  id: 'a->b',
+  source: 'a',
+  target: 'b',
+  partitioner,
+  keyBy,
+});
 
 test('hash sends each key to the subtask owning its key group', () => {
   const { got, list } = channels(4);
@@ -26,7 +37,9 @@ test('hash sends each record with the key group of its key', () => {
   const { got, keyGroups, list } = channels(4);
   const out = new OutputEdge(list, edge('hash', 'word'), 128, 0);
   for (const r of [{ word: 'hello' }, { word: 42 }, { word: '' }]) out.emit(r);
-  got.forEach((records, i) => records.forEach((r, j) => expect(keyGroups[i][j]).toBe(keyGroupFor((r as { word: unknown }).word, 128))));
+  got.forEach((records, i) =>
+    records.forEach((r, j) => expect(keyGroups[i][j]).toBe(keyGroupFor((r as { word: unknown }).word, 128))),
+  );
   expect(got.flat()).toHaveLength(3);
 });
 
@@ -34,7 +47,12 @@ test('hash fails a record without its key field, or not an object, naming the ke
   const { got, list } = channels(4);
   const out = new OutputEdge(list, edge('hash', 'word'), 128, 0);
   for (const r of [{ wrod: 'hello' }, { word: null }, 'length', null]) {
-    expect(() => out.emit(r)).toThrow(expect.objectContaining({ code: 'NULL_KEY', message: expect.stringMatching(/^operator "b": key field "word" is (undefined|null) for record /) }));
+    expect(() => out.emit(r)).toThrow(
+      expect.objectContaining({
+        code: 'NULL_KEY',
+        message: expect.stringMatching(/^operator "b": key field "word" is (undefined|null) for record /),
+      }),
+    );
   }
   expect(got.flat()).toEqual([]);
 });
@@ -51,7 +69,11 @@ test('rebalance goes round-robin, starting at the producer subtask', () => {
   const { got, list } = channels(3);
   const out = new OutputEdge(list, edge('rebalance'), 128, 1);
   for (let i = 0; i < 6; i++) out.emit(i);
-  expect(got).toEqual([[2, 5], [0, 3], [1, 4]]);
+  expect(got).toEqual([
+    [2, 5],
+    [0, 3],
+    [1, 4],
+  ]);
 });
 
 test('broadcast gives every channel every record; forward uses its one channel', () => {

@@ -15,12 +15,26 @@ export class TaskOutputs {
   private watermarkOut = -Infinity;
   private idleOut = false;
 
-  constructor(plan: DeploymentPlan, vertex: PlanVertex, subtask: number, transport: ChannelTransport, onWritable: () => void, batchRecords?: number) {
+  constructor(
+    plan: DeploymentPlan,
+    vertex: PlanVertex,
+    subtask: number,
+    transport: ChannelTransport,
+    onWritable: () => void,
+    batchRecords?: number,
+  ) {
     const parallelism = new Map(plan.vertices.map((v) => [v.id, v.parallelism]));
     for (const edge of plan.edges.filter((e) => e.source === vertex.id)) {
       const targets = edge.partitioner === 'forward' ? [subtask] : [...Array(parallelism.get(edge.target)!).keys()];
       const channels = targets.map(
-        (to) => new OutputChannel(channelId(plan.jobId, plan.attempt, edge.id, subtask, to), plan.slots[to], transport, onWritable, batchRecords),
+        (to) =>
+          new OutputChannel(
+            channelId(plan.jobId, plan.attempt, edge.id, subtask, to),
+            plan.slots[to],
+            transport,
+            onWritable,
+            batchRecords,
+          ),
       );
       const out = new OutputEdge(channels, edge, plan.maxParallelism, subtask);
       if (edge.sideOutput) this.sides.push({ tag: edge.sideOutput, edge: out });

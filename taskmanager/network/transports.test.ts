@@ -10,7 +10,11 @@ const next = (port: MessageChannel['port2']) => new Promise<any>((resolve) => po
 
 describe('channel transports', () => {
   test('the router picks the same slot, another slot of this TM, or another TM by the destination', () => {
-    const [same, peer, remote] = [new TestingChannelTransport(), new TestingChannelTransport(), new TestingChannelTransport()];
+    const [same, peer, remote] = [
+      new TestingChannelTransport(),
+      new TestingChannelTransport(),
+      new TestingChannelTransport(),
+    ];
     const router = new TransportRouter({ tm: 'tm-1', slot: 0 }, same, peer, remote);
     const b0 = batch();
     const b2 = batch();
@@ -20,7 +24,10 @@ describe('channel transports', () => {
     router.sendCredit({ tm: 'tm-2', slot: 1 }, 'c3', 4);
     expect([same.batches, same.credits]).toEqual([[{ dest: { tm: 'tm-1', slot: 0 }, ch: 'c0', batch: b0 }], []]);
     expect([peer.batches, peer.credits]).toEqual([[], [{ dest: { tm: 'tm-1', slot: 1 }, ch: 'c1', n: 2 }]]);
-    expect([remote.batches, remote.credits]).toEqual([[{ dest: { tm: 'tm-2', slot: 0 }, ch: 'c2', batch: b2 }], [{ dest: { tm: 'tm-2', slot: 1 }, ch: 'c3', n: 4 }]]);
+    expect([remote.batches, remote.credits]).toEqual([
+      [{ dest: { tm: 'tm-2', slot: 0 }, ch: 'c2', batch: b2 }],
+      [{ dest: { tm: 'tm-2', slot: 1 }, ch: 'c3', n: 4 }],
+    ]);
   });
 
   test('the same slot hands the batch object itself to the gate: nothing is serialized', () => {
@@ -53,7 +60,9 @@ describe('channel transports', () => {
     t.sendBatch({ tm: 'tm-9', slot: 3 }, 'c', b);
     const m = await arrived;
     expect(m).toMatchObject({ kind: 'remote-data', dest: { tm: 'tm-9', slot: 3 }, ch: 'c' });
-    expect(Buffer.from(m.frame)).toEqual(encodeFrame({ t: 'data', ch: 'c', slot: 3, payload: encodeBatch(b) as Uint8Array<ArrayBuffer> }));
+    expect(Buffer.from(m.frame)).toEqual(
+      encodeFrame({ t: 'data', ch: 'c', slot: 3, payload: encodeBatch(b) as Uint8Array<ArrayBuffer> }),
+    );
     const frame = decodeFrame(DataConnectionFrame, m.frame);
     expect(frame).toMatchObject({ t: 'data', ch: 'c', slot: 3 });
     expect(decodeBatch((frame as { payload: Uint8Array }).payload).records).toEqual([{ word: 'a', count: 1 }, 'b']);

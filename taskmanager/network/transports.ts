@@ -57,7 +57,12 @@ export class RemoteTransport implements ChannelTransport {
 
   sendBatch(dest: SlotRef, ch: string, batch: Batch): void {
     // The whole data frame is encoded here: the main thread writes it to the socket as it is.
-    const frame = encodeFrameOwned({ t: 'data', ch, slot: dest.slot, payload: encodeBatch(batch) as Uint8Array<ArrayBuffer> });
+    const frame = encodeFrameOwned({
+      t: 'data',
+      ch,
+      slot: dest.slot,
+      payload: encodeBatch(batch) as Uint8Array<ArrayBuffer>,
+    });
     this.main.postMessage({ kind: 'remote-data', dest, ch, frame } satisfies WorkerToMain, [frame.buffer]);
   }
 

@@ -146,7 +146,7 @@ test('ordered: a watermark leaves once the records before it have, not when the 
   expect(op.idle).toBe(true);
 });
 
-test('unordered: records complete in any order between watermarks, but never cross one (Flink\'s segments)', async () => {
+test("unordered: records complete in any order between watermarks, but never cross one (Flink's segments)", async () => {
   const calls = new Calls();
   const { op, events, settledCount } = operator({ ordered: false }, calls.fn);
   op.push(1, 10);
@@ -240,8 +240,20 @@ describe('AsyncOperators (a chain of two asyncMaps as the task drives them)', ()
     const out: unknown[] = [];
     let wakes = 0;
     const ops = new AsyncOperators(() => wakes++);
-    const b = new AsyncWaitOperator(spec.nodes[2], (x) => Promise.resolve(`b(${String(x)})`), spec.nodes[2].async!, (r) => out.push(r), ops.onSettled);
-    const a = new AsyncWaitOperator(spec.nodes[1], (x) => Promise.resolve(`a(${String(x)})`), spec.nodes[1].async!, b.push, ops.onSettled);
+    const b = new AsyncWaitOperator(
+      spec.nodes[2],
+      (x) => Promise.resolve(`b(${String(x)})`),
+      spec.nodes[2].async!,
+      (r) => out.push(r),
+      ops.onSettled,
+    );
+    const a = new AsyncWaitOperator(
+      spec.nodes[1],
+      (x) => Promise.resolve(`a(${String(x)})`),
+      spec.nodes[1].async!,
+      b.push,
+      ops.onSettled,
+    );
     ops.list.push(a, b);
     created.push(a, b);
     return { ops, a, out, wakes: () => wakes };
@@ -264,7 +276,7 @@ describe('AsyncOperators (a chain of two asyncMaps as the task drives them)', ()
   });
 });
 
-describe('event time through a snapshot (Flink\'s AsyncWaitOperatorTest#testStateSnapshotAndRestore)', () => {
+describe("event time through a snapshot (Flink's AsyncWaitOperatorTest#testStateSnapshotAndRestore)", () => {
   interface Reading {
     sensor: string;
     value: number;
@@ -282,39 +294,61 @@ describe('event time through a snapshot (Flink\'s AsyncWaitOperatorTest#testStat
     }
   };
   const a = (value: number): Reading => ({ sensor: 'a', value });
-  const lookup = (ordered: boolean) => (s: DataStream<Reading>) => s.asyncMap(call, { timeout: 60_000, ordered }).uid('lookup');
+  const lookup = (ordered: boolean) => (s: DataStream<Reading>) =>
+    s.asyncMap(call, { timeout: 60_000, ordered }).uid('lookup');
   const sums = (ordered: boolean) => (s: DataStream<Reading>) =>
     lookup(ordered)(s).keyBy('sensor').window(TumblingEventTimeWindows.of(10)).sum('value').uid('sums');
 
-  it.each([true, false])('ordered %s: records keep their event time and the watermark comes after the records before it', async (ordered) => {
-    const first = OperatorTestHarness.of(lookup(ordered));
-    first.processElement(a(1), 1).processElement(a(2), 2).processWatermark(9).processElement(a(3), 11);
-    const snapshot = first.snapshot();
-    await resolveAll([0, 1, 2]);
-    const restored = OperatorTestHarness.of(lookup(ordered), { restore: snapshot });
-    // The record after the watermark finishes first; the ones before it come out before it all the same.
-    await resolveAll([2, 1, 0]);
-    await restored.settle();
-    const records = restored.extractOutputStreamRecords();
-    expect(records.slice(0, 2)).toEqual(ordered ? [{ value: a(1), timestamp: 1 }, { value: a(2), timestamp: 2 }] : [{ value: a(2), timestamp: 2 }, { value: a(1), timestamp: 1 }]);
-    expect(records[2]).toEqual({ value: a(3), timestamp: 11 });
-    expect(restored.extractWatermarks()).toEqual([9]);
-  });
+  it.each([true, false])(
+    'ordered %s: records keep their event time and the watermark comes after the records before it',
+    async (ordered) => {
+      const first = OperatorTestHarness.of(lookup(ordered));
+      first.processElement(a(1), 1).processElement(a(2), 2).processWatermark(9).processElement(a(3), 11);
+      const snapshot = first.snapshot();
+      await resolveAll([0, 1, 2]);
+      const restored = OperatorTestHarness.of(lookup(ordered), { restore: snapshot });
+      // The record after the watermark finishes first; the ones before it come out before it all the same.
+      await resolveAll([2, 1, 0]);
+      await restored.settle();
+      const records = restored.extractOutputStreamRecords();
+      expect(records.slice(0, 2)).toEqual(
+        ordered
+          ? [
+              { value: a(1), timestamp: 1 },
+              { value: a(2), timestamp: 2 },
+            ]
+          : [
+              { value: a(2), timestamp: 2 },
+              { value: a(1), timestamp: 1 },
+            ],
+      );
+      expect(records[2]).toEqual({ value: a(3), timestamp: 11 });
+      expect(restored.extractWatermarks()).toEqual([9]);
+    },
+  );
 
-  it.each([true, false])('ordered %s: an event-time window after it sums the restored records in their windows, none late', async (ordered) => {
-    const first = OperatorTestHarness.of(sums(ordered));
-    first.processElement(a(1), 1).processElement(a(2), 2).processWatermark(9).processElement(a(3), 8).processElement(a(4), 11);
-    const snapshot = first.snapshot();
-    await resolveAll([0, 1, 2, 3]);
-    const restored = OperatorTestHarness.of(sums(ordered), { restore: snapshot });
-    await resolveAll([3, 2, 1, 0]);
-    await restored.settle();
-    restored.processWatermark(19);
-    expect(restored.extractOutputStreamRecords()).toEqual([
-      { value: { sensor: 'a', windowStart: 0, windowEnd: 10, sum: 3 }, timestamp: 9 },
-      { value: { sensor: 'a', windowStart: 10, windowEnd: 20, sum: 4 }, timestamp: 19 },
-    ]);
-    // 8 came after watermark 9: late, as it was before the snapshot.
-    expect(restored.sideOutputStreamRecords('late')).toEqual([{ value: a(3), timestamp: 8 }]);
-  });
+  it.each([true, false])(
+    'ordered %s: an event-time window after it sums the restored records in their windows, none late',
+    async (ordered) => {
+      const first = OperatorTestHarness.of(sums(ordered));
+      first
+        .processElement(a(1), 1)
+        .processElement(a(2), 2)
+        .processWatermark(9)
+        .processElement(a(3), 8)
+        .processElement(a(4), 11);
+      const snapshot = first.snapshot();
+      await resolveAll([0, 1, 2, 3]);
+      const restored = OperatorTestHarness.of(sums(ordered), { restore: snapshot });
+      await resolveAll([3, 2, 1, 0]);
+      await restored.settle();
+      restored.processWatermark(19);
+      expect(restored.extractOutputStreamRecords()).toEqual([
+        { value: { sensor: 'a', windowStart: 0, windowEnd: 10, sum: 3 }, timestamp: 9 },
+        { value: { sensor: 'a', windowStart: 10, windowEnd: 20, sum: 4 }, timestamp: 19 },
+      ]);
+      // 8 came after watermark 9: late, as it was before the snapshot.
+      expect(restored.sideOutputStreamRecords('late')).toEqual([{ value: a(3), timestamp: 8 }]);
+    },
+  );
 });

@@ -22,7 +22,10 @@ import type { UserFunction } from './functions';
 
 export class AsyncTimeoutError extends FlinkxError {
   constructor(node: string, timeout: number, input: unknown) {
-    super('ASYNC_TIMEOUT', `operator "${node}": no result within ${timeout} ms for ${JSON.stringify(input)?.slice(0, 200)}`);
+    super(
+      'ASYNC_TIMEOUT',
+      `operator "${node}": no result within ${timeout} ms for ${JSON.stringify(input)?.slice(0, 200)}`,
+    );
   }
 }
 
@@ -102,7 +105,9 @@ export class AsyncWaitOperator {
   snapshot(): AsyncElement[] {
     return this.queue.map((e): AsyncElement => {
       if (isWatermark(e)) return { kind: 'watermark', watermark: e.watermark };
-      return e.timestamp === undefined ? { kind: 'record', value: e.input } : { kind: 'record', value: e.input, timestamp: e.timestamp };
+      return e.timestamp === undefined
+        ? { kind: 'record', value: e.input }
+        : { kind: 'record', value: e.input, timestamp: e.timestamp };
     });
   }
 
@@ -182,7 +187,8 @@ export class AsyncWaitOperator {
     this.running--;
     if (how === 'ok') [e.emit, e.result] = [true, value];
     else if (how === 'error') this.failure ??= new UserFunctionError(this.node.id, value);
-    else if (this.options.onTimeout === 'fail') this.failure ??= new AsyncTimeoutError(this.node.id, this.options.timeout, e.input);
+    else if (this.options.onTimeout === 'fail')
+      this.failure ??= new AsyncTimeoutError(this.node.id, this.options.timeout, e.input);
     if (!this.options.ordered) this.completed.push(e);
     this.startWaiting();
     this.onSettled();
@@ -230,7 +236,9 @@ export class AsyncOperators {
   }
 
   snapshot(): Record<string, AsyncElement[]> | undefined {
-    return this.list.length > 0 ? Object.fromEntries(this.list.map((op) => [operatorUid(op.node), op.snapshot()])) : undefined;
+    return this.list.length > 0
+      ? Object.fromEntries(this.list.map((op) => [operatorUid(op.node), op.snapshot()]))
+      : undefined;
   }
 
   restore(snapshot: Record<string, AsyncElement[]> | undefined): void {

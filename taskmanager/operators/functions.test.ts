@@ -7,7 +7,7 @@ const API = join(__dirname, '..', '..', 'common', 'datastream', 'index.ts');
 const dir = mkdtempSync(join(tmpdir(), 'flinkx-fns-'));
 
 describe('loadFunctions', () => {
-  it('a job file\'s functions module gives its exports', () => {
+  it("a job file's functions module gives its exports", () => {
     const path = join(dir, 'fns.js');
     writeFileSync(path, 'exports.shout = (s) => s.toUpperCase();\n');
     expect(loadFunctions(path).resolve('shout')('a')).toBe('A');
@@ -26,7 +26,9 @@ describe('loadFunctions', () => {
     );
     const fns = loadFunctions(path);
     expect(fns.resolve('bang')('hi')).toBe('hi!');
-    expect(() => fns.resolve('notAFunctionOfTheJob')).toThrow(/the job module built no function for node "notAFunctionOfTheJob"/);
+    expect(() => fns.resolve('notAFunctionOfTheJob')).toThrow(
+      /the job module built no function for node "notAFunctionOfTheJob"/,
+    );
     // a node id that happens to be a built-in's name is not answered by the built-in
     expect(() => fns.resolve('identity')).toThrow(/built no function for node "identity"/);
   });

@@ -44,7 +44,8 @@ export const BUILTINS: Record<string, UserFunction> = {
   /** map: a window result as a table row `{table, windowStart, windowEnd, key, value}`, from fields `args.key` and `args.value`. */
   tableRow: (record, args) => {
     const { table, key, value } = (args ?? {}) as Record<string, string>;
-    if (typeof table !== 'string' || typeof key !== 'string' || typeof value !== 'string') throw new TypeError('tableRow needs args {table, key, value}');
+    if (typeof table !== 'string' || typeof key !== 'string' || typeof value !== 'string')
+      throw new TypeError('tableRow needs args {table, key, value}');
     const r = record as Record<string, unknown>;
     return { table, windowStart: r.windowStart, windowEnd: r.windowEnd, key: r[key], value: r[value] };
   },
@@ -75,7 +76,9 @@ export class UnknownFunctionError extends NonRetriableError {
       origin === 'job module'
         ? `the job module built no function for node "${name}" on this TaskManager: it must build the same graph wherever it is evaluated`
         : `function "${name}" is not a built-in (${Object.keys(BUILTINS).join(', ')})` +
-            (origin === 'functions module' ? ' and not exported by the job\'s functions module' : ' and the job names no `functions` module'),
+            (origin === 'functions module'
+              ? " and not exported by the job's functions module"
+              : ' and the job names no `functions` module'),
       { code: 'UNKNOWN_FUNCTION' },
     );
   }
@@ -95,7 +98,10 @@ export function loadFunctions(path: string): FunctionRegistry {
 export class FunctionRegistry {
   private readonly origin: Origin;
 
-  constructor(private readonly module: Record<string, unknown> | undefined, origin?: Origin) {
+  constructor(
+    private readonly module: Record<string, unknown> | undefined,
+    origin?: Origin,
+  ) {
     this.origin = origin ?? (module ? 'functions module' : 'no module');
   }
 

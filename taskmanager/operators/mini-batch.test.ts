@@ -8,10 +8,28 @@ type Event = { record: unknown; ts?: number } | { watermark: number };
 const node = (n: Partial<NodeSpec> & Pick<NodeSpec, 'id' | 'type'>): NodeSpec => ({ inputs: [], ...n }) as NodeSpec;
 const sum = node({ id: 'counts', type: 'sum', keyBy: 'word', field: 'count' });
 
-function chainOf(nodes: NodeSpec[], miniBatch?: MiniBatchSpec, time = new ManualTime()): { chain: Chain; events: Event[]; time: ManualTime } {
+function chainOf(
+  nodes: NodeSpec[],
+  miniBatch?: MiniBatchSpec,
+  time = new ManualTime(),
+): { chain: Chain; events: Event[]; time: ManualTime } {
   const events: Event[] = [];
-  const out = { push: (record: unknown, ts?: number) => void events.push({ record, ts }), watermark: (w: number) => void events.push({ watermark: w }), status: () => undefined };
-  const chain = createChain(nodes, { fns: new FunctionRegistry({ longest: (a: any, b: any) => (b.word.length > a.word.length ? b : a) }), maxParallelism: 128, miniBatch, time, side: () => undefined }, out);
+  const out = {
+    push: (record: unknown, ts?: number) => void events.push({ record, ts }),
+    watermark: (w: number) => void events.push({ watermark: w }),
+    status: () => undefined,
+  };
+  const chain = createChain(
+    nodes,
+    {
+      fns: new FunctionRegistry({ longest: (a: any, b: any) => (b.word.length > a.word.length ? b : a) }),
+      maxParallelism: 128,
+      miniBatch,
+      time,
+      side: () => undefined,
+    },
+    out,
+  );
   return { chain, events, time };
 }
 
@@ -26,7 +44,7 @@ function finalValues(events: Event[], key = 'word'): Map<unknown, unknown> {
 /** A seeded stream of words from a small vocabulary, with counts 1..3. */
 function randomWords(n: number, seed: number): { word: string; count: number }[] {
   let s = seed;
-  const next = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const next = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   return Array.from({ length: n }, () => w(`w${Math.floor(next() * 17)}`, 1 + Math.floor(next() * 3)));
 }
 
@@ -121,13 +139,23 @@ describe('mini-batch keyed aggregation', () => {
     expect(records(second.events)).toEqual([w('a', 3)]);
   });
 
-  it('flushes chained bundles head first, so a second aggregation sees the first one\'s updates', () => {
+  it("flushes chained bundles head first, so a second aggregation sees the first one's updates", () => {
     const total = node({ id: 'total', type: 'sum', keyBy: 'all', field: 'count' });
     const tag = node({ id: 'tag', type: 'map', fn: 'all' });
     const fns = new FunctionRegistry({ all: (r: any) => ({ ...r, all: 'x' }) });
     const events: unknown[] = [];
     const out = { push: (r: unknown) => void events.push(r), watermark: () => undefined, status: () => undefined };
-    const chain = createChain([sum, tag, total], { fns, maxParallelism: 128, miniBatch: { latency: 60_000, size: 100 }, time: new ManualTime(), side: () => undefined }, out);
+    const chain = createChain(
+      [sum, tag, total],
+      {
+        fns,
+        maxParallelism: 128,
+        miniBatch: { latency: 60_000, size: 100 },
+        time: new ManualTime(),
+        side: () => undefined,
+      },
+      out,
+    );
     for (const r of [w('a'), w('b'), w('a')]) chain.push(r);
     chain.flush();
     // total sums the per-word updates it saw: a=2 and b=1 once each.

@@ -113,9 +113,15 @@ describe('keyed aggregations emit a changelog record per input', () => {
   });
 
   it('sum does not mutate the input records', () => {
-    const recs = [{ k: 1, v: 1 }, { k: 1, v: 2 }];
+    const recs = [
+      { k: 1, v: 1 },
+      { k: 1, v: 2 },
+    ];
     run([node({ id: 's', type: 'sum', keyBy: 'k', field: 'v' })], recs);
-    expect(recs).toEqual([{ k: 1, v: 1 }, { k: 1, v: 2 }]);
+    expect(recs).toEqual([
+      { k: 1, v: 1 },
+      { k: 1, v: 2 },
+    ]);
   });
 
   it('min: running minimum per key', () => {
@@ -166,7 +172,10 @@ describe('keyed aggregations emit a changelog record per input', () => {
 
   it('word count: tokenize -> sum over count', () => {
     const out = run(
-      [node({ id: 'words', type: 'flatMap', fn: 'tokenize' }), node({ id: 'counts', type: 'sum', keyBy: 'word', field: 'count' })],
+      [
+        node({ id: 'words', type: 'flatMap', fn: 'tokenize' }),
+        node({ id: 'counts', type: 'sum', keyBy: 'word', field: 'count' }),
+      ],
       ['the cat', 'The dog, the end'],
     );
     expect(out).toEqual([
@@ -186,7 +195,12 @@ describe('keyed aggregations emit a changelog record per input', () => {
     }));
     const out = run(
       [node({ id: 'r', type: 'reduce', keyBy: 'k', fn: 'concat' })],
-      [{ k: 'x', s: 'a' }, { k: 'y', s: 'b' }, { k: 'x', s: 'c' }, { k: 'x', s: 'd' }],
+      [
+        { k: 'x', s: 'a' },
+        { k: 'y', s: 'b' },
+        { k: 'x', s: 'c' },
+        { k: 'x', s: 'd' },
+      ],
       { concat },
     );
     expect(out).toEqual([
@@ -201,7 +215,11 @@ describe('keyed aggregations emit a changelog record per input', () => {
 
   it('reduce: a function that changes its first argument and returns it (Flink allows it) changes no record already emitted, nor an input', () => {
     const add = (a: { n: number }, b: { n: number }) => ((a.n += b.n), a);
-    const input = [{ k: 'x', n: 1, tags: ['t'] }, { k: 'x', n: 2, tags: ['t'] }, { k: 'x', n: 3, tags: ['t'] }];
+    const input = [
+      { k: 'x', n: 1, tags: ['t'] },
+      { k: 'x', n: 2, tags: ['t'] },
+      { k: 'x', n: 3, tags: ['t'] },
+    ];
     const out = run([node({ id: 'r', type: 'reduce', keyBy: 'k', fn: 'add' })], input, { add });
     expect(out.map((r) => (r as { n: number }).n)).toEqual([1, 3, 6]);
     expect(input.map((r) => r.n)).toEqual([1, 2, 3]);
@@ -219,7 +237,12 @@ describe('errors', () => {
       },
     };
     for (const type of ['map', 'flatMap', 'filter'] as const) {
-      const chain = chainOf([node({ id: `my-${type}`, type, fn: 'explode' })], new FunctionRegistry(module), 128, () => {});
+      const chain = chainOf(
+        [node({ id: `my-${type}`, type, fn: 'explode' })],
+        new FunctionRegistry(module),
+        128,
+        () => {},
+      );
       let caught: unknown;
       try {
         chain('x');
@@ -259,10 +282,20 @@ describe('errors', () => {
         r.v += 1;
       },
     };
-    const mapped = chainOf([node({ id: 'bump', type: 'map', fn: 'forgot' })], new FunctionRegistry(module), 128, () => {});
+    const mapped = chainOf(
+      [node({ id: 'bump', type: 'map', fn: 'forgot' })],
+      new FunctionRegistry(module),
+      128,
+      () => {},
+    );
     expect(() => mapped({ v: 1 })).toThrow(/"bump".*returned undefined for \{"v":2\}/);
     const out: unknown[] = [];
-    const reduced = chainOf([node({ id: 'acc', type: 'reduce', keyBy: 'k', fn: 'forgot' })], new FunctionRegistry(module), 128, (r) => out.push(r));
+    const reduced = chainOf(
+      [node({ id: 'acc', type: 'reduce', keyBy: 'k', fn: 'forgot' })],
+      new FunctionRegistry(module),
+      128,
+      (r) => out.push(r),
+    );
     reduced({ k: 'a', v: 1 });
     expect(() => reduced({ k: 'a', v: 2 })).toThrow(/"acc".*reduce function returned undefined/);
   });
@@ -284,7 +317,12 @@ describe('errors', () => {
   });
 
   it('sum over a non-numeric field fails with UserFunctionError naming the node', () => {
-    const chain = chainOf([node({ id: 'total', type: 'sum', keyBy: 'k', field: 'v' })], new FunctionRegistry(undefined), 128, () => {});
+    const chain = chainOf(
+      [node({ id: 'total', type: 'sum', keyBy: 'k', field: 'v' })],
+      new FunctionRegistry(undefined),
+      128,
+      () => {},
+    );
     expect(() => chain({ k: 'a', v: '3' })).toThrow(UserFunctionError);
     expect(() => chain({ k: 'a' })).toThrow(/"total"/);
   });
@@ -321,7 +359,11 @@ describe('every keyed node takes its key one way: a record without it fails for 
     });
     const fns = new FunctionRegistry({ keep: (a: unknown) => a, each: () => undefined });
     const out = { push: () => undefined, watermark: () => undefined, status: () => undefined };
-    return createChain([spec.nodes[2]], { fns, maxParallelism: 128, time: new ManualTime(), side: () => undefined }, out);
+    return createChain(
+      [spec.nodes[2]],
+      { fns, maxParallelism: 128, time: new ManualTime(), side: () => undefined },
+      out,
+    );
   };
   const cases: [string, Record<string, unknown>, string][] = [
     ['sum', { type: 'sum', field: 'n' }, 'a'],
@@ -329,8 +371,21 @@ describe('every keyed node takes its key one way: a record without it fails for 
     ['reduce', { type: 'reduce', fn: 'keep' }, 'a'],
     ['window', { type: 'window', window: { kind: 'tumbling', size: 1000 }, aggregate: 'count' }, 'a'],
     ['process', { type: 'process', fn: 'each' }, 'a'],
-    ['windowJoin', { type: 'windowJoin', inputs: ['a', 'b'], keyBy: { a: 'user', b: 'uid' }, window: { kind: 'tumbling', size: 1000 } }, 'b'],
-    ['intervalJoin', { type: 'intervalJoin', inputs: ['a', 'b'], keyBy: { a: 'user', b: 'uid' }, between: ['-1s', '+1s'] }, 'b'],
+    [
+      'windowJoin',
+      {
+        type: 'windowJoin',
+        inputs: ['a', 'b'],
+        keyBy: { a: 'user', b: 'uid' },
+        window: { kind: 'tumbling', size: 1000 },
+      },
+      'b',
+    ],
+    [
+      'intervalJoin',
+      { type: 'intervalJoin', inputs: ['a', 'b'], keyBy: { a: 'user', b: 'uid' }, between: ['-1s', '+1s'] },
+      'b',
+    ],
   ];
   it.each(cases)('%s', (_, keyed, input) => {
     const chain = keyedChain(keyed);

@@ -52,7 +52,8 @@ function field(record: unknown, name: string): unknown {
 
 function numberField(node: NodeSpec, record: unknown, name: string): number {
   const v = field(record, name);
-  if (typeof v !== 'number') throw new UserFunctionError(node.id, new TypeError(`field "${name}" of ${JSON.stringify(record)} is not a number`));
+  if (typeof v !== 'number')
+    throw new UserFunctionError(node.id, new TypeError(`field "${name}" of ${JSON.stringify(record)} is not a number`));
   return v;
 }
 
@@ -97,7 +98,11 @@ export function createOperator(
       return stateless(out, (r, ts) => {
         const v = call(node, fn, r, node.args);
         // A JavaScript map that forgets its return would pass undefined on, which a network hop turns into null.
-        if (v === undefined) throw new UserFunctionError(node.id, new TypeError(`map function returned undefined for ${shortRecord(r)} (a missing return?)`));
+        if (v === undefined)
+          throw new UserFunctionError(
+            node.id,
+            new TypeError(`map function returned undefined for ${shortRecord(r)} (a missing return?)`),
+          );
         out.push(v, ts);
       });
     }
@@ -119,8 +124,7 @@ export function createOperator(
     case 'min':
     case 'max': {
       const f = node.field!;
-      const combine =
-        node.type === 'sum' ? (a: number, b: number) => a + b : node.type === 'min' ? Math.min : Math.max;
+      const combine = node.type === 'sum' ? (a: number, b: number) => a + b : node.type === 'min' ? Math.min : Math.max;
       // The state owns its record and updates it in place; downstream gets a copy. A new record per
       // update kept in state would outlive the young generation for every key not updated again soon.
       return aggregation<Record<string, unknown>>({
@@ -149,7 +153,11 @@ export function createOperator(
           if (prev === undefined) return copyRecord(r);
           const v = call(node, fn, prev, r);
           // Kept as the key's state, undefined would silently start the key over with its next record.
-          if (v == null) throw new UserFunctionError(node.id, new TypeError(`reduce function returned ${String(v)} for ${shortRecord(r)} (a missing return?)`));
+          if (v == null)
+            throw new UserFunctionError(
+              node.id,
+              new TypeError(`reduce function returned ${String(v)} for ${shortRecord(r)} (a missing return?)`),
+            );
           return v;
         },
         result: (_, value) => copyRecord(value),
@@ -183,7 +191,12 @@ export function createOperator(
  * Compose a vertex's nodes, head first, ending in `out`. A source or sink node adds no operator, but
  * a source's `timestamps` does. `onAsyncSettled` wakes the task when an asyncMap call finishes.
  */
-export function createChain(nodes: NodeSpec[], ctx: OperatorContext, out: Output, onAsyncSettled: () => void = () => undefined): Chain {
+export function createChain(
+  nodes: NodeSpec[],
+  ctx: OperatorContext,
+  out: Output,
+  onAsyncSettled: () => void = () => undefined,
+): Chain {
   const states = new Map<string, KeyedState<unknown>>();
   const operatorStates = new Map<string, OperatorState>();
   // Built tail first: the last one pushed is the head.
@@ -202,10 +215,22 @@ export function createChain(nodes: NodeSpec[], ctx: OperatorContext, out: Output
     }
     if (node.type === 'asyncMap') {
       const down = next;
-      const op = new AsyncWaitOperator(node, ctx.fns.resolve(node.fn!), node.async!, (r, ts) => down.push(r, ts), async.onSettled, (w) => down.watermark(w));
+      const op = new AsyncWaitOperator(
+        node,
+        ctx.fns.resolve(node.fn!),
+        node.async!,
+        (r, ts) => down.push(r, ts),
+        async.onSettled,
+        (w) => down.watermark(w),
+      );
       async.list.unshift(op);
-      next = { push: (r, ts) => op.push(r, ts), watermark: (w) => op.watermark(w), status: (idle) => down.status(idle) };
-    } else if (node.type !== 'source' && node.type !== 'sink') next = createOperator(node, ctx, next, states, operatorStates, bundles);
+      next = {
+        push: (r, ts) => op.push(r, ts),
+        watermark: (w) => op.watermark(w),
+        status: (idle) => down.status(idle),
+      };
+    } else if (node.type !== 'source' && node.type !== 'sink')
+      next = createOperator(node, ctx, next, states, operatorStates, bundles);
   }
   const head = next;
   return {

@@ -13,7 +13,12 @@ export abstract class TimerOperator implements Output, OperatorState {
     ctx: OperatorContext,
     protected readonly out: Output,
   ) {
-    this.timers = new InternalTimerService(ctx.maxParallelism, ctx.time, (t) => this.onEventTime(t), (t) => this.onProcessingTime(t));
+    this.timers = new InternalTimerService(
+      ctx.maxParallelism,
+      ctx.time,
+      (t) => this.onEventTime(t),
+      (t) => this.onProcessingTime(t),
+    );
   }
 
   abstract push(record: unknown, timestamp?: number, input?: string, keyGroup?: number): void;

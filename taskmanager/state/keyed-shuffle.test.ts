@@ -21,9 +21,16 @@ function shuffle(records: unknown[]): Batch[][] {
     sendBatch: (dest: SlotRef, _ch: string, batch: Batch) => got[dest.slot].push(batch),
     sendCredit: () => undefined,
   };
-  const channels = got.map((_, i) => new OutputChannel(`j/0/e/0/${i}`, { tm: 'tm', slot: i }, transport, () => undefined, 64));
+  const channels = got.map(
+    (_, i) => new OutputChannel(`j/0/e/0/${i}`, { tm: 'tm', slot: i }, transport, () => undefined, 64),
+  );
   for (const c of channels) c.addCredit(1_000);
-  const edge = new OutputEdge(channels, { id: 'e', source: 'a', target: 'b', partitioner: 'hash', keyBy: 'word' }, MAX_PARALLELISM, 0);
+  const edge = new OutputEdge(
+    channels,
+    { id: 'e', source: 'a', target: 'b', partitioner: 'hash', keyBy: 'word' },
+    MAX_PARALLELISM,
+    0,
+  );
   for (const r of records) edge.emit(r);
   for (const c of channels) c.seal();
   return got;
@@ -32,7 +39,11 @@ function shuffle(records: unknown[]): Batch[][] {
 function chain(node: NodeSpec): Chain {
   const out = { push: () => undefined, watermark: () => undefined, status: () => undefined };
   const time = { now: () => 0, schedule: () => undefined };
-  return createChain([node], { fns: new FunctionRegistry(undefined), maxParallelism: MAX_PARALLELISM, time, side: () => undefined }, out);
+  return createChain(
+    [node],
+    { fns: new FunctionRegistry(undefined), maxParallelism: MAX_PARALLELISM, time, side: () => undefined },
+    out,
+  );
 }
 
 const sorted = (c: Chain) =>
@@ -41,7 +52,10 @@ const sorted = (c: Chain) =>
     .map(([kg, entries]) => [kg, [...entries].sort((a, b) => String(a[0]).localeCompare(String(b[0])))] as const)
     .sort((a, b) => a[0] - b[0]);
 
-const words = Array.from({ length: 3_000 }, (_, i) => ({ word: i % 7 === 0 ? i % 50 : `w${(i * 7919) % 401}`, count: 1 + (i % 3) }));
+const words = Array.from({ length: 3_000 }, (_, i) => ({
+  word: i % 7 === 0 ? i % 50 : `w${(i * 7919) % 401}`,
+  count: 1 + (i % 3),
+}));
 
 const keyed: [string, NodeSpec][] = [
   ['sum', { id: 'counts', type: 'sum', inputs: ['words'], keyBy: 'word', field: 'count' } as NodeSpec],

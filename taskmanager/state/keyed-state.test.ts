@@ -6,14 +6,28 @@ describe('KeyedState', () => {
     const s = new KeyedState<number>(128);
     for (const k of ['a', 'a', 1, '1', { x: 1 }, { x: 1 }]) s.update(k, (n) => (n ?? 0) + 1, undefined);
     const flat = new Map(s.snapshot().flatMap(([, entries]) => entries));
-    expect(flat).toEqual(new Map<unknown, number>([['a', 2], [1, 1], ['1', 1], ['{"x":1}', 2]]));
+    expect(flat).toEqual(
+      new Map<unknown, number>([
+        ['a', 2],
+        [1, 1],
+        ['1', 1],
+        ['{"x":1}', 2],
+      ]),
+    );
   });
 
   test('equal object keys are one key whatever their field order; [null] and [NaN] are two', () => {
     const s = new KeyedState<number>(128);
-    for (const k of [{ x: 1, y: [2, { b: 1, a: 0 }] }, { y: [2, { a: 0, b: 1 }], x: 1 }, [null], [NaN], [NaN]]) s.update(k, (n) => (n ?? 0) + 1, undefined);
+    for (const k of [{ x: 1, y: [2, { b: 1, a: 0 }] }, { y: [2, { a: 0, b: 1 }], x: 1 }, [null], [NaN], [NaN]])
+      s.update(k, (n) => (n ?? 0) + 1, undefined);
     const flat = new Map(s.snapshot().flatMap(([, entries]) => entries));
-    expect(flat).toEqual(new Map<unknown, number>([['{"x":1,"y":[2,{"a":0,"b":1}]}', 2], ['[null]', 1], ['[NaN]', 2]]));
+    expect(flat).toEqual(
+      new Map<unknown, number>([
+        ['{"x":1,"y":[2,{"a":0,"b":1}]}', 2],
+        ['[null]', 1],
+        ['[NaN]', 2],
+      ]),
+    );
     expect(s.get({ y: [2, { b: 1, a: 0 }], x: 1 })).toBe(2);
   });
 

@@ -80,6 +80,7 @@ export class KeyedState<V> {
   }
 
   restore(snapshot: KeyedStateSnapshot<V>): void {
-    for (const [keyGroup, entries] of snapshot) for (const [k, value] of entries) this.entries.set(k, { value, keyGroup });
+    for (const [keyGroup, entries] of snapshot)
+      for (const [k, value] of entries) this.entries.set(k, { value, keyGroup });
   }
 }

@@ -116,10 +116,11 @@ export class StateHandles {
       put: (k, v) => void (entries(true)![String(k)] = [v, this.time.now()]),
       remove: (k) => void delete entries(false)?.[String(k)],
       contains: (k) => live(String(k)) !== undefined,
-      entries: () => Object.keys(entries(false) ?? {}).flatMap((k) => {
-        const cell = live(k);
-        return cell ? [[k, cell[0] as V] as [string, V]] : [];
-      }),
+      entries: () =>
+        Object.keys(entries(false) ?? {}).flatMap((k) => {
+          const cell = live(k);
+          return cell ? [[k, cell[0] as V] as [string, V]] : [];
+        }),
       clear: () => this.clear('map', name),
     };
   }

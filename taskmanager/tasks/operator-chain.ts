@@ -36,7 +36,14 @@ export class OperatorChain {
   ) {
     const { plan, vertex, subtask, transport } = env;
     this.mailbox = new Mailbox(interrupt);
-    this.outputs = new TaskOutputs(plan, vertex, subtask, transport, () => this.writableWaiter?.(), network.batchRecords);
+    this.outputs = new TaskOutputs(
+      plan,
+      vertex,
+      subtask,
+      transport,
+      () => this.writableWaiter?.(),
+      network.batchRecords,
+    );
     this.outputChannels = this.outputs.channels;
 
     const emit: Collector = sink ? (r) => this.sinkBuffer.push(r) : (r, ts) => this.outputs.emit(r, ts);
@@ -56,7 +63,12 @@ export class OperatorChain {
       if (tag === LATE_OUTPUT) counters.lateRecords = (counters.lateRecords ?? 0) + 1;
       this.outputs.side(tag, r, ts);
     };
-    this.operators = createChain(vertex.nodes, { fns: env.functions, maxParallelism: plan.maxParallelism, miniBatch: plan.miniBatch, time: this.mailbox, side }, out, interrupt);
+    this.operators = createChain(
+      vertex.nodes,
+      { fns: env.functions, maxParallelism: plan.maxParallelism, miniBatch: plan.miniBatch, time: this.mailbox, side },
+      out,
+      interrupt,
+    );
     this.push = this.operators.push;
   }
 
@@ -72,7 +84,8 @@ export class OperatorChain {
     const c = this.counters;
     c.operatorSeconds += seconds;
     c.operatorCount++;
-    for (let i = 0; i < OPERATOR_DURATION_BUCKETS.length; i++) if (seconds <= OPERATOR_DURATION_BUCKETS[i]) c.operatorBuckets[i]++;
+    for (let i = 0; i < OPERATOR_DURATION_BUCKETS.length; i++)
+      if (seconds <= OPERATOR_DURATION_BUCKETS[i]) c.operatorBuckets[i]++;
   }
 
   async flushSink(): Promise<void> {

@@ -59,7 +59,8 @@ export class StreamInputProcessor {
       this.counters.recordsIn += batch.records.length;
       this.counters.bytesIn += batch.bytes;
       const { records, timestamps, keyGroups } = batch;
-      for (let i = 0; i < records.length; i++) chain.push(records[i], timestamps?.[i] ?? undefined, channel.input, keyGroups?.[i]);
+      for (let i = 0; i < records.length; i++)
+        chain.push(records[i], timestamps?.[i] ?? undefined, channel.input, keyGroups?.[i]);
       const marker = batch.marker;
       if (marker?.kind === 'watermark') this.applyValve(this.valve.inputWatermark(channel, marker.timestamp));
       else if (marker?.kind === 'status') this.applyValve(this.valve.inputStatus(channel, marker.idle));

@@ -19,7 +19,12 @@
  * mailbox model.
  */
 import { errorInfo } from '../../common/errors';
-import { OPERATOR_DURATION_BUCKETS, type ErrorInfo, type TaskCounters, type TaskState } from '../../common/protocol/control';
+import {
+  OPERATOR_DURATION_BUCKETS,
+  type ErrorInfo,
+  type TaskCounters,
+  type TaskState,
+} from '../../common/protocol/control';
 import { channelId } from '../../common/plan';
 import { DEFAULT_NETWORK, InputChannel, InputGate, type OutputChannel } from '../network/channels';
 import type { TaskOutputs } from '../network/task-outputs';
@@ -52,9 +57,18 @@ export class StreamTask {
     const network = env.network ?? DEFAULT_NETWORK;
     const { plan, vertex, subtask, transport } = env;
     this.counters = {
-      jobId: plan.jobId, attempt: plan.attempt, vertex: vertex.id, subtask,
-      recordsIn: 0, recordsOut: 0, bytesIn: 0, backPressuredMs: 0, busyMs: 0,
-      operatorBuckets: OPERATOR_DURATION_BUCKETS.map(() => 0), operatorSeconds: 0, operatorCount: 0,
+      jobId: plan.jobId,
+      attempt: plan.attempt,
+      vertex: vertex.id,
+      subtask,
+      recordsIn: 0,
+      recordsOut: 0,
+      bytesIn: 0,
+      backPressuredMs: 0,
+      busyMs: 0,
+      operatorBuckets: OPERATOR_DURATION_BUCKETS.map(() => 0),
+      operatorSeconds: 0,
+      operatorCount: 0,
     };
     const mode = plan.checkpointing?.mode;
     const info = { jobId: plan.jobId, subtask, parallelism: vertex.parallelism, attempt: plan.attempt, mode };
@@ -72,14 +86,23 @@ export class StreamTask {
     for (const edge of plan.edges.filter((e) => e.target === vertex.id)) {
       const sources = edge.partitioner === 'forward' ? [subtask] : [...Array(parallelism.get(edge.source)!).keys()];
       for (const from of sources) {
-        this.gate.add(new InputChannel(channelId(plan.jobId, plan.attempt, edge.id, from, subtask), plan.slots[from], edge.input));
+        this.gate.add(
+          new InputChannel(channelId(plan.jobId, plan.attempt, edge.id, from, subtask), plan.slots[from], edge.input),
+        );
       }
     }
 
     this.checkpoints = new SubtaskCheckpointCoordinator(env, this.chain, this.source, this.sink, checkCanceled);
     this.input = this.source
       ? new SourceLoop(this.source, this.chain, this.checkpoints, this.counters, checkCanceled)
-      : new StreamInputProcessor(this.gate, mode === 'exactly-once', this.chain, this.checkpoints, this.counters, checkCanceled);
+      : new StreamInputProcessor(
+          this.gate,
+          mode === 'exactly-once',
+          this.chain,
+          this.checkpoints,
+          this.counters,
+          checkCanceled,
+        );
   }
 
   get isSource(): boolean {

@@ -66,7 +66,8 @@ export class SubtaskCheckpointCoordinator {
     if (state.source && state.source.uid === operatorUid(head)) this.source?.restore(state.source.position);
     restoreOperators(this.chain.operators, state);
     const sinks = state.sinks.filter((s) => s.uid === operatorUid(tail));
-    for (const s of sinks.length > 0 ? sinks : [{ state: null }]) await this.sink?.restore(s.state, plan.restoredCheckpoint!);
+    for (const s of sinks.length > 0 ? sinks : [{ state: null }])
+      await this.sink?.restore(s.state, plan.restoredCheckpoint!);
   }
 
   /** A source is asked for checkpoint n at its next chance; with `terminate` it reads nothing after it. */

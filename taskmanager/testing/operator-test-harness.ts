@@ -30,7 +30,8 @@ export interface StreamRecord<T> {
   timestamp?: number;
 }
 
-const record = <T>(value: T, timestamp: number | undefined): StreamRecord<T> => (timestamp === undefined ? { value } : { value, timestamp });
+const record = <T>(value: T, timestamp: number | undefined): StreamRecord<T> =>
+  timestamp === undefined ? { value } : { value, timestamp };
 
 /**
  * What a task's checkpoint holds of these operators, by uid: keyed state, timers with the
@@ -46,15 +47,27 @@ export interface HarnessOptions {
 
 function keyedOperator(chain: Chain, id: string): KeyedState<unknown> {
   const state = chain.states.get(id);
-  if (!state) throw new Error(`no keyed operator "${id}" (keyed operators: ${[...chain.states.keys()].join(', ') || 'none'})`);
+  if (!state)
+    throw new Error(`no keyed operator "${id}" (keyed operators: ${[...chain.states.keys()].join(', ') || 'none'})`);
   return state;
 }
 
 /** As a task restores, but state of an operator not in the pipeline is an error (a task's is checked at submission). */
 function restore(chain: Chain, snapshot: HarnessSnapshot): void {
-  const uids = new Set([...chain.states.keys(), ...chain.operatorStates.keys(), ...chain.async.list.map((op) => operatorUid(op.node))]);
-  for (const uid of [...Object.keys(snapshot.keyed), ...Object.keys(snapshot.operators ?? {}), ...Object.keys(snapshot.async ?? {})]) {
-    if (!uids.has(uid)) throw new Error(`the snapshot holds state of "${uid}", which is no operator of this pipeline (operators with state: ${[...uids].join(', ') || 'none'})`);
+  const uids = new Set([
+    ...chain.states.keys(),
+    ...chain.operatorStates.keys(),
+    ...chain.async.list.map((op) => operatorUid(op.node)),
+  ]);
+  for (const uid of [
+    ...Object.keys(snapshot.keyed),
+    ...Object.keys(snapshot.operators ?? {}),
+    ...Object.keys(snapshot.async ?? {}),
+  ]) {
+    if (!uids.has(uid))
+      throw new Error(
+        `the snapshot holds state of "${uid}", which is no operator of this pipeline (operators with state: ${[...uids].join(', ') || 'none'})`,
+      );
   }
   restoreOperators(chain, snapshot);
 }
@@ -79,7 +92,10 @@ export class OperatorTestHarness<I, O> {
    * A harness for the operators `pipeline` applies to a stream of I; they must form one line (each
    * reads the one before). Ids and names are those the job would have, so `keyedState` takes the uid.
    */
-  static of<I, O>(pipeline: (input: DataStream<I>) => DataStream<O>, options: HarnessOptions = {}): OperatorTestHarness<I, O> {
+  static of<I, O>(
+    pipeline: (input: DataStream<I>) => DataStream<O>,
+    options: HarnessOptions = {},
+  ): OperatorTestHarness<I, O> {
     const env = StreamExecutionEnvironment.getExecutionEnvironment();
     // The source is never run: records come from processElement, with the event time it is given,
     // which the source's `timestamps` stand for so that event-time windows validate.
@@ -90,33 +106,49 @@ export class OperatorTestHarness<I, O> {
     // A window keyed by a selector emits its late records wrapped, as its input is; the job's
     // getSideOutput adds the map that unwraps them, so the harness asks for it and runs it too.
     const withSide = last as DataStream<O> & { getSideOutput?: (tag: typeof LATE) => DataStream<unknown> };
-    withSide.getSideOutput?.(LATE).sinkTo({ connector: { kind: 'stdout' } }).uid(LATE_OUTPUT);
+    withSide
+      .getSideOutput?.(LATE)
+      .sinkTo({ connector: { kind: 'stdout' } })
+      .uid(LATE_OUTPUT);
     const { spec, functions } = env.buildJob('harness');
     const all = parseJobSpec(spec).nodes.filter((n) => n.id !== INPUT && n.id !== OUTPUT && n.id !== LATE_OUTPUT);
     const sideMaps = all.filter((n) => n.inputs.some((i) => i.endsWith(`.${LATE}`)));
     const nodes = all.filter((n) => !sideMaps.includes(n));
     let previous = INPUT;
     for (const n of nodes) {
-      if (n.type === 'sink') throw new Error(`the harness collects the last operator's output itself; "${n.id}" is a sink`);
+      if (n.type === 'sink')
+        throw new Error(`the harness collects the last operator's output itself; "${n.id}" is a sink`);
       if (n.inputs.length !== 1 || n.inputs[0] !== previous) {
-        throw new Error(`the harness runs one line of operators: "${n.id}" reads ${JSON.stringify(n.inputs)}, not only "${previous}"`);
+        throw new Error(
+          `the harness runs one line of operators: "${n.id}" reads ${JSON.stringify(n.inputs)}, not only "${previous}"`,
+        );
       }
       previous = n.id;
     }
     const maxParallelism = options.maxParallelism ?? DEFAULT_MAX_PARALLELISM;
     return new OperatorTestHarness<I, O>((h) => {
-      const keep = (tag: string, r: unknown, ts?: number) => void (h.sides.get(tag) ?? h.sides.set(tag, []).get(tag)!).push(record(r, ts));
+      const keep = (tag: string, r: unknown, ts?: number) =>
+        void (h.sides.get(tag) ?? h.sides.set(tag, []).get(tag)!).push(record(r, ts));
       let unwrap: Chain | undefined;
       const ctx = {
         fns: FunctionRegistry.ofJobModule(functions),
         maxParallelism,
         time: h.time,
-        side: (tag: string, r: unknown, ts?: number) => (tag === LATE && unwrap ? unwrap.push(r, ts) : keep(tag, r, ts)),
+        side: (tag: string, r: unknown, ts?: number) =>
+          tag === LATE && unwrap ? unwrap.push(r, ts) : keep(tag, r, ts),
       };
-      const out = { push: (r: unknown, ts?: number) => void h.output.push(record(r as O, ts)), watermark: (w: number) => void h.watermarks.push(w), status: () => undefined };
+      const out = {
+        push: (r: unknown, ts?: number) => void h.output.push(record(r as O, ts)),
+        watermark: (w: number) => void h.watermarks.push(w),
+        status: () => undefined,
+      };
       const chain = createChain(nodes, ctx, out);
       if (sideMaps.length > 0) {
-        unwrap = createChain(sideMaps, ctx, { push: (r, ts) => keep(LATE, r, ts), watermark: () => undefined, status: () => undefined });
+        unwrap = createChain(sideMaps, ctx, {
+          push: (r, ts) => keep(LATE, r, ts),
+          watermark: () => undefined,
+          status: () => undefined,
+        });
       }
       if (options.restore) restore(chain, options.restore);
       return chain;
@@ -126,7 +158,8 @@ export class OperatorTestHarness<I, O> {
   /** One record, with its event time if the pipeline works in event time. */
   processElement(value: I, timestamp?: number): this {
     // A source's timestamps stage gives a record a finite time or fails; so does the harness.
-    if (timestamp !== undefined && !Number.isFinite(timestamp)) throw new TypeError(`event time ${timestamp} of ${JSON.stringify(value)} is not a number of ms`);
+    if (timestamp !== undefined && !Number.isFinite(timestamp))
+      throw new TypeError(`event time ${timestamp} of ${JSON.stringify(value)} is not a number of ms`);
     this.chain.push(value, timestamp);
     return this;
   }
@@ -193,7 +226,11 @@ export class OperatorTestHarness<I, O> {
 
   /** The keyed state of operator `id` (its uid), key → value; object keys in their JSON form. */
   keyedState<V = unknown>(id: string): Map<unknown, V> {
-    return new Map(keyedOperator(this.chain, id).snapshot().flatMap(([, entries]) => entries) as [unknown, V][]);
+    return new Map(
+      keyedOperator(this.chain, id)
+        .snapshot()
+        .flatMap(([, entries]) => entries) as [unknown, V][],
+    );
   }
 
   /**
@@ -201,7 +238,10 @@ export class OperatorTestHarness<I, O> {
    * Encoded and decoded as a checkpoint's is: it is what a restore reads, however the operators go on.
    */
   snapshot(): HarnessSnapshot {
-    const { keyed, async, operators } = decodeSnapshot(encodeSnapshot(snapshotOperators(this.chain)), 'harness snapshot');
+    const { keyed, async, operators } = decodeSnapshot(
+      encodeSnapshot(snapshotOperators(this.chain)),
+      'harness snapshot',
+    );
     return { keyed, ...(async && { async }), ...(operators && { operators }) };
   }
 }

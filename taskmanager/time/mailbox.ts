@@ -20,13 +20,16 @@ export class Mailbox implements ProcessingTimeService {
 
   schedule(at: number, callback: () => void): void {
     const delay = Math.max(0, at - Date.now());
-    const timeout = setTimeout(() => {
-      this.timeouts.delete(timeout);
-      // Too far ahead for one timeout: wait out the longest one, then what is left.
-      if (delay > MAX_DELAY) return this.schedule(at, callback);
-      this.mails.push(callback);
-      this.wake();
-    }, Math.min(delay, MAX_DELAY));
+    const timeout = setTimeout(
+      () => {
+        this.timeouts.delete(timeout);
+        // Too far ahead for one timeout: wait out the longest one, then what is left.
+        if (delay > MAX_DELAY) return this.schedule(at, callback);
+        this.mails.push(callback);
+        this.wake();
+      },
+      Math.min(delay, MAX_DELAY),
+    );
     this.timeouts.add(timeout);
   }
 

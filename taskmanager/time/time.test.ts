@@ -12,12 +12,16 @@ describe('extractTimestamp', () => {
     expect(extractTimestamp('n', spec(), { ts: 1500 })).toBe(1500);
     expect(extractTimestamp('n', spec({ unit: 's' }), { ts: 1.5 })).toBe(1500);
     expect(extractTimestamp('n', spec({ unit: 's' }), { ts: '1700000000' })).toBe(1_700_000_000_000);
-    expect(extractTimestamp('n', spec({ unit: 'iso' }), { ts: '2026-01-01T00:00:01Z' })).toBe(Date.UTC(2026, 0, 1, 0, 0, 1));
+    expect(extractTimestamp('n', spec({ unit: 'iso' }), { ts: '2026-01-01T00:00:01Z' })).toBe(
+      Date.UTC(2026, 0, 1, 0, 0, 1),
+    );
   });
 
   it('fails naming the node and field when the value is no timestamp', () => {
     expect(() => extractTimestamp('events', spec(), { other: 1 })).toThrow(UserFunctionError);
-    expect(() => extractTimestamp('events', spec({ unit: 'iso' }), { ts: 'yesterday' })).toThrow(/operator "events" threw: field "ts" of .* is not an ISO-8601/);
+    expect(() => extractTimestamp('events', spec({ unit: 'iso' }), { ts: 'yesterday' })).toThrow(
+      /operator "events" threw: field "ts" of .* is not an ISO-8601/,
+    );
   });
 });
 
@@ -154,7 +158,9 @@ describe('InternalTimerService', () => {
     expect(() => s.registerEventTimeTimer('k', '', noTime + 60_000)).toThrow(
       /event-time timer at NaN: .*ctx\.timestamp is undefined for a record without event time: .*assignTimestampsAndWatermarks.*"timestamps"/,
     );
-    expect(() => s.registerProcessingTimeTimer('k', '', NaN)).toThrow(/processing-time timer at NaN: .*ctx\.currentProcessingTime\(\)/);
+    expect(() => s.registerProcessingTimeTimer('k', '', NaN)).toThrow(
+      /processing-time timer at NaN: .*ctx\.currentProcessingTime\(\)/,
+    );
     // A restart cannot fix it: the job fails at once, with the code.
     const err = (() => {
       try {
@@ -163,7 +169,10 @@ describe('InternalTimerService', () => {
         return e;
       }
     })();
-    expect(errorInfo(new UserFunctionError('alerts', err))).toMatchObject({ nonRetriable: true, message: expect.stringMatching(/^operator "alerts" threw: event-time timer at NaN/) });
+    expect(errorInfo(new UserFunctionError('alerts', err))).toMatchObject({
+      nonRetriable: true,
+      message: expect.stringMatching(/^operator "alerts" threw: event-time timer at NaN/),
+    });
     expect(err).toMatchObject({ code: 'INVALID_TIMER' });
     s.advanceWatermark(Infinity);
     expect(fired).toEqual([]);
@@ -179,7 +188,11 @@ describe('InternalTimerService', () => {
     expect(fired).toHaveLength(1);
     s.advanceWatermark(Infinity);
     expect(fired).toEqual(['event k  -Infinity', 'event k  Infinity']);
-    expect(new InternalTimerService(128, new ManualTime(), log('event'), log('proc')).snapshot()).toEqual({ watermark: -Infinity, event: [], processing: [] });
+    expect(new InternalTimerService(128, new ManualTime(), log('event'), log('proc')).snapshot()).toEqual({
+      watermark: -Infinity,
+      event: [],
+      processing: [],
+    });
   });
 
   it('fires an event-time timer already behind the watermark at the next watermark, a processing-time one at the next chance', () => {
@@ -208,7 +221,7 @@ describe('InternalTimerService', () => {
 describe('Mailbox', () => {
   afterEach(() => jest.useRealTimers());
 
-  it('runs a callback due in the past at the next chance, and one beyond setTimeout\'s range only when it is due', () => {
+  it("runs a callback due in the past at the next chance, and one beyond setTimeout's range only when it is due", () => {
     jest.useFakeTimers({ now: 1_000_000 });
     let wakes = 0;
     const ran: string[] = [];

@@ -33,7 +33,9 @@ export class InvalidTimerError extends NonRetriableError {
           'assignTimestampsAndWatermarks(...) in a job module, or "timestamps" on a node before this one in a job file'
         : 'processing time is a number of epoch ms, e.g. ctx.currentProcessingTime() + 60000';
     const shown = typeof timestamp === 'string' ? JSON.stringify(timestamp) : String(timestamp);
-    super(`${domain}-time timer at ${shown}: a timer's time must be a number of ms (${hint})`, { code: 'INVALID_TIMER' });
+    super(`${domain}-time timer at ${shown}: a timer's time must be a number of ms (${hint})`, {
+      code: 'INVALID_TIMER',
+    });
   }
 }
 
@@ -179,7 +181,8 @@ export class InternalTimerService {
     this.time.schedule(at, () => {
       if (this.wakeAt === at) this.wakeAt = undefined;
       const now = this.time.now();
-      for (let t = this.processingTimers.takeDue(now); t; t = this.processingTimers.takeDue(now)) this.onProcessingTime(t);
+      for (let t = this.processingTimers.takeDue(now); t; t = this.processingTimers.takeDue(now))
+        this.onProcessingTime(t);
       this.scheduleWake();
     });
   }
@@ -194,7 +197,9 @@ export class InternalTimerService {
 
   restore(s: TimerSnapshot): void {
     this.currentWatermark = s.watermark;
-    for (const [, timers] of s.event) for (const [key, namespace, timestamp] of timers) this.registerEventTimeTimer(key, namespace, timestamp);
-    for (const [, timers] of s.processing) for (const [key, namespace, timestamp] of timers) this.registerProcessingTimeTimer(key, namespace, timestamp);
+    for (const [, timers] of s.event)
+      for (const [key, namespace, timestamp] of timers) this.registerEventTimeTimer(key, namespace, timestamp);
+    for (const [, timers] of s.processing)
+      for (const [key, namespace, timestamp] of timers) this.registerProcessingTimeTimer(key, namespace, timestamp);
   }
 }

@@ -14,14 +14,19 @@ export const WATERMARK_INTERVAL_MS = 200;
 
 /** The record's event time in epoch ms; throws naming the node if the field is not a timestamp. */
 export function extractTimestamp(node: string, spec: TimestampsSpec, record: unknown): number {
-  const v = typeof record === 'object' && record !== null ? (record as Record<string, unknown>)[spec.field!] : undefined;
+  const v =
+    typeof record === 'object' && record !== null ? (record as Record<string, unknown>)[spec.field!] : undefined;
   let ms: number | undefined;
   if (spec.unit === 'iso') ms = typeof v === 'string' ? Date.parse(v) : undefined;
   else if (typeof v === 'number') ms = spec.unit === 's' ? v * 1000 : v;
   else if (typeof v === 'string' && v.trim() !== '') ms = Number(v) * (spec.unit === 's' ? 1000 : 1);
   if (ms === undefined || !Number.isFinite(ms)) {
-    const want = spec.unit === 'iso' ? 'an ISO-8601 date string' : `a number of ${spec.unit === 's' ? 'seconds' : 'ms'}`;
-    throw new UserFunctionError(node, new TypeError(`field "${spec.field}" of ${JSON.stringify(record)} is not ${want}`));
+    const want =
+      spec.unit === 'iso' ? 'an ISO-8601 date string' : `a number of ${spec.unit === 's' ? 'seconds' : 'ms'}`;
+    throw new UserFunctionError(
+      node,
+      new TypeError(`field "${spec.field}" of ${JSON.stringify(record)} is not ${want}`),
+    );
   }
   return Math.floor(ms);
 }
@@ -59,8 +64,10 @@ export class BoundedOutOfOrdernessWatermarks {
   onPeriodicEmit(now: number): { watermark: number } | 'idle' | undefined {
     const { idleTimeout, maxOutOfOrderness } = this.spec;
     const active = [...this.splits.values()].filter((s) => idleTimeout === undefined || now - s.last < idleTimeout);
-    if (active.length > 0) return this.idle ? undefined : { watermark: Math.min(...active.map((s) => s.max)) - maxOutOfOrderness - 1 };
-    if (idleTimeout === undefined || (this.splits.size === 0 && now - this.started < idleTimeout)) return { watermark: -Infinity };
+    if (active.length > 0)
+      return this.idle ? undefined : { watermark: Math.min(...active.map((s) => s.max)) - maxOutOfOrderness - 1 };
+    if (idleTimeout === undefined || (this.splits.size === 0 && now - this.started < idleTimeout))
+      return { watermark: -Infinity };
     if (this.idle) return undefined;
     this.idle = true;
     return 'idle';

@@ -18,6 +18,8 @@ describe('discard and nexmark connectors', () => {
   });
 
   it('"nexmark" is a source', () => {
-    expect(createSource(NexmarkConnectorSchema.parse({ kind: 'nexmark', count: 1 }), task)).toBeInstanceOf(NexmarkSource);
+    expect(createSource(NexmarkConnectorSchema.parse({ kind: 'nexmark', count: 1 }), task)).toBeInstanceOf(
+      NexmarkSource,
+    );
   });
 });

@@ -185,7 +185,8 @@ describe('FileSource', () => {
           const second = new FileSource(path, subtaskOf(i, p));
           second.restore(position);
           const rest: string[] = [];
-          for (let got = await second.read(2); got !== null; got = await second.read(2)) rest.push(...(got as string[]));
+          for (let got = await second.read(2); got !== null; got = await second.read(2))
+            rest.push(...(got as string[]));
           await second.close();
           expect({ p, i, taken, lines: [...head, ...rest] }).toEqual({ p, i, taken, lines: whole });
         }

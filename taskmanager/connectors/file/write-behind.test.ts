@@ -27,7 +27,9 @@ describe('WriteBehind', () => {
     const pending: (() => void)[] = [];
     const handle = {
       write: (b: Buffer, offset: number) =>
-        new Promise<{ bytesWritten: number }>((done) => pending.push(() => (written.push(b.subarray(offset).toString()), done({ bytesWritten: b.length - offset })))),
+        new Promise<{ bytesWritten: number }>((done) =>
+          pending.push(() => (written.push(b.subarray(offset).toString()), done({ bytesWritten: b.length - offset }))),
+        ),
       close: async () => {},
     };
     const w = new WriteBehind(handle as unknown as FileHandle, 100);

@@ -61,7 +61,7 @@ export class WriteBehind {
         this.queued = [];
         this.queuedBytes = 0;
         // A regular file takes a whole write unless it fails; a short write is written on from where it stopped.
-        for (let done = 0; done < bytes.length; ) {
+        for (let done = 0; done < bytes.length;) {
           const { bytesWritten } = await this.handle.write(bytes, done);
           if (bytesWritten === 0) throw new Error(`the file took none of ${bytes.length - done} bytes`);
           done += bytesWritten;

@@ -77,7 +77,8 @@ describe('generatorRecord', () => {
   it('uses a large part of the vocabulary, skewed towards small k', () => {
     const c = connector({ vocabulary: 100, wordsPerLine: 10 });
     const counts = new Map<string, number>();
-    for (let n = 0; n < 2000; n++) for (const w of (generatorRecord(c, n) as string).split(' ')) counts.set(w, (counts.get(w) ?? 0) + 1);
+    for (let n = 0; n < 2000; n++)
+      for (const w of (generatorRecord(c, n) as string).split(' ')) counts.set(w, (counts.get(w) ?? 0) + 1);
     expect(counts.size).toBeGreaterThan(80);
     expect(counts.get(vocabularyWord(0))!).toBeGreaterThan(counts.get(vocabularyWord(99)) ?? 0);
   });

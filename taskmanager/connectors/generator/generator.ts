@@ -84,7 +84,7 @@ export class SequenceSource implements SourceReader {
       n = Math.min(n, allowed);
     }
     const out: unknown[] = [];
-    for (let more = true; more && out.length < n; ) {
+    for (let more = true; more && out.length < n;) {
       more = false;
       for (const s of this.splits) {
         if (out.length >= n || !this.live(s)) continue;

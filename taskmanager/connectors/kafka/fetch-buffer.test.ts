@@ -22,7 +22,11 @@ class TestingFetcher implements FetchControl {
 
 function buffer(owned: number[]) {
   const fetcher = new TestingFetcher();
-  const b = new FetchBuffer(new Set(owned), () => fetcher, (r) => r.value!.toString());
+  const b = new FetchBuffer(
+    new Set(owned),
+    () => fetcher,
+    (r) => r.value!.toString(),
+  );
   return { b, fetcher };
 }
 
@@ -63,7 +67,10 @@ describe('FetchBuffer', () => {
     const { b, fetcher } = buffer([0, 1]);
     b.startAt(0, 0);
     b.startAt(1, 0);
-    b.ends = new Map([[0, 3], [1, 0]]);
+    b.ends = new Map([
+      [0, 3],
+      [1, 0],
+    ]);
     expect(b.paused([0, 1])).toEqual([1]);
     b.add({ partition: 0, records: range(0, 6), next: 6 });
     expect(fetcher.calls).toEqual(['pause 0']);

@@ -82,8 +82,10 @@ export class FetchBuffer {
     const end = this.ends?.get(p);
     let records = b.records;
     // A fetch from before a seek, or the part of a fetch that lies past a bounded end, is dropped.
-    if (exp !== undefined && records.length > 0 && records[0].offset < exp) records = records.filter((r) => r.offset >= exp);
-    if (end !== undefined && records.length > 0 && records[records.length - 1].offset >= end) records = records.filter((r) => r.offset < end);
+    if (exp !== undefined && records.length > 0 && records[0].offset < exp)
+      records = records.filter((r) => r.offset >= exp);
+    if (end !== undefined && records.length > 0 && records[records.length - 1].offset >= end)
+      records = records.filter((r) => r.offset < end);
     let next = end !== undefined ? Math.min(b.next, end) : b.next;
     if (exp !== undefined) next = Math.max(next, exp);
     if (records.length === 0 && exp !== undefined && next <= exp) return false;

@@ -168,9 +168,17 @@ export class KafkaClient {
     if (offsets.size === 0) return;
     try {
       const cluster = await this.internalCluster();
-      const coordinator = await cluster.findGroupCoordinator({ groupId, coordinatorType: install().coordinatorTypes.GROUP });
+      const coordinator = await cluster.findGroupCoordinator({
+        groupId,
+        coordinatorType: install().coordinatorTypes.GROUP,
+      });
       const partitions = [...offsets].map(([partition, offset]) => ({ partition, offset: String(offset) }));
-      const res = await coordinator.offsetCommit({ groupId, groupGenerationId: -1, memberId: '', topics: [{ topic, partitions }] });
+      const res = await coordinator.offsetCommit({
+        groupId,
+        groupGenerationId: -1,
+        memberId: '',
+        topics: [{ topic, partitions }],
+      });
       const bad = res.responses.flatMap((r) => r.partitions).find((p) => p.errorCode !== 0);
       if (bad) throw new Error(`error code ${bad.errorCode} for partition ${bad.partition}`);
     } catch (err) {
@@ -184,12 +192,21 @@ export class KafkaClient {
    * already under that epoch answers success. "gone": the coordinator no longer has it under that
    * epoch, committed and its id used again, or aborted; the caller tells which.
    */
-  async commitTransaction(transactionalId: string, producerId: string, producerEpoch: number, deadline: number, time: RetryTime): Promise<'committed' | 'gone'> {
+  async commitTransaction(
+    transactionalId: string,
+    producerId: string,
+    producerEpoch: number,
+    deadline: number,
+    time: RetryTime,
+  ): Promise<'committed' | 'gone'> {
     try {
       await retryTransient(
         async () => {
           const cluster = await this.internalCluster();
-          const coordinator = await cluster.findGroupCoordinator({ groupId: transactionalId, coordinatorType: install().coordinatorTypes.TRANSACTION });
+          const coordinator = await cluster.findGroupCoordinator({
+            groupId: transactionalId,
+            coordinatorType: install().coordinatorTypes.TRANSACTION,
+          });
           await coordinator.endTxn({ producerId, producerEpoch, transactionalId, transactionResult: true });
         },
         { deadline, time, stopped: () => this.severed },

@@ -75,7 +75,11 @@ export class KafkaSource implements SourceReader {
   private restoredCreatedAt: number | undefined;
   private readonly createdAt = Date.now();
   private readonly owned = new Set<number>();
-  private readonly buffer = new FetchBuffer(this.owned, () => this.fetcher, (r, p) => this.decode(r, p));
+  private readonly buffer = new FetchBuffer(
+    this.owned,
+    () => this.fetcher,
+    (r, p) => this.decode(r, p),
+  );
   private fetcher: PartitionFetcher | undefined;
   private startingFetcher: Promise<void> | undefined;
   private error: Error | undefined;
@@ -138,7 +142,9 @@ export class KafkaSource implements SourceReader {
     log.info('reading', {
       topic: c.topic,
       subtask: this.task.subtask,
-      partitions: Object.fromEntries([...buffer.positions].map(([p, o]) => [p, buffer.ends ? `${o}..${buffer.ends.get(p)}` : o])),
+      partitions: Object.fromEntries(
+        [...buffer.positions].map(([p, o]) => [p, buffer.ends ? `${o}..${buffer.ends.get(p)}` : o]),
+      ),
     });
     if (this.owned.size > 0 && !buffer.exhausted()) await this.startFetcher();
     if (!c.bounded) {
@@ -202,7 +208,11 @@ export class KafkaSource implements SourceReader {
   }
 
   eventTime(): { timestamps: number[]; splits: string[]; owned: string[] } {
-    return { timestamps: this.buffer.lastTimestamps, splits: this.buffer.lastSplits, owned: [...this.owned].map(String) };
+    return {
+      timestamps: this.buffer.lastTimestamps,
+      splits: this.buffer.lastSplits,
+      owned: [...this.owned].map(String),
+    };
   }
 
   private decode(r: KafkaRecord, partition: number): unknown {

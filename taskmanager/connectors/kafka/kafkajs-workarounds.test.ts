@@ -11,21 +11,43 @@ const Encoder = require('kafkajs/src/protocol/encoder');
 const Long = require('kafkajs/src/utils/long');
 const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0');
 const Record = require('kafkajs/src/protocol/recordBatch/record/v0');
-const Batch = require('kafkajs/src/consumer/batch') as new (topic: string, fetchedOffset: string, partitionData: unknown) => {
+const Batch = require('kafkajs/src/consumer/batch') as new (
+  topic: string,
+  fetchedOffset: string,
+  partitionData: unknown,
+) => {
   messages: { offset: string }[];
   isEmpty(): boolean;
   lastOffset(): string;
 };
 
 /** A record batch of `count` records from `firstOffset`, as a broker sends it. */
-async function recordBatch(firstOffset: number, count: number, producerId: number, transactional: boolean): Promise<Buffer> {
-  const records = Array.from({ length: count }, (_, i) => Record({ offsetDelta: i, key: null, value: Buffer.from(`v${firstOffset + i}`) }));
-  const encoder = await RecordBatch({ firstOffset: Long.fromValue(firstOffset), lastOffsetDelta: count - 1, transactional, producerId: Long.fromValue(producerId), records });
+async function recordBatch(
+  firstOffset: number,
+  count: number,
+  producerId: number,
+  transactional: boolean,
+): Promise<Buffer> {
+  const records = Array.from({ length: count }, (_, i) =>
+    Record({ offsetDelta: i, key: null, value: Buffer.from(`v${firstOffset + i}`) }),
+  );
+  const encoder = await RecordBatch({
+    firstOffset: Long.fromValue(firstOffset),
+    lastOffsetDelta: count - 1,
+    transactional,
+    producerId: Long.fromValue(producerId),
+    records,
+  });
   return encoder.buffer;
 }
 
 /** A Fetch v11 response (the version kafkajs uses with current brokers) for one partition. */
-function fetchV11Response(topic: string, aborted: { producerId: number; firstOffset: number }[], records: Buffer, highWatermark: number): Buffer {
+function fetchV11Response(
+  topic: string,
+  aborted: { producerId: number; firstOffset: number }[],
+  records: Buffer,
+  highWatermark: number,
+): Buffer {
   const e = new Encoder().writeInt32(0).writeInt16(0).writeInt32(0);
   e.writeInt32(1).writeString(topic);
   e.writeInt32(1).writeInt32(0).writeInt16(0).writeInt64(highWatermark).writeInt64(highWatermark).writeInt64(0);
@@ -35,8 +57,16 @@ function fetchV11Response(topic: string, aborted: { producerId: number; firstOff
   return e.buffer;
 }
 
-const tx = (offset: number, producerId: string): FetchedMessage => ({ offset: String(offset), key: null, batchContext: { producerId, inTransaction: true } });
-const abortMarker = (offset: number, producerId: string): FetchedMessage => ({ ...tx(offset, producerId), key: Buffer.from([0, 0, 0, 0]), isControlRecord: true });
+const tx = (offset: number, producerId: string): FetchedMessage => ({
+  offset: String(offset),
+  key: null,
+  batchContext: { producerId, inTransaction: true },
+});
+const abortMarker = (offset: number, producerId: string): FetchedMessage => ({
+  ...tx(offset, producerId),
+  key: Buffer.from([0, 0, 0, 0]),
+  isControlRecord: true,
+});
 
 describe('install', () => {
   // First in this file: nothing has installed the workarounds in this module registry yet.
@@ -57,12 +87,25 @@ describe('install', () => {
 describe('kafkajs workaround 1: read_committed filter', () => {
   test('a real Fetch response decodes to the shape the fix reads, and Batch then hides exactly the aborted records', async () => {
     install();
-    const records = Buffer.concat([await recordBatch(0, 2, 7, true), await recordBatch(2, 2, 8, true), await recordBatch(4, 1, -1, false)]);
+    const records = Buffer.concat([
+      await recordBatch(0, 2, 7, true),
+      await recordBatch(2, 2, 8, true),
+      await recordBatch(4, 1, -1, false),
+    ]);
     const { decode, parse } = require('kafkajs/src/protocol/requests/fetch/v11/response');
-    const response = (await parse(await decode(fetchV11Response('t', [{ producerId: 7, firstOffset: 0 }], records, 5)))) as FetchResponse;
+    const response = (await parse(
+      await decode(fetchV11Response('t', [{ producerId: 7, firstOffset: 0 }], records, 5)),
+    )) as FetchResponse;
     const partition = response.responses[0].partitions[0];
     expect(partition.abortedTransactions).toEqual([{ producerId: '7', firstOffset: '0' }]);
-    expect(partition.messages.map((m) => [m.offset, m.batchContext.producerId, m.batchContext.inTransaction, m.isControlRecord])).toEqual([
+    expect(
+      partition.messages.map((m) => [
+        m.offset,
+        m.batchContext.producerId,
+        m.batchContext.inTransaction,
+        m.isControlRecord,
+      ]),
+    ).toEqual([
       ['0', '7', true, false],
       ['1', '7', true, false],
       ['2', '8', true, false],
@@ -78,7 +121,18 @@ describe('kafkajs workaround 1: read_committed filter', () => {
 
   test('a fetch of nothing but aborted records is empty and still moves the position past them', () => {
     const response: FetchResponse = {
-      responses: [{ topicName: 't', partitions: [{ partition: 0, abortedTransactions: [{ producerId: '1', firstOffset: '3' }], messages: [tx(3, '1'), tx(4, '1'), abortMarker(5, '1')] }] }],
+      responses: [
+        {
+          topicName: 't',
+          partitions: [
+            {
+              partition: 0,
+              abortedTransactions: [{ producerId: '1', firstOffset: '3' }],
+              messages: [tx(3, '1'), tx(4, '1'), abortMarker(5, '1')],
+            },
+          ],
+        },
+      ],
     };
     dropAbortedRecords(response);
     const batch = new Batch('t', '3', response.responses[0].partitions[0]);
@@ -87,15 +141,29 @@ describe('kafkajs workaround 1: read_committed filter', () => {
   });
 
   test("kafkajs's own filter still leaks records of aborted transactions (else the workaround can go)", () => {
-    const own = require('kafkajs/src/consumer/filterAbortedMessages') as (a: { messages: FetchedMessage[]; abortedTransactions: unknown[] }) => FetchedMessage[];
+    const own = require('kafkajs/src/consumer/filterAbortedMessages') as (a: {
+      messages: FetchedMessage[];
+      abortedTransactions: unknown[];
+    }) => FetchedMessage[];
     // Three producers' aborted transactions are open at the first record of the fetch.
-    const messages = [tx(10, '3'), tx(11, '1'), tx(12, '2'), abortMarker(13, '1'), abortMarker(14, '2'), abortMarker(15, '3')];
+    const messages = [
+      tx(10, '3'),
+      tx(11, '1'),
+      tx(12, '2'),
+      abortMarker(13, '1'),
+      abortMarker(14, '2'),
+      abortMarker(15, '3'),
+    ];
     const abortedTransactions = [
       { producerId: '1', firstOffset: '2' },
       { producerId: '2', firstOffset: '5' },
       { producerId: '3', firstOffset: '7' },
     ];
-    expect(own({ messages, abortedTransactions }).filter((m) => !m.isControlRecord).map((m) => m.offset)).toEqual(['10']);
+    expect(
+      own({ messages, abortedTransactions })
+        .filter((m) => !m.isControlRecord)
+        .map((m) => m.offset),
+    ).toEqual(['10']);
   });
 
   test('the consumer builds each Batch from broker.fetch partitions, and Batch passes abortedTransactions to the filter, then drops control records', () => {
@@ -104,7 +172,9 @@ describe('kafkajs workaround 1: read_committed filter', () => {
     expect(group).toContain('new Batch(topicName, fetchedOffset, partitionData)');
     const batch = source('consumer/batch.js');
     expect(batch).toContain('const { abortedTransactions, messages } = partitionData');
-    expect(batch).toMatch(/filterAbortedMessages\(\{\s*messages: this\.messagesWithinOffset,\s*abortedTransactions,\s*\}\)\.filter\(message => !message\.isControlRecord\)/);
+    expect(batch).toMatch(
+      /filterAbortedMessages\(\{\s*messages: this\.messagesWithinOffset,\s*abortedTransactions,\s*\}\)\.filter\(message => !message\.isControlRecord\)/,
+    );
     expect(require('kafkajs/src/protocol/isolationLevel')).toEqual({ READ_UNCOMMITTED: 0, READ_COMMITTED: 1 });
   });
 });
@@ -112,7 +182,9 @@ describe('kafkajs workaround 1: read_committed filter', () => {
 describe('kafkajs workaround 2: producer id and epoch of a transactional producer', () => {
   test('the eosManager asks a broker with initProducerId({ transactionalId, transactionTimeout }) and keeps its producerId and producerEpoch', () => {
     const eos = source('producer/eosManager/index.js');
-    expect(eos).toMatch(/await broker\.initProducerId\(\{\s*transactionalId: transactional \? transactionalId : undefined,\s*transactionTimeout,\s*\}\)/);
+    expect(eos).toMatch(
+      /await broker\.initProducerId\(\{\s*transactionalId: transactional \? transactionalId : undefined,\s*transactionTimeout,\s*\}\)/,
+    );
     expect(eos).toMatch(/producerId = result\.producerId\s*producerEpoch = result\.producerEpoch/);
     expect(source('broker/index.js')).toContain('async initProducerId({ transactionalId, transactionTimeout }) {');
   });
@@ -127,11 +199,22 @@ describe('kafkajs workaround 2: producer id and epoch of a transactional produce
 describe('kafkajs workaround 3: OffsetCommit and EndTxn through the internal Cluster', () => {
   test('Cluster, its coordinator lookup and the Broker requests have the shapes KafkaClient uses', () => {
     const { Cluster, socketFactory, coordinatorTypes } = install();
-    for (const m of ['connect', 'disconnect', 'findGroupCoordinator']) expect(typeof (Cluster.prototype as unknown as Record<string, unknown>)[m]).toBe('function');
+    for (const m of ['connect', 'disconnect', 'findGroupCoordinator'])
+      expect(typeof (Cluster.prototype as unknown as Record<string, unknown>)[m]).toBe('function');
     const cluster = source('cluster/index.js');
     expect(cluster).toContain('async findGroupCoordinator({ groupId, coordinatorType = COORDINATOR_TYPES.GROUP }) {');
     const options = /constructor\(\{([\s\S]*?)\}\) \{/.exec(cluster)![1];
-    for (const o of ['logger', 'socketFactory', 'brokers', 'clientId', 'connectionTimeout', 'requestTimeout', 'retry', 'allowAutoTopicCreation']) expect(options).toMatch(new RegExp(`\\b${o}\\b`));
+    for (const o of [
+      'logger',
+      'socketFactory',
+      'brokers',
+      'clientId',
+      'connectionTimeout',
+      'requestTimeout',
+      'retry',
+      'allowAutoTopicCreation',
+    ])
+      expect(options).toMatch(new RegExp(`\\b${o}\\b`));
     expect(typeof socketFactory()).toBe('function');
     expect(coordinatorTypes).toEqual({ GROUP: 0, TRANSACTION: 1 });
     const broker = source('broker/index.js');

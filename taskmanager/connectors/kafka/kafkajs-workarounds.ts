@@ -46,7 +46,12 @@ export interface InternalBroker {
     memberId: string;
     topics: { topic: string; partitions: { partition: number; offset: string }[] }[];
   }): Promise<{ responses: { topic: string; partitions: { partition: number; errorCode: number }[] }[] }>;
-  endTxn(req: { producerId: string; producerEpoch: number; transactionalId: string; transactionResult: boolean }): Promise<unknown>;
+  endTxn(req: {
+    producerId: string;
+    producerEpoch: number;
+    transactionalId: string;
+    transactionResult: boolean;
+  }): Promise<unknown>;
 }
 
 export interface InternalCluster {
@@ -57,7 +62,10 @@ export interface InternalCluster {
 
 /** A fetch response as kafkajs's Fetch decoders (v4 and later) give it. */
 export interface FetchResponse {
-  responses: { topicName: string; partitions: { partition: number; abortedTransactions?: AbortedTransaction[]; messages: FetchedMessage[] }[] }[];
+  responses: {
+    topicName: string;
+    partitions: { partition: number; abortedTransactions?: AbortedTransaction[]; messages: FetchedMessage[] }[];
+  }[];
 }
 
 /** kafkajs, with the workarounds installed, and the internals item 3 uses. */
@@ -72,7 +80,10 @@ export interface Kafkajs {
 
 interface BrokerPrototype {
   fetch(this: unknown, args: { isolationLevel?: number }): Promise<FetchResponse>;
-  initProducerId(this: unknown, args: { transactionalId?: string; transactionTimeout?: number }): Promise<InitProducerIdResult>;
+  initProducerId(
+    this: unknown,
+    args: { transactionalId?: string; transactionTimeout?: number },
+  ): Promise<InitProducerIdResult>;
   offsetCommit?: unknown;
   endTxn?: unknown;
 }
@@ -85,10 +96,13 @@ let installed: Kafkajs | undefined;
 export function install(): Kafkajs {
   if (installed) return installed;
   const lib = require('kafkajs') as typeof import('kafkajs');
-  const Broker = require('kafkajs/src/broker') as { prototype: BrokerPrototype & { [INSTALLED]?: Map<string, InitProducerIdResult> } };
+  const Broker = require('kafkajs/src/broker') as {
+    prototype: BrokerPrototype & { [INSTALLED]?: Map<string, InitProducerIdResult> };
+  };
   const proto = Broker.prototype;
   for (const name of ['fetch', 'initProducerId', 'offsetCommit', 'endTxn'] as const) {
-    if (typeof proto[name] !== 'function') throw new ConnectorError(`kafkajs internals changed: Broker.prototype.${name} is not a function`);
+    if (typeof proto[name] !== 'function')
+      throw new ConnectorError(`kafkajs internals changed: Broker.prototype.${name} is not a function`);
   }
   // Another copy of this module (e.g. a test's) may have installed them on the same kafkajs already.
   let producerIds = proto[INSTALLED];
@@ -105,7 +119,8 @@ export function install(): Kafkajs {
     const originalInitProducerId = proto.initProducerId;
     proto.initProducerId = async function (this: unknown, args) {
       const result = await originalInitProducerId.call(this, args);
-      if (args?.transactionalId) ids.set(args.transactionalId, { producerId: String(result.producerId), producerEpoch: result.producerEpoch });
+      if (args?.transactionalId)
+        ids.set(args.transactionalId, { producerId: String(result.producerId), producerEpoch: result.producerEpoch });
       return result;
     };
     Object.defineProperty(proto, INSTALLED, { value: ids });

@@ -52,7 +52,11 @@ export interface PartitionFetcher {
  * Starts a fetcher. The start offsets are applied with `seek` after every assignment (the private
  * group never commits offsets); partitions without one start at the earliest offset.
  */
-export async function openFetcher(kafka: Kafka, fail: (what: string, err: unknown) => ConnectorError, o: FetcherOptions): Promise<PartitionFetcher> {
+export async function openFetcher(
+  kafka: Kafka,
+  fail: (what: string, err: unknown) => ConnectorError,
+  o: FetcherOptions,
+): Promise<PartitionFetcher> {
   const { AssignerProtocol } = install().lib;
   const { topic } = o;
   const selectiveAssigner: PartitionAssigner = ({ cluster }) => ({
@@ -64,11 +68,18 @@ export async function openFetcher(kafka: Kafka, fail: (what: string, err: unknow
       // The group is private: there is exactly one member.
       return members.map(({ memberId }) => ({
         memberId,
-        memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 0, assignment: { [topic]: mine }, userData: Buffer.alloc(0) }),
+        memberAssignment: AssignerProtocol.MemberAssignment.encode({
+          version: 0,
+          assignment: { [topic]: mine },
+          userData: Buffer.alloc(0),
+        }),
       }));
     },
     protocol({ topics }) {
-      return { name: 'FlinkxStaticAssigner', metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }) };
+      return {
+        name: 'FlinkxStaticAssigner',
+        metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }),
+      };
     },
   });
   const consumer: Consumer = kafka.consumer({
@@ -115,7 +126,12 @@ export async function openFetcher(kafka: Kafka, fail: (what: string, err: unknow
       autoCommit: false,
       eachBatchAutoResolve: true,
       eachBatch: async ({ batch }) => {
-        const records: KafkaRecord[] = batch.messages.map((m) => ({ offset: Number(m.offset), timestamp: Number(m.timestamp), key: m.key, value: m.value }));
+        const records: KafkaRecord[] = batch.messages.map((m) => ({
+          offset: Number(m.offset),
+          timestamp: Number(m.timestamp),
+          key: m.key,
+          value: m.value,
+        }));
         o.onBatch({ partition: batch.partition, records, next: Number(batch.lastOffset()) + 1 });
       },
     });

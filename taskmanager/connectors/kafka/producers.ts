@@ -62,7 +62,11 @@ export async function openProducer(kafka: Kafka, fail: Fail): Promise<PlainProdu
 }
 
 function isInvalidTimeout(err: unknown): boolean {
-  for (let e = err as { type?: string; originalError?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 10; depth++) {
+  for (
+    let e = err as { type?: string; originalError?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 10;
+    depth++
+  ) {
     if (e.type === 'INVALID_TRANSACTION_TIMEOUT') return true;
     e = (e.originalError ?? e.cause) as typeof e;
   }
@@ -81,7 +85,12 @@ const initializing = new Map<string, Promise<void>>();
  * whatever transaction an earlier producer with the same id left open, and bumps the epoch, so
  * (id, producer id, epoch) names this one transaction.
  */
-export async function openTransaction(kafka: Kafka, fail: Fail, transactionalId: string, transactionTimeout: number): Promise<KafkaTransaction> {
+export async function openTransaction(
+  kafka: Kafka,
+  fail: Fail,
+  transactionalId: string,
+  transactionTimeout: number,
+): Promise<KafkaTransaction> {
   const { lib, producerIds } = install();
   const producer: Producer = kafka.producer({
     createPartitioner: lib.Partitioners.DefaultPartitioner,
@@ -123,7 +132,9 @@ export async function openTransaction(kafka: Kafka, fail: Fail, transactionalId:
   }
   if (!ids) {
     await producer.disconnect().catch(() => undefined);
-    throw new ConnectorError(`Kafka transaction "${transactionalId}": the producer id was not seen (kafkajs internals changed?)`);
+    throw new ConnectorError(
+      `Kafka transaction "${transactionalId}": the producer id was not seen (kafkajs internals changed?)`,
+    );
   }
   return {
     transactionalId,
@@ -138,7 +149,10 @@ export async function openTransaction(kafka: Kafka, fail: Fail, transactionalId:
     },
     mark: async (topic, checkpointId) => {
       try {
-        await tx.sendOffsets({ consumerGroupId: transactionalId, topics: [{ topic, partitions: [{ partition: 0, offset: String(checkpointId) }] }] });
+        await tx.sendOffsets({
+          consumerGroupId: transactionalId,
+          topics: [{ topic, partitions: [{ partition: 0, offset: String(checkpointId) }] }],
+        });
       } catch (err) {
         throw fail(`cannot mark Kafka transaction "${transactionalId}" with checkpoint ${checkpointId}`, err);
       }

@@ -2,8 +2,17 @@ import { abortedRecords, type FetchedMessage } from './read-committed-filter';
 
 const ABORT = Buffer.from([0, 0, 0, 0]);
 const COMMIT = Buffer.from([0, 0, 0, 1]);
-const data = (offset: number, producerId: string, inTransaction = true): FetchedMessage => ({ offset: String(offset), key: null, batchContext: { producerId, inTransaction } });
-const marker = (offset: number, producerId: string, key: Buffer): FetchedMessage => ({ offset: String(offset), key, isControlRecord: true, batchContext: { producerId, inTransaction: true } });
+const data = (offset: number, producerId: string, inTransaction = true): FetchedMessage => ({
+  offset: String(offset),
+  key: null,
+  batchContext: { producerId, inTransaction },
+});
+const marker = (offset: number, producerId: string, key: Buffer): FetchedMessage => ({
+  offset: String(offset),
+  key,
+  isControlRecord: true,
+  batchContext: { producerId, inTransaction: true },
+});
 const offsets = (s: Set<FetchedMessage>) => [...s].map((m) => Number(m.offset)).sort((a, b) => a - b);
 
 describe('abortedRecords (Kafka read_committed rule)', () => {
@@ -37,12 +46,27 @@ describe('abortedRecords (Kafka read_committed rule)', () => {
   });
 
   test('an aborted transaction starts at its first offset, not before', () => {
-    const messages = [data(0, '1'), data(1, '1'), marker(2, '1', COMMIT), data(3, '1'), data(4, '1'), marker(5, '1', ABORT), data(6, '1')];
+    const messages = [
+      data(0, '1'),
+      data(1, '1'),
+      marker(2, '1', COMMIT),
+      data(3, '1'),
+      data(4, '1'),
+      marker(5, '1', ABORT),
+      data(6, '1'),
+    ];
     expect(offsets(abortedRecords(messages, [{ producerId: '1', firstOffset: '3' }]))).toEqual([3, 4]);
   });
 
   test('two aborted transactions of one producer in one fetch', () => {
-    const messages = [data(0, '1'), marker(1, '1', ABORT), data(2, '1'), marker(3, '1', COMMIT), data(4, '1'), marker(5, '1', ABORT)];
+    const messages = [
+      data(0, '1'),
+      marker(1, '1', ABORT),
+      data(2, '1'),
+      marker(3, '1', COMMIT),
+      data(4, '1'),
+      marker(5, '1', ABORT),
+    ];
     const aborted = [
       { producerId: '1', firstOffset: '4' },
       { producerId: '1', firstOffset: '0' },

@@ -25,14 +25,18 @@ export interface AbortedTransaction {
 const ABORT_MARKER_KEY = Buffer.from([0, 0, 0, 0]);
 
 /** The data records of `messages` (in offset order) that belong to an aborted transaction. */
-export function abortedRecords(messages: readonly FetchedMessage[], abortedTransactions: readonly AbortedTransaction[] | undefined): Set<FetchedMessage> {
+export function abortedRecords(
+  messages: readonly FetchedMessage[],
+  abortedTransactions: readonly AbortedTransaction[] | undefined,
+): Set<FetchedMessage> {
   const out = new Set<FetchedMessage>();
   if (!abortedTransactions || abortedTransactions.length === 0) return out;
   const upcoming = [...abortedTransactions].sort((a, b) => (BigInt(a.firstOffset) < BigInt(b.firstOffset) ? -1 : 1));
   const aborted = new Set<string>();
   for (const m of messages) {
     const offset = BigInt(m.offset);
-    while (upcoming.length > 0 && offset >= BigInt(upcoming[0].firstOffset)) aborted.add(String(upcoming.shift()!.producerId));
+    while (upcoming.length > 0 && offset >= BigInt(upcoming[0].firstOffset))
+      aborted.add(String(upcoming.shift()!.producerId));
     const producerId = String(m.batchContext.producerId);
     if (m.isControlRecord) {
       if (m.key && Buffer.from(m.key).equals(ABORT_MARKER_KEY)) aborted.delete(producerId);

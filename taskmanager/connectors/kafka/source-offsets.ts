@@ -32,7 +32,12 @@ export interface StartOffsets {
  * `restoredCreatedAt` is set when the restored checkpoint was taken before the first read: then
  * "latest" means the end as of when that attempt began.
  */
-export async function startOffsets(client: KafkaClient, c: KafkaConnector, restored: Map<number, number> | undefined, restoredCreatedAt: number | undefined): Promise<StartOffsets> {
+export async function startOffsets(
+  client: KafkaClient,
+  c: KafkaConnector,
+  restored: Map<number, number> | undefined,
+  restoredCreatedAt: number | undefined,
+): Promise<StartOffsets> {
   const offsets = await client.offsets(c.topic);
   const low = (p: number) => offsets.get(p)?.low ?? 0;
   const high = (p: number) => offsets.get(p)?.high ?? 0;

@@ -7,14 +7,31 @@
  * a committed one whose id was initialized again and an expired one answer INVALID_PRODUCER_EPOCH).
  */
 import { ConnectorError, isNonRetriable, NonRetriableError } from '../../../common/errors';
-import { classifyCommitError, FIRST_RETRY_MS, MAX_RETRY_MS, retryTransient, type RetryTime } from './transaction-commit';
+import {
+  classifyCommitError,
+  FIRST_RETRY_MS,
+  MAX_RETRY_MS,
+  retryTransient,
+  type RetryTime,
+} from './transaction-commit';
 import { commitPending, type PendingTransaction, type TransactionCommitter } from './transactional-kafka-sink';
 
 const kafkajsErrors = require('kafkajs/src/errors');
 const { createErrorFromCode } = require('kafkajs/src/protocol/error') as { createErrorFromCode(code: number): Error };
 
 const protocol = (code: number) => createErrorFromCode(code);
-const CODES = { REQUEST_TIMED_OUT: 7, COORDINATOR_LOAD_IN_PROGRESS: 14, COORDINATOR_NOT_AVAILABLE: 15, NOT_COORDINATOR: 16, INVALID_PRODUCER_EPOCH: 47, INVALID_TXN_STATE: 48, INVALID_PRODUCER_ID_MAPPING: 49, INVALID_TRANSACTION_TIMEOUT: 50, CONCURRENT_TRANSACTIONS: 51, TRANSACTIONAL_ID_AUTHORIZATION_FAILED: 53 };
+const CODES = {
+  REQUEST_TIMED_OUT: 7,
+  COORDINATOR_LOAD_IN_PROGRESS: 14,
+  COORDINATOR_NOT_AVAILABLE: 15,
+  NOT_COORDINATOR: 16,
+  INVALID_PRODUCER_EPOCH: 47,
+  INVALID_TXN_STATE: 48,
+  INVALID_PRODUCER_ID_MAPPING: 49,
+  INVALID_TRANSACTION_TIMEOUT: 50,
+  CONCURRENT_TRANSACTIONS: 51,
+  TRANSACTIONAL_ID_AUTHORIZATION_FAILED: 53,
+};
 
 class ManualTime implements RetryTime {
   t = 1_000;
@@ -33,19 +50,40 @@ describe('classifyCommitError', () => {
     ['NOT_COORDINATOR', protocol(CODES.NOT_COORDINATOR)],
     ['CONCURRENT_TRANSACTIONS', protocol(CODES.CONCURRENT_TRANSACTIONS)],
     ['REQUEST_TIMED_OUT', protocol(CODES.REQUEST_TIMED_OUT)],
-    ['UNKNOWN_SERVER_ERROR (an EndTxn meeting the broker\'s own abort of the expired transaction)', protocol(-1)],
-    ['a request timeout (the broker does not answer)', new kafkajsErrors.KafkaJSRequestTimeoutError('Request EndTxn(key: 26, version: 1) timed out')],
+    ["UNKNOWN_SERVER_ERROR (an EndTxn meeting the broker's own abort of the expired transaction)", protocol(-1)],
+    [
+      'a request timeout (the broker does not answer)',
+      new kafkajsErrors.KafkaJSRequestTimeoutError('Request EndTxn(key: 26, version: 1) timed out'),
+    ],
     ['a broken connection', new kafkajsErrors.KafkaJSConnectionError('Connection error: ECONNREFUSED')],
     ['a request on a connection that is down', new Error('Broker not connected')],
-    ['retries exhausted on a transient error', new kafkajsErrors.KafkaJSNumberOfRetriesExceeded(protocol(CODES.NOT_COORDINATOR), { retryCount: 5, retryTime: 300 })],
-    ['a ConnectorError around one', new ConnectorError('cannot commit', { cause: protocol(CODES.COORDINATOR_LOAD_IN_PROGRESS) })],
+    [
+      'retries exhausted on a transient error',
+      new kafkajsErrors.KafkaJSNumberOfRetriesExceeded(protocol(CODES.NOT_COORDINATOR), {
+        retryCount: 5,
+        retryTime: 300,
+      }),
+    ],
+    [
+      'a ConnectorError around one',
+      new ConnectorError('cannot commit', { cause: protocol(CODES.COORDINATOR_LOAD_IN_PROGRESS) }),
+    ],
   ])('%s is transient', (_what, err) => expect(classifyCommitError(err)).toBe('transient'));
 
   it.each([
-    ['INVALID_PRODUCER_EPOCH (old epoch: expired, fenced, or committed and the id initialized again)', protocol(CODES.INVALID_PRODUCER_EPOCH)],
+    [
+      'INVALID_PRODUCER_EPOCH (old epoch: expired, fenced, or committed and the id initialized again)',
+      protocol(CODES.INVALID_PRODUCER_EPOCH),
+    ],
     ['INVALID_TXN_STATE', protocol(CODES.INVALID_TXN_STATE)],
     ['INVALID_PRODUCER_ID_MAPPING', protocol(CODES.INVALID_PRODUCER_ID_MAPPING)],
-    ['the same behind retries', new kafkajsErrors.KafkaJSNumberOfRetriesExceeded(protocol(CODES.INVALID_PRODUCER_EPOCH), { retryCount: 1, retryTime: 300 })],
+    [
+      'the same behind retries',
+      new kafkajsErrors.KafkaJSNumberOfRetriesExceeded(protocol(CODES.INVALID_PRODUCER_EPOCH), {
+        retryCount: 1,
+        retryTime: 300,
+      }),
+    ],
   ])('%s: the transaction is gone', (_what, err) => expect(classifyCommitError(err)).toBe('gone'));
 
   it.each([
@@ -81,7 +119,9 @@ describe('retryTransient', () => {
   it('does not retry a gone or fatal error', async () => {
     const time = new ManualTime();
     for (const err of [protocol(CODES.INVALID_PRODUCER_EPOCH), new Error('boom')]) {
-      await expect(retryTransient(async () => Promise.reject(err), { deadline: time.t + 60_000, time })).rejects.toBe(err);
+      await expect(retryTransient(async () => Promise.reject(err), { deadline: time.t + 60_000, time })).rejects.toBe(
+        err,
+      );
     }
     expect(time.sleeps).toEqual([]);
   });
@@ -93,12 +133,19 @@ describe('retryTransient', () => {
       stopped = true;
       throw protocol(CODES.NOT_COORDINATOR);
     };
-    await expect(retryTransient(attempt, { deadline: time.t + 60_000, time, stopped: () => stopped })).rejects.toMatchObject({ type: 'NOT_COORDINATOR_FOR_GROUP' });
+    await expect(
+      retryTransient(attempt, { deadline: time.t + 60_000, time, stopped: () => stopped }),
+    ).rejects.toMatchObject({ type: 'NOT_COORDINATOR_FOR_GROUP' });
   });
 });
 
 describe('commitPending', () => {
-  const p: PendingTransaction = { checkpointId: 12, transactionalId: 'flinkx-job-out-0-3', producerId: '4001', producerEpoch: 5 };
+  const p: PendingTransaction = {
+    checkpointId: 12,
+    transactionalId: 'flinkx-job-out-0-3',
+    producerId: '4001',
+    producerEpoch: 5,
+  };
   const o = (time: RetryTime) => ({ topic: 'counts', transactionTimeout: 30_000, time });
 
   function committer(outcome: 'committed' | 'gone', mark?: number): TransactionCommitter & { deadlines: number[] } {
@@ -132,12 +179,17 @@ describe('commitPending', () => {
   it.each([
     ['without a mark', undefined],
     ['with an older mark', 11],
-  ])('a gone transaction %s was aborted: the job fails, naming the transaction and the checkpoint', async (_what, mark) => {
-    const err = await commitPending(committer('gone', mark), p, o(new ManualTime())).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(NonRetriableError);
-    expect(isNonRetriable(err)).toBe(true);
-    expect((err as NonRetriableError).code).toBe('KAFKA_TRANSACTION_LOST');
-    expect((err as Error).message).toContain('transaction "flinkx-job-out-0-3" (producer id 4001, epoch 5) of completed checkpoint 12 was aborted');
-    expect((err as Error).message).toContain('transactionTimeout of 30000 ms');
-  });
+  ])(
+    'a gone transaction %s was aborted: the job fails, naming the transaction and the checkpoint',
+    async (_what, mark) => {
+      const err = await commitPending(committer('gone', mark), p, o(new ManualTime())).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NonRetriableError);
+      expect(isNonRetriable(err)).toBe(true);
+      expect((err as NonRetriableError).code).toBe('KAFKA_TRANSACTION_LOST');
+      expect((err as Error).message).toContain(
+        'transaction "flinkx-job-out-0-3" (producer id 4001, epoch 5) of completed checkpoint 12 was aborted',
+      );
+      expect((err as Error).message).toContain('transactionTimeout of 30000 ms');
+    },
+  );
 });

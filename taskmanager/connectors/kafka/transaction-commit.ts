@@ -23,7 +23,17 @@ const GONE = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_TXN_
 const TRANSIENT_TYPES = new Set(['UNKNOWN']); // kafkajs's name for UNKNOWN_SERVER_ERROR (-1)
 
 /** Errors kafkajs marks not retriable, though the broker expects a retry or another coordinator may answer. */
-const TRANSIENT_NAMES = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound', 'KafkaJSGroupCoordinatorNotFound', 'KafkaJSLockTimeout', 'KafkaJSMetadataNotLoaded', 'KafkaJSNoBrokerAvailableError', 'KafkaJSTimeout']);
+const TRANSIENT_NAMES = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSGroupCoordinatorNotFound',
+  'KafkaJSLockTimeout',
+  'KafkaJSMetadataNotLoaded',
+  'KafkaJSNoBrokerAvailableError',
+  'KafkaJSTimeout',
+]);
 
 interface KafkajsError {
   name?: string;
@@ -37,7 +47,8 @@ interface KafkajsError {
 export function classifyCommitError(err: unknown): CommitErrorKind {
   for (let e = err as KafkajsError | undefined, depth = 0; e && typeof e === 'object' && depth < 10; depth++) {
     if (e.type && GONE.has(e.type)) return 'gone';
-    if (e.retriable === true || (e.type && TRANSIENT_TYPES.has(e.type)) || (e.name && TRANSIENT_NAMES.has(e.name))) return 'transient';
+    if (e.retriable === true || (e.type && TRANSIENT_TYPES.has(e.type)) || (e.name && TRANSIENT_NAMES.has(e.name)))
+      return 'transient';
     // kafkajs's Broker, asked for a request while its connection is down (a plain Error).
     if ((e as { message?: string }).message === 'Broker not connected') return 'transient';
     e = (e.originalError ?? e.cause) as KafkajsError | undefined;
@@ -51,7 +62,10 @@ export interface RetryTime {
   sleep(ms: number): Promise<void>;
 }
 
-export const systemRetryTime: RetryTime = { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
+export const systemRetryTime: RetryTime = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+};
 
 export const FIRST_RETRY_MS = 100;
 export const MAX_RETRY_MS = 2_000;
@@ -61,7 +75,10 @@ export const MAX_RETRY_MS = 2_000;
  * 2 s) while the next try would start before `deadline` and `stopped()` is false. A gone or fatal
  * error, or a transient one past the deadline, is thrown as it is.
  */
-export async function retryTransient<T>(attempt: () => Promise<T>, o: { deadline: number; time: RetryTime; stopped?: () => boolean }): Promise<T> {
+export async function retryTransient<T>(
+  attempt: () => Promise<T>,
+  o: { deadline: number; time: RetryTime; stopped?: () => boolean },
+): Promise<T> {
   for (let delay = FIRST_RETRY_MS; ; delay = Math.min(delay * 2, MAX_RETRY_MS)) {
     try {
       return await attempt();

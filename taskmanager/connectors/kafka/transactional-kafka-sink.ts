@@ -77,7 +77,13 @@ interface TransactionalSinkState {
 
 /** What the sink needs of KafkaClient to commit a pending transaction (a fake in unit tests). */
 export interface TransactionCommitter {
-  commitTransaction(transactionalId: string, producerId: string, producerEpoch: number, deadline: number, time: RetryTime): Promise<'committed' | 'gone'>;
+  commitTransaction(
+    transactionalId: string,
+    producerId: string,
+    producerEpoch: number,
+    deadline: number,
+    time: RetryTime,
+  ): Promise<'committed' | 'gone'>;
   committed(groupId: string, topic: string): Promise<Map<number, number>>;
 }
 
@@ -91,7 +97,13 @@ export async function commitPending(
   p: PendingTransaction,
   o: { topic: string; transactionTimeout: number; time: RetryTime },
 ): Promise<'committed' | 'committed before'> {
-  const outcome = await client.commitTransaction(p.transactionalId, p.producerId, p.producerEpoch, o.time.now() + o.transactionTimeout, o.time);
+  const outcome = await client.commitTransaction(
+    p.transactionalId,
+    p.producerId,
+    p.producerEpoch,
+    o.time.now() + o.transactionTimeout,
+    o.time,
+  );
   if (outcome === 'committed') return 'committed';
   const mark = (await client.committed(p.transactionalId, o.topic)).get(0);
   if (mark !== undefined && mark >= p.checkpointId) return 'committed before';
@@ -179,7 +191,12 @@ export class TransactionalKafkaSink implements SinkWriter {
           this.inUse.delete(slot);
           throw err;
         }
-        log.debug('transaction opened', { topic: this.c.topic, transactionalId: tx.transactionalId, producerId: tx.producerId, epoch: tx.producerEpoch });
+        log.debug('transaction opened', {
+          topic: this.c.topic,
+          transactionalId: tx.transactionalId,
+          producerId: tx.producerId,
+          epoch: tx.producerEpoch,
+        });
         return { slot, tx, sender: new Sender((messages) => tx.send(this.c.topic, messages)) };
       }
       this.topUp();
@@ -229,7 +246,11 @@ export class TransactionalKafkaSink implements SinkWriter {
     while (!this.closed && this.pending.length > 0 && this.pending[0].checkpointId <= checkpointId) {
       const p = this.pending[0];
       await this.commitPending(described(p));
-      log.debug('transaction committed', { topic: this.c.topic, transactionalId: p.tx.transactionalId, checkpointId: p.checkpointId });
+      log.debug('transaction committed', {
+        topic: this.c.topic,
+        transactionalId: p.tx.transactionalId,
+        checkpointId: p.checkpointId,
+      });
       this.pending.shift();
       await p.tx.close();
       this.inUse.delete(p.slot);
@@ -241,17 +262,26 @@ export class TransactionalKafkaSink implements SinkWriter {
     this.restored = true;
     for (const p of (state as TransactionalSinkState | null)?.pending ?? []) {
       const outcome = await this.commitPending(p);
-      log.info(outcome === 'committed' ? 'transaction of the restored checkpoint committed' : 'transaction of the restored checkpoint had been committed already', {
-        topic: this.c.topic,
-        transactionalId: p.transactionalId,
-        transactionCheckpoint: p.checkpointId,
-        restoredCheckpoint: checkpointId,
-      });
+      log.info(
+        outcome === 'committed'
+          ? 'transaction of the restored checkpoint committed'
+          : 'transaction of the restored checkpoint had been committed already',
+        {
+          topic: this.c.topic,
+          transactionalId: p.transactionalId,
+          transactionCheckpoint: p.checkpointId,
+          restoredCheckpoint: checkpointId,
+        },
+      );
     }
   }
 
   private commitPending(p: PendingTransaction): Promise<'committed' | 'committed before'> {
-    return commitPending(this.client, p, { topic: this.c.topic, transactionTimeout: this.transactionTimeout, time: this.time });
+    return commitPending(this.client, p, {
+      topic: this.c.topic,
+      transactionTimeout: this.transactionTimeout,
+      time: this.time,
+    });
   }
 
   async finish(): Promise<void> {
@@ -273,8 +303,13 @@ export class TransactionalKafkaSink implements SinkWriter {
     if (cur) {
       // Records after the last barrier: always replayed, never to be committed.
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([cur.tx.abort(), new Promise((r) => (timer = setTimeout(r, ABORT_ON_CLOSE_MS)))]).catch((err) =>
-        log.warn('cannot abort the open transaction', { topic: this.c.topic, transactionalId: cur.tx.transactionalId, error: reason(err) }),
+      await Promise.race([cur.tx.abort(), new Promise((r) => (timer = setTimeout(r, ABORT_ON_CLOSE_MS)))]).catch(
+        (err) =>
+          log.warn('cannot abort the open transaction', {
+            topic: this.c.topic,
+            transactionalId: cur.tx.transactionalId,
+            error: reason(err),
+          }),
       );
       clearTimeout(timer);
     }
@@ -286,12 +321,21 @@ export class TransactionalKafkaSink implements SinkWriter {
     // attempt commits them (or they time out).
     this.client.sever();
     this.committing.catch(() => undefined);
-    for (const p of this.spares.values()) void p.then((tx) => tx.close(), () => undefined);
+    for (const p of this.spares.values())
+      void p.then(
+        (tx) => tx.close(),
+        () => undefined,
+      );
     this.spares.clear();
     await this.client.close();
   }
 }
 
 function described(p: Pending): PendingTransaction {
-  return { checkpointId: p.checkpointId, transactionalId: p.tx.transactionalId, producerId: p.tx.producerId, producerEpoch: p.tx.producerEpoch };
+  return {
+    checkpointId: p.checkpointId,
+    transactionalId: p.tx.transactionalId,
+    producerId: p.tx.producerId,
+    producerEpoch: p.tx.producerEpoch,
+  };
 }

@@ -70,7 +70,18 @@ const ID_LEAD = 10;
 const CHANNELS = 10_000;
 const HOT_CHANNELS = ['Google', 'Facebook', 'Baidu', 'Apple'];
 const US_STATES = ['AZ', 'CA', 'ID', 'OR', 'WA', 'WY'];
-const US_CITIES = ['Phoenix', 'Los Angeles', 'San Francisco', 'Boise', 'Portland', 'Bend', 'Redmond', 'Seattle', 'Kent', 'Cheyenne'];
+const US_CITIES = [
+  'Phoenix',
+  'Los Angeles',
+  'San Francisco',
+  'Boise',
+  'Portland',
+  'Bend',
+  'Redmond',
+  'Seattle',
+  'Kent',
+  'Cheyenne',
+];
 const FIRST_NAMES = ['Peter', 'Paul', 'Luke', 'John', 'Saul', 'Vicky', 'Kate', 'Julie', 'Sarah', 'Deiter', 'Walter'];
 const LAST_NAMES = ['Shultz', 'Abrams', 'Spencer', 'White', 'Bartels', 'Walton', 'Smith', 'Jones', 'Noris'];
 const AVG_PERSON_BYTES = 200;
@@ -97,7 +108,8 @@ class Random {
   /** 3 to maxLength-1 characters: lowercase letters, 1 in 13 `special`, trimmed. */
   string(maxLength: number, special = ' '): string {
     let s = '';
-    for (let len = 3 + this.int(maxLength - 3); len > 0; len--) s += this.int(13) === 0 ? special : String.fromCharCode(97 + this.int(26));
+    for (let len = 3 + this.int(maxLength - 3); len > 0; len--)
+      s += this.int(13) === 0 ? special : String.fromCharCode(97 + this.int(26));
     return s.trim();
   }
 
@@ -130,7 +142,8 @@ function tables(): Tables {
 
 function buildTables(): Tables {
   const r = new Random(0x4e584d4b);
-  const baseUrl = () => `https://www.nexmark.com/${r.string(5, '_')}/${r.string(5, '_')}/${r.string(5, '_')}/item.htm?query=1`;
+  const baseUrl = () =>
+    `https://www.nexmark.com/${r.string(5, '_')}/${r.string(5, '_')}/${r.string(5, '_')}/item.htm?query=1`;
   const hotUrls = HOT_CHANNELS.map(baseUrl);
   const channelUrls: string[] = [];
   for (let i = 0; i < CHANNELS; i++) {
@@ -203,11 +216,22 @@ export function nexmarkEvent(c: NexmarkConnector, n: number): NexmarkEvent {
     const state = US_STATES[r.int(US_STATES.length)];
     const size = 8 + name.length + emailAddress.length + creditCard.length + city.length + state.length;
     const id = lastPerson(n) + FIRST_PERSON_ID;
-    return { type: 'person', id, name, emailAddress, creditCard, city, state, dateTime, extra: extra(r, size, AVG_PERSON_BYTES) };
+    return {
+      type: 'person',
+      id,
+      name,
+      emailAddress,
+      creditCard,
+      city,
+      state,
+      dateTime,
+      extra: extra(r, size, AVG_PERSON_BYTES),
+    };
   }
   if (offset < PERSON_PROPORTION + AUCTION_PROPORTION) {
     const seller =
-      FIRST_PERSON_ID + (r.int(HOT_SELLERS_RATIO) > 0 ? Math.floor(lastPerson(n) / HOT_BATCH) * HOT_BATCH : randomPerson(r, n));
+      FIRST_PERSON_ID +
+      (r.int(HOT_SELLERS_RATIO) > 0 ? Math.floor(lastPerson(n) / HOT_BATCH) * HOT_BATCH : randomPerson(r, n));
     const category = FIRST_CATEGORY_ID + r.int(CATEGORIES);
     const initialBid = r.price();
     // Open for a random time averaging how long the next IN_FLIGHT_AUCTIONS auctions take to appear.
@@ -219,15 +243,26 @@ export function nexmarkEvent(c: NexmarkConnector, n: number): NexmarkEvent {
     const size = 8 + itemName.length + description.length + 40;
     const id = lastAuction(n) + FIRST_AUCTION_ID;
     return {
-      type: 'auction', id, itemName, description, initialBid, reserve, dateTime, expires, seller, category,
+      type: 'auction',
+      id,
+      itemName,
+      description,
+      initialBid,
+      reserve,
+      dateTime,
+      expires,
+      seller,
+      category,
       extra: extra(r, size, AVG_AUCTION_BYTES),
     };
   }
   const auction =
-    FIRST_AUCTION_ID + (r.int(HOT_AUCTION_RATIO) > 0 ? Math.floor(lastAuction(n) / HOT_BATCH) * HOT_BATCH : randomAuction(r, n));
+    FIRST_AUCTION_ID +
+    (r.int(HOT_AUCTION_RATIO) > 0 ? Math.floor(lastAuction(n) / HOT_BATCH) * HOT_BATCH : randomAuction(r, n));
   // The second of the batch, so hot bidders are not the hot sellers.
   const bidder =
-    FIRST_PERSON_ID + (r.int(HOT_BIDDERS_RATIO) > 0 ? Math.floor(lastPerson(n) / HOT_BATCH) * HOT_BATCH + 1 : randomPerson(r, n));
+    FIRST_PERSON_ID +
+    (r.int(HOT_BIDDERS_RATIO) > 0 ? Math.floor(lastPerson(n) / HOT_BATCH) * HOT_BATCH + 1 : randomPerson(r, n));
   const price = r.price();
   let channel: string;
   let url: string;

@@ -1,13 +1,22 @@
 import { parseJobSpec } from '../../../common/jobfile';
 import { NexmarkConnectorSchema, type NexmarkConnector } from '../../../common/connectors/nexmark';
 import type { SubtaskInfo } from '../types';
-import { FIRST_AUCTION_ID, FIRST_PERSON_ID, nexmarkEvent, type Auction, type Bid, type NexmarkEvent, type Person } from './events';
+import {
+  FIRST_AUCTION_ID,
+  FIRST_PERSON_ID,
+  nexmarkEvent,
+  type Auction,
+  type Bid,
+  type NexmarkEvent,
+  type Person,
+} from './events';
 import { NexmarkSource } from './nexmark-source';
 
 const subtaskOf = (subtask: number, parallelism: number): SubtaskInfo =>
   ({ subtask, parallelism, attempt: 0, mode: undefined }) as SubtaskInfo;
 
-const connector = (c: Partial<NexmarkConnector> = {}): NexmarkConnector => NexmarkConnectorSchema.parse({ kind: 'nexmark', ...c });
+const connector = (c: Partial<NexmarkConnector> = {}): NexmarkConnector =>
+  NexmarkConnectorSchema.parse({ kind: 'nexmark', ...c });
 
 async function drain(src: NexmarkSource, max = 100): Promise<NexmarkEvent[]> {
   const out: NexmarkEvent[] = [];
@@ -116,8 +125,13 @@ describe('nexmarkEvent: determinism', () => {
 
   it('pins event 4 of seed 0 (a change to the draws must change the Flink twin as well)', () => {
     expect(nexmarkEvent(connector(), 4)).toEqual({
-      type: 'bid', auction: 1000, bidder: 1004, price: 2972, channel: 'Facebook',
-      url: 'https://www.nexmark.com/drkb/lksm/tqh/item.htm?query=1', dateTime: Date.UTC(2026, 0, 1),
+      type: 'bid',
+      auction: 1000,
+      bidder: 1004,
+      price: 2972,
+      channel: 'Facebook',
+      url: 'https://www.nexmark.com/drkb/lksm/tqh/item.htm?query=1',
+      dateTime: Date.UTC(2026, 0, 1),
       extra: 'xcfvqyxkfaewbyiehgkxsgaloudypcwvbydozzmwopkdzqwujxudxsnmoyvqmngh',
     });
   });
@@ -176,13 +190,21 @@ describe('job file', () => {
 
   it('takes nexmark as a source and discard as a sink, with Nexmark defaults', () => {
     const spec = parseJobSpec(job({ kind: 'nexmark', count: 10 }, { kind: 'discard' }));
-    expect(spec.nodes[0].connector).toEqual({ kind: 'nexmark', count: 10, seed: 0, eventsPerSecond: 10000, baseTime: Date.UTC(2026, 0, 1) });
+    expect(spec.nodes[0].connector).toEqual({
+      kind: 'nexmark',
+      count: 10,
+      seed: 0,
+      eventsPerSecond: 10000,
+      baseTime: Date.UTC(2026, 0, 1),
+    });
   });
 
   it('refuses nexmark as a sink and discard as a source, naming the path', () => {
     expect(() => parseJobSpec(job({ kind: 'discard' }, { kind: 'nexmark' }))).toThrow(
       /nodes\[0\]\.connector\.kind: "discard" can only be a sink[\s\S]*nodes\[1\]\.connector\.kind: "nexmark" can only be a source/,
     );
-    expect(() => parseJobSpec(job({ kind: 'nexmark', eventsPerSecond: 0 }, { kind: 'discard' }))).toThrow(/nodes\[0\]\.connector\.eventsPerSecond/);
+    expect(() => parseJobSpec(job({ kind: 'nexmark', eventsPerSecond: 0 }, { kind: 'discard' }))).toThrow(
+      /nodes\[0\]\.connector\.eventsPerSecond/,
+    );
   });
 });

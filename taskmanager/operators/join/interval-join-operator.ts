@@ -19,7 +19,10 @@ import { eventTimeOf } from '../window/assigners';
  * A pair of copies: its records stay buffered and join again, so a chained operator after the join
  * that changes its input must change no buffered record and no other pair (Flink: object reuse off).
  */
-const pair = (first: string, a: unknown, second: string, b: unknown) => ({ [first]: copyRecord(a), [second]: copyRecord(b) });
+const pair = (first: string, a: unknown, second: string, b: unknown) => ({
+  [first]: copyRecord(a),
+  [second]: copyRecord(b),
+});
 
 /** A key's buffered records per side: [time, record]. */
 type Buffers = [first: [number, unknown][], second: [number, unknown][]];
@@ -50,12 +53,14 @@ export class IntervalJoinOperator extends TimerOperator {
     const [first, second] = this.node.inputs;
     if (side === 0) {
       for (const [t, other] of buffers[1]) {
-        if (timestamp + this.lower <= t && t <= timestamp + this.upper) this.out.push(pair(first, record, second, other), Math.max(timestamp, t));
+        if (timestamp + this.lower <= t && t <= timestamp + this.upper)
+          this.out.push(pair(first, record, second, other), Math.max(timestamp, t));
       }
       this.timers.registerEventTimeTimer(key, 'first', timestamp + Math.max(this.upper, 0));
     } else {
       for (const [t, other] of buffers[0]) {
-        if (t + this.lower <= timestamp && timestamp <= t + this.upper) this.out.push(pair(first, other, second, record), Math.max(timestamp, t));
+        if (t + this.lower <= timestamp && timestamp <= t + this.upper)
+          this.out.push(pair(first, other, second, record), Math.max(timestamp, t));
       }
       this.timers.registerEventTimeTimer(key, 'second', timestamp + Math.max(-this.lower, 0));
     }

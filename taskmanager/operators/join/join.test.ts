@@ -17,7 +17,12 @@ function joinChain(join: Row) {
   });
   const out: Row[] = [];
   const output = { push: (r: unknown) => out.push(r as Row), watermark: () => undefined, status: () => undefined };
-  const ctx = { fns: new FunctionRegistry(undefined), maxParallelism: 128, time: new ManualTime(), side: () => undefined };
+  const ctx = {
+    fns: new FunctionRegistry(undefined),
+    maxParallelism: 128,
+    time: new ManualTime(),
+    side: () => undefined,
+  };
   return { chain: createChain([spec.nodes[2]], ctx, output), out };
 }
 
@@ -49,7 +54,12 @@ describe('joins', () => {
     const expected = s.a.flatMap((x) =>
       s.b
         .filter((y) => y.uid === x.user && Math.floor(y.ts / 500) === Math.floor(x.ts / 500))
-        .map((y) => ({ windowStart: Math.floor(x.ts / 500) * 500, windowEnd: Math.floor(x.ts / 500) * 500 + 500, a: x, b: y })),
+        .map((y) => ({
+          windowStart: Math.floor(x.ts / 500) * 500,
+          windowEnd: Math.floor(x.ts / 500) * 500 + 500,
+          a: x,
+          b: y,
+        })),
     );
     expect(expected.length).toBeGreaterThan(100);
     expect(sorted(out)).toEqual(sorted(expected));
@@ -59,10 +69,17 @@ describe('joins', () => {
     const s = streams(400);
     const { chain, out } = joinChain({ type: 'intervalJoin', between: ['-60ms', '+30ms'] });
     feed(chain, s);
-    const expected = s.a.flatMap((x) => s.b.filter((y) => y.uid === x.user && x.ts - 60 <= y.ts && y.ts <= x.ts + 30).map((y) => ({ a: x, b: y })));
+    const expected = s.a.flatMap((x) =>
+      s.b.filter((y) => y.uid === x.user && x.ts - 60 <= y.ts && y.ts <= x.ts + 30).map((y) => ({ a: x, b: y })),
+    );
     expect(expected.length).toBeGreaterThan(50);
     expect(sorted(out)).toEqual(sorted(expected));
-    expect(chain.states.get('j')!.snapshot().flatMap(([, entries]) => entries)).toEqual([]);
+    expect(
+      chain.states
+        .get('j')!
+        .snapshot()
+        .flatMap(([, entries]) => entries),
+    ).toEqual([]);
   });
 
   it('intervalJoin drops records behind the watermark', () => {
@@ -76,8 +93,12 @@ describe('joins', () => {
 
   it('intervalJoin fails a record whose event time is not a finite number of ms, naming it, where it would buffer it under NaN', () => {
     const { chain, out } = joinChain({ type: 'intervalJoin', between: ['-1s', '1s'] });
-    expect(() => chain.push({ user: 'u', ts: 1 }, NaN, 'a')).toThrow('operator "j" threw: record {"user":"u","ts":1} has event time NaN, not a number of ms within ±Number.MAX_SAFE_INTEGER');
-    expect(() => chain.push({ uid: 'u' }, undefined, 'b')).toThrow('operator "j" threw: record {"uid":"u"} has no event time (no "timestamps" before this join)');
+    expect(() => chain.push({ user: 'u', ts: 1 }, NaN, 'a')).toThrow(
+      'operator "j" threw: record {"user":"u","ts":1} has event time NaN, not a number of ms within ±Number.MAX_SAFE_INTEGER',
+    );
+    expect(() => chain.push({ uid: 'u' }, undefined, 'b')).toThrow(
+      'operator "j" threw: record {"uid":"u"} has no event time (no "timestamps" before this join)',
+    );
     chain.push({ uid: 'u', ts: 5 }, 5, 'b');
     chain.watermark(Infinity);
     expect(out).toEqual([]);
@@ -99,8 +120,17 @@ describe('joins', () => {
         ],
       });
       const out: Row[] = [];
-      const output = { push: (r: unknown) => out.push(structuredClone(r) as Row), watermark: () => undefined, status: () => undefined };
-      const ctx = { fns: new FunctionRegistry({ bump }), maxParallelism: 128, time: new ManualTime(), side: () => undefined };
+      const output = {
+        push: (r: unknown) => out.push(structuredClone(r) as Row),
+        watermark: () => undefined,
+        status: () => undefined,
+      };
+      const ctx = {
+        fns: new FunctionRegistry({ bump }),
+        maxParallelism: 128,
+        time: new ManualTime(),
+        side: () => undefined,
+      };
       const chain = createChain(spec.nodes.slice(2, 4), ctx, output);
       chain.push({ user: 'u', ts: 1, n: 1 }, 1, 'a');
       chain.push({ uid: 'u', ts: 2, m: 1 }, 2, 'b');

@@ -39,13 +39,19 @@ export class ProcessOperator extends TimerOperator {
     out: Output,
   ) {
     super(ctx, out);
-    const exported = ctx.fns.exported(node.fn!) as UserFunction | { processElement?: unknown; onTimer?: unknown } | undefined;
+    const exported = ctx.fns.exported(node.fn!) as
+      UserFunction | { processElement?: unknown; onTimer?: unknown } | undefined;
     if (typeof exported === 'function') this.processElement = exported;
     else if (typeof exported?.processElement === 'function') {
       this.processElement = exported.processElement as UserFunction;
       if (typeof exported.onTimer === 'function') this.onTimer = exported.onTimer as UserFunction;
     } else {
-      throw new UserFunctionError(node.id, new TypeError(`"${node.fn}" must be a function or an object with processElement (and onTimer) exported by the functions module`));
+      throw new UserFunctionError(
+        node.id,
+        new TypeError(
+          `"${node.fn}" must be a function or an object with processElement (and onTimer) exported by the functions module`,
+        ),
+      );
     }
     this.store = new KeyedState(ctx.maxParallelism);
     this.handles = new StateHandles(this.store, ctx.time, () => this.key);
@@ -59,13 +65,20 @@ export class ProcessOperator extends TimerOperator {
     const ttl = (options?: StateOptions) => {
       if (options?.ttl === undefined) return {};
       const ms = parseDuration(options.ttl);
-      if (ms === undefined || ms <= 0) throw new TypeError(`state ttl ${JSON.stringify(options.ttl)} is not a positive duration`);
+      if (ms === undefined || ms <= 0)
+        throw new TypeError(`state ttl ${JSON.stringify(options.ttl)} is not a positive duration`);
       return { ttl: ms };
     };
     return {
-      get key() { return op.key; },
-      get timestamp() { return op.timestamp; },
-      get timeDomain() { return op.timeDomain; },
+      get key() {
+        return op.key;
+      },
+      get timestamp() {
+        return op.timestamp;
+      },
+      get timeDomain() {
+        return op.timeDomain;
+      },
       emit: (record) => this.out.push(record, this.timestamp),
       currentWatermark: () => this.timers.currentWatermark,
       currentProcessingTime: () => ctx.time.now(),
@@ -103,7 +116,8 @@ export class ProcessOperator extends TimerOperator {
   }
 
   private fire(timer: Timer, domain: 'event' | 'processing'): void {
-    if (!this.onTimer) throw new UserFunctionError(this.node.id, new TypeError(`a timer fired but "${this.node.fn}" has no onTimer`));
+    if (!this.onTimer)
+      throw new UserFunctionError(this.node.id, new TypeError(`a timer fired but "${this.node.fn}" has no onTimer`));
     this.key = timer.key;
     // As in Flink, what onTimer emits for an event-time timer has the timer's time as event time.
     this.timestamp = domain === 'event' ? timer.timestamp : undefined;

@@ -10,8 +10,16 @@ type Row = Record<string, any>;
 function processChain(module: Record<string, unknown>, time = new ManualTime(1000)) {
   const node = { id: 'p', type: 'process', inputs: [], keyBy: 'k', fn: 'f' } as unknown as NodeSpec;
   const out: { record: unknown; ts?: number }[] = [];
-  const output = { push: (record: unknown, ts?: number) => out.push({ record, ts }), watermark: () => undefined, status: () => undefined };
-  const chain = createChain([node], { fns: new FunctionRegistry(module), maxParallelism: 128, time, side: () => undefined }, output);
+  const output = {
+    push: (record: unknown, ts?: number) => out.push({ record, ts }),
+    watermark: () => undefined,
+    status: () => undefined,
+  };
+  const chain = createChain(
+    [node],
+    { fns: new FunctionRegistry(module), maxParallelism: 128, time, side: () => undefined },
+    output,
+  );
   return { chain, out, time };
 }
 
@@ -64,7 +72,19 @@ describe('process operator', () => {
     time.advance(99);
     expect(out).toEqual([]);
     time.advance(1);
-    expect(out).toEqual([{ record: { k: 'a', seen: [1, 2, 3], tags: [['x', 2], ['y', 1]] }, ts: undefined }]);
+    expect(out).toEqual([
+      {
+        record: {
+          k: 'a',
+          seen: [1, 2, 3],
+          tags: [
+            ['x', 2],
+            ['y', 1],
+          ],
+        },
+        ts: undefined,
+      },
+    ]);
   });
 
   it('state with a TTL is not returned after it, and is swept from the store', () => {
@@ -82,9 +102,20 @@ describe('process operator', () => {
     chain.push({ k: 'a' });
     time.advance(1000);
     chain.push({ k: 'a' });
-    expect(out.map((o) => o.record)).toEqual([{ k: 'a', count: 1 }, { k: 'a', count: 2 }, { k: 'b', count: 1 }, { k: 'a', count: 3 }, { k: 'a', count: 1 }]);
+    expect(out.map((o) => o.record)).toEqual([
+      { k: 'a', count: 1 },
+      { k: 'a', count: 2 },
+      { k: 'b', count: 1 },
+      { k: 'a', count: 3 },
+      { k: 'a', count: 1 },
+    ]);
     time.advance(3000);
-    expect(chain.states.get('p')!.snapshot().flatMap(([, entries]) => entries)).toEqual([]);
+    expect(
+      chain.states
+        .get('p')!
+        .snapshot()
+        .flatMap(([, entries]) => entries),
+    ).toEqual([]);
   });
 
   it('restores state and timers from a snapshot', () => {
@@ -101,7 +132,9 @@ describe('process operator', () => {
   });
 
   it('names the node when fn is not a process function, or a timer has no onTimer', () => {
-    expect(() => processChain({})).toThrow(/operator "p" threw: "f" must be a function or an object with processElement/);
+    expect(() => processChain({})).toThrow(
+      /operator "p" threw: "f" must be a function or an object with processElement/,
+    );
     const { chain } = processChain({ f: (_r: Row, ctx: ProcessContext) => ctx.registerEventTimeTimer(5) });
     chain.push({ k: 'a' }, 0);
     expect(() => chain.watermark(10)).toThrow(UserFunctionError);
@@ -121,7 +154,9 @@ describe('process operator', () => {
       error = err;
     }
     expect(error).toBeInstanceOf(UserFunctionError);
-    expect((error as Error).message).toMatch(/^operator "p" threw: event-time timer at NaN: .*assignTimestampsAndWatermarks/);
+    expect((error as Error).message).toMatch(
+      /^operator "p" threw: event-time timer at NaN: .*assignTimestampsAndWatermarks/,
+    );
     expect(isNonRetriable(error)).toBe(true);
     expect(chain.operatorStates.get('p')!.snapshot()).toMatchObject({ event: [], processing: [] });
   });
@@ -145,7 +180,12 @@ describe('process operator', () => {
     second.chain.operatorStates.get('p')!.restore(timers);
     second.time.advance(8);
     second.chain.watermark(12);
-    expect(second.out.map((o) => o.record)).toEqual(['a processing 1005', 'b processing 1007', 'a event 11', 'b event 12']);
+    expect(second.out.map((o) => o.record)).toEqual([
+      'a processing 1005',
+      'b processing 1007',
+      'a event 11',
+      'b event 12',
+    ]);
     second.time.advance(1);
     second.chain.watermark(Infinity);
     expect(second.out.slice(4).map((o) => o.record)).toEqual(['c processing 1009', 'c event 13']);

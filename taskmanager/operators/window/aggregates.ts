@@ -16,18 +16,21 @@ export interface AggregateFunction {
   result(acc: unknown): unknown;
 }
 
-const guarded = (node: NodeSpec, fn: UserFunction): UserFunction => (...args) => {
-  try {
-    return fn(...args);
-  } catch (err) {
-    throw new UserFunctionError(node.id, err);
-  }
-};
+const guarded =
+  (node: NodeSpec, fn: UserFunction): UserFunction =>
+  (...args) => {
+    try {
+      return fn(...args);
+    } catch (err) {
+      throw new UserFunctionError(node.id, err);
+    }
+  };
 
 function numberOf(node: NodeSpec, record: unknown): number {
   const name = node.field!;
   const v = typeof record === 'object' && record !== null ? (record as Record<string, unknown>)[name] : undefined;
-  if (typeof v !== 'number') throw new UserFunctionError(node.id, new TypeError(`field "${name}" of ${JSON.stringify(record)} is not a number`));
+  if (typeof v !== 'number')
+    throw new UserFunctionError(node.id, new TypeError(`field "${name}" of ${JSON.stringify(record)} is not a number`));
   return v;
 }
 
@@ -48,9 +51,15 @@ function joinAggregate(node: NodeSpec): AggregateFunction {
       (acc as Sides)[input === first ? 0 : 1].push(record);
       return acc;
     },
-    merge: (a, b) => [[...(a as Sides)[0], ...(b as Sides)[0]], [...(a as Sides)[1], ...(b as Sides)[1]]],
+    merge: (a, b) => [
+      [...(a as Sides)[0], ...(b as Sides)[0]],
+      [...(a as Sides)[1], ...(b as Sides)[1]],
+    ],
     // Each pair has copies of its records, as a record is in several pairs (Flink: object reuse off).
-    result: (acc) => (acc as Sides)[0].flatMap((l) => (acc as Sides)[1].map((r) => ({ [first]: copyRecord(l), [second]: copyRecord(r) }))),
+    result: (acc) =>
+      (acc as Sides)[0].flatMap((l) =>
+        (acc as Sides)[1].map((r) => ({ [first]: copyRecord(l), [second]: copyRecord(r) })),
+      ),
   };
 }
 
@@ -59,9 +68,19 @@ export function createAggregate(node: NodeSpec, fns: FunctionRegistry): Aggregat
   const num = (r: unknown) => numberOf(node, r);
   switch (node.aggregate) {
     case 'count':
-      return { create: () => 0, add: (n) => (n as number) + 1, merge: (a, b) => (a as number) + (b as number), result: (n) => n };
+      return {
+        create: () => 0,
+        add: (n) => (n as number) + 1,
+        merge: (a, b) => (a as number) + (b as number),
+        result: (n) => n,
+      };
     case 'sum':
-      return { create: () => 0, add: (s, r) => (s as number) + num(r), merge: (a, b) => (a as number) + (b as number), result: (s) => s };
+      return {
+        create: () => 0,
+        add: (s, r) => (s as number) + num(r),
+        merge: (a, b) => (a as number) + (b as number),
+        result: (s) => s,
+      };
     case 'min':
     case 'max': {
       const pick = nullable(node.aggregate === 'min' ? Math.min : Math.max);
@@ -83,7 +102,10 @@ export function createAggregate(node: NodeSpec, fns: FunctionRegistry): Aggregat
       const reduced = (a: unknown, b: unknown) => {
         const r = fn(a, b);
         if (r === undefined || r === null) {
-          throw new UserFunctionError(node.id, new TypeError(`reduce function "${node.fn}" returned ${r}; it must return the combined record`));
+          throw new UserFunctionError(
+            node.id,
+            new TypeError(`reduce function "${node.fn}" returned ${r}; it must return the combined record`),
+          );
         }
         return r;
       };
@@ -94,7 +116,12 @@ export function createAggregate(node: NodeSpec, fns: FunctionRegistry): Aggregat
       const user = fns.exported(node.fn!) as Partial<Record<keyof AggregateFunction, UserFunction>> | undefined;
       const missing = (['create', 'add', 'merge', 'result'] as const).filter((m) => typeof user?.[m] !== 'function');
       if (missing.length > 0) {
-        throw new UserFunctionError(node.id, new TypeError(`"${node.fn}" must be an object with create/add/merge/result functions (missing ${missing.join(', ')})`));
+        throw new UserFunctionError(
+          node.id,
+          new TypeError(
+            `"${node.fn}" must be an object with create/add/merge/result functions (missing ${missing.join(', ')})`,
+          ),
+        );
       }
       const u = user as Record<keyof AggregateFunction, UserFunction>;
       // A JavaScript `add` that changes its accumulator and forgets to return it would leave undefined
@@ -103,14 +130,20 @@ export function createAggregate(node: NodeSpec, fns: FunctionRegistry): Aggregat
         const f = guarded(node, u[m]);
         return (...args) => {
           const r = f(...args);
-          if (r === undefined) throw new UserFunctionError(node.id, new TypeError(`"${node.fn}".${m} returned undefined${what}`));
+          if (r === undefined)
+            throw new UserFunctionError(node.id, new TypeError(`"${node.fn}".${m} returned undefined${what}`));
           return r;
         };
       };
       const acc = '; an accumulator must be returned';
       const result = returning('result', '');
       // A copy: a result may be (or hold) the accumulator, which a late record changes after the emit.
-      return { create: returning('create', acc), add: returning('add', acc), merge: returning('merge', acc), result: (a) => copyRecord(result(a)) };
+      return {
+        create: returning('create', acc),
+        add: returning('add', acc),
+        merge: returning('merge', acc),
+        result: (a) => copyRecord(result(a)),
+      };
     }
     default:
       throw new Error(`no aggregate "${String(node.aggregate)}"`);

@@ -19,12 +19,25 @@ export const maxTimestamp = (w: TimeWindow): number => w.end - 1;
  * and one that is NaN, infinite or beyond ±2^53 ms, for which window bounds and timers would
  * silently come out NaN or rounded.
  */
-export function eventTimeOf(node: string, kind: 'window' | 'join', record: unknown, timestamp: number | undefined): number {
+export function eventTimeOf(
+  node: string,
+  kind: 'window' | 'join',
+  record: unknown,
+  timestamp: number | undefined,
+): number {
   if (timestamp === undefined) {
-    throw new UserFunctionError(node, new TypeError(`record ${JSON.stringify(record)} has no event time (no "timestamps" before this ${kind})`));
+    throw new UserFunctionError(
+      node,
+      new TypeError(`record ${JSON.stringify(record)} has no event time (no "timestamps" before this ${kind})`),
+    );
   }
   if (!(Math.abs(timestamp) <= Number.MAX_SAFE_INTEGER)) {
-    throw new UserFunctionError(node, new RangeError(`record ${JSON.stringify(record)} has event time ${timestamp}, not a number of ms within ±Number.MAX_SAFE_INTEGER`));
+    throw new UserFunctionError(
+      node,
+      new RangeError(
+        `record ${JSON.stringify(record)} has event time ${timestamp}, not a number of ms within ±Number.MAX_SAFE_INTEGER`,
+      ),
+    );
   }
   return timestamp;
 }

@@ -18,7 +18,14 @@ import type { Timer } from '../../time/timer-service';
 import type { OperatorContext, Output } from '../output';
 import { TimerOperator } from '../timer-operator';
 import { createAggregate, type AggregateFunction } from './aggregates';
-import { createAssigner, eventTimeOf, intersects, maxTimestamp, type TimeWindow, type WindowAssigner } from './assigners';
+import {
+  createAssigner,
+  eventTimeOf,
+  intersects,
+  maxTimestamp,
+  type TimeWindow,
+  type WindowAssigner,
+} from './assigners';
 
 /** An open window of a key: [start, end, accumulator]. */
 type WindowEntry = [start: number, end: number, acc: unknown];
@@ -63,12 +70,14 @@ export class WindowOperator extends TimerOperator {
       if (!entry) continue;
       taken = true;
       entry[2] = this.aggregate.add(entry[2], record, input);
-      if (this.eventTime && maxTimestamp({ start: entry[0], end: entry[1] }) <= this.currentWatermark) this.emit(key, entry);
+      if (this.eventTime && maxTimestamp({ start: entry[0], end: entry[1] }) <= this.currentWatermark)
+        this.emit(key, entry);
     }
     if (list.length > 0) this.contents.put(key, list, keyGroup);
     // As Flink's WindowOperator: a record no window took is late only if its own time is; one that
     // falls in a gap between sliding windows (size < slide) belongs to no window and is dropped.
-    if (!taken && this.eventTime && t + this.lateness <= this.currentWatermark) this.ctx.side(LATE_OUTPUT, record, timestamp);
+    if (!taken && this.eventTime && t + this.lateness <= this.currentWatermark)
+      this.ctx.side(LATE_OUTPUT, record, timestamp);
   }
 
   /** Past its last timestamp plus the lateness: the window has been dropped, records for it are late. */
@@ -156,10 +165,16 @@ export class WindowOperator extends TimerOperator {
   /** A result carries the window's last timestamp as its event time, as in Flink. */
   private emit(key: unknown, [start, end, acc]: WindowEntry): void {
     if (this.node.type === 'windowJoin') {
-      for (const pair of this.aggregate.result(acc) as object[]) this.out.push({ windowStart: start, windowEnd: end, ...pair }, end - 1);
+      for (const pair of this.aggregate.result(acc) as object[])
+        this.out.push({ windowStart: start, windowEnd: end, ...pair }, end - 1);
       return;
     }
-    const record = { [keyField(this.node)]: key, windowStart: start, windowEnd: end, [this.result]: this.aggregate.result(acc) };
+    const record = {
+      [keyField(this.node)]: key,
+      windowStart: start,
+      windowEnd: end,
+      [this.result]: this.aggregate.result(acc),
+    };
     this.out.push(record, end - 1);
   }
 

@@ -19,7 +19,11 @@ describe('window assigners', () => {
 
   it('sliding: every window of `size` stepping by `slide` that holds the timestamp', () => {
     const a = createAssigner({ kind: 'sliding', size: 30, slide: 10, offset: 0 });
-    expect(a.assign(25)).toEqual([{ start: 20, end: 50 }, { start: 10, end: 40 }, { start: 0, end: 30 }]);
+    expect(a.assign(25)).toEqual([
+      { start: 20, end: 50 },
+      { start: 10, end: 40 },
+      { start: 0, end: 30 },
+    ]);
     expect(createAssigner({ kind: 'sliding', size: 10, slide: 20, offset: 0 }).assign(15)).toEqual([]);
   });
 
@@ -27,22 +31,49 @@ describe('window assigners', () => {
   const w = (start: number, end: number) => ({ start, end });
 
   it("tumbling with offsets: Flink's TumblingEventTimeWindowsTest (global offset, negative offset, time units)", () => {
-    const at = (size: number, offset: number, t: number) => createAssigner({ kind: 'tumbling', size, offset }).assign(t);
-    expect([at(5000, 0, 0), at(5000, 0, 4999), at(5000, 0, 5000)]).toEqual([[w(0, 5000)], [w(0, 5000)], [w(5000, 10_000)]]);
-    expect([at(5000, 100, 100), at(5000, 100, 5099), at(5000, 100, 5100)]).toEqual([[w(100, 5100)], [w(100, 5100)], [w(5100, 10_100)]]);
-    expect([at(5000, -100, 0), at(5000, -100, 4899), at(5000, -100, 4900)]).toEqual([[w(-100, 4900)], [w(-100, 4900)], [w(4900, 9900)]]);
-    expect([at(5000, 1000, 1000), at(5000, 1000, 5999), at(5000, 1000, 6000)]).toEqual([[w(1000, 6000)], [w(1000, 6000)], [w(6000, 11_000)]]);
+    const at = (size: number, offset: number, t: number) =>
+      createAssigner({ kind: 'tumbling', size, offset }).assign(t);
+    expect([at(5000, 0, 0), at(5000, 0, 4999), at(5000, 0, 5000)]).toEqual([
+      [w(0, 5000)],
+      [w(0, 5000)],
+      [w(5000, 10_000)],
+    ]);
+    expect([at(5000, 100, 100), at(5000, 100, 5099), at(5000, 100, 5100)]).toEqual([
+      [w(100, 5100)],
+      [w(100, 5100)],
+      [w(5100, 10_100)],
+    ]);
+    expect([at(5000, -100, 0), at(5000, -100, 4899), at(5000, -100, 4900)]).toEqual([
+      [w(-100, 4900)],
+      [w(-100, 4900)],
+      [w(4900, 9900)],
+    ]);
+    expect([at(5000, 1000, 1000), at(5000, 1000, 5999), at(5000, 1000, 6000)]).toEqual([
+      [w(1000, 6000)],
+      [w(1000, 6000)],
+      [w(6000, 11_000)],
+    ]);
     // Negative timestamps with either sign of offset: the window still holds the timestamp.
     expect([at(5000, -100, -1), at(5000, -100, -100), at(5000, -100, -101), at(5000, -100, -5101)]).toEqual([
-      [w(-100, 4900)], [w(-100, 4900)], [w(-5100, -100)], [w(-10_100, -5100)],
+      [w(-100, 4900)],
+      [w(-100, 4900)],
+      [w(-5100, -100)],
+      [w(-10_100, -5100)],
     ]);
-    expect([at(5000, 100, -1), at(5000, 100, -4900), at(5000, 100, -4901)]).toEqual([[w(-4900, 100)], [w(-4900, 100)], [w(-9900, -4900)]]);
+    expect([at(5000, 100, -1), at(5000, 100, -4900), at(5000, 100, -4901)]).toEqual([
+      [w(-4900, 100)],
+      [w(-4900, 100)],
+      [w(-9900, -4900)],
+    ]);
     // A day in UTC+8, Flink's documented use of a negative offset: midnight local time is 16:00 UTC.
-    expect(at(86_400_000, -28_800_000, Date.UTC(2024, 0, 2, 3))).toEqual([w(Date.UTC(2024, 0, 1, 16), Date.UTC(2024, 0, 2, 16))]);
+    expect(at(86_400_000, -28_800_000, Date.UTC(2024, 0, 2, 3))).toEqual([
+      w(Date.UTC(2024, 0, 1, 16), Date.UTC(2024, 0, 2, 16)),
+    ]);
   });
 
   it("sliding with offsets: Flink's SlidingEventTimeWindowsTest (assignment, offset, negative offset, time units)", () => {
-    const at = (size: number, slide: number, offset: number, t: number) => byStart(createAssigner({ kind: 'sliding', size, slide, offset }).assign(t));
+    const at = (size: number, slide: number, offset: number, t: number) =>
+      byStart(createAssigner({ kind: 'sliding', size, slide, offset }).assign(t));
     const starts = (size: number, ...s: number[]) => s.map((x) => w(x, x + size));
     expect(at(5000, 1000, 0, 0)).toEqual(starts(5000, -4000, -3000, -2000, -1000, 0));
     expect(at(5000, 1000, 0, 4999)).toEqual(starts(5000, 0, 1000, 2000, 3000, 4000));
@@ -71,7 +102,13 @@ function windowChain(window: Row, module?: Record<string, unknown>) {
     name: 't',
     nodes: [
       { id: 'src', type: 'source', connector: { kind: 'generator' } },
-      { id: 'events', type: 'map', inputs: ['src'], fn: 'identity', timestamps: { field: 'ts', maxOutOfOrderness: 100 } },
+      {
+        id: 'events',
+        type: 'map',
+        inputs: ['src'],
+        fn: 'identity',
+        timestamps: { field: 'ts', maxOutOfOrderness: 100 },
+      },
       { id: 'w', type: 'window', inputs: ['events'], keyBy: 'k', aggregate: 'count', ...window },
       { id: 'out', type: 'sink', inputs: ['w'], connector: { kind: 'stdout' } },
       { id: 'late', type: 'sink', inputs: ['w.late'], connector: { kind: 'stdout' } },
@@ -81,9 +118,18 @@ function windowChain(window: Row, module?: Record<string, unknown>) {
   const results: Row[] = [];
   const late: Row[] = [];
   const watermarks: number[] = [];
-  const out = { push: (r: unknown) => results.push(r as Row), watermark: (w: number) => watermarks.push(w), status: () => undefined };
+  const out = {
+    push: (r: unknown) => results.push(r as Row),
+    watermark: (w: number) => watermarks.push(w),
+    status: () => undefined,
+  };
   const nodes = spec.nodes.slice(1, 3) as NodeSpec[];
-  const ctx = { fns: new FunctionRegistry(module), maxParallelism: 128, time, side: (_: string, r: unknown) => late.push(r as Row) };
+  const ctx = {
+    fns: new FunctionRegistry(module),
+    maxParallelism: 128,
+    time,
+    side: (_: string, r: unknown) => late.push(r as Row),
+  };
   const chain = createChain(nodes, ctx, out);
   return { chain, time, results, late, watermarks, ctx, nodes, out };
 }
@@ -91,8 +137,12 @@ function windowChain(window: Row, module?: Record<string, unknown>) {
 /** Events with keys a..e and timestamps that run up with disorder of at most 100 ms. */
 function disorderedEvents(n: number, seed = 7): Row[] {
   let x = seed;
-  const rand = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32);
-  return Array.from({ length: n }, (_, i) => ({ k: 'abcde'[Math.floor(rand() * 5)], ts: i * 7 + Math.floor(rand() * 100), v: Math.floor(rand() * 10) }));
+  const rand = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  return Array.from({ length: n }, (_, i) => ({
+    k: 'abcde'[Math.floor(rand() * 5)],
+    ts: i * 7 + Math.floor(rand() * 100),
+    v: Math.floor(rand() * 10),
+  }));
 }
 
 const sortRows = (rows: Row[]) => [...rows].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
@@ -141,7 +191,14 @@ describe('window operator', () => {
       }
     }
     expect(sortRows(sliding.results)).toEqual(
-      sortRows([...slidingExpected.values()].map((a) => ({ k: a.k, windowStart: a.start, windowEnd: a.start + 300, avg: a.sum / a.n }))),
+      sortRows(
+        [...slidingExpected.values()].map((a) => ({
+          k: a.k,
+          windowStart: a.start,
+          windowEnd: a.start + 300,
+          avg: a.sum / a.n,
+        })),
+      ),
     );
     // Sessions: per key, sort by time and cut where the next event is more than `gap` after the last.
     const sessions: Row[] = [];
@@ -178,7 +235,10 @@ describe('window operator', () => {
   });
 
   it('allowed lateness emits updated results; later records go to the side output only', () => {
-    const { ctx, nodes, out, results, late } = windowChain({ window: { kind: 'tumbling', size: 100 }, allowedLateness: 50 });
+    const { ctx, nodes, out, results, late } = windowChain({
+      window: { kind: 'tumbling', size: 100 },
+      allowedLateness: 50,
+    });
     // The window alone, without the timestamps stage, so the test sets its watermark.
     const chain = createChain([nodes[1]], ctx, out);
     chain.push({ k: 'a', ts: 10 }, 10);
@@ -212,7 +272,12 @@ describe('window operator', () => {
     const red = windowChain({ window: { kind: 'tumbling', size: 1000 }, aggregate: 'reduce', fn: 'maxV' }, module);
     const cus = windowChain({ window: { kind: 'session', gap: 1000 }, aggregate: 'custom', fn: 'distinctV' }, module);
     for (const c of [red, cus]) {
-      for (const e of [{ k: 'a', ts: 1, v: 3 }, { k: 'a', ts: 5, v: 9 }, { k: 'a', ts: 9, v: 3 }]) c.chain.push(e);
+      for (const e of [
+        { k: 'a', ts: 1, v: 3 },
+        { k: 'a', ts: 5, v: 9 },
+        { k: 'a', ts: 9, v: 3 },
+      ])
+        c.chain.push(e);
       c.chain.watermark(Infinity);
     }
     expect(red.results).toEqual([{ k: 'a', windowStart: 0, windowEnd: 1000, reduce: { k: 'a', ts: 5, v: 9 } }]);
@@ -221,19 +286,33 @@ describe('window operator', () => {
 
   it('a reduce function that changes its first argument: each sliding window keeps its own sum, results and inputs stay as they were', () => {
     const module = { addV: (a: Row, b: Row) => ((a.v = (a.v as number) + (b.v as number)), a) };
-    const { chain, results } = windowChain({ window: { kind: 'sliding', size: 30, slide: 10 }, aggregate: 'reduce', fn: 'addV' }, module);
-    const events = [{ k: 'a', ts: 5, v: 1 }, { k: 'a', ts: 15, v: 10 }, { k: 'a', ts: 25, v: 100 }];
+    const { chain, results } = windowChain(
+      { window: { kind: 'sliding', size: 30, slide: 10 }, aggregate: 'reduce', fn: 'addV' },
+      module,
+    );
+    const events = [
+      { k: 'a', ts: 5, v: 1 },
+      { k: 'a', ts: 15, v: 10 },
+      { k: 'a', ts: 25, v: 100 },
+    ];
     for (const e of events) chain.push(e);
     chain.watermark(Infinity);
     // Each window's sum of v, computed from the events it holds.
-    const sums = results.map((r) => events.filter((e) => e.ts >= (r.windowStart as number) && e.ts < (r.windowEnd as number)).reduce((n, e) => n + e.v, 0));
+    const sums = results.map((r) =>
+      events
+        .filter((e) => e.ts >= (r.windowStart as number) && e.ts < (r.windowEnd as number))
+        .reduce((n, e) => n + e.v, 0),
+    );
     expect(results.map((r) => (r.reduce as Row).v)).toEqual(sums);
     expect(sums).toEqual([1, 11, 111, 110, 100]);
     expect(events.map((e) => e.v)).toEqual([1, 10, 100]);
   });
 
   it('processing time: windows by the clock, emitted when the clock passes their end', () => {
-    const { ctx, nodes, out, results, time } = windowChain({ window: { kind: 'tumbling', size: 1000 }, time: 'processing' });
+    const { ctx, nodes, out, results, time } = windowChain({
+      window: { kind: 'tumbling', size: 1000 },
+      time: 'processing',
+    });
     const chain = createChain([nodes[1]], ctx, out);
     chain.push({ k: 'a' });
     chain.push({ k: 'a' });
@@ -267,7 +346,10 @@ function bareWindow(window: Row) {
 
 describe('late records within the allowed lateness fire a window once (Flink EventTimeTrigger)', () => {
   it("Flink's SideOutputITCase#testKeyedWindowLateArrivingEvents: 1 ms windows, lateness 2 ms, watermark = each record's time", () => {
-    for (const window of [{ kind: 'tumbling', size: 1 }, { kind: 'sliding', size: 1, slide: 1 }]) {
+    for (const window of [
+      { kind: 'tumbling', size: 1 },
+      { kind: 'sliding', size: 1, slide: 1 },
+    ]) {
       const { chain, results, late } = bareWindow({ window, allowedLateness: 2 });
       for (const v of [1, 2, 5, 3, 4]) {
         chain.push({ k: v, ts: v }, v);
@@ -299,7 +381,11 @@ describe('late records within the allowed lateness fire a window once (Flink Eve
   });
 
   it("Flink's WindowOperatorTest#testDropDueToLatenessSliding: lateness 0, a record's windows already past are skipped, the others kept", () => {
-    const { chain, results, late } = bareWindow({ window: { kind: 'sliding', size: 3000, slide: 1000 }, aggregate: 'sum', field: 'v' });
+    const { chain, results, late } = bareWindow({
+      window: { kind: 'sliding', size: 3000, slide: 1000 },
+      aggregate: 'sum',
+      field: 'v',
+    });
     const row = (k: string, v: number, windowEnd: number) => ({ k, windowStart: windowEnd - 3000, windowEnd, sum: v });
     chain.push({ k: 'key2', v: 1 }, 1000);
     chain.watermark(1999);
@@ -314,7 +400,14 @@ describe('late records within the allowed lateness fire a window once (Flink Eve
     chain.push({ k: 'key2', v: 1 }, 3900);
     chain.watermark(6000);
     expect(sortRows(results.slice(2))).toEqual(
-      sortRows([row('key2', 5, 4000), row('key1', 2, 4000), row('key2', 4, 5000), row('key1', 2, 5000), row('key2', 1, 6000), row('key1', 2, 6000)]),
+      sortRows([
+        row('key2', 5, 4000),
+        row('key1', 2, 4000),
+        row('key2', 4, 5000),
+        row('key1', 2, 5000),
+        row('key2', 1, 6000),
+        row('key1', 2, 6000),
+      ]),
     );
     chain.push({ k: 'key1', v: 1 }, 3001); // every window of it is past: late
     chain.watermark(25_000);
@@ -323,7 +416,11 @@ describe('late records within the allowed lateness fire a window once (Flink Eve
   });
 
   it('sliding windows with gaps (size < slide): a record in a gap is in no window and dropped, late only when its own time is late (Flink)', () => {
-    const { chain, results, late } = bareWindow({ window: { kind: 'sliding', size: 10, slide: 20 }, aggregate: 'sum', field: 'v' });
+    const { chain, results, late } = bareWindow({
+      window: { kind: 'sliding', size: 10, slide: 20 },
+      aggregate: 'sum',
+      field: 'v',
+    });
     chain.push({ k: 'a', v: 1 }, 5);
     chain.push({ k: 'a', v: 2 }, 15); // in the gap [10, 20): no window, not late
     chain.watermark(30);
@@ -336,7 +433,12 @@ describe('late records within the allowed lateness fire a window once (Flink Eve
   /** Flink's WindowOperatorTest session-with-lateness cases: gap 3 s, an accumulating EventTimeTrigger. */
   function sessionsUpTo14600(lateness: number) {
     const s = bareWindow({ window: { kind: 'session', gap: 3000 }, allowedLateness: lateness });
-    const row = (count: number, windowStart: number, windowEnd: number) => ({ k: 'key2', windowStart, windowEnd, count });
+    const row = (count: number, windowStart: number, windowEnd: number) => ({
+      k: 'key2',
+      windowStart,
+      windowEnd,
+      count,
+    });
     s.chain.push({ k: 'key2' }, 1000);
     s.chain.watermark(1999);
     s.chain.push({ k: 'key2' }, 2000);
@@ -399,7 +501,9 @@ describe('values that would silently become NaN or undefined, or change after th
   it('an event time that is not a finite number fails the window, naming it (as Flink fails a record without a timestamp)', () => {
     for (const t of [NaN, Infinity, -Infinity, 2 ** 60]) {
       const { chain, results } = bareWindow({ window: { kind: 'tumbling', size: 10 } });
-      expect(() => chain.push({ k: 'a' }, t)).toThrow(`operator "w" threw: record {"k":"a"} has event time ${t}, not a number of ms within ±Number.MAX_SAFE_INTEGER`);
+      expect(() => chain.push({ k: 'a' }, t)).toThrow(
+        `operator "w" threw: record {"k":"a"} has event time ${t}, not a number of ms within ±Number.MAX_SAFE_INTEGER`,
+      );
       chain.watermark(Infinity);
       expect(results).toEqual([]);
     }
@@ -407,10 +511,25 @@ describe('values that would silently become NaN or undefined, or change after th
 
   it('a custom aggregate whose create, add or merge returns undefined, or a reduce that returns nothing, fails naming the function', () => {
     const module = {
-      noReturn: { create: () => ({ n: 0 }), add: (acc: { n: number }) => void acc.n++, merge: (a: unknown) => a, result: (acc: { n: number }) => acc?.n },
-      noCreate: { create: () => undefined, add: (acc: unknown) => acc, merge: (a: unknown) => a, result: (acc: unknown) => acc },
+      noReturn: {
+        create: () => ({ n: 0 }),
+        add: (acc: { n: number }) => void acc.n++,
+        merge: (a: unknown) => a,
+        result: (acc: { n: number }) => acc?.n,
+      },
+      noCreate: {
+        create: () => undefined,
+        add: (acc: unknown) => acc,
+        merge: (a: unknown) => a,
+        result: (acc: unknown) => acc,
+      },
       noMerge: { create: () => 0, add: (n: number) => n + 1, merge: () => undefined, result: (n: number) => n },
-      noResult: { create: () => 0, add: (n: number) => n + 1, merge: (a: number, b: number) => a + b, result: () => undefined },
+      noResult: {
+        create: () => 0,
+        add: (n: number) => n + 1,
+        merge: (a: number, b: number) => a + b,
+        result: () => undefined,
+      },
       forgetful: (a: Row, b: Row) => void (a.v = (a.v as number) + (b.v as number)),
     };
     const run = (window: Row, aggregate: string, fn: string, times: number[]) => () => {
@@ -420,16 +539,36 @@ describe('values that would silently become NaN or undefined, or change after th
       chain.watermark(Infinity);
     };
     const tumbling = { kind: 'tumbling', size: 100 };
-    expect(run(tumbling, 'custom', 'noReturn', [1])).toThrow('operator "w" threw: "noReturn".add returned undefined; an accumulator must be returned');
-    expect(run(tumbling, 'custom', 'noCreate', [1])).toThrow('operator "w" threw: "noCreate".create returned undefined; an accumulator must be returned');
-    expect(run({ kind: 'session', gap: 10 }, 'custom', 'noMerge', [1, 20, 10])).toThrow('operator "w" threw: "noMerge".merge returned undefined');
-    expect(run(tumbling, 'custom', 'noResult', [1])).toThrow('operator "w" threw: "noResult".result returned undefined');
-    expect(run(tumbling, 'reduce', 'forgetful', [1, 2])).toThrow('operator "w" threw: reduce function "forgetful" returned undefined; it must return the combined record');
+    expect(run(tumbling, 'custom', 'noReturn', [1])).toThrow(
+      'operator "w" threw: "noReturn".add returned undefined; an accumulator must be returned',
+    );
+    expect(run(tumbling, 'custom', 'noCreate', [1])).toThrow(
+      'operator "w" threw: "noCreate".create returned undefined; an accumulator must be returned',
+    );
+    expect(run({ kind: 'session', gap: 10 }, 'custom', 'noMerge', [1, 20, 10])).toThrow(
+      'operator "w" threw: "noMerge".merge returned undefined',
+    );
+    expect(run(tumbling, 'custom', 'noResult', [1])).toThrow(
+      'operator "w" threw: "noResult".result returned undefined',
+    );
+    expect(run(tumbling, 'reduce', 'forgetful', [1, 2])).toThrow(
+      'operator "w" threw: reduce function "forgetful" returned undefined; it must return the combined record',
+    );
   });
 
-  it("a custom aggregate whose result is its accumulator: a result once emitted does not change when a late record updates the window", () => {
-    const module = { tally: { create: () => ({ n: 0 }), add: (acc: { n: number }) => (acc.n++, acc), merge: (a: unknown) => a, result: (acc: unknown) => acc } };
-    const { ctx, nodes, out, results } = windowChain({ window: { kind: 'tumbling', size: 10 }, aggregate: 'custom', fn: 'tally', allowedLateness: 100 }, module);
+  it('a custom aggregate whose result is its accumulator: a result once emitted does not change when a late record updates the window', () => {
+    const module = {
+      tally: {
+        create: () => ({ n: 0 }),
+        add: (acc: { n: number }) => (acc.n++, acc),
+        merge: (a: unknown) => a,
+        result: (acc: unknown) => acc,
+      },
+    };
+    const { ctx, nodes, out, results } = windowChain(
+      { window: { kind: 'tumbling', size: 10 }, aggregate: 'custom', fn: 'tally', allowedLateness: 100 },
+      module,
+    );
     const chain = createChain([nodes[1]], ctx, out);
     chain.push({ k: 'a' }, 1);
     chain.watermark(9);
