@@ -21,6 +21,9 @@ npm run --silent depcheck
 # typescript-eslint with type information: promises nobody awaits or catches, and the like.
 echo "== linting"
 npm run --silent lint
+# Prettier decides formatting: `npm run format` writes it.
+echo "== checking the formatting"
+npm run --silent format:check
 
 # Debian packages the tests drive for real: chromium (dashboard), prometheus (http_sd scraping).
 missing=()
