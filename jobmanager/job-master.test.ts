@@ -327,15 +327,13 @@ describe('JobMaster with checkpoints', () => {
       { t: 'triggerCheckpoint', jobId: 'j1', attempt: 0, checkpointId: cp.id },
     ]);
     const dir = job.checkpointDir!;
-    job.tasks
-      .list()
-      .forEach((t, i) =>
-        job.acknowledgeCheckpoint('tm1', 0, cp.id, t.vertex, t.subtask, {
-          path: join(dir, `chk-${cp.id}`, `${t.vertex}-${t.subtask}.bin`),
-          size: i,
-          sha256: 'b'.repeat(64),
-        }),
-      );
+    job.tasks.list().forEach((t, i) =>
+      job.acknowledgeCheckpoint('tm1', 0, cp.id, t.vertex, t.subtask, {
+        path: join(dir, `chk-${cp.id}`, `${t.vertex}-${t.subtask}.bin`),
+        size: i,
+        sha256: 'b'.repeat(64),
+      }),
+    );
     await eventually('the checkpoint to complete', () => tm.callsOf('notifyCheckpointComplete').length === 1);
 
     job.taskManagerLost('tm1', 'connection closed');

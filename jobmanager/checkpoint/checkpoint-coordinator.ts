@@ -273,15 +273,13 @@ export class CheckpointCoordinator {
    */
   invalidate(id: number): void {
     log.warn('checkpoint is corrupt; setting it aside', { job: this.target.jobId, checkpoint: id });
-    const done = this.storage
-      .setAside(id)
-      .catch((err: unknown) =>
-        log.error('cannot set a corrupt checkpoint aside', {
-          job: this.target.jobId,
-          checkpoint: id,
-          error: (err as Error).message,
-        }),
-      );
+    const done = this.storage.setAside(id).catch((err: unknown) =>
+      log.error('cannot set a corrupt checkpoint aside', {
+        job: this.target.jobId,
+        checkpoint: id,
+        error: (err as Error).message,
+      }),
+    );
     this.settled = this.settled.then(() => done);
   }
 
@@ -347,15 +345,13 @@ export class CheckpointCoordinator {
 
   /** Deletes a failed checkpoint's files; never rejects. */
   private async discard(checkpointId: number, writer: CheckpointWriter): Promise<void> {
-    await writer
-      .discard()
-      .catch((err: unknown) =>
-        log.warn('cannot delete failed checkpoint', {
-          job: this.target.jobId,
-          checkpoint: checkpointId,
-          error: (err as Error).message,
-        }),
-      );
+    await writer.discard().catch((err: unknown) =>
+      log.warn('cannot delete failed checkpoint', {
+        job: this.target.jobId,
+        checkpoint: checkpointId,
+        error: (err as Error).message,
+      }),
+    );
   }
 
   private fail(checkpointId: number, reason: string): void {
