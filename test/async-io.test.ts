@@ -134,6 +134,26 @@ describe('asyncMap', () => {
     service.server.close();
   });
 
+  /** Once the job has a completed checkpoint, SIGKILLs the TaskManager of subtask 0 and starts another. */
+  async function killTaskManagerAfterACheckpoint(jobId: string): Promise<void> {
+    const running = await waitFor(
+      'a completed checkpoint',
+      async () => {
+        const j = await cluster.get(`/jobs/${jobId}`);
+        if (j.state === 'FINISHED' || j.state === 'FAILED') throw new StopWaiting(`job is ${j.state} before the kill`);
+        const cps = await cluster.get(`/jobs/${jobId}/checkpoints`);
+        return j.state === 'RUNNING' && cps.history.some((c: { status: string }) => c.status === 'COMPLETED')
+          ? j
+          : undefined;
+      },
+      60_000,
+    );
+    const victim = cluster.taskManager(running.vertices[0].subtasks[0].tm);
+    if (!victim) throw new Error('no process for the TaskManager of subtask 0');
+    victim.kill('SIGKILL');
+    cluster.startTaskManager(2);
+  }
+
   // The service runs in this process: the job is followed with async waits, never a blocking CLI call.
   test('enriches every record, in input order, with at most `capacity` calls open per subtask', async () => {
     const dir = tempDir();
@@ -156,22 +176,7 @@ describe('asyncMap', () => {
     const jobId = await cluster.submit(
       jobModule(dir, service.url, { capacity: 16, checkpointing: true, rebalance: true }),
     );
-    const running = await waitFor(
-      'a completed checkpoint',
-      async () => {
-        const j = await cluster.get(`/jobs/${jobId}`);
-        if (j.state === 'FINISHED' || j.state === 'FAILED') throw new Error(`job is ${j.state} before the kill`);
-        const cps = await cluster.get(`/jobs/${jobId}/checkpoints`);
-        return j.state === 'RUNNING' && cps.history.some((c: { status: string }) => c.status === 'COMPLETED')
-          ? j
-          : undefined;
-      },
-      60_000,
-    );
-    const victim = cluster.taskManager(running.vertices[0].subtasks[0].tm);
-    if (!victim) throw new Error('no process for the TaskManager of subtask 0');
-    victim.kill('SIGKILL');
-    cluster.startTaskManager(2);
+    await killTaskManagerAfterACheckpoint(jobId);
 
     const job = await cluster.waitForState(jobId, ['FINISHED', 'FAILED', 'CANCELED'], 240_000);
     expect(job.state).toBe('FINISHED');
@@ -188,22 +193,7 @@ describe('asyncMap', () => {
     const dir = tempDir();
     const events = writeEvents(join(dir, 'events.jsonl'), 30_000);
     const jobId = await cluster.submit(windowedJobModule(dir, service.url));
-    const running = await waitFor(
-      'a completed checkpoint',
-      async () => {
-        const j = await cluster.get(`/jobs/${jobId}`);
-        if (j.state === 'FINISHED' || j.state === 'FAILED') throw new StopWaiting(`job is ${j.state} before the kill`);
-        const cps = await cluster.get(`/jobs/${jobId}/checkpoints`);
-        return j.state === 'RUNNING' && cps.history.some((c: { status: string }) => c.status === 'COMPLETED')
-          ? j
-          : undefined;
-      },
-      60_000,
-    );
-    const victim = cluster.taskManager(running.vertices[0].subtasks[0].tm);
-    if (!victim) throw new Error('no process for the TaskManager of subtask 0');
-    victim.kill('SIGKILL');
-    cluster.startTaskManager(2);
+    await killTaskManagerAfterACheckpoint(jobId);
 
     const job = await cluster.waitForState(jobId, ['FINISHED', 'FAILED', 'CANCELED'], 240_000);
     // Without event time on the restored records, every restore failed at the window ("has no event time").
