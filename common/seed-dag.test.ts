@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JobFileError } from './errors';
 import { loadJobFile } from './jobfile';
-import { BUILTINS } from '../taskmanager/operators/functions';
 
 const SEED = join(__dirname, '..', 'jobs', 'seed-dag', 'DAG.yml');
 
@@ -51,20 +50,6 @@ describe('the seed DAG file', () => {
     });
     expect(byId.word_freq).toMatchObject({ keyBy: 'sum', aggregate: 'count', inputs: ['word_count'] });
     expect(byId.sink).toMatchObject({ inputs: ['word_count-rows', 'word_freq-rows'], connector: { kind: 'stdout' } });
-
-    // The built-ins the translation uses, on a seed message and a window result.
-    const [rec] = BUILTINS.regexp('apple,1700000000', byId.map.args) as Record<string, unknown>[];
-    expect(rec).toEqual({ k0: 'apple', time: '1700000000', value: 1 });
-    expect(BUILTINS.regexp('no match here', byId.map.args)).toEqual([]);
-    expect(
-      BUILTINS.tableRow({ k0: 'apple', windowStart: 0, windowEnd: 30_000, sum: 3 }, byId['word_count-rows'].args),
-    ).toEqual({
-      table: 'word_count',
-      windowStart: 0,
-      windowEnd: 30_000,
-      key: 'apple',
-      value: 3,
-    });
   });
 
   it('honours the optional topic and start, and a path as data-to', async () => {

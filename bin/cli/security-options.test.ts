@@ -1,9 +1,9 @@
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InvalidOptionsError } from '../errors';
-import { parseOptions } from '../../bin/cli/options';
-import { SecurityOptionsSchema, securityAdvice } from './security-options';
+import { InvalidOptionsError } from '../../common/errors';
+import { parseOptions } from './options';
+import { SecurityOptionsSchema, securityAdvice } from '../../common/net/security-options';
 
 function problems(input: Record<string, unknown>): { path: string; message: string }[] {
   try {

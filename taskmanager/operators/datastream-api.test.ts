@@ -1,13 +1,13 @@
-import type { OperatorContext, Output } from '../../taskmanager/operators/output';
-import { ManualTime } from '../../taskmanager/time/manual-time';
+import type { OperatorContext, Output } from './output';
+import { ManualTime } from '../time/manual-time';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildJobGraph } from '../../jobmanager/compiler';
-import { FunctionRegistry } from '../../taskmanager/operators/functions';
-import { createChain } from '../../taskmanager/operators/operators';
-import { parseJobSpec } from '../jobfile';
-import { captureJob } from './execution-context';
-import { FileSink, KafkaSink, KafkaSource, PrintSink, StreamExecutionEnvironment } from './index';
+import { FunctionRegistry } from './functions';
+import { createChain } from './operators';
+import { parseJobSpec } from '../../common/jobfile';
+import { captureJob } from '../../common/datastream/execution-context';
+import { FileSink, KafkaSink, KafkaSource, PrintSink, StreamExecutionEnvironment } from '../../common/datastream/index';
 
 const ROOT = join(__dirname, '..', '..');
 const jobFile = (name: string) => parseJobSpec(JSON.parse(readFileSync(join(ROOT, 'jobs', name, 'job.json'), 'utf8')));

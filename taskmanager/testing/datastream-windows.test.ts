@@ -1,16 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OperatorTestHarness } from '../../taskmanager/testing/operator-test-harness';
+import { OperatorTestHarness } from './operator-test-harness';
 import { quietSensors, type Alert, type Reading } from '../../jobs/quiet-sensors/quiet';
-import { parseJobSpec } from '../jobfile';
-import { captureJob } from './execution-context';
+import { parseJobSpec } from '../../common/jobfile';
+import { captureJob } from '../../common/datastream/execution-context';
 import {
   EventTimeSessionWindows,
   SlidingEventTimeWindows,
   SlidingProcessingTimeWindows,
   StreamExecutionEnvironment,
   TumblingEventTimeWindows,
-} from './index';
+} from '../../common/datastream/index';
 
 const ROOT = join(__dirname, '..', '..');
 const jobFile = (name: string) => parseJobSpec(JSON.parse(readFileSync(join(ROOT, 'jobs', name, 'job.json'), 'utf8')));
@@ -103,7 +103,7 @@ describe('event time, windows and process functions build the job file nodes', (
   });
 
   it('a sliding event-time window with a negative offset in the harness: results per window start', () => {
-    const h = OperatorTestHarness.of((s: import('./datastream').DataStream<Word>) =>
+    const h = OperatorTestHarness.of((s: import('../../common/datastream/datastream').DataStream<Word>) =>
       s
         .keyBy('word')
         .window(SlidingEventTimeWindows.of(10, 5, -2))
@@ -126,7 +126,7 @@ type Word = { word: string; n: number };
 
 describe('windowed pipelines in the harness', () => {
   it('a tumbling sum fires at the watermark; a record past the lateness goes to the late output', () => {
-    const h = OperatorTestHarness.of((s: import('./datastream').DataStream<Word>) => {
+    const h = OperatorTestHarness.of((s: import('../../common/datastream/datastream').DataStream<Word>) => {
       const sums = s.keyBy('word').window(TumblingEventTimeWindows.of(10)).allowedLateness(5).sum('n');
       return sums.map((r) => `${r.word}@${r.windowStart}-${r.windowEnd}=${r.sum}`);
     });
@@ -145,7 +145,7 @@ describe('windowed pipelines in the harness', () => {
   });
 
   it('a key selector and a custom aggregate: results carry `key` and `result`', () => {
-    const h = OperatorTestHarness.of((s: import('./datastream').DataStream<Word>) =>
+    const h = OperatorTestHarness.of((s: import('../../common/datastream/datastream').DataStream<Word>) =>
       s
         .keyBy((w) => w.word.toUpperCase())
         .window(TumblingEventTimeWindows.of(10))
@@ -180,7 +180,7 @@ describe('windowed pipelines in the harness', () => {
     expect((functions.get('w-late') as (r: unknown) => unknown)({ __flinkxKey: 2, value: { ts: 2, l: 'cd' } })).toEqual(
       { ts: 2, l: 'cd' },
     );
-    const reduced = OperatorTestHarness.of((s: import('./datastream').DataStream<Word>) =>
+    const reduced = OperatorTestHarness.of((s: import('../../common/datastream/datastream').DataStream<Word>) =>
       s
         .keyBy((w) => w.word)
         .window(TumblingEventTimeWindows.of(10))
@@ -190,7 +190,7 @@ describe('windowed pipelines in the harness', () => {
     expect(reduced.extractOutputValues()).toEqual([
       { key: 'a', windowStart: 0, windowEnd: 10, reduce: { word: 'a', n: 3 } },
     ]);
-    const counts = OperatorTestHarness.of((s: import('./datastream').DataStream<string>) =>
+    const counts = OperatorTestHarness.of((s: import('../../common/datastream/datastream').DataStream<string>) =>
       s
         .keyBy((w) => w.length)
         .window(TumblingEventTimeWindows.of(10))
@@ -201,7 +201,7 @@ describe('windowed pipelines in the harness', () => {
   });
 
   it("quiet-sensors' process function alerts when the watermark passes a quiet 10 s, with state per key", () => {
-    const h = OperatorTestHarness.of((s: import('./datastream').DataStream<Reading>) =>
+    const h = OperatorTestHarness.of((s: import('../../common/datastream/datastream').DataStream<Reading>) =>
       s.keyBy('sensor').process(quietSensors).uid('alerts'),
     );
     h.processElement({ sensor: 's1', ts: 1000, temp: 1 }, 1000).processElement(
@@ -219,7 +219,7 @@ describe('windowed pipelines in the harness', () => {
   });
 
   it('processing-time timers fire as the manual clock advances; the key comes through a selector', () => {
-    const h = OperatorTestHarness.of((s: import('./datastream').DataStream<Word>) =>
+    const h = OperatorTestHarness.of((s: import('../../common/datastream/datastream').DataStream<Word>) =>
       s
         .keyBy((w) => w.word)
         .process<string>({
