@@ -42,3 +42,21 @@ export function reason(err: unknown): string {
   if (inner && !text.includes(inner)) text += ` (${inner})`;
   return text;
 }
+
+/** What a kafkajs error says of itself: its broker error type, and whether kafkajs would retry it. */
+export interface KafkajsError {
+  name?: string;
+  type?: string;
+  retriable?: boolean;
+  message?: string;
+  originalError?: unknown;
+  cause?: unknown;
+}
+
+/** An error and the errors it wraps (kafkajs's retries exceeded, our ConnectorError), outermost first. */
+export function* kafkaErrorChain(err: unknown): Generator<KafkajsError> {
+  for (let e = err as KafkajsError | undefined, depth = 0; e && typeof e === 'object' && depth < 10; depth++) {
+    yield e;
+    e = (e.originalError ?? e.cause) as KafkajsError | undefined;
+  }
+}

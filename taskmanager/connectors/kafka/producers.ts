@@ -4,7 +4,7 @@
  */
 import type { Kafka, Producer, Transaction } from 'kafkajs';
 import { ConnectorError } from '../../../common/errors';
-import { RETRY } from './client-settings';
+import { kafkaErrorChain, RETRY } from './client-settings';
 import { install, type InitProducerIdResult } from './kafkajs-workarounds';
 
 type Fail = (what: string, err: unknown) => ConnectorError;
@@ -62,14 +62,7 @@ export async function openProducer(kafka: Kafka, fail: Fail): Promise<PlainProdu
 }
 
 function isInvalidTimeout(err: unknown): boolean {
-  for (
-    let e = err as { type?: string; originalError?: unknown; cause?: unknown } | undefined, depth = 0;
-    e && depth < 10;
-    depth++
-  ) {
-    if (e.type === 'INVALID_TRANSACTION_TIMEOUT') return true;
-    e = (e.originalError ?? e.cause) as typeof e;
-  }
+  for (const e of kafkaErrorChain(err)) if (e.type === 'INVALID_TRANSACTION_TIMEOUT') return true;
   return false;
 }
 

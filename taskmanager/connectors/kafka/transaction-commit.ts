@@ -9,7 +9,9 @@
  *    again, or it was aborted (expired by the broker, or fenced). The sink tells which by its marker;
  *  - anything else fails the task.
  */
+import { delay } from '../../../common/async';
 import { ConnectorError } from '../../../common/errors';
+import { kafkaErrorChain } from './client-settings';
 
 export type CommitErrorKind = 'transient' | 'gone' | 'fatal';
 
@@ -35,23 +37,15 @@ const TRANSIENT_NAMES = new Set([
   'KafkaJSTimeout',
 ]);
 
-interface KafkajsError {
-  name?: string;
-  type?: string;
-  retriable?: boolean;
-  originalError?: unknown;
-  cause?: unknown;
-}
-
 /** The kind of a commit error, looking through kafkajs's wrappers (retries exceeded, our ConnectorError). */
 export function classifyCommitError(err: unknown): CommitErrorKind {
-  for (let e = err as KafkajsError | undefined, depth = 0; e && typeof e === 'object' && depth < 10; depth++) {
+  for (const e of kafkaErrorChain(err)) {
     if (e.type && GONE.has(e.type)) return 'gone';
-    if (e.retriable === true || (e.type && TRANSIENT_TYPES.has(e.type)) || (e.name && TRANSIENT_NAMES.has(e.name)))
+    if (e.retriable === true || (e.type && TRANSIENT_TYPES.has(e.type)) || (e.name && TRANSIENT_NAMES.has(e.name))) {
       return 'transient';
+    }
     // kafkajs's Broker, asked for a request while its connection is down (a plain Error).
-    if ((e as { message?: string }).message === 'Broker not connected') return 'transient';
-    e = (e.originalError ?? e.cause) as KafkajsError | undefined;
+    if (e.message === 'Broker not connected') return 'transient';
   }
   return 'fatal';
 }
@@ -64,7 +58,7 @@ export interface RetryTime {
 
 export const systemRetryTime: RetryTime = {
   now: () => Date.now(),
-  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  sleep: delay,
 };
 
 export const FIRST_RETRY_MS = 100;
