@@ -32,6 +32,19 @@ describe('Deployments', () => {
     expect(d.isCutOff('tm-b', 'k/1/src.0->sink.0')).toBe(true);
   });
 
+  test('an attempt that ends takes only its own cut-offs along: another attempt cut off from the same peer stays cut off', () => {
+    const d = new Deployments();
+    d.deployed('j', 1, ['tm-b'], tasks, slotOf);
+    d.deployed('k', 1, ['tm-b'], tasks, slotOf);
+    d.cut('tm-b');
+    d.cut('tm-b');
+    for (const t of tasks) d.taskState('j', 1, t.vertex, t.subtask, 'CANCELED');
+    expect(d.isCutOff('tm-b', 'k/1/src.0->sink.0')).toBe(true);
+    for (const t of tasks) d.taskState('k', 1, t.vertex, t.subtask, 'CANCELED');
+    d.deployed('k', 1, ['tm-b'], tasks, slotOf);
+    expect(d.isCutOff('tm-b', 'k/1/src.0->sink.0')).toBe(false);
+  });
+
   test('a cut-off goes with the last task of its attempt: the same attempt deployed again exchanges frames', () => {
     const d = new Deployments();
     d.deployed('j', 1, ['tm-b'], tasks, slotOf);

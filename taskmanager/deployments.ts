@@ -18,8 +18,8 @@ const ENDED: ReadonlySet<TaskState> = new Set(['FINISHED', 'FAILED', 'CANCELED']
 interface Deployment {
   jobId: string;
   attempt: number;
-  /** `<vertex>/<subtask>` of every task here that has not reported a final state, with its slot. */
-  tasks: Map<string, number>;
+  /** Every task here that has not reported a final state, by `<vertex>/<subtask>`. */
+  tasks: Map<string, UnendedTask>;
   /** Peer TMs named in the plan. */
   peers: Set<string>;
   /** Peers whose data connection broke while this attempt ran: no frame of it goes to or comes from them. */
@@ -42,6 +42,8 @@ export class Deployments {
   /** Attempts of a lost JobManager, cancelled here, whose tasks have not all ended yet. */
   private readonly orphans = new Set<string>();
   private orphansEnded: (() => void)[] = [];
+  /** Cut-off (attempt, peer) pairs on record: while none, a frame needs no look-up (isCutOff runs per frame). */
+  private cutOffs = 0;
 
   deployed(
     jobId: string,
@@ -57,7 +59,15 @@ export class Deployments {
       this.byPrefix.set(prefix, d);
     }
     for (const tm of peers) d.peers.add(tm);
-    for (const t of tasks) d.tasks.set(`${t.vertex}/${t.subtask}`, slotOf(t));
+    for (const t of tasks) {
+      d.tasks.set(`${t.vertex}/${t.subtask}`, {
+        jobId,
+        attempt,
+        vertex: t.vertex,
+        subtask: t.subtask,
+        slot: slotOf(t),
+      });
+    }
   }
 
   /** A task reported `state`; a final one takes it off the record, and its attempt with its last task. */
@@ -69,6 +79,7 @@ export class Deployments {
     d.tasks.delete(`${vertex}/${subtask}`);
     if (d.tasks.size > 0) return;
     this.byPrefix.delete(prefix);
+    this.cutOffs -= d.cutOff.size;
     if (!this.orphans.delete(prefix) || this.orphans.size > 0) return;
     log.info('every task of the lost JobManager ended');
     for (const resolve of this.orphansEnded.splice(0)) resolve();
@@ -88,21 +99,12 @@ export class Deployments {
 
   /** Every task of `jobId` here that has not ended, with its slot. */
   unended(jobId: string): UnendedTask[] {
-    return [...this.byPrefix.values()]
-      .filter((d) => d.jobId === jobId)
-      .flatMap((d) =>
-        [...d.tasks].map(([key, slot]) => {
-          const cut = key.lastIndexOf('/');
-          return { jobId, attempt: d.attempt, vertex: key.slice(0, cut), subtask: Number(key.slice(cut + 1)), slot };
-        }),
-      );
+    return [...this.byPrefix.values()].filter((d) => d.jobId === jobId).flatMap((d) => [...d.tasks.values()]);
   }
 
   /** Every task here in `slot` that has not ended. */
   inSlot(slot: number): UnendedTask[] {
-    return [...new Set([...this.byPrefix.values()].map((d) => d.jobId))]
-      .flatMap((jobId) => this.unended(jobId))
-      .filter((t) => t.slot === slot);
+    return [...this.byPrefix.values()].flatMap((d) => [...d.tasks.values()]).filter((t) => t.slot === slot);
   }
 
   /** The peer TMs named by an attempt that still has a task here. */
@@ -119,7 +121,12 @@ export class Deployments {
 
   /** The data connection with `tm` broke: every attempt here that spans `tm` is cut off from it. */
   cut(tm: string): void {
-    for (const d of this.byPrefix.values()) if (d.peers.has(tm)) d.cutOff.add(tm);
+    for (const d of this.byPrefix.values()) {
+      if (d.peers.has(tm) && !d.cutOff.has(tm)) {
+        d.cutOff.add(tm);
+        this.cutOffs++;
+      }
+    }
   }
 
   /**
@@ -127,6 +134,7 @@ export class Deployments {
    * first drop per attempt and peer is logged.
    */
   isCutOff(tm: string, ch: string): boolean {
+    if (this.cutOffs === 0) return false;
     const attemptEnd = ch.indexOf('/', ch.indexOf('/') + 1);
     const d = this.byPrefix.get(ch.slice(0, attemptEnd + 1));
     if (!d?.cutOff.has(tm)) return false;
