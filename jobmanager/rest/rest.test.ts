@@ -40,6 +40,20 @@ describe('REST on a full data dir', () => {
     }
   });
 
+  it('GET /health only: another method, a longer path or a body of garbage gets a JSON error, and the server answers on', async () => {
+    const { url, server } = await serve({}, () => []);
+    try {
+      const post = await fetch(`${url}/health`, { method: 'POST', body: '\u0000{garbage' });
+      expect(post.status).toBe(405);
+      expect(((await post.json()) as { error: { code: string } }).error.code).toBe('METHOD_NOT_ALLOWED');
+      const deeper = await fetch(`${url}/health/../health/x`);
+      expect(deeper.status).toBe(404);
+      expect((await fetch(`${url}/health?%zz`)).status).toBe(200);
+    } finally {
+      server.close();
+    }
+  });
+
   it('a job that cannot be stored at submission is refused with 503 JOB_STORE: it may be accepted once space is freed', async () => {
     const submit = () =>
       Promise.reject(new JobStoreError('cannot store job x under /d/jobs: ENOSPC: no space left on device, write'));
